@@ -1,0 +1,1 @@
+"""admin part of slackbridge."""

@@ -1,0 +1,1 @@
+"""bridge part of slackbridge."""

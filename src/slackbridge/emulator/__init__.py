@@ -1,0 +1,1 @@
+"""A faithful Slack emulator: Web API, OAuth, Events API delivery, Socket Mode, control API."""

@@ -1,0 +1,339 @@
+"""The emulator's in-memory world: apps, workspaces, users, channels, messages, installations.
+
+This module is the shared model. It holds data and lookups only; operations that change the world
+live in ``ops.py`` and announce each change as a :class:`Signal` on the state's bus, which the
+event builder (``events.py``) turns into Events API deliveries for subscribed apps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from slackbridge.emulator.ids import IdFactory, TsClock
+
+__all__ = [
+    "App",
+    "AppToken",
+    "Channel",
+    "EmulatorState",
+    "File",
+    "Installation",
+    "Message",
+    "OAuthCode",
+    "Signal",
+    "Token",
+    "User",
+    "View",
+    "Workspace",
+]
+
+ChannelKind = Literal["public", "private", "im", "mpim"]
+InstallStatus = Literal["active", "revoked", "uninstalled"]
+
+
+@dataclass
+class User:
+    id: str
+    team_id: str
+    name: str
+    real_name: str
+    email: str | None = None
+    is_admin: bool = False
+    is_owner: bool = False
+    is_bot: bool = False
+    bot_id: str | None = None  # set for a bot user
+    app_id: str | None = None  # set for an app's bot user
+    deleted: bool = False
+    tz: str = "America/Los_Angeles"
+    title: str = ""
+    status_text: str = ""
+    status_emoji: str = ""
+    display_name: str = ""
+
+    def avatar(self, size: int) -> str:
+        return f"https://avatars.slack-edge.example/{self.id}_{size}.png"
+
+
+@dataclass
+class Workspace:
+    id: str
+    name: str
+    domain: str
+    enterprise_id: str | None = None
+    users: dict[str, User] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+
+@dataclass
+class Message:
+    ts: str
+    channel_id: str
+    text: str
+    user: str | None = None  # U… of a human or of an app's bot user
+    bot_id: str | None = None
+    app_id: str | None = None
+    username: str | None = None  # persona name (chat:write.customize)
+    icons: dict[str, str] | None = None
+    thread_ts: str | None = None
+    reply_broadcast: bool = False
+    subtype: str | None = None
+    blocks: list[dict[str, Any]] | None = None
+    attachments: list[dict[str, Any]] | None = None
+    files: list[str] = field(default_factory=list)  # F… ids
+    edited: dict[str, str] | None = None  # {"user": U…, "ts": …}
+    reactions: dict[str, list[str]] = field(default_factory=dict)  # name -> [user ids] in order
+    reply_users: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)  # ts of replies (on a thread root)
+    latest_reply: str | None = None
+    metadata: dict[str, Any] | None = None
+    deleted: bool = False
+
+    @property
+    def is_thread_root(self) -> bool:
+        return bool(self.replies)
+
+
+@dataclass
+class Channel:
+    id: str
+    team_id: str
+    name: str
+    kind: ChannelKind
+    creator: str
+    created: int
+    members: list[str] = field(default_factory=list)  # user ids (humans and bot users)
+    is_archived: bool = False
+    topic: str = ""
+    purpose: str = ""
+    messages: list[Message] = field(default_factory=list)  # in ts order, roots and replies
+    by_ts: dict[str, Message] = field(default_factory=dict)
+
+    @property
+    def is_im(self) -> bool:
+        return self.kind == "im"
+
+    @property
+    def is_mpim(self) -> bool:
+        return self.kind == "mpim"
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind != "public"
+
+
+@dataclass
+class File:
+    id: str
+    team_id: str
+    user: str
+    name: str
+    title: str
+    mimetype: str
+    filetype: str
+    content: bytes
+    created: int
+    channels: list[str] = field(default_factory=list)
+    upload_ticket: str | None = None  # set between getUploadURLExternal and completion
+    completed: bool = False
+
+
+@dataclass
+class SlashCommand:
+    command: str  # "/ticket"
+    url: str
+    description: str = ""
+    usage_hint: str = ""
+
+
+@dataclass
+class App:
+    """An app provisioned from a manifest (apps.manifest.create) or the seed."""
+
+    id: str  # A…
+    name: str
+    client_id: str
+    client_secret: str
+    signing_secret: str
+    verification_token: str
+    manifest: dict[str, Any]
+    redirect_urls: list[str] = field(default_factory=list)
+    bot_scopes: list[str] = field(default_factory=list)
+    user_scopes: list[str] = field(default_factory=list)
+    event_request_url: str | None = None
+    bot_events: list[str] = field(default_factory=list)
+    user_events: list[str] = field(default_factory=list)
+    interactivity_url: str | None = None
+    options_load_url: str | None = None
+    slash_commands: list[SlashCommand] = field(default_factory=list)
+    socket_mode: bool = False
+    token_rotation: bool = False
+    app_tokens: list[str] = field(default_factory=list)  # xapp-… (connections:write)
+    bot_display_name: str | None = None
+    owner_team_id: str | None = None
+
+
+@dataclass
+class Token:
+    """An access token the Web API accepts."""
+
+    token: str
+    kind: Literal["bot", "user", "app", "config"]
+    team_id: str | None
+    user_id: str | None  # the bot user for bot tokens, the person for user tokens
+    app_id: str | None
+    scopes: list[str]
+    expires_at: float | None = None  # with token rotation
+    refresh_token: str | None = None
+    revoked: bool = False
+    installation_key: tuple[str, str] | None = None  # (app_id, team_id)
+
+
+@dataclass
+class Installation:
+    app_id: str
+    team_id: str
+    bot_user_id: str
+    bot_id: str
+    installer_user_id: str
+    bot_scopes: list[str]
+    status: InstallStatus = "active"
+    bot_token: str | None = None
+    user_tokens: dict[str, str] = field(default_factory=dict)  # user id -> xoxp token
+    incoming_webhooks: list[dict[str, str]] = field(default_factory=list)
+    installed_at: float = field(default_factory=time.time)
+
+
+@dataclass
+class OAuthCode:
+    code: str
+    app_id: str
+    team_id: str
+    user_id: str
+    redirect_uri: str | None
+    scopes: list[str]
+    user_scopes: list[str]
+    expires_at: float
+    incoming_webhook_channel: str | None = None
+    used: bool = False
+
+
+@dataclass
+class AppToken:
+    token: str
+    app_id: str
+    scopes: list[str]
+
+
+@dataclass
+class View:
+    id: str  # V…
+    team_id: str
+    app_id: str
+    user_id: str
+    view: dict[str, Any]
+    hash: str
+    kind: Literal["modal", "home"] = "modal"
+    previous_view_id: str | None = None
+    root_view_id: str | None = None
+    open: bool = True
+
+
+@dataclass
+class Trigger:
+    trigger_id: str
+    team_id: str
+    user_id: str
+    app_id: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A change in the world that may produce Events API deliveries.
+
+    ``kind`` is one of: ``message`` (a new message, including bot posts and file shares),
+    ``message_changed``, ``message_deleted``, ``reaction_added``, ``reaction_removed``,
+    ``member_joined_channel``, ``app_uninstalled``, ``tokens_revoked``, ``channel_created``,
+    ``app_home_opened``. ``data`` carries what the event builder needs (see ``events.py``).
+    """
+
+    kind: str
+    team_id: str
+    channel_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EmulatorState:
+    """Everything the emulator knows. One instance per emulator app."""
+
+    ids: IdFactory = field(default_factory=IdFactory)
+    ts_clock: TsClock = field(default_factory=TsClock)
+    speed: float = 1.0  # >1 makes Slack's waits (retries, expiries) shorter
+    rate_limits_enabled: bool = True
+    configuration_token: str = ""
+    workspaces: dict[str, Workspace] = field(default_factory=dict)
+    apps: dict[str, App] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    app_tokens: dict[str, AppToken] = field(default_factory=dict)
+    installations: dict[tuple[str, str], Installation] = field(default_factory=dict)
+    oauth_codes: dict[str, OAuthCode] = field(default_factory=dict)
+    refresh_tokens: dict[str, Token] = field(default_factory=dict)  # refresh token -> access token
+    files: dict[str, File] = field(default_factory=dict)
+    views: dict[str, View] = field(default_factory=dict)
+    triggers: dict[str, Trigger] = field(default_factory=dict)
+    listeners: list[Callable[[Signal], None]] = field(default_factory=list)
+
+    # --- time -----------------------------------------------------------------------------
+    def now(self) -> float:
+        return time.time()
+
+    def scaled(self, seconds: float) -> float:
+        """A Slack wait (retry delay, 3 s timeouts) scaled by ``speed``."""
+        return seconds / self.speed
+
+    # --- signals ----------------------------------------------------------------------------
+    def emit(self, signal: Signal) -> None:
+        for listener in list(self.listeners):
+            listener(signal)
+
+    # --- lookups ----------------------------------------------------------------------------
+    def workspace(self, team_id: str) -> Workspace | None:
+        return self.workspaces.get(team_id)
+
+    def user(self, user_id: str) -> User | None:
+        for ws in self.workspaces.values():
+            if user_id in ws.users:
+                return ws.users[user_id]
+        return None
+
+    def channel(self, team_id: str, channel_id: str) -> Channel | None:
+        ws = self.workspaces.get(team_id)
+        return ws.channels.get(channel_id) if ws else None
+
+    def find_channel(self, channel_id: str) -> Channel | None:
+        for ws in self.workspaces.values():
+            if channel_id in ws.channels:
+                return ws.channels[channel_id]
+        return None
+
+    def installation(self, app_id: str, team_id: str) -> Installation | None:
+        return self.installations.get((app_id, team_id))
+
+    def active_installations(self, team_id: str) -> list[Installation]:
+        return [
+            inst
+            for (_, tid), inst in self.installations.items()
+            if tid == team_id and inst.status == "active"
+        ]
+
+    def app_by_client_id(self, client_id: str) -> App | None:
+        return next((a for a in self.apps.values() if a.client_id == client_id), None)
+
+    def app_for_bot_user(self, user_id: str) -> App | None:
+        user = self.user(user_id)
+        return self.apps.get(user.app_id) if user and user.app_id else None

@@ -1,0 +1,1 @@
+"""pipeline part of slackbridge."""

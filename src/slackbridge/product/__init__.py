@@ -1,0 +1,1 @@
+"""product part of slackbridge."""

@@ -1,0 +1,129 @@
+"""Configuration: ``SLACKBRIDGE_*`` environment variables and an optional ``slackbridge.toml``.
+
+Precedence (highest first): init arguments, environment, ``slackbridge.toml`` in the working
+directory (or the file named by ``SLACKBRIDGE_CONFIG``), then the embedded defaults. The defaults
+run everything on one machine: a SQLite file under ``./.slackbridge/`` and the emulator's URLs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["SlackAppConfig", "Settings", "WebhookEndpointConfig", "get_settings"]
+
+
+class SlackAppConfig(BaseModel):
+    """One Slack app the gateway serves (several may be configured)."""
+
+    name: str = "default"
+    app_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    verification_token: SecretStr | None = None
+    app_token: SecretStr | None = None  # xapp-… for Socket Mode
+    bot_scopes: list[str] = Field(
+        default_factory=lambda: [
+            "app_mentions:read",
+            "channels:history",
+            "channels:join",
+            "channels:read",
+            "chat:write",
+            "chat:write.customize",
+            "commands",
+            "files:read",
+            "files:write",
+            "groups:history",
+            "groups:read",
+            "im:history",
+            "im:read",
+            "mpim:history",
+            "reactions:read",
+            "reactions:write",
+            "team:read",
+            "users:read",
+            "users:read.email",
+        ]
+    )
+    user_scopes: list[str] = Field(default_factory=list)
+    socket_mode: bool = False
+    token_rotation: bool = False
+
+
+class WebhookEndpointConfig(BaseModel):
+    """A product endpoint that receives signed webhooks."""
+
+    url: str
+    secret: SecretStr | None = None
+    event_types: list[str] = Field(default_factory=list)  # empty: every type except slack.event
+    synchronous: bool = False
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("SLACKBRIDGE_DATA_DIR", ".slackbridge"))
+
+
+class Settings(BaseSettings):
+    """All settings; see docs/configuration.md for each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SLACKBRIDGE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        toml_file=os.environ.get("SLACKBRIDGE_CONFIG", "slackbridge.toml"),
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    secret_keys: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    slack_api_url: str = "https://slack.com/api/"
+    slack_url: str = "https://slack.com"
+    slack_configuration_token: SecretStr | None = None
+    apps: list[SlackAppConfig] = Field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhooks: list[WebhookEndpointConfig] = Field(default_factory=list)
+    api_keys: SecretStr | None = None
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file under the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'slackbridge.db').as_posix()}"
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Load settings from the environment and slackbridge.toml, with explicit overrides on top."""
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""slack part of slackbridge."""
