@@ -1,0 +1,1 @@
+"""The emulator's Web API: ``/api/<method>``. Method modules register with ``registry.method``."""
