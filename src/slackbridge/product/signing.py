@@ -1,0 +1,49 @@
+"""Standard Webhooks signatures for the webhooks slackbridge sends to the product.
+
+Headers: ``webhook-id`` (stable across retries of one event, for the receiver's dedupe),
+``webhook-timestamp`` (unix seconds) and ``webhook-signature`` (``v1,<base64 HMAC-SHA256>`` of
+``"{id}.{timestamp}.{body}"`` under the endpoint's ``whsec_…`` secret). Receivers verify with
+:func:`verify_webhook` (or any Standard Webhooks library, in any language).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from standardwebhooks import Webhook, WebhookVerificationError
+
+__all__ = [
+    "WebhookVerificationError",
+    "generate_secret",
+    "sign_headers",
+    "verify_webhook",
+]
+
+
+def generate_secret() -> str:
+    """A new endpoint secret in the Standard Webhooks ``whsec_<base64>`` form."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def sign_headers(secret: str, webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three headers that sign ``body`` for delivery."""
+    when = datetime.fromtimestamp(timestamp, tz=UTC)
+    signature = Webhook(secret).sign(webhook_id, when, body.decode())
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature,
+    }
+
+
+def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes | str) -> Any:
+    """Check a slackbridge webhook and return its parsed JSON body.
+
+    Raises :class:`WebhookVerificationError` when a header is missing, the timestamp is more than
+    five minutes away from now, or no signature matches.
+    """
+    return Webhook(secret).verify(body, dict(headers))
