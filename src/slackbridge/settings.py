@@ -85,6 +85,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str | None = None
+    database_schema: str | None = None  # PostgreSQL only: put first on the search_path
     secret_keys: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"

@@ -1,0 +1,198 @@
+"""The database handle: an async engine and session factory for SQLite or PostgreSQL.
+
+SQLite (aiosqlite) is the embedded default for one process. Each connection runs in WAL mode
+(readers never block the writer), with a busy timeout (a writer waits for the lock instead of
+failing at once), ``synchronous=NORMAL`` (durable at every checkpoint, safe in WAL mode against
+application crashes) and foreign keys on. The driver's own implicit transactions are switched
+off so that slackbridge decides how each transaction begins: :meth:`Database.transaction` starts
+with ``BEGIN IMMEDIATE``, which takes the write lock up front; a deferred transaction that reads
+first and writes later could otherwise fail with "database is locked" without waiting.
+
+PostgreSQL (asyncpg) is the engine for several instances. An optional schema is put on the
+``search_path`` of every connection, which lets tests (and several deployments) share one database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "DatabaseConfigError",
+    "mask_url",
+    "normalize_url",
+    "open_database",
+]
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+_BEGIN_OPTION = "slackbridge_sqlite_begin"
+
+
+class DatabaseConfigError(ValueError):
+    """The database URL can't be used; the message says what to set instead."""
+
+
+def normalize_url(url: str) -> URL:
+    """Parse ``url`` and pick its async driver (SQLite → aiosqlite, PostgreSQL → asyncpg)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseConfigError(
+            f"SLACKBRIDGE_DATABASE_URL is not a valid URL ({exc}); use "
+            "sqlite+aiosqlite:///path/to/slackbridge.db or postgresql+asyncpg://user@host/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise DatabaseConfigError(
+        f"unsupported database {backend!r} in SLACKBRIDGE_DATABASE_URL; use "
+        "sqlite+aiosqlite:///path/to/slackbridge.db or postgresql+asyncpg://user@host/db"
+    )
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with its password replaced by ``***``, for logs and CLI output."""
+    parsed = url if isinstance(url, URL) else make_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+class Database:
+    """An async engine plus its session factory.
+
+    Use :meth:`session` for reads and :meth:`transaction` for writes (it commits on success and
+    rolls back on error). Repositories take a ``Database`` and own every query.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, schema: str | None = None) -> None:
+        self.engine = engine
+        self.schema = schema
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False
+        )
+
+    @property
+    def url(self) -> URL:
+        """The engine's URL (render it with :func:`mask_url` before showing it)."""
+        return self.engine.url
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads (SQLite: a deferred transaction that takes no write lock)."""
+        async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one write transaction: committed on exit, rolled back on error.
+
+        On SQLite the transaction begins with ``BEGIN IMMEDIATE`` so that it waits (up to the busy
+        timeout) for the single write lock instead of failing half-way.
+        """
+        async with self.sessionmaker() as session, session.begin():
+            if self.is_sqlite:
+                await session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+            yield session
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
+def open_database(
+    url: str,
+    *,
+    schema: str | None = None,
+    echo: bool = False,
+    pool_size: int = 10,
+) -> Database:
+    """Create a :class:`Database` for ``url`` (SQLite or PostgreSQL).
+
+    For a SQLite file the parent directory (the data dir) is created. ``schema`` (PostgreSQL only)
+    is put first on every connection's ``search_path``; it must exist already.
+    """
+    parsed = normalize_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        if schema:
+            raise DatabaseConfigError("a database schema can only be used with PostgreSQL")
+        path = _sqlite_path(parsed)
+        if path is None:
+            # An in-memory database lives in one connection; share it.
+            kwargs["poolclass"] = StaticPool
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            kwargs["pool_size"] = pool_size
+        kwargs["connect_args"] = {"check_same_thread": False}
+        engine = create_async_engine(parsed, **kwargs)
+        _install_sqlite_hooks(engine)
+        return Database(engine)
+
+    server_settings = {"application_name": "slackbridge"}
+    if schema:
+        server_settings["search_path"] = schema
+    engine = create_async_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings},
+        **kwargs,
+    )
+    return Database(engine, schema=schema)

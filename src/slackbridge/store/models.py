@@ -1,0 +1,53 @@
+"""Every slackbridge table, importable from one place (the metadata Alembic compares against)."""
+
+from __future__ import annotations
+
+from slackbridge.store.models_base import Base, QueueColumns, UtcDateTime, utcnow
+from slackbridge.store.models_product import ApiKeyRow, ConversationLinkRow, MessageLinkRow
+from slackbridge.store.models_queues import (
+    DELIVERY_STATUSES,
+    INBOX_KINDS,
+    INBOX_STATUSES,
+    OUTBOX_STATUSES,
+    DeliveryRow,
+    InboxRow,
+    OutboxRow,
+    WebhookEndpointRow,
+)
+from slackbridge.store.models_slack import (
+    INSTALLATION_STATUSES,
+    AuditLogRow,
+    InstallationRow,
+    OAuthStateRow,
+    SlackAppRow,
+    UserCacheRow,
+    UserTokenRow,
+)
+
+__all__ = [
+    "DELIVERY_STATUSES",
+    "INBOX_KINDS",
+    "INBOX_STATUSES",
+    "INSTALLATION_STATUSES",
+    "OUTBOX_STATUSES",
+    "ApiKeyRow",
+    "AuditLogRow",
+    "Base",
+    "ConversationLinkRow",
+    "DeliveryRow",
+    "InboxRow",
+    "InstallationRow",
+    "MessageLinkRow",
+    "OAuthStateRow",
+    "OutboxRow",
+    "QueueColumns",
+    "SlackAppRow",
+    "UserCacheRow",
+    "UserTokenRow",
+    "UtcDateTime",
+    "WebhookEndpointRow",
+    "metadata",
+    "utcnow",
+]
+
+metadata = Base.metadata

@@ -1,0 +1,57 @@
+"""Tables about the product side: API keys and the bridge's links between ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from slackbridge.store.models_base import Base, BigId, utcnow
+
+__all__ = ["ApiKeyRow", "ConversationLinkRow", "MessageLinkRow"]
+
+
+class ApiKeyRow(Base):
+    """A product API key; only its SHA-256 is stored (the key itself is shown once)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ConversationLinkRow(Base):
+    """A product conversation ↔ a Slack thread (or a whole channel when ``thread_ts`` is ``''``).
+
+    Unique both ways: one product conversation maps to one place in Slack and back.
+    """
+
+    __tablename__ = "conversation_links"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "thread_ts"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_ref: Mapped[str] = mapped_column(String(255), unique=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageLinkRow(Base):
+    """A product message ↔ a Slack message (team, channel, ts); unique both ways."""
+
+    __tablename__ = "message_links"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_ref: Mapped[str] = mapped_column(String(255), unique=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
