@@ -8,6 +8,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from slackbridge.store.cli import db_app, secrets_app
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -32,6 +34,10 @@ def version() -> None:
     from slackbridge import __version__
 
     console.print(f"slackbridge {__version__}")
+
+
+app.add_typer(db_app, name="db")
+app.add_typer(secrets_app, name="secrets")
 
 
 def main() -> None:

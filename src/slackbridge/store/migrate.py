@@ -54,9 +54,14 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _upgrade(connection: Connection, target: str) -> tuple[str | None, str | None]:
+def _upgrade(
+    connection: Connection, target: str, schema: str | None
+) -> tuple[str | None, str | None]:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+        if schema:
+            quoted = connection.dialect.identifier_preparer.quote_schema(schema)
+            connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
     before = _current(connection)
     config = alembic_config()
     config.attributes["connection"] = connection
@@ -71,9 +76,12 @@ async def current_revision(db: Database) -> str | None:
 
 
 async def upgrade_database(db: Database, target: str = "head") -> UpgradeResult:
-    """Migrate ``db`` to ``target`` (the newest revision by default) in one transaction."""
+    """Migrate ``db`` to ``target`` (the newest revision by default) in one transaction.
+
+    On PostgreSQL the database's schema (``SLACKBRIDGE_DATABASE_SCHEMA``) is created if missing.
+    """
     async with db.engine.begin() as conn:
-        before, after = await conn.run_sync(_upgrade, target)
+        before, after = await conn.run_sync(_upgrade, target, db.schema)
     return UpgradeResult(before=before, after=after)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slackbridge.store.models_base import Base, QueueColumns, UtcDateTime, utcnow
+from slackbridge.store.models_base import Base, QueueColumns, UtcDateTime, table_of, utcnow
 from slackbridge.store.models_product import ApiKeyRow, ConversationLinkRow, MessageLinkRow
 from slackbridge.store.models_queues import (
     DELIVERY_STATUSES,
@@ -47,6 +47,7 @@ __all__ = [
     "UtcDateTime",
     "WebhookEndpointRow",
     "metadata",
+    "table_of",
     "utcnow",
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -17,6 +17,7 @@ __all__ = [
     "Json",
     "QueueColumns",
     "UtcDateTime",
+    "table_of",
     "utcnow",
 ]
 
@@ -71,6 +72,14 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=_NAMING)
     type_annotation_map: dict[Any, Any] = {datetime: UtcDateTime()}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class (typed as a ``Table``, which it always is here)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
 
 
 class QueueColumns:

@@ -1,0 +1,256 @@
+"""One claiming mechanism for every queue table (inbox, deliveries, outbox).
+
+A row is *claimable* when its status is the queue's ready status (or its claimed status with an
+expired lease: the worker that held it crashed), ``not_before`` has passed and no live lease is
+held. :meth:`Queue.claim` takes up to ``limit`` claimable rows in id order and leases them to
+``owner``: on PostgreSQL by ``FOR UPDATE SKIP LOCKED`` (concurrent workers skip each other's rows
+instead of waiting), on SQLite by one atomic ``UPDATE … RETURNING`` under the write lock.
+
+Lanes: when a queue has lane columns, only the *head* of each lane is claimable: the oldest row
+of the lane that is not finished. While the head is leased, waiting for ``not_before`` or being
+retried, the rest of its lane waits; other lanes go on. Rows whose lane value is NULL belong to no
+lane. Two rows of one lane are never out at once, and a lane is served in id order.
+
+Every transition after the claim is fenced by the lease owner: a worker whose lease expired and
+whose row was taken again cannot complete or fail it any more (the call returns ``False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, Table, and_, func, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from slackbridge.store.db import Database
+from slackbridge.store.repositories._base import Clock
+
+__all__ = ["Queue", "QueueSpec"]
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """The shape of one queue table: its statuses and (optionally) its lane columns."""
+
+    table: Table
+    ready: str
+    claimed: str
+    done: str
+    failed: str
+    lane: tuple[str, ...] = ()
+
+    @property
+    def open_statuses(self) -> tuple[str, str]:
+        return (self.ready, self.claimed)
+
+
+class Queue:
+    """Claim, lease and settle rows of one queue table (see the module docstring)."""
+
+    def __init__(self, db: Database, spec: QueueSpec, clock: Clock) -> None:
+        self._db = db
+        self._spec = spec
+        self._clock = clock
+
+    @property
+    def spec(self) -> QueueSpec:
+        return self._spec
+
+    def _claimable(self, src: FromClause, now: datetime) -> ColumnElement[bool]:
+        c = src.c
+        return and_(
+            c.status.in_(self._spec.open_statuses),
+            c.not_before <= now,
+            or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
+        )
+
+    def _head_of_lane(self, src: FromClause) -> ColumnElement[bool] | None:
+        if not self._spec.lane:
+            return None
+        head = self._spec.table.alias("lane_head")
+        same_lane = [head.c[name] == src.c[name] for name in self._spec.lane]
+        head_id = (
+            select(func.min(head.c.id))
+            .where(*same_lane, head.c.status.in_(self._spec.open_statuses))
+            .scalar_subquery()
+        )
+        no_lane = or_(*(src.c[name].is_(None) for name in self._spec.lane))
+        return or_(no_lane, src.c.id == head_id)
+
+    async def claim(
+        self,
+        session: AsyncSession,
+        owner: str,
+        limit: int,
+        lease_seconds: float,
+        *,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[RowMapping]:
+        """Lease up to ``limit`` claimable rows to ``owner``; returns them in id order.
+
+        Each claimed row gets ``attempts + 1``. ``filters`` narrows the candidates by column
+        (a list or tuple value means "one of"), e.g. one endpoint or some kinds. Runs in
+        ``session``'s transaction; commit it to hand the rows out.
+        """
+        if limit <= 0:
+            return []
+        t = self._spec.table
+        now = self._clock()
+        # The candidates come from an alias, so that the subquery can't correlate with the
+        # UPDATE's own table (which would apply LIMIT per updated row).
+        cand = t.alias("candidate")
+        conditions = [self._claimable(cand, now)]
+        for name, value in (filters or {}).items():
+            column = cand.c[name]
+            conditions.append(
+                column.in_(list(value)) if isinstance(value, list | tuple) else column == value
+            )
+        head = self._head_of_lane(cand)
+        if head is not None:
+            conditions.append(head)
+        candidates = select(cand.c.id).where(*conditions).order_by(cand.c.id).limit(limit)
+        if self._db.is_postgres:
+            candidates = candidates.with_for_update(skip_locked=True)
+        stmt = (
+            update(t)
+            .where(t.c.id.in_(candidates))
+            .values(
+                status=self._spec.claimed,
+                lease_owner=owner,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                attempts=t.c.attempts + 1,
+            )
+            .returning(*t.c)
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await session.execute(stmt)).mappings().all()
+        return sorted(rows, key=lambda r: int(r["id"]))
+
+    async def _settle(
+        self,
+        session: AsyncSession,
+        row_id: int,
+        owner: str,
+        values: Mapping[str, Any],
+    ) -> bool:
+        t = self._spec.table
+        stmt = (
+            update(t)
+            .where(t.c.id == row_id, t.c.lease_owner == owner, t.c.status == self._spec.claimed)
+            .values(lease_owner=None, lease_expires_at=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        result = await session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def complete(self, session: AsyncSession, row_id: int, owner: str, **values: Any) -> bool:
+        """Mark a leased row done (plus any extra column ``values``); ``False`` if not ours."""
+        return await self._settle(session, row_id, owner, {"status": self._spec.done, **values})
+
+    async def fail(
+        self, session: AsyncSession, row_id: int, owner: str, error: str, **values: Any
+    ) -> bool:
+        """Mark a leased row failed for good with ``error``; ``False`` if not ours."""
+        return await self._settle(
+            session, row_id, owner, {"status": self._spec.failed, "last_error": error, **values}
+        )
+
+    async def retry_later(
+        self,
+        session: AsyncSession,
+        row_id: int,
+        owner: str,
+        not_before: datetime,
+        error: str | None = None,
+        **values: Any,
+    ) -> bool:
+        """Give a leased row back to be tried again at ``not_before`` (the attempt counts)."""
+        return await self._settle(
+            session,
+            row_id,
+            owner,
+            {"status": self._spec.ready, "not_before": not_before, "last_error": error, **values},
+        )
+
+    async def release(
+        self,
+        session: AsyncSession,
+        row_id: int,
+        owner: str,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Give a leased row back without counting the attempt (e.g. a rate-limit wait)."""
+        t = self._spec.table
+        return await self._settle(
+            session,
+            row_id,
+            owner,
+            {
+                "status": self._spec.ready,
+                "not_before": not_before or self._clock(),
+                "attempts": func.max(t.c.attempts - 1, 0)
+                if self._db.is_sqlite
+                else func.greatest(t.c.attempts - 1, 0),
+            },
+        )
+
+    async def extend(
+        self, session: AsyncSession, row_ids: Sequence[int], owner: str, lease_seconds: float
+    ) -> int:
+        """Renew the lease of rows still held by ``owner`` (a heartbeat); returns how many."""
+        if not row_ids:
+            return 0
+        t = self._spec.table
+        stmt = (
+            update(t)
+            .where(
+                t.c.id.in_(list(row_ids)),
+                t.c.lease_owner == owner,
+                t.c.status == self._spec.claimed,
+            )
+            .values(lease_expires_at=self._clock() + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        result = await session.execute(stmt)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def requeue(self, session: AsyncSession, row_ids: Sequence[int]) -> int:
+        """Put finished-as-failed rows back to ready with zero attempts (an operator's retry)."""
+        if not row_ids:
+            return 0
+        t = self._spec.table
+        stmt = (
+            update(t)
+            .where(t.c.id.in_(list(row_ids)), t.c.status == self._spec.failed)
+            .values(
+                status=self._spec.ready,
+                attempts=0,
+                not_before=self._clock(),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        result = await session.execute(stmt)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def counts(self, session: AsyncSession) -> dict[str, int]:
+        """How many rows are in each status (every status of the queue is present)."""
+        t = self._spec.table
+        rows = (await session.execute(select(t.c.status, func.count()).group_by(t.c.status))).all()
+        statuses = (self._spec.ready, self._spec.claimed, self._spec.done, self._spec.failed)
+        found = {str(status): int(n) for status, n in rows}
+        return {status: found.get(status, 0) for status in statuses}
+
+    async def purge(
+        self, session: AsyncSession, time_column: str, before: datetime, statuses: Sequence[str]
+    ) -> int:
+        """Delete rows in ``statuses`` whose ``time_column`` is older than ``before``."""
+        t = self._spec.table
+        stmt = t.delete().where(t.c.status.in_(list(statuses)), t.c[time_column] < before)
+        result = await session.execute(stmt)
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,74 @@
+"""What every repository shares: the database, the keyring, the clock, transactions, upserts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import Database
+from slackbridge.store.models_base import utcnow
+
+__all__ = ["Clock", "Repository", "dialect_insert", "secret_purpose"]
+
+Clock = Callable[[], datetime]
+
+
+def secret_purpose(table: str, column: str, row_id: int) -> str:
+    """The associated data binding an encrypted value to its table, column and row."""
+    return f"{table}.{column}:{row_id}"
+
+
+def dialect_insert(db: Database, table: Table) -> Any:
+    """An INSERT with ``on_conflict_do_nothing/do_update`` for the database's dialect."""
+    if db.is_postgres:
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class Repository:
+    """Base of the repositories: every query runs in a transaction of its own unless the caller
+    passes ``session=`` to make several repository calls one atomic unit (for example "mark the
+    inbox row done and enqueue its deliveries")."""
+
+    def __init__(self, db: Database, keyring: Keyring, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._keyring = keyring
+        self._clock = clock
+
+    @asynccontextmanager
+    async def _tx(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
+        if session is not None:
+            yield session
+            return
+        async with self._db.transaction() as own:
+            yield own
+
+    @asynccontextmanager
+    async def _read(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
+        if session is not None:
+            yield session
+            return
+        async with self._db.session() as own:
+            yield own
+
+    def _seal(self, table: str, column: str, row_id: int, value: str | None) -> bytes | None:
+        if value is None:
+            return None
+        return self._keyring.encrypt(value, secret_purpose(table, column, row_id))
+
+    def _open(self, table: str, column: str, row_id: int, value: bytes | None) -> str | None:
+        if value is None:
+            return None
+        return self._keyring.decrypt(value, secret_purpose(table, column, row_id))
+
+
+def as_tuple(values: Sequence[str] | None) -> tuple[str, ...]:
+    """A JSON list column as a tuple (dataclasses here are frozen)."""
+    return tuple(values or ())

@@ -1,0 +1,292 @@
+"""Product webhook deliveries: at-least-once, ordered per (endpoint, ordering key).
+
+``webhook_id`` is the stable id receivers dedupe on; it is unique here too, so enqueueing the
+same delivery twice (an inbox row processed again after a crash) stores it once. Rows with the
+same endpoint and ``ordering_key`` (e.g. ``T123:C456``) are handed out one at a time, oldest
+first; rows without an ordering key go out in any order.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import Database
+from slackbridge.store.models import DeliveryRow, table_of
+from slackbridge.store.models_base import utcnow
+from slackbridge.store.queue import Queue, QueueSpec
+from slackbridge.store.repositories._base import Clock, Repository, dialect_insert
+
+__all__ = [
+    "DeliveriesRepository",
+    "Delivery",
+    "DeliveryEnqueueResult",
+    "NewDelivery",
+]
+
+_T = table_of(DeliveryRow)
+_SPEC = QueueSpec(
+    _T,
+    ready="pending",
+    claimed="delivering",
+    done="delivered",
+    failed="dead",
+    lane=("endpoint_id", "ordering_key"),
+)
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """A webhook to send; ``payload`` is the exact JSON text that will be signed and sent."""
+
+    webhook_id: str
+    endpoint_id: int
+    event_type: str
+    payload: str
+    ordering_key: str | None = None
+    not_before: datetime | None = None
+
+
+class DeliveryEnqueueResult(NamedTuple):
+    webhook_id: str
+    inserted: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    webhook_id: str
+    endpoint_id: int
+    event_type: str
+    ordering_key: str | None
+    payload: str
+    status: str
+    attempts: int
+    not_before: datetime
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def _to_delivery(row: RowMapping) -> Delivery:
+    return Delivery(
+        id=int(row["id"]),
+        webhook_id=row["webhook_id"],
+        endpoint_id=int(row["endpoint_id"]),
+        event_type=row["event_type"],
+        ordering_key=row["ordering_key"],
+        payload=row["payload"],
+        status=row["status"],
+        attempts=int(row["attempts"]),
+        not_before=row["not_before"],
+        lease_owner=row["lease_owner"],
+        lease_expires_at=row["lease_expires_at"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        delivered_at=row["delivered_at"],
+    )
+
+
+class DeliveriesRepository(Repository):
+    """Enqueue, claim (head of each lane only) and settle deliveries; list and replay them."""
+
+    def __init__(self, db: Database, keyring: Keyring, clock: Clock = utcnow) -> None:
+        super().__init__(db, keyring, clock)
+        self._queue = Queue(db, _SPEC, clock)
+
+    async def enqueue(
+        self, items: Sequence[NewDelivery], *, session: AsyncSession | None = None
+    ) -> builtins.list[DeliveryEnqueueResult]:
+        """Store deliveries (in ``items`` order, so lanes keep that order); a ``webhook_id``
+        already stored is skipped and reported as not inserted."""
+        if not items:
+            return []
+        now = self._clock()
+        inserted: set[str] = set()
+        async with self._tx(session) as tx:
+            # One row per statement: ids must follow the order of ``items`` (lanes use id order).
+            for item in items:
+                stmt = (
+                    dialect_insert(self._db, _T)
+                    .values(
+                        webhook_id=item.webhook_id,
+                        endpoint_id=item.endpoint_id,
+                        event_type=item.event_type,
+                        ordering_key=item.ordering_key,
+                        payload=item.payload,
+                        status=_SPEC.ready,
+                        attempts=0,
+                        not_before=item.not_before or now,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["webhook_id"])
+                    .returning(_T.c.webhook_id)
+                )
+                inserted.update((await tx.execute(stmt)).scalars().all())
+        results = []
+        for item in items:
+            results.append(DeliveryEnqueueResult(item.webhook_id, item.webhook_id in inserted))
+            inserted.discard(item.webhook_id)
+        return results
+
+    async def claim(
+        self,
+        owner: str,
+        *,
+        limit: int = 50,
+        lease_seconds: float = 60.0,
+        endpoint_id: int | None = None,
+    ) -> builtins.list[Delivery]:
+        """Lease due deliveries to ``owner``: at most one per (endpoint, ordering key) lane, and
+        only the oldest unfinished one of its lane."""
+        filters = None if endpoint_id is None else {"endpoint_id": endpoint_id}
+        async with self._db.transaction() as tx:
+            rows = await self._queue.claim(tx, owner, limit, lease_seconds, filters=filters)
+        return [_to_delivery(r) for r in rows]
+
+    async def mark_delivered(
+        self,
+        delivery_id: int,
+        owner: str,
+        *,
+        status_code: int,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        async with self._tx(session) as tx:
+            return await self._queue.complete(
+                tx,
+                delivery_id,
+                owner,
+                last_status=status_code,
+                last_error=None,
+                delivered_at=self._clock(),
+            )
+
+    async def retry_later(
+        self,
+        delivery_id: int,
+        owner: str,
+        not_before: datetime,
+        *,
+        error: str,
+        status_code: int | None = None,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """Failed this time; try again at ``not_before`` (its lane waits meanwhile)."""
+        async with self._tx(session) as tx:
+            return await self._queue.retry_later(
+                tx, delivery_id, owner, not_before, error, last_status=status_code
+            )
+
+    async def mark_dead(
+        self,
+        delivery_id: int,
+        owner: str,
+        *,
+        error: str,
+        status_code: int | None = None,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """Give up (dead letter); the next delivery of its lane can go."""
+        async with self._tx(session) as tx:
+            return await self._queue.fail(tx, delivery_id, owner, error, last_status=status_code)
+
+    async def release(
+        self,
+        delivery_id: int,
+        owner: str,
+        not_before: datetime | None = None,
+        *,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """Hand back without counting the attempt (e.g. on shutdown)."""
+        async with self._tx(session) as tx:
+            return await self._queue.release(tx, delivery_id, owner, not_before)
+
+    async def extend(self, delivery_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
+        async with self._db.transaction() as tx:
+            return await self._queue.extend(tx, delivery_ids, owner, lease_seconds)
+
+    async def retry(self, delivery_ids: Sequence[int]) -> int:
+        """Replay dead deliveries (back to pending, attempts reset); returns how many."""
+        async with self._db.transaction() as tx:
+            return await self._queue.requeue(tx, delivery_ids)
+
+    async def retry_dead(self, *, endpoint_id: int | None = None) -> int:
+        """Replay every dead delivery (of one endpoint, or of all)."""
+        stmt = select(_T.c.id).where(_T.c.status == _SPEC.failed)
+        if endpoint_id is not None:
+            stmt = stmt.where(_T.c.endpoint_id == endpoint_id)
+        async with self._db.transaction() as tx:
+            ids = list((await tx.execute(stmt)).scalars().all())
+            return await self._queue.requeue(tx, ids)
+
+    async def get(
+        self, delivery_id: int, *, session: AsyncSession | None = None
+    ) -> Delivery | None:
+        rows = await self._select([_T.c.id == delivery_id], 1, session)
+        return rows[0] if rows else None
+
+    async def get_by_webhook_id(
+        self, webhook_id: str, *, session: AsyncSession | None = None
+    ) -> Delivery | None:
+        rows = await self._select([_T.c.webhook_id == webhook_id], 1, session)
+        return rows[0] if rows else None
+
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        endpoint_id: int | None = None,
+        event_type: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+        session: AsyncSession | None = None,
+    ) -> builtins.list[Delivery]:
+        """Newest first; page with ``before_id`` (the last id of the previous page)."""
+        conditions: builtins.list[ColumnElement[bool]] = []
+        if status is not None:
+            conditions.append(_T.c.status == status)
+        if endpoint_id is not None:
+            conditions.append(_T.c.endpoint_id == endpoint_id)
+        if event_type is not None:
+            conditions.append(_T.c.event_type == event_type)
+        if before_id is not None:
+            conditions.append(_T.c.id < before_id)
+        return await self._select(conditions, limit, session, newest_first=True)
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per status: pending, delivering, delivered, dead."""
+        async with self._db.session() as s:
+            return await self._queue.counts(s)
+
+    async def purge(self, *, older_than: datetime, statuses: Sequence[str] = ("delivered",)) -> int:
+        """Delete settled deliveries created before ``older_than``."""
+        async with self._db.transaction() as tx:
+            return await self._queue.purge(tx, "created_at", older_than, statuses)
+
+    async def _select(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        limit: int,
+        session: AsyncSession | None,
+        *,
+        newest_first: bool = False,
+    ) -> builtins.list[Delivery]:
+        order = _T.c.id.desc() if newest_first else _T.c.id
+        stmt = select(_T).where(*conditions).order_by(order).limit(limit)
+        async with self._read(session) as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return [_to_delivery(r) for r in rows]

@@ -1,0 +1,220 @@
+"""The inbox: every request accepted from Slack, durable before it is acknowledged.
+
+``insert_many`` is the group-commit entry point: many requests, one transaction, and for each
+one whether it was new or a duplicate (Slack retries carry the same ``event_id``; commands and
+interactions are keyed by a digest of their body). Workers then claim rows with leases.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import Database
+from slackbridge.store.models import InboxRow, table_of
+from slackbridge.store.models_base import utcnow
+from slackbridge.store.queue import Queue, QueueSpec
+from slackbridge.store.repositories._base import Clock, Repository, dialect_insert
+
+__all__ = ["InboxInsertResult", "InboxItem", "InboxKind", "InboxRepository", "NewInboxItem"]
+
+InboxKind = Literal["events", "commands", "interactivity", "outgoing", "socket"]
+_T = table_of(InboxRow)
+_SPEC = QueueSpec(_T, ready="pending", claimed="processing", done="done", failed="failed")
+# Rows per INSERT statement: keeps SQLite well under its bound-parameter limit.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class NewInboxItem:
+    """A request to store: ``headers`` keeps what matters later (e.g. X-Slack-Retry-Num/Reason)."""
+
+    dedupe_key: str
+    kind: InboxKind
+    body: bytes
+    app_ref: int | None = None
+    team_id: str | None = None
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+
+class InboxInsertResult(NamedTuple):
+    dedupe_key: str
+    inserted: bool
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    dedupe_key: str
+    app_ref: int | None
+    team_id: str | None
+    kind: InboxKind
+    body: bytes
+    headers: dict[str, Any]
+    received_at: datetime
+    status: str
+    attempts: int
+    not_before: datetime
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    last_error: str | None
+
+
+def _to_item(row: RowMapping) -> InboxItem:
+    return InboxItem(
+        id=int(row["id"]),
+        dedupe_key=row["dedupe_key"],
+        app_ref=row["app_ref"],
+        team_id=row["team_id"],
+        kind=row["kind"],
+        body=bytes(row["body"]),
+        headers=dict(row["headers"] or {}),
+        received_at=row["received_at"],
+        status=row["status"],
+        attempts=int(row["attempts"]),
+        not_before=row["not_before"],
+        lease_owner=row["lease_owner"],
+        lease_expires_at=row["lease_expires_at"],
+        last_error=row["last_error"],
+    )
+
+
+class InboxRepository(Repository):
+    """Insert (deduplicated), claim and settle inbox rows."""
+
+    def __init__(self, db: Database, keyring: Keyring, clock: Clock = utcnow) -> None:
+        super().__init__(db, keyring, clock)
+        self._queue = Queue(db, _SPEC, clock)
+
+    async def insert_many(
+        self, items: Sequence[NewInboxItem], *, session: AsyncSession | None = None
+    ) -> builtins.list[InboxInsertResult]:
+        """Store new requests in ONE transaction; a key already stored (or repeated within
+        ``items``) is reported as not inserted. Results follow the order of ``items``."""
+        if not items:
+            return []
+        now = self._clock()
+        inserted: set[str] = set()
+        async with self._tx(session) as tx:
+            for start in range(0, len(items), _CHUNK):
+                chunk = items[start : start + _CHUNK]
+                rows = [
+                    {
+                        "dedupe_key": item.dedupe_key,
+                        "kind": item.kind,
+                        "body": item.body,
+                        "app_ref": item.app_ref,
+                        "team_id": item.team_id,
+                        "headers": dict(item.headers),
+                        "received_at": now,
+                        "status": _SPEC.ready,
+                        "attempts": 0,
+                        "not_before": now,
+                    }
+                    for item in chunk
+                ]
+                stmt = (
+                    dialect_insert(self._db, _T)
+                    .values(rows)
+                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                    .returning(_T.c.dedupe_key)
+                )
+                inserted.update((await tx.execute(stmt)).scalars().all())
+        results = []
+        for item in items:
+            is_new = item.dedupe_key in inserted
+            inserted.discard(item.dedupe_key)  # a repeat within the batch is a duplicate
+            results.append(InboxInsertResult(item.dedupe_key, is_new))
+        return results
+
+    async def insert(
+        self, item: NewInboxItem, *, session: AsyncSession | None = None
+    ) -> InboxInsertResult:
+        return (await self.insert_many([item], session=session))[0]
+
+    async def claim(
+        self,
+        owner: str,
+        *,
+        limit: int = 100,
+        lease_seconds: float = 60.0,
+        kinds: Sequence[InboxKind] | None = None,
+    ) -> builtins.list[InboxItem]:
+        """Lease up to ``limit`` due rows (oldest first) to ``owner``."""
+        filters = {"kind": tuple(kinds)} if kinds else None
+        async with self._db.transaction() as tx:
+            rows = await self._queue.claim(tx, owner, limit, lease_seconds, filters=filters)
+        return [_to_item(r) for r in rows]
+
+    async def complete(
+        self, item_id: int, owner: str, *, session: AsyncSession | None = None
+    ) -> bool:
+        """Done (returns False if the lease was lost to another worker)."""
+        async with self._tx(session) as tx:
+            return await self._queue.complete(tx, item_id, owner)
+
+    async def fail(
+        self, item_id: int, owner: str, error: str, *, session: AsyncSession | None = None
+    ) -> bool:
+        """Failed for good (e.g. a payload that can never be processed)."""
+        async with self._tx(session) as tx:
+            return await self._queue.fail(tx, item_id, owner, error)
+
+    async def retry_later(
+        self,
+        item_id: int,
+        owner: str,
+        not_before: datetime,
+        error: str | None = None,
+        *,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        async with self._tx(session) as tx:
+            return await self._queue.retry_later(tx, item_id, owner, not_before, error)
+
+    async def release(
+        self,
+        item_id: int,
+        owner: str,
+        not_before: datetime | None = None,
+        *,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """Hand a row back without counting the attempt (e.g. on shutdown)."""
+        async with self._tx(session) as tx:
+            return await self._queue.release(tx, item_id, owner, not_before)
+
+    async def extend(self, item_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
+        async with self._db.transaction() as tx:
+            return await self._queue.extend(tx, item_ids, owner, lease_seconds)
+
+    async def get(self, item_id: int, *, session: AsyncSession | None = None) -> InboxItem | None:
+        async with self._read(session) as s:
+            row = (await s.execute(select(_T).where(_T.c.id == item_id))).mappings().first()
+        return None if row is None else _to_item(row)
+
+    async def get_by_key(
+        self, dedupe_key: str, *, session: AsyncSession | None = None
+    ) -> InboxItem | None:
+        stmt = select(_T).where(_T.c.dedupe_key == dedupe_key)
+        async with self._read(session) as s:
+            row = (await s.execute(stmt)).mappings().first()
+        return None if row is None else _to_item(row)
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per status: pending, processing, done, failed."""
+        async with self._db.session() as s:
+            return await self._queue.counts(s)
+
+    async def purge(self, *, older_than: datetime, statuses: Sequence[str] = ("done",)) -> int:
+        """Delete settled rows received before ``older_than`` (their dedupe keys go with them)."""
+        async with self._db.transaction() as tx:
+            return await self._queue.purge(tx, "received_at", older_than, statuses)

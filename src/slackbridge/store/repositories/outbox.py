@@ -1,0 +1,296 @@
+"""The outbox: Web API calls the product asked for, durable before the 202 answer.
+
+Rows of one lane (``team:channel:thread``, see :func:`outbox_lane`) are handed out one at a time
+in id order, so a channel's or thread's messages reach Slack in the order they were accepted; a
+row that must wait (rate limit, Retry-After, a transient error) holds back only its own lane.
+``Idempotency-Key`` support: a second enqueue with the same (scope, key) returns the first row.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import Database
+from slackbridge.store.ids import new_id
+from slackbridge.store.models import OutboxRow, table_of
+from slackbridge.store.models_base import utcnow
+from slackbridge.store.queue import Queue, QueueSpec
+from slackbridge.store.repositories._base import Clock, Repository, dialect_insert
+
+__all__ = [
+    "NewOutboxMessage",
+    "OutboxEnqueueResult",
+    "OutboxMessage",
+    "OutboxRepository",
+    "outbox_lane",
+]
+
+_T = table_of(OutboxRow)
+_SPEC = QueueSpec(
+    _T, ready="queued", claimed="sending", done="sent", failed="failed", lane=("lane_key",)
+)
+
+
+def outbox_lane(team_id: str, channel_id: str | None, thread_ts: str | None = None) -> str | None:
+    """The FIFO lane of a call: one per (workspace, channel, thread); None without a channel."""
+    if not channel_id:
+        return None
+    return f"{team_id}:{channel_id}:{thread_ts or ''}"
+
+
+@dataclass(frozen=True)
+class NewOutboxMessage:
+    """A call to make. ``message_id`` is generated (``msg_…``) when not given."""
+
+    team_id: str
+    method: str
+    payload: Mapping[str, Any]
+    installation_id: int | None = None
+    lane_key: str | None = None
+    as_user: str | None = None
+    idempotency_scope: str | None = None
+    idempotency_key: str | None = None
+    message_id: str | None = None
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    message_id: str
+    idempotency_scope: str | None
+    idempotency_key: str | None
+    team_id: str
+    installation_id: int | None
+    method: str
+    lane_key: str | None
+    payload: dict[str, Any] = field(repr=False)
+    as_user: str | None
+    status: str
+    attempts: int
+    not_before: datetime
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    result: dict[str, Any] | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxEnqueueResult:
+    """The stored row; ``created`` is False when an earlier request had the same key."""
+
+    message: OutboxMessage
+    created: bool
+
+
+def _to_message(row: RowMapping) -> OutboxMessage:
+    return OutboxMessage(
+        id=int(row["id"]),
+        message_id=row["message_id"],
+        idempotency_scope=row["idempotency_scope"],
+        idempotency_key=row["idempotency_key"],
+        team_id=row["team_id"],
+        installation_id=row["installation_id"],
+        method=row["method"],
+        lane_key=row["lane_key"],
+        payload=dict(row["payload"] or {}),
+        as_user=row["as_user"],
+        status=row["status"],
+        attempts=int(row["attempts"]),
+        not_before=row["not_before"],
+        lease_owner=row["lease_owner"],
+        lease_expires_at=row["lease_expires_at"],
+        result=None if row["result"] is None else dict(row["result"]),
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+class OutboxRepository(Repository):
+    """Enqueue (idempotently), claim (head of each lane only) and settle outbox rows."""
+
+    def __init__(self, db: Database, keyring: Keyring, clock: Clock = utcnow) -> None:
+        super().__init__(db, keyring, clock)
+        self._queue = Queue(db, _SPEC, clock)
+
+    async def enqueue(
+        self, message: NewOutboxMessage, *, session: AsyncSession | None = None
+    ) -> OutboxEnqueueResult:
+        """Store a call; with an idempotency key already used in its scope, return that row."""
+        now = self._clock()
+        stmt = (
+            dialect_insert(self._db, _T)
+            .values(
+                message_id=message.message_id or new_id("msg"),
+                idempotency_scope=message.idempotency_scope,
+                idempotency_key=message.idempotency_key,
+                team_id=message.team_id,
+                installation_id=message.installation_id,
+                method=message.method,
+                lane_key=message.lane_key,
+                payload=dict(message.payload),
+                as_user=message.as_user,
+                status=_SPEC.ready,
+                attempts=0,
+                not_before=message.not_before or now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_scope", "idempotency_key"])
+            .returning(*_T.c)
+        )
+        async with self._tx(session) as tx:
+            row = (await tx.execute(stmt)).mappings().first()
+            if row is not None:
+                return OutboxEnqueueResult(_to_message(row), created=True)
+            existing = (
+                (
+                    await tx.execute(
+                        select(_T).where(
+                            _T.c.idempotency_scope == message.idempotency_scope,
+                            _T.c.idempotency_key == message.idempotency_key,
+                        )
+                    )
+                )
+                .mappings()
+                .one()
+            )
+        return OutboxEnqueueResult(_to_message(existing), created=False)
+
+    async def claim(
+        self,
+        owner: str,
+        *,
+        limit: int = 50,
+        lease_seconds: float = 60.0,
+        team_ids: Sequence[str] | None = None,
+    ) -> builtins.list[OutboxMessage]:
+        """Lease due rows to ``owner``: at most one per lane, the oldest unfinished of it."""
+        filters = {"team_id": tuple(team_ids)} if team_ids else None
+        async with self._db.transaction() as tx:
+            rows = await self._queue.claim(tx, owner, limit, lease_seconds, filters=filters)
+        return [_to_message(r) for r in rows]
+
+    async def mark_sent(
+        self,
+        row_id: int,
+        owner: str,
+        *,
+        result: Mapping[str, Any],
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """Delivered to Slack; ``result`` keeps what the product may ask for (ts, channel)."""
+        async with self._tx(session) as tx:
+            return await self._queue.complete(
+                tx, row_id, owner, result=dict(result), last_error=None, sent_at=self._clock()
+            )
+
+    async def mark_failed(
+        self,
+        row_id: int,
+        owner: str,
+        *,
+        error: str,
+        result: Mapping[str, Any] | None = None,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """A permanent failure (channel_not_found, msg_too_long, …); the lane moves on."""
+        extra = {} if result is None else {"result": dict(result)}
+        async with self._tx(session) as tx:
+            return await self._queue.fail(tx, row_id, owner, error, **extra)
+
+    async def retry_later(
+        self,
+        row_id: int,
+        owner: str,
+        not_before: datetime,
+        *,
+        error: str | None = None,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """A transient failure: try again at ``not_before`` (the attempt counts)."""
+        async with self._tx(session) as tx:
+            return await self._queue.retry_later(tx, row_id, owner, not_before, error)
+
+    async def release(
+        self,
+        row_id: int,
+        owner: str,
+        not_before: datetime | None = None,
+        *,
+        session: AsyncSession | None = None,
+    ) -> bool:
+        """Wait without counting an attempt (rate limit, Retry-After); only its lane waits."""
+        async with self._tx(session) as tx:
+            return await self._queue.release(tx, row_id, owner, not_before)
+
+    async def extend(self, row_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
+        async with self._db.transaction() as tx:
+            return await self._queue.extend(tx, row_ids, owner, lease_seconds)
+
+    async def get(
+        self, message_id: str, *, session: AsyncSession | None = None
+    ) -> OutboxMessage | None:
+        """The row with this public id (``msg_…``)."""
+        rows = await self._select([_T.c.message_id == message_id], 1, session)
+        return rows[0] if rows else None
+
+    async def get_by_idempotency_key(
+        self, scope: str, key: str, *, session: AsyncSession | None = None
+    ) -> OutboxMessage | None:
+        conditions = [_T.c.idempotency_scope == scope, _T.c.idempotency_key == key]
+        rows = await self._select(conditions, 1, session)
+        return rows[0] if rows else None
+
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        team_id: str | None = None,
+        lane_key: str | None = None,
+        limit: int = 100,
+        session: AsyncSession | None = None,
+    ) -> builtins.list[OutboxMessage]:
+        """Oldest first."""
+        conditions: builtins.list[ColumnElement[bool]] = []
+        if status is not None:
+            conditions.append(_T.c.status == status)
+        if team_id is not None:
+            conditions.append(_T.c.team_id == team_id)
+        if lane_key is not None:
+            conditions.append(_T.c.lane_key == lane_key)
+        return await self._select(conditions, limit, session)
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per status: queued, sending, sent, failed."""
+        async with self._db.session() as s:
+            return await self._queue.counts(s)
+
+    async def purge(
+        self, *, older_than: datetime, statuses: Sequence[str] = ("sent", "failed")
+    ) -> int:
+        """Delete settled rows created before ``older_than`` (idempotency keys expire with them)."""
+        async with self._db.transaction() as tx:
+            return await self._queue.purge(tx, "created_at", older_than, statuses)
+
+    async def _select(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        limit: int,
+        session: AsyncSession | None,
+    ) -> builtins.list[OutboxMessage]:
+        stmt = select(_T).where(*conditions).order_by(_T.c.id).limit(limit)
+        async with self._read(session) as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return [_to_message(r) for r in rows]
