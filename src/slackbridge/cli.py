@@ -5,6 +5,8 @@ Each command imports its machinery lazily so that ``slackbridge --help`` stays i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -34,6 +36,38 @@ def version() -> None:
     from slackbridge import __version__
 
     console.print(f"slackbridge {__version__}")
+
+
+app.add_typer(db_app, name="db")
+app.add_typer(secrets_app, name="secrets")
+
+
+@app.command()
+def emulator(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8001, help="Port to listen on."),
+    seed: Path | None = typer.Option(
+        None, help="Seed file (.toml or .json) with workspaces, users and channels."
+    ),
+    speed: float = typer.Option(
+        1.0, help="Time factor for Slack's waits (retries, expiries); 60 makes a minute a second."
+    ),
+    rate_limits: bool = typer.Option(True, help="Apply Slack's Web API rate limits."),
+) -> None:
+    """Run the Slack emulator (default 127.0.0.1:8001)."""
+    from slackbridge.emulator.runner import run_emulator
+
+    code = run_emulator(
+        host=host,
+        port=port,
+        seed_path=seed,
+        speed=speed,
+        rate_limits=rate_limits,
+        console=console,
+        err_console=err_console,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 app.add_typer(db_app, name="db")

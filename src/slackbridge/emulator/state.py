@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from slackbridge.emulator.faults import FaultRegistry
 from slackbridge.emulator.ids import IdFactory, TsClock
+from slackbridge.emulator.ratelimit import RateLimiter
 
 __all__ = [
     "App",
@@ -63,6 +65,7 @@ class Workspace:
     name: str
     domain: str
     enterprise_id: str | None = None
+    email_domain: str = ""
     users: dict[str, User] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
 
@@ -136,6 +139,8 @@ class File:
     content: bytes
     created: int
     channels: list[str] = field(default_factory=list)
+    shares: dict[str, list[str]] = field(default_factory=dict)  # channel id -> message ts
+    alt_txt: str = ""
     upload_ticket: str | None = None  # set between getUploadURLExternal and completion
     completed: bool = False
 
@@ -258,7 +263,9 @@ class Signal:
     ``kind`` is one of: ``message`` (a new message, including bot posts and file shares),
     ``message_changed``, ``message_deleted``, ``reaction_added``, ``reaction_removed``,
     ``member_joined_channel``, ``app_uninstalled``, ``tokens_revoked``, ``channel_created``,
-    ``app_home_opened``. ``data`` carries what the event builder needs (see ``events.py``).
+    ``channel_archive``, ``app_home_opened``, and ``reset`` (the world went back to the seed;
+    listeners drop pending work). ``data`` carries what the event builder needs (each kind's
+    fields are listed in ``ops.py``). Listeners ignore kinds they do not know.
     """
 
     kind: str
@@ -287,6 +294,13 @@ class EmulatorState:
     views: dict[str, View] = field(default_factory=dict)
     triggers: dict[str, Trigger] = field(default_factory=dict)
     listeners: list[Callable[[Signal], None]] = field(default_factory=list)
+    # Where the emulator is reached, for links it generates (file URLs, permalinks, upload
+    # URLs). The CLI sets it; otherwise the first Web API request sets it from its base URL.
+    base_url: str | None = None
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    faults: FaultRegistry = field(default_factory=FaultRegistry)
+    # chat.postEphemeral messages (never in history), newest last, bounded.
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)
 
     # --- time -----------------------------------------------------------------------------
     def now(self) -> float:
