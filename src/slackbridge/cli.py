@@ -38,8 +38,34 @@ def version() -> None:
     console.print(f"slackbridge {__version__}")
 
 
-app.add_typer(db_app, name="db")
-app.add_typer(secrets_app, name="secrets")
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port to listen on (default 8000)."),
+) -> None:
+    """Run the gateway (upgrades the database schema on start)."""
+    import uvicorn
+
+    from slackbridge.logs import configure_logging
+    from slackbridge.server import create_app
+    from slackbridge.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(
+        f"[bold]slackbridge[/] gateway on http://{bind_host}:{bind_port} "
+        f"(Slack API: {settings.slack_api_url}, public URL: {settings.public_url})"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
 
 
 @app.command()

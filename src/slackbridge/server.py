@@ -1,0 +1,235 @@
+"""Builds the gateway's ASGI app and its lifespan.
+
+The app is assembled from *parts*: modules listed in :data:`PARTS`, each of which may expose
+``router`` (a FastAPI ``APIRouter``), ``mounts`` (a list of ``(path, ASGI app)``, e.g. the product
+API with its own OpenAPI document), ``async def on_startup(gateway)`` and
+``def workers(gateway) -> list[Worker]``. The lifespan opens the store (upgrading its schema),
+runs the parts' start-up hooks, then keeps every worker running under supervision (a worker that
+crashes is restarted with backoff) until shutdown. Parts reach shared resources through the
+:class:`Gateway` on ``request.state.gateway`` (lifespan state, so mounted sub-apps see it too;
+:func:`gateway_of` reads it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Protocol
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from slackbridge import __version__
+from slackbridge.settings import Settings, get_settings
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import Database, open_database
+
+__all__ = ["PARTS", "Gateway", "Health", "Worker", "create_app", "gateway_of"]
+
+_log = logging.getLogger("slackbridge.server")
+
+#: The modules that make up the gateway, in start-up order.
+PARTS: tuple[str, ...] = ()
+
+
+class Worker(Protocol):
+    """A long-running job (a queue worker, a Socket Mode connection, ...)."""
+
+    name: str
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; return promptly after it is."""
+
+
+@dataclass
+class Health:
+    """What each component last said about itself; /readyz reports it."""
+
+    _status: dict[str, tuple[bool, str, float]] = field(default_factory=dict)
+
+    def report(self, component: str, ok: bool, detail: str = "") -> None:
+        self._status[component] = (ok, detail, time.time())
+
+    def forget(self, component: str) -> None:
+        self._status.pop(component, None)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {"ok": ok, "detail": detail, "since": since}
+            for name, (ok, detail, since) in sorted(self._status.items())
+        }
+
+    @property
+    def ok(self) -> bool:
+        return all(ok for ok, _, _ in self._status.values())
+
+
+@dataclass
+class Gateway:
+    """Shared resources of one gateway process."""
+
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    http: httpx.AsyncClient
+    health: Health = field(default_factory=Health)
+    instance_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
+    )
+    wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def slack_client(self, token: str | None = None) -> AsyncWebClient:
+        """A Web API client pointed at the configured Slack (or the emulator)."""
+        return AsyncWebClient(token=token, base_url=self.settings.slack_api_url)
+
+    def wakeup(self, queue: str) -> asyncio.Event:
+        """The event a queue's worker waits on; set it after inserting rows to skip the poll."""
+        event = self.wakeups.get(queue)
+        if event is None:
+            event = self.wakeups[queue] = asyncio.Event()
+        return event
+
+
+def gateway_of(request: Request) -> Gateway:
+    """The Gateway serving ``request`` (works in mounted sub-apps as well)."""
+    gateway: Gateway = request.state.gateway
+    return gateway
+
+
+def _load_parts(names: tuple[str, ...]) -> list[ModuleType]:
+    return [importlib.import_module(name) for name in names]
+
+
+async def _supervise(worker: Worker, stop: asyncio.Event, health: Health) -> None:
+    """Run ``worker`` until stop; restart it with backoff if it crashes."""
+    delay = 0.5
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await worker.run(stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            health.report(f"worker:{worker.name}", False, f"crashed: {exc!r}")
+            _log.exception("worker %s crashed; restarting in %.1fs", worker.name, delay)
+        else:
+            if stop.is_set():
+                return
+        if time.monotonic() - started > 60:
+            delay = 0.5
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, 30.0)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    parts: tuple[str, ...] | None = None,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    on_ready: Callable[[Gateway], None] | None = None,
+) -> FastAPI:
+    """The gateway ASGI app. ``http_transport`` replaces the network for product webhooks
+    (tests pass the product's ASGI app); ``on_ready`` is called with the Gateway after start-up."""
+    settings = settings or get_settings()
+    modules = _load_parts(PARTS if parts is None else parts)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        from slackbridge.store.migrate import upgrade_database
+
+        keyring = Keyring.load(
+            settings.secret_keys.get_secret_value() if settings.secret_keys else None,
+            settings.data_dir,
+        )
+        db = open_database(settings.effective_database_url, schema=settings.database_schema)
+        await upgrade_database(db)
+        http = httpx.AsyncClient(transport=http_transport, timeout=10.0)
+        gateway = Gateway(settings=settings, db=db, keyring=keyring, http=http)
+        app.state.gateway = gateway
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for module in modules:
+                hook = getattr(module, "on_startup", None)
+                if hook is not None:
+                    await hook(gateway)
+            for module in modules:
+                factory = getattr(module, "workers", None)
+                for worker in factory(gateway) if factory else []:
+                    tasks.append(
+                        asyncio.create_task(
+                            _supervise(worker, stop, gateway.health), name=worker.name
+                        )
+                    )
+            if on_ready:
+                on_ready(gateway)
+            yield {"gateway": gateway}
+        finally:
+            stop.set()
+            for event in gateway.wakeups.values():
+                event.set()
+            if tasks:
+                _done, pending = await asyncio.wait(tasks, timeout=10)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+            await http.aclose()
+            await db.close()
+
+    app = FastAPI(
+        title="slackbridge",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        """Readiness: the store answers and every component reports healthy."""
+        gateway = gateway_of(request)
+        checks = gateway.health.snapshot()
+        try:
+            from sqlalchemy import text
+
+            async with gateway.db.session() as session:
+                await session.execute(text("SELECT 1"))
+            checks["store"] = {"ok": True, "detail": gateway.db.dialect, "since": time.time()}
+        except Exception as exc:
+            checks["store"] = {"ok": False, "detail": repr(exc), "since": time.time()}
+        ready = all(check["ok"] for check in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics."""
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for module in modules:
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+        for path, sub_app in getattr(module, "mounts", []):
+            app.mount(path, sub_app)
+    return app
