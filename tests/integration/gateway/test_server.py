@@ -1,0 +1,93 @@
+"""The gateway's assembly: health, readiness, metrics, parts and worker supervision."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import types
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import APIRouter
+
+from slackbridge.server import Gateway, create_app
+from slackbridge.settings import Settings
+from tests.support.servers import serve_asgi
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, public_url="http://127.0.0.1:1", apps=[], webhooks=[])
+
+
+@pytest.fixture
+def flaky_part() -> types.ModuleType:
+    """A part whose worker crashes once, then reports healthy; it also adds a route."""
+    module = types.ModuleType("tests_flaky_part")
+    runs: list[int] = []
+    recovered = asyncio.Event()
+
+    class _Worker:
+        name = "flaky"
+
+        def __init__(self, gateway: Gateway) -> None:
+            self.gateway = gateway
+
+        async def run(self, stop: asyncio.Event) -> None:
+            runs.append(1)
+            if len(runs) == 1:
+                raise RuntimeError("boom")
+            self.gateway.health.report("worker:flaky", True, "recovered")
+            recovered.set()
+            await stop.wait()
+
+    router = APIRouter()
+
+    @router.get("/part-route")
+    async def part_route() -> dict[str, int]:
+        return {"runs": len(runs)}
+
+    module.router = router  # type: ignore[attr-defined]
+    module.workers = lambda gateway: [_Worker(gateway)]  # type: ignore[attr-defined]
+    module.recovered = recovered  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    yield module
+    del sys.modules[module.__name__]
+
+
+async def test_health_readiness_and_metrics(tmp_path: Path) -> None:
+    app = create_app(settings_for(tmp_path), parts=())
+    async with serve_asgi(app) as server, httpx.AsyncClient(base_url=server.url) as client:
+        health = await client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["store"] == {
+            "ok": True,
+            "detail": "sqlite",
+            "since": ready.json()["checks"]["store"]["since"],
+        }
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200
+        assert "python_info" in metrics.text or "process_" in metrics.text
+    # The embedded default: a SQLite file and a generated 0600 key in the data dir.
+    assert (tmp_path / "slackbridge.db").exists()
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+async def test_crashed_worker_is_restarted_and_readiness_follows(
+    tmp_path: Path, flaky_part: types.ModuleType
+) -> None:
+    seen: list[Gateway] = []
+    app = create_app(settings_for(tmp_path), parts=(flaky_part.__name__,), on_ready=seen.append)
+    async with serve_asgi(app) as server, httpx.AsyncClient(base_url=server.url) as client:
+        await asyncio.wait_for(flaky_part.recovered.wait(), timeout=10)
+        assert (await client.get("/part-route")).json() == {"runs": 2}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["worker:flaky"]["detail"] == "recovered"
+        seen[0].health.report("socket:A1", False, "disconnected")
+        not_ready = await client.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["status"] == "unavailable"
