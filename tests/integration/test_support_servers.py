@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from tests.support.servers import ServerStartError, _accepts, serve_asgi
+from tests.support.servers import ServerStartError, _accepts, bind_loopback, serve_asgi
 
 
 def _app(events: list[str], *, fail: bool = False) -> Starlette:
@@ -57,3 +57,12 @@ async def test_refuses_non_loopback_hosts() -> None:
     with pytest.raises(ValueError, match="loopback"):
         async with serve_asgi(_app([]), host="0.0.0.0"):
             pass
+
+
+async def test_serves_on_a_socket_bound_beforehand() -> None:
+    sock = bind_loopback()
+    port = sock.getsockname()[1]
+    async with serve_asgi(_app([]), sock=sock) as server:
+        assert server.port == port
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{port}/")).status_code == 200

@@ -24,7 +24,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["RunningServer", "ServerStartError", "free_port", "serve_asgi"]
+__all__ = ["RunningServer", "ServerStartError", "bind_loopback", "free_port", "serve_asgi"]
 
 
 class ServerStartError(RuntimeError):
@@ -66,7 +66,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
+def bind_loopback(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening socket on a free loopback port, for an app that must know its own URL
+    before it is built: read ``sock.getsockname()[1]``, then pass ``sock=`` to
+    :func:`serve_asgi` (which closes it)."""
+    if host not in ("127.0.0.1", "localhost"):
+        raise ValueError("test servers listen on loopback only")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -96,15 +101,17 @@ async def serve_asgi(
     startup_timeout: float = 20.0,
     shutdown_timeout: float = 10.0,
     ws: str = "auto",
+    sock: socket.socket | None = None,
 ) -> AsyncIterator[RunningServer]:
     """Serve ``app`` on ``host`` (loopback only) until the block exits.
 
-    ``port=0`` picks a free port. ``shutdown_timeout`` bounds how long open connections (for
-    example a websocket a test forgot to close) may delay the shutdown.
+    ``port=0`` picks a free port; ``sock`` (from :func:`bind_loopback`) serves on a socket
+    bound earlier. ``shutdown_timeout`` bounds how long open connections (for example a
+    websocket a test forgot to close) may delay the shutdown.
     """
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError("test servers listen on loopback only")
-    sock = _bound_socket(host, port)
+    if sock is None:
+        sock = bind_loopback(host, port)
+    host = sock.getsockname()[0]
     bound_port: int = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
