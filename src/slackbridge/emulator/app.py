@@ -29,13 +29,19 @@ __all__ = ["create_app"]
 # To add routes, append the module's dotted name here.
 _ROUTE_MODULES: list[str] = [
     "slackbridge.emulator.control",
+    "slackbridge.emulator.control_delivery",
+    "slackbridge.emulator.oauth_pages",
+    "slackbridge.emulator.responses",
+    "slackbridge.emulator.socket_mode",
 ]
 
 # Lifespan hooks as "module:function"; each function takes the Starlette app and returns an
 # async context manager entered at startup and exited at shutdown, in order (exits reversed).
 # The app carries ``app.state.emulator`` (the EmulatorState) and
 # ``app.state.delivery_transport`` (an httpx transport for outbound HTTP, or None).
-_LIFESPAN_HOOKS: list[str] = []
+_LIFESPAN_HOOKS: list[str] = [
+    "slackbridge.emulator.outbound:lifespan",
+]
 
 _Hook = Callable[[Starlette], AbstractAsyncContextManager[None]]
 

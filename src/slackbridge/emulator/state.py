@@ -223,6 +223,7 @@ class OAuthCode:
     expires_at: float
     incoming_webhook_channel: str | None = None
     used: bool = False
+    version: int = 2  # 2: from /oauth/v2/authorize (oauth.v2.access); 1: /oauth/authorize
 
 
 @dataclass

@@ -6,7 +6,10 @@ To add methods, create a module under ``webapi/`` and import it here.
 from __future__ import annotations
 
 from slackbridge.emulator.webapi import (  # noqa: F401
+    apps,
+    auth,
     chat,
+    oauth,
 )
 
 __all__ = ["LOADED"]

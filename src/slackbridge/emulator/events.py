@@ -1,0 +1,282 @@
+"""The Events API: turning world changes (state signals) into ``event_callback`` envelopes.
+
+An app gets an event when it is installed in the workspace (status active), subscribes to the
+matching bot event, and its bot user can see the conversation (is a member). ``app_uninstalled``
+and ``tokens_revoked`` go to the app concerned whatever its status. Message events follow
+Slack's subscriptions: ``message.channels`` (public), ``message.groups`` (private),
+``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is mentioned.
+
+:func:`build_envelopes` is the pure-ish core (it draws event ids from the state);
+:class:`EventRouter` listens on the state's bus and hands envelopes to the deliverer.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from slackbridge.emulator.state import App, Channel, EmulatorState, Installation, Signal
+
+__all__ = ["MESSAGE_SUBSCRIPTIONS", "EventRouter", "Routed", "build_envelopes", "envelope"]
+
+MESSAGE_SUBSCRIPTIONS = {
+    "public": "message.channels",
+    "private": "message.groups",
+    "im": "message.im",
+    "mpim": "message.mpim",
+}
+# Event types delivered as they are named (subscription name == event type), needing membership.
+_CHANNEL_EVENTS = {
+    "reaction_added",
+    "reaction_removed",
+    "member_joined_channel",
+    "member_left_channel",
+    "channel_archive",
+    "channel_unarchive",
+}
+
+
+@dataclass
+class Routed:
+    """One envelope for one app installation."""
+
+    app: App
+    installation: Installation
+    envelope: dict[str, Any]
+
+
+def _event_context(team_id: str, app_id: str, event_type: str, channel_id: str | None) -> str:
+    # Slack's event_context is an opaque token; this one encodes the same facts it carries.
+    raw = {"et": event_type, "tid": team_id, "aid": app_id, "cid": channel_id}
+    encoded = base64.urlsafe_b64encode(orjson.dumps(raw)).decode().rstrip("=")
+    return f"4-{encoded}"
+
+
+def envelope(
+    state: EmulatorState,
+    app: App,
+    inst: Installation,
+    event: dict[str, Any],
+    channel_id: str | None = None,
+) -> dict[str, Any]:
+    """Wrap ``event`` in the ``event_callback`` envelope Slack sends to ``app``."""
+    team_id = inst.team_id
+    ws = state.workspace(team_id)
+    enterprise_id = ws.enterprise_id if ws else None
+    return {
+        "token": app.verification_token,
+        "team_id": team_id,
+        "context_team_id": team_id,
+        "context_enterprise_id": enterprise_id,
+        "api_app_id": app.id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": state.ids.event_id(),
+        "event_time": int(state.now()),
+        "authorizations": [
+            {
+                "enterprise_id": enterprise_id,
+                "team_id": team_id,
+                "user_id": inst.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": _event_context(team_id, app.id, event.get("type", ""), channel_id),
+    }
+
+
+def _subscribers(
+    state: EmulatorState, team_id: str, event_name: str, channel: Channel | None
+) -> list[tuple[App, Installation]]:
+    out = []
+    for inst in state.active_installations(team_id):
+        app = state.apps.get(inst.app_id)
+        if app is None or event_name not in app.bot_events:
+            continue
+        if channel is not None and inst.bot_user_id not in channel.members:
+            continue
+        out.append((app, inst))
+    return out
+
+
+def _message_events(
+    state: EmulatorState, signal: Signal, channel: Channel
+) -> list[tuple[str, dict[str, Any], list[tuple[App, Installation]]]]:
+    data = signal.data
+    message: dict[str, Any] = dict(data.get("message") or {})
+    ts = str(message.get("ts", ""))
+    event = {**message, "channel": channel.id, "event_ts": ts}
+    event["channel_type"] = data.get("channel_type") or _channel_type(channel)
+    subscription = MESSAGE_SUBSCRIPTIONS[channel.kind]
+    out = [(subscription, event, _subscribers(state, signal.team_id, subscription, channel))]
+    mentioned = set(data.get("mentions") or [])
+    if mentioned:
+        mention = {k: v for k, v in message.items() if k not in ("subtype",)}
+        mention.update(type="app_mention", channel=channel.id, event_ts=ts)
+        targets = [
+            (app, inst)
+            for app, inst in _subscribers(state, signal.team_id, "app_mention", channel)
+            if inst.bot_user_id in mentioned and message.get("user") != inst.bot_user_id
+        ]
+        out.append(("app_mention", mention, targets))
+    return out
+
+
+def _channel_type(channel: Channel) -> str:
+    return {"public": "channel", "private": "group", "im": "im", "mpim": "mpim"}[channel.kind]
+
+
+def _edit_event(signal: Signal, channel: Channel) -> dict[str, Any]:
+    data = signal.data
+    event_ts = str(data.get("event_ts") or "")
+    event: dict[str, Any] = {"type": "message", "subtype": signal.kind}
+    if signal.kind == "message_changed":
+        event["message"] = data.get("message")
+    else:
+        event["deleted_ts"] = data.get("deleted_ts")
+    event.update(
+        previous_message=data.get("previous_message"),
+        channel=channel.id,
+        hidden=True,
+        ts=event_ts,
+        event_ts=event_ts,
+        channel_type=data.get("channel_type") or _channel_type(channel),
+    )
+    return event
+
+
+def _channel_event(signal: Signal, channel: Channel) -> dict[str, Any]:
+    data = signal.data
+    event: dict[str, Any] = {"type": signal.kind}
+    if signal.kind.startswith("reaction_"):
+        event.update(
+            user=data.get("user"),
+            item=data.get("item"),
+            reaction=data.get("reaction"),
+            item_user=data.get("item_user"),
+        )
+    elif signal.kind in ("member_joined_channel", "member_left_channel"):
+        event.update(
+            user=data.get("user"),
+            channel=channel.id,
+            # These two events name the channel type by id prefix letter, not by word.
+            channel_type="C" if channel.kind == "public" else "G",
+            team=signal.team_id,
+        )
+        if signal.kind == "member_joined_channel" and data.get("inviter"):
+            event["inviter"] = data["inviter"]
+    else:
+        event.update(channel=channel.id, user=data.get("user"))
+    event["event_ts"] = data.get("event_ts") or ""
+    return event
+
+
+def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
+    """Every envelope that ``signal`` causes, one per receiving app installation."""
+    plans: list[tuple[str, dict[str, Any], list[tuple[App, Installation]]]] = []
+    channel = state.channel(signal.team_id, signal.channel_id) if signal.channel_id else None
+    kind = signal.kind
+    if kind in ("app_uninstalled", "tokens_revoked"):
+        app_id = signal.data.get("app_id")
+        inst = state.installation(str(app_id), signal.team_id)
+        app = state.apps.get(str(app_id))
+        if inst is None or app is None:
+            return []
+        event: dict[str, Any] = {"type": kind}
+        if kind == "tokens_revoked":
+            event["tokens"] = signal.data.get("tokens") or {"oauth": [], "bot": []}
+        event["event_ts"] = f"{state.now():.6f}"
+        return [Routed(app, inst, envelope(state, app, inst, event))]
+    if channel is None:
+        return []
+    if kind == "message":
+        plans = _message_events(state, signal, channel)
+    elif kind in ("message_changed", "message_deleted"):
+        name = MESSAGE_SUBSCRIPTIONS[channel.kind]
+        plans = [
+            (name, _edit_event(signal, channel), _subscribers(state, signal.team_id, name, channel))
+        ]
+    elif kind in _CHANNEL_EVENTS:
+        targets = _subscribers(state, signal.team_id, kind, channel)
+        if kind == "member_left_channel":
+            # A bot removed from a channel still hears about its own departure.
+            targets += [
+                (app, inst)
+                for app, inst in _subscribers(state, signal.team_id, kind, None)
+                if inst.bot_user_id == signal.data.get("user") and (app, inst) not in targets
+            ]
+        plans = [(kind, _channel_event(signal, channel), targets)]
+    elif kind == "channel_created" and channel.kind == "public":
+        event = {
+            "type": "channel_created",
+            "channel": signal.data.get("channel")
+            or {
+                "id": channel.id,
+                "name": channel.name,
+                "created": channel.created,
+                "creator": channel.creator,
+                "is_channel": True,
+            },
+            "event_ts": signal.data.get("event_ts") or f"{state.now():.6f}",
+        }
+        plans = [(kind, event, _subscribers(state, signal.team_id, kind, None))]
+    elif kind == "app_home_opened":
+        app_id = signal.data.get("app_id")
+        event = {
+            "type": "app_home_opened",
+            "user": signal.data.get("user"),
+            "channel": channel.id,
+            "tab": signal.data.get("tab", "home"),
+            "event_ts": signal.data.get("event_ts") or f"{state.now():.6f}",
+        }
+        if signal.data.get("view") is not None:
+            event["view"] = signal.data["view"]
+        targets = [
+            (app, inst)
+            for app, inst in _subscribers(state, signal.team_id, kind, None)
+            if app.id == app_id
+        ]
+        plans = [(kind, event, targets)]
+    routed = []
+    for _name, event, targets in plans:
+        for app, inst in targets:
+            routed.append(Routed(app, inst, envelope(state, app, inst, event, channel.id)))
+    return routed
+
+
+class EventRouter:
+    """Listens on the state's signal bus and hands each envelope to ``deliver``.
+
+    ``deliver(app, team_id, envelope)`` must not block (the deliverer queues and retries);
+    ``on_reset`` runs when the world is reset to the seed."""
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        deliver: Callable[[App, str, dict[str, Any]], object],
+        on_reset: Callable[[], None],
+    ) -> None:
+        self._state = state
+        self._deliver = deliver
+        self._on_reset = on_reset
+
+    def attach(self) -> None:
+        if self not in self._state.listeners:
+            self._state.listeners.append(self)
+
+    def detach(self) -> None:
+        if self in self._state.listeners:
+            self._state.listeners.remove(self)
+
+    def __call__(self, signal: Signal) -> None:
+        if signal.kind == "reset":
+            self._on_reset()
+            return
+        for routed in build_envelopes(self._state, signal):
+            self._deliver(routed.app, routed.installation.team_id, routed.envelope)
