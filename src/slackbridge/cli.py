@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from slackbridge.cli_workspaces import apps_app, manifest_command, workspaces_app
 from slackbridge.store.cli import db_app, secrets_app
 
 __all__ = ["app", "main"]
@@ -98,6 +99,9 @@ def emulator(
 
 app.add_typer(db_app, name="db")
 app.add_typer(secrets_app, name="secrets")
+app.command("manifest")(manifest_command)
+app.add_typer(apps_app, name="apps")
+app.add_typer(workspaces_app, name="workspaces")
 
 
 def main() -> None:

@@ -40,7 +40,11 @@ __all__ = ["PARTS", "Gateway", "Health", "Worker", "create_app", "gateway_of"]
 _log = logging.getLogger("slackbridge.server")
 
 #: The modules that make up the gateway, in start-up order.
-PARTS: tuple[str, ...] = ()
+PARTS: tuple[str, ...] = (
+    "slackbridge.slack.apps",
+    "slackbridge.slack.oauth",
+    "slackbridge.slack.tokens",
+)
 
 
 class Worker(Protocol):

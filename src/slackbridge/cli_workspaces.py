@@ -1,0 +1,378 @@
+"""``slackbridge manifest``, ``slackbridge apps …`` and ``slackbridge workspaces …``.
+
+Heavy imports happen inside the commands so that ``slackbridge --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from slackbridge.server import Gateway
+    from slackbridge.settings import Settings, SlackAppConfig
+
+__all__ = ["apps_app", "manifest_command", "workspaces_app"]
+
+apps_app = typer.Typer(help="Manage the Slack apps the gateway serves.", no_args_is_help=True)
+workspaces_app = typer.Typer(
+    help="List and remove the workspaces the apps are installed in.", no_args_is_help=True
+)
+_console = Console()
+_err = Console(stderr=True)
+_T = TypeVar("_T")
+
+
+def _fail(message: str, hint: str | None = None) -> typer.Exit:
+    _err.print(f"[bold red]Error:[/] {message}")
+    if hint:
+        _err.print(f"[dim]{hint}[/]")
+    return typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from slackbridge.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise _fail(f"invalid configuration: {exc}") from None
+
+
+@contextlib.asynccontextmanager
+async def _gateway(settings: Settings) -> AsyncIterator[Gateway]:
+    """The store, keys and HTTP client a gateway would have (the schema upgraded first)."""
+    import httpx
+
+    from slackbridge.server import Gateway
+    from slackbridge.slack.apps import sync_configured_apps
+    from slackbridge.store.crypto import Keyring
+    from slackbridge.store.db import open_database
+    from slackbridge.store.migrate import upgrade_database
+
+    keys = settings.secret_keys.get_secret_value() if settings.secret_keys else None
+    keyring = Keyring.load(keys, settings.data_dir)
+    db = open_database(
+        settings.effective_database_url, schema=settings.database_schema, pool_size=2
+    )
+    try:
+        await upgrade_database(db)
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            gateway = Gateway(settings=settings, db=db, keyring=keyring, http=http)
+            await sync_configured_apps(gateway)
+            yield gateway
+    finally:
+        await db.close()
+
+
+def _run(settings: Settings, job: Callable[[Gateway], Awaitable[_T]]) -> _T:
+    """Run ``job`` against the store, turning store problems into friendly errors."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from slackbridge.store.crypto import DecryptionError, SecretKeyError
+    from slackbridge.store.db import DatabaseConfigError, mask_url
+
+    async def main() -> _T:
+        async with _gateway(settings) as gateway:
+            return await job(gateway)
+
+    try:
+        return asyncio.run(main())
+    except (SecretKeyError, DecryptionError, DatabaseConfigError) as exc:
+        raise _fail(str(exc)) from None
+    except (OperationalError, DBAPIError, OSError) as exc:
+        shown = mask_url(settings.effective_database_url)
+        raise _fail(
+            f"could not use the database {shown}: {str(exc).splitlines()[0]}",
+            "Check SLACKBRIDGE_DATABASE_URL and that the database server is running.",
+        ) from None
+
+
+# --- manifest ---------------------------------------------------------------------------------
+
+
+def _app_config(settings: Settings, name: str | None) -> SlackAppConfig:
+    from slackbridge.settings import SlackAppConfig
+
+    if name is None:
+        return settings.apps[0] if settings.apps else SlackAppConfig()
+    for config in settings.apps:
+        if config.name == name:
+            return config
+    if name == "default" or not settings.apps:
+        return SlackAppConfig(name=name)
+    known = ", ".join(c.name for c in settings.apps)
+    raise _fail(f"no app named {name!r} is configured", f"Configured apps: {known}")
+
+
+def manifest_command(
+    app: str = typer.Option(None, "--app", help="Which configured app (default: the first)."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON (for scripts)."),
+) -> None:
+    """Print the Slack app manifest for this deployment (paste it into "Create New App")."""
+    from slackbridge.slack.manifest import ManifestConfigError, build_manifest, manifest_json
+
+    settings = _settings()
+    config = _app_config(settings, app)
+    try:
+        manifest = build_manifest(settings, config)
+    except ManifestConfigError as exc:
+        raise _fail(str(exc)) from None
+    text = manifest_json(manifest)
+    if as_json:
+        typer.echo(text)
+        return
+    from rich.syntax import Syntax
+
+    _console.print(Syntax(text, "json", word_wrap=True))
+    _console.print(
+        "[dim]Create the app at https://api.slack.com/apps → Create New App → From a manifest, "
+        "or let `slackbridge apps provision` do it with a configuration token.[/]"
+    )
+
+
+# --- apps ---------------------------------------------------------------------------------------
+
+
+@apps_app.command("provision")
+def provision_command(
+    configuration_token: str = typer.Option(
+        None,
+        "--configuration-token",
+        envvar="SLACKBRIDGE_SLACK_CONFIGURATION_TOKEN",
+        help="An app configuration token (xoxe.xoxp-…) from api.slack.com/apps.",
+        show_envvar=True,
+    ),
+    app: str = typer.Option(None, "--app", help="Provision only this app (default: every one)."),
+) -> None:
+    """Create the Slack app from the manifest, or update it (runs again safely)."""
+    from slackbridge.slack.manifest import ManifestConfigError
+    from slackbridge.slack.provision import ProvisionError, ProvisionResult, provision_app
+
+    settings = _settings()
+    token = configuration_token or (
+        settings.slack_configuration_token.get_secret_value()
+        if settings.slack_configuration_token
+        else None
+    )
+    if not token:
+        raise _fail(
+            "no configuration token",
+            "Create one at https://api.slack.com/apps (Your App Configuration Tokens → "
+            "Generate Token) and pass --configuration-token or set "
+            "SLACKBRIDGE_SLACK_CONFIGURATION_TOKEN. The emulator prints its own at start.",
+        )
+    configs = [_app_config(settings, app)] if app or not settings.apps else list(settings.apps)
+
+    async def job(gateway: Gateway) -> list[ProvisionResult]:
+        results = []
+        for config in configs:
+            results.append(
+                await provision_app(gateway.db, gateway.keyring, settings, config, token)
+            )
+        return results
+
+    try:
+        results = _run(settings, job)
+    except ManifestConfigError as exc:
+        raise _fail(str(exc)) from None
+    except ProvisionError as exc:
+        raise _fail(str(exc), f"Slack API: {settings.slack_api_url}") from None
+    except (OSError, TimeoutError) as exc:
+        raise _fail(
+            f"could not reach Slack at {settings.slack_api_url}: {exc}",
+            "Check SLACKBRIDGE_SLACK_API_URL (the emulator's is http://127.0.0.1:8001/api/).",
+        ) from None
+    table = Table(title="Provisioned Slack apps")
+    for column in ("App", "Slack app id", "Client id", "Action", "Events URL"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(
+            result.app.name,
+            result.app.app_id or "–",
+            result.app.client_id or "–",
+            "[green]created[/]" if result.created else "updated",
+            "[green]verified[/]" if result.events_url_verified else "[yellow]not verified[/]",
+        )
+    _console.print(table)
+    for result in results:
+        if result.warning:
+            _console.print(f"[yellow]Warning ({result.app.name}):[/] {result.warning}")
+    _console.print(
+        f"Credentials are stored encrypted in the store. Install link: "
+        f"{settings.public_url.rstrip('/')}/slack/install?ref=<your account id>"
+    )
+
+
+@apps_app.command("list")
+def list_apps_command() -> None:
+    """Show the stored apps (never their secrets)."""
+    from slackbridge.slack.apps import list_apps
+
+    settings = _settings()
+    apps = _run(settings, lambda gateway: list_apps(gateway, fresh=True))
+    if not apps:
+        _console.print(
+            "No Slack app yet. Run [bold]slackbridge apps provision[/] or set SLACKBRIDGE_APPS."
+        )
+        return
+    table = Table(title="Slack apps")
+    for column in ("Name", "Slack app id", "Client id", "Mode", "Rotation", "Secrets", "Scopes"):
+        table.add_column(column)
+    for a in apps:
+        secrets = [
+            label
+            for label, value in (
+                ("client", a.client_secret),
+                ("signing", a.signing_secret),
+                ("app token", a.app_token),
+            )
+            if value
+        ]
+        table.add_row(
+            a.name,
+            a.app_id or "–",
+            a.client_id or "–",
+            "Socket Mode" if a.socket_mode else "HTTP",
+            "on" if a.token_rotation else "off",
+            ", ".join(secrets) or "[red]none[/]",
+            str(len(a.bot_scopes)),
+        )
+    _console.print(table)
+
+
+# --- workspaces -----------------------------------------------------------------------------
+
+
+def _row(app_name: str, inst: Any) -> dict[str, Any]:
+    return {
+        "team_id": inst.team_id,
+        "team_name": inst.team_name,
+        "enterprise_id": inst.enterprise_id,
+        "app": app_name,
+        "status": inst.status,
+        "scopes": list(inst.bot_scopes),
+        "installer_user_id": inst.installer_user_id,
+        "ref": inst.product_ref,
+        "installed_at": inst.installed_at.isoformat(),
+        "last_error": inst.last_error,
+    }
+
+
+_STATUS_STYLE = {"active": "green", "disconnected": "red", "uninstalled": "yellow"}
+
+
+@workspaces_app.command("list")
+def list_workspaces_command(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)."),
+    app: str = typer.Option(None, "--app", help="Only this app's workspaces."),
+) -> None:
+    """Show every workspace an app is installed in: team, app, status, scopes, last error."""
+    from slackbridge.slack.apps import list_apps
+    from slackbridge.slack.workspaces import installations_repo
+
+    settings = _settings()
+
+    async def job(gateway: Gateway) -> list[dict[str, Any]]:
+        names = {a.id: a.name for a in await list_apps(gateway, fresh=True)}
+        if app is not None and app not in names.values():
+            raise LookupError(f"no Slack app named {app!r}")
+        rows = []
+        for inst in await installations_repo(gateway).list():
+            if app is None or names.get(inst.app_ref) == app:
+                rows.append(_row(names.get(inst.app_ref, "?"), inst))
+        return rows
+
+    try:
+        rows = _run(settings, job)
+    except LookupError as exc:
+        raise _fail(str(exc), "See `slackbridge apps list`.") from None
+    if as_json:
+        import orjson
+
+        typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    if not rows:
+        _console.print(
+            "No workspace yet. Send a workspace admin to "
+            f"{settings.public_url.rstrip('/')}/slack/install?ref=<account id>."
+        )
+        return
+    table = Table(title="Workspaces")
+    for column in ("Team", "App", "Status", "Scopes", "Installed at", "Last error"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        style = _STATUS_STYLE.get(r["status"], "dim")
+        team = r["team_id"] or r["enterprise_id"] or "?"
+        table.add_row(
+            f"{team} ({r['team_name']})" if r["team_name"] else team,
+            r["app"],
+            f"[{style}]{r['status']}[/]",
+            ", ".join(r["scopes"]),
+            r["installed_at"][:19].replace("T", " "),
+            r["last_error"] or "",
+        )
+    _console.print(table)
+
+
+@workspaces_app.command("remove")
+def remove_workspace_command(
+    team: str = typer.Argument(..., help="The workspace's team id (T…)."),
+    app: str = typer.Option(None, "--app", help="Only this app's installation."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask for confirmation."),
+) -> None:
+    """Revoke the workspace's tokens at Slack, delete them and mark it removed (audited)."""
+    from slackbridge.slack.apps import list_apps
+    from slackbridge.slack.workspaces import RemoveResult, installations_repo, remove_workspace
+
+    settings = _settings()
+
+    async def preview(gateway: Gateway) -> list[str]:
+        names = {a.id: a.name for a in await list_apps(gateway, fresh=True)}
+        found = await installations_repo(gateway).list(team_id=team)
+        return [
+            names.get(i.app_ref, "?")
+            for i in found
+            if i.status != "removed" and (app is None or names.get(i.app_ref) == app)
+        ]
+
+    targets = _run(settings, preview)
+    if not targets:
+        which = f" for app {app!r}" if app else ""
+        raise _fail(
+            f"workspace {team} has no installation{which} to remove",
+            "See `slackbridge workspaces list`.",
+        )
+    if not yes:
+        confirmed = typer.confirm(
+            f"Remove {team} ({', '.join(targets)})? Its tokens are revoked and deleted; "
+            "the product is told",
+            default=False,
+        )
+        if not confirmed:
+            _console.print("Nothing removed.")
+            raise typer.Exit(code=1)
+
+    async def job(gateway: Gateway) -> list[RemoveResult]:
+        return await remove_workspace(gateway, team, app_name=app, actor="cli")
+
+    try:
+        results = _run(settings, job)
+    except LookupError as exc:
+        raise _fail(str(exc), "See `slackbridge workspaces list`.") from None
+    for result in results:
+        if result.revoked:
+            note = "tokens revoked at Slack"
+        else:
+            note = f"[yellow]Slack did not revoke the token ({result.revoke_error})[/]"
+        _console.print(
+            f"[green]Removed[/] {team} from {result.app_name}: {note}; stored tokens deleted."
+        )

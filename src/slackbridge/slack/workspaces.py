@@ -1,0 +1,366 @@
+"""A workspace's life after install: token death, uninstall, revoked user tokens, removal.
+
+* Token death (``invalid_auth``, ``account_inactive``, ``token_revoked``, ``token_expired``):
+  the installation becomes ``disconnected``, its last error is kept, calls for it stop
+  (:class:`WorkspaceUnavailable`) and the product hears ``workspace.disconnected``.
+* ``app_uninstalled`` / a revoked bot token (ingress's ``uninstall`` action): the tokens are
+  deleted, the installation becomes ``uninstalled`` and the product hears
+  ``workspace.uninstalled``.
+* ``slackbridge workspaces remove``: the token is revoked at Slack (``auth.revoke``), the tokens
+  are deleted, the installation becomes ``removed``.
+
+Every change is written to the audit log. Each is idempotent: a second report of the same death
+or uninstall changes nothing and tells the product nothing new.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slackbridge.pipeline.events import DomainEvent
+from slackbridge.pipeline.normalize import OwnIdentity
+from slackbridge.slack.apps import SlackApp, app_by_api_app_id, app_by_ref, list_apps
+from slackbridge.store.models_base import utcnow
+from slackbridge.store.repositories.audit import AuditRepository
+from slackbridge.store.repositories.installations import Installation, InstallationsRepository
+
+if TYPE_CHECKING:
+    from slackbridge.server import Gateway
+
+__all__ = [
+    "TOKEN_DEATH_ERRORS",
+    "RemoveResult",
+    "WorkspaceUnavailable",
+    "audit_repo",
+    "emit_workspace_event",
+    "installations_repo",
+    "locate_installations",
+    "own_identity",
+    "remove_workspace",
+    "report_token_error",
+    "revoke_user_tokens",
+    "uninstall",
+    "workspace_data",
+]
+
+_log = logging.getLogger("slackbridge.workspaces")
+
+#: Slack errors that mean the token will never work again.
+TOKEN_DEATH_ERRORS = frozenset(
+    {"invalid_auth", "account_inactive", "token_revoked", "token_expired"}
+)
+
+_HINTS = {
+    "not_installed": "the app is not installed there; send an admin to /slack/install",
+    "disconnected": "Slack rejected its token; reinstall the app through /slack/install",
+    "uninstalled": "the app was uninstalled from it; reinstall it through /slack/install",
+    "removed": "an operator removed it; reinstall it through /slack/install",
+}
+
+
+class WorkspaceUnavailable(Exception):
+    """Calls for this workspace can't be made: ``status`` is ``not_installed``,
+    ``disconnected``, ``uninstalled`` or ``removed``."""
+
+    def __init__(self, team_id: str, status: str) -> None:
+        self.team_id = team_id
+        self.status = status
+        hint = _HINTS.get(status, "")
+        super().__init__(f"workspace {team_id or '?'} is {status}" + (f": {hint}" if hint else ""))
+
+
+def installations_repo(gateway: Gateway) -> InstallationsRepository:
+    return InstallationsRepository(gateway.db, gateway.keyring)
+
+
+def audit_repo(gateway: Gateway) -> AuditRepository:
+    return AuditRepository(gateway.db, gateway.keyring)
+
+
+def workspace_data(app: SlackApp | None, inst: Installation) -> dict[str, Any]:
+    """The ``data.workspace`` object of workspace.* webhooks (no secrets)."""
+    return {
+        "team_id": inst.team_id,
+        "team_name": inst.team_name,
+        "enterprise_id": inst.enterprise_id,
+        "enterprise_name": inst.enterprise_name,
+        "is_enterprise_install": inst.is_enterprise_install,
+        "app_id": app.app_id if app else None,
+        "app_name": app.name if app else None,
+        "status": inst.status,
+        "ref": inst.product_ref,
+    }
+
+
+async def emit_workspace_event(
+    gateway: Gateway,
+    type_: str,
+    app: SlackApp | None,
+    inst: Installation,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
+) -> int:
+    """Hand a ``workspace.*`` event to dispatch (one delivery per interested endpoint)."""
+    moment = at or utcnow()
+    data = {"workspace": workspace_data(app, inst), **(extra or {})}
+    event = DomainEvent(
+        type=type_,
+        team_id=inst.team_id or inst.enterprise_id,
+        app_id=app.app_id if app else None,
+        data=data,
+        ordering_key=f"workspace:{inst.id}",
+        dedupe_key=f"{type_}:{inst.id}:{moment.isoformat()}",
+        occurred_at=moment.timestamp(),
+    )
+    return await _dispatch(gateway, [event])
+
+
+async def _dispatch(gateway: Gateway, events: list[DomainEvent]) -> int:
+    # Imported when first needed: dispatch belongs to the pipeline, which imports this package.
+    module = importlib.import_module("slackbridge.pipeline.dispatch")
+    inserted: int = await module.dispatch(gateway, events)
+    return inserted
+
+
+async def locate_installations(
+    gateway: Gateway, team_id: str | None, app_id: str | None, enterprise_id: str | None
+) -> list[tuple[SlackApp, Installation]]:
+    """Installations (any status) serving ``team_id``, per app in app order: of app ``app_id``
+    (Slack's ``A…`` id) only when given. An org-wide installation of ``enterprise_id`` serves
+    the org's teams that have no installation of their own."""
+    if app_id is not None:
+        app = await app_by_api_app_id(gateway, app_id)
+        apps = [app] if app is not None else []
+    else:
+        apps = await list_apps(gateway)
+    repo = installations_repo(gateway)
+    found = []
+    for app in apps:
+        inst = await repo.find(app.id, team_id=team_id, enterprise_id=enterprise_id)
+        if inst is None and enterprise_id:
+            inst = await repo.find(
+                app.id, team_id=None, enterprise_id=enterprise_id, is_enterprise_install=True
+            )
+        if inst is not None:
+            found.append((app, inst))
+    return found
+
+
+async def report_token_error(
+    gateway: Gateway,
+    team_id: str | None,
+    app_id: str | None,
+    error_code: str,
+    *,
+    inst: Installation | None = None,
+) -> bool:
+    """Tell the gateway that Slack answered ``error_code`` to a call with this workspace's token.
+
+    Returns True when the error is token death: the installation is then marked
+    ``disconnected`` (once; with ``error_code`` as its last error), audited, and
+    ``workspace.disconnected`` is dispatched. Returns False for any other error.
+    """
+    if error_code not in TOKEN_DEATH_ERRORS:
+        return False
+    if inst is not None:
+        app = await app_by_ref(gateway, inst.app_ref)
+        targets = [(app, inst)] if app is not None else []
+    else:
+        targets = [
+            (a, i)
+            for a, i in await locate_installations(gateway, team_id, app_id, None)
+            if i.is_active
+        ]
+        # Without an app id, only an unambiguous workspace is marked.
+        if app_id is None and len(targets) > 1:
+            _log.warning(
+                "%s for %s, which has %d apps installed; pass app_id to say which died",
+                error_code,
+                team_id,
+                len(targets),
+            )
+            return True
+    repo = installations_repo(gateway)
+    for app, target in targets:
+        async with gateway.db.transaction() as tx:
+            current = await repo.get(target.id, session=tx)
+            if current is None or current.status != "active":
+                continue
+            await repo.set_status(target.id, "disconnected", last_error=error_code, session=tx)
+            await audit_repo(gateway).record(
+                "workspace.disconnected",
+                actor="slack",
+                team_id=target.team_id,
+                detail={"app": app.name, "error": error_code, "installation_id": target.id},
+                session=tx,
+            )
+        updated = await repo.get(target.id)
+        _log.warning(
+            "workspace %s (app %s) disconnected: Slack answered %s",
+            target.team_id,
+            app.name,
+            error_code,
+        )
+        if updated is not None:
+            await emit_workspace_event(
+                gateway, "workspace.disconnected", app, updated, {"error": error_code}
+            )
+    return True
+
+
+async def uninstall(
+    gateway: Gateway,
+    team_id: str | None,
+    app_id: str | None,
+    enterprise_id: str | None,
+    reason: str,
+) -> bool:
+    """The app was uninstalled from the workspace (``app_uninstalled``, or its bot token was
+    revoked): delete its tokens, mark it ``uninstalled``, audit, dispatch
+    ``workspace.uninstalled``. Returns False when there was nothing (left) to uninstall."""
+    changed = False
+    repo = installations_repo(gateway)
+    for app, inst in await locate_installations(gateway, team_id, app_id, enterprise_id):
+        if inst.status in ("uninstalled", "removed"):
+            continue
+        async with gateway.db.transaction() as tx:
+            await repo.retire(inst.id, "uninstalled", reason=reason, session=tx)
+            await audit_repo(gateway).record(
+                "workspace.uninstalled",
+                actor="slack",
+                team_id=inst.team_id,
+                detail={"app": app.name, "reason": reason, "installation_id": inst.id},
+                session=tx,
+            )
+        updated = await repo.get(inst.id)
+        if updated is not None:
+            await emit_workspace_event(
+                gateway, "workspace.uninstalled", app, updated, {"reason": reason}
+            )
+        changed = True
+    return changed
+
+
+async def revoke_user_tokens(
+    gateway: Gateway, team_id: str | None, app_id: str | None, user_ids: Sequence[str]
+) -> int:
+    """Forget the user tokens of ``user_ids`` (``tokens_revoked``); returns how many."""
+    if not user_ids:
+        return 0
+    deleted = 0
+    repo = installations_repo(gateway)
+    for app, inst in await locate_installations(gateway, team_id, app_id, None):
+        async with gateway.db.transaction() as tx:
+            count = await repo.forget_tokens(inst.id, bot=False, user_ids=user_ids, session=tx)
+            if count:
+                await audit_repo(gateway).record(
+                    "user_tokens.revoked",
+                    actor="slack",
+                    team_id=inst.team_id,
+                    detail={"app": app.name, "user_ids": list(user_ids), "deleted": count},
+                    session=tx,
+                )
+        deleted += count
+    return deleted
+
+
+@dataclass(frozen=True)
+class RemoveResult:
+    """What ``workspaces remove`` did for one installation."""
+
+    app_name: str
+    team_id: str | None
+    revoked: bool  # Slack confirmed auth.revoke
+    revoke_error: str | None  # why it didn't (the tokens are deleted anyway)
+    user_tokens_revoked: int
+
+
+async def _revoke_at_slack(gateway: Gateway, token: str | None) -> tuple[bool, str | None]:
+    if not token:
+        return False, "no_token"
+    try:
+        answer = await gateway.slack_client(token).auth_revoke()
+    except Exception as exc:
+        response = getattr(exc, "response", None)
+        error = response.get("error") if response is not None else None
+        return False, str(error or type(exc).__name__)
+    return bool(answer.get("revoked")), None
+
+
+async def remove_workspace(
+    gateway: Gateway, team_id: str, *, app_name: str | None = None, actor: str = "cli"
+) -> list[RemoveResult]:
+    """Revoke the workspace's tokens at Slack (``auth.revoke``), delete them, mark the
+    installation ``removed``, audit it and tell the product (``workspace.uninstalled``).
+
+    Every installation of ``team_id`` is removed, or only app ``app_name``'s. Slack failing to
+    revoke (the token is already dead, Slack is unreachable) does not stop the removal; the
+    result says so. Raises LookupError when nothing matches.
+    """
+    repo = installations_repo(gateway)
+    apps = await list_apps(gateway, fresh=True)
+    if app_name is not None:
+        apps = [a for a in apps if app_name in (a.name, a.app_id)]
+        if not apps:
+            raise LookupError(f"no Slack app named {app_name!r}")
+    results: list[RemoveResult] = []
+    for app in apps:
+        inst = await repo.find(app.id, team_id=team_id)
+        if inst is None or inst.status == "removed":
+            continue
+        revoked, error = await _revoke_at_slack(gateway, inst.bot_token)
+        users = 0
+        for user in await repo.list_user_tokens(inst.id):
+            user_revoked, _ = await _revoke_at_slack(gateway, user.token)
+            users += int(user_revoked)
+        async with gateway.db.transaction() as tx:
+            await repo.retire(inst.id, "removed", reason=f"removed by {actor}", session=tx)
+            await audit_repo(gateway).record(
+                "workspace.removed",
+                actor=actor,
+                team_id=team_id,
+                detail={
+                    "app": app.name,
+                    "installation_id": inst.id,
+                    "revoked_at_slack": revoked,
+                    "revoke_error": error,
+                    "user_tokens_revoked": users,
+                },
+                session=tx,
+            )
+        updated = await repo.get(inst.id)
+        if updated is not None:
+            await emit_workspace_event(
+                gateway, "workspace.uninstalled", app, updated, {"reason": "removed"}
+            )
+        results.append(RemoveResult(app.name, team_id, revoked, error, users))
+    if not results:
+        which = f" for app {app_name!r}" if app_name else ""
+        raise LookupError(f"workspace {team_id} has no installation{which} to remove")
+    return results
+
+
+async def own_identity(gateway: Gateway, team_id: str | None) -> OwnIdentity:
+    """slackbridge's own bots and apps as seen in ``team_id`` (for the loop guard)."""
+    apps = await list_apps(gateway)
+    bot_ids: set[str] = set()
+    bot_user_ids: set[str] = set()
+    repo = installations_repo(gateway)
+    # The team's own installations, and org-wide ones (stored with an empty team id).
+    for team in {team_id or "", ""}:
+        for inst in await repo.list(team_id=team):
+            if inst.bot_id:
+                bot_ids.add(inst.bot_id)
+            if inst.bot_user_id:
+                bot_user_ids.add(inst.bot_user_id)
+    return OwnIdentity(
+        bot_ids=frozenset(bot_ids),
+        app_ids=frozenset(a.app_id for a in apps if a.app_id),
+        bot_user_ids=frozenset(bot_user_ids),
+    )
