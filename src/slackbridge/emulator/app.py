@@ -29,6 +29,7 @@ __all__ = ["create_app"]
 # To add routes, append the module's dotted name here.
 _ROUTE_MODULES: list[str] = [
     "slackbridge.emulator.control",
+    "slackbridge.emulator.file_routes",
     "slackbridge.emulator.control_delivery",
     "slackbridge.emulator.oauth_pages",
     "slackbridge.emulator.responses",

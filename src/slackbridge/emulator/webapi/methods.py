@@ -9,7 +9,13 @@ from slackbridge.emulator.webapi import (  # noqa: F401
     apps,
     auth,
     chat,
+    conversations,
+    files,
     oauth,
+    reactions,
+    team,
+    users,
+    views,
 )
 
 __all__ = ["LOADED"]
