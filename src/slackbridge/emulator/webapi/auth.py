@@ -32,7 +32,7 @@ async def _auth_test(ctx: CallContext) -> dict[str, Any]:
         out["enterprise_id"] = ws.enterprise_id
     out["is_enterprise_install"] = False
     if token.expires_at is not None:
-        out["expires_in"] = max(0, int(token.expires_at - ctx.state.now()))
+        out["expires_in"] = max(0, round(token.expires_at - ctx.state.now()))
     return out
 
 

@@ -62,7 +62,10 @@ def _take_code(ctx: CallContext, app: App, version: int) -> OAuthCode:
 def _rotation(token: Token, now: float) -> dict[str, Any]:
     if token.expires_at is None or token.refresh_token is None:
         return {}
-    return {"refresh_token": token.refresh_token, "expires_in": max(0, int(token.expires_at - now))}
+    return {
+        "refresh_token": token.refresh_token,
+        "expires_in": max(0, round(token.expires_at - now)),
+    }
 
 
 def _team(ctx: CallContext, team_id: str) -> dict[str, str]:
