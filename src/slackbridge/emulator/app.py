@@ -34,6 +34,7 @@ _ROUTE_MODULES: list[str] = [
     "slackbridge.emulator.oauth_pages",
     "slackbridge.emulator.responses",
     "slackbridge.emulator.socket_mode",
+    "slackbridge.emulator.ui",
 ]
 
 # Lifespan hooks as "module:function"; each function takes the Starlette app and returns an

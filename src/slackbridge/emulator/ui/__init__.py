@@ -1,0 +1,40 @@
+"""The emulator's web page at ``/``: watch channels and threads live and act as a user.
+
+The page is static HTML, CSS and JavaScript (no external resources, so it works offline). It
+reads and acts through the control API alone: ``GET /_emulator/state`` for workspaces, users,
+channels and installations, ``GET /_emulator/conversations/{team_id}/{channel_id}/messages``
+(polled about once a second) for the open channel, ``GET /_emulator/deliveries`` for the side
+panel, and ``POST /_emulator/messages``, ``/reactions``, ``/commands``, ``/actions`` and
+``/views/submit`` to act as the chosen user. Anything a person does on the page a script can do
+through the same endpoints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+__all__ = ["STATIC_DIR", "routes"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+# The page and its assets change with the package, not per request; revalidate each load so an
+# upgraded emulator never serves a stale script.
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+async def _index(request: Request) -> Response:
+    return FileResponse(
+        STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=_NO_CACHE
+    )
+
+
+def routes() -> list[BaseRoute]:
+    """``/`` (the page) and ``/ui/static/…`` (its script and style sheet)."""
+    return [
+        Route("/", _index, methods=["GET"]),
+        Mount("/ui/static", app=StaticFiles(directory=STATIC_DIR), name="ui-static"),
+    ]

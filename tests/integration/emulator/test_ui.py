@@ -1,0 +1,129 @@
+"""The emulator's web page: served offline, and usable in a real browser (Debian's chromium)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from slackbridge.emulator import create_app
+from slackbridge.emulator.seed import build_state
+from slackbridge.emulator.testing import emulator_client, install_app_for_tests
+from slackbridge.emulator.ui import STATIC_DIR
+from tests.integration.emulator.helpers import ACME, BOB, GENERAL
+from tests.support.servers import serve_asgi
+
+CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = Path("/tmp/slackbridge-emulator-ui.png")
+TIMEOUT_MS = 10_000
+
+
+async def test_page_and_assets_are_served() -> None:
+    async with emulator_client(create_app(build_state(rate_limits=False))) as client:
+        page = await client.get("/")
+        script = await client.get("/ui/static/app.js")
+        style = await client.get("/ui/static/style.css")
+        missing = await client.get("/ui/static/nope.js")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<script src="/ui/static/app.js">' in page.text
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "/_emulator/messages" in script.text
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    assert missing.status_code == 404
+
+
+def test_page_loads_nothing_from_other_hosts() -> None:
+    # Offline use: no CDN scripts, fonts or style sheets.
+    for path in STATIC_DIR.iterdir():
+        text = path.read_text()
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text), path.name
+        assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", text), path.name
+
+
+# --- in a browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not HAVE_CHROMIUM:
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.mark.browser
+async def test_post_as_user_react_and_see_bot_reply_live(browser: Any) -> None:
+    from playwright.async_api import expect
+
+    state = build_state(rate_limits=False)
+    bot = install_app_for_tests(state, ACME, channels=["general"])
+    async with serve_asgi(create_app(state)) as server:
+        page = await browser.new_page(viewport={"width": 1400, "height": 820})
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.goto(server.url + "/")
+
+        await expect(page.locator("#channel-title")).to_have_text("# general")
+        await expect(page.locator("#installations")).to_contain_text("Test App")
+        await page.select_option("#user", BOB)
+        await page.fill("#composer-text", "Hello from the browser")
+        await page.click("#composer-send")
+
+        mine = page.locator("#messages .message", has_text="Hello from the browser")
+        await expect(mine.locator(".author")).to_have_text("Bob Baker")
+        await expect(page.locator("#composer-text")).to_have_value("")
+
+        async with httpx.AsyncClient(base_url=server.url, headers=bot.bot_headers) as api:
+            seen = (await api.get(f"/_emulator/conversations/{ACME}/{GENERAL}/messages")).json()
+            posted = [m for m in seen["messages"] if m["text"] == "Hello from the browser"]
+            assert posted and posted[0]["user"] == BOB
+
+            await mine.hover()
+            await mine.locator("[data-quick-reaction=thumbsup]").click()
+            await expect(mine.locator(".reaction.mine")).to_have_text("👍 1")
+
+            reply = await api.post(
+                "/api/chat.postMessage",
+                data={"channel": GENERAL, "text": "Hi Bob, *on it*", "username": "Helpdesk"},
+            )
+            assert reply.json()["ok"], reply.text
+            in_thread = await api.post(
+                "/api/chat.postMessage",
+                data={"channel": GENERAL, "text": "Details in here", "thread_ts": posted[0]["ts"]},
+            )
+            assert in_thread.json()["ok"], in_thread.text
+
+        answer = page.locator("#messages .message", has_text="Hi Bob")
+        await expect(answer.locator(".author")).to_have_text("Helpdesk")
+        await expect(answer.locator(".badge")).to_have_text("APP")
+        await expect(answer.locator(".text b")).to_have_text("on it")
+        await mine.locator(".replies-link").click()
+        await expect(page.locator("#thread-messages")).to_contain_text("Details in here")
+        await page.screenshot(path=str(SCREENSHOT))
+        await page.close()
+
+    reactions = state.workspaces[ACME].channels[GENERAL].by_ts[posted[0]["ts"]].reactions
+    assert reactions == {"thumbsup": [BOB]}
