@@ -44,6 +44,10 @@ PARTS: tuple[str, ...] = (
     "slackbridge.slack.apps",
     "slackbridge.slack.oauth",
     "slackbridge.slack.tokens",
+    "slackbridge.product.webhooks",
+    "slackbridge.slack.ingress",
+    "slackbridge.slack.socket_mode",
+    "slackbridge.pipeline.inbox_worker",
 )
 
 

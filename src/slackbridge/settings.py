@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = None
     log_level: str = "INFO"
     log_json: bool = False
+    # Ingress and product webhooks (docs/operations.md explains each one).
+    ingress_max_body_bytes: int = 1_048_576
+    ingress_commit_timeout: float = 2.5  # longer than this: answer 503 so that Slack retries
+    ingress_group_commit_ms: float = 2.0
+    webhook_max_attempts: int = 12
+    webhook_timeout: float = 10.0
+    webhook_concurrency: int = 16
+    webhook_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
+    sync_webhook_deadline: float = 2.5
+    user_cache_ttl: float = 3600.0
+    socket_ping_interval: float = 10.0
 
     @field_validator("slack_api_url")
     @classmethod

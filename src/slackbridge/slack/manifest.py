@@ -129,6 +129,8 @@ def build_manifest(settings: Settings, app: SlackAppConfig) -> dict[str, Any]:
     if not app.socket_mode:
         event_subscriptions = {"request_url": _url(settings, EVENTS_PATH), **event_subscriptions}
         interactivity["request_url"] = _url(settings, INTERACTIVITY_PATH)
+        # External selects ask for their options here (block_suggestion), same route.
+        interactivity["message_menu_options_url"] = _url(settings, INTERACTIVITY_PATH)
     scopes: dict[str, list[str]] = {"bot": bot_scopes}
     if user_scopes:
         scopes["user"] = user_scopes

@@ -1,0 +1,139 @@
+"""User enrichment: fill in ``data.user`` (name, real name, display name, email) from users.info.
+
+Answers are cached in the store (``user_cache``) for ``user_cache_ttl`` seconds and, in front of
+that, in process memory for a minute, so a busy channel costs one users.info call per person
+per TTL. The email is kept only when the workspace granted ``users:read.email``. A lookup that
+fails (no token, a Slack error, a timeout) leaves the user as Slack sent it: enrichment never
+fails a dispatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from slackbridge.pipeline.events import DomainEvent
+from slackbridge.server import Gateway
+from slackbridge.slack.tokens import bot_token
+from slackbridge.store.repositories.users import CachedUser, UsersRepository
+
+__all__ = ["LOOKUP_TIMEOUT", "enrich_users", "user_fields"]
+
+_log = logging.getLogger("slackbridge.dispatch")
+
+#: Seconds one users.info lookup may take before the event goes out without it.
+LOOKUP_TIMEOUT = 3.0
+_MEMORY_SECONDS = 60.0
+_MEMORY_MAX = 10_000
+_EMAIL_SCOPE = "users:read.email"
+
+_Key = tuple[str, str, str]  # (store url, team, user)
+_memory: dict[_Key, tuple[float, CachedUser]] = {}
+
+
+def user_fields(user: CachedUser) -> dict[str, Any]:
+    """What a webhook's ``data.user`` gains from a cached user."""
+    return {
+        "name": user.name,
+        "real_name": user.real_name,
+        "display_name": user.display_name,
+        "email": user.email,
+        "is_bot": user.is_bot,
+    }
+
+
+def _remember(key: _Key, user: CachedUser, ttl: float) -> None:
+    if len(_memory) >= _MEMORY_MAX:
+        _memory.clear()  # crude but bounded; the store cache is still there
+    _memory[key] = (time.monotonic() + min(_MEMORY_SECONDS, ttl), user)
+
+
+async def _lookup(gateway: Gateway, team_id: str, user_id: str, app_id: str | None) -> CachedUser:
+    creds = await bot_token(gateway, team_id, app_id=app_id)
+    response = await gateway.slack_client(creds.token).users_info(user=user_id)
+    user: dict[str, Any] = response.get("user") or {}
+    profile: dict[str, Any] = user.get("profile") or {}
+    email = profile.get("email") if _EMAIL_SCOPE in creds.scopes else None
+    return CachedUser(
+        team_id=team_id,
+        user_id=user_id,
+        name=user.get("name"),
+        real_name=user.get("real_name") or profile.get("real_name"),
+        display_name=profile.get("display_name") or None,
+        email=email,
+        is_bot=bool(user.get("is_bot")),
+        deleted=bool(user.get("deleted")),
+        profile={k: profile[k] for k in ("title", "image_72", "tz") if k in profile},
+    )
+
+
+async def _guarded(
+    gateway: Gateway, team_id: str, user_id: str, app_id: str | None
+) -> CachedUser | None:
+    try:
+        return await asyncio.wait_for(_lookup(gateway, team_id, user_id, app_id), LOOKUP_TIMEOUT)
+    except Exception as exc:
+        _log.info("users.info for %s in %s failed (%r); sending the id only", user_id, team_id, exc)
+        return None
+
+
+async def enrich_users(gateway: Gateway, events: Sequence[DomainEvent]) -> list[DomainEvent]:
+    """``events`` with their ``data.user`` filled in where the user could be found."""
+    wanted: dict[tuple[str, str], str | None] = {}
+    for event in events:
+        if event.team_id and event.user_id:
+            wanted.setdefault((event.team_id, event.user_id), event.app_id)
+    if not wanted:
+        return list(events)
+    store = str(gateway.db.url)
+    now = time.monotonic()
+    found: dict[tuple[str, str], CachedUser] = {}
+    missing: list[tuple[str, str]] = []
+    for pair in wanted:
+        hit = _memory.get((store, *pair))
+        if hit is not None and hit[0] > now:
+            found[pair] = hit[1]
+        else:
+            missing.append(pair)
+    if missing:
+        repo = UsersRepository(gateway.db, gateway.keyring)
+        max_age = timedelta(seconds=gateway.settings.user_cache_ttl)
+        to_fetch: list[tuple[str, str]] = []
+        for team_id, user_id in missing:
+            cached = await repo.get(team_id, user_id, max_age=max_age)
+            if cached is None:
+                to_fetch.append((team_id, user_id))
+            else:
+                found[(team_id, user_id)] = cached
+        fetched = await asyncio.gather(
+            *(_guarded(gateway, team, user, wanted[(team, user)]) for team, user in to_fetch)
+        )
+        fresh = [user for user in fetched if user is not None]
+        if fresh:
+            try:
+                await repo.put_many(fresh)
+            except Exception as exc:
+                _log.warning("could not cache %d users: %r", len(fresh), exc)
+        found.update({(u.team_id, u.user_id): u for u in fresh})
+        for pair in missing:
+            if pair in found:
+                _remember((store, *pair), found[pair], gateway.settings.user_cache_ttl)
+    return [_with_user(event, found) for event in events]
+
+
+def _with_user(event: DomainEvent, found: dict[tuple[str, str], CachedUser]) -> DomainEvent:
+    if not event.team_id or not event.user_id:
+        return event
+    cached = found.get((event.team_id, event.user_id))
+    if cached is None:
+        return event
+    user = dict(event.data["user"])
+    for key, value in user_fields(cached).items():
+        if value is not None or key not in user:
+            user[key] = value
+    return replace(event, data={**event.data, "user": user})

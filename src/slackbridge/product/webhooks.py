@@ -1,0 +1,202 @@
+"""Delivering product webhooks: signed POSTs, retried with backoff, dead-lettered at the end.
+
+The delivery worker keeps up to ``webhook_concurrency`` requests in flight. It claims only the
+head of each lane (one endpoint + one Slack channel), so webhooks about one channel reach an
+endpoint in order, while other channels go on. Each attempt is signed afresh per the Standard
+Webhooks spec (same ``webhook-id`` every time, current ``webhook-timestamp``):
+
+- a 2xx answer: delivered;
+- anything else (another status, a timeout, a refused connection): retried after an exponential
+  backoff with full jitter (``product/webhook_policy.py``; a ``Retry-After`` header is honoured,
+  up to an hour), its lane waiting meanwhile, until ``webhook_max_attempts`` attempts have failed:
+  then the delivery is *dead* (``slackbridge deliveries list --status dead``; replay with
+  ``slackbridge deliveries retry``) and its lane moves on.
+
+A 410 Gone is treated like any other failure: slackbridge never disables an endpoint by itself
+(removing it from the configuration does). Deliveries of a disabled endpoint stay pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from slackbridge import __version__, metrics
+from slackbridge.product.endpoints import endpoint_by_id, sync_endpoints
+from slackbridge.product.signing import sign_headers
+from slackbridge.product.webhook_policy import backoff_seconds
+from slackbridge.server import Gateway, Worker
+from slackbridge.store.repositories.deliveries import DeliveriesRepository, Delivery
+
+__all__ = ["DeliveryWorker", "on_startup", "retry_after_seconds", "workers"]
+
+_log = logging.getLogger("slackbridge.webhooks")
+
+_MAX_RETRY_AFTER = 3600.0
+_DISABLED_RECHECK = timedelta(seconds=60)
+
+
+async def on_startup(gateway: Gateway) -> None:
+    """Gateway part hook: sync the configured endpoints into the store."""
+    endpoints = await sync_endpoints(gateway)
+    detail = ", ".join(e.url for e in endpoints) or (
+        "no webhook endpoint configured: set SLACKBRIDGE_WEBHOOK_URL"
+    )
+    gateway.health.report("webhooks", True, detail)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds (delta-seconds only), capped at an hour."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
+
+
+class DeliveryWorker:
+    """Sends due deliveries (a supervised gateway worker)."""
+
+    name = "webhook-delivery"
+
+    def __init__(self, gateway: Gateway, *, poll_seconds: float = 1.0) -> None:
+        self._gateway = gateway
+        self._settings = gateway.settings
+        self._repo = DeliveriesRepository(gateway.db, gateway.keyring)
+        self._owner = f"webhooks:{gateway.instance_id}"[:64]
+        self._poll = poll_seconds
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    @property
+    def _lease(self) -> float:
+        # Long enough that a slow endpoint can't make the row look abandoned mid-request.
+        return self._settings.webhook_timeout * 2 + 30
+
+    async def run(self, stop: asyncio.Event) -> None:
+        wake = self._gateway.wakeup("deliveries")
+        limit = max(1, self._settings.webhook_concurrency)
+        try:
+            while not stop.is_set():
+                wake.clear()
+                claimed = 0
+                free = limit - len(self._inflight)
+                if free > 0:
+                    for delivery in await self._repo.claim(
+                        self._owner, limit=free, lease_seconds=self._lease
+                    ):
+                        self._start(delivery)
+                        claimed += 1
+                if claimed and len(self._inflight) < limit:
+                    continue  # more may be due right away
+                await self._wait(wake, stop)
+        finally:
+            if self._inflight:
+                await asyncio.wait(self._inflight, timeout=self._settings.webhook_timeout + 1)
+            for task in self._inflight:
+                task.cancel()
+
+    def _start(self, delivery: Delivery) -> None:
+        task = asyncio.get_running_loop().create_task(self._guarded(delivery))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _wait(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        signals: set[asyncio.Future[Any]] = {
+            asyncio.ensure_future(wake.wait()),
+            asyncio.ensure_future(stop.wait()),
+        }
+        waiters: set[asyncio.Future[Any]] = signals | set(self._inflight)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
+        for signal in signals:
+            signal.cancel()
+
+    async def _guarded(self, delivery: Delivery) -> None:
+        try:
+            await self.deliver(delivery)
+        except Exception:
+            # The lease expires and the delivery is claimed again; nothing is lost.
+            _log.exception("delivering %s failed unexpectedly", delivery.webhook_id)
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """One attempt at ``delivery`` (already claimed), then settle it."""
+        endpoint = await endpoint_by_id(self._gateway, delivery.endpoint_id)
+        if endpoint is None or not endpoint.enabled or not endpoint.secret:
+            await self._repo.release(
+                delivery.id, self._owner, datetime.now(UTC) + _DISABLED_RECHECK
+            )
+            return
+        body = delivery.payload.encode()
+        headers = {
+            "content-type": "application/json",
+            "user-agent": f"slackbridge/{__version__}",
+            **sign_headers(endpoint.secret, delivery.webhook_id, int(time.time()), body),
+        }
+        started = time.perf_counter()
+        status: int | None = None
+        retry_after: float | None = None
+        try:
+            response = await self._gateway.http.post(
+                endpoint.url,
+                content=body,
+                headers=headers,
+                timeout=self._settings.webhook_timeout,
+                follow_redirects=False,
+            )
+            status = response.status_code
+            error = None if 200 <= status < 300 else f"HTTP {status}"
+            retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        except httpx.TimeoutException:
+            error = f"timed out after {self._settings.webhook_timeout:g}s"
+        except httpx.HTTPError as exc:
+            error = f"{exc.__class__.__name__}: {exc}"[:500]
+        finally:
+            metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
+        if error is None and status is not None:
+            await self._repo.mark_delivered(delivery.id, self._owner, status_code=status)
+            metrics.DELIVERIES.labels("delivered").inc()
+            return
+        await self._failed(delivery, error or "failed", status, retry_after)
+
+    async def _failed(
+        self, delivery: Delivery, error: str, status: int | None, retry_after: float | None
+    ) -> None:
+        if delivery.attempts >= self._settings.webhook_max_attempts:
+            await self._repo.mark_dead(delivery.id, self._owner, error=error, status_code=status)
+            metrics.DELIVERIES.labels("dead").inc()
+            _log.warning(
+                "webhook %s to endpoint %d is dead after %d attempts: %s",
+                delivery.webhook_id,
+                delivery.endpoint_id,
+                delivery.attempts,
+                error,
+            )
+            return
+        delay = backoff_seconds(delivery.attempts) * self._settings.webhook_retry_scale
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        when = datetime.now(UTC) + timedelta(seconds=delay)
+        await self._repo.retry_later(
+            delivery.id, self._owner, when, error=error, status_code=status
+        )
+        metrics.DELIVERIES.labels("retry").inc()
+        _log.info(
+            "webhook %s attempt %d failed (%s); retrying in %.1fs",
+            delivery.webhook_id,
+            delivery.attempts,
+            error,
+            delay,
+        )
+
+
+def workers(gateway: Gateway) -> list[Worker]:
+    """Gateway part hook: the delivery worker."""
+    return [DeliveryWorker(gateway)]

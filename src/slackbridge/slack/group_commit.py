@@ -1,0 +1,138 @@
+"""Group commit: inbox rows from concurrent requests written in one transaction.
+
+Each request submits its row and awaits its own future, which resolves only once the transaction
+holding the row has committed (or fails with the error). Rows that arrive while a commit is in
+flight wait for the next one, so under load each commit carries many rows and durability costs
+one fsync per batch instead of one per request. A short window (a few ms) before each commit
+gathers requests that arrive together even when the store is idle.
+
+When a batch fails, its rows are retried one by one, so that one bad row cannot take the others
+down with it. A request whose row isn't committed in time answers 503 (see ``slack/ingress.py``):
+Slack then retries, and the inbox's unique key absorbs the retry if the row did land after all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from slackbridge.metrics import INGRESS_BATCH_ROWS, INGRESS_COMMIT_SECONDS
+
+__all__ = ["CommitUnavailable", "GroupCommitter"]
+
+_log = logging.getLogger("slackbridge.ingress")
+
+Row = TypeVar("Row")
+
+
+class CommitUnavailable(Exception):
+    """The row was not committed in time (or the store failed); answer so that Slack retries."""
+
+
+class GroupCommitter(Generic[Row]):
+    """Collects rows and writes them in batches with ``write`` (one transaction per call).
+
+    ``run`` is the committing loop (a supervised gateway worker); :meth:`commit` is what request
+    handlers call.
+    """
+
+    name = "ingress-group-commit"
+
+    def __init__(
+        self,
+        write: Callable[[Sequence[Row]], Awaitable[object]],
+        *,
+        window: float = 0.002,
+        max_batch: int = 500,
+    ) -> None:
+        self._write = write
+        self._window = window
+        self._max_batch = max_batch
+        self._pending: list[tuple[Row, asyncio.Future[None]]] = []
+        self._arrived = asyncio.Event()
+
+    def submit(self, row: Row) -> asyncio.Future[None]:
+        """Queue ``row`` for the next commit; the future resolves once it is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # A caller that gave up (timeout) no longer awaits the future: mark its error as seen.
+        future.add_done_callback(_consume)
+        self._pending.append((row, future))
+        self._arrived.set()
+        return future
+
+    async def commit(self, row: Row, within: float) -> None:
+        """Submit ``row`` and wait until it is committed; :class:`CommitUnavailable` when the
+        store failed or took longer than ``within`` seconds."""
+        future = self.submit(row)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), within)
+        except TimeoutError:
+            raise CommitUnavailable(f"inbox commit took longer than {within}s") from None
+        except CommitUnavailable:
+            raise
+        except Exception as exc:
+            raise CommitUnavailable(f"inbox commit failed: {exc.__class__.__name__}") from exc
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Commit batches until ``stop`` is set, then commit what is still waiting."""
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                if not self._pending:
+                    self._arrived.clear()
+                    arrived = asyncio.create_task(self._arrived.wait())
+                    await asyncio.wait({arrived, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    arrived.cancel()
+                    continue
+                if self._window > 0 and len(self._pending) < self._max_batch:
+                    await asyncio.sleep(self._window)
+                await self._commit_next()
+            while self._pending:
+                await self._commit_next()
+        finally:
+            stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopping
+
+    async def _commit_next(self) -> None:
+        batch = self._pending[: self._max_batch]
+        del self._pending[: len(batch)]
+        started = time.perf_counter()
+        try:
+            await self._write([row for row, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                _log.warning("inbox commit failed: %r", exc)
+                _settle(batch[0][1], exc)
+                return
+            _log.warning("inbox batch of %d failed (%r); writing rows one by one", len(batch), exc)
+            for row, future in batch:
+                try:
+                    await self._write([row])
+                except Exception as one:
+                    _settle(future, one)
+                else:
+                    _settle(future, None)
+            return
+        INGRESS_COMMIT_SECONDS.observe(time.perf_counter() - started)
+        INGRESS_BATCH_ROWS.observe(len(batch))
+        for _, future in batch:
+            _settle(future, None)
+
+
+def _consume(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(CommitUnavailable(f"inbox commit failed: {error!r}"))

@@ -1,0 +1,103 @@
+"""What HTTP ingress and Socket Mode share: committing an accepted payload to the inbox.
+
+:func:`accept` writes the payload's inbox row through the gateway's group committer and returns
+only once the row is committed (the caller then acks Slack), raising
+:class:`~slackbridge.slack.group_commit.CommitUnavailable` when the store can't commit in time (the
+caller then answers so that Slack retries). For commands and interactions that a synchronous
+product endpoint handles (``product/sync.py``), it then calls that endpoint and returns its answer
+for Slack.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from slackbridge.pipeline.normalize import PayloadKind
+from slackbridge.product import sync
+from slackbridge.server import Gateway
+from slackbridge.slack.group_commit import GroupCommitter
+from slackbridge.store.db import Database
+from slackbridge.store.repositories.inbox import InboxRepository, NewInboxItem
+
+__all__ = ["Intake", "accept", "committer", "team_of"]
+
+
+@dataclass
+class Intake:
+    """One payload accepted from Slack (over HTTP or Socket Mode), ready for the inbox."""
+
+    kind: PayloadKind
+    body: bytes  # what is stored: the raw HTTP body, or the Socket Mode payload as JSON
+    payload: Mapping[str, Any]
+    dedupe_key: str
+    app_ref: int | None
+    headers: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)  # for the synchronous deadline
+    received_at: float = field(default_factory=time.time)  # the webhook body's timestamp
+
+    @property
+    def team_id(self) -> str | None:
+        return team_of(self.kind, self.payload)
+
+
+def team_of(kind: PayloadKind, payload: Mapping[str, Any]) -> str | None:
+    """The workspace a payload belongs to, wherever its kind keeps it."""
+    team: Any
+    if kind == "interactivity":
+        team = payload.get("team")
+        if isinstance(team, dict) and team.get("id"):
+            return str(team["id"])
+        user = payload.get("user")
+        team = user.get("team_id") if isinstance(user, dict) else None
+    else:
+        team = payload.get("team_id")
+    return str(team) if team else None
+
+
+_COMMITTERS: weakref.WeakKeyDictionary[Database, GroupCommitter[NewInboxItem]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def committer(gateway: Gateway) -> GroupCommitter[NewInboxItem]:
+    """The gateway's group committer of inbox rows (one per store; run as a worker)."""
+    found = _COMMITTERS.get(gateway.db)
+    if found is None:
+        repo = InboxRepository(gateway.db, gateway.keyring)
+        window = max(0.0, gateway.settings.ingress_group_commit_ms / 1000)
+        found = _COMMITTERS[gateway.db] = GroupCommitter(repo.insert_many, window=window)
+    return found
+
+
+def _row(item: Intake) -> NewInboxItem:
+    return NewInboxItem(
+        dedupe_key=item.dedupe_key,
+        kind=item.kind,
+        body=item.body,
+        app_ref=item.app_ref,
+        team_id=item.team_id,
+        headers={**item.headers, "received_at": item.received_at},
+    )
+
+
+async def accept(gateway: Gateway, item: Intake) -> sync.SyncAnswer | None:
+    """Commit ``item`` to the inbox; then, when a synchronous endpoint takes it, its answer.
+
+    Raises :class:`~slackbridge.slack.group_commit.CommitUnavailable` when the row could not be
+    committed within ``ingress_commit_timeout``: never ack Slack then.
+    """
+    plan = None
+    if item.kind in ("commands", "interactivity"):
+        plan = await sync.plan(gateway, item.kind, item.payload, item.dedupe_key, item.received_at)
+        if plan is not None:
+            item.headers["sync_endpoint"] = plan.endpoint.id
+    await committer(gateway).commit(_row(item), gateway.settings.ingress_commit_timeout)
+    gateway.wakeup("inbox").set()
+    if plan is None:
+        return None
+    deadline = item.started + gateway.settings.sync_webhook_deadline
+    return await sync.call(gateway, plan, deadline)
