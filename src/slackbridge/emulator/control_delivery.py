@@ -57,9 +57,13 @@ def _acting(
     action: Callable[[Outbound, dict[str, Any]], Awaitable[dict[str, Any]]],
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        out = outbound_of(request)
+        if out.state.base_url is None:
+            # Response URLs handed to apps must point where this emulator is reached.
+            out.state.base_url = str(request.base_url).rstrip("/")
         try:
             body = await _json_body(request)
-            return JSONResponse(await action(outbound_of(request), body))
+            return JSONResponse(await action(out, body))
         except ControlError as exc:
             return _error(exc.status, exc.error, exc.detail)
 
