@@ -20,12 +20,13 @@ the state's bus (``state.emit``) as a :class:`~slackbridge.emulator.state.Signal
     ``user``, ``reaction``, ``item`` (``{"type": "message", "channel", "ts"}``), ``item_user``,
     ``event_ts``, ``channel_type``.
 ``member_joined_channel`` / ``member_left_channel``
-    ``user``, ``channel_type`` (``C`` or ``G``), ``team``, ``inviter`` (joined only), ``is_bot``.
+    ``user``, ``channel_type`` (``C`` or ``G``), ``team``, ``inviter`` and ``is_bot`` (joined
+    only), ``event_ts``.
 ``channel_created``
     ``channel`` (``id``, ``name``, ``created``, ``creator``, ``is_channel``, ``is_private``,
-    ``context_team_id``).
+    ``context_team_id``), ``event_ts``.
 ``channel_archive``
-    ``user``, ``channel_type``.
+    ``user``, ``channel_type``, ``event_ts``.
 
 ``render_message`` (pure, in ``render.py``) is the single renderer of Slack's message JSON;
 :func:`message_json` applies it with the state's context (files, bot profile, thread).

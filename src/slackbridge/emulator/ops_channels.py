@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from slackbridge.emulator.ops_common import new_ts
 from slackbridge.emulator.ops_messages import post_message
 from slackbridge.emulator.render import render_channel
 from slackbridge.emulator.state import Channel, EmulatorState, Signal, User, Workspace
@@ -89,7 +90,8 @@ def create_channel(
                         "is_channel": info["is_channel"],
                         "is_private": False,
                         "context_team_id": team_id,
-                    }
+                    },
+                    "event_ts": new_ts(state),
                 },
             )
         )
@@ -123,6 +125,7 @@ def join_channel(
                     "team": channel.team_id,
                     "inviter": inviter,
                     "is_bot": user.is_bot,
+                    "event_ts": new_ts(state),
                 },
             )
         )
@@ -151,6 +154,7 @@ def kick_from_channel(state: EmulatorState, channel: Channel, user_id: str) -> b
                 "user": user_id,
                 "channel_type": "C" if channel.kind == "public" else "G",
                 "team": channel.team_id,
+                "event_ts": new_ts(state),
             },
         )
     )
@@ -219,6 +223,10 @@ def archive_channel(state: EmulatorState, channel: Channel, user_id: str) -> Non
             kind="channel_archive",
             team_id=channel.team_id,
             channel_id=channel.id,
-            data={"user": user_id, "channel_type": "C" if channel.kind == "public" else "G"},
+            data={
+                "user": user_id,
+                "channel_type": "C" if channel.kind == "public" else "G",
+                "event_ts": new_ts(state),
+            },
         )
     )
