@@ -18,12 +18,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from slackbridge.emulator.installs import uninstall
-from slackbridge.emulator.interactive import (
-    ControlError,
-    click_action,
+from slackbridge.emulator.interaction_common import ControlError
+from slackbridge.emulator.interactive import click_action, run_command
+from slackbridge.emulator.interactive_views import (
     close_modal,
     load_options,
-    run_command,
     run_shortcut,
     submit_view,
 )
