@@ -5,6 +5,9 @@ matching bot event, and its bot user can see the conversation (is a member). ``a
 and ``tokens_revoked`` go to the app concerned whatever its status. Message events follow
 Slack's subscriptions: ``message.channels`` (public), ``message.groups`` (private),
 ``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is mentioned.
+An app whose bot does not subscribe (or cannot see the channel) still hears an event it lists
+among its user events when an installing person with a user token is in the conversation; the
+envelope's ``authorizations`` then names that person (``is_bot`` false).
 
 :func:`build_envelopes` is the pure-ish core (it draws event ids from the state);
 :class:`EventRouter` listens on the state's bus and hands envelopes to the deliverer.
@@ -62,8 +65,12 @@ def envelope(
     inst: Installation,
     event: dict[str, Any],
     channel_id: str | None = None,
+    authorizer: str | None = None,
 ) -> dict[str, Any]:
-    """Wrap ``event`` in the ``event_callback`` envelope Slack sends to ``app``."""
+    """Wrap ``event`` in the ``event_callback`` envelope Slack sends to ``app``.
+
+    ``authorizations`` names the app's bot user, or ``authorizer`` (a person whose user token
+    subscribed to the event) when given."""
     team_id = inst.team_id
     ws = state.workspace(team_id)
     enterprise_id = ws.enterprise_id if ws else None
@@ -81,8 +88,8 @@ def envelope(
             {
                 "enterprise_id": enterprise_id,
                 "team_id": team_id,
-                "user_id": inst.bot_user_id,
-                "is_bot": True,
+                "user_id": authorizer or inst.bot_user_id,
+                "is_bot": authorizer is None,
                 "is_enterprise_install": False,
             }
         ],
@@ -91,23 +98,37 @@ def envelope(
     }
 
 
+# One receiver: the app, its installation, and the person authorizing (None: the bot).
+_Target = tuple[App, Installation, str | None]
+
+
 def _subscribers(
     state: EmulatorState, team_id: str, event_name: str, channel: Channel | None
-) -> list[tuple[App, Installation]]:
-    out = []
+) -> list[_Target]:
+    """Apps to tell about ``event_name``: through their bot user when it subscribes (and sees the
+    channel), else through an installing person's user token subscribed to it as a user event."""
+    out: list[_Target] = []
     for inst in state.active_installations(team_id):
         app = state.apps.get(inst.app_id)
-        if app is None or event_name not in app.bot_events:
+        if app is None:
             continue
-        if channel is not None and inst.bot_user_id not in channel.members:
+        if event_name in app.bot_events and (
+            channel is None or inst.bot_user_id in channel.members
+        ):
+            out.append((app, inst, None))
             continue
-        out.append((app, inst))
+        if event_name in app.user_events and event_name != "app_mention":
+            person = next(
+                (u for u in inst.user_tokens if channel is None or u in channel.members), None
+            )
+            if person is not None:
+                out.append((app, inst, person))
     return out
 
 
 def _message_events(
     state: EmulatorState, signal: Signal, channel: Channel
-) -> list[tuple[str, dict[str, Any], list[tuple[App, Installation]]]]:
+) -> list[tuple[str, dict[str, Any], list[_Target]]]:
     data = signal.data
     message: dict[str, Any] = dict(data.get("message") or {})
     ts = str(message.get("ts", ""))
@@ -120,8 +141,8 @@ def _message_events(
         mention = {k: v for k, v in message.items() if k not in ("subtype",)}
         mention.update(type="app_mention", channel=channel.id, event_ts=ts)
         targets = [
-            (app, inst)
-            for app, inst in _subscribers(state, signal.team_id, "app_mention", channel)
+            (app, inst, who)
+            for app, inst, who in _subscribers(state, signal.team_id, "app_mention", channel)
             if inst.bot_user_id in mentioned and message.get("user") != inst.bot_user_id
         ]
         out.append(("app_mention", mention, targets))
@@ -179,7 +200,7 @@ def _channel_event(signal: Signal, channel: Channel) -> dict[str, Any]:
 
 def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
     """Every envelope that ``signal`` causes, one per receiving app installation."""
-    plans: list[tuple[str, dict[str, Any], list[tuple[App, Installation]]]] = []
+    plans: list[tuple[str, dict[str, Any], list[_Target]]] = []
     channel = state.channel(signal.team_id, signal.channel_id) if signal.channel_id else None
     kind = signal.kind
     if kind in ("app_uninstalled", "tokens_revoked"):
@@ -207,9 +228,11 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
         if kind == "member_left_channel":
             # A bot removed from a channel still hears about its own departure.
             targets += [
-                (app, inst)
-                for app, inst in _subscribers(state, signal.team_id, kind, None)
-                if inst.bot_user_id == signal.data.get("user") and (app, inst) not in targets
+                (app, inst, who)
+                for app, inst, who in _subscribers(state, signal.team_id, kind, None)
+                if inst.bot_user_id == signal.data.get("user")
+                and who is None
+                and all(t[1] is not inst for t in targets)
             ]
         plans = [(kind, _channel_event(signal, channel), targets)]
     elif kind == "channel_created" and channel.kind == "public":
@@ -238,15 +261,15 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
         if signal.data.get("view") is not None:
             event["view"] = signal.data["view"]
         targets = [
-            (app, inst)
-            for app, inst in _subscribers(state, signal.team_id, kind, None)
+            (app, inst, who)
+            for app, inst, who in _subscribers(state, signal.team_id, kind, None)
             if app.id == app_id
         ]
         plans = [(kind, event, targets)]
     routed = []
     for _name, event, targets in plans:
-        for app, inst in targets:
-            routed.append(Routed(app, inst, envelope(state, app, inst, event, channel.id)))
+        for app, inst, who in targets:
+            routed.append(Routed(app, inst, envelope(state, app, inst, event, channel.id, who)))
     return routed
 
 

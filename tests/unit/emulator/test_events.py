@@ -205,3 +205,17 @@ def test_uninstall_and_revocation_reach_the_app_whatever_its_status() -> None:
     uninstall(state, inst.app.id, ACME)
     routed = build_envelopes(state, seen[-1])
     assert [r.envelope["event"]["type"] for r in routed] == ["app_uninstalled"]
+
+
+def test_user_events_are_authorized_by_the_installing_person() -> None:
+    state = build_state()
+    inst = install_app_for_tests(state, ACME, user_scopes=["channels:history"])
+    inst.app.user_events = ["message.channels"]
+    seen: list[Signal] = []
+    state.listeners.append(seen.append)
+    support = state.channel(ACME, SUPPORT)
+    assert support is not None and ALICE in support.members
+    post_message(state, support, _user(state, BOB), text="the bot is not here")
+    (routed,) = build_envelopes(state, seen[-1])
+    (auth,) = routed.envelope["authorizations"]
+    assert auth["user_id"] == ALICE and auth["is_bot"] is False
