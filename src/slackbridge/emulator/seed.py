@@ -46,6 +46,7 @@ from rich.table import Table
 
 from slackbridge.emulator.ids import IdFactory
 from slackbridge.emulator.ops_channels import channel_name_error
+from slackbridge.emulator.seed_default import DEFAULT_CONFIGURATION_TOKEN, DEFAULT_SEED
 from slackbridge.emulator.state import (
     Channel,
     ChannelKind,
@@ -66,7 +67,6 @@ __all__ = [
     "reset_state",
 ]
 
-DEFAULT_CONFIGURATION_TOKEN = "xoxe.xoxp-1-Mi0yLTAwMDAwMDAwMDEtZW11bGF0b3ItY29uZmln"
 # The seed's creation time: channels report it as ``created`` so that seeded worlds are equal.
 _SEED_EPOCH = 1_700_000_000
 
@@ -132,120 +132,9 @@ class Seed(_Model):
     workspaces: list[SeedWorkspace] = Field(min_length=1)
 
 
-def _user(uid: str, name: str, real: str, domain: str, **extra: Any) -> dict[str, Any]:
-    return {"id": uid, "name": name, "real_name": real, "email": f"{name}@{domain}", **extra}
-
-
 def default_seed() -> Seed:
     """Two workspaces, Acme and Globex, with fixed ids that the docs and tests cite."""
-    return Seed.model_validate(
-        {
-            "configuration_token": DEFAULT_CONFIGURATION_TOKEN,
-            "configuration_user": "U0ACME0001",
-            "workspaces": [
-                {
-                    "id": "T0ACME0001",
-                    "name": "Acme",
-                    "domain": "acme",
-                    "email_domain": "acme.test",
-                    "users": [
-                        _user(
-                            "U0ACME0001",
-                            "alice",
-                            "Alice Archer",
-                            "acme.test",
-                            admin=True,
-                            owner=True,
-                            title="Head of Support",
-                        ),
-                        _user("U0ACME0002", "bob", "Bob Baker", "acme.test", title="Engineer"),
-                        _user(
-                            "U0ACME0003",
-                            "carol",
-                            "Carol Chen",
-                            "acme.test",
-                            title="Support Agent",
-                            tz="Europe/London",
-                        ),
-                        _user("U0ACME0004", "dave", "Dave Diaz", "acme.test", title="Sales"),
-                    ],
-                    "channels": [
-                        {
-                            "id": "C0ACME0GEN",
-                            "name": "general",
-                            "creator": "alice",
-                            "purpose": "Company-wide announcements",
-                        },
-                        {
-                            "id": "C0ACME0SUP",
-                            "name": "support",
-                            "creator": "alice",
-                            "members": ["alice", "bob", "carol"],
-                            "topic": "Customer questions",
-                        },
-                        {
-                            "id": "G0ACME0STF",
-                            "name": "staff",
-                            "private": True,
-                            "creator": "alice",
-                            "members": ["alice", "bob"],
-                        },
-                    ],
-                    "dms": [
-                        {"id": "D0ACME0001", "members": ["alice", "bob"]},
-                        {"id": "D0ACME0002", "members": ["alice", "carol"]},
-                        {"id": "G0ACME0MPM", "members": ["alice", "bob", "carol"]},
-                    ],
-                },
-                {
-                    "id": "T0GLBX0001",
-                    "name": "Globex",
-                    "domain": "globex",
-                    "email_domain": "globex.test",
-                    "users": [
-                        _user(
-                            "U0GLBX0001",
-                            "erin",
-                            "Erin Evans",
-                            "globex.test",
-                            admin=True,
-                            owner=True,
-                            title="CTO",
-                        ),
-                        _user(
-                            "U0GLBX0002",
-                            "frank",
-                            "Frank Fischer",
-                            "globex.test",
-                            tz="Europe/Berlin",
-                        ),
-                        _user("U0GLBX0003", "grace", "Grace Garcia", "globex.test"),
-                        _user("U0GLBX0004", "heidi", "Heidi Hall", "globex.test"),
-                    ],
-                    "channels": [
-                        {"id": "C0GLBX0GEN", "name": "general", "creator": "erin"},
-                        {
-                            "id": "C0GLBX0SUP",
-                            "name": "support",
-                            "creator": "erin",
-                            "members": ["erin", "frank", "grace"],
-                        },
-                        {
-                            "id": "G0GLBX0STF",
-                            "name": "staff",
-                            "private": True,
-                            "creator": "erin",
-                            "members": ["erin", "frank"],
-                        },
-                    ],
-                    "dms": [
-                        {"id": "D0GLBX0001", "members": ["erin", "frank"]},
-                        {"id": "D0GLBX0002", "members": ["erin", "grace"]},
-                    ],
-                },
-            ],
-        }
-    )
+    return Seed.model_validate(DEFAULT_SEED)
 
 
 def load_seed(path: str | Path) -> Seed:
