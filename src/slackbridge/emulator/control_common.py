@@ -3,6 +3,7 @@ the endpoint wrapper that turns errors into ``{"ok": false, "error", "detail"}``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "user_field",
 ]
 
+_log = logging.getLogger("slackbridge.emulator.control")
 _NOT_FOUND = {
     "team_not_found",
     "channel_not_found",
@@ -147,6 +149,11 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             status = 404 if exc.error in _NOT_FOUND else 400
             detail = exc.error.replace("_", " ")
             return json_response({"ok": False, "error": exc.error, "detail": detail}, status)
+        except Exception:
+            _log.exception("emulator: control endpoint %s failed", request.url.path)
+            return json_response(
+                {"ok": False, "error": "internal_error", "detail": "see the emulator's log"}, 500
+            )
         return json_response({"ok": True, **result})
 
     return endpoint

@@ -7,6 +7,7 @@ import base64
 import httpx
 import pytest
 
+from slackbridge.emulator import ops
 from slackbridge.emulator.seed import DEFAULT_CONFIGURATION_TOKEN
 from slackbridge.emulator.state import EmulatorState, Signal
 from slackbridge.emulator.testing import TestInstall
@@ -330,3 +331,17 @@ async def test_reset_returns_to_seed(
     assert [s.kind for s in seen] == ["reset"]
     gone = await call(client, "team.info", bot.bot_token)
     assert gone["error"] == "invalid_auth"
+
+
+async def test_unexpected_failure_answers_json(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ops, "post_message", boom)
+    response = await client.post(
+        "/_emulator/messages", json={"channel_id": GENERAL, "user_id": ALICE, "text": "x"}
+    )
+    assert response.status_code == 500
+    assert response.json()["error"] == "internal_error"

@@ -146,3 +146,13 @@ async def test_unexpected_failure_is_internal_error(
 
 def _json(data: object) -> bytes:
     return orjson.dumps(data)
+
+
+async def test_malformed_multipart(client: httpx.AsyncClient, bot: TestInstall) -> None:
+    response = await client.post(
+        "/api/chat.postMessage",
+        content=b"--nope\r\ngarbage",
+        headers={**bot.bot_headers, "Content-Type": "multipart/form-data"},
+    )
+    assert response.status_code == 200
+    assert response.json()["error"] == "invalid_form_data"

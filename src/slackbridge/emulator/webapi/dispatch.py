@@ -93,7 +93,10 @@ async def _read_args(request: Request, warnings: list[str]) -> tuple[dict[str, A
         return args, True
     mime, params = _content_type(request)
     if mime == "multipart/form-data":
-        form = await request.form()
+        try:
+            form = await request.form()
+        except Exception:  # a malformed multipart body (Starlette raises several kinds)
+            raise SlackError("invalid_form_data") from None
         try:
             for key, value in form.multi_items():
                 args[key] = (
