@@ -151,19 +151,22 @@ class GatewayServer:
 
     async def provision(self, name: str = "default", **config: Any) -> Any:
         """Create (or update) app ``name`` at the emulator as ``slackbridge apps provision``
-        does, storing its credentials in this gateway's store; returns the stored app."""
+        does, storing its credentials in this gateway's store; returns the stored app
+        (a ``slackbridge.slack.apps.SlackApp``)."""
+        return (await self.provision_result(name, **config)).app
+
+    async def provision_result(self, name: str = "default", **config: Any) -> Any:
+        """Like :meth:`provision`, returning the whole ``ProvisionResult``."""
         from slackbridge.settings import SlackAppConfig
         from slackbridge.slack.provision import provision_app
 
-        app_config = SlackAppConfig(name=name, **config)
-        result = await provision_app(
+        return await provision_app(
             self.gateway.db,
             self.gateway.keyring,
             self.settings,
-            app_config,
+            SlackAppConfig(name=name, **config),
             self.emulator.configuration_token,
         )
-        return result.app
 
 
 @contextlib.asynccontextmanager

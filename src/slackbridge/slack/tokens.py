@@ -30,6 +30,7 @@ from slackbridge.slack.workspaces import (
     WorkspaceUnavailable,
     installations_repo,
     locate_installations,
+    mark_disconnected,
     own_identity,
     report_token_error,
     revoke_user_tokens,
@@ -177,7 +178,6 @@ async def _fresh_bot(
                     str(answer["access_token"]), answer.get("refresh_token"), _expiry(answer, now)
                 )
             except RefreshConflict:
-                failure = None
                 saved = await repo.get(current.id) or current
             _log.info("refreshed the bot token of %s (app %s)", saved.team_id, app.name)
             return saved
@@ -187,9 +187,7 @@ async def _fresh_bot(
         return latest  # another process refreshed it first (SQLite has no cross-process lock)
     error = _error_of(failure)
     if error in _DEAD_REFRESH:
-        await report_token_error(
-            gateway, current.team_id, app.app_id, "token_expired", inst=current
-        )
+        await mark_disconnected(gateway, app, current, error or "invalid_refresh_token")
         raise WorkspaceUnavailable(current.team_id or "", "disconnected")
     if current.bot_token_expires_at is not None and current.bot_token_expires_at > now:
         _log.warning(

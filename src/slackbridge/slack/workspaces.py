@@ -15,7 +15,6 @@ or uninstall changes nothing and tells the product nothing new.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from slackbridge.pipeline.events import DomainEvent
 from slackbridge.pipeline.normalize import OwnIdentity
-from slackbridge.slack.apps import SlackApp, app_by_api_app_id, app_by_ref, list_apps
+from slackbridge.slack.apps import SlackApp, app_by_ref, list_apps
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.audit import AuditRepository
 from slackbridge.store.repositories.installations import Installation, InstallationsRepository
@@ -40,6 +39,7 @@ __all__ = [
     "emit_workspace_event",
     "installations_repo",
     "locate_installations",
+    "mark_disconnected",
     "own_identity",
     "remove_workspace",
     "report_token_error",
@@ -122,10 +122,10 @@ async def emit_workspace_event(
 
 
 async def _dispatch(gateway: Gateway, events: list[DomainEvent]) -> int:
-    # Imported when first needed: dispatch belongs to the pipeline, which imports this package.
-    module = importlib.import_module("slackbridge.pipeline.dispatch")
-    inserted: int = await module.dispatch(gateway, events)
-    return inserted
+    # Imported here: dispatch's user enrichment imports slack.tokens, which imports this module.
+    from slackbridge.pipeline.dispatch import dispatch
+
+    return await dispatch(gateway, events)
 
 
 async def locate_installations(
@@ -134,22 +134,25 @@ async def locate_installations(
     """Installations (any status) serving ``team_id``, per app in app order: of app ``app_id``
     (Slack's ``A…`` id) only when given. An org-wide installation of ``enterprise_id`` serves
     the org's teams that have no installation of their own."""
-    if app_id is not None:
-        app = await app_by_api_app_id(gateway, app_id)
-        apps = [app] if app is not None else []
-    else:
-        apps = await list_apps(gateway)
     repo = installations_repo(gateway)
-    found = []
-    for app in apps:
-        inst = await repo.find(app.id, team_id=team_id, enterprise_id=enterprise_id)
-        if inst is None and enterprise_id:
-            inst = await repo.find(
-                app.id, team_id=None, enterprise_id=enterprise_id, is_enterprise_install=True
-            )
-        if inst is not None:
-            found.append((app, inst))
-    return found
+    found = [
+        inst
+        for inst in (await repo.list(team_id=team_id) if team_id else [])
+        if enterprise_id is None or inst.enterprise_id in (None, enterprise_id)
+    ]
+    if enterprise_id:
+        served = {inst.app_ref for inst in found}
+        found += [
+            inst
+            for inst in await repo.list(team_id="")  # org-wide installs have no team id
+            if inst.enterprise_id == enterprise_id and inst.app_ref not in served
+        ]
+    located: list[tuple[SlackApp, Installation]] = []
+    for inst in found:
+        app = await app_by_ref(gateway, inst.app_ref)
+        if app is not None and (app_id is None or app.app_id == app_id):
+            located.append((app, inst))
+    return sorted(located, key=lambda pair: pair[0].id)
 
 
 async def report_token_error(
@@ -157,8 +160,6 @@ async def report_token_error(
     team_id: str | None,
     app_id: str | None,
     error_code: str,
-    *,
-    inst: Installation | None = None,
 ) -> bool:
     """Tell the gateway that Slack answered ``error_code`` to a call with this workspace's token.
 
@@ -168,49 +169,49 @@ async def report_token_error(
     """
     if error_code not in TOKEN_DEATH_ERRORS:
         return False
-    if inst is not None:
-        app = await app_by_ref(gateway, inst.app_ref)
-        targets = [(app, inst)] if app is not None else []
-    else:
-        targets = [
-            (a, i)
-            for a, i in await locate_installations(gateway, team_id, app_id, None)
-            if i.is_active
-        ]
-        # Without an app id, only an unambiguous workspace is marked.
-        if app_id is None and len(targets) > 1:
-            _log.warning(
-                "%s for %s, which has %d apps installed; pass app_id to say which died",
-                error_code,
-                team_id,
-                len(targets),
-            )
-            return True
-    repo = installations_repo(gateway)
-    for app, target in targets:
-        async with gateway.db.transaction() as tx:
-            current = await repo.get(target.id, session=tx)
-            if current is None or current.status != "active":
-                continue
-            await repo.set_status(target.id, "disconnected", last_error=error_code, session=tx)
-            await audit_repo(gateway).record(
-                "workspace.disconnected",
-                actor="slack",
-                team_id=target.team_id,
-                detail={"app": app.name, "error": error_code, "installation_id": target.id},
-                session=tx,
-            )
-        updated = await repo.get(target.id)
+    targets = [
+        (a, i) for a, i in await locate_installations(gateway, team_id, app_id, None) if i.is_active
+    ]
+    # Without an app id, only an unambiguous workspace is marked.
+    if app_id is None and len(targets) > 1:
         _log.warning(
-            "workspace %s (app %s) disconnected: Slack answered %s",
-            target.team_id,
-            app.name,
+            "%s for %s, which has %d apps installed; pass app_id to say which died",
             error_code,
+            team_id,
+            len(targets),
         )
-        if updated is not None:
-            await emit_workspace_event(
-                gateway, "workspace.disconnected", app, updated, {"error": error_code}
-            )
+        return True
+    for app, target in targets:
+        await mark_disconnected(gateway, app, target, error_code)
+    return True
+
+
+async def mark_disconnected(
+    gateway: Gateway, app: SlackApp, inst: Installation, error: str
+) -> bool:
+    """Mark an active installation ``disconnected`` with ``error`` as its last error, audit
+    it and dispatch ``workspace.disconnected``. False when it was not active (nothing done)."""
+    repo = installations_repo(gateway)
+    async with gateway.db.transaction() as tx:
+        current = await repo.get(inst.id, session=tx)
+        if current is None or current.status != "active":
+            return False
+        await repo.set_status(inst.id, "disconnected", last_error=error, session=tx)
+        await audit_repo(gateway).record(
+            "workspace.disconnected",
+            actor="slack",
+            team_id=inst.team_id or inst.enterprise_id,
+            detail={"app": app.name, "error": error, "installation_id": inst.id},
+            session=tx,
+        )
+    _log.warning(
+        "workspace %s (app %s) disconnected: Slack answered %s", inst.team_id, app.name, error
+    )
+    updated = await repo.get(inst.id)
+    if updated is not None:
+        await emit_workspace_event(
+            gateway, "workspace.disconnected", app, updated, {"error": error}
+        )
     return True
 
 
@@ -314,11 +315,12 @@ async def remove_workspace(
         inst = await repo.find(app.id, team_id=team_id)
         if inst is None or inst.status == "removed":
             continue
-        revoked, error = await _revoke_at_slack(gateway, inst.bot_token)
+        # People's tokens first: some Slack answers stop accepting them once the bot is gone.
         users = 0
         for user in await repo.list_user_tokens(inst.id):
             user_revoked, _ = await _revoke_at_slack(gateway, user.token)
             users += int(user_revoked)
+        revoked, error = await _revoke_at_slack(gateway, inst.bot_token)
         async with gateway.db.transaction() as tx:
             await repo.retire(inst.id, "removed", reason=f"removed by {actor}", session=tx)
             await audit_repo(gateway).record(
