@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 import pytest
@@ -32,26 +33,38 @@ def keyring() -> Keyring:
     return Keyring.parse(generate_key())
 
 
-@pytest.fixture
-async def pg_schema() -> AsyncIterator[tuple[str, str]]:
-    """(url, schema): a fresh, empty PostgreSQL schema, dropped after the test."""
+@asynccontextmanager
+async def fresh_pg_schema(url: str) -> AsyncIterator[str]:
+    """Create a uniquely named, empty schema in ``url``'s database; drop it afterwards."""
     from sqlalchemy import text
 
     from slackbridge.store.db import open_database
 
-    url = os.environ.get(PG_URL_ENV)
-    if not url:
-        pytest.skip(PG_SKIP_REASON)
     schema = f"test_{uuid.uuid4().hex[:16]}"
     admin = open_database(url, pool_size=1)
     try:
         async with admin.engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield url, schema
+        yield schema
     finally:
         async with admin.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await admin.close()
+
+
+def _pg_url() -> str:
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        pytest.skip(PG_SKIP_REASON)
+    return url
+
+
+@pytest.fixture
+async def pg_schema() -> AsyncIterator[tuple[str, str]]:
+    """(url, schema): a fresh, empty PostgreSQL schema, dropped after the test."""
+    url = _pg_url()
+    async with fresh_pg_schema(url) as schema:
+        yield url, schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -62,20 +75,20 @@ async def database(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIte
     from slackbridge.store.db import open_database
     from slackbridge.store.models import metadata
 
-    if request.param == "sqlite":
-        assert isinstance(tmp_path, Path)
-        db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
-    else:
-        url, schema = request.getfixturevalue("pg_schema")
-        db = open_database(url, schema=schema)
-    try:
+    async with AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            assert isinstance(tmp_path, Path)
+            db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+        else:
+            url = _pg_url()
+            schema = await stack.enter_async_context(fresh_pg_schema(url))
+            db = open_database(url, schema=schema)
+        stack.push_async_callback(db.close)
         # create_all for speed; tests/integration/store/test_migrations.py proves the Alembic
         # migration builds the same schema.
         async with db.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
         yield db
-    finally:
-        await db.close()
 
 
 @pytest.fixture

@@ -161,11 +161,13 @@ def open_database(
     schema: str | None = None,
     echo: bool = False,
     pool_size: int = 10,
+    application_name: str = "slackbridge",
 ) -> Database:
     """Create a :class:`Database` for ``url`` (SQLite or PostgreSQL).
 
     For a SQLite file the parent directory (the data dir) is created. ``schema`` (PostgreSQL only)
-    is put first on every connection's ``search_path``; it must exist already.
+    is put first on every connection's ``search_path`` (``slackbridge db upgrade`` creates it);
+    ``application_name`` names the connections in PostgreSQL's ``pg_stat_activity``.
     """
     parsed = normalize_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -184,7 +186,7 @@ def open_database(
         _install_sqlite_hooks(engine)
         return Database(engine)
 
-    server_settings = {"application_name": "slackbridge"}
+    server_settings = {"application_name": application_name}
     if schema:
         server_settings["search_path"] = schema
     engine = create_async_engine(
