@@ -139,6 +139,9 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """A Starlette endpoint answering ``{"ok": true, **result}`` or the error envelope."""
 
     async def endpoint(request: Request) -> Response:
+        state = state_of(request)
+        if state.base_url is None:
+            state.base_url = str(request.base_url).rstrip("/")
         try:
             result = await handler(request)
         except ControlError as exc:

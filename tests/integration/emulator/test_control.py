@@ -179,6 +179,8 @@ async def test_share_file_as_user(client: httpx.AsyncClient, state: EmulatorStat
     body = response.json()
     assert response.status_code == 200, body
     assert body["file"]["mimetype"] == "image/png" and body["file"]["size"] == 4
+    # Links use the address the emulator was reached at, even before any Web API call.
+    assert body["file"]["url_private"].startswith("http://emulator.test/files-pri/")
     msg = state.channel(ACME, GENERAL).by_ts[body["ts"]]  # type: ignore[union-attr]
     assert msg.subtype == "file_share" and msg.text == "our logo"
     text = await client.post(
