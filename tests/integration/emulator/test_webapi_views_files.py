@@ -223,3 +223,19 @@ async def test_private_upload_without_channel(client: httpx.AsyncClient, bot: Te
         files=orjson.dumps([{"id": file_id}]).decode(),
     )
     assert done["files"][0]["channels"] == [] and done["files"][0]["is_public"] is False
+
+
+async def test_upload_as_multipart(client: httpx.AsyncClient, bot: TestInstall) -> None:
+    got = await call(
+        client, "files.getUploadURLExternal", bot.bot_token, filename="m.csv", length=3
+    )
+    uploaded = await client.post(got["upload_url"], files={"file": ("m.csv", b"a,b")})
+    assert uploaded.text == "OK - 3"
+    done = await call(
+        client,
+        "files.completeUploadExternal",
+        bot.bot_token,
+        files=orjson.dumps([{"id": got["file_id"]}]).decode(),
+        channel_id=GENERAL,
+    )
+    assert done["files"][0]["size"] == 3 and done["files"][0]["mimetype"] == "text/csv"
