@@ -27,7 +27,7 @@ _SLOW = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 INGRESS_REQUESTS = Counter(
     "slackbridge_ingress_requests_total",
-    "Requests from Slack by route and outcome (accepted, duplicate, rejected_*, unavailable).",
+    "Requests from Slack by route and outcome (accepted, duplicate, rejected_*, unavailable, ...).",
     ["route", "outcome"],
 )
 INGRESS_ACK_SECONDS = Histogram(
@@ -72,6 +72,6 @@ SOCKET_CONNECTIONS = Gauge(
 )
 SOCKET_ENVELOPES = Counter(
     "slackbridge_socket_envelopes_total",
-    "Socket Mode envelopes by outcome (acked, unavailable, ignored).",
+    "Socket Mode envelopes by outcome (acked, duplicate, unavailable, ignored).",
     ["outcome"],
 )

@@ -114,6 +114,20 @@ class Product:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
 
+    async def wait_refused(self, count: int, *, within: float = 20.0) -> list[Hook]:
+        """Wait until ``count`` requests were refused (the endpoint was down); returns them."""
+        deadline = time.monotonic() + within
+        while True:
+            refused = [h for h in self.hooks if h.headers.get("x-refused")]
+            if len(refused) >= count:
+                return refused
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"only {len(refused)} of {count} refusals within {within}s")
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
     async def wait_count(
         self,
         count: int,

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from slackbridge.metrics import INGRESS_BATCH_ROWS, INGRESS_COMMIT_SECONDS
 
@@ -27,14 +27,16 @@ __all__ = ["CommitUnavailable", "GroupCommitter"]
 _log = logging.getLogger("slackbridge.ingress")
 
 Row = TypeVar("Row")
+Result = TypeVar("Result")
 
 
 class CommitUnavailable(Exception):
     """The row was not committed in time (or the store failed); answer so that Slack retries."""
 
 
-class GroupCommitter(Generic[Row]):
-    """Collects rows and writes them in batches with ``write`` (one transaction per call).
+class GroupCommitter(Generic[Row, Result]):
+    """Collects rows and writes them in batches with ``write`` (one transaction per call), which
+    returns one result per row, in order (e.g. whether the row was new or a duplicate).
 
     ``run`` is the committing loop (a supervised gateway worker); :meth:`commit` is what request
     handlers call.
@@ -44,7 +46,7 @@ class GroupCommitter(Generic[Row]):
 
     def __init__(
         self,
-        write: Callable[[Sequence[Row]], Awaitable[object]],
+        write: Callable[[Sequence[Row]], Awaitable[Sequence[Result]]],
         *,
         window: float = 0.002,
         max_batch: int = 500,
@@ -52,24 +54,25 @@ class GroupCommitter(Generic[Row]):
         self._write = write
         self._window = window
         self._max_batch = max_batch
-        self._pending: list[tuple[Row, asyncio.Future[None]]] = []
+        self._pending: list[tuple[Row, asyncio.Future[Result]]] = []
         self._arrived = asyncio.Event()
 
-    def submit(self, row: Row) -> asyncio.Future[None]:
-        """Queue ``row`` for the next commit; the future resolves once it is committed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def submit(self, row: Row) -> asyncio.Future[Result]:
+        """Queue ``row`` for the next commit; the future resolves (with the row's result) once
+        it is committed."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         # A caller that gave up (timeout) no longer awaits the future: mark its error as seen.
         future.add_done_callback(_consume)
         self._pending.append((row, future))
         self._arrived.set()
         return future
 
-    async def commit(self, row: Row, within: float) -> None:
-        """Submit ``row`` and wait until it is committed; :class:`CommitUnavailable` when the
-        store failed or took longer than ``within`` seconds."""
+    async def commit(self, row: Row, within: float) -> Result:
+        """Submit ``row`` and wait until it is committed; returns its result.
+        :class:`CommitUnavailable` when the store failed or took longer than ``within`` s."""
         future = self.submit(row)
         try:
-            await asyncio.wait_for(asyncio.shield(future), within)
+            return await asyncio.wait_for(asyncio.shield(future), within)
         except TimeoutError:
             raise CommitUnavailable(f"inbox commit took longer than {within}s") from None
         except CommitUnavailable:
@@ -103,36 +106,37 @@ class GroupCommitter(Generic[Row]):
         del self._pending[: len(batch)]
         started = time.perf_counter()
         try:
-            await self._write([row for row, _ in batch])
+            results = await self._write([row for row, _ in batch])
         except Exception as exc:
             if len(batch) == 1:
                 _log.warning("inbox commit failed: %r", exc)
-                _settle(batch[0][1], exc)
+                _fail(batch[0][1], exc)
                 return
             _log.warning("inbox batch of %d failed (%r); writing rows one by one", len(batch), exc)
             for row, future in batch:
                 try:
-                    await self._write([row])
+                    (result,) = await self._write([row])
                 except Exception as one:
-                    _settle(future, one)
+                    _fail(future, one)
                 else:
-                    _settle(future, None)
+                    _resolve(future, result)
             return
         INGRESS_COMMIT_SECONDS.observe(time.perf_counter() - started)
         INGRESS_BATCH_ROWS.observe(len(batch))
-        for _, future in batch:
-            _settle(future, None)
+        for (_, future), result in zip(batch, results, strict=True):
+            _resolve(future, result)
 
 
-def _consume(future: asyncio.Future[None]) -> None:
+def _consume(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
+def _resolve(future: asyncio.Future[Result], result: Result) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
         future.set_exception(CommitUnavailable(f"inbox commit failed: {error!r}"))

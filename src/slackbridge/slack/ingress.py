@@ -127,7 +127,10 @@ async def _handle(request: Request, kind: PayloadKind, route: str) -> Response:
             key = body_dedupe_key(kind, body)
         headers = {"transport": "http", **retry_info(request.headers)}
         item = Intake(kind, body, parsed.payload, key, app_ref, headers)
-        answer = await accept(gateway, item)
+        accepted = await accept(gateway, item)
+        if not accepted.new:
+            outcome = "duplicate"
+        answer = accepted.answer
         if answer is not None:
             return Response(answer.body, status_code=200, media_type=answer.content_type)
         return Response(status_code=200)

@@ -21,9 +21,13 @@ from slackbridge.product import sync
 from slackbridge.server import Gateway
 from slackbridge.slack.group_commit import GroupCommitter
 from slackbridge.store.db import Database
-from slackbridge.store.repositories.inbox import InboxRepository, NewInboxItem
+from slackbridge.store.repositories.inbox import (
+    InboxInsertResult,
+    InboxRepository,
+    NewInboxItem,
+)
 
-__all__ = ["Intake", "accept", "committer", "team_of"]
+__all__ = ["Accepted", "Intake", "accept", "committer", "team_of"]
 
 
 @dataclass
@@ -58,12 +62,11 @@ def team_of(kind: PayloadKind, payload: Mapping[str, Any]) -> str | None:
     return str(team) if team else None
 
 
-_COMMITTERS: weakref.WeakKeyDictionary[Database, GroupCommitter[NewInboxItem]] = (
-    weakref.WeakKeyDictionary()
-)
+_Committer = GroupCommitter[NewInboxItem, InboxInsertResult]
+_COMMITTERS: weakref.WeakKeyDictionary[Database, _Committer] = weakref.WeakKeyDictionary()
 
 
-def committer(gateway: Gateway) -> GroupCommitter[NewInboxItem]:
+def committer(gateway: Gateway) -> _Committer:
     """The gateway's group committer of inbox rows (one per store; run as a worker)."""
     found = _COMMITTERS.get(gateway.db)
     if found is None:
@@ -84,8 +87,17 @@ def _row(item: Intake) -> NewInboxItem:
     )
 
 
-async def accept(gateway: Gateway, item: Intake) -> sync.SyncAnswer | None:
-    """Commit ``item`` to the inbox; then, when a synchronous endpoint takes it, its answer.
+@dataclass(frozen=True)
+class Accepted:
+    """The outcome of :func:`accept`: whether the row was new (not a Slack retry of a payload
+    already stored) and a synchronous endpoint's answer, if one was called and answered."""
+
+    new: bool
+    answer: sync.SyncAnswer | None = None
+
+
+async def accept(gateway: Gateway, item: Intake) -> Accepted:
+    """Commit ``item`` to the inbox; then, when a synchronous endpoint takes it, call it.
 
     Raises :class:`~slackbridge.slack.group_commit.CommitUnavailable` when the row could not be
     committed within ``ingress_commit_timeout``: never ack Slack then.
@@ -95,9 +107,10 @@ async def accept(gateway: Gateway, item: Intake) -> sync.SyncAnswer | None:
         plan = await sync.plan(gateway, item.kind, item.payload, item.dedupe_key, item.received_at)
         if plan is not None:
             item.headers["sync_endpoint"] = plan.endpoint.id
-    await committer(gateway).commit(_row(item), gateway.settings.ingress_commit_timeout)
-    gateway.wakeup("inbox").set()
+    stored = await committer(gateway).commit(_row(item), gateway.settings.ingress_commit_timeout)
+    if stored.inserted:
+        gateway.wakeup("inbox").set()
     if plan is None:
-        return None
+        return Accepted(stored.inserted)
     deadline = item.started + gateway.settings.sync_webhook_deadline
-    return await sync.call(gateway, plan, deadline)
+    return Accepted(stored.inserted, await sync.call(gateway, plan, deadline))

@@ -121,18 +121,19 @@ class AppConnection:
             headers,
         )
         try:
-            answer = await accept(self._supervisor.gateway, item)
+            accepted = await accept(self._supervisor.gateway, item)
         except CommitUnavailable as exc:
             metrics.SOCKET_ENVELOPES.labels("unavailable").inc()
             _log.warning("not acking envelope %s (Slack will resend it): %s", envelope_id, exc)
             return
         ack: dict[str, Any] = {"envelope_id": envelope_id}
+        answer = accepted.answer
         if answer is not None and message.get("accepts_response_payload"):
             response = answer.payload()
             if response:
                 ack["payload"] = response
         await self._send(ack)
-        metrics.SOCKET_ENVELOPES.labels("acked").inc()
+        metrics.SOCKET_ENVELOPES.labels("acked" if accepted.new else "duplicate").inc()
 
     async def _send(self, message: dict[str, Any]) -> None:
         # A connection that closed meanwhile loses only the ack: the row is stored, Slack

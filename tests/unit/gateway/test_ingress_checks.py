@@ -1,0 +1,107 @@
+"""The pure checks on requests to the ingress routes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import orjson
+import pytest
+
+from slackbridge.slack.ingress_checks import (
+    Rejected,
+    body_dedupe_key,
+    check_content_length,
+    event_dedupe_key,
+    is_ssl_check,
+    match_verification_token,
+    parse_request,
+    retry_info,
+    socket_dedupe_key,
+)
+
+
+def test_content_length_limit() -> None:
+    check_content_length(None, 10)
+    check_content_length("10", 10)
+    with pytest.raises(Rejected) as too_big:
+        check_content_length("11", 10)
+    assert too_big.value.status == 413
+    for bad in ("ten", "-1"):
+        with pytest.raises(Rejected) as invalid:
+            check_content_length(bad, 10)
+        assert invalid.value.status == 400
+
+
+def test_url_verification_is_answered_with_its_challenge() -> None:
+    body = orjson.dumps({"type": "url_verification", "token": "t", "challenge": "abc123"})
+    parsed = parse_request("events", body)
+    assert parsed.answer is not None
+    assert orjson.loads(parsed.answer) == {"challenge": "abc123"}
+    assert parsed.answer_type == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "message"),
+    [
+        ("events", b"{not json", "not valid JSON"),
+        ("events", b"[1, 2]", "not a JSON object"),
+        ("events", b'{"event": {}}', "no type"),
+        ("events", b'{"type": "event_callback"}', "without an event"),
+        ("events", b'{"type": "url_verification"}', "without a challenge"),
+        ("commands", b"text=hi&team_id=T1", "missing command"),
+        ("commands", b"\xff\xfe", "not a valid form"),
+        ("interactivity", b"foo=bar", "missing payload"),
+        ("interactivity", b"payload=%7Bnope", "not valid JSON"),
+        ("interactivity", urlencode({"payload": '{"x": 1}'}).encode(), "has no type"),
+    ],
+)
+def test_malformed_bodies_are_400(kind: str, body: bytes, message: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse_request(kind, body)  # type: ignore[arg-type]
+    assert rejected.value.status == 400
+    assert message in rejected.value.message
+
+
+def test_well_formed_payloads_parse() -> None:
+    event = {"type": "event_callback", "event_id": "Ev1", "event": {"type": "message"}}
+    assert parse_request("events", orjson.dumps(event)).payload == event
+    command = parse_request("commands", b"command=%2Fbridge&text=hi+there&team_id=T1")
+    assert command.payload == {"command": "/bridge", "text": "hi there", "team_id": "T1"}
+    inner = {"type": "block_actions", "actions": []}
+    form = urlencode({"payload": orjson.dumps(inner).decode()}).encode()
+    assert parse_request("interactivity", form).payload == inner
+    assert parse_request("outgoing", b"token=abc&text=hi").payload["token"] == "abc"
+
+
+def test_outgoing_webhooks_need_a_token() -> None:
+    with pytest.raises(Rejected) as rejected:
+        parse_request("outgoing", b"text=hi")
+    assert rejected.value.status == 401
+    assert match_verification_token("b", ["a", "b"]) == 1
+    with pytest.raises(Rejected) as wrong:
+        match_verification_token("c", ["a", "b"])
+    assert wrong.value.status == 401
+
+
+def test_ssl_check_only_on_commands() -> None:
+    assert is_ssl_check("commands", b"ssl_check=1&token=x")
+    assert not is_ssl_check("commands", b"command=%2Fx&text=ssl_check=1")
+    assert not is_ssl_check("events", b"ssl_check=1")
+
+
+def test_dedupe_keys() -> None:
+    event = {"api_app_id": "A1", "event_id": "Ev9", "type": "event_callback"}
+    body = orjson.dumps(event)
+    assert event_dedupe_key(event, body) == "ev:A1:Ev9"
+    # The same event over Socket Mode has the same key, whatever its JSON spacing.
+    assert socket_dedupe_key("events", event) == "ev:A1:Ev9"
+    no_id = {"type": "app_rate_limited"}
+    assert event_dedupe_key(no_id, b"x") == body_dedupe_key("events", b"x")
+    assert body_dedupe_key("commands", b"a") != body_dedupe_key("commands", b"b")
+    assert body_dedupe_key("commands", b"a") != body_dedupe_key("interactivity", b"a")
+
+
+def test_retry_headers_are_kept() -> None:
+    assert retry_info({}) == {}
+    headers = {"x-slack-retry-num": "2", "x-slack-retry-reason": "http_timeout"}
+    assert retry_info(headers) == {"retry_num": 2, "retry_reason": "http_timeout"}
