@@ -48,7 +48,8 @@ async def test_post_message_per_channel_burst_then_429(
     assert over.json() == {"ok": False, "error": "ratelimited"}
     retry_after = over.headers["Retry-After"]
     assert retry_after.isdigit() and int(retry_after) >= 1
-    # Another channel has its own bucket.
+    # The same channel by name shares the bucket; another channel has its own.
+    assert (await _post(limited_client, app_install, "#general")).status_code == 429
     assert (await _post(limited_client, app_install, SUPPORT)).status_code == 200
 
 

@@ -203,8 +203,21 @@ def _rate_limit(
     app_id = (token.app_id if token else None) or "-"
     team_id = (token.team_id if token else None) or "-"
     if spec.tier == "post":
-        return state.rate_limiter.check_post(app_id, team_id, str(args.get("channel", "")))
+        channel = _channel_key(state, team_id, str(args.get("channel", "")))
+        return state.rate_limiter.check_post(app_id, team_id, channel)
     return state.rate_limiter.check_method(spec.name, spec.tier, app_id, team_id)
+
+
+def _channel_key(state: EmulatorState, team_id: str, ref: str) -> str:
+    """The channel id behind ``#name``/``name``, so both spellings share one bucket."""
+    ws = state.workspaces.get(team_id)
+    if ws is None or not ref or ref in ws.channels:
+        return ref
+    name = ref[1:] if ref.startswith("#") else ref
+    for channel in ws.channels.values():
+        if channel.name == name and channel.kind in {"public", "private"}:
+            return channel.id
+    return ref
 
 
 def _finish(payload: dict[str, Any], warnings: list[str]) -> Response:
