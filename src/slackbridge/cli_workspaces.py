@@ -6,8 +6,7 @@ Heavy imports happen inside the commands so that ``slackbridge --help`` stays in
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -47,41 +46,16 @@ def _settings() -> Settings:
         raise _fail(f"invalid configuration: {exc}") from None
 
 
-@contextlib.asynccontextmanager
-async def _gateway(settings: Settings) -> AsyncIterator[Gateway]:
-    """The store, keys and HTTP client a gateway would have (the schema upgraded first)."""
-    import httpx
-
-    from slackbridge.server import Gateway
-    from slackbridge.slack.apps import sync_configured_apps
-    from slackbridge.store.crypto import Keyring
-    from slackbridge.store.db import open_database
-    from slackbridge.store.migrate import upgrade_database
-
-    keys = settings.secret_keys.get_secret_value() if settings.secret_keys else None
-    keyring = Keyring.load(keys, settings.data_dir)
-    db = open_database(
-        settings.effective_database_url, schema=settings.database_schema, pool_size=2
-    )
-    try:
-        await upgrade_database(db)
-        async with httpx.AsyncClient(timeout=10.0) as http:
-            gateway = Gateway(settings=settings, db=db, keyring=keyring, http=http)
-            await sync_configured_apps(gateway)
-            yield gateway
-    finally:
-        await db.close()
-
-
 def _run(settings: Settings, job: Callable[[Gateway], Awaitable[_T]]) -> _T:
     """Run ``job`` against the store, turning store problems into friendly errors."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from slackbridge.slack.standalone import open_gateway
     from slackbridge.store.crypto import DecryptionError, SecretKeyError
     from slackbridge.store.db import DatabaseConfigError, mask_url
 
     async def main() -> _T:
-        async with _gateway(settings) as gateway:
+        async with open_gateway(settings) as gateway:
             return await job(gateway)
 
     try:
