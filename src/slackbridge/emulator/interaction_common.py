@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from slackbridge.emulator.control_common import ControlError
 from slackbridge.emulator.delivery import CallResult, Kind
 from slackbridge.emulator.outbound import Outbound
 from slackbridge.emulator.state import (
@@ -38,21 +39,11 @@ __all__ = [
 ]
 
 
-class ControlError(Exception):
-    """A control request that cannot be carried out: HTTP ``status`` and an error code."""
-
-    def __init__(self, status: int, error: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.error = error
-        self.detail = detail
-
-
 def workspace(state: EmulatorState, team_id: Any) -> Workspace:
     """The workspace ``team_id``, or 404 ``team_not_found``."""
     ws = state.workspace(str(team_id)) if team_id else None
     if ws is None:
-        raise ControlError(404, "team_not_found", f"no workspace {team_id!r}")
+        raise ControlError("team_not_found", f"no workspace {team_id!r}", status=404)
     return ws
 
 
@@ -60,7 +51,7 @@ def person(ws: Workspace, user_id: Any) -> User:
     """An active user of ``ws``, or 404 ``user_not_found``."""
     user = ws.users.get(str(user_id)) if user_id else None
     if user is None or user.deleted:
-        raise ControlError(404, "user_not_found", f"no user {user_id!r} in {ws.id}")
+        raise ControlError("user_not_found", f"no user {user_id!r} in {ws.id}", status=404)
     return user
 
 
@@ -68,9 +59,11 @@ def channel_for(ws: Workspace, channel_id: Any, user: User) -> Channel:
     """A channel ``user`` may act in (any public one, or one they belong to)."""
     channel = ws.channels.get(str(channel_id)) if channel_id else None
     if channel is None:
-        raise ControlError(404, "channel_not_found", f"no channel {channel_id!r} in {ws.id}")
+        raise ControlError("channel_not_found", f"no channel {channel_id!r} in {ws.id}", status=404)
     if channel.kind != "public" and user.id not in channel.members:
-        raise ControlError(403, "not_in_channel", f"{user.id} is not a member of {channel.id}")
+        raise ControlError(
+            "not_in_channel", f"{user.id} is not a member of {channel.id}", status=403
+        )
     return channel
 
 
@@ -82,7 +75,7 @@ def active_install(
     inst = state.installation(app_id or "", team_id)
     if app is None or inst is None or inst.status != "active":
         raise ControlError(
-            404, "app_not_installed", f"app {app_id!r} is not installed in {team_id}"
+            "app_not_installed", f"app {app_id!r} is not installed in {team_id}", status=404
         )
     return app, inst
 
@@ -91,7 +84,7 @@ def bot_user(state: EmulatorState, inst: Installation) -> User:
     """The installation's bot user (who the app's messages are posted as)."""
     bot = state.workspaces[inst.team_id].users.get(inst.bot_user_id)
     if bot is None:
-        raise ControlError(404, "app_not_installed", f"{inst.app_id} has no bot user")
+        raise ControlError("app_not_installed", f"{inst.app_id} has no bot user", status=404)
     return bot
 
 
@@ -118,7 +111,7 @@ def interactivity_url(app: App) -> str | None:
     """Where interactions go over HTTP; 409 when the app has neither a URL nor Socket Mode."""
     if not app.socket_mode and not app.interactivity_url:
         raise ControlError(
-            409, "interactivity_not_enabled", f"{app.id} has no interactivity request URL"
+            "interactivity_not_enabled", f"{app.id} has no interactivity request URL", status=409
         )
     return app.interactivity_url
 
@@ -188,12 +181,12 @@ def find_element(
         for element in _elements(block):
             if element.get("action_id") == action_id:
                 return str(block.get("block_id", "")), element
-    raise ControlError(404, "action_not_found", f"no element with action_id {action_id!r}")
+    raise ControlError("action_not_found", f"no element with action_id {action_id!r}", status=404)
 
 
 def open_view_or_404(state: EmulatorState, view_id: Any, team_id: str | None = None) -> View:
     """An open view, or 404 ``view_not_found``."""
     view = state.views.get(str(view_id)) if view_id else None
     if view is None or not view.open or (team_id is not None and view.team_id != team_id):
-        raise ControlError(404, "view_not_found", f"no open view {view_id!r}")
+        raise ControlError("view_not_found", f"no open view {view_id!r}", status=404)
     return view

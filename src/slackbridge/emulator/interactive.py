@@ -59,7 +59,9 @@ def _find_command(state: EmulatorState, team_id: str, command: str) -> tuple[App
         app = state.apps.get(inst.app_id)
         if app and any(c.command.lower() == command.lower() for c in app.slash_commands):
             return app, inst
-    raise ControlError(404, "command_not_found", f"{command} is not a command of any installed app")
+    raise ControlError(
+        "command_not_found", f"{command} is not a command of any installed app", status=404
+    )
 
 
 def _show_message(
@@ -112,10 +114,10 @@ async def run_command(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     channel = channel_for(ws, body.get("channel_id"), user)
     command = body.get("command")
     if not isinstance(command, str) or not command.startswith("/"):
-        raise ControlError(400, "invalid_command", "command must look like /name")
+        raise ControlError("invalid_command", "command must look like /name", status=400)
     text = body.get("text", "")
     if not isinstance(text, str):
-        raise ControlError(400, "invalid_text", "text must be a string")
+        raise ControlError("invalid_text", "text must be a string", status=400)
     app, inst = _find_command(state, ws.id, command)
     spec = next(c for c in app.slash_commands if c.command.lower() == command.lower())
     trigger = new_trigger(state, ws.id, user.id, app.id)
@@ -175,7 +177,7 @@ async def click_action(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     user = person(ws, body.get("user_id"))
     action_id = body.get("action_id")
     if not isinstance(action_id, str) or not action_id:
-        raise ControlError(400, "invalid_action_id", "action_id is required")
+        raise ControlError("invalid_action_id", "action_id is required", status=400)
     block_id = body.get("block_id") if isinstance(body.get("block_id"), str) else None
     action_ts = f"{state.now():.6f}"
     view: View | None = None
@@ -190,9 +192,11 @@ async def click_action(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         try:
             msg = find_message(channel, str(body.get("message_ts", "")))
         except SlackError:
-            raise ControlError(404, "message_not_found", "message_ts names no message") from None
+            raise ControlError(
+                "message_not_found", "message_ts names no message", status=404
+            ) from None
         if not msg.app_id:
-            raise ControlError(400, "not_an_app_message", "only app messages have actions")
+            raise ControlError("not_an_app_message", "only app messages have actions", status=400)
         app, inst = active_install(state, msg.app_id, ws.id)
         real_block_id, element = find_element(msg.blocks, action_id, block_id)
     url = interactivity_url(app)

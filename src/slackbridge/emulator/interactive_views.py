@@ -43,18 +43,20 @@ async def submit_view(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     state = out.state
     view = open_view_or_404(state, body.get("view_id"))
     if view.kind != "modal":
-        raise ControlError(400, "not_a_modal", "only modals can be submitted")
+        raise ControlError("not_a_modal", "only modals can be submitted", status=400)
     ws = workspace(state, view.team_id)
     user = person(ws, body.get("user_id") or view.user_id)
     values = body.get("values", {})
     if not isinstance(values, dict):
-        raise ControlError(400, "invalid_values", "values must be {block_id: {action_id: value}}")
+        raise ControlError(
+            "invalid_values", "values must be {block_id: {action_id: value}}", status=400
+        )
     app, inst = active_install(state, view.app_id, ws.id)
     url = interactivity_url(app)
     try:
         view.view["state"] = {"values": state_values(view.view.get("blocks"), values)}
     except ValueError as exc:
-        raise ControlError(400, "invalid_values", str(exc)) from None
+        raise ControlError("invalid_values", str(exc), status=400) from None
     trigger = new_trigger(state, ws.id, user.id, app.id)
     payload: dict[str, Any] = {
         "type": "view_submission",
@@ -148,7 +150,9 @@ def _find_shortcut(
             payload_type = "message_action" if shortcut.get("type") == "message" else "shortcut"
             if app is not None and (kind is None or kind == payload_type):
                 return app, inst, payload_type
-    raise ControlError(404, "shortcut_not_found", f"no installed app has shortcut {callback_id!r}")
+    raise ControlError(
+        "shortcut_not_found", f"no installed app has shortcut {callback_id!r}", status=404
+    )
 
 
 async def run_shortcut(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +163,9 @@ async def run_shortcut(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     callback_id = body.get("callback_id")
     kind = body.get("type")
     if not isinstance(callback_id, str) or kind not in (None, "shortcut", "message_action"):
-        raise ControlError(400, "invalid_shortcut", "callback_id and type shortcut|message_action")
+        raise ControlError(
+            "invalid_shortcut", "callback_id and type shortcut|message_action", status=400
+        )
     app, _inst, payload_type = _find_shortcut(state, ws.id, callback_id, kind)
     url = interactivity_url(app)
     trigger = new_trigger(state, ws.id, user.id, app.id)
@@ -180,7 +186,9 @@ async def run_shortcut(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         try:
             msg = find_message(channel, str(body.get("message_ts", "")))
         except SlackError:
-            raise ControlError(404, "message_not_found", "message_ts names no message") from None
+            raise ControlError(
+                "message_not_found", "message_ts names no message", status=404
+            ) from None
         response_url = out.responses.create(app.id, ws.id, channel.id, user.id)
         payload.update(
             channel={"id": channel.id, "name": channel_name(channel)},
@@ -211,7 +219,7 @@ async def load_options(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     action_id = body.get("action_id")
     query = body.get("value", "")
     if not isinstance(action_id, str) or not isinstance(query, str):
-        raise ControlError(400, "invalid_arguments", "action_id and value must be strings")
+        raise ControlError("invalid_arguments", "action_id and value must be strings", status=400)
     block_id = body.get("block_id") if isinstance(body.get("block_id"), str) else None
     payload: dict[str, Any] = {"type": "block_suggestion", "user": user_json(user)}
     if body.get("view_id"):
@@ -225,7 +233,9 @@ async def load_options(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         try:
             msg = find_message(channel, str(body.get("message_ts", "")))
         except SlackError:
-            raise ControlError(404, "message_not_found", "message_ts names no message") from None
+            raise ControlError(
+                "message_not_found", "message_ts names no message", status=404
+            ) from None
         app, inst = active_install(state, msg.app_id, ws.id)
         real_block_id, _ = find_element(msg.blocks, action_id, block_id)
         payload["container"] = {
@@ -237,7 +247,9 @@ async def load_options(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         payload["channel"] = {"id": channel.id, "name": channel_name(channel)}
         payload["message"] = message_json(state, channel, msg)
     if not app.socket_mode and not app.options_load_url:
-        raise ControlError(409, "options_load_url_not_set", f"{app.id} has no options load URL")
+        raise ControlError(
+            "options_load_url_not_set", f"{app.id} has no options load URL", status=409
+        )
     payload.update(
         api_app_id=app.id,
         token=app.verification_token,

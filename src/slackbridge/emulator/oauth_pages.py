@@ -18,9 +18,10 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from slackbridge.emulator.control_common import ControlError, endpoint, read_body
 from slackbridge.emulator.state import App, EmulatorState, OAuthCode, User, Workspace
 
 __all__ = [
@@ -305,28 +306,16 @@ async def _authorize_post(request: Request) -> Response:
     return RedirectResponse(target, status_code=302)
 
 
-def _json_error(status: int, error: str, detail: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error, "detail": detail}, status_code=status)
-
-
-async def _approve_endpoint(request: Request) -> Response:
-    try:
-        body: Any = await request.json()
-    except ValueError:
-        return _json_error(400, "invalid_json", "send a JSON object")
-    if not isinstance(body, dict):
-        return _json_error(400, "invalid_json", "send a JSON object")
+async def _approve_endpoint(request: Request) -> dict[str, Any]:
+    body = await read_body(request)
     url, team_id, user_id = body.get("authorize_url"), body.get("team_id"), body.get("user_id")
-    if not all(isinstance(v, str) and v for v in (url, team_id, user_id)):
-        return _json_error(
-            400, "invalid_arguments", "authorize_url, team_id and user_id are required strings"
+    if not (isinstance(url, str) and isinstance(team_id, str) and isinstance(user_id, str)):
+        raise ControlError(
+            "invalid_arguments", "authorize_url, team_id and user_id: required strings"
         )
-    assert isinstance(url, str) and isinstance(team_id, str) and isinstance(user_id, str)
     parts = urlsplit(url)
     if parts.path.rstrip("/") not in ("/oauth/v2/authorize", "/oauth/authorize"):
-        return _json_error(
-            400, "invalid_authorize_url", "authorize_url must be an /oauth/v2/authorize link"
-        )
+        raise ControlError("invalid_authorize_url", "authorize_url: an /oauth/v2/authorize link")
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     version = 2 if parts.path.startswith("/oauth/v2/") else 1
     channel_id = body.get("channel_id")
@@ -342,8 +331,8 @@ async def _approve_endpoint(request: Request) -> Response:
             channel_id=channel_id if isinstance(channel_id, str) else None,
         )
     except AuthorizeError as err:
-        return _json_error(400, err.error, err.detail)
-    return JSONResponse({"ok": True, "redirect_url": target})
+        raise ControlError(err.error, err.detail, 400) from None
+    return {"redirect_url": target}
 
 
 def routes() -> list[BaseRoute]:
@@ -353,5 +342,5 @@ def routes() -> list[BaseRoute]:
         Route("/oauth/v2/authorize", _authorize_post, methods=["POST"]),
         Route("/oauth/authorize", _authorize_get, methods=["GET"]),
         Route("/oauth/authorize", _authorize_post, methods=["POST"]),
-        Route("/_emulator/oauth/approve", _approve_endpoint, methods=["POST"]),
+        Route("/_emulator/oauth/approve", endpoint(_approve_endpoint), methods=["POST"]),
     ]

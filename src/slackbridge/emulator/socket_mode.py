@@ -19,10 +19,10 @@ from typing import Any, cast
 
 import orjson
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from slackbridge.emulator.control_common import ControlError, endpoint, read_body
 from slackbridge.emulator.state import EmulatorState
 
 __all__ = [
@@ -274,37 +274,24 @@ async def _link(websocket: WebSocket) -> None:
     await _hub(websocket).serve(websocket)
 
 
-def _error(status: int, error: str, detail: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error, "detail": detail}, status_code=status)
-
-
-async def _disconnect(request: Request) -> Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, "invalid_json", "send a JSON object")
-    if not isinstance(body, dict):
-        return _error(400, "invalid_json", "send a JSON object")
+async def _disconnect(request: Request) -> dict[str, Any]:
+    body = await read_body(request)
     app_id = body.get("app_id")
     reason = body.get("reason", "warning")
-    state = cast(EmulatorState, request.app.state.outbound.state)
+    state = cast(EmulatorState, request.app.state.emulator)
     if not isinstance(app_id, str) or app_id not in state.apps:
-        return _error(404, "app_not_found", "app_id must name an app (see GET /_emulator/state)")
+        raise ControlError("app_not_found", "app_id: no such app (see GET /_emulator/state)", 404)
     if reason not in DISCONNECT_REASONS:
-        return _error(
-            400, "invalid_reason", f"reason must be one of {', '.join(DISCONNECT_REASONS)}"
-        )
+        raise ControlError("invalid_reason", f"reason: one of {', '.join(DISCONNECT_REASONS)}")
     connection_id = body.get("connection_id")
     if connection_id is not None and not isinstance(connection_id, str):
-        return _error(400, "invalid_connection_id", "connection_id must be a string")
-    count = await _hub(request).disconnect(app_id, reason, connection_id)
-    return JSONResponse({"ok": True, "disconnected": count})
+        raise ControlError("invalid_connection_id", "connection_id: a string")
+    return {"disconnected": await _hub(request).disconnect(app_id, reason, connection_id)}
 
 
-async def _list(request: Request) -> Response:
+async def _list(request: Request) -> dict[str, Any]:
     app_id = request.query_params.get("app_id") or None
-    conns = _hub(request).connections(app_id)
-    return JSONResponse({"ok": True, "connections": [c.to_json() for c in conns]})
+    return {"connections": [c.to_json() for c in _hub(request).connections(app_id)]}
 
 
 def routes() -> list[BaseRoute]:
@@ -312,6 +299,6 @@ def routes() -> list[BaseRoute]:
     return [
         WebSocketRoute("/link/", _link),
         WebSocketRoute("/link", _link),
-        Route("/_emulator/socket/disconnect", _disconnect, methods=["POST"]),
-        Route("/_emulator/socket/connections", _list, methods=["GET"]),
+        Route("/_emulator/socket/disconnect", endpoint(_disconnect), methods=["POST"]),
+        Route("/_emulator/socket/connections", endpoint(_list), methods=["GET"]),
     ]

@@ -219,3 +219,21 @@ async def test_real_http_delivery(state: EmulatorState, receiver: Receiver) -> N
     payload: dict[str, Any] = got.json()
     assert payload["event"]["text"] == "over the wire"
     assert SignatureVerifier(inst.app.signing_secret).is_valid_request(got.body, got.headers)
+
+
+async def test_reset_drops_deliveries_and_pending_retries(
+    emu: httpx.AsyncClient, inst: TestInstall, receiver: Receiver, state: EmulatorState
+) -> None:
+    async def fail(_: Received) -> Response:
+        return Response(status_code=500)
+
+    receiver.respond = fail
+    state.speed = 1.0  # the second retry would wait a minute
+    await _say(emu)
+    await receiver.wait_for(2)  # the first attempt and the immediate retry
+    reset = await emu.post("/_emulator/reset")
+    assert reset.status_code == 200, reset.text
+    await _outbound(emu).wait_idle()  # nothing left waiting for the minute to pass
+    listed = (await emu.get("/_emulator/deliveries")).json()
+    assert listed["deliveries"] == []
+    assert len(receiver.received) == 2

@@ -388,3 +388,20 @@ async def test_block_suggestion_returns_the_apps_options(
     payload = got.payload()
     assert payload["type"] == "block_suggestion" and payload["value"] == "bo"
     assert payload["action_id"] == "assignee" and payload["block_id"] == "decide"
+
+
+async def test_clicking_a_button_in_a_modal(
+    emu: httpx.AsyncClient, inst: TestInstall, receiver: Receiver, state: EmulatorState
+) -> None:
+    modal = {**_MODAL, "blocks": [*_MODAL["blocks"], *_BUTTONS]}
+    view = open_view(state, inst.app.id, ACME, ALICE, modal)
+    response = await emu.post(
+        "/_emulator/actions",
+        json={"team_id": ACME, "user_id": ALICE, "view_id": view.id, "action_id": "approve"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["response_url"] is None
+    payload = receiver.on("/interact")[0].payload()
+    assert payload["container"] == {"type": "view", "view_id": view.id}
+    assert payload["view"]["id"] == view.id and "response_url" not in payload
+    assert payload["actions"][0]["value"] == "ticket-7"
