@@ -48,6 +48,8 @@ PARTS: tuple[str, ...] = (
     "slackbridge.slack.ingress",
     "slackbridge.slack.socket_mode",
     "slackbridge.pipeline.inbox_worker",
+    "slackbridge.product.api",
+    "slackbridge.slack.sender",
 )
 
 

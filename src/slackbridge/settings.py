@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     webhook_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
     sync_webhook_deadline: float = 2.5
     user_cache_ttl: float = 3600.0
+    # The outbox sender (product API → Slack); docs/api.md explains each one.
+    outbox_lease_seconds: float = 30.0  # a crashed sender's rows are taken again after this
+    outbox_concurrency: int = 64  # rows (lanes) worked on at once
+    outbox_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
     socket_ping_interval: float = 10.0
 
     @field_validator("slack_api_url")

@@ -1,0 +1,84 @@
+"""The product REST API: a FastAPI app mounted at ``/api/v1`` (a gateway part, via ``mounts``).
+
+Its OpenAPI document is served at ``/api/v1/openapi.json`` and browsable at ``/api/v1/docs``;
+docs/api.md is generated from it (``scripts/gen_api_docs.py``). Every route needs a Bearer API
+key (:mod:`slackbridge.product.auth`); every error answers ``{"error": {"code", "message"}}``
+(:mod:`slackbridge.product.api_errors`). Writes to Slack are queued in the outbox and answered
+202 with an operation id; the sender (:mod:`slackbridge.slack.sender`) delivers them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from slackbridge import __version__
+from slackbridge.product import (
+    api_files,
+    api_messages,
+    api_responses,
+    api_slack,
+    api_users,
+    api_views,
+    api_workspaces,
+)
+from slackbridge.product.api_errors import install_error_handlers
+from slackbridge.product.schemas_ops import FileUploadRequest
+
+__all__ = ["API_PREFIX", "api_app", "create_api_app", "mounts"]
+
+API_PREFIX = "/api/v1"
+
+_DESCRIPTION = """\
+slackbridge's product API: workspaces, messages, files, views, command responses, users and a
+pass-through to any Slack Web API method. Authenticate with `Authorization: Bearer <API key>`.
+Writes are queued (202 with an operation id) and delivered within Slack's rate limits, in order
+per channel and thread; follow them at `GET /messages/{id}` or through the `message.delivered`
+and `message.failed` webhooks. Errors are `{"error": {"code": "...", "message": "..."}}`.
+"""
+
+
+def create_api_app() -> FastAPI:
+    """A new instance of the API app (the gateway mounts :data:`api_app`)."""
+    app = FastAPI(
+        title="slackbridge product API",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for module in (
+        api_workspaces,
+        api_users,
+        api_messages,
+        api_files,
+        api_views,
+        api_responses,
+        api_slack,
+    ):
+        app.include_router(module.router)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            # The upload route reads its body itself (JSON or multipart); publish its JSON schema.
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["FileUploadRequest"] = FileUploadRequest.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+api_app = create_api_app()
+
+#: Gateway part hook: the API under /api/v1.
+mounts = [(API_PREFIX, api_app)]

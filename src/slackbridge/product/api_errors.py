@@ -1,0 +1,145 @@
+"""Errors of the product API: one JSON shape, stable codes, the right HTTP status.
+
+Every error answer is ``{"error": {"code": "stable_code", "message": "…"}}`` (validation errors
+add ``details``, one entry per bad field). Handlers raise :class:`ApiError`; the exception
+handlers installed by :func:`install_error_handlers` also turn FastAPI's own errors (validation,
+unknown route, wrong method) and anything unexpected into that shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from slackbridge.product.schemas import ErrorResponse
+
+__all__ = [
+    "ERROR_CODES",
+    "ApiError",
+    "error_responses",
+    "install_error_handlers",
+]
+
+_log = logging.getLogger("slackbridge.api")
+
+#: Every code the API itself answers with (HTTP status, meaning); docs/api.md lists them.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "missing_api_key": (401, "no `Authorization: Bearer <key>` header"),
+    "invalid_api_key": (401, "the API key is unknown or revoked"),
+    "method_forbidden": (403, "the pass-through refuses this Web API method"),
+    "response_url_forbidden": (403, "the response_url does not point at Slack"),
+    "not_found": (404, "no such route"),
+    "workspace_not_found": (404, "slackbridge has no installation for this workspace"),
+    "app_not_found": (404, "no Slack app with this name is configured"),
+    "message_not_found": (404, "no message (operation) with this id"),
+    "user_not_found": (404, "Slack knows no such user in the workspace"),
+    "method_not_allowed": (405, "the route exists but not with this HTTP method"),
+    "idempotency_conflict": (409, "the Idempotency-Key was used before with a different body"),
+    "message_not_sent": (409, "the message this refers to has not reached Slack (yet)"),
+    "payload_too_large": (413, "the upload is larger than the limit"),
+    "unsupported_media_type": (415, "the body's Content-Type is not accepted here"),
+    "invalid_request": (422, "the request failed validation; see details"),
+    "user_token_missing": (422, "the user has not granted the app a user token"),
+    "rate_limited": (429, "Slack's rate limit for this call is exhausted; see Retry-After"),
+    "slack_error": (422, "Slack refused the call; details[0].slack_error is Slack's code"),
+    "slack_unavailable": (503, "Slack could not be reached or failed; try again"),
+    "workspace_disconnected": (503, "Slack rejected the workspace's token; reinstall the app"),
+    "workspace_uninstalled": (503, "the app was uninstalled from the workspace"),
+    "workspace_removed": (503, "the workspace was removed from slackbridge"),
+    "internal_error": (500, "an unexpected error; the gateway's log has the details"),
+}
+
+
+class ApiError(Exception):
+    """An error answer: ``status``, a stable ``code`` and a human ``message``."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        known_status, meaning = ERROR_CODES.get(code, (500, code))
+        super().__init__(message or meaning)
+        self.code = code
+        self.message = message or meaning
+        self.status = status or known_status
+        self.headers = dict(headers or {})
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+def _response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers or None)
+
+
+def _location(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")] or [
+        str(p) for p in loc
+    ]
+    return ".".join(parts) or "body"
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _response(exc)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"field": _location(err.get("loc", ())), "message": str(err.get("msg", "invalid"))}
+        for err in exc.errors()
+    ]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return _response(ApiError("invalid_request", summary or None, details=details))
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    code = codes.get(exc.status_code, "invalid_request")
+    return _response(
+        ApiError(code, str(exc.detail), status=exc.status_code, headers=exc.headers or None)
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    _log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    return _response(ApiError("internal_error"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error of ``app`` answer in the API's error shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def error_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for routes that can answer with these error ``codes``."""
+    by_status: dict[int, list[str]] = {}
+    for code in ("invalid_api_key", "invalid_request", *codes):
+        by_status.setdefault(ERROR_CODES[code][0], []).append(code)
+    return {
+        status: {
+            "model": ErrorResponse,
+            "description": "Error codes: " + ", ".join(f"`{c}`" for c in sorted(found)),
+        }
+        for status, found in sorted(by_status.items())
+    }

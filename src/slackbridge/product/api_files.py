@@ -1,0 +1,174 @@
+"""``/files``: upload a file and share it into a channel or thread (queued, 202).
+
+The body is JSON (:class:`~slackbridge.product.schemas_ops.FileUploadRequest`, the content
+base64) or ``multipart/form-data`` with the same fields and the bytes in a ``file`` part. The
+sender carries out Slack's external upload flow (see :mod:`slackbridge.slack.outbox_files`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from slackbridge.product.api_common import (
+    IdempotencyKey,
+    Operation,
+    enqueue,
+    referenced,
+    request_digest,
+)
+from slackbridge.product.api_errors import ApiError, error_responses
+from slackbridge.product.auth import CallerDep
+from slackbridge.product.schemas import Accepted
+from slackbridge.product.schemas_ops import MAX_FILE_BYTES, FileUploadRequest
+from slackbridge.server import gateway_of
+from slackbridge.store.repositories.outbox import outbox_lane
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/files", tags=["files"])
+
+_MULTIPART_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["workspace", "file"],
+    "properties": {
+        "workspace": {"type": "string", "pattern": r"^[TE][A-Z0-9]{2,31}$"},
+        "app_id": {"type": "string", "pattern": r"^A[A-Z0-9]{2,31}$"},
+        "channel": {"type": "string", "pattern": r"^[CDGUW][A-Z0-9]{2,31}$"},
+        "thread_ts": {"type": "string", "pattern": r"^\d{10}\.\d{6}$"},
+        "reply_to": {"type": "string", "pattern": r"^msg_[A-Za-z0-9]{1,60}$"},
+        "filename": {"type": "string", "maxLength": 255},
+        "title": {"type": "string", "maxLength": 255},
+        "alt_text": {"type": "string", "maxLength": 1000},
+        "initial_comment": {"type": "string", "maxLength": 40000},
+        "snippet_type": {"type": "string", "pattern": r"^[a-z0-9_+\-]{1,40}$"},
+        "file": {"type": "string", "format": "binary"},
+    },
+}
+_FIELDS = tuple(k for k in _MULTIPART_SCHEMA["properties"] if k != "file")
+
+
+def _invalid(exc: ValidationError) -> ApiError:
+    details = [
+        {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return ApiError("invalid_request", summary, details=details)
+
+
+async def _from_json(request: Request) -> FileUploadRequest:
+    raw = await request.body()
+    if len(raw) > (MAX_FILE_BYTES * 4) // 3 + 64 * 1024:
+        raise ApiError("payload_too_large", f"files are limited to {MAX_FILE_BYTES} bytes")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ApiError("invalid_request", "the body is not valid JSON") from None
+    try:
+        return FileUploadRequest.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+async def _from_form(request: Request) -> FileUploadRequest:
+    async with request.form(max_files=1, max_fields=len(_FIELDS) + 1) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError("invalid_request", "file: a multipart part named 'file' is required")
+        content = await upload.read(MAX_FILE_BYTES + 1)
+        if len(content) > MAX_FILE_BYTES:
+            raise ApiError("payload_too_large", f"files are limited to {MAX_FILE_BYTES} bytes")
+        data: dict[str, Any] = {}
+        for name in _FIELDS:
+            value = form.get(name)
+            if isinstance(value, str) and value != "":
+                data[name] = value
+        data.setdefault("filename", upload.filename or "file")
+        data["content_base64"] = base64.b64encode(content).decode()
+    try:
+        return FileUploadRequest.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+@router.post(
+    "",
+    status_code=202,
+    summary="Upload a file",
+    responses=error_responses(
+        "workspace_not_found",
+        "message_not_found",
+        "idempotency_conflict",
+        "payload_too_large",
+        "unsupported_media_type",
+        "workspace_disconnected",
+        "workspace_uninstalled",
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/FileUploadRequest"}},
+                "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
+            },
+        }
+    },
+)
+async def upload_file(
+    request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None
+) -> Accepted:
+    """Queue a file upload, shared into ``channel`` (and ``thread_ts`` or ``reply_to``)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json":
+        body = await _from_json(request)
+    elif media == "multipart/form-data":
+        body = await _from_form(request)
+    else:
+        raise ApiError(
+            "unsupported_media_type", "send application/json (base64) or multipart/form-data"
+        )
+    try:
+        size = len(base64.b64decode(body.content_base64, validate=True))
+    except (binascii.Error, ValueError):
+        raise ApiError("invalid_request", "content_base64: not valid base64") from None
+    if size > MAX_FILE_BYTES:
+        raise ApiError("payload_too_large", f"files are limited to {MAX_FILE_BYTES} bytes")
+    gateway = gateway_of(request)
+    lane = outbox_lane(body.workspace, body.channel, body.thread_ts)
+    if body.reply_to is not None:
+        root = await referenced(gateway, body.reply_to, body.workspace)
+        if root.method != "chat.postMessage" or root.payload.get("channel") != body.channel:
+            raise ApiError("invalid_request", f"{body.reply_to} is not a message in {body.channel}")
+        lane = root.lane_key
+    spec = {
+        "filename": body.filename,
+        "title": body.title,
+        "alt_text": body.alt_text,
+        "snippet_type": body.snippet_type,
+        "initial_comment": body.initial_comment,
+        "content_b64": body.content_base64,
+    }
+    operation = Operation(
+        method="files.upload",
+        team_id=body.workspace,
+        app_id=body.app_id,
+        lane_key=lane,
+        channel=body.channel,
+        thread_ts=body.thread_ts,
+        ref=body.reply_to,
+        extra={"file": spec},
+    )
+    return await enqueue(
+        gateway,
+        caller,
+        operation,
+        digest=request_digest("files.upload", body),
+        idempotency_key=idempotency_key,
+    )

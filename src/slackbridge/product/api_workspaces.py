@@ -1,0 +1,129 @@
+"""``/workspaces``: the app's installations, their removal, and "Add to Slack" links."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+
+from slackbridge.product.api_common import locate
+from slackbridge.product.api_errors import ApiError, error_responses
+from slackbridge.product.auth import CallerDep
+from slackbridge.product.schemas import (
+    AppId,
+    InstallUrl,
+    InstallUrlRequest,
+    TeamId,
+    Workspace,
+    WorkspaceList,
+    WorkspaceStatus,
+)
+from slackbridge.server import gateway_of
+from slackbridge.slack.apps import AppNotFound, SlackApp, list_apps, resolve_app
+from slackbridge.slack.workspaces import installations_repo, remove_workspace
+from slackbridge.store.repositories.installations import Installation
+
+__all__ = ["router", "workspace_of"]
+
+router = APIRouter(prefix="/workspaces", tags=["workspaces"])
+
+TeamPath = Annotated[TeamId, Path(description="the Slack workspace id (T…)")]
+
+
+def workspace_of(app: SlackApp | None, inst: Installation) -> Workspace:
+    """The public view of an installation (no secrets)."""
+    return Workspace(
+        team_id=inst.team_id,
+        team_name=inst.team_name,
+        enterprise_id=inst.enterprise_id,
+        enterprise_name=inst.enterprise_name,
+        app_id=app.app_id if app else None,
+        status=inst.status,
+        bot_user_id=inst.bot_user_id,
+        installer_user_id=inst.installer_user_id,
+        product_ref=inst.product_ref,
+        scopes=list(inst.bot_scopes),
+        last_error=inst.last_error,
+        installed_at=inst.installed_at,
+        updated_at=inst.updated_at,
+    )
+
+
+@router.get("", summary="List workspaces", responses=error_responses())
+async def list_workspaces(
+    request: Request,
+    _caller: CallerDep,
+    status: Annotated[WorkspaceStatus | None, Query(description="only this status")] = None,
+) -> WorkspaceList:
+    """Every workspace the app is (or was) installed in."""
+    gateway = gateway_of(request)
+    apps = {app.id: app for app in await list_apps(gateway)}
+    installs = await installations_repo(gateway).list(status=status)
+    return WorkspaceList(workspaces=[workspace_of(apps.get(i.app_ref), i) for i in installs])
+
+
+@router.get(
+    "/{team_id}", summary="Get a workspace", responses=error_responses("workspace_not_found")
+)
+async def get_workspace(
+    team_id: TeamPath,
+    request: Request,
+    _caller: CallerDep,
+    app_id: Annotated[AppId | None, Query(description="when several apps are installed")] = None,
+) -> Workspace:
+    """One workspace's installation, whatever its status."""
+    app, inst = await locate(gateway_of(request), team_id, app_id, active=False)
+    return workspace_of(app, inst)
+
+
+@router.delete(
+    "/{team_id}",
+    summary="Remove a workspace",
+    responses=error_responses("workspace_not_found", "app_not_found"),
+)
+async def remove(
+    team_id: TeamPath,
+    request: Request,
+    caller: CallerDep,
+    app: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="only this app's install")
+    ] = None,
+) -> WorkspaceList:
+    """Revoke the workspace's tokens at Slack, delete them and mark it ``removed`` (the
+    product then receives ``workspace.uninstalled``)."""
+    gateway = gateway_of(request)
+    if app is not None:
+        try:
+            await resolve_app(gateway, app)
+        except AppNotFound as exc:
+            raise ApiError("app_not_found", str(exc)) from None
+    try:
+        await remove_workspace(gateway, team_id, app_name=app, actor=f"api:{caller.name}")
+    except LookupError as exc:
+        raise ApiError("workspace_not_found", str(exc)) from None
+    apps = {a.id: a for a in await list_apps(gateway)}
+    removed = await installations_repo(gateway).list(team_id=team_id, status="removed")
+    return WorkspaceList(workspaces=[workspace_of(apps.get(i.app_ref), i) for i in removed])
+
+
+@router.post(
+    "/install-url",
+    summary="Make an 'Add to Slack' link",
+    responses=error_responses("app_not_found"),
+)
+async def install_url(body: InstallUrlRequest, request: Request, _caller: CallerDep) -> InstallUrl:
+    """A link to slackbridge's ``/slack/install`` that carries your ``product_ref``: when the
+    person finishes installing, ``workspace.installed`` names it (``data.workspace.ref``)."""
+    gateway = gateway_of(request)
+    try:
+        app = await resolve_app(gateway, body.app)
+    except AppNotFound as exc:
+        raise ApiError("app_not_found", str(exc)) from None
+    query: dict[str, str] = {}
+    if body.product_ref:
+        query["ref"] = body.product_ref
+    if body.app:
+        query["app"] = app.name
+    base = gateway.settings.public_url.rstrip("/") + "/slack/install"
+    return InstallUrl(url=base + ("?" + urlencode(query) if query else ""))

@@ -1,0 +1,335 @@
+"""The outbox sender: delivers the product's operations to Slack, in order, within the limits.
+
+A gateway part (``workers``). One loop claims outbox rows with a lease: at most one per lane
+(workspace + channel + thread), the oldest unfinished, so every lane is served in order while
+lanes proceed side by side. Each claimed row is carried out in a task of its own
+(:mod:`slackbridge.slack.outbox_ops`), which waits for the shared rate limiter (holding the row
+for short waits, handing it back with ``not_before`` for long ones), calls Slack, and settles the
+row:
+
+* done → ``message.delivered`` is dispatched, then the row is marked sent (with the ts);
+* Slack said 429, or the limiter asks for a long wait → handed back; the attempt does not count
+  and only that lane waits;
+* transient failure (5xx, timeout, connection) → retried with backoff, up to
+  :data:`~slackbridge.slack.outcomes.MAX_ATTEMPTS`, then failed;
+* permanent failure, or the workspace's token died (reported to the install part, which marks
+  the workspace disconnected) → ``message.failed`` is dispatched and the row is marked failed.
+
+Leases are renewed while a row is worked on; a sender that dies leaves its rows to be claimed
+again when their leases expire, and the marker search in ``outbox_ops`` keeps a post that reached
+Slack before the crash from being posted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from slackbridge.pipeline.events import DomainEvent, channel_kind
+from slackbridge.slack.outbound import CALL_TIMEOUT, Outbound, outbound_of
+from slackbridge.slack.outbox_files import FILE_OPERATIONS
+from slackbridge.slack.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
+from slackbridge.slack.outcomes import MAX_ATTEMPTS, Outcome, error_message, retry_delay
+from slackbridge.slack.tokens import TokenRefreshError, WorkspaceUnavailable, bot_token, user_token
+from slackbridge.slack.workspaces import report_token_error
+from slackbridge.store.models_base import utcnow
+from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
+
+if TYPE_CHECKING:
+    from slackbridge.server import Gateway, Worker
+
+__all__ = ["OPERATIONS", "OutboxSender", "message_event", "workers"]
+
+_log = logging.getLogger("slackbridge.sender")
+
+#: Every operation the outbox carries out, by the name stored in the row's ``method``.
+OPERATIONS: dict[str, Operation] = {**MESSAGE_OPERATIONS, **FILE_OPERATIONS}
+
+_WORKSPACE_CODES = {
+    "not_installed": "workspace_not_found",
+    "disconnected": "workspace_disconnected",
+    "uninstalled": "workspace_uninstalled",
+    "removed": "workspace_removed",
+}
+# Parts of a failed call's answer worth keeping on the row (the rest can be large).
+_KEEP_ON_FAILURE = ("error", "needed", "provided", "warning", "response_metadata", "join_error")
+
+
+def message_event(
+    row: OutboxMessage, outcome: Outcome, app_id: str | None, *, attempts: int
+) -> DomainEvent:
+    """The ``message.delivered`` / ``message.failed`` event for a settled row."""
+    delivered = outcome.disposition == "done"
+    channel = outcome.data.get("channel") or row.payload.get("channel")
+    message: dict[str, Any] = {
+        "id": row.message_id,
+        "operation": row.method,
+        "channel": channel,
+        "ts": outcome.data.get("ts") or outcome.data.get("message_ts"),
+        "thread_ts": outcome.data.get("thread_ts") or row.payload.get("thread_ts"),
+        "attempts": attempts,
+    }
+    for key in ("file_id", "view_id"):
+        if outcome.data.get(key):
+            message[key] = outcome.data[key]
+    data: dict[str, Any] = {
+        "workspace": {"team_id": row.team_id, "enterprise_id": None, "app_id": app_id},
+        "channel": {"id": channel, "kind": channel_kind(channel)} if channel else None,
+        "message": message,
+    }
+    if not delivered:
+        code = outcome.code or "unknown_error"
+        data["error"] = {"code": code, "message": error_message(code)}
+    return DomainEvent(
+        type="message.delivered" if delivered else "message.failed",
+        team_id=row.team_id,
+        app_id=app_id,
+        data=data,
+        ordering_key=f"{row.team_id}:{channel or '-'}",
+        dedupe_key=f"outbox:{row.message_id}",
+        occurred_at=time.time(),
+    )
+
+
+class OutboxSender:
+    """The worker that empties the outbox (see the module docstring)."""
+
+    name = "outbox-sender"
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        concurrency: int = 64,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 1.0,
+        hold_seconds: float = 5.0,
+        retry_scale: float = 1.0,
+    ) -> None:
+        self.gateway = gateway
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.hold_seconds = hold_seconds
+        self.retry_scale = retry_scale
+        self.repo = OutboxRepository(gateway.db, gateway.keyring)
+        self.outbound: Outbound = outbound_of(gateway)
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._changed = asyncio.Event()
+
+    @property
+    def owner(self) -> str:
+        return self.gateway.instance_id
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        wake = self.gateway.wakeup("outbox")
+        timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            self.outbound.session = session
+            heartbeat = asyncio.create_task(self._heartbeat(stop), name="outbox-heartbeat")
+            try:
+                while not stop.is_set():
+                    wake.clear()
+                    self._changed.clear()
+                    await self._claim()
+                    await _first_of((wake, stop, self._changed), self.poll_seconds)
+            finally:
+                heartbeat.cancel()
+                await self._drain()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+                self.outbound.session = None
+
+    async def _claim(self) -> None:
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return
+        try:
+            rows = await self.repo.claim(self.owner, limit=free, lease_seconds=self.lease_seconds)
+        except Exception as exc:
+            self.gateway.health.report(f"worker:{self.name}", False, f"claim failed: {exc!r}")
+            _log.exception("claiming outbox rows failed")
+            return
+        self.gateway.health.report(f"worker:{self.name}", True)
+        for row in rows:
+            self._tasks[row.id] = asyncio.create_task(self._process(row), name=row.message_id)
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        interval = max(0.5, self.lease_seconds / 3)
+        while not stop.is_set():
+            await _first_of((stop,), interval)
+            if self._tasks:
+                try:
+                    await self.repo.extend(list(self._tasks), self.owner, self.lease_seconds)
+                except Exception:
+                    _log.exception("renewing outbox leases failed")
+
+    async def _drain(self, grace: float = 3.0) -> None:
+        """On stop: let rows in flight finish briefly, then interrupt the rest."""
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- one row ------------------------------------------------------------------------------
+
+    async def _process(self, row: OutboxMessage) -> None:
+        attempt = Attempt(
+            gateway=self.gateway,
+            outbound=self.outbound,
+            repo=self.repo,
+            row=row,
+            owner=self.owner,
+            hold=self.hold_seconds,
+            app_id=row.payload.get("app_id"),
+        )
+        try:
+            try:
+                outcome = await self._attempt(attempt)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._interrupted(attempt))
+                raise
+            except Exception:
+                _log.exception("outbox row %s (%s) failed unexpectedly", row.message_id, row.method)
+                outcome = Outcome("retry", code="internal_error", sent=attempt.touched)
+            try:
+                await self._settle(attempt, outcome)
+            except Exception:
+                # The lease runs out and the row is tried again (the marker prevents a repeat).
+                _log.exception("settling outbox row %s failed", row.message_id)
+        finally:
+            self._tasks.pop(row.id, None)
+            self._changed.set()
+
+    async def _interrupted(self, attempt: Attempt) -> None:
+        """Hand back a row whose attempt was cut short by a shutdown."""
+        row = attempt.row
+        try:
+            if attempt.touched:
+                # Slack may have acted: count the attempt so the next one checks first.
+                await self.repo.retry_later(row.id, self.owner, utcnow(), error="interrupted")
+            else:
+                await self.repo.release(row.id, self.owner)
+        except Exception:
+            _log.exception("handing back outbox row %s failed", row.message_id)
+
+    async def _client(self, attempt: Attempt) -> AsyncWebClient | None:
+        row = attempt.row
+        if row.method == "response_url":
+            return self.gateway.slack_client(None)
+        app_id = row.payload.get("app_id")
+        if row.as_user:
+            user = await user_token(self.gateway, row.team_id, row.as_user, app_id=app_id)
+            if user is None:
+                return None
+            attempt.app_id = user.app_id
+            return self.outbound.client(self.gateway, user.token)
+        creds = await bot_token(self.gateway, row.team_id, app_id=app_id)
+        attempt.app_id = creds.app_id
+        return self.outbound.client(self.gateway, creds.token)
+
+    async def _attempt(self, attempt: Attempt) -> Outcome:
+        row = attempt.row
+        operation = OPERATIONS.get(row.method)
+        if operation is None:
+            return Outcome.failed("unknown_operation")
+        try:
+            client = await self._client(attempt)
+        except WorkspaceUnavailable as exc:
+            return Outcome.failed(_WORKSPACE_CODES.get(exc.status, "workspace_disconnected"))
+        except TokenRefreshError:
+            return Outcome("retry", code="token_refresh_failed")
+        if client is None:
+            return Outcome.failed("user_token_missing")
+        outcome = await operation(attempt, client)
+        if outcome.disposition == "token":
+            code = outcome.code or "invalid_auth"
+            if not row.as_user and await report_token_error(
+                self.gateway, row.team_id, attempt.app_id, code
+            ):
+                return Outcome.failed("workspace_disconnected", {"error": code})
+            return Outcome.failed(code, outcome.data)
+        if outcome.disposition == "join":
+            return Outcome.failed("not_in_channel", outcome.data)
+        return outcome
+
+    async def _settle(self, attempt: Attempt, outcome: Outcome) -> None:
+        row, repo, owner = attempt.row, self.repo, self.owner
+        now = utcnow()
+        if outcome.disposition == "ratelimited":
+            await repo.release(row.id, owner, now + timedelta(seconds=outcome.retry_after))
+            return
+        if outcome.disposition == "retry" and row.attempts < MAX_ATTEMPTS:
+            delay = retry_delay(row.attempts) * self.retry_scale
+            _log.info("outbox row %s: %s; retrying in %.1fs", row.message_id, outcome.code, delay)
+            await repo.retry_later(
+                row.id, owner, now + timedelta(seconds=delay), error=outcome.code
+            )
+            return
+        if outcome.disposition == "done":
+            await self._emit(row, outcome, attempt.app_id)
+            if not await repo.mark_sent(row.id, owner, result=_kept(outcome.data)):
+                _log.warning("outbox row %s was sent but its lease had moved on", row.message_id)
+            return
+        failure = (
+            outcome
+            if outcome.disposition == "fail"
+            else Outcome.failed(outcome.code or "retries_exhausted", outcome.data)
+        )
+        code = failure.code or "unknown_error"
+        _log.warning("outbox row %s (%s) failed: %s", row.message_id, row.method, code)
+        await self._emit(row, failure, attempt.app_id)
+        result = {
+            "error": {"code": code, "message": error_message(code)},
+            "slack": {k: v for k, v in failure.data.items() if k in _KEEP_ON_FAILURE},
+        }
+        await repo.mark_failed(row.id, owner, error=code, result=result)
+
+    async def _emit(self, row: OutboxMessage, outcome: Outcome, app_id: str | None) -> None:
+        from slackbridge.pipeline.dispatch import dispatch
+
+        await dispatch(self.gateway, [message_event(row, outcome, app_id, attempts=row.attempts)])
+
+
+def _kept(data: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("ts", "channel", "thread_ts", "message_ts", "file_id", "view_id", "found", "status")
+    return {k: data[k] for k in keep if data.get(k) is not None}
+
+
+async def _first_of(events: Sequence[asyncio.Event], seconds: float) -> None:
+    """Return when any of ``events`` is set, or after ``seconds``."""
+    if any(e.is_set() for e in events):
+        return
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+
+
+def workers(gateway: Gateway) -> list[Worker]:
+    """Gateway part hook: the outbox sender."""
+    settings = gateway.settings
+    return [
+        OutboxSender(
+            gateway,
+            lease_seconds=settings.outbox_lease_seconds,
+            concurrency=settings.outbox_concurrency,
+            retry_scale=settings.outbox_retry_scale,
+        )
+    ]
