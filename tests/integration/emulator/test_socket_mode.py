@@ -251,3 +251,29 @@ async def test_command_without_connection_fails(http: httpx.AsyncClient) -> None
     )
     assert result.status_code == 200
     assert result.json()["ok"] is False and result.json()["error"] == "dispatch_failed"
+
+
+async def test_turning_socket_mode_off_disables_the_link(
+    http: httpx.AsyncClient, app_token: str, inst: TestInstall, state: EmulatorState
+) -> None:
+    inst.app.manifest = {
+        "display_information": {"name": "Test App"},
+        "features": {"bot_user": {"display_name": "test"}},
+        "settings": {"socket_mode_enabled": True},
+    }
+    async with _connected(http, app_token) as ws:
+        manifest = {**inst.app.manifest, "settings": {"socket_mode_enabled": False}}
+        body = await call(
+            http,
+            "apps.manifest.update",
+            state.configuration_token,
+            app_id=inst.app.id,
+            manifest=orjson.dumps(manifest).decode(),
+        )
+        assert body["ok"] is True, body
+        message = await _recv(ws)
+        assert message["type"] == "disconnect" and message["reason"] == "link_disabled"
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), _TIMEOUT)
+    refused = await call(http, "apps.connections.open", app_token)
+    assert refused["error"] == "socket_mode_not_enabled"

@@ -133,7 +133,10 @@ async def _update(ctx: CallContext) -> dict[str, Any]:
         failure = await verify_request_url(ctx, app, parsed.event_request_url)
         if failure is not None:
             raise SlackError("invalid_manifest", errors=[failure.as_dict()])
+    socket_mode_turned_off = app.socket_mode and not parsed.socket_mode
     permissions_updated = apply_manifest(app, parsed)
+    if socket_mode_turned_off:
+        await outbound_of(ctx.request).hub.disconnect(app.id, "link_disabled")
     return {"app_id": app.id, "permissions_updated": permissions_updated}
 
 
