@@ -58,7 +58,11 @@ class Outbound:
         world went back to the seed, so the apps they belonged to are gone)."""
         self.deliverer.clear()
         self.responses.clear()
-        task = asyncio.get_running_loop().create_task(self.hub.close_all())
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # reset outside the event loop: no connection can be open
+            return
+        task = loop.create_task(self.hub.close_all())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 

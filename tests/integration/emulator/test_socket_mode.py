@@ -277,3 +277,11 @@ async def test_turning_socket_mode_off_disables_the_link(
             await asyncio.wait_for(ws.recv(), _TIMEOUT)
     refused = await call(http, "apps.connections.open", app_token)
     assert refused["error"] == "socket_mode_not_enabled"
+
+
+async def test_reset_closes_connections(http: httpx.AsyncClient, app_token: str) -> None:
+    async with _connected(http, app_token) as ws:
+        assert (await http.post("/_emulator/reset")).status_code == 200
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), _TIMEOUT)
+    assert (await http.get("/_emulator/socket/connections")).json()["connections"] == []
