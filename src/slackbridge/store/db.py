@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -122,6 +123,15 @@ class Database:
             if self.is_sqlite:
                 await session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
             yield session
+
+    @asynccontextmanager
+    async def begin_write(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection inside one write transaction (SQLite: ``BEGIN IMMEDIATE``)."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            async with conn.begin():
+                yield conn
 
     async def close(self) -> None:
         """Close every pooled connection."""

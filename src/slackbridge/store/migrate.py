@@ -1,8 +1,9 @@
 """Schema migrations (Alembic), run programmatically by ``slackbridge db upgrade`` and ``serve``.
 
 The migration scripts live inside the package (``store/migrations``) so they ship in the wheel;
-no ``alembic.ini`` is needed. Upgrades on PostgreSQL hold an advisory lock, so several instances
-starting at once migrate one after the other instead of racing.
+no ``alembic.ini`` is needed. Several instances starting at once migrate one after the other
+instead of racing: on PostgreSQL an advisory lock serializes them, on SQLite the write lock
+(the migration's transaction begins IMMEDIATE).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ async def upgrade_database(db: Database, target: str = "head") -> UpgradeResult:
 
     On PostgreSQL the database's schema (``SLACKBRIDGE_DATABASE_SCHEMA``) is created if missing.
     """
-    async with db.engine.begin() as conn:
+    async with db.begin_write() as conn:
         before, after = await conn.run_sync(_upgrade, target, db.schema)
     return UpgradeResult(before=before, after=after)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -63,3 +64,18 @@ def test_migration_scripts_ship_inside_the_package() -> None:
 
     versions = Path(package.__file__).parent / "migrations" / "versions"
     assert any(p.suffix == ".py" for p in versions.iterdir())
+
+
+async def _concurrent_upgrades(url: str, schema: str | None = None) -> None:
+    results = await asyncio.gather(*(upgrade(url, schema=schema) for _ in range(3)))
+    assert sorted(r.changed for r in results) == [False, False, True]
+    assert {r.after for r in results} == {head_revision()}
+
+
+async def test_concurrent_sqlite_upgrades_take_turns(tmp_path: Path) -> None:
+    await _concurrent_upgrades(f"sqlite+aiosqlite:///{tmp_path / 'sb.db'}")
+
+
+async def test_concurrent_postgres_upgrades_take_turns(pg_schema: tuple[str, str]) -> None:
+    url, schema = pg_schema
+    await _concurrent_upgrades(url, schema)
