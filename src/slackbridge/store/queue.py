@@ -114,10 +114,16 @@ class Queue:
             conditions.append(head)
         candidates = select(cand.c.id).where(*conditions).order_by(cand.c.id).limit(limit)
         if self._db.is_postgres:
-            candidates = candidates.with_for_update(skip_locked=True)
+            # A CTE with FOR UPDATE is evaluated exactly once; an IN (subquery) could be
+            # rescanned by some plans and lock more rows than asked for.
+            picked = candidates.with_for_update(skip_locked=True).cte("picked")
+            chosen: ColumnElement[bool] = t.c.id == picked.c.id
+        else:
+            # One statement under SQLite's single write lock: atomic by itself.
+            chosen = t.c.id.in_(candidates)
         stmt = (
             update(t)
-            .where(t.c.id.in_(candidates))
+            .where(chosen)
             .values(
                 status=self._spec.claimed,
                 lease_owner=owner,
