@@ -23,8 +23,16 @@ _PATTERNS = [
     re.compile(r"\bxapp-[A-Za-z0-9-]+"),
     re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)((?:client_secret|signing_secret|refresh_token|token|code)=)[^&\s\"']+"),
+    re.compile(r"(?i)((?:client_secret|signing_secret|refresh_token|token|code|state)=)[^&\s\"']+"),
     re.compile(r"(://[^:/@\s]+:)[^@/\s]+(@)"),
+    # Secrets as JSON or dict-repr fields, e.g. a library's debug dump of a request or answer.
+    re.compile(
+        r"(?i)([\"'](?:client_secret|signing_secret|verification_token|refresh_token|access_token"
+        r"|bot_access_token|app_token|token|code|state|secret|password)[\"']\s*:\s*[\"'])"
+        r"[^\"']+([\"'])"
+    ),
+    # The secret last part of an incoming-webhook URL (/services/T…/B…/<secret>).
+    re.compile(r"(/services/T[A-Z0-9]+/B[A-Z0-9]+/)[A-Za-z0-9]+"),
 ]
 _MASK = "[redacted]"
 

@@ -60,3 +60,28 @@ def test_filter_redacts_arguments_and_tracebacks() -> None:
     assert entry["level"] == "error"
     assert entry["msg"] == "refresh failed for [redacted]"
     assert "RuntimeError" in entry["exc"]
+
+
+def test_secret_fields_in_json_and_dict_dumps_and_webhook_urls() -> None:
+    text = (
+        "body: {'ok': True, 'credentials': {'client_secret': 'c0ffee', 'signing_secret': 's1gn', "
+        "'verification_token': 'v3rify'}} data: {'code': '123.456.abc', 'state': 'st4te'} "
+        '{"refresh_token": "r3fresh", "error": "invalid_code"} '
+        "url https://hooks.example/services/T0ACME0001/B0123456789/w3bh00kS3cret "
+        "GET /slack/oauth/callback?code=x&state=s7ate"
+    )
+    out = redact(text)
+    for secret in (
+        "c0ffee",
+        "s1gn",
+        "v3rify",
+        "123.456.abc",
+        "st4te",
+        "r3fresh",
+        "w3bh00kS3cret",
+        "s7ate",
+    ):
+        assert secret not in out
+    assert "'client_secret': '[redacted]'" in out
+    assert '"error": "invalid_code"' in out  # not a secret: kept
+    assert "/services/T0ACME0001/B0123456789/[redacted]" in out
