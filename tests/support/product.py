@@ -134,11 +134,12 @@ class Product:
         predicate: Callable[[Hook], bool] = lambda h: True,
         *,
         within: float = 20.0,
+        path: str = "/hooks",
     ) -> list[Hook]:
         """Wait until ``count`` accepted webhooks match ``predicate``; returns them."""
         deadline = time.monotonic() + within
         while True:
-            found = [h for h in self.accepted() if predicate(h)]
+            found = [h for h in self.accepted(path) if predicate(h)]
             if len(found) >= count:
                 return found
             remaining = deadline - time.monotonic()

@@ -5,8 +5,9 @@ with field errors (``view_submission`` → ``response_action``), and a slash com
 answered with a message. An endpoint configured with ``synchronous = true`` receives these
 types (those its ``event_types`` filter lets through) while Slack waits: slackbridge posts the
 webhook (same body, headers and webhook-id as the normal delivery, plus
-``slackbridge-synchronous: true``) with a deadline of ``sync_webhook_deadline`` seconds after the
-request arrived, and relays a 2xx answer's body to Slack. When the endpoint is late or fails,
+``slackbridge-synchronous: true``; the user is filled in only if that takes under 0.5 s) with a
+deadline of ``sync_webhook_deadline`` seconds after the request arrived, and relays a 2xx
+answer's body to Slack. When the endpoint is late or fails,
 Slack gets the plain empty ack and the endpoint gets the webhook the normal way (async delivery,
 held back for :data:`SYNC_HOLD_SECONDS` so that an answered call isn't delivered twice).
 """
@@ -25,6 +26,7 @@ import httpx
 import orjson
 
 from slackbridge import __version__, metrics
+from slackbridge.pipeline.enrich import enrich_users
 from slackbridge.pipeline.events import DomainEvent
 from slackbridge.pipeline.normalize import PayloadKind, normalize
 from slackbridge.product.endpoints import (
@@ -60,6 +62,7 @@ SYNC_TYPES = frozenset(
 #: outcome is known first (longer than the deadline plus recording the answer).
 SYNC_HOLD_SECONDS = 10.0
 _MIN_BUDGET = 0.05  # below this there is no point in calling
+_ENRICH_BUDGET = 0.5  # seconds the user lookup may take out of the deadline
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,23 @@ async def plan(
             continue
         for endpoint in endpoints:
             if endpoint_wants(endpoint.event_types, event.type):
+                enriched = await _enriched(gateway, event)
                 return SyncPlan(
                     endpoint,
-                    event,
-                    endpoint_webhook_id(event, endpoint.id),
-                    render_body(event),
+                    enriched,
+                    endpoint_webhook_id(enriched, endpoint.id),
+                    render_body(enriched),
                 )
     return None
+
+
+async def _enriched(gateway: Gateway, event: DomainEvent) -> DomainEvent:
+    """The event with its user filled in, if that is quick (usually a cache hit)."""
+    try:
+        (found,) = await asyncio.wait_for(enrich_users(gateway, [event]), _ENRICH_BUDGET)
+    except TimeoutError:
+        return event
+    return found
 
 
 _BACKGROUND: set[asyncio.Task[None]] = set()
