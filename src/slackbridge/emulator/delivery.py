@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -188,11 +188,10 @@ class Deliverer:
         self._spawn(self._deliver_event(app, delivery, envelope))
         return delivery
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        async def run() -> None:
-            await coro
-
-        task = asyncio.get_running_loop().create_task(run())
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        # The task drives the coroutine itself, so cancelling it before it starts (a reset)
+        # closes the coroutine too instead of leaving it never awaited.
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._done)
