@@ -268,13 +268,19 @@ async def _first(*events: asyncio.Event) -> None:
             waiter.cancel()
 
 
+async def _first_or_timeout(seconds: float, *events: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_first(*events), seconds)
+
+
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
 
 
 class SocketModeWorker:
-    """Runs a supervisor for every Socket Mode app (apps added later are picked up)."""
+    """Runs a supervisor for every Socket Mode app. Apps added or changed later are picked up
+    within a few seconds, or at once when ``gateway.wakeup("socket_mode")`` is set."""
 
     name = "socket-mode"
 
@@ -282,31 +288,34 @@ class SocketModeWorker:
         self._gateway = gateway
 
     async def run(self, stop: asyncio.Event) -> None:
-        running: dict[int, tuple[asyncio.Event, asyncio.Task[None]]] = {}
+        # Keyed by (app row id, app-level token): a changed token restarts the supervisor.
+        running: dict[tuple[int, str], tuple[asyncio.Event, asyncio.Task[None]]] = {}
+        rescan = self._gateway.wakeup("socket_mode")
         try:
             while not stop.is_set():
-                wanted = {app.id: app for app in await list_apps(self._gateway, fresh=True)}
-                for app in wanted.values():
+                rescan.clear()
+                apps = await list_apps(self._gateway, fresh=True)
+                for app in apps:
                     if app.socket_mode and not app.app_token:
                         self._gateway.health.report(
                             f"socket_mode:{app.name}",
                             False,
                             "socket_mode is on but the app has no app-level token (xapp-…)",
                         )
-                usable = {i: a for i, a in wanted.items() if a.socket_mode and a.app_token}
-                for app_id in [i for i in running if i not in usable]:
-                    app_stop, task = running.pop(app_id)
+                usable = {(a.id, a.app_token): a for a in apps if a.socket_mode and a.app_token}
+                for key in [k for k in running if k not in usable]:
+                    app_stop, task = running.pop(key)
                     app_stop.set()
-                    await task
-                for app_id, app in usable.items():
-                    if app_id in running and running[app_id][1].done():
-                        _log_crash(app.name, running.pop(app_id)[1])
-                    if app_id not in running:
+                    await asyncio.gather(task, return_exceptions=True)
+                for key, app in usable.items():
+                    if key in running and running[key][1].done():
+                        _log_crash(app.name, running.pop(key)[1])
+                    if key not in running:
                         app_stop = asyncio.Event()
                         supervisor = SocketModeSupervisor(self._gateway, app)
                         task = asyncio.get_running_loop().create_task(supervisor.run(app_stop))
-                        running[app_id] = (app_stop, task)
-                await _sleep(stop, _RESCAN_SECONDS)
+                        running[key] = (app_stop, task)
+                await _first_or_timeout(_RESCAN_SECONDS, stop, rescan)
         finally:
             for app_stop, _ in running.values():
                 app_stop.set()
