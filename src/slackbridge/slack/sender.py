@@ -273,7 +273,12 @@ class OutboxSender:
             await repo.release(row.id, owner, now + timedelta(seconds=outcome.retry_after))
             return
         if outcome.disposition == "retry" and row.attempts < MAX_ATTEMPTS:
-            delay = retry_delay(row.attempts) * self.retry_scale
+            delay = retry_delay(row.attempts)
+            if outcome.sent:
+                # Slack may still be working on the call that timed out; give it time to land
+                # before the next attempt looks for it.
+                delay = max(delay, CALL_TIMEOUT)
+            delay *= self.retry_scale
             _log.info("outbox row %s: %s; retrying in %.1fs", row.message_id, outcome.code, delay)
             await repo.retry_later(
                 row.id, owner, now + timedelta(seconds=delay), error=outcome.code
