@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from slackbridge.slack.tokens import bot_token, user_token
 from slackbridge.slack.workspaces import audit_repo, installations_repo
 from slackbridge.store.models import OAuthStateRow, table_of
 from slackbridge.store.models_base import utcnow
+from tests.integration.gateway.conftest import GatewayFactory
 from tests.support.stack import (
     GatewayServer,
     browser,
@@ -313,3 +316,37 @@ async def test_unknown_app_and_no_app(gateway: GatewayServer) -> None:
     assert unknown.status_code == 404
     assert "alpha" in unknown.text  # names the apps there are
     assert too_long.status_code == 400
+
+
+async def test_an_https_public_url_makes_the_cookie_secure(
+    gateway_factory: GatewayFactory, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    first = await gateway_factory(data_dir=shared)
+    await first.provision()
+    behind_tls = await gateway_factory(data_dir=shared, public_url="https://bridge.example.com")
+    async with browser() as b:
+        response = await b.get(behind_tls.url + "/slack/install")
+    assert response.status_code == 302
+    (morsel,) = SimpleCookie(response.headers["set-cookie"]).values()
+    assert morsel["secure"] is True
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["redirect_uri"] == ["https://bridge.example.com/slack/oauth/callback"]
+
+
+@pytest.mark.postgres
+async def test_install_and_reinstall_on_postgres(
+    gateway_factory: GatewayFactory, pg_schema: tuple[str, str]
+) -> None:
+    url, schema = pg_schema
+    gw = await gateway_factory(database_url=url, database_schema=schema)
+    app = await gw.provision()
+    async with browser() as b:
+        assert (await install_via_browser(b, gw, ACME, ALICE, ref="a")).status_code == 200
+        replay_target = await consent(gw.emulator, await start_install(b, gw), ACME, BOB)
+        assert (await b.get(replay_target)).status_code == 200
+        assert (await b.get(replay_target)).status_code == 409
+    (inst,) = await installations_repo(gw.gateway).list()
+    assert (inst.installer_user_id, inst.product_ref) == (BOB, "a")
+    emulated = gw.emulator.state.installations[(app.app_id, ACME)]
+    assert (await bot_token(gw.gateway, ACME)).token == emulated.bot_token
