@@ -1,0 +1,82 @@
+"""Configured apps are synced into the store; a setting left out keeps what is stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from slackbridge.settings import SlackAppConfig
+from slackbridge.slack.apps import (
+    AppNotFound,
+    app_by_api_app_id,
+    app_by_name,
+    apps_repo,
+    list_apps,
+    resolve_app,
+    signing_secrets,
+    sync_configured_apps,
+)
+from slackbridge.store.repositories.apps import AppSpec
+from tests.integration.gateway.conftest import GatewayFactory
+from tests.support.stack import GatewayServer
+
+
+async def test_settings_add_to_a_provisioned_app_without_losing_its_credentials(
+    gateway_factory: GatewayFactory, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    first = await gateway_factory(data_dir=shared)
+    provisioned = await first.provision()
+    configured = SlackAppConfig(
+        name="default",
+        app_token=SecretStr("xapp-1-A0-123-abc"),
+        socket_mode=False,
+        bot_scopes=["chat:write"],
+    )
+    second = await gateway_factory(data_dir=shared, apps=[configured])
+    app = await app_by_name(second.gateway, "default")
+    assert app is not None
+    assert app.app_token == "xapp-1-A0-123-abc"  # added by the settings
+    assert app.client_secret == provisioned.client_secret  # kept from provisioning
+    assert app.signing_secret == provisioned.signing_secret
+    assert app.app_id == provisioned.app_id
+    assert app.bot_scopes == ("chat:write",)  # the settings win where given
+
+
+async def test_lookups(gateway: GatewayServer) -> None:
+    alpha = await gateway.provision("alpha")
+    beta = await gateway.provision("beta")
+    secrets = await signing_secrets(gateway.gateway)
+    assert secrets == [
+        (alpha.id, alpha.app_id, alpha.signing_secret),
+        (beta.id, beta.app_id, beta.signing_secret),
+    ]
+    found = await app_by_api_app_id(gateway.gateway, beta.app_id)
+    assert found is not None and found.name == "beta"
+    assert await app_by_api_app_id(gateway.gateway, "A_NOPE") is None
+    assert (await resolve_app(gateway.gateway)).name == "alpha"
+    assert (await resolve_app(gateway.gateway, beta.app_id)).name == "beta"
+    with pytest.raises(AppNotFound, match="alpha, beta"):
+        await resolve_app(gateway.gateway, "gamma")
+    assert [a.name for a in await list_apps(gateway.gateway)] == ["alpha", "beta"]
+
+
+async def test_an_app_stored_by_another_process_is_found(gateway: GatewayServer) -> None:
+    assert await list_apps(gateway.gateway) == []  # now cached as empty
+    await apps_repo(gateway.gateway).upsert(AppSpec(name="late", app_id="A0LATE"))
+    found = await app_by_api_app_id(gateway.gateway, "A0LATE")
+    assert found is not None and found.name == "late"
+
+
+async def test_two_configured_apps_with_one_name_are_refused(gateway: GatewayServer) -> None:
+    gateway.gateway.settings.apps = [SlackAppConfig(name="x"), SlackAppConfig(name="x")]
+    with pytest.raises(ValueError, match="different name"):
+        await sync_configured_apps(gateway.gateway)
+
+
+async def test_no_app_at_all(gateway: GatewayServer) -> None:
+    with pytest.raises(AppNotFound, match="apps provision"):
+        await resolve_app(gateway.gateway)
+    assert await signing_secrets(gateway.gateway) == []
