@@ -135,12 +135,14 @@ class Product:
         *,
         within: float = 20.0,
         path: str = "/hooks",
+        distinct: bool = False,
     ) -> list[Hook]:
-        """Wait until ``count`` accepted webhooks match ``predicate``; returns them."""
+        """Wait until ``count`` accepted webhooks (``distinct``: webhook-ids) match
+        ``predicate``; returns every matching webhook."""
         deadline = time.monotonic() + within
         while True:
             found = [h for h in self.accepted(path) if predicate(h)]
-            if len(found) >= count:
+            if len({h.webhook_id for h in found} if distinct else found) >= count:
                 return found
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -95,12 +95,12 @@ class InboxWorker:
         gateway: Gateway,
         *,
         batch: int = 100,
-        lease_seconds: float = 60.0,
+        lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
     ) -> None:
         self._gateway = gateway
         self._batch = batch
-        self._lease = lease_seconds
+        self._lease = lease_seconds or gateway.settings.inbox_lease_seconds
         self._poll = poll_seconds
         self._inbox = InboxRepository(gateway.db, gateway.keyring)
         self._deliveries = DeliveriesRepository(gateway.db, gateway.keyring)

@@ -77,8 +77,9 @@ class DeliveryWorker:
 
     @property
     def _lease(self) -> float:
-        # Long enough that a slow endpoint can't make the row look abandoned mid-request.
-        return self._settings.webhook_timeout * 2 + 30
+        # Longer than a request may take, so that a slow endpoint can't make the row look
+        # abandoned mid-request; short enough that a crashed process's deliveries resume soon.
+        return self._settings.webhook_timeout * 1.5 + 5
 
     async def run(self, stop: asyncio.Event) -> None:
         wake = self._gateway.wakeup("deliveries")
