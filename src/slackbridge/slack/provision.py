@@ -138,7 +138,7 @@ async def provision_app(
                 raise
         else:
             app = await save_app(db, keyring, base)
-            return ProvisionResult(app, False, manifest, verified, warning)
+            return ProvisionResult(app, False, manifest, verified, warning or _app_token_hint(app))
     needs_handshake = not config.socket_mode
     first = _without_events_url(manifest) if needs_handshake else manifest
     try:
@@ -147,7 +147,7 @@ async def provision_app(
         raise _failure("apps.manifest.create", exc) from None
     # Store the credentials before anything else can fail: Slack shows the secret only now.
     app = await save_app(db, keyring, _credentials_spec(base, answer))
-    verified, warning = True, None
+    verified, warning = True, _app_token_hint(app)
     if needs_handshake:
         assert app.app_id is not None
         verified, warning = await _update(client, app.app_id, manifest)
@@ -158,4 +158,16 @@ async def provision_app(
         verified,
         warning,
         authorize_url=answer.get("oauth_authorize_url"),
+    )
+
+
+def _app_token_hint(app: SlackApp) -> str | None:
+    """Slack has no API that makes app-level tokens, which Socket Mode needs."""
+    if not app.socket_mode or app.app_token:
+        return None
+    return (
+        f"Socket Mode needs an app-level token: in the app's Basic Information → App-Level "
+        f"Tokens, generate one with the connections:write scope and set it as app_token of "
+        f"app {app.name!r} (the emulator makes one with POST /_emulator/apps/{app.app_id}"
+        "/app_tokens)"
     )

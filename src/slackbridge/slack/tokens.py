@@ -322,7 +322,7 @@ async def call_as_bot(
     creds = await bot_token(gateway, team_id, app_id=app_id, enterprise_id=enterprise_id)
     client = gateway.slack_client(creds.token)
     try:
-        return await client.api_call(method, params=params)
+        return await client.api_call(method, data=params)
     except SlackApiError as exc:
         error = str(exc.response.get("error") or "")
         if await report_token_error(gateway, creds.team_id, creds.app_id, error):

@@ -167,3 +167,13 @@ async def test_without_a_running_gateway_the_credentials_are_kept_with_a_warning
         assert stored.signing_secret == emulator.state.apps[result.app.app_id].signing_secret
     finally:
         await db.close()
+
+
+async def test_a_socket_mode_app_is_told_it_needs_an_app_level_token(
+    gateway: GatewayServer,
+) -> None:
+    result = await gateway.provision_result("socket", socket_mode=True)
+    assert result.created and result.events_url_verified
+    assert gateway.emulator.state.apps[result.app.app_id].socket_mode
+    assert result.warning is not None and "app-level token" in result.warning
+    assert len(gateway.emulator.calls_to("apps.manifest.update")) == 0  # no URL to verify
