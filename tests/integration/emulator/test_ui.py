@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,13 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from slackbridge.emulator import create_app
 from slackbridge.emulator.seed import build_state
-from slackbridge.emulator.testing import emulator_client, install_app_for_tests
+from slackbridge.emulator.testing import emulator_client, install_app_for_tests, make_test_app
 from slackbridge.emulator.ui import STATIC_DIR
 from tests.integration.emulator.helpers import ACME, BOB, GENERAL
-from tests.support.servers import serve_asgi
+from tests.support.servers import bind_loopback, serve_asgi
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
@@ -127,3 +132,124 @@ async def test_post_as_user_react_and_see_bot_reply_live(browser: Any) -> None:
 
     reactions = state.workspaces[ACME].channels[GENERAL].by_ts[posted[0]["ts"]].reactions
     assert reactions == {"thumbsup": [BOB]}
+
+
+@pytest.mark.browser
+async def test_slash_command_modal_and_button_from_the_page(browser: Any) -> None:
+    from playwright.async_api import expect
+
+    emulator_sock, app_sock = bind_loopback(), bind_loopback()
+    emulator_url = f"http://127.0.0.1:{emulator_sock.getsockname()[1]}"
+    app_url = f"http://127.0.0.1:{app_sock.getsockname()[1]}"
+    state = build_state(rate_limits=False)
+    app = make_test_app(
+        state,
+        interactivity_url=f"{app_url}/interactive",
+        slash_commands=[("/ticket", f"{app_url}/commands")],
+    )
+    bot = install_app_for_tests(state, ACME, app=app, channels=["general"])
+    clicks: list[dict[str, Any]] = []
+
+    async def web_api(method: str, **args: Any) -> dict[str, Any]:
+        async with httpx.AsyncClient(base_url=emulator_url, headers=bot.bot_headers) as api:
+            answer: dict[str, Any] = (await api.post(f"/api/{method}", json=args)).json()
+        assert answer["ok"], answer
+        return answer
+
+    async def commands(request: Request) -> Response:
+        form = await request.form()
+        await web_api("views.open", trigger_id=form["trigger_id"], view=_TICKET_MODAL)
+        return Response(status_code=200)
+
+    async def interactive(request: Request) -> Response:
+        payload = json.loads(str((await request.form())["payload"]))
+        if payload["type"] == "view_submission":
+            title = payload["view"]["state"]["values"]["title"]["title_input"]["value"]
+            if len(title) < 5:
+                return JSONResponse({"response_action": "errors", "errors": {"title": "Too short"}})
+            await web_api(
+                "chat.postMessage", channel=GENERAL, text=f"Created {title}", blocks=_claim(title)
+            )
+            return Response(status_code=200)
+        clicks.append(payload)
+        async with httpx.AsyncClient() as http:
+            await http.post(
+                payload["response_url"],
+                json={"replace_original": True, "text": f"Claimed by <@{payload['user']['id']}>"},
+            )
+        return Response(status_code=200)
+
+    receiver = Starlette(
+        routes=[
+            Route("/commands", commands, methods=["POST"]),
+            Route("/interactive", interactive, methods=["POST"]),
+        ]
+    )
+    async with (
+        serve_asgi(create_app(state), sock=emulator_sock),
+        serve_asgi(receiver, sock=app_sock, lifespan="off"),
+    ):
+        page = await browser.new_page(viewport={"width": 1400, "height": 820})
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.goto(emulator_url + "/")
+        await page.select_option("#user", BOB)
+        await page.fill("#composer-text", "/ticket new")
+        await page.press("#composer-text", "Enter")
+
+        modal = page.locator("#modal")
+        await expect(modal.locator("#modal-title")).to_have_text("New ticket")
+        await modal.locator("input").fill("Bug")
+        await modal.locator("#modal-submit").click()
+        await expect(modal.locator(".field-error")).to_have_text("Too short")
+        await expect(modal.locator("#modal-body")).to_have_text("TitleToo short")
+        await page.screenshot(path=str(SCREENSHOT.with_name("slackbridge-emulator-modal.png")))
+        await modal.locator("input").fill("Login is broken")
+        await modal.locator("#modal-submit").click()
+        await expect(modal).to_be_hidden()
+
+        created = page.locator("#messages .message", has_text="Created Login is broken")
+        await created.locator("[data-action-id=claim]").click()
+        claimed = page.locator("#messages .message", has_text="Claimed by")
+        await expect(claimed.locator(".text")).to_have_text("Claimed by @Bob Baker")
+        deliveries = page.locator("#deliveries")
+        await expect(deliveries.locator("li", has_text="/ticket")).to_contain_text("delivered")
+        await expect(deliveries.locator("li", has_text="view_submission")).to_have_count(2)
+        await expect(deliveries.locator("li", has_text="block_actions")).to_have_count(1)
+        await page.close()
+
+    assert [c["actions"][0]["value"] for c in clicks] == ["Login is broken"]
+    assert clicks[0]["user"]["id"] == BOB
+
+
+_TICKET_MODAL: dict[str, Any] = {
+    "type": "modal",
+    "callback_id": "ticket",
+    "title": {"type": "plain_text", "text": "New ticket"},
+    "submit": {"type": "plain_text", "text": "Create"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "title",
+            "label": {"type": "plain_text", "text": "Title"},
+            "element": {"type": "plain_text_input", "action_id": "title_input"},
+        }
+    ],
+}
+
+
+def _claim(title: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"Created {title}"}},
+        {
+            "type": "actions",
+            "block_id": "ticket",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "claim",
+                    "text": {"type": "plain_text", "text": "Claim"},
+                    "value": title,
+                }
+            ],
+        },
+    ]

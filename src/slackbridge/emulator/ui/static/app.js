@@ -411,7 +411,7 @@ function clickAction(msg, actionId, blockId) {
       team_id: S.team, channel_id: S.channel, user_id: S.user,
       message_ts: msg.ts, action_id: actionId, block_id: blockId || undefined,
     });
-    await Promise.all([refreshMessages(), loadState()]);
+    await Promise.all([refreshMessages(), loadState(), refreshDeliveries()]);
   });
 }
 
@@ -432,7 +432,7 @@ function wireComposer(formId, textId, threadTs, broadcastId) {
     if (!thread && text.startsWith("/")) await runCommand(text);
     else await post(text, thread, broadcastId && $(broadcastId).checked);
     input.value = "";
-    await Promise.all([refreshMessages(), loadState()]);
+    await Promise.all([refreshMessages(), loadState(), refreshDeliveries()]);
   });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -501,9 +501,9 @@ function renderModal() {
       body.append(
         el("label", { for: id, text: block.label ? block.label.text : block.block_id }),
         inputNode(block.element, id),
-        block.hint ? el("div", { class: "hint", text: block.hint.text }) : null,
-        el("div", { class: "field-error", "data-block-id": block.block_id }),
       );
+      if (block.hint) body.append(el("div", { class: "hint", text: block.hint.text }));
+      body.append(el("div", { class: "field-error", "data-block-id": block.block_id }));
     } else if (SHOWN_BLOCKS.has(block.type)) {
       body.append(blocksNode([block], {}));
     }
@@ -534,7 +534,7 @@ async function submitModal() {
   }
   S.dismissed.add(modal.id + modal.hash);
   S.modal = null;
-  await loadState();
+  await Promise.all([loadState(), refreshDeliveries()]);
 }
 
 async function cancelModal() {
