@@ -54,6 +54,7 @@ __all__ = [
     "call_as_bot",
     "find_installation",
     "own_identity",
+    "refresh_bot_token",
     "refresh_expiring",
     "report_token_error",
     "revoke_user_tokens",
@@ -153,7 +154,7 @@ def _error_of(exc: Exception) -> str | None:
     return None
 
 
-async def _fresh_bot(
+async def refresh_bot_token(
     gateway: Gateway, app: SlackApp, inst: Installation, margin: timedelta = REFRESH_MARGIN
 ) -> Installation:
     """``inst`` with a bot token that lives longer than ``margin`` (refreshing it if needed)."""
@@ -215,7 +216,7 @@ async def bot_token(
     passing reason and the old token has expired.
     """
     app, inst = await _active(gateway, team_id, app_id, enterprise_id)
-    inst = await _fresh_bot(gateway, app, inst)
+    inst = await refresh_bot_token(gateway, app, inst)
     if inst.bot_token is None:
         raise WorkspaceUnavailable(team_id or "", inst.status)
     return BotCredentials(
@@ -341,7 +342,7 @@ async def refresh_expiring(gateway: Gateway, *, within: timedelta = REFRESH_MARG
         if app is None:
             continue
         try:
-            await _fresh_bot(gateway, app, inst, within)
+            await refresh_bot_token(gateway, app, inst, within)
         except (WorkspaceUnavailable, TokenRefreshError) as exc:
             _log.warning("background refresh of %s: %s", inst.team_id, exc)
     return len(due)

@@ -165,13 +165,18 @@ async def report_token_error(
 
     Returns True when the error is token death: the installation is then marked
     ``disconnected`` (once; with ``error_code`` as its last error), audited, and
-    ``workspace.disconnected`` is dispatched. Returns False for any other error.
+    ``workspace.disconnected`` is dispatched. Returns False for any other error, and for
+    ``token_expired`` on a rotating installation whose token could be refreshed (or was
+    refreshed meanwhile): then the next :func:`~slackbridge.slack.tokens.bot_token` is fresh
+    and the call can be retried.
     """
     if error_code not in TOKEN_DEATH_ERRORS:
         return False
     targets = [
         (a, i) for a, i in await locate_installations(gateway, team_id, app_id, None) if i.is_active
     ]
+    if error_code == "token_expired" and len(targets) == 1 and targets[0][1].bot_refresh_token:
+        return not await _revive(gateway, *targets[0])
     # Without an app id, only an unambiguous workspace is marked.
     if app_id is None and len(targets) > 1:
         _log.warning(
@@ -183,6 +188,21 @@ async def report_token_error(
         return True
     for app, target in targets:
         await mark_disconnected(gateway, app, target, error_code)
+    return True
+
+
+async def _revive(gateway: Gateway, app: SlackApp, inst: Installation) -> bool:
+    """A rotating token expired: refresh it. True when the installation has a live token
+    again; False when its refresh token is dead too (it is then marked disconnected)."""
+    # Imported here: tokens builds on this module.
+    from slackbridge.slack.tokens import REFRESH_MARGIN, TokenRefreshError, refresh_bot_token
+
+    try:
+        await refresh_bot_token(gateway, app, inst, margin=REFRESH_MARGIN)
+    except WorkspaceUnavailable:
+        return False
+    except TokenRefreshError as exc:
+        _log.warning("token_expired for %s and the refresh failed: %s", inst.team_id, exc)
     return True
 
 

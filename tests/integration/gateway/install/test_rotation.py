@@ -15,7 +15,7 @@ from slackbridge.slack.tokens import (
     refresh_expiring,
     user_token,
 )
-from slackbridge.slack.workspaces import audit_repo, installations_repo
+from slackbridge.slack.workspaces import audit_repo, installations_repo, report_token_error
 from slackbridge.store.crypto import generate_key
 from slackbridge.store.models import InstallationRow, UserTokenRow, table_of
 from slackbridge.store.models_base import utcnow
@@ -166,3 +166,34 @@ async def test_user_tokens_rotate_too(gateway: GatewayServer) -> None:
     assert _refreshes(gateway) == 1
     assert {f.token for f in fresh if f} != {first.token}
     assert len({f.token for f in fresh if f}) == 1
+
+
+async def test_token_expired_on_a_rotating_install_refreshes_instead_of_disconnecting(
+    gateway: GatewayServer,
+) -> None:
+    app = await _install_rotating(gateway)
+    # The token was refreshed meanwhile (it is far from expiry): nothing to do, not death.
+    assert await report_token_error(gateway.gateway, ACME, app.app_id, "token_expired") is False
+    assert _refreshes(gateway) == 0
+    # The stored token is at its end: it is refreshed, and the workspace stays active.
+    (before,) = await installations_repo(gateway.gateway).list()
+    await _expire_soon(gateway, minutes=-1)
+    assert await report_token_error(gateway.gateway, ACME, app.app_id, "token_expired") is False
+    assert _refreshes(gateway) == 1
+    (after,) = await installations_repo(gateway.gateway).list()
+    assert after.status == "active" and after.bot_token != before.bot_token
+    # Once the refresh token is dead too, it is token death.
+    gateway.emulator.state.refresh_tokens.clear()
+    await _expire_soon(gateway, minutes=-1)
+    assert await report_token_error(gateway.gateway, ACME, app.app_id, "token_expired") is True
+    (dead,) = await installations_repo(gateway.gateway).list()
+    assert dead.status == "disconnected"
+
+
+async def test_token_expired_without_rotation_is_death(gateway: GatewayServer) -> None:
+    app = await gateway.provision("plain")
+    async with browser() as b:
+        assert (await install_via_browser(b, gateway, ACME, ALICE)).status_code == 200
+    assert await report_token_error(gateway.gateway, ACME, app.app_id, "token_expired") is True
+    (inst,) = await installations_repo(gateway.gateway).list()
+    assert (inst.status, inst.last_error) == ("disconnected", "token_expired")
