@@ -31,6 +31,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
@@ -114,16 +115,22 @@ def _emulator(port: int) -> Iterator[subprocess.Popen[bytes]]:
         str(port),
         "--no-rate-limits",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
+    # stderr goes to a file, not a pipe: a pipe nobody reads could fill up and stall the server.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            yield proc
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 async def _wait_ready(base: str, proc: subprocess.Popen[bytes], within: float = 30.0) -> None:
@@ -131,8 +138,7 @@ async def _wait_ready(base: str, proc: subprocess.Popen[bytes], within: float = 
     async with httpx.AsyncClient(base_url=base, timeout=2) as client:
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                raise SystemExit(f"the emulator exited with {proc.returncode}:\n{err}")
+                raise SystemExit(f"the emulator exited with {proc.returncode}")
             with contextlib.suppress(httpx.TransportError):
                 if (await client.get("/_emulator/state")).status_code == 200:
                     return
