@@ -23,7 +23,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.slack.outbound import CALL_TIMEOUT
-from slackbridge.slack.outbox_ops import Attempt, Operation, resolve_ref
+from slackbridge.slack.outbox_ops import Attempt, Operation, join_and_retry, resolve_ref
 from slackbridge.slack.outcomes import Outcome
 from slackbridge.store.repositories.outbox_progress import OutboxProgressRepository
 
@@ -166,7 +166,13 @@ async def upload_file(attempt: Attempt, client: AsyncWebClient) -> Outcome:
         complete["thread_ts"] = thread_ts
     if spec.get("initial_comment"):
         complete["initial_comment"] = spec["initial_comment"]
-    done = await attempt.call(client, "files.completeUploadExternal", complete, form=True)
+
+    async def finish() -> Outcome:
+        return await attempt.call(client, "files.completeUploadExternal", complete, form=True)
+
+    done = await finish()
+    if channel:
+        done = await join_and_retry(attempt, client, done, str(channel), finish)
     if done.disposition == "join":
         return Outcome.failed("not_in_channel", done.data)
     if done.disposition != "done":

@@ -38,6 +38,7 @@ __all__ = [
     "Attempt",
     "Operation",
     "find_marker",
+    "join_and_retry",
     "resolve_ref",
     "with_marker",
 ]
@@ -173,7 +174,7 @@ async def resolve_ref(attempt: Attempt) -> tuple[Mapping[str, Any] | None, Outco
     return ref.result, None
 
 
-async def _join_and_retry(
+async def join_and_retry(
     attempt: Attempt,
     client: AsyncWebClient,
     outcome: Outcome,
@@ -219,7 +220,7 @@ async def _post(attempt: Attempt, client: AsyncWebClient) -> Outcome:
     async def post() -> Outcome:
         return await attempt.call(client, "chat.postMessage", args, channel=channel)
 
-    outcome = await _join_and_retry(attempt, client, await post(), channel, post)
+    outcome = await join_and_retry(attempt, client, await post(), channel, post)
     if outcome.disposition != "done":
         return outcome
     return Outcome.ok(
@@ -276,7 +277,7 @@ async def _ephemeral(attempt: Attempt, client: AsyncWebClient) -> Outcome:
     async def post() -> Outcome:
         return await attempt.call(client, "chat.postEphemeral", args)
 
-    outcome = await _join_and_retry(attempt, client, await post(), channel, post)
+    outcome = await join_and_retry(attempt, client, await post(), channel, post)
     if outcome.disposition != "done":
         return outcome
     return Outcome.ok({"message_ts": outcome.data.get("message_ts"), "channel": channel})
