@@ -18,6 +18,7 @@ from slackbridge.settings import SlackAppConfig
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.apps import AppSpec, AppsRepository, SlackApp
+from slackbridge.store.repositories.apps_version import apps_version
 
 __all__ = [
     "AppNotFound",
@@ -35,9 +36,11 @@ __all__ = [
     "sync_configured_apps",
 ]
 
-# How long the apps read by ingress (signing secrets, app ids) are reused before re-reading
-# them: short, so that an app provisioned by another process is seen within moments.
-_CACHE_SECONDS = 2.0
+# Ingress reads the apps (signing secrets) for every request: they are cached, and the cache
+# is checked against a cheap fingerprint of the table at most this often (seconds), so that an
+# app provisioned by another process is seen within moments without re-reading (and
+# decrypting) every app each time.
+_CHECK_SECONDS = 0.25
 
 
 class AppNotFound(LookupError):
@@ -47,7 +50,8 @@ class AppNotFound(LookupError):
 @dataclass
 class _Cache:
     apps: list[SlackApp]
-    loaded_at: float
+    version: tuple[int, int, str]
+    checked_at: float
 
 
 _CACHES: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
@@ -128,12 +132,17 @@ async def on_startup(gateway: Gateway) -> None:
 
 
 async def list_apps(gateway: Gateway, *, fresh: bool = False) -> list[SlackApp]:
-    """Every stored app, in creation order (cached for a moment unless ``fresh``)."""
+    """Every stored app, in creation order (cached; ``fresh`` re-reads them)."""
     cache = _CACHES.get(gateway.db)
     now = time.monotonic()
-    if fresh or cache is None or now - cache.loaded_at > _CACHE_SECONDS:
-        cache = _Cache(await apps_repo(gateway).list(), now)
+    if not fresh and cache is not None and now - cache.checked_at < _CHECK_SECONDS:
+        return list(cache.apps)
+    version = await apps_version(gateway.db)
+    if fresh or cache is None or cache.version != version:
+        cache = _Cache(await apps_repo(gateway).list(), version, now)
         _CACHES[gateway.db] = cache
+    else:
+        cache.checked_at = now
     return list(cache.apps)
 
 

@@ -11,6 +11,7 @@ run only updates the app (idempotent); an app deleted at Slack meanwhile is crea
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ from slackbridge.store.db import Database
 from slackbridge.store.repositories.apps import AppSpec, AppsRepository
 
 __all__ = ["ProvisionError", "ProvisionResult", "provision_app"]
+
+_URL_CHECK_PAUSE = 0.5  # seconds before checking the events URL again (times the attempt)
 
 
 class ProvisionError(RuntimeError):
@@ -100,22 +103,31 @@ def _credentials_spec(base: AppSpec, answer: Any) -> AppSpec:
 
 
 async def _update(
-    client: AsyncWebClient, app_id: str, manifest: dict[str, Any]
+    client: AsyncWebClient, app_id: str, manifest: dict[str, Any], *, attempts: int = 3
 ) -> tuple[bool, str | None]:
-    """Update the app; ``(events URL verified, warning)``. Raises ProvisionError otherwise."""
-    try:
-        await client.apps_manifest_update(app_id=app_id, manifest=manifest)
-    except SlackApiError as exc:
-        error, details = _explain(exc)
-        if error == "invalid_manifest" and _is_url_check_failure(details):
+    """Update the app; ``(events URL verified, warning)``. Raises ProvisionError otherwise.
+
+    A failed URL check is tried again after a pause: a gateway that runs in another process
+    may take a moment to notice the app's new signing secret.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await client.apps_manifest_update(app_id=app_id, manifest=manifest)
+            return True, None
+        except SlackApiError as exc:
+            error, details = _explain(exc)
+            if not (error == "invalid_manifest" and _is_url_check_failure(details)):
+                raise _failure("apps.manifest.update", exc) from None
+        if attempt >= attempts:
             url = manifest["settings"]["event_subscriptions"].get("request_url")
             return False, (
                 f"Slack could not verify the events URL {url}: start the gateway "
                 "(`slackbridge serve`) where SLACKBRIDGE_PUBLIC_URL points, then run "
                 "`slackbridge apps provision` again"
             )
-        raise _failure("apps.manifest.update", exc) from None
-    return True, None
+        await asyncio.sleep(_URL_CHECK_PAUSE * attempt)
 
 
 async def provision_app(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -12,13 +14,13 @@ from slackbridge.slack.apps import (
     AppNotFound,
     app_by_api_app_id,
     app_by_name,
-    apps_repo,
     list_apps,
     resolve_app,
     signing_secrets,
     sync_configured_apps,
 )
-from slackbridge.store.repositories.apps import AppSpec
+from slackbridge.store.db import open_database
+from slackbridge.store.repositories.apps import AppSpec, AppsRepository
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.support.stack import GatewayServer
 
@@ -63,11 +65,25 @@ async def test_lookups(gateway: GatewayServer) -> None:
     assert [a.name for a in await list_apps(gateway.gateway)] == ["alpha", "beta"]
 
 
-async def test_an_app_stored_by_another_process_is_found(gateway: GatewayServer) -> None:
-    assert await list_apps(gateway.gateway) == []  # now cached as empty
-    await apps_repo(gateway.gateway).upsert(AppSpec(name="late", app_id="A0LATE"))
+async def test_an_app_stored_by_another_process_is_seen_at_once(
+    gateway: GatewayServer,
+) -> None:
+    assert await signing_secrets(gateway.gateway) == []  # now cached as empty
+    other = open_database(gateway.settings.effective_database_url)  # like another process
+    try:
+        await AppsRepository(other, gateway.gateway.keyring).upsert(
+            AppSpec(name="late", app_id="A0LATE", signing_secret="s3cret")
+        )
+    finally:
+        await other.close()
     found = await app_by_api_app_id(gateway.gateway, "A0LATE")
     assert found is not None and found.name == "late"
+    deadline = time.monotonic() + 2
+    while not await signing_secrets(gateway.gateway):
+        assert time.monotonic() < deadline, "the new app's signing secret was not seen"
+        await asyncio.sleep(0.05)
+    ((_, app_id, secret),) = await signing_secrets(gateway.gateway)
+    assert (app_id, secret) == ("A0LATE", "s3cret")
 
 
 async def test_two_configured_apps_with_one_name_are_refused(gateway: GatewayServer) -> None:
