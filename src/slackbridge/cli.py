@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from slackbridge.cli_apikeys import apikey_app
 from slackbridge.cli_deliveries import deliveries_app, webhooks_app
 from slackbridge.cli_workspaces import apps_app, manifest_command, workspaces_app
 from slackbridge.store.cli import db_app, secrets_app
@@ -105,6 +106,7 @@ app.add_typer(apps_app, name="apps")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(apikey_app, name="apikey")
 
 
 def main() -> None:

@@ -1,0 +1,68 @@
+"""``slackbridge apikey create|list|revoke`` against a SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from slackbridge.cli import app
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import open_database
+from slackbridge.store.repositories.api_keys import ApiKeysRepository
+
+
+async def _run(args: list[str], data_dir: Path) -> Result:
+    env = {
+        "COLUMNS": "200",
+        "SLACKBRIDGE_DATA_DIR": str(data_dir),
+        "SLACKBRIDGE_DATABASE_URL": "",
+        "SLACKBRIDGE_SECRET_KEYS": "",
+        "SLACKBRIDGE_CONFIG": str(data_dir / "absent.toml"),
+    }
+    # The commands call asyncio.run themselves: run them off this test's event loop.
+    return await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+
+
+async def _verify(data_dir: Path, key: str) -> bool:
+    db = open_database(f"sqlite+aiosqlite:///{data_dir / 'slackbridge.db'}")
+    try:
+        return await ApiKeysRepository(db, Keyring.load(None, data_dir)).verify(key) is not None
+    finally:
+        await db.close()
+
+
+async def test_create_list_revoke(tmp_path: Path) -> None:
+    created = await _run(["apikey", "create", "helpdesk-prod"], tmp_path)
+    assert created.exit_code == 0, created.output
+    match = re.search(r"(sbk_([0-9a-f]{8})_[A-Za-z0-9_\-]{20,})", created.output)
+    assert match, created.output
+    key, prefix = match.group(1), match.group(2)
+    assert "not shown again" in created.output
+    assert await _verify(tmp_path, key)
+
+    listed = await _run(["apikey", "list"], tmp_path)
+    assert listed.exit_code == 0, listed.output
+    assert f"sbk_{prefix}" in listed.output and "helpdesk-prod" in listed.output
+    assert key not in listed.output
+
+    revoked = await _run(["apikey", "revoke", f"sbk_{prefix}"], tmp_path)
+    assert revoked.exit_code == 0, revoked.output
+    assert not await _verify(tmp_path, key)
+    assert "helpdesk-prod" not in (await _run(["apikey", "list"], tmp_path)).output
+    assert "revoked" in (await _run(["apikey", "list", "--all"], tmp_path)).output
+
+    again = await _run(["apikey", "revoke", prefix], tmp_path)
+    assert again.exit_code == 1
+    assert "no active API key" in again.output and "Traceback" not in again.output
+
+
+async def test_bad_names_and_empty_lists_are_explained(tmp_path: Path) -> None:
+    empty = await _run(["apikey", "list"], tmp_path)
+    assert empty.exit_code == 0
+    assert "slackbridge apikey create" in empty.output
+    blank = await _run(["apikey", "create", "  "], tmp_path)
+    assert blank.exit_code == 1
+    assert "1 to 255 characters" in blank.output
