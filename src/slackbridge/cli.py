@@ -12,6 +12,7 @@ from rich.console import Console
 
 from slackbridge.cli_apikeys import apikey_app
 from slackbridge.cli_deliveries import deliveries_app, webhooks_app
+from slackbridge.cli_demo import demo_command
 from slackbridge.cli_workspaces import apps_app, manifest_command, workspaces_app
 from slackbridge.store.cli import db_app, secrets_app
 
@@ -102,6 +103,7 @@ def emulator(
 app.add_typer(db_app, name="db")
 app.add_typer(secrets_app, name="secrets")
 app.command("manifest")(manifest_command)
+app.command("demo")(demo_command)
 app.add_typer(apps_app, name="apps")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(deliveries_app, name="deliveries")

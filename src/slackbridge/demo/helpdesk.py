@@ -1,0 +1,262 @@
+"""Helpdesk: a tiny help desk built on slackbridge, the way a product team would build one.
+
+It uses only slackbridge's public surface: signed webhooks in (verified with
+:func:`slackbridge.client.parse_webhook`), the product API out (:class:`slackbridge.client.
+Slackbridge`). Every Slack thread is a ticket (:mod:`slackbridge.demo.tickets`): a question posted
+in a channel the bot is in opens one, and the Helpdesk marks it 👀 in Slack; replies, edits and
+deletions update it; a ✅ reaction resolves it. Agents answer from the web page, and the answer is
+posted in the Slack thread as the bot or as the "Helpdesk agent" persona. The app's slash command
+(``/helpdesk`` in the demo) answers the person who ran it with the open tickets.
+
+Routes: ``/`` (the page), ``POST /webhooks/slackbridge`` (slackbridge's webhooks),
+``GET /api/state`` (tickets, workspaces, commands, the Add to Slack link), ``POST
+/api/tickets/{number}/replies`` (``{"text", "as": "agent"|"bot"}``), ``GET /healthz``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from slackbridge.client import (
+    Slackbridge,
+    SlackbridgeError,
+    WebhookVerificationError,
+    parse_webhook,
+)
+from slackbridge.demo.tickets import CommandLog, Desk, Ticket, WorkspaceInfo, command_answer
+
+__all__ = [
+    "ACK_REACTION",
+    "AGENT_PERSONA",
+    "WEBHOOK_PATH",
+    "Helpdesk",
+    "create_helpdesk_app",
+]
+
+_log = logging.getLogger("slackbridge.demo.helpdesk")
+
+WEBHOOK_PATH = "/webhooks/slackbridge"
+AGENT_PERSONA = "Helpdesk agent"
+ACK_REACTION = "eyes"
+_PERSONA = {"username": AGENT_PERSONA, "icon_emoji": ":technologist:"}
+_MAX_REPLY = 4000
+_API_RETRY_SECONDS = 10.0
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class Helpdesk:
+    """The Helpdesk's state and behaviour (one per app; ``app.state.helpdesk``)."""
+
+    def __init__(self, client: Slackbridge, webhook_secret: str, account_ref: str) -> None:
+        self.client = client
+        self.desk = Desk()
+        self._secret = webhook_secret
+        self._account_ref = account_ref
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.install_url: str | None = None
+        self._api_tried_at = float("-inf")
+
+    # --- background work ------------------------------------------------------------------------
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run ``job`` after the webhook is answered (slackbridge waits for our 2xx)."""
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Let follow-up calls finish (tests use this; shutdown cancels them)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.client.aclose()
+
+    async def sync_from_api(self) -> None:
+        """Learn the Add to Slack link and the workspaces (at most every few seconds)."""
+        now = time.monotonic()
+        if now - self._api_tried_at < _API_RETRY_SECONDS:
+            return
+        self._api_tried_at = now
+        try:
+            if self.install_url is None:
+                self.install_url = await self.client.workspaces.install_url(self._account_ref)
+            for ws in await self.client.workspaces.list():
+                if ws.team_id and ws.team_id not in self.desk.workspaces:
+                    self.desk.workspaces[ws.team_id] = WorkspaceInfo(
+                        ws.team_id, ws.team_name, ws.status
+                    )
+        except (SlackbridgeError, httpx.HTTPError) as exc:
+            _log.info("slackbridge's API is not answering yet (%s); will try again", exc)
+
+    async def _acknowledge(self, ticket: Ticket) -> None:
+        """Mark the question 👀 in Slack and learn the channel's name."""
+        team, channel = ticket.team_id, ticket.channel_id
+        try:
+            added = await self.client.slack.call(
+                team,
+                "reactions.add",
+                {"channel": channel, "timestamp": ticket.root_ts, "name": ACK_REACTION},
+            )
+            ticket.acknowledged = bool(added.get("ok"))
+            if ticket.channel_name is None:
+                info = await self.client.slack.call(
+                    team, "conversations.info", {"channel": channel}
+                )
+                name = (info.get("channel") or {}).get("name")
+                ticket.channel_name = name if isinstance(name, str) else None
+        except (SlackbridgeError, httpx.HTTPError) as exc:
+            _log.warning("could not acknowledge ticket #%s: %s", ticket.number, exc)
+
+    async def _answer_command(self, log: CommandLog, response_url: str, page_url: str) -> None:
+        """Tell the person who ran ``/helpdesk`` which tickets are open (only they see it)."""
+        text = command_answer(self.desk, log.team_id, page_url)
+        try:
+            accepted = await self.client.responses.send(
+                log.team_id, response_url, text, response_type="ephemeral"
+            )
+        except (SlackbridgeError, httpx.HTTPError) as exc:
+            _log.warning("could not answer %s: %s", log.command, exc)
+            self.desk.record_answer(log, text, None)
+            log.error = str(exc)
+            return
+        self.desk.record_answer(log, text, accepted.id)
+
+    # --- HTTP -----------------------------------------------------------------------------------
+
+    async def webhook(self, request: Request) -> Response:
+        """slackbridge's webhooks: verify, apply once, answer 2xx quickly."""
+        body = await request.body()
+        try:
+            event = parse_webhook(self._secret, request.headers, body)
+        except WebhookVerificationError as exc:
+            return _error(401, "invalid_signature", f"webhook not verified: {exc}")
+        except (ValidationError, ValueError):
+            return _error(400, "invalid_body", "the body is not a slackbridge webhook")
+        if not self.desk.first_time(request.headers.get("webhook-id", "")):
+            return JSONResponse({"ok": True, "duplicate": True})
+        outcome = self.desk.apply(event.type, event.data)
+        if outcome.kind == "opened" and outcome.ticket is not None:
+            self._spawn(self._acknowledge(outcome.ticket))
+        elif outcome.kind == "command" and outcome.command is not None:
+            response_url = event.data.get("response_url")
+            if isinstance(response_url, str):
+                page = str(request.base_url).rstrip("/") + "/"
+                self._spawn(self._answer_command(outcome.command, response_url, page))
+        return JSONResponse({"ok": True, "outcome": outcome.kind, "reason": outcome.reason})
+
+    async def state(self, request: Request) -> Response:
+        await self.sync_from_api()
+        return JSONResponse({**self.desk.snapshot(), "install_url": self.install_url})
+
+    async def reply(self, request: Request) -> Response:
+        """An agent's answer, posted in the ticket's Slack thread through the product API."""
+        try:
+            number = int(request.path_params["number"])
+        except ValueError:
+            return _error(404, "ticket_not_found", "no such ticket")
+        ticket = self.desk.tickets.get(number)
+        if ticket is None:
+            return _error(404, "ticket_not_found", f"no ticket #{number}")
+        try:
+            payload = await request.json()
+        except ValueError:
+            return _error(400, "invalid_body", 'send JSON: {"text": "...", "as": "agent"}')
+        text = payload.get("text") if isinstance(payload, Mapping) else None
+        as_who = payload.get("as", "agent") if isinstance(payload, Mapping) else None
+        if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
+            return _error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
+        if as_who not in ("agent", "bot"):
+            return _error(400, "invalid_as", 'as: "agent" (the persona) or "bot"')
+        try:
+            accepted = await self.client.messages.post(
+                ticket.team_id,
+                ticket.channel_id,
+                text.strip(),
+                thread_ts=ticket.root_ts,
+                persona=_PERSONA if as_who == "agent" else None,
+                idempotency_key=f"helpdesk-{uuid.uuid4()}",
+            )
+        except SlackbridgeError as exc:
+            return _error(502, exc.code, f"slackbridge refused the reply: {exc.message}")
+        except httpx.HTTPError as exc:
+            return _error(503, "slackbridge_unreachable", f"slackbridge is not reachable: {exc}")
+        author = AGENT_PERSONA if as_who == "agent" else "Helpdesk bot"
+        entry = self.desk.add_agent_reply(number, text.strip(), author, accepted.id)
+        return JSONResponse(
+            {"operation_id": accepted.id, "message": entry.to_json()}, status_code=202
+        )
+
+
+def _page() -> str:
+    return resources.files("slackbridge.demo").joinpath("static/helpdesk.html").read_text("utf-8")
+
+
+def create_helpdesk_app(
+    api_url: str,
+    api_key: str,
+    webhook_secret: str,
+    *,
+    account_ref: str = "demo",
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """The Helpdesk as an ASGI app.
+
+    ``api_url`` is the gateway (``http://127.0.0.1:8000``; ``/api/v1`` may be included),
+    ``api_key`` a product API key, ``webhook_secret`` the ``whsec_…`` secret slackbridge signs
+    the Helpdesk's webhooks with. ``account_ref`` goes into the Add to Slack link;
+    ``transport`` replaces the network for API calls (tests).
+    """
+    helpdesk = Helpdesk(
+        Slackbridge(api_url, api_key, transport=transport, timeout=10.0),
+        webhook_secret,
+        account_ref,
+    )
+    page = _page()
+
+    async def index(_request: Request) -> Response:
+        return HTMLResponse(page)
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await helpdesk.sync_from_api()
+        try:
+            yield
+        finally:
+            await helpdesk.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route(WEBHOOK_PATH, helpdesk.webhook, methods=["POST"]),
+            Route("/api/state", helpdesk.state),
+            Route("/api/tickets/{number}/replies", helpdesk.reply, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.helpdesk = helpdesk
+    return app

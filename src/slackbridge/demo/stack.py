@@ -1,0 +1,228 @@
+"""The demo's three servers in one process: the Slack emulator, the gateway and the Helpdesk.
+
+Each start-up stage is a method so that the runner can time and print it:
+:meth:`DemoStack.bind_ports` (all three ports, up front), :meth:`~DemoStack.start_emulator`,
+:meth:`~DemoStack.start_gateway` (a fresh SQLite store and generated key in the data dir, the
+Helpdesk's webhook URL and a generated signing secret), :meth:`~DemoStack.provision` (the app
+from the gateway's manifest through the emulator's ``apps.manifest.create``, exactly as
+``slackbridge apps provision`` does), :meth:`~DemoStack.create_api_key` and
+:meth:`~DemoStack.start_helpdesk`. :meth:`~DemoStack.aclose` stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import socket
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slackbridge.demo.helpdesk import WEBHOOK_PATH, create_helpdesk_app
+from slackbridge.demo.servers import bind_port, serve
+from slackbridge.server import Gateway
+from slackbridge.settings import Settings, SlackAppConfig
+
+__all__ = [
+    "DEMO_APP",
+    "DEMO_REF",
+    "DemoConfig",
+    "DemoStack",
+    "DemoUrls",
+]
+
+HOST = "127.0.0.1"
+#: The Slack app the demo provisions: the Helpdesk's bot, with one slash command.
+DEMO_APP = SlackAppConfig(name="helpdesk", display_name="Helpdesk", slash_commands=["/helpdesk"])
+#: The product reference carried through "Add to Slack" (the Helpdesk's account id).
+DEMO_REF = "demo"
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Where the demo runs: the gateway on ``port_base``, the emulator on ``port_base + 1``, the
+    Helpdesk on ``port_base + 2``; the gateway's store in ``data_dir``."""
+
+    port_base: int = 8000
+    data_dir: Path = Path(".slackbridge/demo")
+
+    @property
+    def gateway_port(self) -> int:
+        return self.port_base
+
+    @property
+    def emulator_port(self) -> int:
+        return self.port_base + 1
+
+    @property
+    def helpdesk_port(self) -> int:
+        return self.port_base + 2
+
+
+@dataclass(frozen=True)
+class DemoUrls:
+    """Every address a person (or the scripted walkthrough) needs."""
+
+    gateway: str
+    emulator: str
+    helpdesk: str
+
+    @classmethod
+    def of(cls, config: DemoConfig) -> DemoUrls:
+        return cls(
+            gateway=f"http://{HOST}:{config.gateway_port}",
+            emulator=f"http://{HOST}:{config.emulator_port}",
+            helpdesk=f"http://{HOST}:{config.helpdesk_port}",
+        )
+
+    @property
+    def install(self) -> str:
+        """The "Add to Slack" link."""
+        return f"{self.gateway}/slack/install?ref={DEMO_REF}"
+
+    @property
+    def api(self) -> str:
+        """The product API's base URL."""
+        return f"{self.gateway}/api/v1"
+
+    @property
+    def slack_api(self) -> str:
+        return f"{self.emulator}/api/"
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.helpdesk}{WEBHOOK_PATH}"
+
+
+class DemoStack:
+    """Starts and stops the demo's servers (see the module docstring for the stages)."""
+
+    def __init__(self, config: DemoConfig) -> None:
+        self.config = config
+        self.urls = DemoUrls.of(config)
+        self._exit = AsyncExitStack()
+        self._sockets: dict[str, socket.socket] = {}
+        self.emulator_state: Any = None  # slackbridge.emulator.state.EmulatorState
+        self.settings: Settings | None = None
+        self.gateway: Gateway | None = None
+        self.app_id: str | None = None
+        self.api_key: str | None = None
+        self.webhook_secret: str | None = None
+
+    # --- stages -------------------------------------------------------------------------------
+
+    def bind_ports(self) -> None:
+        """Take all three ports now; raises PortUnavailable naming the first one in use."""
+        wanted = [
+            ("gateway", self.config.gateway_port, "the gateway"),
+            ("emulator", self.config.emulator_port, "the Slack emulator"),
+            ("helpdesk", self.config.helpdesk_port, "the Helpdesk"),
+        ]
+        try:
+            for key, port, role in wanted:
+                self._sockets[key] = bind_port(HOST, port, role)
+        except OSError:
+            self._close_sockets()
+            raise
+
+    async def start_emulator(self) -> None:
+        """The emulator with its default seed (Acme and Globex) and Slack's rate limits on."""
+        from slackbridge.emulator import create_app
+        from slackbridge.emulator.seed import build_state
+
+        state = build_state(rate_limits=True)
+        app = create_app(state, base_url=self.urls.emulator)
+        await self._exit.enter_async_context(
+            serve(app, self._sockets.pop("emulator"), "the Slack emulator")
+        )
+        self.emulator_state = state
+
+    def gateway_settings(self, webhook_secret: str) -> Settings:
+        """The gateway's settings: everything explicit, so nothing in the environment or a
+        slackbridge.toml in the working directory changes the demo."""
+        data_dir = self.config.data_dir
+        return Settings(
+            data_dir=data_dir,
+            database_url=f"sqlite+aiosqlite:///{(data_dir / 'slackbridge.db').as_posix()}",
+            database_schema=None,
+            secret_keys=None,  # generated into the data dir
+            public_url=self.urls.gateway,
+            host=HOST,
+            port=self.config.gateway_port,
+            slack_api_url=self.urls.slack_api,
+            slack_url=self.urls.emulator,
+            slack_configuration_token=self.configuration_token,
+            apps=[DEMO_APP],
+            webhook_url=self.urls.webhook,
+            webhook_secret=webhook_secret,
+            webhooks=[],
+            api_keys=None,
+        )
+
+    async def start_gateway(self) -> None:
+        """The gateway on a fresh store, sending webhooks to the Helpdesk."""
+        from slackbridge.product.signing import generate_secret
+        from slackbridge.server import create_app
+
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.webhook_secret = generate_secret()
+        self.settings = self.gateway_settings(self.webhook_secret)
+        ready: list[Gateway] = []
+        app = create_app(self.settings, on_ready=ready.append)
+        await self._exit.enter_async_context(
+            serve(app, self._sockets.pop("gateway"), "the gateway")
+        )
+        self.gateway = ready[0]
+
+    async def provision(self) -> Any:
+        """Create the Helpdesk app at the emulator from the manifest; the ProvisionResult."""
+        from slackbridge.slack.provision import provision_app
+
+        gateway = self._running_gateway()
+        result = await provision_app(
+            gateway.db, gateway.keyring, gateway.settings, DEMO_APP, self.configuration_token
+        )
+        self.app_id = result.app.app_id
+        return result
+
+    async def create_api_key(self) -> str:
+        """A product API key for the Helpdesk (stored hashed, as ``slackbridge apikey create``)."""
+        from slackbridge.store.repositories.api_keys import ApiKeysRepository
+
+        gateway = self._running_gateway()
+        created = await ApiKeysRepository(gateway.db, gateway.keyring).create("helpdesk demo")
+        self.api_key = created.secret
+        return created.secret
+
+    async def start_helpdesk(self) -> None:
+        """The example product, talking to the gateway's API with the new key."""
+        if self.api_key is None or self.webhook_secret is None:
+            raise RuntimeError("start the gateway and create the API key first")
+        app = create_helpdesk_app(self.urls.gateway, self.api_key, self.webhook_secret)
+        await self._exit.enter_async_context(
+            serve(app, self._sockets.pop("helpdesk"), "the Helpdesk")
+        )
+
+    async def aclose(self) -> None:
+        """Stop every server started (newest first) and release unused ports."""
+        try:
+            await self._exit.aclose()
+        finally:
+            self._close_sockets()
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    @property
+    def configuration_token(self) -> str:
+        if self.emulator_state is None:
+            raise RuntimeError("start the emulator first")
+        return str(self.emulator_state.configuration_token)
+
+    def _running_gateway(self) -> Gateway:
+        if self.gateway is None:
+            raise RuntimeError("start the gateway first")
+        return self.gateway
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()

@@ -1,0 +1,239 @@
+"""The demo's steps: starting everything (both modes) and the scripted walkthrough.
+
+The walkthrough does what a person would do by hand, over HTTP: "Add to Slack" with a browser's
+cookie jar and the emulator's consent approval, inviting the bot, posting in #support as Slack
+users through the emulator's control API, answering from the Helpdesk's page, and checks each
+effect where a person would see it (the Helpdesk's page, the Slack thread, the gateway's API).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from slackbridge.demo.control import EmulatorControl, find_channel, find_message
+from slackbridge.demo.helpdesk import AGENT_PERSONA
+from slackbridge.demo.stack import DemoStack
+from slackbridge.demo.steps import Failure, Steps, wait_until
+
+__all__ = ["ACME", "ALICE", "BOB", "CAROL", "run_walkthrough", "start_everything"]
+
+ACME = "T0ACME0001"
+ALICE = "U0ACME0001"
+BOB = "U0ACME0002"
+CAROL = "U0ACME0003"
+_QUESTION = "Hi! The printer on floor 3 is jammed again. Can someone help?"
+_ANSWER = "On it! Open tray 2, pull the stuck sheet gently, and press the green button."
+_THANKS = "That did it, thanks!"
+_THANKS_EDITED = "That did it, thanks! All 40 pages printed."
+_WAIT = 15.0  # seconds any one effect may take (everything is local; it usually takes < 1 s)
+
+
+async def start_everything(stack: DemoStack, steps: Steps) -> None:
+    """Start the emulator, the gateway and the Helpdesk; provision the app; make the API key."""
+    urls = stack.urls
+    async with steps.step("Start the Slack emulator (rate limits on)") as step:
+        await stack.start_emulator()
+        step.note(urls.emulator)
+    async with steps.step("Start the gateway on a fresh store") as step:
+        await stack.start_gateway()
+        step.note(f"{urls.gateway}, data in {stack.config.data_dir}/")
+    async with steps.step("Provision the Helpdesk app from the manifest") as step:
+        result = await stack.provision()
+        if not result.events_url_verified:
+            raise Failure(result.warning or "the events URL was not verified")
+        step.note(f"apps.manifest.create → {result.app.app_id}, events URL verified")
+    async with steps.step("Create an API key and point webhooks at the Helpdesk") as step:
+        key = await stack.create_api_key()
+        step.note(f"key {key[:12]}…, webhooks → {urls.webhook}")
+    async with steps.step("Start the Helpdesk (the example product)") as step:
+        await stack.start_helpdesk()
+        step.note(urls.helpdesk)
+
+
+class _Helpdesk:
+    """The Helpdesk's own JSON API, which its web page uses."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
+        self._http = http
+        self._base = base_url
+
+    async def state(self) -> dict[str, Any]:
+        response = await self._http.get(f"{self._base}/api/state")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def ticket(self, root_ts: str) -> dict[str, Any] | None:
+        for ticket in (await self.state())["tickets"]:
+            if ticket["root_ts"] == root_ts:
+                return dict(ticket)
+        return None
+
+    async def reply(self, number: int, text: str) -> dict[str, Any]:
+        response = await self._http.post(
+            f"{self._base}/api/tickets/{number}/replies", json={"text": text, "as": "agent"}
+        )
+        if response.status_code != 202:
+            raise Failure(f"the Helpdesk refused the reply: {response.status_code} {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
+
+async def _install(stack: DemoStack, control: EmulatorControl, steps: Steps) -> dict[str, Any]:
+    """ "Add to Slack" into Acme as alice, as a browser does it; the workspace from the API."""
+    urls = stack.urls
+    async with steps.step("Install into Acme as alice (Add to Slack → consent → callback)") as s:
+        async with httpx.AsyncClient(follow_redirects=False, timeout=10.0) as browser:
+            start = await browser.get(urls.install)
+            authorize = start.headers.get("location", "")
+            if start.status_code != 302 or not authorize.startswith(urls.emulator):
+                raise Failure(
+                    f"{urls.install} answered {start.status_code}, not a redirect to the "
+                    f"emulator's consent page (location: {authorize or 'none'})"
+                )
+            consent = await browser.get(authorize)
+            if consent.status_code != 200 or "Helpdesk" not in consent.text:
+                raise Failure(f"the consent page answered {consent.status_code}")
+            back = await control.approve(authorize, ACME, ALICE)
+            if not back.startswith(urls.gateway + "/slack/oauth/callback"):
+                raise Failure(f"Slack sent the browser to {back}, not the gateway's callback")
+            done = await browser.get(back)
+            if done.status_code != 200 or "is now in Acme" not in done.text:
+                raise Failure(f"the callback page answered {done.status_code}: {done.text[:200]}")
+        headers = {"Authorization": f"Bearer {stack.api_key}"}
+        async with httpx.AsyncClient(timeout=10.0, headers=headers) as api:
+            listed = (await api.get(f"{urls.api}/workspaces")).json()
+        workspace = next(
+            (w for w in listed.get("workspaces", []) if w.get("team_id") == ACME), None
+        )
+        if workspace is None or workspace.get("status") != "active":
+            raise Failure(f"GET /api/v1/workspaces does not list Acme as active: {listed}")
+        s.note(f"Acme active, bot user {workspace['bot_user_id']}")
+        return dict(workspace)
+
+
+async def run_walkthrough(stack: DemoStack, steps: Steps) -> None:
+    """Everything a person would do in the demo; raises StepFailed at the first failure."""
+    await start_everything(stack, steps)
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        control = EmulatorControl(http, stack.urls.emulator)
+        helpdesk = _Helpdesk(http, stack.urls.helpdesk)
+        workspace = await _install(stack, control, steps)
+        bot_user = str(workspace["bot_user_id"])
+
+        async with steps.step("alice invites the Helpdesk bot into #support") as step:
+            support = find_channel(await control.state(), ACME, "support")
+            if support is None:
+                raise Failure("Acme has no #support channel")
+            channel = str(support["id"])
+            await control.invite(ACME, channel, ALICE, [bot_user])
+            step.note(f"#support is {channel}")
+
+        async with steps.step("bob asks a question in #support") as step:
+            root = await control.post(ACME, channel, BOB, _QUESTION)
+            step.note(f"ts {root}")
+
+        async with steps.step("The Helpdesk opens a ticket (message.posted webhook)") as step:
+            ticket = await wait_until(
+                lambda: helpdesk.ticket(root), "a ticket for bob's question", within=_WAIT
+            )
+            number = int(ticket["number"])
+            step.note(f"ticket #{number} from {ticket['requester_name']}: {ticket['subject']}")
+
+        async with steps.step("The Helpdesk acknowledges it with 👀 in Slack") as step:
+
+            async def acknowledged() -> bool | None:
+                found = find_message(await control.messages(ACME, channel), root)
+                reactions = (found or {}).get("reactions") or []
+                return True if any(r.get("name") == "eyes" for r in reactions) else None
+
+            await wait_until(acknowledged, "an :eyes: reaction on the question", within=_WAIT)
+            step.note("reactions.add through the API pass-through")
+
+        async with steps.step("An agent answers from the Helpdesk (product API)") as step:
+            queued = await helpdesk.reply(number, _ANSWER)
+            step.note(f"202, operation {queued['operation_id']}")
+
+        async with steps.step("The answer appears in the Slack thread as the bot") as step:
+
+            async def answered() -> dict[str, Any] | None:
+                found = find_message(await control.messages(ACME, channel), root) or {}
+                for reply in found.get("replies") or []:
+                    if reply.get("text") == _ANSWER and reply.get("bot_id"):
+                        return dict(reply)
+                return None
+
+            reply = await wait_until(answered, "the agent's reply in the thread", within=_WAIT)
+            if reply.get("username") != AGENT_PERSONA:
+                raise Failure(f"the reply is not posted as {AGENT_PERSONA!r}: {reply}")
+            step.note(f"ts {reply['ts']} by {reply['bot_id']} as {reply['username']!r}")
+
+        async with steps.step("The Helpdesk sees it delivered (message.delivered)") as step:
+
+            async def delivered() -> dict[str, Any] | None:
+                current = await helpdesk.ticket(root) or {}
+                for message in current.get("messages", []):
+                    if message["from_agent"] and message["delivery"] == "sent":
+                        return dict(message)
+                return None
+
+            sent = await wait_until(delivered, "the reply marked sent", within=_WAIT)
+            step.note(f"ts {sent['ts']}")
+
+        async with steps.step("bob replies in the thread") as step:
+            thanks = await control.post(ACME, channel, BOB, _THANKS, thread_ts=root)
+            step.note(f"ts {thanks}")
+
+        async with steps.step("The ticket gets bob's reply") as step:
+
+            async def has_reply() -> dict[str, Any] | None:
+                current = await helpdesk.ticket(root) or {}
+                texts = {m["ts"]: m for m in current.get("messages", [])}
+                return dict(current) if thanks in texts else None
+
+            current = await wait_until(has_reply, "bob's reply in the ticket", within=_WAIT)
+            step.note(f"{len(current['messages'])} messages, status {current['status']}")
+
+        async with steps.step("bob edits his reply; the ticket shows the edit") as step:
+            await control.edit(ACME, channel, BOB, thanks, _THANKS_EDITED)
+
+            async def edited() -> bool | None:
+                current = await helpdesk.ticket(root) or {}
+                return next(
+                    (
+                        True
+                        for m in current.get("messages", [])
+                        if m["ts"] == thanks and m["edited"] and m["text"] == _THANKS_EDITED
+                    ),
+                    None,
+                )
+
+            await wait_until(edited, "the edited reply in the ticket", within=_WAIT)
+            step.note("message.edited")
+
+        async with steps.step("carol runs /helpdesk; the Helpdesk answers her") as step:
+            await control.command(ACME, channel, CAROL, "/helpdesk")
+
+            async def command_answered() -> dict[str, Any] | None:
+                commands = (await helpdesk.state())["commands"]
+                done = [c for c in commands if c["delivery"] == "sent"]
+                return dict(done[0]) if done else None
+
+            command = await wait_until(
+                command_answered, "the answer to /helpdesk through its response_url", within=_WAIT
+            )
+            if f"#{number}" not in command["answer"]:
+                raise Failure(f"the answer does not list ticket #{number}: {command['answer']}")
+            step.note("command.invoked → POST /api/v1/responses (ephemeral)")
+
+        async with steps.step("alice marks the question ✅; the ticket is resolved") as step:
+            await control.react(ACME, channel, ALICE, root, "white_check_mark")
+
+            async def resolved() -> bool | None:
+                current = await helpdesk.ticket(root) or {}
+                return True if current.get("status") == "resolved" else None
+
+            await wait_until(resolved, "ticket resolved", within=_WAIT)
+            step.note("reaction.added")

@@ -1,0 +1,176 @@
+"""``slackbridge demo``, as a newcomer runs it: the scripted walkthrough passes, a port in use is
+explained, and the interactive demo says where to click and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+_CLI = [sys.executable, "-m", "slackbridge.cli", "demo"]
+
+STEPS = [
+    "Start the Slack emulator (rate limits on)",
+    "Start the gateway on a fresh store",
+    "Provision the Helpdesk app from the manifest",
+    "Create an API key and point webhooks at the Helpdesk",
+    "Start the Helpdesk (the example product)",
+    "Install into Acme as alice (Add to Slack → consent → callback)",
+    "alice invites the Helpdesk bot into #support",
+    "bob asks a question in #support",
+    "The Helpdesk opens a ticket (message.posted webhook)",
+    "The Helpdesk acknowledges it with 👀 in Slack",
+    "An agent answers from the Helpdesk (product API)",
+    "The answer appears in the Slack thread as the bot",
+    "The Helpdesk sees it delivered (message.delivered)",
+    "bob replies in the thread",
+    "The ticket gets bob's reply",
+    "bob edits his reply; the ticket shows the edit",
+    "carol runs /helpdesk; the Helpdesk answers her",
+    "alice marks the question ✅; the ticket is resolved",
+]
+
+
+def _env() -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACKBRIDGE_")}
+    return {**clean, "COLUMNS": "200", "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
+
+
+def _free_port_base() -> int:
+    """A port N with N, N+1 and N+2 free a moment ago."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base > 65000:
+            continue
+        taken = []
+        try:
+            for port in (base, base + 1, base + 2):
+                sock = socket.socket()
+                taken.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in taken:
+                sock.close()
+        return base
+    raise AssertionError("no three consecutive free ports")
+
+
+async def _run(cwd: Path, *args: str, within: float = 90.0) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *_CLI,
+        *args,
+        cwd=cwd,
+        env=_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), within)
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        raise AssertionError(f"demo still running after {within} s:\n{out.decode()}") from None
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_scripted_demo_passes_every_step(tmp_path: Path) -> None:
+    started = time.monotonic()
+    code, out, err = await _run(tmp_path, "--scripted", "--port-base", str(_free_port_base()))
+
+    assert code == 0, out + err
+    lines = out.splitlines()
+    for title in STEPS:
+        assert any(line.startswith(f"✓ {title} (") for line in lines), f"{title!r}:\n{out}"
+    assert "✗" not in out
+    assert f"All {len(STEPS)} steps passed" in out
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / ".slackbridge" / "demo").exists()  # removed without --keep-data
+
+
+async def test_keep_data_leaves_the_store_and_log(tmp_path: Path) -> None:
+    base = str(_free_port_base())
+    code, out, err = await _run(tmp_path, "--scripted", "--port-base", base, "--keep-data")
+
+    assert code == 0, out + err
+    data = tmp_path / ".slackbridge" / "demo"
+    assert (data / "slackbridge.db").is_file()
+    assert "installed helpdesk into T0ACME0001" in (data / "demo.log").read_text()
+    assert "Data kept in .slackbridge/demo/" in out
+
+
+async def test_a_port_in_use_is_explained_and_touches_nothing(tmp_path: Path) -> None:
+    base = _free_port_base()
+    earlier = tmp_path / ".slackbridge" / "demo"
+    earlier.mkdir(parents=True)
+    (earlier / "demo.log").write_text("the previous run")
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", base + 1))
+        busy.listen()
+        code, out, err = await _run(tmp_path, "--scripted", "--port-base", str(base))
+
+    assert code == 2
+    assert f"port {base + 1} (the Slack emulator) is already in use" in err
+    assert "--port-base" in err
+    assert "Traceback" not in out + err
+    assert (earlier / "demo.log").read_text() == "the previous run"
+
+
+async def test_a_bad_port_base_is_refused(tmp_path: Path) -> None:
+    code, _out, err = await _run(tmp_path, "--port-base", "80")
+    assert code == 2
+    assert "--port-base must be between 1024 and 65533" in err
+
+
+async def test_the_demo_says_where_to_click_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    base = _free_port_base()
+    proc = await asyncio.create_subprocess_exec(
+        *_CLI,
+        "--port-base",
+        str(base),
+        cwd=tmp_path,
+        env=_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not any("Ctrl-C" in line for line in seen):
+            line = await asyncio.wait_for(proc.stdout.readline(), deadline - time.monotonic())
+            assert line, "the demo exited early:\n" + "".join(seen)
+            seen.append(line.decode())
+        text = "".join(seen)
+        assert f"http://127.0.0.1:{base + 1}/" in text  # the emulator's page
+        assert f"http://127.0.0.1:{base + 2}/" in text  # the Helpdesk
+        assert f"http://127.0.0.1:{base}/slack/install?ref=demo" in text  # Add to Slack
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            page = await client.get(f"http://127.0.0.1:{base + 2}/")
+            start = await client.get(f"http://127.0.0.1:{base}/slack/install?ref=demo")
+        assert page.status_code == 200 and "Helpdesk" in page.text
+        assert start.status_code == 302
+        assert start.headers["location"].startswith(f"http://127.0.0.1:{base + 1}/oauth/v2/")
+
+        proc.send_signal(signal.SIGINT)
+        rest, _ = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, text + rest.decode()
+    assert "Stopped." in rest.decode()
+    assert not (tmp_path / ".slackbridge" / "demo").exists()
