@@ -19,9 +19,10 @@ from slackbridge.emulator import create_app
 from slackbridge.emulator.seed import build_state
 from slackbridge.emulator.testing import emulator_client, install_app_for_tests, make_test_app
 from slackbridge.emulator.ui import STATIC_DIR
-from tests.integration.emulator.helpers import ACME, BOB, GENERAL
+from tests.integration.emulator.helpers import ACME, BOB, GENERAL, GLOBEX
 from tests.support.servers import bind_loopback, serve_asgi
 
+FRANK, HEIDI = "U0GLBX0002", "U0GLBX0004"
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
 CHROMIUM_ARGS = [
@@ -128,10 +129,26 @@ async def test_post_as_user_react_and_see_bot_reply_live(browser: Any) -> None:
         await mine.locator(".replies-link").click()
         await expect(page.locator("#thread-messages")).to_contain_text("Details in here")
         await page.screenshot(path=str(SCREENSHOT))
-        await page.close()
+        message = state.workspaces[ACME].channels[GENERAL].by_ts[posted[0]["ts"]]
+        assert message.reactions == {"thumbsup": [BOB]}
 
-    reactions = state.workspaces[ACME].channels[GENERAL].by_ts[posted[0]["ts"]].reactions
-    assert reactions == {"thumbsup": [BOB]}
+        # Clicking one's own reaction takes it back.
+        await mine.locator(".reaction.mine").click()
+        await expect(mine.locator(".reaction")).to_have_count(0)
+        assert not message.reactions.get("thumbsup")
+
+        # Another workspace: its people, and only the conversations Frank can see.
+        await page.select_option("#workspace", GLOBEX)
+        await expect(page.locator("#team-name")).to_have_text("Globex")
+        await page.select_option("#user", FRANK)
+        await expect(page.locator("#channels li")).to_have_text(
+            ["# general", "# support", "🔒 staff"]
+        )
+        await expect(page.locator("#dms li")).to_have_text(["Erin Evans"])
+        await page.select_option("#user", HEIDI)
+        await expect(page.locator("#channels li")).to_have_text(["# general", "# support"])
+        await expect(page.locator("#dms li")).to_have_count(0)
+        await page.close()
 
 
 @pytest.mark.browser
