@@ -173,7 +173,13 @@ async def test_slow_answers_time_out_and_are_retried(
 async def test_connection_failure_is_retried(state: EmulatorState) -> None:
     inst = _install(state, url=f"http://127.0.0.1:{free_port()}/nobody-listens")
     state.speed = 200.0
-    app = create_app(state)  # real HTTP this time
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        # A refused connection, deterministically: on a loaded machine a real refusal can
+        # arrive after the (speed-scaled, 15 ms) ack timeout and be recorded as a timeout.
+        raise httpx.ConnectError("connection refused", request=request)
+
+    app = create_app(state, delivery_transport=httpx.MockTransport(refuse))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://emu.test") as emu:
