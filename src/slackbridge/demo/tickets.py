@@ -14,8 +14,18 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
+
+from slackbridge.demo.ticket_models import (
+    RESOLVE_REACTIONS,
+    CommandLog,
+    Entry,
+    Ticket,
+    WorkspaceInfo,
+    display_name,
+    subject_of,
+)
 
 __all__ = [
     "RESOLVE_REACTIONS",
@@ -29,139 +39,7 @@ __all__ = [
     "display_name",
 ]
 
-TicketStatus = Literal["open", "answered", "resolved"]
-Delivery = Literal["received", "queued", "sent", "failed"]
-
-#: Reactions on a ticket's question that mark it resolved.
-RESOLVE_REACTIONS = frozenset({"white_check_mark", "heavy_check_mark", "ballot_box_with_check"})
 _SEEN_MAX = 10_000
-_SUBJECT_MAX = 80
-
-
-def display_name(user: Mapping[str, Any] | None) -> str:
-    """How a person is shown: real name, else handle, else id."""
-    if not user:
-        return "someone"
-    for key in ("real_name", "display_name", "name", "id"):
-        value = user.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return "someone"
-
-
-def _subject(text: str) -> str:
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if len(first) > _SUBJECT_MAX:
-        return first[: _SUBJECT_MAX - 1] + "…"
-    return first or "(no text)"
-
-
-@dataclass
-class Entry:
-    """One message of a ticket."""
-
-    author_id: str | None
-    author_name: str
-    text: str
-    at: float
-    from_agent: bool = False
-    ts: str | None = None  # the Slack ts, once known
-    operation_id: str | None = None  # agent replies: the API's msg_… id
-    delivery: Delivery = "received"
-    edited: bool = False
-    deleted: bool = False
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "author_id": self.author_id,
-            "author_name": self.author_name,
-            "text": "" if self.deleted else self.text,
-            "at": self.at,
-            "from_agent": self.from_agent,
-            "ts": self.ts,
-            "operation_id": self.operation_id,
-            "delivery": self.delivery,
-            "edited": self.edited,
-            "deleted": self.deleted,
-            "error": self.error,
-        }
-
-
-@dataclass
-class Ticket:
-    """A Slack thread seen as a help-desk ticket."""
-
-    number: int
-    team_id: str
-    channel_id: str
-    root_ts: str
-    subject: str
-    requester_id: str | None
-    requester_name: str
-    opened_at: float
-    updated_at: float
-    status: TicketStatus = "open"
-    channel_name: str | None = None
-    acknowledged: bool = False  # the :eyes: reaction reached Slack
-    entries: list[Entry] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "team_id": self.team_id,
-            "channel_id": self.channel_id,
-            "channel_name": self.channel_name,
-            "root_ts": self.root_ts,
-            "subject": self.subject,
-            "requester_id": self.requester_id,
-            "requester_name": self.requester_name,
-            "status": self.status,
-            "acknowledged": self.acknowledged,
-            "opened_at": self.opened_at,
-            "updated_at": self.updated_at,
-            "messages": [e.to_json() for e in self.entries],
-        }
-
-
-@dataclass
-class WorkspaceInfo:
-    team_id: str
-    team_name: str | None
-    status: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"team_id": self.team_id, "team_name": self.team_name, "status": self.status}
-
-
-@dataclass
-class CommandLog:
-    """A slash command someone ran, and how the Helpdesk's answer fared."""
-
-    team_id: str
-    channel_id: str | None
-    user_name: str
-    command: str
-    text: str
-    at: float
-    answer: str = ""
-    operation_id: str | None = None
-    delivery: Delivery = "received"
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "team_id": self.team_id,
-            "channel_id": self.channel_id,
-            "user_name": self.user_name,
-            "command": self.command,
-            "text": self.text,
-            "at": self.at,
-            "answer": self.answer,
-            "operation_id": self.operation_id,
-            "delivery": self.delivery,
-            "error": self.error,
-        }
 
 
 OutcomeKind = Literal[
@@ -277,7 +155,7 @@ class Desk:
             channel_id=channel_id,
             channel_name=channel.get("name") if isinstance(channel, Mapping) else None,
             root_ts=ts,
-            subject=_subject(text),
+            subject=subject_of(text),
             requester_id=entry.author_id,
             requester_name=entry.author_name,
             opened_at=now,
@@ -310,7 +188,7 @@ class Desk:
         entry.text = str(data.get("text") or "")
         entry.edited = True
         if entry.ts == ticket.root_ts:
-            ticket.subject = _subject(entry.text)
+            ticket.subject = subject_of(entry.text)
         ticket.updated_at = self._clock()
         return Outcome("edited", ticket)
 

@@ -1,0 +1,59 @@
+"""docs/quickstart.md and the Helpdesk example's README stay true to the demo and the example."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+from slackbridge.cli_demo import demo_command
+from slackbridge.demo.helpdesk import WEBHOOK_PATH
+from slackbridge.demo.stack import DEMO_APP, DemoConfig, DemoUrls
+from slackbridge.emulator.seed import DEFAULT_CONFIGURATION_TOKEN
+from tests.acceptance.test_demo import STEPS
+
+ROOT = Path(__file__).resolve().parents[3]
+QUICKSTART = (ROOT / "docs" / "quickstart.md").read_text()
+EXAMPLE = (ROOT / "examples" / "helpdesk" / "README.md").read_text()
+APP = (ROOT / "examples" / "helpdesk" / "app.py").read_text()
+
+
+def test_the_sample_output_shows_every_scripted_step() -> None:
+    for title in STEPS:
+        assert f"✓ {title} (" in QUICKSTART, title
+    assert f"All {len(STEPS)} steps passed" in QUICKSTART
+
+
+def test_every_demo_option_is_documented() -> None:
+    options = {
+        p.default.param_decls[0]
+        for p in inspect.signature(demo_command).parameters.values()
+        if p.default.param_decls
+    }
+    assert options == {"--scripted", "--port-base", "--keep-data"}
+    for option in options:
+        assert re.search(rf"^\| `{option}[ `]", QUICKSTART, re.M), option
+
+
+def test_addresses_and_tokens_match_the_code() -> None:
+    urls = DemoUrls.of(DemoConfig())
+    for url in (urls.gateway, urls.emulator + "/", urls.helpdesk + "/", urls.install, urls.webhook):
+        assert url in QUICKSTART, url
+    assert DEFAULT_CONFIGURATION_TOKEN in QUICKSTART
+    assert DEFAULT_CONFIGURATION_TOKEN in EXAMPLE
+    assert WEBHOOK_PATH in EXAMPLE
+    assert f'"slash_commands": {DEMO_APP.slash_commands}'.replace("'", '"') in QUICKSTART
+
+
+def test_the_example_readme_lists_every_setting_app_py_reads() -> None:
+    read = set(re.findall(r'"((?:SLACKBRIDGE|HELPDESK)_[A-Z_]+)"', APP))
+    assert read == {
+        "SLACKBRIDGE_API_URL",
+        "SLACKBRIDGE_API_KEY",
+        "HELPDESK_WEBHOOK_SECRET",
+        "HELPDESK_HOST",
+        "HELPDESK_PORT",
+    }
+    for name in read:
+        assert f"`{name}`" in EXAMPLE, name
+        assert f"`{name}`" in QUICKSTART, name
