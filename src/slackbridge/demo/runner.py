@@ -17,8 +17,9 @@ import contextlib
 import logging
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -30,10 +31,12 @@ from slackbridge.demo.steps import StepFailed, Steps
 from slackbridge.demo.walkthrough import run_walkthrough
 from slackbridge.logs import RedactingFilter
 
-__all__ = ["DEFAULT_DATA_DIR", "run_demo"]
+__all__ = ["DEFAULT_DATA_DIR", "Walkthrough", "run_demo", "run_stack"]
 
 DEFAULT_DATA_DIR = Path(".slackbridge/demo")
 _LOG_NAME = "demo.log"
+#: What ``--scripted`` runs: the steps, against a stack whose ports are bound.
+Walkthrough = Callable[[DemoStack, Steps], Coroutine[Any, Any, None]]
 
 
 def _fresh_data_dir(path: Path) -> None:
@@ -90,7 +93,11 @@ async def _until_stopped(work: asyncio.Task[None], stop: asyncio.Event) -> bool:
 
 
 async def _drive(
-    stack: DemoStack, scripted: bool, console: Console, err_console: Console
+    stack: DemoStack,
+    scripted: bool,
+    console: Console,
+    err_console: Console,
+    walkthrough: Walkthrough,
 ) -> tuple[int, bool]:
     """Run the walkthrough (or serve for a person); ``(exit code, keep the data dir)``."""
     stop = asyncio.Event()
@@ -101,7 +108,7 @@ async def _drive(
     log_path = str(stack.config.data_dir / _LOG_NAME)
     if scripted:
         console.print("[bold]slackbridge demo --scripted[/]: the whole walkthrough, step by step")
-        work = asyncio.create_task(run_walkthrough(stack, steps))
+        work = asyncio.create_task(walkthrough(stack, steps))
     else:
         console.print("[bold]slackbridge demo[/]: starting the emulator, gateway and Helpdesk")
         work = asyncio.create_task(run_interactive(stack, steps, stop, log_path))
@@ -137,13 +144,22 @@ async def _drive(
         console.print("Stopped.")
         return 0, False
     passed = sum(1 for r in steps.results if r.ok)
-    console.print(f"[bold green]All {passed} steps passed[/] in {steps.elapsed:.1f} s.")
+    noun = "step" if passed == 1 else "steps"
+    console.print(f"[bold green]All {passed} {noun} passed[/] in {steps.elapsed:.1f} s.")
     return 0, False
 
 
-async def _run(
-    config: DemoConfig, scripted: bool, keep_data: bool, console: Console, err_console: Console
+async def run_stack(
+    config: DemoConfig,
+    *,
+    scripted: bool,
+    keep_data: bool,
+    console: Console,
+    err_console: Console,
+    walkthrough: Walkthrough = run_walkthrough,
 ) -> int:
+    """Take the ports, prepare the data dir and run the demo in the running loop; the exit
+    code. ``walkthrough`` is what ``--scripted`` does (tests pass a shorter one)."""
     stack = DemoStack(config)
     try:
         stack.bind_ports()  # first: a port in use must not cost the previous run's data
@@ -164,7 +180,9 @@ async def _run(
     keep = keep_data
     try:
         with _log_to_file(data_dir / _LOG_NAME):
-            code, keep_for_inspection = await _drive(stack, scripted, console, err_console)
+            code, keep_for_inspection = await _drive(
+                stack, scripted, console, err_console, walkthrough
+            )
         keep = keep or keep_for_inspection
     finally:
         if keep:
@@ -188,4 +206,12 @@ def run_demo(
         err_console.print("[bold red]Error:[/] --port-base must be between 1024 and 65533.")
         return 2
     config = DemoConfig(port_base=port_base, data_dir=data_dir)
-    return asyncio.run(_run(config, scripted, keep_data, console, err_console))
+    return asyncio.run(
+        run_stack(
+            config,
+            scripted=scripted,
+            keep_data=keep_data,
+            console=console,
+            err_console=err_console,
+        )
+    )
