@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.settings import Settings, SlackAppConfig
@@ -103,7 +104,7 @@ def _credentials_spec(base: AppSpec, answer: Any) -> AppSpec:
 
 
 async def _update(
-    client: AsyncWebClient, app_id: str, manifest: dict[str, Any], *, attempts: int = 3
+    client: AsyncWebClient, app_id: str, manifest: dict[str, Any], *, attempts: int = 2
 ) -> tuple[bool, str | None]:
     """Update the app; ``(events URL verified, warning)``. Raises ProvisionError otherwise.
 
@@ -140,6 +141,9 @@ async def provision_app(
     """Create the app named ``config.name`` at Slack, or update it if it was made before."""
     manifest = build_manifest(settings, config)
     client = AsyncWebClient(token=configuration_token, base_url=settings.slack_api_url)
+    # apps.manifest.* are Tier 1 (a short burst, then about one call a minute): when Slack
+    # says to wait, wait (Retry-After) rather than fail half-way through several apps.
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     stored = await AppsRepository(db, keyring).get_by_name(config.name)
     base = spec_from_config(config, stored)
     if stored is not None and base.app_id:

@@ -21,9 +21,18 @@ from tests.support.stack import EmulatorServer, GatewayServer, run_emulator, run
 GatewayFactory = Callable[..., Awaitable[GatewayServer]]
 
 
+# Tests provision several apps in a row; Slack's Tier 1 limits on apps.manifest.* (a burst of
+# three, then one a minute) would make them wait a minute. Provisioning's handling of those
+# limits is tested on its own (install/test_provision.py).
+MANIFEST_LIMITS = {
+    "apps.manifest.create": {"per_minute": 600, "burst": 50},
+    "apps.manifest.update": {"per_minute": 600, "burst": 50},
+}
+
+
 @pytest.fixture
 async def emulator() -> AsyncIterator[EmulatorServer]:
-    async with run_emulator() as server:
+    async with run_emulator(rate_limit_overrides=MANIFEST_LIMITS) as server:
         yield server
 
 

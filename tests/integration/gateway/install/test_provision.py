@@ -177,3 +177,15 @@ async def test_a_socket_mode_app_is_told_it_needs_an_app_level_token(
     assert gateway.emulator.state.apps[result.app.app_id].socket_mode
     assert result.warning is not None and "app-level token" in result.warning
     assert len(gateway.emulator.calls_to("apps.manifest.update")) == 0  # no URL to verify
+
+
+async def test_provisioning_waits_out_slacks_rate_limit(gateway: GatewayServer) -> None:
+    # Slack's Tier 1: here one update at once, then one a second (Retry-After: 1).
+    gateway.emulator.state.rate_limiter.configure(
+        {"apps.manifest.update": {"per_minute": 60, "burst": 1}}
+    )
+    first = await gateway.provision_result("one")
+    second = await gateway.provision_result("two")
+    assert first.events_url_verified and second.events_url_verified
+    updates = gateway.emulator.calls_to("apps.manifest.update")
+    assert len(updates) == 3  # one answered 429 and was made again after Retry-After
