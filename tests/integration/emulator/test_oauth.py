@@ -286,6 +286,18 @@ async def test_revoke(
     assert any(i["status"] == "revoked" for i in state_view["installations"])
 
 
+async def test_revoking_the_bot_token_leaves_user_tokens_alive(
+    emu: httpx.AsyncClient, app: App, state: EmulatorState
+) -> None:
+    body = await _exchange(emu, app, code=await _code(emu, app), redirect_uri=CALLBACK)
+    user_token = body["authed_user"]["access_token"]
+    assert (await call(emu, "auth.revoke", body["access_token"]))["revoked"] is True
+    assert (await call(emu, "auth.test", body["access_token"]))["error"] == "token_revoked"
+    # Slack revokes only the token named: the installing person's token keeps working.
+    tested = await call(emu, "auth.test", user_token)
+    assert tested["ok"] is True and tested["user_id"] == ALICE
+
+
 async def test_uninstall_control_endpoint(
     emu: httpx.AsyncClient, app: App, state: EmulatorState, receiver: Receiver
 ) -> None:

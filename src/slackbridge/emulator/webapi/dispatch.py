@@ -174,13 +174,11 @@ def _authenticate(state: EmulatorState, spec: MethodSpec, raw: str | None) -> To
         raise SlackError("token_expired")
     if token.installation_key is not None:
         inst = state.installations.get(token.installation_key)
-        if inst is not None and inst.status != "active":
-            # Slack: a removed app's bot token is for an inactive account; user tokens are revoked.
-            raise SlackError(
-                "account_inactive"
-                if token.kind == "bot" and inst.status == "uninstalled"
-                else "token_revoked"
-            )
+        if inst is not None and inst.status == "uninstalled":
+            # Slack: a removed app's bot token is for an inactive account; user tokens are
+            # revoked. Revoking only the bot token (status "revoked") leaves the people's tokens
+            # alive: each token's own ``revoked`` flag decides, above.
+            raise SlackError("account_inactive" if token.kind == "bot" else "token_revoked")
     if token.kind == "user" and token.user_id:
         user = state.user(token.user_id)
         if user is not None and user.deleted:
