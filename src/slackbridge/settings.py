@@ -19,7 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["SlackAppConfig", "Settings", "WebhookEndpointConfig", "get_settings"]
+__all__ = ["Settings", "SlackAppConfig", "WebhookEndpointConfig", "get_settings"]
 
 
 class SlackAppConfig(BaseModel):
