@@ -2,12 +2,13 @@
 
 The app is assembled from *parts*: modules listed in :data:`PARTS`, each of which may expose
 ``router`` (a FastAPI ``APIRouter``), ``mounts`` (a list of ``(path, ASGI app)``, e.g. the product
-API with its own OpenAPI document), ``async def on_startup(gateway)`` and
-``def workers(gateway) -> list[Worker]``. The lifespan opens the store (upgrading its schema),
-runs the parts' start-up hooks, then keeps every worker running under supervision (a worker that
-crashes is restarted with backoff) until shutdown. Parts reach shared resources through the
-:class:`Gateway` on ``request.state.gateway`` (lifespan state, so mounted sub-apps see it too;
-:func:`gateway_of` reads it).
+API with its own OpenAPI document), ``raw_routes`` (``{path: ASGI app}``: hot paths answered
+before FastAPI's middleware and routing, e.g. Slack's ingress), ``async def
+on_startup(gateway)`` and ``def workers(gateway) -> list[Worker]``. The lifespan opens the store
+(upgrading its schema), runs the parts' start-up hooks, then keeps every worker running under
+supervision (a worker that crashes is restarted with backoff) until shutdown. Parts reach shared
+resources through the :class:`Gateway` on ``request.state.gateway`` (lifespan state, so mounted
+sub-apps see it too; :func:`gateway_of` reads it).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import __version__
 from slackbridge.settings import Settings, get_settings
@@ -109,6 +111,20 @@ class Gateway:
         if event is None:
             event = self.wakeups[queue] = asyncio.Event()
         return event
+
+
+class _GatewayApp(FastAPI):
+    """FastAPI plus a few raw ASGI routes that skip its middleware stack (see module doc)."""
+
+    raw_routes: dict[str, ASGIApp]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            handler = self.raw_routes.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -198,7 +214,7 @@ def create_app(
             await http.aclose()
             await db.close()
 
-    app = FastAPI(
+    app = _GatewayApp(
         title="slackbridge",
         version=__version__,
         lifespan=lifespan,
@@ -206,6 +222,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    app.raw_routes = {}
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -242,4 +259,5 @@ def create_app(
             app.include_router(router)
         for path, sub_app in getattr(module, "mounts", []):
             app.mount(path, sub_app)
+        app.raw_routes.update(getattr(module, "raw_routes", {}))
     return app

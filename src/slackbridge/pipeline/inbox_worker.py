@@ -1,7 +1,8 @@
 """The inbox worker: inbox rows → normalized domain events → deliveries.
 
-It claims batches of rows with a lease (``store/queue.py``; a crashed worker's rows are claimed
-again once their lease expires), normalizes each payload with the pure functions of
+It takes the rows the group commit stored leased to it (``pipeline/handoff.py``) and claims the
+others in batches with a lease (``store/queue.py``; a crashed worker's rows are claimed again
+once their lease expires), normalizes each payload with the pure functions of
 ``pipeline/normalize.py``, runs the control actions itself (``app_uninstalled`` and
 ``tokens_revoked`` go to the install part's ``uninstall`` / ``revoke_user_tokens``), and stores
 the batch's deliveries and the rows' completion in ONE transaction. Processing is idempotent:
@@ -12,9 +13,9 @@ Rows are handled in inbox order, so deliveries keep Slack's order within each ch
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from slackbridge import metrics
 from slackbridge.pipeline.dispatch import build_deliveries
 from slackbridge.pipeline.enrich import enrich_users
 from slackbridge.pipeline.events import ControlAction, DomainEvent, Normalized
+from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.pipeline.normalize import OwnIdentity, PayloadKind, normalize
 from slackbridge.product.endpoints import enabled_endpoints
 from slackbridge.product.sync import SYNC_HOLD_SECONDS
@@ -34,6 +36,8 @@ from slackbridge.server import Gateway, Worker
 from slackbridge.slack.workspaces import own_identity, revoke_user_tokens, uninstall
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 from slackbridge.store.repositories.inbox import InboxItem, InboxRepository
+from slackbridge.store.repositories.inbox_batch import complete_many, release_many
+from slackbridge.store.repositories.inbox_writer import writer_for
 
 __all__ = ["MAX_ATTEMPTS", "InboxWorker", "parse_stored", "workers"]
 
@@ -41,6 +45,9 @@ _log = logging.getLogger("slackbridge.inbox")
 
 #: Attempts before a row that keeps failing is set aside as ``failed``.
 MAX_ATTEMPTS = 10
+# How long the loop guard's view of our own bots and apps is reused (a new install's bot is
+# recognised within this; it takes longer than that for an install to post anything anyway).
+_IDENTITY_SECONDS = 5.0
 _PAYLOAD_KINDS: tuple[PayloadKind, ...] = ("events", "commands", "interactivity", "outgoing")
 
 
@@ -94,36 +101,75 @@ class InboxWorker:
         self,
         gateway: Gateway,
         *,
-        batch: int = 100,
+        batch: int = 500,
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
+        linger_seconds: float = 0.05,
     ) -> None:
         self._gateway = gateway
         self._batch = batch
         self._lease = lease_seconds or gateway.settings.inbox_lease_seconds
         self._poll = poll_seconds
+        self._linger = linger_seconds
+        self._identities: dict[str | None, tuple[float, OwnIdentity]] = {}
         self._inbox = InboxRepository(gateway.db, gateway.keyring)
         self._deliveries = DeliveriesRepository(gateway.db, gateway.keyring)
         self._owner = f"inbox:{gateway.instance_id}"[:64]
 
     async def run(self, stop: asyncio.Event) -> None:
         wake = self._gateway.wakeup("inbox")
+        handoff = handoff_of(self._gateway)
+        handoff.open(self._owner, self._lease)
         self._gateway.health.report("inbox", True, "processing")
-        while not stop.is_set():
-            wake.clear()
-            items = await self._inbox.claim(
-                self._owner, limit=self._batch, lease_seconds=self._lease
+        last_claim = 0.0
+        try:
+            while not stop.is_set():
+                items = handoff.take(self._batch)
+                if not items or time.monotonic() - last_claim > self._poll:
+                    # Rows stored pending (PostgreSQL, a full handoff), due for a retry, or
+                    # left by a crashed process: claimed from the table.
+                    wake.clear()
+                    last_claim = time.monotonic()
+                    items += await self._inbox.claim(
+                        self._owner, limit=self._batch, lease_seconds=self._lease
+                    )
+                if items:
+                    await self.process(items)
+                    if len(items) < self._batch and self._linger:
+                        # Under a steady stream, let rows gather a moment: one transaction per
+                        # batch instead of per row, at the cost of a few ms of delay.
+                        await asyncio.sleep(self._linger)
+                    continue
+                await _first(self._poll, stop, wake, handoff.arrived)
+        finally:
+            await self._give_back(handoff.close())
+
+    async def _give_back(self, items: Sequence[InboxItem]) -> None:
+        """Release rows leased to us that we won't process (stopping): pending again now,
+        rather than when their lease expires."""
+        if not items:
+            return
+        try:
+            async with self._gateway.db.transaction() as tx:
+                await release_many(tx, [item.id for item in items], self._owner)
+        except Exception as exc:
+            _log.warning(
+                "could not release %d inbox rows (%r); their leases expire", len(items), exc
             )
-            if items:
-                await self.process(items)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self._poll)
+
+    async def _own(self, team_id: str | None) -> OwnIdentity:
+        """slackbridge's own bots in ``team_id`` (cached briefly; the loop guard's input)."""
+        now = time.monotonic()
+        cached = self._identities.get(team_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        identity = await own_identity(self._gateway, team_id)
+        self._identities[team_id] = (now + _IDENTITY_SECONDS, identity)
+        return identity
 
     async def process(self, items: Sequence[InboxItem]) -> None:
         """Handle claimed rows: control actions, then deliveries and completion together."""
         prepared: list[_Prepared] = []
-        identities: dict[str | None, OwnIdentity] = {}
         for item in items:
             try:
                 kind, payload = parse_stored(item)
@@ -132,15 +178,13 @@ class InboxWorker:
                 metrics.INBOX_PROCESSED.labels("failed").inc()
                 _log.error("inbox row %d can't be processed: %s", item.id, exc)
                 continue
-            if item.team_id not in identities:
-                identities[item.team_id] = await own_identity(self._gateway, item.team_id)
             received = _received_at(item)
             normalized = normalize(
                 kind,
                 payload,
                 dedupe_key=item.dedupe_key,
                 received_at=received,
-                own=identities[item.team_id],
+                own=await self._own(item.team_id),
             )
             event = payload.get("event") if kind == "events" else None
             reason = str(event.get("type")) if isinstance(event, dict) else kind
@@ -176,31 +220,40 @@ class InboxWorker:
             row_events = [next(enriched) for _ in entry.normalized.events]
             per_row.append((entry, build_deliveries(endpoints, row_events, hold=_hold(entry))))
         try:
-            async with self._gateway.db.transaction() as tx:
-                await self._deliveries.enqueue([d for _, ds in per_row for d in ds], session=tx)
-                for entry, _ in per_row:
-                    await self._inbox.complete(entry.item.id, self._owner, session=tx)
+            await self._settle([e for e, _ in per_row], [d for _, ds in per_row for d in ds])
         except Exception as exc:
             if len(per_row) == 1:
                 await self._retry(per_row[0][0].item, f"storing deliveries failed: {exc!r}")
                 return
             _log.warning("inbox batch failed (%r); storing row by row", exc)
             for entry, deliveries in per_row:
-                await self._deliver_one(entry, deliveries)
+                try:
+                    await self._settle([entry], deliveries)
+                except Exception as one:
+                    await self._retry(entry.item, f"storing deliveries failed: {one!r}")
+                else:
+                    _count(entry)
         else:
             for entry, _ in per_row:
                 _count(entry)
-        self._gateway.wakeup("deliveries").set()
 
-    async def _deliver_one(self, entry: _Prepared, deliveries: list[NewDelivery]) -> None:
-        try:
+    async def _settle(self, entries: Sequence[_Prepared], deliveries: list[NewDelivery]) -> None:
+        """Store ``deliveries`` and mark the rows done. On a SQLite file the completion goes
+        through the inbox writer's connection (one hop) after the deliveries' transaction: if
+        the process dies in between, the rows are processed again and their deliveries, having
+        the same webhook ids, are not stored twice."""
+        ids = [entry.item.id for entry in entries]
+        writer = writer_for(self._gateway.db)
+        if writer is None:
             async with self._gateway.db.transaction() as tx:
                 await self._deliveries.enqueue(deliveries, session=tx)
-                await self._inbox.complete(entry.item.id, self._owner, session=tx)
-        except Exception as exc:
-            await self._retry(entry.item, f"storing deliveries failed: {exc!r}")
+                await complete_many(tx, ids, self._owner)
         else:
-            _count(entry)
+            if deliveries:
+                await self._deliveries.enqueue(deliveries)
+            await writer.complete_many(ids, self._owner)
+        if deliveries:
+            self._gateway.wakeup("deliveries").set()
 
     async def _retry(self, item: InboxItem, error: str) -> None:
         try:
@@ -216,6 +269,15 @@ class InboxWorker:
         except Exception as exc:
             # The lease runs out and the row is claimed again: nothing is lost.
             _log.warning("could not reschedule inbox row %d: %r", item.id, exc)
+
+
+async def _first(seconds: float, *events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 def _hold(entry: _Prepared) -> dict[int, datetime] | None:

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from slackbridge.metrics import INGRESS_BATCH_ROWS, INGRESS_COMMIT_SECONDS
 
@@ -54,35 +54,35 @@ class GroupCommitter(Generic[Row, Result]):
         self._write = write
         self._window = window
         self._max_batch = max_batch
-        self._pending: list[tuple[Row, asyncio.Future[Result]]] = []
+        self._pending: list[_Waiting[Row, Result]] = []
+        self._inflight: list[_Waiting[Row, Result]] = []
         self._arrived = asyncio.Event()
+        self._running = False
 
-    def submit(self, row: Row) -> asyncio.Future[Result]:
+    def submit(self, row: Row, within: float) -> asyncio.Future[Result]:
         """Queue ``row`` for the next commit; the future resolves (with the row's result) once
-        it is committed."""
+        it is committed, or fails with :class:`CommitUnavailable` once ``within`` seconds have
+        passed without that."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        # A caller that gave up (timeout) no longer awaits the future: mark its error as seen.
+        # A caller that went away no longer awaits the future: mark its error as seen.
         future.add_done_callback(_consume)
-        self._pending.append((row, future))
+        if not self._running:
+            future.set_exception(CommitUnavailable("the inbox committer is not running"))
+            return future
+        self._pending.append(_Waiting(row, future, time.monotonic() + within))
         self._arrived.set()
         return future
 
     async def commit(self, row: Row, within: float) -> Result:
         """Submit ``row`` and wait until it is committed; returns its result.
         :class:`CommitUnavailable` when the store failed or took longer than ``within`` s."""
-        future = self.submit(row)
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), within)
-        except TimeoutError:
-            raise CommitUnavailable(f"inbox commit took longer than {within}s") from None
-        except CommitUnavailable:
-            raise
-        except Exception as exc:
-            raise CommitUnavailable(f"inbox commit failed: {exc.__class__.__name__}") from exc
+        return await self.submit(row, within)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Commit batches until ``stop`` is set, then commit what is still waiting."""
         stopping = asyncio.create_task(stop.wait())
+        watchdog = asyncio.create_task(self._watch())
+        self._running = True
         try:
             while not stop.is_set():
                 if not self._pending:
@@ -97,34 +97,66 @@ class GroupCommitter(Generic[Row, Result]):
             while self._pending:
                 await self._commit_next()
         finally:
-            stopping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stopping
+            self._running = False
+            for task in (stopping, watchdog):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _watch(self) -> None:
+        """Fail the rows whose deadline passed (one timer for all, not one per request)."""
+        while True:
+            await asyncio.sleep(_TICK)
+            now = time.monotonic()
+            for waiting in (*self._inflight, *self._pending):
+                if waiting.deadline < now and not waiting.future.done():
+                    waiting.future.set_exception(_late())
 
     async def _commit_next(self) -> None:
         batch = self._pending[: self._max_batch]
         del self._pending[: len(batch)]
+        self._inflight = batch
         started = time.perf_counter()
         try:
-            results = await self._write([row for row, _ in batch])
+            await self._write_batch(batch)
+        finally:
+            self._inflight = []
+            INGRESS_COMMIT_SECONDS.observe(time.perf_counter() - started)
+
+    async def _write_batch(self, batch: list[_Waiting[Row, Result]]) -> None:
+        try:
+            results = await self._write([waiting.row for waiting in batch])
         except Exception as exc:
             if len(batch) == 1:
                 _log.warning("inbox commit failed: %r", exc)
-                _fail(batch[0][1], exc)
+                _fail(batch[0].future, exc)
                 return
             _log.warning("inbox batch of %d failed (%r); writing rows one by one", len(batch), exc)
-            for row, future in batch:
+            for waiting in batch:
                 try:
-                    (result,) = await self._write([row])
+                    (result,) = await self._write([waiting.row])
                 except Exception as one:
-                    _fail(future, one)
+                    _fail(waiting.future, one)
                 else:
-                    _resolve(future, result)
+                    _resolve(waiting, result, time.monotonic())
             return
-        INGRESS_COMMIT_SECONDS.observe(time.perf_counter() - started)
         INGRESS_BATCH_ROWS.observe(len(batch))
-        for (_, future), result in zip(batch, results, strict=True):
-            _resolve(future, result)
+        now = time.monotonic()
+        for waiting, result in zip(batch, results, strict=True):
+            _resolve(waiting, result, now)
+
+
+class _Waiting(NamedTuple, Generic[Row, Result]):
+    row: Row
+    future: asyncio.Future[Result]
+    deadline: float  # time.monotonic()
+
+
+_TICK = 0.05  # seconds between deadline checks
+
+
+def _late() -> CommitUnavailable:
+    return CommitUnavailable("the inbox commit took too long")
 
 
 def _consume(future: asyncio.Future[Any]) -> None:
@@ -132,9 +164,15 @@ def _consume(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def _resolve(future: asyncio.Future[Result], result: Result) -> None:
-    if not future.done():
-        future.set_result(result)
+def _resolve(waiting: _Waiting[Row, Result], result: Result, now: float) -> None:
+    # A row committed after its deadline is answered as late all the same: the caller may
+    # already have given up, and a retry of it is absorbed by the inbox's unique key.
+    if waiting.future.done():
+        return
+    if now > waiting.deadline:
+        waiting.future.set_exception(_late())
+    else:
+        waiting.future.set_result(result)
 
 
 def _fail(future: asyncio.Future[Any], error: BaseException) -> None:

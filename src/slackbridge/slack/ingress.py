@@ -15,18 +15,16 @@ is relayed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 
-from fastapi import APIRouter, Request
-from starlette.datastructures import Headers
-from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import metrics
 from slackbridge.pipeline.normalize import PayloadKind
-from slackbridge.server import Gateway, Worker, gateway_of
-from slackbridge.slack import apps
+from slackbridge.server import Gateway, Worker
 from slackbridge.slack.group_commit import CommitUnavailable
 from slackbridge.slack.ingress_checks import (
     Rejected,
@@ -38,10 +36,11 @@ from slackbridge.slack.ingress_checks import (
     parse_request,
     retry_info,
 )
+from slackbridge.slack.ingress_keys import KnownKeys, keys_of
 from slackbridge.slack.intake import Intake, accept, committer
 from slackbridge.slack.verify import SignatureError, verify_signature
 
-__all__ = ["ROUTES", "router", "workers"]
+__all__ = ["ROUTES", "raw_routes", "workers"]
 
 _log = logging.getLogger("slackbridge.ingress")
 
@@ -53,116 +52,149 @@ ROUTES: dict[str, PayloadKind] = {
     "/slack/outgoing": "outgoing",
 }
 
-router = APIRouter()
-
 
 def workers(gateway: Gateway) -> list[Worker]:
     """Gateway part hook: the group committer of inbox rows."""
     return [committer(gateway)]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    check_content_length(request.headers.get("content-length"), limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+class _Disconnected(Exception):
+    """The client went away before sending the whole body."""
+
+
+async def _read_body(receive: Receive, declared: str | None, limit: int) -> bytes:
+    check_content_length(declared, limit)
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        body += message.get("body", b"")
+        if len(body) > limit:
             raise Rejected(413, f"request body above the {limit}-byte limit", "rejected_size")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body"):
+            return bytes(body)
 
 
-async def _signed_app(gateway: Gateway, headers: Headers, body: bytes) -> int:
-    candidates = await apps.signing_secrets(gateway)
-    if not candidates:
-        raise Rejected(401, "no signing secret is configured", "rejected_signature")
+def _verify(keys: KnownKeys, headers: Mapping[str, str], body: bytes) -> int:
+    if not keys.signing:
+        raise SignatureError("no signing secret is configured")
+    index = verify_signature(
+        [secret for _, secret in keys.signing],
+        headers.get("x-slack-request-timestamp"),
+        headers.get("x-slack-signature"),
+        body,
+        now=time.time(),
+    )
+    return keys.signing[index][0]
+
+
+async def _signed_app(gateway: Gateway, headers: Mapping[str, str], body: bytes) -> int:
+    keys = keys_of(gateway)
     try:
-        index = verify_signature(
-            [secret for _, _, secret in candidates],
-            headers.get("x-slack-request-timestamp"),
-            headers.get("x-slack-signature"),
-            body,
-            now=time.time(),
-        )
+        return _verify(await keys.current(), headers, body)
+    except SignatureError as exc:
+        fresh = await keys.after_mismatch()  # an app may have been added just now
+        if fresh is None:
+            raise Rejected(401, exc.reason, "rejected_signature") from None
+    try:
+        return _verify(fresh, headers, body)
     except SignatureError as exc:
         raise Rejected(401, exc.reason, "rejected_signature") from None
-    return candidates[index][0]
 
 
 async def _token_app(gateway: Gateway, token: str) -> int:
-    known = [(a.id, a.verification_token) for a in await apps.list_apps(gateway)]
-    tokens = [(ref, t) for ref, t in known if t]
-    if not tokens:
+    keys = keys_of(gateway)
+    known = await keys.current()
+    if not known.verification:
+        known = await keys.after_mismatch() or known
+    if not known.verification:
         raise Rejected(401, "no verification token is configured", "rejected_token")
-    index = match_verification_token(token, [t for _, t in tokens])
-    return tokens[index][0]
+    index = match_verification_token(token, [t for _, t in known.verification])
+    return known.verification[index][0]
 
 
-def _plain(status: int, message: str) -> Response:
-    return Response(message, status_code=status, media_type="text/plain")
+async def _respond(
+    send: Send, status: int, body: bytes = b"", content_type: str = "text/plain"
+) -> None:
+    headers = [(b"content-length", str(len(body)).encode())]
+    if body:
+        headers.append((b"content-type", content_type.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-async def _handle(request: Request, kind: PayloadKind, route: str) -> Response:
+async def _handle(
+    scope: Scope, receive: Receive, send: Send, kind: PayloadKind, route: str
+) -> None:
     started = time.perf_counter()
-    gateway = gateway_of(request)
     outcome = "accepted"
     try:
-        body = await _read_body(request, gateway.settings.ingress_max_body_bytes)
+        if scope["method"] != "POST":
+            outcome = "rejected_method"
+            await _respond(send, 405, b"use POST")
+            return
+        gateway: Gateway = scope["state"]["gateway"]
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await _read_body(
+            receive, headers.get("content-length"), gateway.settings.ingress_max_body_bytes
+        )
         if is_ssl_check(kind, body):
             outcome = "ssl_check"
-            return Response(status_code=200)
+            await _respond(send, 200)
+            return
         app_ref: int | None = None
         if kind != "outgoing":
-            app_ref = await _signed_app(gateway, request.headers, body)
+            app_ref = await _signed_app(gateway, headers, body)
         parsed = parse_request(kind, body)
         if parsed.answer is not None:
             outcome = "url_verification"
-            return Response(parsed.answer, status_code=200, media_type=parsed.answer_type)
+            await _respond(send, 200, parsed.answer, parsed.answer_type)
+            return
         if kind == "outgoing":
             app_ref = await _token_app(gateway, str(parsed.payload.get("token", "")))
         if kind == "events":
             key = event_dedupe_key(parsed.payload, body)
         else:
             key = body_dedupe_key(kind, body)
-        headers = {"transport": "http", **retry_info(request.headers)}
-        item = Intake(kind, body, parsed.payload, key, app_ref, headers)
-        accepted = await accept(gateway, item)
+        meta = {"transport": "http", **retry_info(headers)}
+        accepted = await accept(gateway, Intake(kind, body, parsed.payload, key, app_ref, meta))
         if not accepted.new:
             outcome = "duplicate"
         answer = accepted.answer
         if answer is not None:
-            return Response(answer.body, status_code=200, media_type=answer.content_type)
-        return Response(status_code=200)
+            await _respond(send, 200, answer.body, answer.content_type)
+        else:
+            await _respond(send, 200)
     except Rejected as rejected:
         outcome = rejected.outcome
-        return _plain(rejected.status, rejected.message)
+        await _respond(send, rejected.status, rejected.message.encode())
     except CommitUnavailable as exc:
         outcome = "unavailable"
         _log.warning("answering 503 to Slack (%s): %s", route, exc)
-        return _plain(503, "the inbox is unavailable; retry later")
+        await _respond(send, 503, b"the inbox is unavailable; retry later")
+    except _Disconnected:
+        outcome = "disconnected"
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
     except Exception:
         outcome = "error"
         _log.exception("ingress failed on %s", route)
-        return _plain(500, "internal error; retry later")
+        await _respond(send, 500, b"internal error; retry later")
     finally:
         metrics.INGRESS_REQUESTS.labels(route, outcome).inc()
         metrics.INGRESS_ACK_SECONDS.labels(route).observe(time.perf_counter() - started)
 
 
-def _endpoint(kind: PayloadKind, route: str) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return await _handle(request, kind, route)
+def _route(kind: PayloadKind, name: str) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await _handle(scope, receive, send, kind, name)
 
-    endpoint.__name__ = f"slack_{kind}"
-    endpoint.__doc__ = f"Receive Slack {kind} payloads."
-    return endpoint
+    return app
 
 
-for _path, _kind in ROUTES.items():
-    router.add_api_route(
-        _path,
-        _endpoint(_kind, _path.rsplit("/", 1)[1]),
-        methods=["POST"],
-        include_in_schema=False,
-    )
+#: Gateway part hook: the ingress paths, served as raw ASGI (no FastAPI middleware per request).
+raw_routes: dict[str, ASGIApp] = {
+    path: _route(kind, path.rsplit("/", 1)[1]) for path, kind in ROUTES.items()
+}

@@ -10,12 +10,14 @@ for Slack.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.pipeline.normalize import PayloadKind
 from slackbridge.product import sync
 from slackbridge.server import Gateway
@@ -26,8 +28,9 @@ from slackbridge.store.repositories.inbox import (
     InboxRepository,
     NewInboxItem,
 )
+from slackbridge.store.repositories.inbox_writer import writer_for
 
-__all__ = ["Accepted", "Intake", "accept", "committer", "team_of"]
+__all__ = ["Accepted", "InboxCommitter", "Intake", "accept", "committer", "team_of"]
 
 
 @dataclass
@@ -62,17 +65,55 @@ def team_of(kind: PayloadKind, payload: Mapping[str, Any]) -> str | None:
     return str(team) if team else None
 
 
-_Committer = GroupCommitter[NewInboxItem, InboxInsertResult]
-_COMMITTERS: weakref.WeakKeyDictionary[Database, _Committer] = weakref.WeakKeyDictionary()
+class InboxCommitter:
+    """The gateway's group committer of inbox rows, run as a supervised worker.
+
+    On a SQLite file the rows go through a dedicated connection in its own thread, one hop per
+    batch (``store/repositories/inbox_writer.py``), leased to the local inbox worker and handed
+    to it in memory (``pipeline/handoff.py``); elsewhere through the inbox repository, for the
+    workers to claim.
+    """
+
+    name = "ingress-group-commit"
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._writer = writer_for(gateway.db)
+        self._handoff = handoff_of(gateway)
+        write = (
+            self._write_handing_off
+            if self._writer is not None
+            else InboxRepository(gateway.db, gateway.keyring).insert_many
+        )
+        window = max(0.0, gateway.settings.ingress_group_commit_ms / 1000)
+        self.group: GroupCommitter[NewInboxItem, InboxInsertResult] = GroupCommitter(
+            write, window=window
+        )
+
+    async def _write_handing_off(
+        self, items: Sequence[NewInboxItem]
+    ) -> Sequence[InboxInsertResult]:
+        # New rows go straight to the local inbox worker when it has room (no claim needed).
+        assert self._writer is not None
+        results, leased = await self._writer.insert_leased(items, self._handoff.lease())
+        self._handoff.push(leased)
+        return results
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self.group.run(stop)
+        finally:
+            if self._writer is not None:
+                await self._writer.close()
 
 
-def committer(gateway: Gateway) -> _Committer:
-    """The gateway's group committer of inbox rows (one per store; run as a worker)."""
+_COMMITTERS: weakref.WeakKeyDictionary[Database, InboxCommitter] = weakref.WeakKeyDictionary()
+
+
+def committer(gateway: Gateway) -> InboxCommitter:
+    """The gateway's :class:`InboxCommitter` (one per store)."""
     found = _COMMITTERS.get(gateway.db)
     if found is None:
-        repo = InboxRepository(gateway.db, gateway.keyring)
-        window = max(0.0, gateway.settings.ingress_group_commit_ms / 1000)
-        found = _COMMITTERS[gateway.db] = GroupCommitter(repo.insert_many, window=window)
+        found = _COMMITTERS[gateway.db] = InboxCommitter(gateway)
     return found
 
 
@@ -107,7 +148,9 @@ async def accept(gateway: Gateway, item: Intake) -> Accepted:
         plan = await sync.plan(gateway, item.kind, item.payload, item.dedupe_key, item.received_at)
         if plan is not None:
             item.headers["sync_endpoint"] = plan.endpoint.id
-    stored = await committer(gateway).commit(_row(item), gateway.settings.ingress_commit_timeout)
+    stored = await committer(gateway).group.commit(
+        _row(item), gateway.settings.ingress_commit_timeout
+    )
     if stored.inserted:
         gateway.wakeup("inbox").set()
     if plan is None:

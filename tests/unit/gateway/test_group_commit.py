@@ -84,7 +84,7 @@ async def test_a_commit_slower_than_the_deadline_is_unavailable(
 ) -> None:
     store, committer = running
     store.gate = asyncio.Event()
-    with pytest.raises(CommitUnavailable, match="longer than"):
+    with pytest.raises(CommitUnavailable, match="too long"):
         await committer.commit("slow", 0.05)
     store.gate.set()
     # It still lands afterwards: Slack's retry of it is then absorbed by the inbox's key.
@@ -94,10 +94,23 @@ async def test_a_commit_slower_than_the_deadline_is_unavailable(
 
 async def test_waiting_rows_are_committed_on_stop() -> None:
     store = _Store()
+    store.gate = asyncio.Event()
     committer = GroupCommitter(store.write, window=0.0)
     stop = asyncio.Event()
-    futures = [committer.submit(r) for r in ("x", "y")]
+    task = asyncio.create_task(committer.run(stop))
+    first = asyncio.create_task(committer.commit("x", 5.0))
+    await store.writing.wait()  # "x" is being written; "y" waits for the next commit
+    second = asyncio.create_task(committer.commit("y", 5.0))
+    await asyncio.sleep(0)
     stop.set()
-    await committer.run(stop)
-    await asyncio.gather(*futures)
-    assert store.batches == [["x", "y"]]
+    store.gate.set()
+    await task
+    assert await first == "stored x"
+    assert await second == "stored y"
+    assert store.batches == [["x"], ["y"]]
+
+
+async def test_no_committer_running_means_unavailable_at_once() -> None:
+    committer = GroupCommitter(_Store().write)
+    with pytest.raises(CommitUnavailable, match="not running"):
+        await committer.commit("x", 5.0)

@@ -103,6 +103,14 @@ class InboxRepository(Repository):
             return []
         now = self._clock()
         inserted: set[str] = set()
+        # One cached statement run "executemany" style: SQLAlchemy batches the rows into
+        # multi-row INSERTs itself (insertmanyvalues) without compiling SQL per batch, which
+        # matters on the ingress hot path.
+        stmt = (
+            dialect_insert(self._db, _T)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(_T.c.dedupe_key)
+        )
         async with self._tx(session) as tx:
             for start in range(0, len(items), _CHUNK):
                 chunk = items[start : start + _CHUNK]
@@ -121,13 +129,7 @@ class InboxRepository(Repository):
                     }
                     for item in chunk
                 ]
-                stmt = (
-                    dialect_insert(self._db, _T)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                    .returning(_T.c.dedupe_key)
-                )
-                inserted.update((await tx.execute(stmt)).scalars().all())
+                inserted.update((await tx.execute(stmt, rows)).scalars().all())
         results = []
         for item in items:
             is_new = item.dedupe_key in inserted

@@ -1,0 +1,231 @@
+"""The ingress group commit's writer for SQLite: one thread hop per batch of inbox rows.
+
+The async SQLite driver runs every call (BEGIN, INSERT, fetch, COMMIT, …) as a separate hop to
+its thread, a couple of dozen per transaction, which made each group commit take milliseconds
+and capped ingress throughput. This writer keeps its own connection to the same database file,
+with the same settings as ``store/db.py`` (WAL, busy timeout, ``synchronous=NORMAL``, foreign
+keys), in a dedicated thread, and writes a whole batch there in one call: ``BEGIN IMMEDIATE``,
+one multi-row ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING``, ``COMMIT``. New rows
+may be written already leased to this process's inbox worker (:meth:`SqliteInboxWriter.
+insert_leased`, see ``pipeline/handoff.py``). Values are converted with SQLAlchemy's own bind
+processors for the table's column types, so the rows are exactly what the inbox repository
+would store; its ``insert_many`` stays the path for PostgreSQL (and in-memory SQLite, which a
+second connection could not see).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import weakref
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from slackbridge.store.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from slackbridge.store.models import InboxRow, table_of
+from slackbridge.store.models_base import utcnow
+from slackbridge.store.repositories.inbox import InboxInsertResult, InboxItem, NewInboxItem
+
+__all__ = ["SqliteInboxWriter", "sqlite_file_of", "writer_for"]
+
+_T = table_of(InboxRow)
+_COLUMNS = (
+    "dedupe_key",
+    "kind",
+    "body",
+    "app_ref",
+    "team_id",
+    "headers",
+    "received_at",
+    "status",
+    "attempts",
+    "not_before",
+    "lease_owner",
+    "lease_expires_at",
+)
+_CHUNK = 500  # rows per statement: well under SQLite's bound-parameter limit
+
+
+def sqlite_file_of(db: Database) -> str | None:
+    """The database file when ``db`` is a file-backed SQLite database, else None."""
+    if not db.is_sqlite:
+        return None
+    name = db.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return name
+
+
+class SqliteInboxWriter:
+    """Inserts inbox rows into a SQLite file from one dedicated thread (see module doc)."""
+
+    def __init__(self, db: Database, path: str, clock: Callable[[], datetime] = utcnow) -> None:
+        self._path = path
+        self._clock = clock
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        dialect = db.engine.dialect
+        self._process: dict[str, Callable[[Any], Any] | None] = {
+            name: _T.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS
+        }
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._conn = conn
+        return self._conn
+
+    def _row(
+        self, item: NewInboxItem, now: datetime, lease: tuple[str, datetime] | None
+    ) -> list[Any]:
+        values: dict[str, Any] = {
+            "dedupe_key": item.dedupe_key,
+            "kind": item.kind,
+            "body": item.body,
+            "app_ref": item.app_ref,
+            "team_id": item.team_id,
+            "headers": dict(item.headers),
+            "received_at": now,
+            "status": "processing" if lease else "pending",
+            "attempts": 1 if lease else 0,
+            "not_before": now,
+            "lease_owner": lease[0] if lease else None,
+            "lease_expires_at": lease[1] if lease else None,
+        }
+        out = []
+        for name in _COLUMNS:
+            process = self._process[name]
+            value = values[name]
+            out.append(process(value) if process is not None and value is not None else value)
+        return out
+
+    def _write(
+        self, items: Sequence[NewInboxItem], lease: tuple[str, float] | None
+    ) -> tuple[dict[str, int], datetime, datetime | None]:
+        conn = self._connect()
+        now = self._clock()
+        expires = now + timedelta(seconds=lease[1]) if lease else None
+        row_lease = (lease[0], expires) if lease and expires else None
+        inserted: dict[str, int] = {}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for start in range(0, len(items), _CHUNK):
+                chunk = items[start : start + _CHUNK]
+                one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+                sql = (
+                    f"INSERT INTO inbox ({', '.join(_COLUMNS)}) VALUES "
+                    + ", ".join([one] * len(chunk))
+                    + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, id"
+                )
+                params = [value for item in chunk for value in self._row(item, now, row_lease)]
+                inserted.update(conn.execute(sql, params).fetchall())
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return inserted, now, expires
+
+    async def _run(
+        self, items: Sequence[NewInboxItem], lease: tuple[str, float] | None
+    ) -> tuple[dict[str, int], datetime, datetime | None]:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._write, items, lease)
+
+    async def insert_many(self, items: Sequence[NewInboxItem]) -> list[InboxInsertResult]:
+        """Store ``items`` in ONE transaction; results follow their order (a key already stored,
+        or repeated within ``items``, is reported as not inserted)."""
+        results, _ = await self.insert_leased(items, None)
+        return results
+
+    async def insert_leased(
+        self, items: Sequence[NewInboxItem], lease: tuple[str, float] | None
+    ) -> tuple[list[InboxInsertResult], list[InboxItem]]:
+        """As :meth:`insert_many`, with the new rows leased to ``lease = (owner, seconds)``
+        (claimed at once, ``attempts`` 1); also returns those rows, in order."""
+        if not items:
+            return [], []
+        inserted, now, expires = await self._run(items, lease)
+        results: list[InboxInsertResult] = []
+        leased: list[InboxItem] = []
+        for item in items:
+            row_id = inserted.pop(item.dedupe_key, None)
+            results.append(InboxInsertResult(item.dedupe_key, row_id is not None))
+            if row_id is not None and lease is not None:
+                leased.append(
+                    InboxItem(
+                        id=row_id,
+                        dedupe_key=item.dedupe_key,
+                        app_ref=item.app_ref,
+                        team_id=item.team_id,
+                        kind=item.kind,
+                        body=item.body,
+                        headers=dict(item.headers),
+                        received_at=now,
+                        status="processing",
+                        attempts=1,
+                        not_before=now,
+                        lease_owner=lease[0],
+                        lease_expires_at=expires,
+                        last_error=None,
+                    )
+                )
+        return results, leased
+
+    def _complete(self, ids: Sequence[int], owner: str) -> int:
+        conn = self._connect()
+        marks = ", ".join("?" * len(ids))
+        cursor = conn.execute(
+            "UPDATE inbox SET status = 'done', lease_owner = NULL, lease_expires_at = NULL "
+            f"WHERE id IN ({marks}) AND lease_owner = ? AND status = 'processing'",
+            [*ids, owner],
+        )
+        return cursor.rowcount
+
+    async def complete_many(self, ids: Sequence[int], owner: str) -> int:
+        """Mark the rows ``ids`` leased by ``owner`` done (one statement, one hop); rows whose
+        lease was lost to another worker are left alone. Returns how many were done."""
+        if not ids:
+            return 0
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
+        loop = asyncio.get_running_loop()
+        done = 0
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            done += await loop.run_in_executor(self._executor, self._complete, chunk, owner)
+        return done
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def close(self) -> None:
+        """Close the connection and stop the thread (the next write starts them again)."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        await asyncio.get_running_loop().run_in_executor(executor, self._close)
+        executor.shutdown(wait=False)
+
+
+_WRITERS: weakref.WeakKeyDictionary[Database, SqliteInboxWriter] = weakref.WeakKeyDictionary()
+
+
+def writer_for(db: Database) -> SqliteInboxWriter | None:
+    """The store's inbox writer (one per database), or None when ``db`` is not a SQLite file."""
+    found = _WRITERS.get(db)
+    if found is None:
+        path = sqlite_file_of(db)
+        if path is None:
+            return None
+        found = _WRITERS[db] = SqliteInboxWriter(db, path)
+    return found
