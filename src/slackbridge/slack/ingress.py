@@ -19,6 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -183,8 +184,23 @@ async def _handle(
         _log.exception("ingress failed on %s", route)
         await _respond(send, 500, b"internal error; retry later")
     finally:
-        metrics.INGRESS_REQUESTS.labels(route, outcome).inc()
-        metrics.INGRESS_ACK_SECONDS.labels(route).observe(time.perf_counter() - started)
+        _count(route, outcome, time.perf_counter() - started)
+
+
+_REQUESTS: dict[tuple[str, str], Any] = {}
+_ACKS: dict[str, Any] = {}
+
+
+def _count(route: str, outcome: str, seconds: float) -> None:
+    # Label lookups cost more than the increments; keep the children at hand.
+    counter = _REQUESTS.get((route, outcome))
+    if counter is None:
+        counter = _REQUESTS[(route, outcome)] = metrics.INGRESS_REQUESTS.labels(route, outcome)
+    counter.inc()
+    histogram = _ACKS.get(route)
+    if histogram is None:
+        histogram = _ACKS[route] = metrics.INGRESS_ACK_SECONDS.labels(route)
+    histogram.observe(seconds)
 
 
 def _route(kind: PayloadKind, name: str) -> ASGIApp:

@@ -7,10 +7,10 @@ with the same settings as ``store/db.py`` (WAL, busy timeout, ``synchronous=NORM
 keys), in a dedicated thread, and writes a whole batch there in one call: ``BEGIN IMMEDIATE``,
 one multi-row ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING``, ``COMMIT``. New rows
 may be written already leased to this process's inbox worker (:meth:`SqliteInboxWriter.
-insert_leased`, see ``pipeline/handoff.py``). Values are converted with SQLAlchemy's own bind
-processors for the table's column types, so the rows are exactly what the inbox repository
-would store; its ``insert_many`` stays the path for PostgreSQL (and in-memory SQLite, which a
-second connection could not see).
+insert_leased`, see ``pipeline/handoff.py``). Timestamps go through SQLAlchemy's own bind
+processor for the column type and the headers are JSON, so the rows read back exactly as the
+inbox repository's; its ``insert_many`` stays the path for PostgreSQL (and in-memory SQLite,
+which a second connection could not see). ``tests/integration/gateway/ingress`` checks both.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from slackbridge.store.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from slackbridge.store.models import InboxRow, table_of
@@ -81,29 +83,37 @@ class SqliteInboxWriter:
             self._conn = conn
         return self._conn
 
-    def _row(
-        self, item: NewInboxItem, now: datetime, lease: tuple[str, datetime] | None
+    def _when(self, value: datetime) -> Any:
+        process = self._process["received_at"]
+        return process(value) if process is not None else value
+
+    def _rows(
+        self, items: Sequence[NewInboxItem], now: datetime, lease: tuple[str, datetime] | None
     ) -> list[Any]:
-        values: dict[str, Any] = {
-            "dedupe_key": item.dedupe_key,
-            "kind": item.kind,
-            "body": item.body,
-            "app_ref": item.app_ref,
-            "team_id": item.team_id,
-            "headers": dict(item.headers),
-            "received_at": now,
-            "status": "processing" if lease else "pending",
-            "attempts": 1 if lease else 0,
-            "not_before": now,
-            "lease_owner": lease[0] if lease else None,
-            "lease_expires_at": lease[1] if lease else None,
-        }
-        out = []
-        for name in _COLUMNS:
-            process = self._process[name]
-            value = values[name]
-            out.append(process(value) if process is not None and value is not None else value)
-        return out
+        """The statement's parameters for ``items``, flat, in :data:`_COLUMNS` order.
+
+        The batch's timestamps are converted once; the headers are JSON (orjson: the same
+        document as SQLAlchemy's JSON type writes, without its cost per row)."""
+        stamp = self._when(now)
+        status, attempts = ("processing", 1) if lease else ("pending", 0)
+        owner, expires = (lease[0], self._when(lease[1])) if lease else (None, None)
+        params: list[Any] = []
+        for item in items:
+            params += (
+                item.dedupe_key,
+                item.kind,
+                item.body,
+                item.app_ref,
+                item.team_id,
+                orjson.dumps(dict(item.headers)).decode(),
+                stamp,
+                status,
+                attempts,
+                stamp,
+                owner,
+                expires,
+            )
+        return params
 
     def _write(
         self, items: Sequence[NewInboxItem], lease: tuple[str, float] | None
@@ -123,8 +133,7 @@ class SqliteInboxWriter:
                     + ", ".join([one] * len(chunk))
                     + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, id"
                 )
-                params = [value for item in chunk for value in self._row(item, now, row_lease)]
-                inserted.update(conn.execute(sql, params).fetchall())
+                inserted.update(conn.execute(sql, self._rows(chunk, now, row_lease)).fetchall())
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
