@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request
 
 from slackbridge import __version__
 from slackbridge.product import (
@@ -23,10 +26,10 @@ from slackbridge.product import (
     api_views,
     api_workspaces,
 )
-from slackbridge.product.api_errors import install_error_handlers
+from slackbridge.product.api_errors import ApiError, install_error_handlers
 from slackbridge.product.schemas_ops import FileUploadRequest
 
-__all__ = ["API_PREFIX", "api_app", "create_api_app", "mounts"]
+__all__ = ["API_PREFIX", "api_app", "create_api_app", "mounts", "router"]
 
 API_PREFIX = "/api/v1"
 
@@ -82,3 +85,30 @@ api_app = create_api_app()
 
 #: Gateway part hook: the API under /api/v1.
 mounts = [(API_PREFIX, api_app)]
+
+
+class _PathWithNewline(Convertor[str]):
+    """Matches a path only if it holds a (decoded) newline, which a mount's pattern can't."""
+
+    regex = r"[^\n]*\n[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("path_with_newline", _PathWithNewline())
+
+#: Gateway part hook: answers, in the API's error shape, the /api/v1 paths the mount can't match.
+router = APIRouter()
+
+
+@router.api_route(
+    API_PREFIX + "/{rest:path_with_newline}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    include_in_schema=False,
+)
+async def _unroutable(request: Request, rest: str) -> JSONResponse:
+    return JSONResponse(ApiError("not_found").body(), status_code=404)

@@ -10,11 +10,11 @@ the same, and 409 ``idempotency_conflict`` when it differs. Keys live as long as
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Header
 from pydantic import BaseModel
 
@@ -101,8 +101,9 @@ async def locate(
 def request_digest(kind: str, body: BaseModel | Mapping[str, Any]) -> str:
     """A digest of a request (its kind and canonical JSON body), to compare idempotent retries."""
     data = body.model_dump(mode="json") if isinstance(body, BaseModel) else dict(body)
-    raw = orjson.dumps({"kind": kind, "body": data}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(raw).hexdigest()
+    # The stdlib encoder, not orjson: bodies may hold integers beyond 64 bits (inside blocks).
+    raw = json.dumps({"kind": kind, "body": data}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def operation_status(row: OutboxMessage) -> OperationStatus:

@@ -113,9 +113,9 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
     code = codes.get(exc.status_code, "invalid_request")
-    return _response(
-        ApiError(code, str(exc.detail), status=exc.status_code, headers=exc.headers or None)
-    )
+    # A body FastAPI cannot even parse (not UTF-8, say) is as invalid as any other: 422.
+    status = 422 if exc.status_code == 400 else exc.status_code
+    return _response(ApiError(code, str(exc.detail), status=status, headers=exc.headers or None))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

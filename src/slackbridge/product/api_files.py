@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -68,8 +68,8 @@ async def _from_json(request: Request) -> FileUploadRequest:
     if len(raw) > (MAX_FILE_BYTES * 4) // 3 + 64 * 1024:
         raise ApiError("payload_too_large", f"files are limited to {MAX_FILE_BYTES} bytes")
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
         raise ApiError("invalid_request", "the body is not valid JSON") from None
     try:
         return FileUploadRequest.model_validate(data)

@@ -9,6 +9,7 @@ gateway's own state (revoking its token, uninstalling) are refused.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -26,6 +27,7 @@ router = APIRouter(prefix="/slack", tags=["pass-through"])
 #: Methods (or ``prefix.*`` families) the pass-through refuses.
 FORBIDDEN_METHODS = ("auth.revoke", "apps.uninstall", "oauth.*", "openid.*", "apps.connections.*")
 _PASS_WAIT = 10.0
+_ARG_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,100}")
 
 
 def _forbidden(method: str) -> bool:
@@ -70,6 +72,9 @@ async def call_method(
     if _forbidden(method):
         raise ApiError("method_forbidden", f"{method} is not allowed through the pass-through")
     arguments = {k: v for k, v in (args or {}).items() if k != "token" and v is not None}
+    bad = sorted(k for k in arguments if not _ARG_NAME.fullmatch(k))
+    if bad:
+        raise ApiError("invalid_request", f"not a Web API argument name: {bad[0]!r}")
     channel = arguments.get("channel") if method == "chat.postMessage" else None
     outcome = await call_slack(
         gateway_of(request),

@@ -39,18 +39,34 @@ __all__ = [
 ]
 
 TeamId = Annotated[
-    str, Field(pattern=r"^[TE][A-Z0-9]{2,31}$", description="Slack workspace id (T…)")
+    str,
+    Field(
+        pattern=r"^[TE][A-Z0-9]{2,31}$",
+        description="Slack workspace id (T…)",
+        examples=["T0ACME0001"],
+    ),
 ]
 ChannelId = Annotated[
     str,
     Field(
         pattern=r"^[CDGUW][A-Z0-9]{2,31}$",
         description="conversation id (C…, G…, D…), or a user id (U…) for a direct message",
+        examples=["C0ACME0SUP"],
     ),
 ]
-UserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,31}$", description="Slack user id")]
+UserId = Annotated[
+    str,
+    Field(pattern=r"^[UW][A-Z0-9]{2,31}$", description="Slack user id", examples=["U0ACME0002"]),
+]
 AppId = Annotated[str, Field(pattern=r"^A[A-Z0-9]{2,31}$", description="Slack app id (A…)")]
-Ts = Annotated[str, Field(pattern=r"^\d{10}\.\d{6}$", description="a Slack message ts")]
+Ts = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{10}\.\d{6}$",
+        description="a Slack message ts",
+        examples=["1700000000.000100"],
+    ),
+]
 MessageId = Annotated[
     str,
     Field(

@@ -194,7 +194,8 @@ class Outbound:
                 response = await client.api_call(method, json=dict(args))
         except SlackApiError as exc:
             return outcome_of_error(exc)
-        except SlackRequestError as exc:
+        except (SlackRequestError, ValueError) as exc:
+            # Arguments the HTTP layer refuses to send (control characters, a bad URL).
             return Outcome.failed("invalid_arguments", {"detail": str(exc)})
         except aiohttp.ClientConnectorError:
             return Outcome("retry", code="connection_error")
