@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,9 +30,11 @@ from slackbridge.pipeline.enrich import enrich_users
 from slackbridge.pipeline.events import ControlAction, DomainEvent, Normalized
 from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.pipeline.normalize import OwnIdentity, PayloadKind, normalize
+from slackbridge.pipeline.retention import RetentionWorker
 from slackbridge.product.endpoints import enabled_endpoints
 from slackbridge.product.sync import SYNC_HOLD_SECONDS
 from slackbridge.server import Gateway, Worker
+from slackbridge.slack.apps import app_by_ref
 from slackbridge.slack.workspaces import own_identity, revoke_user_tokens, uninstall
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 from slackbridge.store.repositories.inbox import InboxItem, InboxRepository
@@ -123,7 +125,8 @@ class InboxWorker:
         wake = self._gateway.wakeup("inbox")
         handoff = handoff_of(self._gateway)
         handoff.open(self._owner, self._lease)
-        self._gateway.health.report("inbox", True, "processing")
+        # Running (again): clears what the supervisor reported if an earlier run crashed.
+        self._gateway.health.report(f"worker:{self.name}", True, "processing the inbox")
         last_claim = 0.0
         try:
             while not stop.is_set():
@@ -191,6 +194,8 @@ class InboxWorker:
                 received_at=received,
                 own=await self._own(item.team_id),
             )
+            if item.app_ref is not None and any(e.app_id is None for e in normalized.events):
+                normalized = await self._with_app_id(normalized, item.app_ref)
             event = payload.get("event") if kind == "events" else None
             reason = str(event.get("type")) if isinstance(event, dict) else kind
             prepared.append(_Prepared(item, normalized, received, reason))
@@ -205,6 +210,22 @@ class InboxWorker:
             ready.append(entry)
         if ready:
             await self._deliver(ready)
+
+    async def _with_app_id(self, normalized: Normalized, app_ref: int) -> Normalized:
+        """Fill in the app where Slack's payload doesn't name it (shortcuts, legacy outgoing
+        webhooks): the app whose signing secret (or token) the request carried."""
+        app = await app_by_ref(self._gateway, app_ref)
+        if app is None or not app.app_id:
+            return normalized
+        events = []
+        for event in normalized.events:
+            if event.app_id is None:
+                workspace = {**event.data.get("workspace", {}), "app_id": app.app_id}
+                event = replace(
+                    event, app_id=app.app_id, data={**event.data, "workspace": workspace}
+                )
+            events.append(event)
+        return replace(normalized, events=events)
 
     async def _act(self, action: ControlAction, reason: str) -> None:
         if action.kind == "uninstall":
@@ -301,5 +322,5 @@ def _count(*entries: _Prepared) -> None:
 
 
 def workers(gateway: Gateway) -> list[Worker]:
-    """Gateway part hook: one inbox worker per process."""
-    return [InboxWorker(gateway)]
+    """Gateway part hook: one inbox worker per process, and the retention of old rows."""
+    return [InboxWorker(gateway), RetentionWorker(gateway)]

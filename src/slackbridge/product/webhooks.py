@@ -82,6 +82,7 @@ class DeliveryWorker:
         return self._settings.webhook_timeout * 1.5 + 5
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._gateway.health.report(f"worker:{self.name}", True, "delivering webhooks")
         wake = self._gateway.wakeup("deliveries")
         limit = max(1, self._settings.webhook_concurrency)
         try:

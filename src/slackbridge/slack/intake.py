@@ -77,6 +77,7 @@ class InboxCommitter:
     name = "ingress-group-commit"
 
     def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
         self._writer = writer_for(gateway.db)
         self._handoff = handoff_of(gateway)
         write = (
@@ -99,6 +100,8 @@ class InboxCommitter:
         return results
 
     async def run(self, stop: asyncio.Event) -> None:
+        # Running (again): clears what the supervisor reported if an earlier run crashed.
+        self._gateway.health.report(f"worker:{self.name}", True, "committing inbox rows")
         try:
             await self.group.run(stop)
         finally:

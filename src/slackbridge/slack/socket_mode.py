@@ -291,6 +291,7 @@ class SocketModeWorker:
         # Keyed by (app row id, app-level token): a changed token restarts the supervisor.
         running: dict[tuple[int, str], tuple[asyncio.Event, asyncio.Task[None]]] = {}
         rescan = self._gateway.wakeup("socket_mode")
+        self._gateway.health.report(f"worker:{self.name}", True, "supervising connections")
         try:
             while not stop.is_set():
                 rescan.clear()

@@ -214,6 +214,8 @@ async def test_commands_actions_modals_shortcuts_and_options(bridge: Bridge) -> 
     assert shortcut["ok"] is True
     short = await product.wait_for(lambda h: h.type == "interaction.shortcut")
     assert short.data["callback_id"] == "quick_ticket"
+    # Slack's shortcut payload names no app: the app whose secret signed it is filled in.
+    assert short.data["workspace"]["app_id"] == bridge.app.app_id
 
     hooks = product.accepted()
     _assert_once_and_signed(hooks)

@@ -87,3 +87,34 @@ async def test_leased_rows_belong_to_the_local_worker_until_their_lease_ends(db:
         assert handoff.lease() is None  # the worker stopped: rows are stored pending
     finally:
         await writer.close()
+
+
+async def test_retention_deletes_only_old_settled_rows(db: Database, tmp_path: Path) -> None:
+    import httpx
+
+    from slackbridge.pipeline.retention import purge_once
+    from slackbridge.server import Gateway
+    from slackbridge.settings import Settings
+
+    keyring = Keyring.parse(generate_key())
+    repo = InboxRepository(db, keyring)
+    writer = SqliteInboxWriter(db, str(db.url.database))
+    try:
+        _, leased = await writer.insert_leased([_item("done"), _item("busy")], ("w", 30.0))
+        await writer.insert_many([_item("waiting")])
+        await writer.complete_many([leased[0].id], "w")
+    finally:
+        await writer.close()
+    async with httpx.AsyncClient() as http:
+        gateway = Gateway(
+            settings=Settings(data_dir=tmp_path, retention_days=7),
+            db=db,
+            keyring=keyring,
+            http=http,
+        )
+        assert await purge_once(gateway) == (0, 0)  # nothing is old yet
+        later = utcnow() + timedelta(days=8)
+        assert await purge_once(gateway, now=later) == (1, 0)
+    assert await repo.get_by_key("done") is None
+    assert await repo.get_by_key("busy") is not None  # not done: kept
+    assert await repo.get_by_key("waiting") is not None
