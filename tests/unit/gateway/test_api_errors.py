@@ -1,0 +1,45 @@
+"""The API's error shape, for errors the integration tests can't provoke (a crash)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from slackbridge.product.api_errors import (
+    ERROR_CODES,
+    ApiError,
+    error_responses,
+    install_error_handlers,
+)
+
+
+async def test_an_unexpected_exception_is_a_500_in_the_error_shape(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("kaput")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        answer = await client.get("/boom")
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "error": {"code": "internal_error", "message": ERROR_CODES["internal_error"][1]}
+    }
+    assert "kaput" not in answer.text
+    assert "unexpected error in GET /boom" in caplog.text
+
+
+def test_codes_know_their_status_and_routes_document_them() -> None:
+    assert ApiError("workspace_disconnected").status == 503
+    assert ApiError("rate_limited", headers={"Retry-After": "3"}).headers == {"Retry-After": "3"}
+    documented = error_responses("workspace_not_found", "rate_limited")
+    assert set(documented) == {401, 404, 422, 429}
+    assert "`workspace_not_found`" in documented[404]["description"]
+    statuses = {status for status, _ in ERROR_CODES.values()}
+    assert statuses == {401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503}
