@@ -6,6 +6,8 @@ from collections import Counter
 from typing import Any
 
 from slackbridge.product.signing import verify_webhook
+from slackbridge.settings import WebhookEndpointConfig
+from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import (
     ACME,
     ALICE,
@@ -14,8 +16,10 @@ from tests.integration.gateway.ingress.conftest import (
     SECRET,
     STAFF,
     Bridge,
+    start_bridge,
 )
-from tests.support.product import Hook
+from tests.support.product import Hook, Product
+from tests.support.stack import EmulatorServer
 
 
 def _assert_once_and_signed(hooks: list[Hook]) -> None:
@@ -217,6 +221,12 @@ async def test_commands_actions_modals_shortcuts_and_options(bridge: Bridge) -> 
     # Slack's shortcut payload names no app: the app whose secret signed it is filled in.
     assert short.data["workspace"]["app_id"] == bridge.app.app_id
 
+    second = await bridge.bot("views.open", trigger_id=short.data["trigger_id"], view=_modal())
+    closed = await bridge.act("views/close", view_id=second["view"]["id"])
+    assert closed["notified"] is True
+    gone = await product.wait_for(lambda h: h.type == "interaction.view_closed")
+    assert gone.data["view"]["id"] == second["view"]["id"]
+
     hooks = product.accepted()
     _assert_once_and_signed(hooks)
     counted = Counter(h.type for h in hooks if h.type.startswith(("command.", "interaction.")))
@@ -226,6 +236,7 @@ async def test_commands_actions_modals_shortcuts_and_options(bridge: Bridge) -> 
         "interaction.block_action": 1,
         "interaction.block_suggestion": 1,
         "interaction.shortcut": 1,
+        "interaction.view_closed": 1,
     }
 
 
@@ -240,3 +251,28 @@ async def test_workspace_installed_and_uninstalled_reach_the_product(bridge: Bri
     await bridge.settled()
     assert len(bridge.product.of_type("workspace.uninstalled")) == 1
     _assert_once_and_signed(bridge.product.accepted())
+
+
+async def test_endpoints_get_only_the_types_they_ask_for(
+    gateway_factory: GatewayFactory, emulator: EmulatorServer, product: Product
+) -> None:
+    raw = WebhookEndpointConfig(
+        url=product.url + "/sync", secret=SECRET, event_types=["slack.event"]
+    )
+    reactions = WebhookEndpointConfig(
+        url=product.hook_url, secret=SECRET, event_types=["reaction.*"]
+    )
+    bridge = await start_bridge(
+        gateway_factory, emulator, product, webhook_url=None, webhooks=[raw, reactions]
+    )
+    posted = await bridge.act("messages", channel_id=GENERAL, user_id=ALICE, text="hello")
+    await bridge.act("reactions", channel_id=GENERAL, user_id=BOB, ts=posted["ts"], name="wave")
+    await product.wait_for(lambda h: h.type == "reaction.added")
+    # The bot joining #general is a member_joined_channel: only the opt-in endpoint hears it.
+    joined = await product.wait_for(
+        lambda h: h.data.get("event_type") == "member_joined_channel", path="/sync"
+    )
+    assert joined.data["raw"]["event"]["user"] == bridge.bot_user_id
+    await bridge.settled()
+    assert {h.type for h in product.accepted()} == {"reaction.added"}
+    assert {h.type for h in product.accepted("/sync")} == {"slack.event"}
