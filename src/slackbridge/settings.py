@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     # Ingress and product webhooks (docs/operations.md explains each one).
     ingress_max_body_bytes: int = 1_048_576
     ingress_commit_timeout: float = 2.5  # longer than this: answer 503 so that Slack retries
-    ingress_group_commit_ms: float = 2.0
+    ingress_group_commit_ms: float = 0.1
     inbox_lease_seconds: float = 30.0  # a crashed process's inbox rows are taken again after this
     retention_days: float = 7.0  # done inbox rows and delivered webhooks are deleted after this
     webhook_max_attempts: int = 12

@@ -149,6 +149,9 @@ class InboxWorker:
                 await _first(self._poll, stop, wake, handoff.arrived)
         finally:
             await self._give_back(handoff.close())
+            writer = writer_for(self._gateway.db)
+            if writer is not None:
+                await writer.close()  # the group commit may have closed it already; harmless
 
     async def _give_back(self, items: Sequence[InboxItem]) -> None:
         """Release rows leased to us that we won't process (stopping): pending again now,

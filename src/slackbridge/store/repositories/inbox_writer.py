@@ -5,12 +5,13 @@ its thread, a couple of dozen per transaction, which made each group commit take
 and capped ingress throughput. This writer keeps its own connection to the same database file,
 with the same settings as ``store/db.py`` (WAL, busy timeout, ``synchronous=NORMAL``, foreign
 keys), in a dedicated thread, and writes a whole batch there in one call: ``BEGIN IMMEDIATE``,
-one multi-row ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING``, ``COMMIT``. New rows
-may be written already leased to this process's inbox worker (:meth:`SqliteInboxWriter.
-insert_leased`, see ``pipeline/handoff.py``). Timestamps go through SQLAlchemy's own bind
-processor for the column type and the headers are JSON, so the rows read back exactly as the
-inbox repository's; its ``insert_many`` stays the path for PostgreSQL (and in-memory SQLite,
-which a second connection could not see). ``tests/integration/gateway/ingress`` checks both.
+one query for the keys already stored, one multi-row ``INSERT`` of the new rows, ``COMMIT``.
+New rows may be written already leased to this process's inbox worker
+(:meth:`SqliteInboxWriter.insert_leased`, see ``pipeline/handoff.py``). Timestamps go through
+SQLAlchemy's own bind processor for the column type and the headers are JSON, so the rows read
+back exactly as the inbox repository's; its ``insert_many`` stays the path for PostgreSQL (and
+in-memory SQLite, which a second connection could not see). ``tests/integration/gateway/
+ingress/test_inbox_writer.py`` checks that the two agree.
 """
 
 from __future__ import annotations
@@ -88,9 +89,15 @@ class SqliteInboxWriter:
         return process(value) if process is not None else value
 
     def _rows(
-        self, items: Sequence[NewInboxItem], now: datetime, lease: tuple[str, datetime] | None
+        self,
+        items: Sequence[NewInboxItem],
+        now: datetime,
+        lease: tuple[str, datetime] | None,
+        *,
+        first_id: int,
     ) -> list[Any]:
-        """The statement's parameters for ``items``, flat, in :data:`_COLUMNS` order.
+        """The statement's parameters for ``items`` (ids from ``first_id`` on), flat: the id,
+        then :data:`_COLUMNS` in order.
 
         The batch's timestamps are converted once; the headers are JSON (orjson: the same
         document as SQLAlchemy's JSON type writes, without its cost per row)."""
@@ -98,8 +105,9 @@ class SqliteInboxWriter:
         status, attempts = ("processing", 1) if lease else ("pending", 0)
         owner, expires = (lease[0], self._when(lease[1])) if lease else (None, None)
         params: list[Any] = []
-        for item in items:
+        for row_id, item in enumerate(items, first_id):
             params += (
+                row_id,
                 item.dedupe_key,
                 item.kind,
                 item.body,
@@ -118,6 +126,10 @@ class SqliteInboxWriter:
     def _write(
         self, items: Sequence[NewInboxItem], lease: tuple[str, float] | None
     ) -> tuple[dict[str, int], datetime, datetime | None]:
+        # Few statements, each one step: the sqlite3 module takes the GIL back after every
+        # step, and while the event loop is busy each time can cost a thread switch interval,
+        # so RETURNING (one step per row) is avoided. Under the write lock (BEGIN IMMEDIATE)
+        # nothing else can insert, so "new" keys and max(id) stay true until COMMIT.
         conn = self._connect()
         now = self._clock()
         expires = now + timedelta(seconds=lease[1]) if lease else None
@@ -127,13 +139,28 @@ class SqliteInboxWriter:
         try:
             for start in range(0, len(items), _CHUNK):
                 chunk = items[start : start + _CHUNK]
-                one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
-                sql = (
-                    f"INSERT INTO inbox ({', '.join(_COLUMNS)}) VALUES "
-                    + ", ".join([one] * len(chunk))
-                    + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, id"
+                keys = [item.dedupe_key for item in chunk]
+                marks = ", ".join("?" * len(keys))
+                known = {
+                    key
+                    for (key,) in conn.execute(
+                        f"SELECT dedupe_key FROM inbox WHERE dedupe_key IN ({marks})", keys
+                    )
+                }
+                new: list[NewInboxItem] = []
+                for item in chunk:
+                    if item.dedupe_key not in known:
+                        known.add(item.dedupe_key)  # a repeat within the batch is a duplicate
+                        new.append(item)
+                if not new:
+                    continue
+                (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM inbox").fetchone()
+                one = "(" + ", ".join("?" * (len(_COLUMNS) + 1)) + ")"
+                sql = f"INSERT INTO inbox (id, {', '.join(_COLUMNS)}) VALUES " + ", ".join(
+                    [one] * len(new)
                 )
-                inserted.update(conn.execute(sql, self._rows(chunk, now, row_lease)).fetchall())
+                conn.execute(sql, self._rows(new, now, row_lease, first_id=last + 1))
+                inserted.update((item.dedupe_key, last + 1 + n) for n, item in enumerate(new))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
