@@ -93,6 +93,21 @@ async def test_messages_edits_deletes_reactions_and_mentions(bridge: Bridge) -> 
     in_dm = await product.wait_for(_at(direct["ts"], "message.posted"))
     assert in_dm.data["channel"] == {"id": dm_id, "kind": "im"}
 
+    shared = await bridge.act(
+        "files",
+        channel_id=GENERAL,
+        user_id=BOB,
+        filename="invoice.txt",
+        content="total: 42",
+        initial_comment="the invoice",
+    )
+    with_file = await product.wait_for(_at(shared["ts"], "message.posted"))
+    assert with_file.data["subtype"] == "file_share"
+    (file,) = with_file.data["files"]
+    assert file["id"] == shared["file"]["id"]
+    assert file["name"] == "invoice.txt"
+    assert file["url_private"]
+
     # The bot's own message is not sent back (loop guard); a later message proves it was seen.
     own = await bridge.bot("chat.postMessage", channel=GENERAL, text="from the product")
     after = await bridge.act("messages", channel_id=GENERAL, user_id=ALICE, text="thanks")
@@ -103,7 +118,7 @@ async def test_messages_edits_deletes_reactions_and_mentions(bridge: Bridge) -> 
     _assert_once_and_signed(hooks)
     counted = Counter(h.type for h in hooks if h.type != "workspace.installed")
     assert counted == {
-        "message.posted": 6,  # root, reply, mention, private, DM, "thanks"
+        "message.posted": 7,  # root, reply, mention, private, DM, file share, "thanks"
         "message.edited": 1,
         "message.deleted": 1,
         "reaction.added": 1,
