@@ -3,12 +3,13 @@
 Each request submits its row and awaits its own future, which resolves only once the transaction
 holding the row has committed (or fails with the error). Rows that arrive while a commit is in
 flight wait for the next one, so under load each commit carries many rows and durability costs
-one fsync per batch instead of one per request. A short window (a few ms) before each commit
-gathers requests that arrive together even when the store is idle.
+one write per batch instead of one per request. A short window before each commit gathers
+requests that arrive together even when the store is idle.
 
 When a batch fails, its rows are retried one by one, so that one bad row cannot take the others
-down with it. A request whose row isn't committed in time answers 503 (see ``slack/ingress.py``):
-Slack then retries, and the inbox's unique key absorbs the retry if the row did land after all.
+down with it. A row not committed within its deadline fails its future (one watchdog checks all
+deadlines, rather than a timer per request): the request answers 503 (see ``slack/ingress.py``),
+Slack retries, and the inbox's unique key absorbs the retry if the row did land after all.
 """
 
 from __future__ import annotations

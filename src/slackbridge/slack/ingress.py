@@ -10,7 +10,8 @@ the same event_id (events) or the same bytes (everything else), which the inbox 
 
 Commands and interactions are acked with an empty 200 (the product answers later through
 ``response_url`` or the API) unless a synchronous product endpoint answered in time, whose answer
-is relayed.
+is relayed. The routes are raw ASGI apps (``raw_routes``, see ``server.py``): this is the hot
+path, and FastAPI's middleware stack would cost more than everything done here.
 """
 
 from __future__ import annotations
