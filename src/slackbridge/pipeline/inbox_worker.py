@@ -190,13 +190,17 @@ class InboxWorker:
                 _log.error("inbox row %d can't be processed: %s", item.id, exc)
                 continue
             received = _received_at(item)
-            normalized = normalize(
-                kind,
-                payload,
-                dedupe_key=item.dedupe_key,
-                received_at=received,
-                own=await self._own(item.team_id),
-            )
+            own = await self._own(item.team_id)
+            try:
+                normalized = normalize(
+                    kind, payload, dedupe_key=item.dedupe_key, received_at=received, own=own
+                )
+            except Exception as exc:
+                # A payload shaped like nothing Slack sends: set it aside, don't crash-loop.
+                await self._inbox.fail(item.id, self._owner, f"can't normalize: {exc!r}")
+                metrics.INBOX_PROCESSED.labels("failed").inc()
+                _log.error("inbox row %d can't be normalized: %r", item.id, exc)
+                continue
             if item.app_ref is not None and any(e.app_id is None for e in normalized.events):
                 normalized = await self._with_app_id(normalized, item.app_ref)
             event = payload.get("event") if kind == "events" else None

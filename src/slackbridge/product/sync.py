@@ -107,7 +107,12 @@ async def plan(
         return None
     # The same payload the inbox worker normalizes: without Slack's verification token.
     payload = {k: v for k, v in payload.items() if k != "token"}
-    normalized = normalize(kind, payload, dedupe_key=dedupe_key, received_at=received_at)
+    try:
+        normalized = normalize(kind, payload, dedupe_key=dedupe_key, received_at=received_at)
+    except Exception as exc:
+        # The inbox worker sets such a payload aside; Slack just gets the ordinary ack.
+        _log.warning("not calling the synchronous endpoint: payload not understood (%r)", exc)
+        return None
     for event in normalized.events:
         if event.type not in SYNC_TYPES:
             continue

@@ -214,3 +214,21 @@ async def test_answer_503_when_the_inbox_cannot_commit_in_time(
     async with httpx.AsyncClient(base_url=gw.url) as client:
         response = await client.post("/slack/events", content=body, headers=signed(body))
     _clear(response, 503, "retry later")
+
+
+async def test_a_payload_that_cannot_be_normalized_is_set_aside(
+    direct: tuple[GatewayServer, httpx.AsyncClient], product: Product
+) -> None:
+    gw, client = direct
+    odd = orjson.dumps({"type": "block_actions", "team": "T0ACME0001", "user": "U0ACME0001"})
+    form = urlencode({"payload": odd.decode()}).encode()
+    answer = await client.post("/slack/interactivity", content=form, headers=signed(form))
+    assert answer.status_code == 200  # well-formed enough to store: Slack must not retry it
+    body = event_body("Ev0AFTER01", text="still flowing")
+    assert (
+        await client.post("/slack/events", content=body, headers=signed(body))
+    ).status_code == 200
+    await product.wait_for(lambda h: h.data.get("text") == "still flowing")
+    await settled(gw.gateway)
+    counts = await InboxRepository(gw.gateway.db, gw.gateway.keyring).counts()
+    assert counts["failed"] == 1 and counts["done"] == 1
