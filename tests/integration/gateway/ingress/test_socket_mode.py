@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from websockets.asyncio.server import ServerConnection, serve
 
-from slackbridge.settings import SlackAppConfig
+from slackbridge.settings import SlackAppConfig, WebhookEndpointConfig
 from slackbridge.slack.tokens import bot_token
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import (
@@ -33,11 +33,15 @@ from tests.support.stack import EmulatorServer, browser, install_via_browser
 
 
 async def _socket_bridge(
-    gateway_factory: GatewayFactory, emulator: EmulatorServer, product: Product
+    gateway_factory: GatewayFactory, emulator: EmulatorServer, product: Product, **settings: Any
 ) -> Bridge:
-    gw = await gateway_factory(
-        webhook_url=product.hook_url, webhook_secret=SECRET, socket_ping_interval=1.0
-    )
+    values: dict[str, Any] = {
+        "webhook_url": product.hook_url,
+        "webhook_secret": SECRET,
+        "socket_ping_interval": 1.0,
+        **settings,
+    }
+    gw = await gateway_factory(**values)
     app = await gw.provision(socket_mode=True)
     async with httpx.AsyncClient() as client:
         answer = await client.post(f"{emulator.url}/_emulator/apps/{app.app_id}/app_tokens")
@@ -188,3 +192,21 @@ async def test_a_silent_connection_is_restarted(gateway_factory: GatewayFactory)
         async with httpx.AsyncClient() as client:
             ready = (await client.get(gw.url + "/readyz")).json()
         assert "socket_mode:quiet" in ready["checks"]
+
+
+async def test_a_synchronous_answer_rides_on_the_ack(
+    gateway_factory: GatewayFactory, emulator: EmulatorServer, product: Product
+) -> None:
+    sync = WebhookEndpointConfig(
+        url=product.sync_url, secret=SECRET, synchronous=True, event_types=["command.invoked"]
+    )
+    bridge = await _socket_bridge(
+        gateway_factory, emulator, product, webhook_url=None, webhooks=[sync]
+    )
+    product.answers = {"command.invoked": {"response_type": "in_channel", "text": "on it"}}
+    ran = await bridge.act(
+        "commands", team_id=ACME, user_id=ALICE, channel_id=GENERAL, command="/bridge", text="x"
+    )
+    assert ran["response"] == {"response_type": "in_channel", "text": "on it"}
+    await bridge.settled()
+    assert len(product.of_type("command.invoked", path="/sync")) == 1
