@@ -4,7 +4,8 @@ An app gets an event when it is installed in the workspace (status active), subs
 matching bot event, and its bot user can see the conversation (is a member). ``app_uninstalled``
 and ``tokens_revoked`` go to the app concerned whatever its status. Message events follow
 Slack's subscriptions: ``message.channels`` (public), ``message.groups`` (private),
-``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is mentioned.
+``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is mentioned
+(outside DMs, as on Slack).
 An app whose bot does not subscribe (or cannot see the channel) still hears an event it lists
 among its user events when an installing person with a user token is in the conversation; the
 envelope's ``authorizations`` then names that person (``is_bot`` false).
@@ -137,7 +138,8 @@ def _message_events(
     subscription = MESSAGE_SUBSCRIPTIONS[channel.kind]
     out = [(subscription, event, _subscribers(state, signal.team_id, subscription, channel))]
     mentioned = set(data.get("mentions") or [])
-    if mentioned:
+    # Slack never sends app_mention for a DM: the app hears those through message.im.
+    if mentioned and channel.kind != "im":
         mention = {k: v for k, v in message.items() if k not in ("subtype",)}
         mention.update(type="app_mention", channel=channel.id, event_ts=ts)
         targets = [

@@ -13,6 +13,7 @@ from slackbridge.emulator.ops import (
     delete_message,
     edit_message,
     join_channel,
+    open_dm,
     post_message,
 )
 from slackbridge.emulator.seed import build_state
@@ -22,11 +23,13 @@ from slackbridge.emulator.testing import TestInstall, install_app_for_tests
 ACME = "T0ACME0001"
 ALICE, BOB = "U0ACME0001", "U0ACME0002"
 GENERAL, SUPPORT, STAFF, DM = "C0ACME0GEN", "C0ACME0SUP", "G0ACME0STF", "D0ACME0001"
+GROUP_DM = "G0ACME0MPM"
 
 _EVENTS = [
     "message.channels",
     "message.groups",
     "message.im",
+    "message.mpim",
     "app_mention",
     "reaction_added",
     "member_joined_channel",
@@ -109,6 +112,25 @@ def test_channel_types_follow_subscriptions() -> None:
     post_message(state, dm, _user(state, ALICE), text="direct")
     (routed,) = build_envelopes(state, seen[-1])
     assert routed.envelope["event"]["channel_type"] == "im"
+    group = state.channel(ACME, GROUP_DM)
+    assert group is not None and group.kind == "mpim"
+    group.members.append(inst.bot_user_id)
+    post_message(state, group, _user(state, BOB), text="group")
+    (routed,) = build_envelopes(state, seen[-1])
+    assert routed.envelope["event"]["channel_type"] == "mpim"
+    assert routed.envelope["event"]["channel"] == GROUP_DM
+    inst.app.bot_events.remove("message.mpim")
+    post_message(state, group, _user(state, BOB), text="group again")
+    assert build_envelopes(state, seen[-1]) == []
+
+
+def test_mentions_in_a_dm_come_only_as_message_im() -> None:
+    state, inst, seen = _setup([])
+    dm, _ = open_dm(state, ACME, ALICE, inst.bot_user_id)
+    post_message(state, dm, _user(state, ALICE), text=f"<@{inst.bot_user_id}> hi")
+    (routed,) = build_envelopes(state, seen[-1])
+    assert routed.envelope["event"]["type"] == "message"
+    assert routed.envelope["event"]["channel_type"] == "im"
 
 
 def test_mention_adds_app_mention_and_thread_fields() -> None:
@@ -142,6 +164,9 @@ def test_bot_posts_carry_bot_and_app_ids() -> None:
     event = routed.envelope["event"]
     assert event["bot_id"] == inst.bot_id and event["app_id"] == inst.app.id
     assert event["user"] == inst.bot_user_id and "subtype" not in event
+    profile = event["bot_profile"]
+    assert profile["id"] == inst.bot_id and profile["app_id"] == inst.app.id
+    assert profile["name"] == inst.app.name and profile["team_id"] == ACME
     post_message(state, general, _user(state, inst.bot_user_id), text="persona", username="Zed")
     (routed,) = build_envelopes(state, seen[-1])
     assert routed.envelope["event"]["subtype"] == "bot_message"
