@@ -324,7 +324,8 @@ async def _incoming_webhook(request: Request) -> Response:
         return _text(403, "action_prohibited")
     thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
     try:
-        # An app's webhook posts as the app; channel/username/icon overrides are ignored.
+        # An app's webhook posts as the app; channel/username/icon overrides are ignored. Slack
+        # marks webhook posts ``bot_message`` (posts with the bot token carry no subtype).
         post_message(
             state,
             channel,
@@ -333,6 +334,7 @@ async def _incoming_webhook(request: Request) -> Response:
             blocks=blocks,
             attachments=attachments,
             thread_ts=thread_ts,
+            subtype="bot_message",
         )
     except SlackError as exc:
         return _text(404, exc.error)

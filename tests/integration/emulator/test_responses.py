@@ -10,7 +10,7 @@ import pytest
 
 from slackbridge.emulator import create_app
 from slackbridge.emulator.ops import post_message
-from slackbridge.emulator.state import EmulatorState
+from slackbridge.emulator.state import EmulatorState, Signal
 from slackbridge.emulator.testing import TestInstall, install_app_for_tests, make_test_app
 from tests.integration.emulator.helpers import ACME, ALICE, GENERAL
 from tests.integration.emulator.receiver import RECEIVER_URL, Receiver
@@ -151,11 +151,18 @@ async def test_incoming_webhook_posts_as_the_app(
 ) -> None:
     path = _hook(inst)
     assert path.startswith(f"/services/{ACME}/B")
+    heard: list[Signal] = []
+    state.listeners.append(heard.append)
     posted = await emu.post(path, json={"text": "Deploy finished", "username": "ignored"})
     assert posted.status_code == 200 and posted.text == "ok"
     last = _messages(state)[-1]
     assert last.text == "Deploy finished" and last.bot_id == inst.bot_id
     assert last.username is None  # an app's webhook cannot change its name
+    # Webhook posts are bot_message (unlike chat.postMessage with the bot token), as on Slack.
+    (event,) = [s.data["message"] for s in heard if s.kind == "message"]
+    assert event["subtype"] == "bot_message" and event["text"] == "Deploy finished"
+    assert (event["bot_id"], event["app_id"]) == (inst.bot_id, inst.app.id)
+    assert event["bot_profile"]["app_id"] == inst.app.id
     form = await emu.post(path, data={"payload": '{"text": "via form"}'})
     assert form.text == "ok" and _messages(state)[-1].text == "via form"
 
