@@ -194,6 +194,9 @@ async def test_app_tokens_and_connections_open(
     assert query["app_id"] == [app_id] and query["ticket"][0]
     # A bot token is not an app-level token.
     assert (await call(emu, "apps.connections.open", "xoxb-nope"))["error"] == "invalid_auth"
+    # Slack takes the app-level token only in the Authorization header.
+    as_param = await emu.post("/api/apps.connections.open", data={"token": token})
+    assert as_param.json() == {"ok": False, "error": "not_authed"}
     missing = await emu.post("/_emulator/apps/A0NOPE/app_tokens", json={})
     assert missing.status_code == 404
 

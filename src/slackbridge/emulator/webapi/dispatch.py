@@ -3,7 +3,8 @@
 Slack answers every call with HTTP 200 and ``{"ok": …}`` except over a rate limit (HTTP 429 with
 ``Retry-After``). Arguments come from the query string merged with a form body
 (``application/x-www-form-urlencoded``, ``multipart/form-data`` or ``text/plain``) or a JSON
-body; with JSON the token must be in the ``Authorization: Bearer`` header, as Slack requires.
+body; with JSON (and for app-level tokens) the token must be in the ``Authorization: Bearer``
+header, as Slack requires.
 Nothing here ever answers with a traceback: an unexpected exception is logged and answered with
 ``{"ok": false, "error": "internal_error"}``.
 
@@ -238,6 +239,9 @@ async def _dispatch(state: EmulatorState, name: str, request: Request) -> Respon
     warnings: list[str] = []
     try:
         args, token_arg_ok = await _read_args(request, warnings)
+        # Slack takes an app-level token only in the Authorization header: as a POST
+        # parameter it is an error (apps.connections.open's documentation says so).
+        token_arg_ok = token_arg_ok and spec.auth != "app"
         raw = _bearer(request) or (str(args.get("token") or "") if token_arg_ok else None)
         token = None
         if spec.auth != "none":
