@@ -105,6 +105,18 @@ async def test_bad_bodies(emu: httpx.AsyncClient) -> None:
     assert unknown.status_code == 404 and unknown.text == "no_service"
 
 
+async def test_removed_app_cannot_use_its_response_url(
+    emu: httpx.AsyncClient, state: EmulatorState, inst: TestInstall
+) -> None:
+    url = await _response_url(emu)
+    removed = await emu.post(f"/_emulator/apps/{inst.app.id}/uninstall", json={"team_id": ACME})
+    assert removed.status_code == 200
+    before = len(_messages(state))
+    late = await emu.post(url, json={"response_type": "in_channel", "text": "still here?"})
+    assert (late.status_code, late.text) == (403, "action_prohibited")
+    assert len(_messages(state)) == before
+
+
 async def test_replace_and_delete_original(
     emu: httpx.AsyncClient, state: EmulatorState, inst: TestInstall, receiver: Receiver
 ) -> None:
