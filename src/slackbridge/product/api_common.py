@@ -39,6 +39,7 @@ from slackbridge.store.repositories.outbox import (
     OutboxMessage,
     OutboxRepository,
 )
+from slackbridge.store.repositories.write_gate import write_turn
 
 __all__ = [
     "IdempotencyKey",
@@ -188,18 +189,19 @@ async def enqueue(
         "request_digest": digest,
         **operation.extra,
     }
-    stored = await repo.enqueue(
-        NewOutboxMessage(
-            team_id=operation.team_id,
-            method=operation.method,
-            payload=payload,
-            installation_id=inst.id,
-            lane_key=operation.lane_key,
-            as_user=operation.as_user,
-            idempotency_scope=caller.scope if idempotency_key else None,
-            idempotency_key=idempotency_key,
+    async with write_turn(gateway.db):
+        stored = await repo.enqueue(
+            NewOutboxMessage(
+                team_id=operation.team_id,
+                method=operation.method,
+                payload=payload,
+                installation_id=inst.id,
+                lane_key=operation.lane_key,
+                as_user=operation.as_user,
+                idempotency_scope=caller.scope if idempotency_key else None,
+                idempotency_key=idempotency_key,
+            )
         )
-    )
     if not stored.created:
         return _replay(stored.message, digest)
     gateway.wakeup("outbox").set()

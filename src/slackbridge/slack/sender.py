@@ -42,6 +42,7 @@ from slackbridge.slack.tokens import TokenRefreshError, WorkspaceUnavailable, bo
 from slackbridge.slack.workspaces import report_token_error
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
+from slackbridge.store.repositories.write_gate import write_turn
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway, Worker
@@ -155,7 +156,10 @@ class OutboxSender:
         if free <= 0:
             return
         try:
-            rows = await self.repo.claim(self.owner, limit=free, lease_seconds=self.lease_seconds)
+            async with write_turn(self.gateway.db):
+                rows = await self.repo.claim(
+                    self.owner, limit=free, lease_seconds=self.lease_seconds
+                )
         except Exception as exc:
             self.gateway.health.report(f"worker:{self.name}", False, f"claim failed: {exc!r}")
             _log.exception("claiming outbox rows failed")
@@ -170,7 +174,8 @@ class OutboxSender:
             await _first_of((stop,), interval)
             if self._tasks:
                 try:
-                    await self.repo.extend(list(self._tasks), self.owner, self.lease_seconds)
+                    async with write_turn(self.gateway.db):
+                        await self.repo.extend(list(self._tasks), self.owner, self.lease_seconds)
                 except Exception:
                     _log.exception("renewing outbox leases failed")
 
@@ -218,11 +223,12 @@ class OutboxSender:
         """Hand back a row whose attempt was cut short by a shutdown."""
         row = attempt.row
         try:
-            if attempt.touched:
-                # Slack may have acted: count the attempt so the next one checks first.
-                await self.repo.retry_later(row.id, self.owner, utcnow(), error="interrupted")
-            else:
-                await self.repo.release(row.id, self.owner)
+            async with write_turn(self.gateway.db):
+                if attempt.touched:
+                    # Slack may have acted: count the attempt so the next one checks first.
+                    await self.repo.retry_later(row.id, self.owner, utcnow(), error="interrupted")
+                else:
+                    await self.repo.release(row.id, self.owner)
         except Exception:
             _log.exception("handing back outbox row %s failed", row.message_id)
 
@@ -270,7 +276,8 @@ class OutboxSender:
         row, repo, owner = attempt.row, self.repo, self.owner
         now = utcnow()
         if outcome.disposition == "ratelimited":
-            await repo.release(row.id, owner, now + timedelta(seconds=outcome.retry_after))
+            async with write_turn(self.gateway.db):
+                await repo.release(row.id, owner, now + timedelta(seconds=outcome.retry_after))
             return
         if outcome.disposition == "retry" and row.attempts < MAX_ATTEMPTS:
             delay = retry_delay(row.attempts)
@@ -280,13 +287,16 @@ class OutboxSender:
                 delay = max(delay, CALL_TIMEOUT)
             delay *= self.retry_scale
             _log.info("outbox row %s: %s; retrying in %.1fs", row.message_id, outcome.code, delay)
-            await repo.retry_later(
-                row.id, owner, now + timedelta(seconds=delay), error=outcome.code
-            )
+            async with write_turn(self.gateway.db):
+                await repo.retry_later(
+                    row.id, owner, now + timedelta(seconds=delay), error=outcome.code
+                )
             return
         if outcome.disposition == "done":
             await self._emit(row, outcome, attempt.app_id)
-            if not await repo.mark_sent(row.id, owner, result=_kept(outcome.data)):
+            async with write_turn(self.gateway.db):
+                marked = await repo.mark_sent(row.id, owner, result=_kept(outcome.data))
+            if not marked:
                 _log.warning("outbox row %s was sent but its lease had moved on", row.message_id)
             return
         failure = (
@@ -301,7 +311,8 @@ class OutboxSender:
             "error": {"code": code, "message": error_message(code)},
             "slack": {k: v for k, v in failure.data.items() if k in _KEEP_ON_FAILURE},
         }
-        await repo.mark_failed(row.id, owner, error=code, result=result)
+        async with write_turn(self.gateway.db):
+            await repo.mark_failed(row.id, owner, error=code, result=result)
 
     async def _emit(self, row: OutboxMessage, outcome: Outcome, app_id: str | None) -> None:
         from slackbridge.pipeline.dispatch import dispatch
