@@ -34,7 +34,7 @@ def guide(stack: DemoStack, log_path: str) -> Panel:
     links.add_row("Slack (emulator)", f"{urls.emulator}/")
     links.add_row("Helpdesk", f"{urls.helpdesk}/")
     links.add_row("Add to Slack", urls.install)
-    links.add_row("Product API", f"{urls.api}/docs")
+    links.add_row("Product API", f"{urls.api}/openapi.json (reference: docs/api.md)")
     links.add_row("API key", str(stack.api_key))
     steps = Table.grid(padding=(0, 1))
     steps.add_column(style="cyan")

@@ -1,7 +1,7 @@
 """The product REST API: a FastAPI app mounted at ``/api/v1`` (a gateway part, via ``mounts``).
 
-Its OpenAPI document is served at ``/api/v1/openapi.json`` and browsable at ``/api/v1/docs``;
-docs/api.md is generated from it (``scripts/gen_api_docs.py``). Every route needs a Bearer API
+Its OpenAPI document is served at ``/api/v1/openapi.json``; docs/api.md is generated from it
+(``scripts/gen_api_docs.py``). Every route needs a Bearer API
 key (:mod:`slackbridge.product.auth`); every error answers ``{"error": {"code", "message"}}``
 (:mod:`slackbridge.product.api_errors`). Writes to Slack are queued in the outbox and answered
 202 with an operation id; the sender (:mod:`slackbridge.slack.sender`) delivers them.
@@ -49,7 +49,9 @@ def create_api_app() -> FastAPI:
         version=__version__,
         description=_DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # No Swagger page: it loads its scripts from a CDN, and slackbridge must work offline.
+        # docs/api.md is the reference, generated from the same OpenAPI document.
+        docs_url=None,
         redoc_url=None,
     )
     install_error_handlers(app)
