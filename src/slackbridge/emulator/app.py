@@ -18,6 +18,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from slackbridge.emulator.control_common import unrouted
 from slackbridge.emulator.seed import Seed, build_state
 from slackbridge.emulator.state import EmulatorState
 from slackbridge.emulator.webapi import methods as _methods
@@ -103,7 +104,12 @@ def create_app(
                 await stack.enter_async_context(hook(app))
             yield
 
-    app = Starlette(routes=_routes(), lifespan=lifespan)
+    app = Starlette(
+        routes=_routes(), lifespan=lifespan, exception_handlers={404: unrouted, 405: unrouted}
+    )
+    # "/_emulator/faults/" must not become a redirect to "/_emulator/faults" (a DELETE there
+    # clears every fault): a path no route takes is answered as not found.
+    app.router.redirect_slashes = False
     app.state.emulator = state
     app.state.emulator_seed = seed
     app.state.delivery_transport = delivery_transport

@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from slackbridge.emulator.state import Channel, EmulatorState, User
 from slackbridge.emulator.webapi.dispatch import json_response
@@ -26,6 +27,7 @@ __all__ = [
     "required_field",
     "state_of",
     "str_field",
+    "unrouted",
     "user_field",
 ]
 
@@ -160,6 +162,25 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return json_response({"ok": True, **result})
 
     return endpoint
+
+
+async def unrouted(request: Request, exc: Exception) -> Response:
+    """404/405 for requests no route takes, in the shape of the address they were meant for:
+    the control API's JSON envelope, Slack's plain ``no_service`` for response URLs and incoming
+    webhooks, and Starlette's plain text anywhere else."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    headers = dict(exc.headers) if isinstance(exc, HTTPException) and exc.headers else None
+    path = request.url.path
+    if path.startswith(("/_emulator/response/", "/services/")):
+        return PlainTextResponse("no_service", status_code=404)
+    if path.startswith("/_emulator/"):
+        if status == 405:
+            error, detail = "method_not_allowed", f"{request.method} is not allowed on {path}"
+        else:
+            error, detail = "not_found", f"no control endpoint {path} (see docs/emulator.md)"
+        return json_response({"ok": False, "error": error, "detail": detail}, status, headers)
+    text = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return PlainTextResponse(text, status_code=status, headers=headers)
 
 
 def render_channel_summary(channel: Channel) -> dict[str, Any]:

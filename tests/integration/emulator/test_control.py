@@ -271,6 +271,20 @@ async def test_malformed_json_body(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400 and response.json()["error"] == "invalid_json"
 
 
+async def test_paths_no_route_takes_answer_in_their_own_shape(client: httpx.AsyncClient) -> None:
+    unknown = await client.post("/_emulator/nope", json={})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == "not_found" and "/_emulator/nope" in unknown.json()["detail"]
+    wrong_verb = await client.get("/_emulator/messages")
+    assert wrong_verb.status_code == 405 and wrong_verb.json()["error"] == "method_not_allowed"
+    # No redirect from "/faults/" to "/faults": a DELETE there would clear every fault.
+    slash = await client.delete("/_emulator/faults/")
+    assert slash.status_code == 404 and slash.json()["ok"] is False
+    for path in ("/_emulator/response/", "/services/T0ACME0001/B1"):
+        plain = await client.post(path, json={"text": "x"})
+        assert (plain.status_code, plain.text) == (404, "no_service")
+
+
 async def test_unknown_conversation_listing(client: httpx.AsyncClient) -> None:
     response = await client.get(f"/_emulator/conversations/{ACME}/C0NOPE0000/messages")
     assert response.status_code == 404
