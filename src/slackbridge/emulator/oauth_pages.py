@@ -289,8 +289,9 @@ async def _authorize_get(request: Request) -> Response:
 
 
 async def _authorize_post(request: Request) -> Response:
-    form = await request.form()
-    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    # Closing the form releases any uploaded parts (a browser never sends them; a script may).
+    async with request.form() as form:
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     decision = fields.pop("decision", "deny")
     installer = fields.pop("installer", "")
     channel_id = fields.pop("channel_id", None) or None

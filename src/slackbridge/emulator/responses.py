@@ -140,8 +140,8 @@ def _text(status: int, body: str) -> PlainTextResponse:
 async def _read_message(request: Request) -> dict[str, Any] | None:
     raw = await request.body()
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        form = await request.form()
-        payload = form.get("payload")
+        async with request.form() as form:
+            payload = form.get("payload")
         raw = payload.encode() if isinstance(payload, str) else b""
     try:
         body = orjson.loads(raw)

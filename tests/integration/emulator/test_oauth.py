@@ -127,6 +127,19 @@ async def test_consent_page_allow_and_exchange(
     assert person["user_id"] == ALICE and person["user"] == "alice" and "bot_id" not in person
 
 
+async def test_a_consent_form_with_a_file_part_is_answered_and_released(
+    emu: httpx.AsyncClient, app: App
+) -> None:
+    # Browsers never send files here, scripts might; the uploaded part must be closed again
+    # (an unclosed temporary file is a ResourceWarning, an error in this suite).
+    url = _authorize_url(app)
+    form = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    form.update(installer=f"{ACME}:{ALICE}", decision="deny")
+    files = {"junk": ("junk.bin", b"\x00" * 2_000_000)}
+    redirect = await emu.post("/oauth/v2/authorize", data=form, files=files)
+    assert redirect.status_code == 302 and "error=access_denied" in redirect.headers["location"]
+
+
 async def test_cancel_redirects_with_access_denied(emu: httpx.AsyncClient, app: App) -> None:
     response = await _approve(emu, _authorize_url(app), deny=True)
     query = parse_qs(urlsplit(response.json()["redirect_url"]).query)
