@@ -201,7 +201,10 @@ async def click_action(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         real_block_id, element = find_element(msg.blocks, action_id, block_id)
     url = interactivity_url(app)
     trigger = new_trigger(state, ws.id, user.id, app.id)
-    action = action_value(element, real_block_id, body.get("value"), action_ts)
+    try:
+        action = action_value(element, real_block_id, body.get("value"), action_ts)
+    except ValueError as exc:
+        raise ControlError("invalid_value", f"value: {exc}", status=400) from None
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": user_json(user),

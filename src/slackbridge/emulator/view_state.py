@@ -55,8 +55,21 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def _unix_time(element: dict[str, Any], value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{element.get('action_id')}: expected a unix time, not {value!r}")
+    try:
+        return int(value)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f"{element.get('action_id')}: expected a unix time, not {value!r}"
+        ) from None
+
+
 def selection(element: dict[str, Any], value: Any) -> dict[str, Any]:
-    """The fields describing ``value`` chosen in ``element`` (without ``type``)."""
+    """The fields describing ``value`` chosen in ``element`` (without ``type``); ``ValueError``
+    when ``value`` cannot be a choice there (an option the element does not offer, a date-time
+    that is not a unix time)."""
     kind = str(element.get("type", ""))
     if kind in _TEXT_INPUTS or kind == "button":
         if value is None and kind == "button":
@@ -71,7 +84,7 @@ def selection(element: dict[str, Any], value: Any) -> dict[str, Any]:
     if kind in _MULTI_ID:
         return {_MULTI_ID[kind]: _as_list(value)}
     if kind == "datetimepicker":
-        return {"selected_date_time": int(value) if value is not None else None}
+        return {"selected_date_time": None if value is None else _unix_time(element, value)}
     if kind == "rich_text_input":
         text = "" if value is None else str(value)
         rich = {

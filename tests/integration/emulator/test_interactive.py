@@ -405,3 +405,39 @@ async def test_clicking_a_button_in_a_modal(
     assert payload["container"] == {"type": "view", "view_id": view.id}
     assert payload["view"]["id"] == view.id and "response_url" not in payload
     assert payload["actions"][0]["value"] == "ticket-7"
+
+
+async def test_picks_that_an_element_cannot_take_are_refused(
+    emu: httpx.AsyncClient, inst: TestInstall, receiver: Receiver, state: EmulatorState
+) -> None:
+    select = {
+        "type": "static_select",
+        "action_id": "priority",
+        "options": [{"text": {"type": "plain_text", "text": "High"}, "value": "high"}],
+    }
+    when = {"type": "datetimepicker", "action_id": "when"}
+    msg = _bot_message(state, inst, [{"type": "actions", "elements": [select, when]}])
+    base = {"team_id": ACME, "channel_id": GENERAL, "user_id": ALICE, "message_ts": msg.ts}
+    for action_id, value in [("priority", "low"), ("priority", {"x": 1}), ("when", ["soon"])]:
+        refused = await emu.post(
+            "/_emulator/actions", json={**base, "action_id": action_id, "value": value}
+        )
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_value"
+    assert receiver.on("/interact") == []
+    picked = await emu.post(
+        "/_emulator/actions", json={**base, "action_id": "when", "value": "1700000000"}
+    )
+    assert picked.status_code == 200
+    (action,) = receiver.on("/interact")[0].payload()["actions"]
+    assert action["selected_date_time"] == 1700000000
+    view = open_view(
+        state,
+        inst.app.id,
+        ACME,
+        ALICE,
+        {**_MODAL, "blocks": [{"type": "input", "block_id": "w", "element": when}]},
+    )
+    bad_time = await emu.post(
+        "/_emulator/views/submit", json={"view_id": view.id, "values": {"w": {"when": ["x"]}}}
+    )
+    assert bad_time.status_code == 400 and bad_time.json()["error"] == "invalid_values"
