@@ -331,7 +331,7 @@ class Deliverer:
         except httpx.ConnectError as exc:
             error = "ssl_error" if "SSL" in str(exc) else "connection_failed"
             return _Outcome(None, error)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             return _Outcome(None, "unknown_error")
         ok = 200 <= response.status_code < 300
         return _Outcome(

@@ -23,6 +23,7 @@ __all__ = [
     "apply_manifest",
     "create_app",
     "export_manifest",
+    "is_http_url",
     "parse_manifest",
 ]
 
@@ -134,11 +135,20 @@ class _Checker:
     def url(self, value: str | None, pointer: str) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not is_http_url(value):
             self.error(pointer, 'must match format "uri"')
             return None
         return value
+
+
+def is_http_url(value: str) -> bool:
+    """Whether ``value`` is an absolute http(s) URL with a host and, if any, a valid port."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+    except ValueError:  # e.g. "http://[::1" or "http://host:abc/"
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _load(manifest: Any) -> tuple[dict[str, Any] | None, list[ManifestError]]:

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from slackbridge.emulator.control_common import ControlError, endpoint, read_body
+from slackbridge.emulator.manifest import is_http_url
 from slackbridge.emulator.state import App, EmulatorState, OAuthCode, User, Workspace
 
 __all__ = [
@@ -61,6 +62,8 @@ class AuthorizeRequest:
 
 def redirect_allowed(app: App, uri: str) -> bool:
     """Slack accepts a redirect URI equal to, or below, one of the app's redirect URLs."""
+    if not isinstance(uri, str) or not is_http_url(uri):
+        return False
     got = urlsplit(uri)
     for allowed in app.redirect_urls:
         want = urlsplit(allowed)
@@ -314,8 +317,11 @@ async def _approve_endpoint(request: Request) -> dict[str, Any]:
         raise ControlError(
             "invalid_arguments", "authorize_url, team_id and user_id: required strings"
         )
-    parts = urlsplit(url)
-    if parts.path.rstrip("/") not in ("/oauth/v2/authorize", "/oauth/authorize"):
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[" in the host
+        parts = None
+    if parts is None or parts.path.rstrip("/") not in ("/oauth/v2/authorize", "/oauth/authorize"):
         raise ControlError("invalid_authorize_url", "authorize_url: an /oauth/v2/authorize link")
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     version = 2 if parts.path.startswith("/oauth/v2/") else 1

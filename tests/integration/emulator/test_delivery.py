@@ -190,6 +190,19 @@ async def test_connection_failure_is_retried(state: EmulatorState) -> None:
     assert [a.error for a in delivery.attempts] == ["connection_failed"] * 4
 
 
+async def test_an_unusable_url_fails_the_delivery_without_crashing(
+    state: EmulatorState, receiver: Receiver
+) -> None:
+    inst = _install(state, url="http://app.test:no-port/slack/events")
+    async with _running(state, receiver) as emu:
+        state.speed = 5000.0  # retries at once: nothing is sent anyway
+        await _say(emu)
+        await _outbound(emu).wait_idle()
+        (delivery,) = _outbound(emu).deliverer.records(app_id=inst.app.id)
+    assert delivery.status == "failed" and receiver.received == []
+    assert [a.error for a in delivery.attempts] == ["unknown_error"] * 4
+
+
 async def test_url_faults_apply_to_deliveries(
     emu: httpx.AsyncClient, state: EmulatorState, receiver: Receiver
 ) -> None:

@@ -158,6 +158,8 @@ async def test_cancel_redirects_with_access_denied(emu: httpx.AsyncClient, app: 
         ({"redirect_uri": "https://evil.test/callback"}, "bad_redirect_uri"),
         ({"redirect_uri": "https://product.test/slack/other"}, "bad_redirect_uri"),
         ({"scope": "not a scope!"}, "invalid_scope"),
+        ({"redirect_uri": "http://[::1/callback"}, "bad_redirect_uri"),
+        ({"redirect_uri": "https://product.test:abc/slack/oauth/callback"}, "bad_redirect_uri"),
     ],
 )
 async def test_bad_authorize_requests_are_error_pages(
@@ -183,6 +185,12 @@ async def test_approve_checks_the_installer(emu: httpx.AsyncClient, app: App) ->
     assert pinned.status_code == 400 and pinned.json()["error"] == "invalid_team"
     missing = await emu.post("/_emulator/oauth/approve", json={"team_id": ACME})
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_arguments"
+    unparsable = await emu.post(
+        "/_emulator/oauth/approve",
+        json={"authorize_url": "http://[::1/oauth/v2/authorize", "team_id": ACME, "user_id": ALICE},
+    )
+    assert unparsable.status_code == 400
+    assert unparsable.json()["error"] == "invalid_authorize_url"
 
 
 async def test_code_exchange_errors(

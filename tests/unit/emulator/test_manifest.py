@@ -103,6 +103,21 @@ def test_accepts_a_json_string() -> None:
             "/oauth_config/redirect_urls/0",
             "uri",
         ),
+        (
+            lambda m: m["oauth_config"].update(redirect_urls=["http://[::1/cb"]),
+            "/oauth_config/redirect_urls/0",
+            "uri",
+        ),
+        (
+            lambda m: m["settings"]["event_subscriptions"].update(request_url="http://a.test:x/"),
+            "/settings/event_subscriptions/request_url",
+            "uri",
+        ),
+        (
+            lambda m: m["settings"]["interactivity"].update(request_url="https://a.test:70000/"),
+            "/settings/interactivity/request_url",
+            "uri",
+        ),
         (lambda m: m.update(extra=1), "/extra", "additional properties"),
         (
             lambda m: m["features"].pop("bot_user"),
