@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from slackbridge.emulator.blocks import is_block_list
 from slackbridge.emulator.state import Channel, EmulatorState, User
 from slackbridge.emulator.webapi.dispatch import json_response
 from slackbridge.emulator.webapi.registry import SlackError
@@ -127,10 +128,8 @@ def blocks_field(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     blocks = body.get("blocks")
     if blocks is None:
         return None
-    if not isinstance(blocks, list) or not all(
-        isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks
-    ):
-        raise ControlError("invalid_blocks", "blocks: expected a list of block objects")
+    if not is_block_list(blocks):
+        raise ControlError("invalid_blocks", "blocks: expected a list of up to 50 block objects")
     return blocks
 
 

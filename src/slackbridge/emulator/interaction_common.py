@@ -172,10 +172,12 @@ def _elements(block: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def find_element(
-    blocks: list[dict[str, Any]] | None, action_id: str, block_id: str | None
+    blocks: list[Any] | None, action_id: str, block_id: str | None
 ) -> tuple[str, dict[str, Any]]:
     """The block id and element with ``action_id`` (in ``block_id`` if given), or 404."""
     for block in blocks or []:
+        if not isinstance(block, dict):
+            continue  # a view's blocks are only checked to be a list
         if block_id is not None and block.get("block_id") != block_id:
             continue
         for element in _elements(block):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slackbridge.emulator.blocks import is_attachment_list, is_block_list
 from slackbridge.emulator.interaction_common import (
     ControlError,
     active_install,
@@ -71,15 +72,20 @@ def _show_message(
     bot: User,
     message: dict[str, Any],
 ) -> dict[str, Any]:
-    """Post an app's message answer: to the channel (``in_channel``) or to the user only."""
+    """Post an app's message answer: to the channel (``in_channel``) or to the user only.
+
+    Malformed blocks or attachments post nothing: Slack shows the person an error instead."""
     text = message.get("text") if isinstance(message.get("text"), str) else ""
-    blocks = message.get("blocks") if isinstance(message.get("blocks"), list) else None
-    attachments = message.get("attachments")
-    attachments = attachments if isinstance(attachments, list) else None
+    blocks, attachments = message.get("blocks"), message.get("attachments")
     thread_ts = message.get("thread_ts") if isinstance(message.get("thread_ts"), str) else None
+    response_type = "in_channel" if message.get("response_type") == "in_channel" else "ephemeral"
+    if blocks is not None and not is_block_list(blocks):
+        return {"response_type": response_type, "error": "invalid_blocks"}
+    if attachments is not None and not is_attachment_list(attachments):
+        return {"response_type": response_type, "error": "invalid_attachments"}
     if not text and not blocks and not attachments:
         return {}
-    if message.get("response_type") == "in_channel":
+    if response_type == "in_channel":
         try:
             msg = post_message(
                 state,

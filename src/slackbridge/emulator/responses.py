@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from slackbridge.emulator.blocks import is_attachment_list, is_block_list
 from slackbridge.emulator.installs import find_incoming_webhook
 from slackbridge.emulator.ops import (
     base_url,
@@ -150,16 +151,24 @@ async def _read_message(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _content(body: dict[str, Any]) -> tuple[str, list[Any] | None, list[Any] | None] | None:
+_Content = tuple[str, list[dict[str, Any]] | None, list[dict[str, Any]] | None]
+
+
+def _content(body: dict[str, Any]) -> _Content | str:
+    """The message's text, blocks and attachments, or the plain-text error Slack answers."""
     text = body.get("text")
     blocks = body.get("blocks")
     attachments = body.get("attachments")
-    if (text is not None and not isinstance(text, str)) or (
-        blocks is not None and not isinstance(blocks, list)
-    ):
-        return None
-    if attachments is not None and not isinstance(attachments, list):
-        return None
+    if text is not None and not isinstance(text, str):
+        return "invalid_payload"
+    if blocks is not None and not isinstance(blocks, list):
+        return "invalid_payload"
+    if attachments is not None and not is_attachment_list(attachments):
+        return "invalid_payload"
+    if blocks is not None and not is_block_list(blocks):
+        return "invalid_blocks"
+    if not text and not blocks and not attachments:
+        return "no_text"
     return text or "", blocks, attachments
 
 
@@ -190,11 +199,9 @@ def _apply_response(state: EmulatorState, target: ResponseUrl, body: dict[str, A
             return _text(404, exc.error)
         return _text(200, "ok")
     content = _content(body)
-    if content is None:
-        return _text(400, "invalid_payload")
+    if isinstance(content, str):
+        return _text(400, content)
     text, blocks, attachments = content
-    if not text and not blocks and not attachments:
-        return _text(400, "no_text")
     if body.get("replace_original") and target.message_ts is not None:
         if target.ephemeral_source:
             _replace_ephemeral(state, target, text, blocks)
@@ -303,11 +310,9 @@ async def _incoming_webhook(request: Request) -> Response:
     if body is None:
         return _text(400, "invalid_payload")
     content = _content(body)
-    if content is None:
-        return _text(400, "invalid_payload")
+    if isinstance(content, str):
+        return _text(400, content)
     text, blocks, attachments = content
-    if not text and not blocks and not attachments:
-        return _text(400, "no_text")
     channel = state.channel(inst.team_id, hook["channel_id"])
     if channel is None:
         return _text(404, "channel_not_found")

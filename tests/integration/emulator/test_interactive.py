@@ -441,3 +441,21 @@ async def test_picks_that_an_element_cannot_take_are_refused(
         "/_emulator/views/submit", json={"view_id": view.id, "values": {"w": {"when": ["x"]}}}
     )
     assert bad_time.status_code == 400 and bad_time.json()["error"] == "invalid_values"
+
+
+async def test_malformed_blocks_in_a_command_answer_post_nothing(
+    emu: httpx.AsyncClient, receiver: Receiver, state: EmulatorState
+) -> None:
+    channel = state.channel(ACME, GENERAL)
+    assert channel is not None
+    before = len(channel.messages)
+    receiver.respond = _answer(
+        JSONResponse({"response_type": "in_channel", "text": "x", "blocks": [1, "a"]})
+    )
+    result = await _command(emu)
+    assert result["ok"] is True
+    assert result["posted"] == {"response_type": "in_channel", "error": "invalid_blocks"}
+    receiver.respond = _answer(JSONResponse({"text": "x", "attachments": "nope"}))
+    result = await _command(emu)
+    assert result["posted"] == {"response_type": "ephemeral", "error": "invalid_attachments"}
+    assert len(channel.messages) == before

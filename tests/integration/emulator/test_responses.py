@@ -96,11 +96,16 @@ async def test_expired_url(
     assert late.status_code == 404 and late.text == "expired_url"
 
 
-async def test_bad_bodies(emu: httpx.AsyncClient) -> None:
+async def test_bad_bodies(emu: httpx.AsyncClient, state: EmulatorState) -> None:
     url = await _response_url(emu)
     assert (await emu.post(url, content=b"{oops")).text == "invalid_payload"
     empty = await emu.post(url, json={"response_type": "in_channel"})
     assert empty.status_code == 400 and empty.text == "no_text"
+    before = len(_messages(state))
+    for blocks in ([1, 2], [{"text": "no type"}], [{"type": "divider"}] * 51):
+        bad = await emu.post(url, json={"response_type": "in_channel", "blocks": blocks})
+        assert (bad.status_code, bad.text) == (400, "invalid_blocks")
+    assert len(_messages(state)) == before
     unknown = await emu.post("/_emulator/response/T0ACME0001/1/nope", json={"text": "x"})
     assert unknown.status_code == 404 and unknown.text == "no_service"
 
@@ -185,6 +190,9 @@ async def test_incoming_webhook_posts_as_the_app(
         (b"{not json", 400, "invalid_payload"),
         (b"{}", 400, "no_text"),
         (b'{"text": 5}', 400, "invalid_payload"),
+        (b'{"blocks": "x"}', 400, "invalid_payload"),
+        (b'{"text": "x", "attachments": [1]}', 400, "invalid_payload"),
+        (b'{"blocks": [1]}', 400, "invalid_blocks"),
     ],
 )
 async def test_incoming_webhook_errors(

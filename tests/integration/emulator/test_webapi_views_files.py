@@ -210,6 +210,15 @@ async def test_upload_errors(client: httpx.AsyncClient, bot: TestInstall) -> Non
         channel_id=SUPPORT,
     )
     assert not_member["error"] == "not_in_channel"
+    bad_blocks = await call(
+        client,
+        "files.completeUploadExternal",
+        bot.bot_token,
+        files=orjson.dumps([{"id": file_id}]).decode(),
+        channel_id=GENERAL,
+        blocks="[1, 2]",
+    )
+    assert bad_blocks["error"] == "invalid_blocks"
     unknown = await call(client, "files.info", bot.bot_token, file="F0NOPE0000")
     assert unknown["error"] == "file_not_found"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slackbridge.emulator import ops
+from slackbridge.emulator.blocks import is_attachment_list, is_block_list
 from slackbridge.emulator.state import Channel, Message, User
 from slackbridge.emulator.webapi.args import as_bool, as_json, valid_ts
 from slackbridge.emulator.webapi.common import caller, resolve_channel
@@ -13,7 +14,6 @@ from slackbridge.emulator.webapi.registry import CallContext, SlackError, method
 __all__: list[str] = []
 
 MAX_TEXT = 40_000
-_MAX_BLOCKS = 50
 _MAX_ATTACHMENTS = 100
 _MAX_EPHEMERALS = 1000
 
@@ -27,9 +27,7 @@ def _blocks(ctx: CallContext) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(blocks, list):
         raise SlackError("invalid_blocks_format")
-    if len(blocks) > _MAX_BLOCKS or not all(
-        isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks
-    ):
+    if not is_block_list(blocks):
         raise SlackError("invalid_blocks")
     return blocks
 
@@ -41,7 +39,7 @@ def _attachments(ctx: CallContext) -> list[dict[str, Any]] | None:
     attachments = as_json(raw, error="invalid_attachments")
     if attachments is None:
         return None
-    if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
+    if not is_attachment_list(attachments):
         raise SlackError("invalid_attachments")
     if len(attachments) > _MAX_ATTACHMENTS:
         raise SlackError("too_many_attachments")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from slackbridge.emulator import ops
+from slackbridge.emulator.blocks import is_block_list
 from slackbridge.emulator.state import File, User
 from slackbridge.emulator.webapi.args import as_int, as_json, as_list, invalid_args, valid_ts
 from slackbridge.emulator.webapi.chat import MAX_TEXT
@@ -78,6 +79,8 @@ async def files_complete_upload(ctx: CallContext) -> dict[str, Any]:
     blocks = as_json(ctx.arg("blocks"), error="invalid_blocks_format")
     if blocks is not None and not isinstance(blocks, list):
         raise SlackError("invalid_blocks_format")
+    if blocks is not None and not is_block_list(blocks):
+        raise SlackError("invalid_blocks")
     channels = [resolve_channel(ctx, ref) for ref in channel_refs]
     for channel in channels:
         if channel.is_archived:
