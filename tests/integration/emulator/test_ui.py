@@ -19,7 +19,7 @@ from slackbridge.emulator import create_app
 from slackbridge.emulator.seed import build_state
 from slackbridge.emulator.testing import emulator_client, install_app_for_tests, make_test_app
 from slackbridge.emulator.ui import STATIC_DIR
-from tests.integration.emulator.helpers import ACME, BOB, GENERAL, GLOBEX
+from tests.integration.emulator.helpers import ACME, BOB, DAVE, GENERAL, GLOBEX, STAFF, SUPPORT
 from tests.support.servers import bind_loopback, serve_asgi
 
 FRANK, HEIDI = "U0GLBX0002", "U0GLBX0004"
@@ -141,14 +141,82 @@ async def test_post_as_user_react_and_see_bot_reply_live(browser: Any) -> None:
         await page.select_option("#workspace", GLOBEX)
         await expect(page.locator("#team-name")).to_have_text("Globex")
         await page.select_option("#user", FRANK)
-        await expect(page.locator("#channels li")).to_have_text(
-            ["# general", "# support", "🔒 staff"]
-        )
+        await expect(page.locator("#channels li")).to_have_text(["# general", "# support", "staff"])
+        await _expect_drawn_lock(page.locator("#channels li", has_text="staff"))
         await expect(page.locator("#dms li")).to_have_text(["Erin Evans"])
         await page.select_option("#user", HEIDI)
         await expect(page.locator("#channels li")).to_have_text(["# general", "# support"])
         await expect(page.locator("#dms li")).to_have_count(0)
         await page.close()
+
+
+async def _expect_drawn_lock(item: Any) -> None:
+    """A private channel's lock is drawn (an SVG), not an emoji that needs an emoji font."""
+    from playwright.async_api import expect
+
+    lock = item.locator("svg.lock")
+    await expect(lock).to_be_visible()
+    box = await lock.bounding_box()
+    assert box is not None and box["width"] > 4 and box["height"] > 4
+    text = await item.text_content()
+    assert not re.search("[\u2600-\u27bf\U0001f000-\U0001faff]", text or ""), text
+
+
+@pytest.mark.browser
+async def test_invite_people_and_the_app_bot_from_the_composer(browser: Any) -> None:
+    from playwright.async_api import expect
+
+    state = build_state(rate_limits=False)
+    bot = install_app_for_tests(state, ACME, channels=["general"])
+    support = state.workspaces[ACME].channels[SUPPORT]
+    staff = state.workspaces[ACME].channels[STAFF]
+    async with serve_asgi(create_app(state)) as server:
+        page = await browser.new_page(viewport={"width": 1400, "height": 820})
+        page.set_default_timeout(TIMEOUT_MS)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(server.url + "/")
+        await page.select_option("#user", BOB)
+        await page.click(f"#channels li[data-channel-id={SUPPORT}]")
+        await expect(page.locator("#channel-title")).to_have_text("# support")
+        status = page.locator("#status")
+
+        # The app's bot by its bot name, as a person clicking through the demo would.
+        await page.fill("#composer-text", "/invite @test_app")
+        await page.press("#composer-text", "Enter")
+        await expect(status).to_have_text("Added @test_app to #support.")
+        await expect(page.locator("#composer-text")).to_have_value("")
+        joined = page.locator("#messages .message.system", has_text="has joined the channel")
+        await expect(joined).to_contain_text("@Test App has joined the channel")
+        assert bot.bot_user_id in support.members
+
+        # People by name (any mix of spellings), one already there, into another channel.
+        await page.fill("#composer-text", "/invite @dave <@U0ACME0003>")
+        await page.press("#composer-text", "Enter")
+        await expect(status).to_have_text("Added @dave to #support. @carol is already in #support.")
+        assert DAVE in support.members
+        await page.fill("#composer-text", "/invite @Test-App #staff")
+        await page.press("#composer-text", "Enter")
+        await expect(status).to_have_text("Added @test_app to #staff.")
+        assert bot.bot_user_id in staff.members
+
+        # Mistakes are said plainly and invite no one.
+        await page.fill("#composer-text", "/invite @nobody")
+        await page.press("#composer-text", "Enter")
+        await expect(status).to_have_text("/invite: no one called @nobody in Acme")
+        await expect(page.locator("#composer-text")).to_have_value("/invite @nobody")
+        await page.fill("#composer-text", "/invite")
+        await page.press("#composer-text", "Enter")
+        await expect(status).to_contain_text("Usage: /invite @name")
+
+        # The private channel shows its lock, drawn, in the sidebar and the channel header.
+        await page.click(f"#channels li[data-channel-id={STAFF}]")
+        await expect(page.locator("#channel-title")).to_have_text("staff")
+        await _expect_drawn_lock(page.locator("#channel-title"))
+        await _expect_drawn_lock(page.locator(f"#channels li[data-channel-id={STAFF}]"))
+        await page.screenshot(path=str(SCREENSHOT.with_name("slackbridge-emulator-invite.png")))
+        await page.close()
+    assert errors == []
 
 
 @pytest.mark.browser

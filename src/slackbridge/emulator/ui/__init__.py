@@ -1,12 +1,13 @@
 """The emulator's web page at ``/``: watch channels and threads live and act as a user.
 
-The page is static HTML, CSS and JavaScript (no external resources, so it works offline). It
-reads and acts through the control API alone: ``GET /_emulator/state`` for workspaces, users,
-channels and installations, ``GET /_emulator/conversations/{team_id}/{channel_id}/messages``
-(polled about once a second) for the open channel, ``GET /_emulator/deliveries`` for the side
-panel, and ``POST /_emulator/messages``, ``/reactions``, ``/commands``, ``/actions`` and
-``/views/submit`` to act as the chosen user. Anything a person does on the page a script can do
-through the same endpoints.
+The page is static HTML, CSS and JavaScript (no external resources, so it works offline; icons
+are drawn, not emoji). It reads and acts through the control API alone: ``GET /_emulator/state``
+for workspaces, users, channels and installations,
+``GET /_emulator/conversations/{team_id}/{channel_id}/messages`` (polled about once a second)
+for the open channel, ``GET /_emulator/deliveries`` for the side panel, and
+``POST /_emulator/messages``, ``/reactions``, ``/commands``, ``/actions``, ``/views/submit`` and
+``/conversations/invite`` (the page's ``/invite``) to act as the chosen user. Anything a person
+does on the page a script can do through the same endpoints.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 // polls it (the open channel about once a second) so that it stays simple and survives
 // emulator restarts and resets without reconnect logic. This file holds the shared state and
 // helpers, acting as the chosen user, the sidebar and side panel, and main(); blocks.js,
-// messages.js and modal.js (loaded first) hold the rest.
+// messages.js, modal.js and invite.js (loaded first) hold the rest.
 "use strict";
 
 const POLL_MESSAGES_MS = 1000;
@@ -54,16 +54,20 @@ async function api(method, path, body) {
   return data;
 }
 
+let statusShown = 0; // counts showStatus calls, so act() keeps a message its action showed
+
 function showStatus(text, ok) {
   const el = $("status");
   el.textContent = text || "";
   el.className = ok ? "status ok" : "status";
+  statusShown += 1;
 }
 
 async function act(fn) {
+  const before = statusShown;
   try {
     await fn();
-    showStatus("");
+    if (statusShown === before) showStatus("");
   } catch (err) {
     showStatus(err.message);
   }
@@ -95,10 +99,39 @@ function canSee(channel, userId) {
 }
 
 function channelLabel(ch) {
+  // Private channels show a lock drawn by lockIcon() beside their name, never an emoji: the
+  // page must read the same on machines without emoji fonts.
   if (ch.kind === "public") return `# ${ch.name}`;
-  if (ch.kind === "private") return `🔒 ${ch.name}`;
+  if (ch.kind === "private") return ch.name;
   const others = ch.members.filter((m) => m !== S.user).map(userName);
   return others.length ? others.join(", ") : userName(S.user) + " (you)";
+}
+
+function lockIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "lock");
+  svg.setAttribute("viewBox", "0 0 10 12");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "private channel");
+  const shackle = document.createElementNS(ns, "path");
+  shackle.setAttribute("d", "M2.6 5.2V3.6a2.4 2.4 0 0 1 4.8 0v1.6");
+  shackle.setAttribute("class", "shackle");
+  const body = document.createElementNS(ns, "rect");
+  body.setAttribute("x", "1");
+  body.setAttribute("y", "5.2");
+  body.setAttribute("width", "8");
+  body.setAttribute("height", "6.3");
+  body.setAttribute("rx", "1.2");
+  svg.append(shackle, body);
+  return svg;
+}
+
+function channelLabelNode(ch) {
+  const out = document.createDocumentFragment();
+  if (ch.kind === "private") out.append(lockIcon());
+  out.append(channelLabel(ch));
+  return out;
 }
 
 function appName(appId) {
@@ -180,7 +213,8 @@ function wireComposer(formId, textId, threadTs, broadcastId) {
     const text = input.value.trim();
     if (!text || !S.channel) return;
     const thread = threadTs();
-    if (!thread && text.startsWith("/")) await runCommand(text);
+    if (isInvite(text)) await runInvite(text);
+    else if (!thread && text.startsWith("/")) await runCommand(text);
     else await post(text, thread, broadcastId && $(broadcastId).checked);
     input.value = "";
     await Promise.all([refreshMessages(), loadState(), refreshDeliveries()]);
@@ -219,9 +253,8 @@ function channelItem(ch) {
   return el("li", {
     class: ch.id === S.channel ? "active" : "",
     "data-channel-id": ch.id,
-    text: channelLabel(ch),
     onclick: () => selectChannel(ch.id),
-  });
+  }, channelLabelNode(ch));
 }
 
 function renderSidebar() {
@@ -240,10 +273,11 @@ function renderSidebar() {
   $("channels").replaceChildren(...rooms.map(channelItem));
   $("dms").replaceChildren(...dms.map(channelItem));
   const ch = visible.find((c) => c.id === S.channel);
-  $("channel-title").textContent = ch ? channelLabel(ch) : "No conversation";
+  $("channel-title").replaceChildren(ch ? channelLabelNode(ch) : "No conversation");
   $("channel-topic").textContent = ch ? ch.topic || ch.purpose || "" : "";
   $("composer-text").placeholder = ch
-    ? `Message ${channelLabel(ch)} as ${userName(S.user)} (/command runs a slash command)`
+    ? `Message ${channelLabel(ch)} as ${userName(S.user)}`
+      + " (/command runs a slash command; /invite @name adds someone)"
     : "";
 }
 
