@@ -15,6 +15,7 @@ from slackbridge.emulator.state import (
     Channel,
     EmulatorState,
     Installation,
+    Message,
     User,
     View,
     Workspace,
@@ -25,11 +26,13 @@ __all__ = [
     "active_install",
     "answer_of",
     "bot_user",
+    "call_reply",
     "channel_for",
     "channel_name",
     "failure_code",
     "find_element",
     "interactivity_url",
+    "message_or_404",
     "open_view_or_404",
     "person",
     "send_interaction",
@@ -149,6 +152,24 @@ async def send_interaction(
         socket_type="interactive",
         accepts_response_payload=accepts_response_payload,
     )
+
+
+def call_reply(app: App, result: CallResult, **extra: Any) -> dict[str, Any]:
+    """What the control API answers after sending an app an interaction: ``ok``, ``app_id``,
+    the app's HTTP ``status``, ``extra`` (trigger id, response URL …) and, when the app did not
+    answer properly, the ``error`` Slack would show the user."""
+    reply: dict[str, Any] = {"ok": result.ok, "app_id": app.id, "status": result.status, **extra}
+    if not result.ok:
+        reply["error"] = failure_code(result)
+    return reply
+
+
+def message_or_404(channel: Channel, message_ts: Any) -> Message:
+    """The live message ``message_ts`` in ``channel``, or 404 ``message_not_found``."""
+    msg = channel.by_ts.get(str(message_ts or ""))
+    if msg is None or msg.deleted:
+        raise ControlError("message_not_found", "message_ts names no message", status=404)
+    return msg
 
 
 def answer_of(result: CallResult) -> Any:

@@ -16,11 +16,12 @@ from slackbridge.emulator.interaction_common import (
     active_install,
     answer_of,
     bot_user,
+    call_reply,
     channel_for,
     channel_name,
-    failure_code,
     find_element,
     interactivity_url,
+    message_or_404,
     open_view_or_404,
     person,
     send_interaction,
@@ -29,7 +30,6 @@ from slackbridge.emulator.interaction_common import (
     workspace,
 )
 from slackbridge.emulator.ops import (
-    find_message,
     message_json,
     new_trigger,
     post_message,
@@ -156,15 +156,8 @@ async def run_command(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         socket_type="slash_commands",
         accepts_response_payload=True,
     )
-    reply: dict[str, Any] = {
-        "ok": result.ok,
-        "app_id": app.id,
-        "status": result.status,
-        "trigger_id": trigger.trigger_id,
-        "response_url": response_url,
-    }
+    reply = call_reply(app, result, trigger_id=trigger.trigger_id, response_url=response_url)
     if not result.ok:
-        reply["error"] = failure_code(result)
         return reply
     answer = answer_of(result)
     reply["response"] = answer
@@ -195,12 +188,7 @@ async def click_action(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         real_block_id, element = find_element(view.view.get("blocks"), action_id, block_id)
     else:
         channel = channel_for(ws, body.get("channel_id"), user)
-        try:
-            msg = find_message(channel, str(body.get("message_ts", "")))
-        except SlackError:
-            raise ControlError(
-                "message_not_found", "message_ts names no message", status=404
-            ) from None
+        msg = message_or_404(channel, body.get("message_ts"))
         if not msg.app_id:
             raise ControlError("not_an_app_message", "only app messages have actions", status=400)
         app, inst = active_install(state, msg.app_id, ws.id)
@@ -244,13 +232,4 @@ async def click_action(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     result = await send_interaction(
         out, app, ws.id, payload, url=url, accepts_response_payload=False
     )
-    reply: dict[str, Any] = {
-        "ok": result.ok,
-        "app_id": app.id,
-        "status": result.status,
-        "trigger_id": trigger.trigger_id,
-        "response_url": response_url,
-    }
-    if not result.ok:
-        reply["error"] = failure_code(result)
-    return reply
+    return call_reply(app, result, trigger_id=trigger.trigger_id, response_url=response_url)

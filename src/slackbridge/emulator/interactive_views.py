@@ -9,11 +9,13 @@ from typing import Any
 from slackbridge.emulator.interaction_common import (
     ControlError,
     active_install,
+    call_reply,
     channel_for,
     channel_name,
     failure_code,
     find_element,
     interactivity_url,
+    message_or_404,
     open_view_or_404,
     person,
     send_interaction,
@@ -23,7 +25,6 @@ from slackbridge.emulator.interaction_common import (
 )
 from slackbridge.emulator.ops import (
     close_view,
-    find_message,
     message_json,
     new_trigger,
     push_view,
@@ -73,9 +74,8 @@ async def submit_view(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     result = await send_interaction(
         out, app, ws.id, payload, url=url, accepts_response_payload=True
     )
-    reply: dict[str, Any] = {"ok": result.ok, "app_id": app.id, "status": result.status}
+    reply = call_reply(app, result)
     if not result.ok:
-        reply["error"] = failure_code(result)
         return reply
     answer = result.json()
     reply["response"] = answer
@@ -183,12 +183,7 @@ async def run_shortcut(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     response_url = None
     if payload_type == "message_action":
         channel = channel_for(ws, body.get("channel_id"), user)
-        try:
-            msg = find_message(channel, str(body.get("message_ts", "")))
-        except SlackError:
-            raise ControlError(
-                "message_not_found", "message_ts names no message", status=404
-            ) from None
+        msg = message_or_404(channel, body.get("message_ts"))
         response_url = out.responses.create(app.id, ws.id, channel.id, user.id)
         payload.update(
             channel={"id": channel.id, "name": channel_name(channel)},
@@ -199,16 +194,7 @@ async def run_shortcut(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     result = await send_interaction(
         out, app, ws.id, payload, url=url, accepts_response_payload=False
     )
-    reply: dict[str, Any] = {
-        "ok": result.ok,
-        "app_id": app.id,
-        "status": result.status,
-        "trigger_id": trigger.trigger_id,
-        "response_url": response_url,
-    }
-    if not result.ok:
-        reply["error"] = failure_code(result)
-    return reply
+    return call_reply(app, result, trigger_id=trigger.trigger_id, response_url=response_url)
 
 
 async def load_options(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
@@ -230,12 +216,7 @@ async def load_options(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         payload["view"] = render_view(view, bot_id=inst.bot_id)
     else:
         channel = channel_for(ws, body.get("channel_id"), user)
-        try:
-            msg = find_message(channel, str(body.get("message_ts", "")))
-        except SlackError:
-            raise ControlError(
-                "message_not_found", "message_ts names no message", status=404
-            ) from None
+        msg = message_or_404(channel, body.get("message_ts"))
         app, inst = active_install(state, msg.app_id, ws.id)
         real_block_id, _ = find_element(msg.blocks, action_id, block_id)
         payload["container"] = {
@@ -269,9 +250,8 @@ async def load_options(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
         url=app.options_load_url,
         accepts_response_payload=True,
     )
-    reply: dict[str, Any] = {"ok": result.ok, "app_id": app.id, "status": result.status}
+    reply = call_reply(app, result)
     if not result.ok:
-        reply["error"] = failure_code(result)
         return reply
     answer = result.json()
     reply["response"] = answer
