@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from slackbridge.emulator.state import EmulatorState, Trigger, View
 from slackbridge.emulator.webapi.registry import SlackError
@@ -54,6 +54,34 @@ def take_trigger(state: EmulatorState, trigger_id: str, app_id: str | None) -> T
 
 def _new_hash(state: EmulatorState) -> str:
     return f"{int(state.now())}.{secrets.token_hex(4)}"
+
+
+def _new_view(
+    state: EmulatorState,
+    app_id: str,
+    team_id: str,
+    user_id: str,
+    payload: dict[str, Any],
+    *,
+    kind: Literal["modal", "home"] = "modal",
+    previous: str | None = None,
+    root: str | None = None,
+) -> View:
+    """Store a new view: a modal (on top of ``previous`` in stack ``root``, or a new stack) or
+    an App Home tab."""
+    view = View(
+        id=state.ids.next("V"),
+        team_id=team_id,
+        app_id=app_id,
+        user_id=user_id,
+        view=dict(payload),
+        hash=_new_hash(state),
+        kind=kind,
+        previous_view_id=previous,
+    )
+    view.root_view_id = root or view.id
+    state.views[view.id] = view
+    return view
 
 
 def _check_view(payload: Any, *, kind: str) -> dict[str, Any]:
@@ -120,17 +148,7 @@ def open_view(state: EmulatorState, app_id: str, team_id: str, user_id: str, pay
     payload = _check_view(payload, kind="modal")
     if _external_id_taken(state, app_id, payload.get("external_id")):
         raise SlackError("duplicate_external_id")
-    view = View(
-        id=state.ids.next("V"),
-        team_id=team_id,
-        app_id=app_id,
-        user_id=user_id,
-        view=dict(payload),
-        hash=_new_hash(state),
-    )
-    view.root_view_id = view.id
-    state.views[view.id] = view
-    return view
+    return _new_view(state, app_id, team_id, user_id, payload)
 
 
 def view_stack(state: EmulatorState, root_view_id: str) -> list[View]:
@@ -155,18 +173,7 @@ def push_view(state: EmulatorState, app_id: str, team_id: str, user_id: str, pay
         raise SlackError("push_limit_reached")
     if _external_id_taken(state, app_id, payload.get("external_id")):
         raise SlackError("duplicate_external_id")
-    view = View(
-        id=state.ids.next("V"),
-        team_id=team_id,
-        app_id=app_id,
-        user_id=user_id,
-        view=dict(payload),
-        hash=_new_hash(state),
-        previous_view_id=top.id,
-        root_view_id=root_id,
-    )
-    state.views[view.id] = view
-    return view
+    return _new_view(state, app_id, team_id, user_id, payload, previous=top.id, root=root_id)
 
 
 def update_view(
@@ -229,18 +236,7 @@ def publish_home(
         existing.view = dict(payload)
         existing.hash = _new_hash(state)
         return existing
-    view = View(
-        id=state.ids.next("V"),
-        team_id=team_id,
-        app_id=app_id,
-        user_id=user_id,
-        view=dict(payload),
-        hash=_new_hash(state),
-        kind="home",
-    )
-    view.root_view_id = view.id
-    state.views[view.id] = view
-    return view
+    return _new_view(state, app_id, team_id, user_id, payload, kind="home")
 
 
 def close_view(state: EmulatorState, view: View) -> list[View]:

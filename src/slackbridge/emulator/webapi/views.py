@@ -7,6 +7,7 @@ usable once); ``views.update`` finds a view by ``view_id`` or ``external_id`` an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slackbridge.emulator import ops
@@ -36,28 +37,25 @@ def _answer(ctx: CallContext, view: View) -> dict[str, Any]:
     return {"view": ops.render_view(view, bot_id=inst.bot_id if inst else None)}
 
 
-@method("views.open", tier=4)
-async def views_open(ctx: CallContext) -> dict[str, Any]:
+def _with_trigger(ctx: CallContext, show: Callable[..., View]) -> dict[str, Any]:
+    """views.open and views.push: spend the trigger, then ``show`` the view to its user."""
     app_id = _app_id(ctx)
     trigger_id = ctx.arg("trigger_id")
     if not trigger_id:
         raise invalid_args("missing required field: trigger_id")
     payload = _view_arg(ctx)
     trigger = ops.take_trigger(ctx.state, str(trigger_id), app_id)
-    view = ops.open_view(ctx.state, app_id, trigger.team_id, trigger.user_id, payload)
-    return _answer(ctx, view)
+    return _answer(ctx, show(ctx.state, app_id, trigger.team_id, trigger.user_id, payload))
+
+
+@method("views.open", tier=4)
+async def views_open(ctx: CallContext) -> dict[str, Any]:
+    return _with_trigger(ctx, ops.open_view)
 
 
 @method("views.push", tier=4)
 async def views_push(ctx: CallContext) -> dict[str, Any]:
-    app_id = _app_id(ctx)
-    trigger_id = ctx.arg("trigger_id")
-    if not trigger_id:
-        raise invalid_args("missing required field: trigger_id")
-    payload = _view_arg(ctx)
-    trigger = ops.take_trigger(ctx.state, str(trigger_id), app_id)
-    view = ops.push_view(ctx.state, app_id, trigger.team_id, trigger.user_id, payload)
-    return _answer(ctx, view)
+    return _with_trigger(ctx, ops.push_view)
 
 
 @method("views.update", tier=4)
