@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from slackbridge.emulator.render import channel_letter, channel_type
 from slackbridge.emulator.state import App, Channel, EmulatorState, Installation, Signal
 
 __all__ = ["MESSAGE_SUBSCRIPTIONS", "EventRouter", "Routed", "build_envelopes", "envelope"]
@@ -134,7 +135,7 @@ def _message_events(
     message: dict[str, Any] = dict(data.get("message") or {})
     ts = str(message.get("ts", ""))
     event = {**message, "channel": channel.id, "event_ts": ts}
-    event["channel_type"] = data.get("channel_type") or _channel_type(channel)
+    event["channel_type"] = data.get("channel_type") or channel_type(channel)
     subscription = MESSAGE_SUBSCRIPTIONS[channel.kind]
     out = [(subscription, event, _subscribers(state, signal.team_id, subscription, channel))]
     mentioned = set(data.get("mentions") or [])
@@ -151,10 +152,6 @@ def _message_events(
     return out
 
 
-def _channel_type(channel: Channel) -> str:
-    return {"public": "channel", "private": "group", "im": "im", "mpim": "mpim"}[channel.kind]
-
-
 def _edit_event(signal: Signal, channel: Channel) -> dict[str, Any]:
     data = signal.data
     event_ts = str(data.get("event_ts") or "")
@@ -169,7 +166,7 @@ def _edit_event(signal: Signal, channel: Channel) -> dict[str, Any]:
         hidden=True,
         ts=event_ts,
         event_ts=event_ts,
-        channel_type=data.get("channel_type") or _channel_type(channel),
+        channel_type=data.get("channel_type") or channel_type(channel),
     )
     return event
 
@@ -189,7 +186,7 @@ def _channel_event(signal: Signal, channel: Channel) -> dict[str, Any]:
             user=data.get("user"),
             channel=channel.id,
             # These two events name the channel type by id prefix letter, not by word.
-            channel_type="C" if channel.kind == "public" else "G",
+            channel_type=channel_letter(channel),
             team=signal.team_id,
         )
         if signal.kind == "member_joined_channel" and data.get("inviter"):

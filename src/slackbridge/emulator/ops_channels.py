@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from slackbridge.emulator.ops_common import new_ts
 from slackbridge.emulator.ops_messages import post_message
-from slackbridge.emulator.render import render_channel
+from slackbridge.emulator.render import channel_letter, render_channel
 from slackbridge.emulator.state import Channel, EmulatorState, Signal, User, Workspace
 from slackbridge.emulator.webapi.registry import SlackError
 
@@ -121,7 +121,7 @@ def join_channel(
                 channel_id=channel.id,
                 data={
                     "user": user.id,
-                    "channel_type": "C" if channel.kind == "public" else "G",
+                    "channel_type": channel_letter(channel),
                     "team": channel.team_id,
                     "inviter": inviter,
                     "is_bot": user.is_bot,
@@ -152,7 +152,7 @@ def kick_from_channel(state: EmulatorState, channel: Channel, user_id: str) -> b
             channel_id=channel.id,
             data={
                 "user": user_id,
-                "channel_type": "C" if channel.kind == "public" else "G",
+                "channel_type": channel_letter(channel),
                 "team": channel.team_id,
                 "event_ts": new_ts(state),
             },
@@ -225,7 +225,7 @@ def archive_channel(state: EmulatorState, channel: Channel, user_id: str) -> Non
             channel_id=channel.id,
             data={
                 "user": user_id,
-                "channel_type": "C" if channel.kind == "public" else "G",
+                "channel_type": channel_letter(channel),
                 "event_ts": new_ts(state),
             },
         )

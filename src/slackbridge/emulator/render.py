@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slackbridge.emulator.state import Channel, File, Message, User, Workspace
 
 __all__ = [
+    "channel_letter",
     "channel_type",
     "render_bot_profile",
     "render_channel",
@@ -33,6 +34,11 @@ _BOT_ICON_SIZES = (36, 48, 72)
 def channel_type(channel: Channel) -> str:
     """The Events API ``channel_type``: ``channel``, ``group``, ``im`` or ``mpim``."""
     return {"public": "channel", "private": "group", "im": "im", "mpim": "mpim"}[channel.kind]
+
+
+def channel_letter(channel: Channel) -> str:
+    """The ``channel_type`` of membership and archive events: ``C`` (public) or ``G``."""
+    return "C" if channel.kind == "public" else "G"
 
 
 def render_bot_profile(
