@@ -6,15 +6,15 @@ A key is printed once, at creation; only its SHA-256 digest is stored. Keys may 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+
+from slackbridge.cli_common import fail, run_job
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -25,46 +25,6 @@ apikey_app = typer.Typer(
     help="Create, list and revoke API keys for the product API.", no_args_is_help=True
 )
 _console = Console()
-_err = Console(stderr=True)
-_T = TypeVar("_T")
-
-
-def _fail(message: str, hint: str | None = None) -> typer.Exit:
-    _err.print(f"[bold red]Error:[/] {message}")
-    if hint:
-        _err.print(f"[dim]{hint}[/]")
-    return typer.Exit(code=1)
-
-
-def _run(job: Callable[[Gateway], Awaitable[_T]]) -> _T:
-    """Run ``job`` against the configured store, with friendly errors."""
-    from pydantic import ValidationError
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    from slackbridge.settings import get_settings
-    from slackbridge.slack.standalone import open_gateway
-    from slackbridge.store.crypto import DecryptionError, SecretKeyError
-    from slackbridge.store.db import DatabaseConfigError, mask_url
-
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-
-    async def main() -> _T:
-        async with open_gateway(settings) as gateway:
-            return await job(gateway)
-
-    try:
-        return asyncio.run(main())
-    except (SecretKeyError, DecryptionError, DatabaseConfigError) as exc:
-        raise _fail(str(exc)) from None
-    except (OperationalError, DBAPIError, OSError) as exc:
-        raise _fail(
-            f"could not use the database {mask_url(settings.effective_database_url)}: "
-            f"{str(exc).splitlines()[0]}",
-            "Check SLACKBRIDGE_DATABASE_URL and that the database server is running.",
-        ) from None
 
 
 def _when(moment: datetime | None) -> str:
@@ -80,13 +40,13 @@ def create(
 
     name = name.strip()
     if not name or len(name) > 255:
-        raise _fail("the key's name must be 1 to 255 characters")
+        raise fail("the key's name must be 1 to 255 characters")
 
     async def job(gateway: Gateway) -> tuple[str, str]:
         created = await ApiKeysRepository(gateway.db, gateway.keyring).create(name)
         return created.secret, created.key.prefix
 
-    secret, prefix = _run(job)
+    secret, prefix = run_job(job)
     _console.print(
         Panel(
             f"[bold]{secret}[/]\n\n"
@@ -109,7 +69,7 @@ def list_keys(
     async def job(gateway: Gateway) -> list[ApiKey]:
         return await ApiKeysRepository(gateway.db, gateway.keyring).list(include_revoked=all_keys)
 
-    keys = _run(job)
+    keys = run_job(job)
     if not keys:
         _console.print("No API keys yet. Create one with [cyan]slackbridge apikey create NAME[/].")
         return
@@ -138,8 +98,8 @@ def revoke(
     async def job(gateway: Gateway) -> bool:
         return await ApiKeysRepository(gateway.db, gateway.keyring).revoke(prefix.strip())
 
-    if not _run(job):
-        raise _fail(
+    if not run_job(job):
+        raise fail(
             f"no active API key with prefix {prefix!r}",
             "See the keys with: slackbridge apikey list",
         )

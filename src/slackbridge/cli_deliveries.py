@@ -6,18 +6,17 @@ second). Heavy imports happen inside the commands so that ``slackbridge --help``
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from slackbridge.cli_common import err_console, fail, run_job
+
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
-    from slackbridge.settings import Settings
     from slackbridge.store.repositories.deliveries import Delivery
 
 __all__ = ["deliveries_app", "webhooks_app"]
@@ -27,47 +26,7 @@ deliveries_app = typer.Typer(
 )
 webhooks_app = typer.Typer(help="The product's webhook endpoints.", no_args_is_help=True)
 _console = Console()
-_err = Console(stderr=True)
-_T = TypeVar("_T")
 _STATUSES = ("pending", "delivering", "delivered", "dead")
-
-
-def _fail(message: str, hint: str | None = None) -> typer.Exit:
-    _err.print(f"[bold red]Error:[/] {message}")
-    if hint:
-        _err.print(f"[dim]{hint}[/]")
-    return typer.Exit(code=1)
-
-
-def _run(job: Callable[[Gateway], Awaitable[_T]]) -> _T:
-    """Run ``job`` against the configured store, turning problems into friendly errors."""
-    from pydantic import ValidationError
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    from slackbridge.settings import get_settings
-    from slackbridge.slack.standalone import open_gateway
-    from slackbridge.store.crypto import DecryptionError, SecretKeyError
-    from slackbridge.store.db import DatabaseConfigError, mask_url
-
-    try:
-        settings: Settings = get_settings()
-    except ValidationError as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-
-    async def main() -> _T:
-        async with open_gateway(settings) as gateway:
-            return await job(gateway)
-
-    try:
-        return asyncio.run(main())
-    except (SecretKeyError, DecryptionError, DatabaseConfigError) as exc:
-        raise _fail(str(exc)) from None
-    except (OperationalError, DBAPIError, OSError) as exc:
-        shown = mask_url(settings.effective_database_url)
-        raise _fail(
-            f"could not use the database {shown}: {str(exc).splitlines()[0]}",
-            "Check SLACKBRIDGE_DATABASE_URL and that the database server is running.",
-        ) from None
 
 
 def _when(value: datetime | None) -> str:
@@ -108,14 +67,14 @@ def list_deliveries(
 ) -> None:
     """List webhook deliveries, newest first."""
     if status is not None and status not in _STATUSES:
-        raise _fail(f"unknown status {status!r}", f"Use one of: {', '.join(_STATUSES)}.")
+        raise fail(f"unknown status {status!r}", f"Use one of: {', '.join(_STATUSES)}.")
     from slackbridge.store.repositories.deliveries import DeliveriesRepository
 
     async def job(gateway: Gateway) -> list[Delivery]:
         repo = DeliveriesRepository(gateway.db, gateway.keyring)
         return await repo.list(status=status, endpoint_id=endpoint, event_type=type_, limit=limit)
 
-    found = _run(job)
+    found = run_job(job)
     if as_json:
         import orjson
 
@@ -154,7 +113,7 @@ def retry_deliveries(
 ) -> None:
     """Send dead deliveries again (attempts start over; the webhook-id stays the same)."""
     if bool(ids) == all_dead:
-        raise _fail(
+        raise fail(
             "give delivery ids or --all-dead (not both)",
             "Find them with `slackbridge deliveries list --status dead`.",
         )
@@ -170,12 +129,12 @@ def retry_deliveries(
             return 0, not_dead
         return await repo.retry(ids), []
 
-    count, refused = _run(job)
+    count, refused = run_job(job)
     if refused:
         for delivery_id, state in refused:
             what = "does not exist" if state is None else f"is {state}, not dead"
-            _err.print(f"[bold red]Error:[/] delivery {delivery_id} {what}")
-        _err.print("[dim]Only dead deliveries can be retried; nothing was changed.[/]")
+            err_console.print(f"[bold red]Error:[/] delivery {delivery_id} {what}")
+        err_console.print("[dim]Only dead deliveries can be retried; nothing was changed.[/]")
         raise typer.Exit(code=1)
     if count == 0:
         _console.print("No dead deliveries to retry.")
@@ -198,7 +157,7 @@ def list_webhooks(
     async def job(gateway: Gateway) -> list[Any]:
         return await EndpointsRepository(gateway.db, gateway.keyring).list()
 
-    endpoints = _run(job)
+    endpoints = run_job(job)
     rows = [
         {
             "id": e.id,

@@ -5,13 +5,13 @@ Heavy imports happen inside the commands so that ``slackbridge --help`` stays in
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from slackbridge.cli_common import fail, load_settings, run_with_gateway
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -24,50 +24,6 @@ workspaces_app = typer.Typer(
     help="List and remove the workspaces the apps are installed in.", no_args_is_help=True
 )
 _console = Console()
-_err = Console(stderr=True)
-_T = TypeVar("_T")
-
-
-def _fail(message: str, hint: str | None = None) -> typer.Exit:
-    _err.print(f"[bold red]Error:[/] {message}")
-    if hint:
-        _err.print(f"[dim]{hint}[/]")
-    return typer.Exit(code=1)
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from slackbridge.settings import get_settings
-
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
-
-
-def _run(settings: Settings, job: Callable[[Gateway], Awaitable[_T]]) -> _T:
-    """Run ``job`` against the store, turning store problems into friendly errors."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    from slackbridge.slack.standalone import open_gateway
-    from slackbridge.store.crypto import DecryptionError, SecretKeyError
-    from slackbridge.store.db import DatabaseConfigError, mask_url
-
-    async def main() -> _T:
-        async with open_gateway(settings) as gateway:
-            return await job(gateway)
-
-    try:
-        return asyncio.run(main())
-    except (SecretKeyError, DecryptionError, DatabaseConfigError) as exc:
-        raise _fail(str(exc)) from None
-    except (OperationalError, DBAPIError, OSError) as exc:
-        shown = mask_url(settings.effective_database_url)
-        raise _fail(
-            f"could not use the database {shown}: {str(exc).splitlines()[0]}",
-            "Check SLACKBRIDGE_DATABASE_URL and that the database server is running.",
-        ) from None
 
 
 # --- manifest ---------------------------------------------------------------------------------
@@ -84,7 +40,7 @@ def _app_config(settings: Settings, name: str | None) -> SlackAppConfig:
     if name == "default" or not settings.apps:
         return SlackAppConfig(name=name)
     known = ", ".join(c.name for c in settings.apps)
-    raise _fail(f"no app named {name!r} is configured", f"Configured apps: {known}")
+    raise fail(f"no app named {name!r} is configured", f"Configured apps: {known}")
 
 
 def manifest_command(
@@ -94,12 +50,12 @@ def manifest_command(
     """Print the Slack app manifest for this deployment (paste it into "Create New App")."""
     from slackbridge.slack.manifest import ManifestConfigError, build_manifest, manifest_json
 
-    settings = _settings()
+    settings = load_settings()
     config = _app_config(settings, app)
     try:
         manifest = build_manifest(settings, config)
     except ManifestConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     text = manifest_json(manifest)
     if as_json:
         typer.echo(text)
@@ -128,17 +84,19 @@ def provision_command(
     app: str = typer.Option(None, "--app", help="Provision only this app (default: every one)."),
 ) -> None:
     """Create the Slack app from the manifest, or update it (runs again safely)."""
+    from aiohttp import ClientError
+
     from slackbridge.slack.manifest import ManifestConfigError
     from slackbridge.slack.provision import ProvisionError, ProvisionResult, provision_app
 
-    settings = _settings()
+    settings = load_settings()
     token = configuration_token or (
         settings.slack_configuration_token.get_secret_value()
         if settings.slack_configuration_token
         else None
     )
     if not token:
-        raise _fail(
+        raise fail(
             "no configuration token",
             "Create one at https://api.slack.com/apps (Your App Configuration Tokens → "
             "Generate Token) and pass --configuration-token or set "
@@ -155,14 +113,14 @@ def provision_command(
         return results
 
     try:
-        results = _run(settings, job)
+        results = run_with_gateway(settings, job)
     except ManifestConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except ProvisionError as exc:
-        raise _fail(str(exc), f"Slack API: {settings.slack_api_url}") from None
-    except (OSError, TimeoutError) as exc:
-        raise _fail(
-            f"could not reach Slack at {settings.slack_api_url}: {exc}",
+        raise fail(str(exc), f"Slack API: {settings.slack_api_url}") from None
+    except (OSError, TimeoutError, ClientError) as exc:
+        raise fail(
+            f"could not reach Slack at {settings.slack_api_url}: {exc or type(exc).__name__}",
             "Check SLACKBRIDGE_SLACK_API_URL (the emulator's is http://127.0.0.1:8001/api/).",
         ) from None
     table = Table(title="Provisioned Slack apps")
@@ -191,8 +149,8 @@ def list_apps_command() -> None:
     """Show the stored apps (never their secrets)."""
     from slackbridge.slack.apps import list_apps
 
-    settings = _settings()
-    apps = _run(settings, lambda gateway: list_apps(gateway, fresh=True))
+    settings = load_settings()
+    apps = run_with_gateway(settings, lambda gateway: list_apps(gateway, fresh=True))
     if not apps:
         _console.print(
             "No Slack app yet. Run [bold]slackbridge apps provision[/] or set SLACKBRIDGE_APPS."
@@ -253,7 +211,7 @@ def list_workspaces_command(
     from slackbridge.slack.apps import list_apps
     from slackbridge.slack.workspaces import installations_repo
 
-    settings = _settings()
+    settings = load_settings()
 
     async def job(gateway: Gateway) -> list[dict[str, Any]]:
         names = {a.id: a.name for a in await list_apps(gateway, fresh=True)}
@@ -266,9 +224,9 @@ def list_workspaces_command(
         return rows
 
     try:
-        rows = _run(settings, job)
+        rows = run_with_gateway(settings, job)
     except LookupError as exc:
-        raise _fail(str(exc), "See `slackbridge apps list`.") from None
+        raise fail(str(exc), "See `slackbridge apps list`.") from None
     if as_json:
         import orjson
 
@@ -307,7 +265,7 @@ def remove_workspace_command(
     from slackbridge.slack.apps import list_apps
     from slackbridge.slack.workspaces import RemoveResult, installations_repo, remove_workspace
 
-    settings = _settings()
+    settings = load_settings()
 
     async def preview(gateway: Gateway) -> list[str]:
         names = {a.id: a.name for a in await list_apps(gateway, fresh=True)}
@@ -318,10 +276,10 @@ def remove_workspace_command(
             if i.status != "removed" and (app is None or names.get(i.app_ref) == app)
         ]
 
-    targets = _run(settings, preview)
+    targets = run_with_gateway(settings, preview)
     if not targets:
         which = f" for app {app!r}" if app else ""
-        raise _fail(
+        raise fail(
             f"workspace {team} has no installation{which} to remove",
             "See `slackbridge workspaces list`.",
         )
@@ -339,9 +297,9 @@ def remove_workspace_command(
         return await remove_workspace(gateway, team, app_name=app, actor="cli")
 
     try:
-        results = _run(settings, job)
+        results = run_with_gateway(settings, job)
     except LookupError as exc:
-        raise _fail(str(exc), "See `slackbridge workspaces list`.") from None
+        raise fail(str(exc), "See `slackbridge workspaces list`.") from None
     for result in results:
         if result.revoked:
             note = "tokens revoked at Slack"

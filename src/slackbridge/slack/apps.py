@@ -21,6 +21,7 @@ from slackbridge.store.repositories.apps import AppSpec, AppsRepository, SlackAp
 from slackbridge.store.repositories.apps_version import apps_version
 
 __all__ = [
+    "AppConfigError",
     "AppNotFound",
     "SlackApp",
     "app_by_api_app_id",
@@ -45,6 +46,10 @@ _CHECK_SECONDS = 0.25
 
 class AppNotFound(LookupError):
     """No app matches; the message names the apps there are."""
+
+
+class AppConfigError(ValueError):
+    """The configured apps can't be used as they are; the message says what to change."""
 
 
 @dataclass
@@ -106,7 +111,7 @@ async def sync_configured_apps(gateway: Gateway) -> list[SlackApp]:
     names: set[str] = set()
     for config in gateway.settings.apps:
         if config.name in names:
-            raise ValueError(
+            raise AppConfigError(
                 f"two apps are configured with the name {config.name!r}; give each app in "
                 "SLACKBRIDGE_APPS a different name"
             )

@@ -54,7 +54,8 @@ class ProvisionResult:
 
 
 def _explain(exc: SlackApiError) -> tuple[str, list[dict[str, Any]]]:
-    error = str(exc.response.get("error") or "unknown_error")
+    # No error code: the answer was not a Slack API answer at all (a wrong URL, a proxy).
+    error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
     errors = exc.response.get("errors")
     details = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
     return error, details
@@ -70,6 +71,8 @@ def _failure(action: str, exc: SlackApiError) -> ProvisionError:
     lines = [f"{action} failed: {error}"]
     if error in hints:
         lines.append(hints[error])
+    elif not exc.response.get("error"):
+        lines.append("that is not an answer of Slack's Web API: check SLACKBRIDGE_SLACK_API_URL")
     lines += [f"  {d.get('pointer', '/')}: {d.get('message', '')}" for d in details]
     return ProvisionError("\n".join(lines), error, details)
 

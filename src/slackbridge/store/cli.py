@@ -12,8 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from slackbridge.cli_common import fail, first_line, load_settings
+
 if TYPE_CHECKING:
-    from slackbridge.settings import Settings
     from slackbridge.store.rotation import RotationReport
 
 __all__ = ["db_app", "secrets_app"]
@@ -23,25 +24,6 @@ secrets_app = typer.Typer(
     help="Manage the keys that encrypt secrets at rest.", no_args_is_help=True
 )
 _console = Console()
-_err = Console(stderr=True)
-
-
-def _fail(message: str, hint: str | None = None) -> typer.Exit:
-    _err.print(f"[bold red]Error:[/] {message}")
-    if hint:
-        _err.print(f"[dim]{hint}[/]")
-    return typer.Exit(code=1)
-
-
-def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from slackbridge.settings import get_settings
-
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        raise _fail(f"invalid configuration: {exc}") from None
 
 
 @db_app.command("upgrade")
@@ -52,12 +34,12 @@ def upgrade_command() -> None:
     from slackbridge.store.db import DatabaseConfigError, mask_url, normalize_url
     from slackbridge.store.migrate import upgrade
 
-    settings = _settings()
+    settings = load_settings()
     url = settings.effective_database_url
     try:
         shown = mask_url(normalize_url(url))
     except DatabaseConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _console.print(f"Database: [bold]{shown}[/]")
     if settings.database_schema:
         _console.print(f"Schema:   [bold]{settings.database_schema}[/]")
@@ -65,8 +47,8 @@ def upgrade_command() -> None:
         with _console.status("Migrating…"):
             result = asyncio.run(upgrade(url, schema=settings.database_schema))
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise _fail(
-            f"could not migrate {shown}: {_first_line(exc)}",
+        raise fail(
+            f"could not migrate {shown}: {first_line(exc)}",
             "Check SLACKBRIDGE_DATABASE_URL and that the database server is running.",
         ) from None
     if result.changed:
@@ -94,7 +76,7 @@ def rotate_command() -> None:
     from slackbridge.store.db import DatabaseConfigError
     from slackbridge.store.store import Store
 
-    settings = _settings()
+    settings = load_settings()
 
     async def run(progress: Progress) -> RotationReport:
         tasks: dict[str, object] = {}
@@ -116,14 +98,17 @@ def rotate_command() -> None:
         ) as progress:
             report = asyncio.run(run(progress))
     except SecretKeyError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except DecryptionError as exc:
-        raise _fail(
+        raise fail(
             f"nothing was changed: {exc}",
             "Put the new key first and keep every older key after it, then run this again.",
         ) from None
     except (DatabaseConfigError, OperationalError, DBAPIError, OSError) as exc:
-        raise _fail(f"could not open the database: {_first_line(exc)}") from None
+        raise fail(
+            f"could not open the database: {first_line(exc)}",
+            "Check SLACKBRIDGE_DATABASE_URL and that the database server is running.",
+        ) from None
     _print_report(report)
 
 
@@ -144,8 +129,3 @@ def _print_report(report: RotationReport) -> None:
             "[dim]Older keys can now be removed from SLACKBRIDGE_SECRET_KEYS "
             "(keep a backup until you have restarted with the new list).[/]"
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

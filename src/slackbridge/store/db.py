@@ -52,7 +52,7 @@ def normalize_url(url: str) -> URL:
     """Parse ``url`` and pick its async driver (SQLite → aiosqlite, PostgreSQL → asyncpg)."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise DatabaseConfigError(
             f"SLACKBRIDGE_DATABASE_URL is not a valid URL ({exc}); use "
             "sqlite+aiosqlite:///path/to/slackbridge.db or postgresql+asyncpg://user@host/db"

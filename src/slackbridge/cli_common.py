@@ -1,0 +1,160 @@
+"""What the CLI's commands share: loading the settings, running a job against the store, and
+failing with a friendly message that says what to do next (never a traceback).
+
+Heavy imports happen inside the functions so that ``slackbridge --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from slackbridge.server import Gateway
+    from slackbridge.settings import Settings
+
+__all__ = [
+    "check_database_url",
+    "err_console",
+    "fail",
+    "first_line",
+    "load_settings",
+    "run_job",
+    "run_with_gateway",
+]
+
+err_console = Console(stderr=True)
+_T = TypeVar("_T")
+_CONFIG_HINT = (
+    "Fix the SLACKBRIDGE_* environment variables or slackbridge.toml "
+    "(docs/configuration.md describes every setting)."
+)
+_DATABASE_HINT = "Check SLACKBRIDGE_DATABASE_URL and that the database server is running."
+
+
+def fail(message: str, hint: str | None = None) -> typer.Exit:
+    """Print ``message`` (and ``hint``, what to do next) to stderr; the exit to raise."""
+    err_console.print(f"[bold red]Error:[/] {escape(message)}")
+    if hint:
+        err_console.print(f"[dim]{escape(hint)}[/]")
+    return typer.Exit(code=1)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of what ``exc`` says (a database driver's own error when it wraps one)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _config_file() -> Path:
+    from slackbridge.settings import Settings
+
+    return Path(str(Settings.model_config.get("toml_file") or "slackbridge.toml"))
+
+
+def _validation_message(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        first, *rest = error.get("loc", ()) or ("settings",)
+        where = f"SLACKBRIDGE_{str(first).upper()}" + "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest
+        )
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "invalid configuration: " + "; ".join(problems)
+
+
+def load_settings() -> Settings:
+    """The settings, or a friendly exit when the environment or slackbridge.toml is wrong."""
+    import tomllib
+
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from slackbridge.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise fail(_validation_message(exc), _CONFIG_HINT) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise fail(f"{_config_file()} is not valid TOML: {exc}", _CONFIG_HINT) from None
+    except SettingsError as exc:
+        raise fail(
+            f"invalid configuration: {exc}",
+            "List settings such as SLACKBRIDGE_APPS and SLACKBRIDGE_WEBHOOKS are JSON, e.g. "
+            'SLACKBRIDGE_APPS=\'[{"name": "default"}]\'. ' + _CONFIG_HINT,
+        ) from None
+    except OSError as exc:
+        raise fail(f"could not read {_config_file()}: {exc}", _CONFIG_HINT) from None
+
+
+def check_database_url(settings: Settings) -> str:
+    """The database URL for display (password masked); a friendly exit when it is unusable."""
+    from slackbridge.store.db import DatabaseConfigError, mask_url, normalize_url
+
+    try:
+        return mask_url(normalize_url(settings.effective_database_url))
+    except DatabaseConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+class _JobError(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def run_with_gateway(settings: Settings, job: Callable[[Gateway], Awaitable[_T]]) -> _T:
+    """Run ``job`` against the store (opened, upgraded, apps synced), turning configuration and
+    store problems into friendly exits."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from slackbridge.slack.apps import AppConfigError
+    from slackbridge.slack.standalone import open_gateway
+    from slackbridge.store.crypto import DecryptionError, SecretKeyError
+
+    shown = check_database_url(settings)
+
+    async def main() -> _T:
+        async with open_gateway(settings) as gateway:
+            try:
+                return await job(gateway)
+            except (OperationalError, DBAPIError, DecryptionError):
+                raise
+            except Exception as exc:
+                # Not the store's fault (Slack unreachable, say): the command explains it.
+                raise _JobError(exc) from exc
+
+    try:
+        return asyncio.run(main())
+    except _JobError as wrapped:
+        raise wrapped.error from None
+    except SecretKeyError as exc:
+        raise fail(
+            str(exc), "Check SLACKBRIDGE_SECRET_KEYS (or the secret.key file in the data dir)."
+        ) from None
+    except DecryptionError as exc:
+        raise fail(
+            str(exc),
+            "A key that encrypted stored secrets is missing: put it back in "
+            "SLACKBRIDGE_SECRET_KEYS, after the first key.",
+        ) from None
+    except AppConfigError as exc:
+        raise fail(str(exc), _CONFIG_HINT) from None
+    except (OperationalError, DBAPIError, OSError) as exc:
+        raise fail(
+            f"could not use the database {shown}: {first_line(exc)}", _DATABASE_HINT
+        ) from None
+
+
+def run_job(job: Callable[[Gateway], Awaitable[_T]]) -> _T:
+    """:func:`run_with_gateway` with the settings loaded (friendly exits for both)."""
+    return run_with_gateway(load_settings(), job)
