@@ -13,6 +13,7 @@ from rich.console import Console
 from slackbridge.cli_apikeys import apikey_app
 from slackbridge.cli_deliveries import deliveries_app, webhooks_app
 from slackbridge.cli_demo import demo_command
+from slackbridge.cli_serve import serve_command
 from slackbridge.cli_workspaces import apps_app, manifest_command, workspaces_app
 from slackbridge.store.cli import db_app, secrets_app
 
@@ -43,36 +44,6 @@ def version() -> None:
 
 
 @app.command()
-def serve(
-    host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
-    port: int = typer.Option(None, help="Port to listen on (default 8000)."),
-) -> None:
-    """Run the gateway (upgrades the database schema on start)."""
-    import uvicorn
-
-    from slackbridge.logs import configure_logging
-    from slackbridge.server import create_app
-    from slackbridge.settings import get_settings
-
-    settings = get_settings()
-    configure_logging(settings.log_level, json=settings.log_json)
-    bind_host = host or settings.host
-    bind_port = port or settings.port
-    console.print(
-        f"[bold]slackbridge[/] gateway on http://{bind_host}:{bind_port} "
-        f"(Slack API: {settings.slack_api_url}, public URL: {settings.public_url})"
-    )
-    uvicorn.run(
-        create_app(settings),
-        host=bind_host,
-        port=bind_port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
-
-
-@app.command()
 def emulator(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8001, help="Port to listen on."),
@@ -100,6 +71,7 @@ def emulator(
         raise typer.Exit(code)
 
 
+app.command("serve")(serve_command)
 app.add_typer(db_app, name="db")
 app.add_typer(secrets_app, name="secrets")
 app.command("manifest")(manifest_command)

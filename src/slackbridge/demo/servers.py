@@ -22,7 +22,12 @@ __all__ = ["PortUnavailable", "RunningApp", "ServerFailed", "bind_port", "serve"
 
 
 class PortUnavailable(OSError):
-    """A port can't be listened on; the message names its role and what to do."""
+    """A port can't be listened on; the message names its role. ``in_use``: another program
+    holds it (rather than a bad address or a privileged port)."""
+
+    def __init__(self, message: str, *, in_use: bool = False) -> None:
+        super().__init__(message)
+        self.in_use = in_use
 
 
 class ServerFailed(RuntimeError):
@@ -52,15 +57,21 @@ def bind_port(host: str, port: int, role: str) -> socket.socket:
     """
     if not 0 < port < 65536:
         raise PortUnavailable(f"port {port} for {role} is not between 1 and 65535")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+    except (OSError, UnicodeError) as exc:
+        raise PortUnavailable(f"cannot listen on {host}:{port} ({role}): {exc}") from None
+    sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        sock.bind(address)
         sock.listen(128)
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise PortUnavailable(f"port {port} ({role}) is already in use") from None
+            raise PortUnavailable(f"port {port} ({role}) is already in use", in_use=True) from None
         raise PortUnavailable(
             f"cannot listen on {host}:{port} ({role}): {exc.strerror or exc}"
         ) from None
