@@ -32,11 +32,11 @@ from slackbridge.emulator.interaction_common import (
 from slackbridge.emulator.ops import (
     message_json,
     new_trigger,
+    post_ephemeral,
     post_message,
     render_view,
 )
 from slackbridge.emulator.outbound import Outbound
-from slackbridge.emulator.responses import post_ephemeral
 from slackbridge.emulator.state import (
     App,
     Channel,

@@ -22,12 +22,14 @@ __all__ = [
     "delete_message",
     "edit_message",
     "find_message",
+    "post_ephemeral",
     "post_message",
     "remove_reaction",
     "thread_of",
 ]
 
 _TOMBSTONE_TEXT = "This message was deleted."
+_MAX_EPHEMERALS = 1_000  # chat.postEphemeral and ephemeral app answers kept, newest last
 
 
 def find_message(channel: Channel, ts: str) -> Message:
@@ -91,9 +93,7 @@ def post_message(
         ts=new_ts(state),
         channel_id=channel.id,
         text=text,
-        user=author.id,
-        bot_id=author.bot_id if author.is_bot else None,
-        app_id=author.app_id if author.is_bot else None,
+        **_author_fields(author),
         username=username,
         icons=icons,
         thread_ts=root.ts if root is not None else None,
@@ -134,6 +134,54 @@ def post_message(
         )
     )
     return msg
+
+
+def _author_fields(author: User) -> dict[str, Any]:
+    """``user``, and for an app's bot user also ``bot_id`` and ``app_id``, of a new message."""
+    bot = author.is_bot
+    return {
+        "user": author.id,
+        "bot_id": author.bot_id if bot else None,
+        "app_id": author.app_id if bot else None,
+    }
+
+
+def post_ephemeral(
+    state: EmulatorState,
+    channel: Channel,
+    recipient_id: str,
+    author: User,
+    *,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+) -> dict[str, Any]:
+    """Record a message only ``recipient_id`` sees (never in history, no event); returns the
+    record ``{team_id, channel_id, user_id and visible_to (both the recipient), ts, text,
+    message}`` kept in ``state.ephemerals``."""
+    msg = Message(
+        ts=new_ts(state),
+        channel_id=channel.id,
+        text=text,
+        **_author_fields(author),
+        blocks=blocks,
+        attachments=attachments,
+        thread_ts=thread_ts,
+    )
+    rendered = message_json(state, channel, msg)
+    record: dict[str, Any] = {
+        "team_id": channel.team_id,
+        "channel_id": channel.id,
+        "user_id": recipient_id,
+        "visible_to": recipient_id,
+        "ts": msg.ts,
+        "text": text,
+        "message": {**rendered, "is_ephemeral": True},
+    }
+    state.ephemerals.append(record)
+    del state.ephemerals[:-_MAX_EPHEMERALS]
+    return record
 
 
 _UNSET: Any = object()

@@ -24,11 +24,10 @@ from slackbridge.emulator.ops import (
     base_url,
     delete_message,
     edit_message,
-    new_ts,
+    post_ephemeral,
     post_message,
 )
-from slackbridge.emulator.render import render_message
-from slackbridge.emulator.state import Channel, EmulatorState, Message, User
+from slackbridge.emulator.state import EmulatorState, User
 from slackbridge.emulator.webapi.registry import SlackError
 
 __all__ = [
@@ -36,13 +35,11 @@ __all__ = [
     "RESPONSE_URL_USES",
     "ResponseUrl",
     "ResponseUrls",
-    "post_ephemeral",
     "routes",
 ]
 
 RESPONSE_URL_USES = 5
 RESPONSE_URL_LIFETIME = 1800.0  # seconds (30 minutes), divided by the emulator's speed
-_MAX_EPHEMERALS = 1_000
 
 
 @dataclass
@@ -97,41 +94,6 @@ class ResponseUrls:
 
     def clear(self) -> None:
         self._urls.clear()
-
-
-def post_ephemeral(
-    state: EmulatorState,
-    channel: Channel,
-    recipient_id: str,
-    author: User,
-    *,
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
-    attachments: list[dict[str, Any]] | None = None,
-    thread_ts: str | None = None,
-) -> dict[str, Any]:
-    """Record a message only ``recipient_id`` sees (never in history); returns the record."""
-    msg = Message(
-        ts=new_ts(state),
-        channel_id=channel.id,
-        text=text,
-        user=author.id,
-        bot_id=author.bot_id if author.is_bot else None,
-        app_id=author.app_id if author.is_bot else None,
-        blocks=blocks,
-        attachments=attachments,
-        thread_ts=thread_ts,
-    )
-    record: dict[str, Any] = {
-        "team_id": channel.team_id,
-        "channel_id": channel.id,
-        "user_id": recipient_id,
-        "ts": msg.ts,
-        "message": {**render_message(msg, team_id=channel.team_id), "is_ephemeral": True},
-    }
-    state.ephemerals.append(record)
-    del state.ephemerals[:-_MAX_EPHEMERALS]
-    return record
 
 
 def _text(status: int, body: str) -> PlainTextResponse:

@@ -204,7 +204,8 @@ async def test_post_ephemeral(
         client, "chat.postEphemeral", bot.bot_token, channel=GENERAL, user=BOB, text="only you"
     )
     assert body["ok"] is True
-    assert state.ephemerals[-1]["visible_to"] == BOB
+    assert state.ephemerals[-1]["visible_to"] == BOB == state.ephemerals[-1]["user_id"]
+    assert state.ephemerals[-1]["text"] == "only you"
     assert state.ephemerals[-1]["ts"] == body["message_ts"]
     # Ephemeral messages never enter history.
     assert all(m.ts != body["message_ts"] for m in state.channel(ACME, GENERAL).messages)  # type: ignore[union-attr]

@@ -15,7 +15,6 @@ __all__: list[str] = []
 
 MAX_TEXT = 40_000
 _MAX_ATTACHMENTS = 100
-_MAX_EPHEMERALS = 1000
 
 
 def _blocks(ctx: CallContext) -> list[dict[str, Any]] | None:
@@ -191,29 +190,17 @@ async def chat_post_ephemeral(ctx: CallContext) -> dict[str, Any]:
     attachments = _attachments(ctx)
     if not text and not blocks and not attachments:
         raise SlackError("no_text")
-    ts = ops.new_ts(ctx.state)
-    entry: dict[str, Any] = {
-        "type": "message",
-        "subtype": "ephemeral",
-        "channel": channel.id,
-        "team": channel.team_id,
-        "visible_to": target,
-        "user": author.id,
-        "text": text or "",
-        "ts": ts,
-    }
-    if author.bot_id:
-        entry["bot_id"] = author.bot_id
-        entry["app_id"] = author.app_id
-    if blocks is not None:
-        entry["blocks"] = blocks
-    if attachments is not None:
-        entry["attachments"] = attachments
-    thread_ts = _thread_ts(ctx)
-    if thread_ts:
-        entry["thread_ts"] = thread_ts
-    ctx.state.ephemerals.append(entry)
-    del ctx.state.ephemerals[:-_MAX_EPHEMERALS]
+    record = ops.post_ephemeral(
+        ctx.state,
+        channel,
+        target,
+        author,
+        text=text or "",
+        blocks=blocks,
+        attachments=attachments,
+        thread_ts=_thread_ts(ctx),
+    )
+    ts = record["ts"]
     return {"message_ts": ts}
 
 
