@@ -54,6 +54,7 @@ from slackbridge.emulator.ops_messages import (
     post_message,
     remove_reaction,
     thread_of,
+    thread_root,
 )
 from slackbridge.emulator.ops_views import (
     close_view,
@@ -98,5 +99,6 @@ __all__ = [
     "share_files",
     "take_trigger",
     "thread_of",
+    "thread_root",
     "update_view",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "post_message",
     "remove_reaction",
     "thread_of",
+    "thread_root",
 ]
 
 _TOMBSTONE_TEXT = "This message was deleted."
@@ -40,7 +41,9 @@ def find_message(channel: Channel, ts: str) -> Message:
     return msg
 
 
-def _thread_root(channel: Channel, thread_ts: str) -> Message:
+def thread_root(channel: Channel, thread_ts: str) -> Message:
+    """The thread a message ``thread_ts`` is in (the root itself, or a reply's root); raises
+    ``thread_not_found``."""
     root = channel.by_ts.get(thread_ts)
     if root is None:
         raise SlackError("thread_not_found")
@@ -81,7 +84,7 @@ def post_message(
     become ``bot_message``; ``file_ids`` make a ``file_share``; ``reply_broadcast`` with
     ``thread_ts`` makes a ``thread_broadcast``. Raises ``thread_not_found``.
     """
-    root = _thread_root(channel, thread_ts) if thread_ts else None
+    root = thread_root(channel, thread_ts) if thread_ts else None
     if subtype is None:
         if file_ids:
             subtype = "file_share"

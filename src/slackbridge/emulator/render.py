@@ -306,7 +306,7 @@ def render_channel(
         "is_private": channel.is_private,
         "created": channel.created,
         "is_archived": channel.is_archived,
-        "is_general": channel.name == "general" and channel.kind == "public",
+        "is_general": channel.is_general,
         "unlinked": 0,
         "name_normalized": channel.name,
         "is_shared": False,

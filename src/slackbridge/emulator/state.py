@@ -126,6 +126,11 @@ class Channel:
     def is_private(self) -> bool:
         return self.kind != "public"
 
+    @property
+    def is_general(self) -> bool:
+        """The workspace-wide #general, which no one may archive, leave or be removed from."""
+        return self.kind == "public" and self.name == "general"
+
 
 @dataclass
 class File:

@@ -182,15 +182,7 @@ async def conversations_history(ctx: CallContext) -> dict[str, Any]:
 @method("conversations.replies", tier=3, scopes=_HISTORY_SCOPES)
 async def conversations_replies(ctx: CallContext) -> dict[str, Any]:
     channel = _history_channel(ctx)
-    ts = str(ctx.require("ts"))
-    msg = channel.by_ts.get(ts)
-    if msg is None:
-        raise SlackError("thread_not_found")
-    if msg.thread_ts and msg.thread_ts != msg.ts:
-        root = channel.by_ts.get(msg.thread_ts)
-        if root is None:
-            raise SlackError("thread_not_found")
-        msg = root
+    msg = ops.thread_root(channel, str(ctx.require("ts")))
     latest, oldest, inclusive = _window(ctx)
     thread: list[Message] = ops.thread_of(channel, msg)
     # The parent always leads the page, as Slack returns it; the window filters replies.
@@ -222,9 +214,15 @@ async def conversations_create(ctx: CallContext) -> dict[str, Any]:
     return {"channel": _render(ctx, channel, me, num_members=False)}
 
 
-def _channel_only(channel: Channel) -> None:
+def _managed_channel(ctx: CallContext) -> tuple[User, Channel]:
+    """The caller and the channel (not a DM) named by ``channel`` that invite, kick and archive
+    act on, once the token holds the scope to manage that kind of channel."""
+    me = caller(ctx)
+    channel = resolve_channel(ctx, ctx.require("channel"))
     if channel.kind not in {"public", "private"}:
         raise SlackError("method_not_supported_for_channel_type")
+    _manage_scope(ctx, channel.kind == "private")
+    return me, channel
 
 
 @method("conversations.join", tier=3, scopes=("channels:join", "channels:write"))
@@ -244,10 +242,7 @@ async def conversations_join(ctx: CallContext) -> dict[str, Any]:
 
 @method("conversations.invite", tier=3, scopes=_MANAGE_SCOPES)
 async def conversations_invite(ctx: CallContext) -> dict[str, Any]:
-    me = caller(ctx)
-    channel = resolve_channel(ctx, ctx.require("channel"))
-    _channel_only(channel)
-    _manage_scope(ctx, channel.kind == "private")
+    me, channel = _managed_channel(ctx)
     user_ids = as_list(ctx.arg("users"))
     if not user_ids:
         raise SlackError("no_user")
@@ -318,11 +313,8 @@ async def conversations_open(ctx: CallContext) -> dict[str, Any]:
 
 @method("conversations.archive", tier=2, scopes=_MANAGE_SCOPES)
 async def conversations_archive(ctx: CallContext) -> dict[str, Any]:
-    me = caller(ctx)
-    channel = resolve_channel(ctx, ctx.require("channel"))
-    _channel_only(channel)
-    _manage_scope(ctx, channel.kind == "private")
-    if channel.name == "general" and channel.kind == "public":
+    me, channel = _managed_channel(ctx)
+    if channel.is_general:
         raise SlackError("cant_archive_general")
     ops.archive_channel(ctx.state, channel, me.id)
     return {}
@@ -330,16 +322,13 @@ async def conversations_archive(ctx: CallContext) -> dict[str, Any]:
 
 @method("conversations.kick", tier=3, scopes=_MANAGE_SCOPES)
 async def conversations_kick(ctx: CallContext) -> dict[str, Any]:
-    me = caller(ctx)
-    channel = resolve_channel(ctx, ctx.require("channel"))
-    _channel_only(channel)
-    _manage_scope(ctx, channel.kind == "private")
+    me, channel = _managed_channel(ctx)
     target = str(ctx.require("user"))
     if target == me.id:
         raise SlackError("cant_kick_self")
     if workspace(ctx).users.get(target) is None:
         raise SlackError("user_not_found")
-    if channel.name == "general" and channel.kind == "public":
+    if channel.is_general:
         raise SlackError("cant_kick_from_general")
     if not ops.kick_from_channel(ctx.state, channel, target):
         raise SlackError("not_in_channel")
@@ -352,7 +341,7 @@ async def conversations_leave(ctx: CallContext) -> dict[str, Any]:
     channel = resolve_channel(ctx, ctx.require("channel"))
     if channel.kind == "im":
         raise SlackError("method_not_supported_for_channel_type")
-    if channel.name == "general" and channel.kind == "public":
+    if channel.is_general:
         raise SlackError("cant_leave_general")
     if not ops.kick_from_channel(ctx.state, channel, me.id):
         return {"not_in_channel": True}
