@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from slackbridge.emulator.ops import base_url
 from slackbridge.emulator.state import EmulatorState
+from slackbridge.emulator.webapi.common import can_see
 from slackbridge.emulator.webapi.files import can_read_file
 
 __all__ = ["routes"]
@@ -74,11 +75,7 @@ async def _download(request: Request) -> Response:
     user = ws.users.get(token.user_id or "") if ws else None
     if ws is None or user is None or "files:read" not in token.scopes:
         return PlainTextResponse("Forbidden", status_code=403)
-    visible = [
-        ws.channels[c].kind == "public" or user.id in ws.channels[c].members
-        for c in file.channels
-        if c in ws.channels
-    ]
+    visible = [can_see(ws.channels[c], user) for c in file.channels if c in ws.channels]
     if not can_read_file(file, user, visible):
         return PlainTextResponse("Forbidden", status_code=403)
     headers = {}

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
+from slackbridge.emulator.ops_common import base_url
 from slackbridge.emulator.state import (
     App,
     Channel,
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 TOKEN_LIFETIME = 43_200  # seconds a rotating access token lives (12 h), as Slack's expires_in
-_DEFAULT_BASE_URL = "http://127.0.0.1:8001"
 
 
 @dataclass
@@ -132,7 +132,7 @@ def _webhook_channel(state: EmulatorState, team_id: str, channel_id: str | None)
 def _new_incoming_webhook(state: EmulatorState, team_id: str, channel: Channel) -> dict[str, str]:
     hook_id = state.ids.next("B", 10)
     secret = secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")[:24]
-    base = (state.base_url or _DEFAULT_BASE_URL).rstrip("/")
+    base = base_url(state)
     domain = state.workspaces[team_id].domain
     name = channel.name if channel.kind in ("public", "private") else channel.id
     return {

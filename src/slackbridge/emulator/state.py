@@ -69,6 +69,18 @@ class Workspace:
     users: dict[str, User] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
 
+    def channel_named(self, ref: str) -> Channel | None:
+        """The public or private channel called ``ref`` (``#name`` or ``name``), if any."""
+        name = ref[1:] if ref.startswith("#") else ref
+        return next(
+            (
+                c
+                for c in self.channels.values()
+                if c.name == name and c.kind in {"public", "private"}
+            ),
+            None,
+        )
+
 
 @dataclass
 class Message:

@@ -175,9 +175,7 @@ def install_app_for_tests(
         raise ValueError("an app needs at least one bot scope to get a bot token")
     bot_user = ws.users[result.installation.bot_user_id]
     for ref in channels:
-        channel = ws.channels.get(ref) or next(
-            (c for c in ws.channels.values() if c.name == ref.lstrip("#")), None
-        )
+        channel = ws.channels.get(ref) or ws.channel_named(ref)
         if channel is None:
             raise ValueError(f"no channel {ref} in {team_id}")
         join_channel(state, channel, bot_user, inviter=installer_user_id)

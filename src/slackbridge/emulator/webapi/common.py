@@ -70,11 +70,7 @@ def resolve_channel(ctx: CallContext, ref: object, *, open_user_dm: bool = False
             raise SlackError("channel_not_found")
         channel, _ = open_dm(ctx.state, ws.id, me.id, ref)
     if channel is None:
-        name = ref[1:] if ref.startswith("#") else ref
-        channel = next(
-            (c for c in ws.channels.values() if c.name == name and c.kind in {"public", "private"}),
-            None,
-        )
+        channel = ws.channel_named(ref)
     if channel is None or not can_see(channel, me):
         raise SlackError("channel_not_found")
     return channel

@@ -18,6 +18,7 @@ from slackbridge.emulator.webapi.args import (
     valid_ts,
 )
 from slackbridge.emulator.webapi.common import (
+    KIND_SCOPES,
     caller,
     can_see,
     channel_for_read,
@@ -58,11 +59,9 @@ def _kinds(ctx: CallContext) -> list[str]:
 
 def _require_read_scope(ctx: CallContext, kind: str) -> None:
     assert ctx.token is not None
-    needed = {"public": "channels", "private": "groups", "im": "im", "mpim": "mpim"}[kind]
-    if f"{needed}:read" not in ctx.token.scopes:
-        raise SlackError(
-            "missing_scope", needed=f"{needed}:read", provided=",".join(ctx.token.scopes)
-        )
+    needed = f"{KIND_SCOPES[kind]}:read"
+    if needed not in ctx.token.scopes:
+        raise SlackError("missing_scope", needed=needed, provided=",".join(ctx.token.scopes))
 
 
 def _listing(ctx: CallContext, member: User, *, only_member: bool) -> dict[str, Any]:

@@ -212,11 +212,8 @@ def _channel_key(state: EmulatorState, team_id: str, ref: str) -> str:
     ws = state.workspaces.get(team_id)
     if ws is None or not ref or ref in ws.channels:
         return ref
-    name = ref[1:] if ref.startswith("#") else ref
-    for channel in ws.channels.values():
-        if channel.name == name and channel.kind in {"public", "private"}:
-            return channel.id
-    return ref
+    channel = ws.channel_named(ref)
+    return channel.id if channel is not None else ref
 
 
 def _finish(payload: dict[str, Any], warnings: list[str]) -> Response:
