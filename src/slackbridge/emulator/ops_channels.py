@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from slackbridge.emulator.ops_common import new_ts
+from slackbridge.emulator.ops_common import announce, new_ts
 from slackbridge.emulator.ops_messages import post_message
 from slackbridge.emulator.render import channel_letter, render_channel
-from slackbridge.emulator.state import Channel, EmulatorState, Signal, User, Workspace
+from slackbridge.emulator.state import Channel, EmulatorState, User, Workspace
 from slackbridge.emulator.webapi.registry import SlackError
 
 __all__ = [
@@ -76,24 +76,22 @@ def create_channel(
     ws.channels[channel.id] = channel
     if not private:
         info = render_channel(channel, viewer_id=None)
-        state.emit(
-            Signal(
-                kind="channel_created",
-                team_id=team_id,
-                channel_id=channel.id,
-                data={
-                    "channel": {
-                        "id": channel.id,
-                        "name": channel.name,
-                        "created": channel.created,
-                        "creator": creator,
-                        "is_channel": info["is_channel"],
-                        "is_private": False,
-                        "context_team_id": team_id,
-                    },
-                    "event_ts": new_ts(state),
+        announce(
+            state,
+            "channel_created",
+            channel,
+            {
+                "channel": {
+                    "id": channel.id,
+                    "name": channel.name,
+                    "created": channel.created,
+                    "creator": creator,
+                    "is_channel": info["is_channel"],
+                    "is_private": False,
+                    "context_team_id": team_id,
                 },
-            )
+                "event_ts": new_ts(state),
+            },
         )
     return channel
 
@@ -114,20 +112,18 @@ def join_channel(
         return False
     channel.members.append(user.id)
     if channel.kind in {"public", "private"}:
-        state.emit(
-            Signal(
-                kind="member_joined_channel",
-                team_id=channel.team_id,
-                channel_id=channel.id,
-                data={
-                    "user": user.id,
-                    "channel_type": channel_letter(channel),
-                    "team": channel.team_id,
-                    "inviter": inviter,
-                    "is_bot": user.is_bot,
-                    "event_ts": new_ts(state),
-                },
-            )
+        announce(
+            state,
+            "member_joined_channel",
+            channel,
+            {
+                "user": user.id,
+                "channel_type": channel_letter(channel),
+                "team": channel.team_id,
+                "inviter": inviter,
+                "is_bot": user.is_bot,
+                "event_ts": new_ts(state),
+            },
         )
         post_message(
             state,
@@ -145,18 +141,16 @@ def kick_from_channel(state: EmulatorState, channel: Channel, user_id: str) -> b
     if user_id not in channel.members:
         return False
     channel.members.remove(user_id)
-    state.emit(
-        Signal(
-            kind="member_left_channel",
-            team_id=channel.team_id,
-            channel_id=channel.id,
-            data={
-                "user": user_id,
-                "channel_type": channel_letter(channel),
-                "team": channel.team_id,
-                "event_ts": new_ts(state),
-            },
-        )
+    announce(
+        state,
+        "member_left_channel",
+        channel,
+        {
+            "user": user_id,
+            "channel_type": channel_letter(channel),
+            "team": channel.team_id,
+            "event_ts": new_ts(state),
+        },
     )
     return True
 
@@ -218,15 +212,13 @@ def archive_channel(state: EmulatorState, channel: Channel, user_id: str) -> Non
     if channel.is_archived:
         raise SlackError("already_archived")
     channel.is_archived = True
-    state.emit(
-        Signal(
-            kind="channel_archive",
-            team_id=channel.team_id,
-            channel_id=channel.id,
-            data={
-                "user": user_id,
-                "channel_type": channel_letter(channel),
-                "event_ts": new_ts(state),
-            },
-        )
+    announce(
+        state,
+        "channel_archive",
+        channel,
+        {
+            "user": user_id,
+            "channel_type": channel_letter(channel),
+            "event_ts": new_ts(state),
+        },
     )

@@ -10,10 +10,11 @@ from slackbridge.emulator.render import (
     render_file,
     render_message,
 )
-from slackbridge.emulator.state import Channel, EmulatorState, File, Message
+from slackbridge.emulator.state import Channel, EmulatorState, File, Message, Signal
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "announce",
     "base_url",
     "file_json",
     "mentions",
@@ -28,6 +29,12 @@ _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 def base_url(state: EmulatorState) -> str:
     """The emulator's base URL without a trailing slash."""
     return (state.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+
+def announce(state: EmulatorState, kind: str, channel: Channel, data: dict[str, Any]) -> None:
+    """Tell the state's listeners that ``kind`` happened in ``channel`` (see ``ops.py`` for
+    each kind's ``data``)."""
+    state.emit(Signal(kind=kind, team_id=channel.team_id, channel_id=channel.id, data=data))
 
 
 def new_ts(state: EmulatorState) -> str:

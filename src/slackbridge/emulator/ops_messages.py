@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from slackbridge.emulator.ops_common import mentions, message_json, new_ts
+from slackbridge.emulator.ops_common import announce, mentions, message_json, new_ts
 from slackbridge.emulator.render import channel_type
-from slackbridge.emulator.state import Channel, EmulatorState, Message, Signal, User
+from slackbridge.emulator.state import Channel, EmulatorState, Message, User
 from slackbridge.emulator.webapi.registry import SlackError
 
 __all__ = [
@@ -119,22 +119,20 @@ def post_message(
     if not author.is_bot and subtype is None:
         # Messages typed in Slack's clients carry a client-generated id.
         rendered["client_msg_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{channel.id}/{msg.ts}"))
-    state.emit(
-        Signal(
-            kind="message",
-            team_id=channel.team_id,
-            channel_id=channel.id,
-            data={
-                "message": rendered,
-                "channel_type": channel_type(channel),
-                "user": author.id,
-                "bot_id": msg.bot_id,
-                "app_id": msg.app_id,
-                "thread_ts": msg.thread_ts,
-                "subtype": subtype,
-                "mentions": mentions(text),
-            },
-        )
+    announce(
+        state,
+        "message",
+        channel,
+        {
+            "message": rendered,
+            "channel_type": channel_type(channel),
+            "user": author.id,
+            "bot_id": msg.bot_id,
+            "app_id": msg.app_id,
+            "thread_ts": msg.thread_ts,
+            "subtype": subtype,
+            "mentions": mentions(text),
+        },
     )
     return msg
 
@@ -216,20 +214,18 @@ def edit_message(
     # Slack records an app's edits under its bot id and a person's under their user id.
     msg.edited = {"user": editor.bot_id if editor.is_bot and editor.bot_id else editor.id}
     msg.edited["ts"] = event_ts
-    state.emit(
-        Signal(
-            kind="message_changed",
-            team_id=channel.team_id,
-            channel_id=channel.id,
-            data={
-                "message": message_json(state, channel, msg),
-                "previous_message": previous,
-                "channel_type": channel_type(channel),
-                "event_ts": event_ts,
-                "user": editor.id,
-                "mentions": mentions(msg.text),
-            },
-        )
+    announce(
+        state,
+        "message_changed",
+        channel,
+        {
+            "message": message_json(state, channel, msg),
+            "previous_message": previous,
+            "channel_type": channel_type(channel),
+            "event_ts": event_ts,
+            "user": editor.id,
+            "mentions": mentions(msg.text),
+        },
     )
     return msg
 
@@ -258,19 +254,17 @@ def delete_message(state: EmulatorState, channel: Channel, ts: str) -> Message:
             root = channel.by_ts.get(msg.thread_ts)
             if root is not None:
                 _unlink_reply(channel, root, msg.ts)
-    state.emit(
-        Signal(
-            kind="message_deleted",
-            team_id=channel.team_id,
-            channel_id=channel.id,
-            data={
-                "deleted_ts": ts,
-                "previous_message": previous,
-                "channel_type": channel_type(channel),
-                "event_ts": new_ts(state),
-                "thread_ts": msg.thread_ts if msg.thread_ts != ts else None,
-            },
-        )
+    announce(
+        state,
+        "message_deleted",
+        channel,
+        {
+            "deleted_ts": ts,
+            "previous_message": previous,
+            "channel_type": channel_type(channel),
+            "event_ts": new_ts(state),
+            "thread_ts": msg.thread_ts if msg.thread_ts != ts else None,
+        },
     )
     return msg
 
@@ -296,20 +290,18 @@ def _unlink_reply(channel: Channel, root: Message, reply_ts: str) -> None:
 def _reaction_signal(
     state: EmulatorState, kind: str, channel: Channel, msg: Message, user_id: str, name: str
 ) -> None:
-    state.emit(
-        Signal(
-            kind=kind,
-            team_id=channel.team_id,
-            channel_id=channel.id,
-            data={
-                "user": user_id,
-                "reaction": name,
-                "item": {"type": "message", "channel": channel.id, "ts": msg.ts},
-                "item_user": msg.user,
-                "event_ts": new_ts(state),
-                "channel_type": channel_type(channel),
-            },
-        )
+    announce(
+        state,
+        kind,
+        channel,
+        {
+            "user": user_id,
+            "reaction": name,
+            "item": {"type": "message", "channel": channel.id, "ts": msg.ts},
+            "item_user": msg.user,
+            "event_ts": new_ts(state),
+            "channel_type": channel_type(channel),
+        },
     )
 
 

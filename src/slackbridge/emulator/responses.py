@@ -27,7 +27,7 @@ from slackbridge.emulator.ops import (
     post_ephemeral,
     post_message,
 )
-from slackbridge.emulator.state import EmulatorState, User
+from slackbridge.emulator.state import Channel, EmulatorState, User
 from slackbridge.emulator.webapi.registry import SlackError
 
 __all__ = [
@@ -134,6 +134,37 @@ def _content(body: dict[str, Any]) -> _Content | str:
     return text or "", blocks, attachments
 
 
+def _thread_ts(body: dict[str, Any]) -> str | None:
+    thread_ts = body.get("thread_ts")
+    return thread_ts if isinstance(thread_ts, str) else None
+
+
+def _post_as_app(
+    state: EmulatorState,
+    channel: Channel,
+    bot: User,
+    content: _Content,
+    thread_ts: str | None,
+    subtype: str | None = None,
+) -> Response:
+    """Post the app's message in the channel: ``ok``, or the plain-text error (a bad thread)."""
+    text, blocks, attachments = content
+    try:
+        post_message(
+            state,
+            channel,
+            bot,
+            text=text,
+            blocks=blocks,
+            attachments=attachments,
+            thread_ts=thread_ts,
+            subtype=subtype,
+        )
+    except SlackError as exc:
+        return _text(404, exc.error)
+    return _text(200, "ok")
+
+
 def _bot_user(state: EmulatorState, app_id: str, team_id: str) -> User | None:
     inst = state.installation(app_id, team_id)
     if inst is None or inst.status != "active":
@@ -181,31 +212,19 @@ def _apply_response(state: EmulatorState, target: ResponseUrl, body: dict[str, A
         except SlackError as exc:
             return _text(404, exc.error)
         return _text(200, "ok")
-    thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
+    thread_ts = _thread_ts(body)
     if body.get("response_type") == "in_channel":
-        try:
-            post_message(
-                state,
-                channel,
-                bot,
-                text=text,
-                blocks=blocks,
-                attachments=attachments,
-                thread_ts=thread_ts,
-            )
-        except SlackError as exc:
-            return _text(404, exc.error)
-    else:
-        post_ephemeral(
-            state,
-            channel,
-            target.user_id,
-            bot,
-            text=text,
-            blocks=blocks,
-            attachments=attachments,
-            thread_ts=thread_ts,
-        )
+        return _post_as_app(state, channel, bot, content, thread_ts)
+    post_ephemeral(
+        state,
+        channel,
+        target.user_id,
+        bot,
+        text=text,
+        blocks=blocks,
+        attachments=attachments,
+        thread_ts=thread_ts,
+    )
     return _text(200, "ok")
 
 
@@ -274,7 +293,6 @@ async def _incoming_webhook(request: Request) -> Response:
     content = _content(body)
     if isinstance(content, str):
         return _text(400, content)
-    text, blocks, attachments = content
     channel = state.channel(inst.team_id, hook["channel_id"])
     if channel is None:
         return _text(404, "channel_not_found")
@@ -289,23 +307,9 @@ async def _incoming_webhook(request: Request) -> Response:
     bot = _bot_user(state, inst.app_id, inst.team_id)
     if bot is None:
         return _text(403, "action_prohibited")
-    thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
-    try:
-        # An app's webhook posts as the app; channel/username/icon overrides are ignored. Slack
-        # marks webhook posts ``bot_message`` (posts with the bot token carry no subtype).
-        post_message(
-            state,
-            channel,
-            bot,
-            text=text,
-            blocks=blocks,
-            attachments=attachments,
-            thread_ts=thread_ts,
-            subtype="bot_message",
-        )
-    except SlackError as exc:
-        return _text(404, exc.error)
-    return _text(200, "ok")
+    # An app's webhook posts as the app; channel/username/icon overrides are ignored. Slack
+    # marks webhook posts ``bot_message`` (posts with the bot token carry no subtype).
+    return _post_as_app(state, channel, bot, content, _thread_ts(body), subtype="bot_message")
 
 
 def routes() -> list[BaseRoute]:
