@@ -27,7 +27,12 @@ from slackbridge.product import (
     api_workspaces,
 )
 from slackbridge.product.api_errors import ApiError, install_error_handlers
-from slackbridge.product.schemas_ops import FileUploadRequest
+from slackbridge.product.api_limits import BodyLimit
+from slackbridge.product.schemas_ops import (
+    MAX_BODY_BYTES,
+    MAX_UPLOAD_BODY_BYTES,
+    FileUploadRequest,
+)
 
 __all__ = ["API_PREFIX", "api_app", "create_api_app", "mounts", "router"]
 
@@ -55,6 +60,10 @@ def create_api_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # A bigger body is refused (413) before it is read into memory; /files allows more.
+    app.add_middleware(
+        BodyLimit, limit=MAX_BODY_BYTES, limits={api_files.UPLOAD_PATH: MAX_UPLOAD_BODY_BYTES}
+    )
     for module in (
         api_workspaces,
         api_users,

@@ -132,7 +132,11 @@ Every error has the same shape and a stable `code`:
            "message": "Slack rejected the workspace's token; reinstall the app"}}
 ```
 
-Validation errors (422 `invalid_request`) add `details`, one `{"field", "message"}` per problem.
+Validation errors (422 `invalid_request`) add `details`, one `{"field", "message"}` per problem;
+a body that is not JSON, or not a JSON object, is one of them (`"field": "body"`). Request bodies
+are limited to 1 MiB (`POST /files`: about 13.4 MB, a 10 MiB file in base64); a larger one is
+refused with 413 `payload_too_large` before it is read. A path under `/api/v1` that is no route
+answers 404 `not_found`, and a route called with another HTTP method 405 `method_not_allowed`.
 Slack's refusals of immediate calls answer 422 `slack_error` with Slack's code in
 `details[0].slack_error`. 503 means the call cannot be made now: the workspace is disconnected
 (Slack rejected its token; slackbridge marks it and sends `workspace.disconnected`),

@@ -42,7 +42,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "the route exists but not with this HTTP method"),
     "idempotency_conflict": (409, "the Idempotency-Key was used before with a different body"),
     "message_not_sent": (409, "the message this refers to has not reached Slack (yet)"),
-    "payload_too_large": (413, "the upload is larger than the limit"),
+    "payload_too_large": (413, "the request body (or the file) is larger than the limit"),
     "unsupported_media_type": (415, "the body's Content-Type is not accepted here"),
     "invalid_request": (422, "the request failed validation; see details"),
     "user_token_missing": (422, "the user has not granted the app a user token"),
@@ -99,12 +99,25 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return _response(exc)
 
 
+def _problem(err: Mapping[str, Any]) -> dict[str, str]:
+    """One validation problem as ``{"field", "message"}``, said plainly for the body itself."""
+    loc = tuple(err.get("loc", ()))
+    kind = err.get("type")
+    if kind == "json_invalid":
+        position = f" (at character {loc[1]})" if len(loc) > 1 else ""
+        reason = (err.get("ctx") or {}).get("error") or "JSON decode error"
+        return {"field": "body", "message": f"the body is not valid JSON: {reason}{position}"}
+    if loc == ("body",) and kind in ("model_attributes_type", "dict_type", "missing"):
+        return {
+            "field": "body",
+            "message": "the body must be a JSON object (Content-Type: application/json)",
+        }
+    return {"field": _location(loc), "message": str(err.get("msg", "invalid"))}
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": _location(err.get("loc", ())), "message": str(err.get("msg", "invalid"))}
-        for err in exc.errors()
-    ]
+    details = [_problem(err) for err in exc.errors()]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     return _response(ApiError("invalid_request", summary or None, details=details))
 

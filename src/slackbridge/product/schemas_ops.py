@@ -22,7 +22,9 @@ from slackbridge.product.schemas import (
 )
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "MAX_FILE_BYTES",
+    "MAX_UPLOAD_BODY_BYTES",
     "DeleteMessageRequest",
     "EphemeralRequest",
     "FileUploadRequest",
@@ -40,6 +42,11 @@ __all__ = [
 
 #: The largest upload the API takes (bytes); bigger files belong in a direct Slack upload.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+#: The largest request body of any route but uploads (bytes): far above what Slack accepts in a
+#: message or a view, far below what could hurt the gateway.
+MAX_BODY_BYTES = 1024 * 1024
+#: The largest upload request body: the file base64-encoded in JSON, plus the other fields.
+MAX_UPLOAD_BODY_BYTES = (MAX_FILE_BYTES * 4) // 3 + 64 * 1024
 
 View = Annotated[dict[str, Any], Field(description="a Block Kit view (modal or home tab)")]
 _APP_ID_HELP = "which app's installation to use, when several apps are installed in the workspace"
