@@ -410,7 +410,7 @@ the machine, and the numbers move with that load: over the day's runs with the c
 slackbridge answered 3,500 to 8,400 requests/s and Bolt 2,500 to 5,700, the ratio of the two
 ranged from 0.97x (a run where other work hit slackbridge's rounds) to 2.0x (the quietest run),
 mostly 1.3x to 1.8x, and p99 from 14 ms (quiet) to 38 ms (busy). Steadier is the CPU each server
-spends per request (from /proc): slackbridge 110 to 160 µs, Bolt 175 to 290 µs, so slackbridge
+spends per request (from /proc): slackbridge 110 to 180 µs, Bolt 175 to 290 µs, so slackbridge
 does the durable write and processes every event for about 60% of what Bolt spends acking one.
 slackbridge uses two threads (the event loop and its SQLite writer), which makes it more
 sensitive than Bolt to a busy machine. **The 2x target with p99 under 20 ms is met only on a
