@@ -78,6 +78,7 @@ def create_app(
     rate_limit_overrides: Mapping[str, Any] | None = None,
     base_url: str | None = None,
     delivery_transport: httpx.AsyncBaseTransport | None = None,
+    ack_timeout: float | None = None,
 ) -> Starlette:
     """The emulator as an ASGI app.
 
@@ -86,7 +87,9 @@ def create_app(
     ``rate_limits`` turns Web API limits on or off and ``rate_limit_overrides`` changes them
     (see ``ratelimit.RateLimiter.configure``). ``base_url`` fixes the address used in generated
     links (otherwise taken from the first Web API request); ``delivery_transport`` routes the
-    emulator's outbound HTTP (tests pass an in-process transport).
+    emulator's outbound HTTP (tests pass an in-process transport). ``ack_timeout`` (real
+    seconds) replaces Slack's 3-second answer timeout divided by ``speed``: tests that speed up
+    retries keep answers from timing out on a loaded machine.
     """
     assert _methods.LOADED  # the Web API methods are registered
     if state is None:
@@ -95,6 +98,8 @@ def create_app(
         state.rate_limiter.configure(rate_limit_overrides)
     if base_url:
         state.base_url = base_url.rstrip("/")
+    if ack_timeout is not None:
+        state.ack_timeout = ack_timeout
     hooks = _hooks()
 
     @asynccontextmanager

@@ -295,7 +295,7 @@ class Deliverer:
     async def _send(
         self, app: App, delivery: Delivery, body: bytes, retry_num: int, reason: str | None
     ) -> _Outcome:
-        timeout = self._state.scaled(ACK_TIMEOUT)
+        timeout = self._state.answer_timeout(ACK_TIMEOUT)
         fault = self._state.faults.match_url(delivery.url)
         try:
             async with asyncio.timeout(timeout):
@@ -365,7 +365,7 @@ class Deliverer:
                 retry_attempt=retry_num if envelope_type == "events_api" else None,
                 retry_reason=(reason or "") if envelope_type == "events_api" else None,
                 avoid=avoid,
-                ack_timeout=self._state.scaled(ACK_TIMEOUT),
+                ack_timeout=self._state.answer_timeout(ACK_TIMEOUT),
             )
             outcome = _Outcome(
                 200,

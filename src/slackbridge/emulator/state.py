@@ -299,6 +299,10 @@ class EmulatorState:
     ids: IdFactory = field(default_factory=IdFactory)
     ts_clock: TsClock = field(default_factory=TsClock)
     speed: float = 1.0  # >1 makes Slack's waits (retries, expiries) shorter
+    # How long an app may take to answer (real seconds); None: Slack's 3 s divided by speed.
+    # Tests that speed up retries set it apart, so that a loaded machine never turns an
+    # ordinary answer into a timeout.
+    ack_timeout: float | None = None
     rate_limits_enabled: bool = True
     configuration_token: str = ""
     workspaces: dict[str, Workspace] = field(default_factory=dict)
@@ -327,6 +331,10 @@ class EmulatorState:
     def scaled(self, seconds: float) -> float:
         """A Slack wait (retry delay, 3 s timeouts) scaled by ``speed``."""
         return seconds / self.speed
+
+    def answer_timeout(self, slack_seconds: float = 3.0) -> float:
+        """How long to wait for an app's answer: ``ack_timeout``, else Slack's wait scaled."""
+        return self.ack_timeout if self.ack_timeout is not None else self.scaled(slack_seconds)
 
     # --- signals ----------------------------------------------------------------------------
     def emit(self, signal: Signal) -> None:

@@ -38,7 +38,10 @@ def receiver() -> Receiver:
 @contextlib.asynccontextmanager
 async def _running(state: EmulatorState, receiver: Receiver) -> AsyncIterator[httpx.AsyncClient]:
     """The emulator (in process) delivering to ``receiver`` (in process)."""
-    state.speed = 200.0  # 3 s timeouts become 15 ms, retries come after 0 / 0.3 / 1.5 s
+    state.speed = 200.0  # retries come after 0 / 0.3 / 1.5 s
+    # Answers may take their time (a loaded machine must not turn them into timeouts); the
+    # timeout test shortens this and answers never.
+    state.ack_timeout = 10.0
     app = create_app(state, delivery_transport=receiver.transport)
     async with (
         app.router.lifespan_context(app),
@@ -156,12 +159,13 @@ async def test_no_retry_header_stops_retries(
 async def test_slow_answers_time_out_and_are_retried(
     emu: httpx.AsyncClient, state: EmulatorState, receiver: Receiver
 ) -> None:
-    async def slow_first(_: Received) -> Response:
+    async def never_first(_: Received) -> Response:
         if len(receiver.received) == 1:
-            await asyncio.sleep(0.5)  # far beyond 3 s / 200
+            await asyncio.Event().wait()  # no answer at all: cancelled by the timeout
         return Response(status_code=200)
 
-    receiver.respond = slow_first
+    state.ack_timeout = 1.0  # the retry's answer has a second to arrive
+    receiver.respond = never_first
     await _say(emu)
     await _outbound(emu).wait_idle()
     assert len(receiver.received) == 2
@@ -173,10 +177,11 @@ async def test_slow_answers_time_out_and_are_retried(
 async def test_connection_failure_is_retried(state: EmulatorState) -> None:
     inst = _install(state, url=f"http://127.0.0.1:{free_port()}/nobody-listens")
     state.speed = 200.0
+    state.ack_timeout = 10.0
 
     def refuse(request: httpx.Request) -> httpx.Response:
         # A refused connection, deterministically: on a loaded machine a real refusal can
-        # arrive after the (speed-scaled, 15 ms) ack timeout and be recorded as a timeout.
+        # take longer than any short timeout and be recorded as a timeout.
         raise httpx.ConnectError("connection refused", request=request)
 
     app = create_app(state, delivery_transport=httpx.MockTransport(refuse))
@@ -228,7 +233,7 @@ async def test_real_http_delivery(state: EmulatorState, receiver: Receiver) -> N
     """Over a loopback port, as a deployed app would receive it."""
     async with serve_asgi(receiver.app) as app_server:
         inst = _install(state, url=f"{app_server.url}/slack/events")
-        app = create_app(state)
+        app = create_app(state, ack_timeout=10.0)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://emu.test") as emu:

@@ -78,6 +78,7 @@ async def emu(
     state: EmulatorState, receiver: Receiver, inst: TestInstall
 ) -> AsyncIterator[httpx.AsyncClient]:
     state.speed = 100.0
+    state.ack_timeout = 10.0  # answers may take their time on a loaded machine
     emulator = create_app(state, delivery_transport=receiver.transport)
     async with emulator.router.lifespan_context(emulator):
         transport = httpx.ASGITransport(app=emulator)
@@ -179,16 +180,20 @@ async def test_empty_answer_posts_nothing(emu: httpx.AsyncClient, state: Emulato
     assert len(state.channel(ACME, GENERAL).messages) == before  # type: ignore[union-attr]
 
 
-async def test_command_failures(emu: httpx.AsyncClient, receiver: Receiver) -> None:
+async def test_command_failures(
+    emu: httpx.AsyncClient, receiver: Receiver, state: EmulatorState
+) -> None:
     receiver.respond = _answer(Response(status_code=500))
     assert (await _command(emu))["error"] == "http_service_error"
 
-    async def slow(_: Received) -> Response:
-        await asyncio.sleep(0.3)  # beyond 3 s / 100
+    async def never(_: Received) -> Response:
+        await asyncio.Event().wait()  # no answer at all: cancelled by the timeout
         return Response()
 
-    receiver.respond = slow
+    state.ack_timeout = 0.2
+    receiver.respond = never
     assert (await _command(emu))["error"] == "operation_timeout"
+    state.ack_timeout = 10.0
     unknown = await _command(emu, command="/nope")
     assert unknown["_status"] == 404 and unknown["error"] == "command_not_found"
     private = await _command(emu, channel_id=STAFF, user_id="U0ACME0004")

@@ -43,7 +43,8 @@ def app_token(state: EmulatorState, inst: TestInstall) -> str:
 
 @pytest.fixture
 async def server(state: EmulatorState, inst: TestInstall) -> AsyncIterator[RunningServer]:
-    state.speed = 20.0  # acks are awaited for 150 ms, retries come after 0 / 3 / 15 s
+    state.speed = 20.0  # retries come after 0 / 3 / 15 s
+    state.ack_timeout = 10.0  # acks are awaited long: a loaded machine never misses one
     async with serve_asgi(create_app(state), shutdown_timeout=2) as running:
         yield running
 
@@ -124,8 +125,9 @@ async def test_tickets_are_single_use(http: httpx.AsyncClient, app_token: str) -
 
 
 async def test_unacked_envelope_is_redelivered_to_another_connection(
-    http: httpx.AsyncClient, app_token: str
+    http: httpx.AsyncClient, app_token: str, state: EmulatorState
 ) -> None:
+    state.ack_timeout = 1.0  # the silent connection never acks: redelivered after a second
     async with _connected(http, app_token) as first, _connected(http, app_token) as second:
         await _say(http, "ack me")
         silent, envelope = await _first_message([first, second])
