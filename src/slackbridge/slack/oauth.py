@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -49,6 +50,11 @@ STATE_TTL_SECONDS = 600
 _COOKIE_PREFIX = "slackbridge_oauth_"
 _COOKIE_PATH = "/slack/oauth"
 _MAX_REF = 255
+_MAX_APP_NAME = 100
+_TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,31}")
+_SLACK_CODE = re.compile(r"[a-z0-9_]{1,64}")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
 
 router = APIRouter()
 _templates = Environment(
@@ -103,26 +109,47 @@ def _outcome(
     )
 
 
+def _invalid_link(message: str) -> HTMLResponse:
+    return _render(
+        "result.html",
+        400,
+        "error",
+        title="Invalid install link",
+        heading="Invalid install link",
+        message=message,
+        code="invalid_link",
+    )
+
+
+def _link_problem(
+    ref: str | None, app: str | None, team: str | None, page: str | None
+) -> str | None:
+    """What is wrong with the install link's parameters, or None."""
+    if ref is not None and len(ref) > _MAX_REF:
+        return f"The ref parameter is longer than {_MAX_REF} characters."
+    if app is not None and not 0 < len(app) <= _MAX_APP_NAME:
+        return f"The app parameter must be 1 to {_MAX_APP_NAME} characters."
+    if team is not None and not _TEAM_ID.fullmatch(team):
+        return "The team parameter must be a Slack workspace id (T…)."
+    if page is not None and page.lower() not in _TRUE | _FALSE:
+        return "The page parameter must be 1 or 0."
+    return None
+
+
 @router.get("/slack/install", include_in_schema=False)
 async def install(
     request: Request,
     ref: str | None = None,
     app: str | None = None,
     team: str | None = None,
-    page: bool = False,
+    page: str | None = None,
 ) -> Response:
     """Start an install: redirect to Slack's consent page (or show the Add to Slack page)."""
     gateway = gateway_of(request)
-    if ref is not None and len(ref) > _MAX_REF:
-        return _render(
-            "result.html",
-            400,
-            "error",
-            title="Invalid install link",
-            heading="Invalid install link",
-            message=f"The ref parameter is longer than {_MAX_REF} characters.",
-            code="invalid_ref",
-        )
+    ref, app, team = ref or None, app or None, team or None  # an empty parameter is no parameter
+    problem = _link_problem(ref, app, team, page)
+    if problem is not None:
+        return _invalid_link(problem)
     try:
         slack_app = await resolve_app(gateway, app)
     except AppNotFound as exc:
@@ -148,7 +175,7 @@ async def install(
     issued = await states.issue(slack_app.id, product_ref=ref, ttl_seconds=STATE_TTL_SECONDS)
     url = authorize_url(gateway, slack_app, issued.state, team)
     response: Response
-    if page:
+    if page is not None and page.lower() in _TRUE:
         response = _render(
             "install.html",
             200,
@@ -234,7 +261,9 @@ async def callback(
     if app is None:
         return _outcome(outcome_page("no_app"))
     if error:
-        page = outcome_page("access_denied" if error == "access_denied" else error)
+        # Shown on the page: only something shaped like Slack's error codes is repeated.
+        reason = error if _SLACK_CODE.fullmatch(error) else "unrecognized_error"
+        page = outcome_page("access_denied" if error == "access_denied" else reason)
         return _forget_cookie(_outcome(page, ref=check.product_ref, app=app), cookie)
     if not code:
         return _outcome(outcome_page("missing_code"), ref=check.product_ref, app=app)
