@@ -37,6 +37,9 @@ _log = logging.getLogger("slackbridge.outbound")
 #: Seconds one Web API call may take before it counts as a (transient) failure.
 CALL_TIMEOUT = 15.0
 
+# How often idle rate-limit buckets are forgotten (seconds).
+_PRUNE_SECONDS = 60.0
+
 _registry: dict[int, Outbound] = {}
 
 
@@ -109,6 +112,7 @@ class Outbound:
     session: aiohttp.ClientSession | None = None
     calls: int = 0
     ratelimited: int = 0
+    _pruned_at: float = 0.0
 
     async def acquire(
         self, team_id: str, method: str, channel: str | None, *, max_wait: float
@@ -116,6 +120,9 @@ class Outbound:
         """Wait (at most ``max_wait`` s) until the limiter lets this call go; 0.0 when it may go
         now (it is then counted), else the seconds still to wait (nothing is counted)."""
         deadline = self.clock() + max_wait
+        if deadline - self._pruned_at > _PRUNE_SECONDS:
+            self._pruned_at = deadline
+            self.limiter.prune(self.clock())
         while True:
             now = self.clock()
             wait = self.limiter.reserve(team_id, method, channel, now)

@@ -93,6 +93,11 @@ class Bucket:
         self._refill(now)
         self.tokens -= 1
 
+    def full(self, now: float) -> bool:
+        """Whether the bucket has refilled to capacity (then it is as good as a new one)."""
+        self._refill(now)
+        return self.tokens >= self.capacity and self.updated_at <= now
+
 
 @dataclass(frozen=True)
 class RatePolicy:
@@ -183,6 +188,19 @@ class RateLimiter:
         for bucket in buckets:
             bucket.take(now)
         return 0.0
+
+    def prune(self, now: float) -> int:
+        """Forget the buckets that are full again and the blocks that are over; returns how
+        many entries went. A bucket made afresh is the same as a full one, so no decision
+        changes, and memory stays bounded by the lanes used lately (channels, methods and
+        workspaces come and go for as long as the gateway runs)."""
+        stale = [key for key, bucket in self._buckets.items() if bucket.full(now)]
+        for key in stale:
+            del self._buckets[key]
+        over = [key for key, until in self._blocked_until.items() if until <= now]
+        for key in over:
+            del self._blocked_until[key]
+        return len(stale) + len(over)
 
     def penalize(
         self, team_id: str, method: str, channel: str | None, retry_after: float, now: float

@@ -3,6 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from slackbridge.slack.outbound import Outbound
 from slackbridge.slack.ratelimits import Bucket, RateLimiter, RatePolicy, tier_of
 
 
@@ -60,3 +61,52 @@ def test_never_exceeds_the_channel_rate(times: list[float]) -> None:
     for i, start in enumerate(granted):
         in_window = [t for t in granted[i:] if t < start + 10]
         assert len(in_window) <= 3 + 10 * policy.post_per_second_per_channel + 1e-9
+
+
+def test_prune_forgets_only_lanes_that_are_idle_again() -> None:
+    limiter = RateLimiter(RatePolicy(post_burst_per_channel=1, headroom=1.0))
+    for i in range(1000):
+        limiter.reserve("T1", "chat.postMessage", f"C{i}", 0.0)
+        limiter.reserve("T1", f"custom.method{i}", None, 0.0)
+    limiter.penalize("T1", "views.open", None, 120, now=0.0)
+    limiter.prune(0.5)
+    assert limiter.reserve("T1", "chat.postMessage", "C0", 0.5) == 0.5  # used just now: kept
+    assert limiter.reserve("T1", "custom.method0", None, 0.5) == 0.0
+    assert limiter.prune(3600.0) >= 1000  # the custom methods' buckets, at least
+    assert limiter.prune(3600.0) == 0
+    assert limiter.reserve("T1", "views.open", None, 3600.0) == 0.0  # the block was over
+    limiter.penalize("T1", "views.open", None, 120, now=3600.0)
+    limiter.prune(3601.0)
+    assert limiter.reserve("T1", "views.open", None, 3601.0) == 119.0  # a live block is kept
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=0.8),  # time step
+            st.sampled_from(["C1", "C2", None]),
+            st.sampled_from(["chat.postMessage", "views.open", "chat.update"]),
+            st.booleans(),  # prune before this call
+        ),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_pruning_never_changes_a_decision(steps: list[tuple[float, str | None, str, bool]]) -> None:
+    kept, pruned = RateLimiter(), RateLimiter()
+    now = 0.0
+    for step, channel, method, prune in steps:
+        now += step
+        if prune:
+            pruned.prune(now)
+        assert kept.reserve("T", method, channel, now) == pruned.reserve("T", method, channel, now)
+
+
+async def test_outbound_forgets_idle_lanes_as_it_goes() -> None:
+    now = [0.0]
+    outbound = Outbound(clock=lambda: now[0])
+    for i in range(100):
+        assert await outbound.acquire("T1", f"custom.method{i}", None, max_wait=0) == 0.0
+    now[0] = 3600.0
+    assert await outbound.acquire("T1", "chat.update", None, max_wait=0) == 0.0
+    assert outbound.limiter.prune(now[0]) == 0  # the idle lanes were forgotten already
