@@ -106,8 +106,10 @@ async def _post(client: httpx.AsyncClient, emulator_url: str, text: str) -> str:
 
 
 async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
-    # Slack's retries (now, +1 min, +5 min) run 10x faster: +6 s covers the restart.
+    # Slack's retries (now, +1 min, +5 min) run 10x faster: +6 s covers the restart. Acks get
+    # Slack's real 3 s, however busy the machine.
     async with run_emulator(build_state(speed=10.0)) as emulator, run_product(SECRET) as product:
+        emulator.state.ack_timeout = 3.0
         port = free_port()
         gateway_url = f"http://127.0.0.1:{port}"
         app = make_test_app(

@@ -39,8 +39,8 @@ async def test_a_timed_out_first_attempt_is_retried_and_its_retry_headers_kept(
     bridge: Bridge,
 ) -> None:
     events_url = bridge.gw.url + "/slack/events"
-    bridge.emulator.state.speed = 10.0  # Slack waits 0.3 s for the ack instead of 3 s
-    await bridge.act("faults", url=events_url, latency=0.6, times=1)
+    bridge.emulator.state.ack_timeout = 1.0  # Slack waits 1 s for the ack (instead of 3 s)
+    await bridge.act("faults", url=events_url, latency=1.5, times=1)  # the first attempt: late
     posted = await bridge.act("messages", channel_id=GENERAL, user_id=ALICE, text="slow link")
     hook = await bridge.product.wait_for(
         lambda h: h.type == "message.posted" and h.data["ts"] == posted["ts"]
@@ -68,7 +68,8 @@ async def test_every_retry_of_a_slow_ack_is_absorbed(
     # Slack times out on each attempt even though the gateway stored the event the first time.
     bridge = await start_bridge(gateway_factory, emulator, product, ingress_group_commit_ms=100)
     before = _duplicates()
-    emulator.state.speed = 100.0
+    emulator.state.speed = 100.0  # retries after 0 s, 0.6 s and 3 s
+    emulator.state.ack_timeout = 0.03
     posted = await bridge.act("messages", channel_id=GENERAL, user_id=ALICE, text="again?")
     await bridge.settled(within=30)
     hooks = [h for h in product.of_type("message.posted") if h.data["ts"] == posted["ts"]]
