@@ -9,7 +9,7 @@ unknown route, wrong method) and anything unexpected into that shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,6 +24,7 @@ __all__ = [
     "ApiError",
     "error_responses",
     "install_error_handlers",
+    "validation_failure",
 ]
 
 _log = logging.getLogger("slackbridge.api")
@@ -115,11 +116,16 @@ def _problem(err: Mapping[str, Any]) -> dict[str, str]:
     return {"field": _location(loc), "message": str(err.get("msg", "invalid"))}
 
 
+def validation_failure(errors: Sequence[Mapping[str, Any]]) -> ApiError:
+    """The 422 ``invalid_request`` for pydantic's (or FastAPI's) validation ``errors``."""
+    details = [_problem(err) for err in errors]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return ApiError("invalid_request", summary or None, details=details)
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [_problem(err) for err in exc.errors()]
-    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-    return _response(ApiError("invalid_request", summary or None, details=details))
+    return _response(validation_failure(exc.errors()))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ sender carries out Slack's external upload flow (see :mod:`slackbridge.slack.out
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -23,7 +24,7 @@ from slackbridge.product.api_common import (
     referenced,
     request_digest,
 )
-from slackbridge.product.api_errors import ApiError, error_responses
+from slackbridge.product.api_errors import ApiError, error_responses, validation_failure
 from slackbridge.product.auth import CallerDep
 from slackbridge.product.schemas import Accepted
 from slackbridge.product.schemas_ops import MAX_FILE_BYTES, FileUploadRequest
@@ -56,25 +57,43 @@ _MULTIPART_SCHEMA: dict[str, Any] = {
 _FIELDS = tuple(k for k in _MULTIPART_SCHEMA["properties"] if k != "file")
 
 
-def _invalid(exc: ValidationError) -> ApiError:
-    details = [
-        {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
-        for err in exc.errors()
-    ]
-    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-    return ApiError("invalid_request", summary, details=details)
+# Parsing, checking and digesting a 10 MiB upload takes a good part of a second of CPU: it runs
+# in a thread, so that the event loop (Slack's 3-second acks among its work) keeps going.
 
 
-async def _from_json(request: Request) -> FileUploadRequest:
-    raw = await request.body()  # at most MAX_UPLOAD_BODY_BYTES (api_limits.BodyLimit)
+def _validated(data: object) -> FileUploadRequest:
+    try:
+        return FileUploadRequest.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failure(exc.errors()) from None
+
+
+def _parse_json(raw: bytes) -> FileUploadRequest:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
         raise ApiError("invalid_request", "the body is not valid JSON") from None
+    return _validated(data)
+
+
+def _with_content(data: dict[str, Any], content: bytes) -> FileUploadRequest:
+    return _validated({**data, "content_base64": base64.b64encode(content).decode()})
+
+
+def _checked_digest(body: FileUploadRequest) -> str:
+    """The request's digest, once its content is known to decode and to fit."""
     try:
-        return FileUploadRequest.model_validate(data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+        size = len(base64.b64decode(body.content_base64, validate=True))
+    except (binascii.Error, ValueError):
+        raise ApiError("invalid_request", "content_base64: not valid base64") from None
+    if size > MAX_FILE_BYTES:
+        raise ApiError("payload_too_large", f"files are limited to {MAX_FILE_BYTES} bytes")
+    return request_digest("files.upload", body)
+
+
+async def _from_json(request: Request) -> FileUploadRequest:
+    raw = await request.body()  # at most MAX_UPLOAD_BODY_BYTES (api_limits.BodyLimit)
+    return await asyncio.to_thread(_parse_json, raw)
 
 
 async def _from_form(request: Request) -> FileUploadRequest:
@@ -91,11 +110,7 @@ async def _from_form(request: Request) -> FileUploadRequest:
             if isinstance(value, str) and value != "":
                 data[name] = value
         data.setdefault("filename", upload.filename or "file")
-        data["content_base64"] = base64.b64encode(content).decode()
-    try:
-        return FileUploadRequest.model_validate(data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    return await asyncio.to_thread(_with_content, data, content)
 
 
 @router.post(
@@ -134,12 +149,7 @@ async def upload_file(
         raise ApiError(
             "unsupported_media_type", "send application/json (base64) or multipart/form-data"
         )
-    try:
-        size = len(base64.b64decode(body.content_base64, validate=True))
-    except (binascii.Error, ValueError):
-        raise ApiError("invalid_request", "content_base64: not valid base64") from None
-    if size > MAX_FILE_BYTES:
-        raise ApiError("payload_too_large", f"files are limited to {MAX_FILE_BYTES} bytes")
+    digest = await asyncio.to_thread(_checked_digest, body)
     gateway = gateway_of(request)
     lane = outbox_lane(body.workspace, body.channel, body.thread_ts)
     if body.reply_to is not None:
@@ -169,6 +179,6 @@ async def upload_file(
         gateway,
         caller,
         operation,
-        digest=request_digest("files.upload", body),
+        digest=digest,
         idempotency_key=idempotency_key,
     )
