@@ -8,6 +8,7 @@ import builtins
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -48,9 +49,20 @@ def _body(**fields: Any) -> dict[str, Any]:
     return out
 
 
+def _segment(value: str) -> str:
+    """``value`` as one path segment (a stray ``/`` or ``?`` can't reach another route)."""
+    return quote(value, safe="")
+
+
 class _Resource:
     def __init__(self, client: Slackbridge) -> None:
         self._client = client
+
+    async def _queue(self, path: str, body: dict[str, Any], key: str | None) -> Accepted:
+        """POST a queued operation (with its Idempotency-Key); the 202 answer."""
+        headers = {"Idempotency-Key": key} if key else None
+        data = await self._client.request("POST", path, json=body, headers=headers)
+        return Accepted.model_validate(data)
 
 
 class Workspaces(_Resource):
@@ -65,12 +77,14 @@ class Workspaces(_Resource):
 
     async def get(self, team_id: str, *, app_id: str | None = None) -> Workspace:
         params = {"app_id": app_id} if app_id else None
-        data = await self._client.request("GET", f"/workspaces/{team_id}", params=params)
+        data = await self._client.request("GET", f"/workspaces/{_segment(team_id)}", params=params)
         return Workspace.model_validate(data)
 
     async def remove(self, team_id: str, *, app: str | None = None) -> builtins.list[Workspace]:
         params = {"app": app} if app else None
-        data = await self._client.request("DELETE", f"/workspaces/{team_id}", params=params)
+        data = await self._client.request(
+            "DELETE", f"/workspaces/{_segment(team_id)}", params=params
+        )
         return WorkspaceList.model_validate(data).workspaces
 
     async def install_url(self, product_ref: str | None = None, *, app: str | None = None) -> str:
@@ -82,11 +96,6 @@ class Workspaces(_Resource):
 
 class Messages(_Resource):
     """``/messages``: queued posts, edits, deletions, ephemerals; permalinks; status."""
-
-    async def _queue(self, path: str, body: dict[str, Any], key: str | None) -> Accepted:
-        headers = {"Idempotency-Key": key} if key else None
-        data = await self._client.request("POST", path, json=body, headers=headers)
-        return Accepted.model_validate(data)
 
     async def post(
         self,
@@ -224,7 +233,7 @@ class Messages(_Resource):
 
     async def get(self, message_id: str) -> OperationStatus:
         """Where an operation stands (``queued``, ``sending``, ``sent``, ``failed``)."""
-        data = await self._client.request("GET", f"/messages/{message_id}")
+        data = await self._client.request("GET", f"/messages/{_segment(message_id)}")
         return OperationStatus.model_validate(data)
 
     async def wait(
@@ -276,9 +285,7 @@ class Files(_Resource):
             app_id=app_id,
             content_base64=base64.b64encode(content).decode(),
         )
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        data = await self._client.request("POST", "/files", json=body, headers=headers)
-        return Accepted.model_validate(data)
+        return await self._queue("/files", body, idempotency_key)
 
 
 class Views(_Resource):
@@ -318,9 +325,7 @@ class Views(_Resource):
             hash=hash,
             app_id=app_id,
         )
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        data = await self._client.request("POST", "/views/update", json=body, headers=headers)
-        return Accepted.model_validate(data)
+        return await self._queue("/views/update", body, idempotency_key)
 
     async def publish(
         self,
@@ -335,9 +340,7 @@ class Views(_Resource):
         body = _body(
             workspace=workspace, user_id=user_id, view=dict(view), hash=hash, app_id=app_id
         )
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        data = await self._client.request("POST", "/views/publish", json=body, headers=headers)
-        return Accepted.model_validate(data)
+        return await self._queue("/views/publish", body, idempotency_key)
 
 
 class Responses(_Resource):
@@ -368,9 +371,7 @@ class Responses(_Resource):
             delete_original=delete_original,
             thread_ts=thread_ts,
         )
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        data = await self._client.request("POST", "/responses", json=body, headers=headers)
-        return Accepted.model_validate(data)
+        return await self._queue("/responses", body, idempotency_key)
 
 
 class Users(_Resource):
@@ -382,7 +383,7 @@ class Users(_Resource):
         params: dict[str, Any] = {"refresh": "true"} if refresh else {}
         if app_id:
             params["app_id"] = app_id
-        path = f"/workspaces/{workspace}/users/{user_id}"
+        path = f"/workspaces/{_segment(workspace)}/users/{_segment(user_id)}"
         return SlackUser.model_validate(await self._client.request("GET", path, params=params))
 
     async def lookup_by_email(
@@ -393,7 +394,7 @@ class Users(_Resource):
             params["refresh"] = "true"
         if app_id:
             params["app_id"] = app_id
-        path = f"/workspaces/{workspace}/users"
+        path = f"/workspaces/{_segment(workspace)}/users"
         return SlackUser.model_validate(await self._client.request("GET", path, params=params))
 
 
@@ -411,7 +412,7 @@ class SlackPassThrough(_Resource):
     ) -> dict[str, Any]:
         """Slack's JSON answer (``ok: false`` answers are returned, not raised)."""
         params = {k: v for k, v in (("as_user", as_user), ("app_id", app_id)) if v}
-        path = f"/slack/{workspace}/{method}"
+        path = f"/slack/{_segment(workspace)}/{_segment(method)}"
         data = await self._client.request("POST", path, json=dict(args or {}), params=params)
         assert isinstance(data, dict)
         return data

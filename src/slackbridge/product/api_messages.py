@@ -22,7 +22,7 @@ from slackbridge.product.api_common import (
     slack_refusal,
 )
 from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import CallerDep
+from slackbridge.product.auth import Caller, CallerDep
 from slackbridge.product.schemas import Accepted, MessageId, OperationStatus, Persona
 from slackbridge.product.schemas_ops import (
     DeleteMessageRequest,
@@ -49,6 +49,8 @@ _QUEUED = error_responses(
     "workspace_uninstalled",
 )
 _POSTS = ("chat.postMessage",)
+# The request kinds in digests (an Idempotency-Key reused across kinds is a conflict).
+_DIGEST_KINDS = {"chat.update": "messages.update", "chat.delete": "messages.delete"}
 
 
 def _persona_args(persona: Persona | None) -> dict[str, Any]:
@@ -159,6 +161,28 @@ async def _addressed(
     return operation, None
 
 
+async def _queue_change(
+    request: Request,
+    caller: Caller,
+    body: UpdateMessageRequest | DeleteMessageRequest,
+    method: str,
+    args: dict[str, Any],
+    idempotency_key: str | None,
+) -> Accepted:
+    """Queue an edit or a deletion, as the person who posted it when that was a person."""
+    gateway = gateway_of(request)
+    operation, original = await _addressed(gateway, body, method)
+    operation.args = args
+    operation.as_user = body.as_user or (original.as_user if original else None)
+    return await enqueue(
+        gateway,
+        caller,
+        operation,
+        digest=request_digest(_DIGEST_KINDS[method], body),
+        idempotency_key=idempotency_key,
+    )
+
+
 @router.post("/update", status_code=202, summary="Update a message", responses=_QUEUED)
 async def update_message(
     body: UpdateMessageRequest,
@@ -168,17 +192,8 @@ async def update_message(
 ) -> Accepted:
     """Queue an edit of a message: one posted through this API (``message_id``, even before it
     reached Slack) or any by ``workspace``, ``channel`` and ``ts``."""
-    gateway = gateway_of(request)
-    operation, original = await _addressed(gateway, body, "chat.update")
-    operation.args = _content(body, "text", "blocks", "attachments", "metadata")
-    operation.as_user = body.as_user or (original.as_user if original else None)
-    return await enqueue(
-        gateway,
-        caller,
-        operation,
-        digest=request_digest("messages.update", body),
-        idempotency_key=idempotency_key,
-    )
+    args = _content(body, "text", "blocks", "attachments", "metadata")
+    return await _queue_change(request, caller, body, "chat.update", args, idempotency_key)
 
 
 @router.post("/delete", status_code=202, summary="Delete a message", responses=_QUEUED)
@@ -189,16 +204,7 @@ async def delete_message(
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue the deletion of a message (addressed like an update)."""
-    gateway = gateway_of(request)
-    operation, original = await _addressed(gateway, body, "chat.delete")
-    operation.as_user = body.as_user or (original.as_user if original else None)
-    return await enqueue(
-        gateway,
-        caller,
-        operation,
-        digest=request_digest("messages.delete", body),
-        idempotency_key=idempotency_key,
-    )
+    return await _queue_change(request, caller, body, "chat.delete", {}, idempotency_key)
 
 
 @router.post("/ephemeral", status_code=202, summary="Post an ephemeral message", responses=_QUEUED)

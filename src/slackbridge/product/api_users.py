@@ -7,7 +7,7 @@ the answer cached. ``refresh=true`` skips the cache.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -97,6 +97,25 @@ async def _ask_slack(
     return _public(stored)
 
 
+async def _user(
+    request: Request,
+    team_id: str,
+    app_id: str | None,
+    refresh: bool,
+    cached: Callable[[UsersRepository], Awaitable[CachedUser | None]],
+    method: str,
+    args: dict[str, str],
+) -> SlackUser:
+    """The cached answer when fresh (and not ``refresh``), else Slack's (``method``), cached."""
+    gateway = gateway_of(request)
+    await locate(gateway, team_id, app_id)
+    if not refresh:
+        found = await cached(UsersRepository(gateway.db, gateway.keyring))
+        if found is not None and _fresh(gateway, found):
+            return _public(found)
+    return await _ask_slack(gateway, team_id, app_id, method, args)
+
+
 @router.get("", summary="Find a user by email", responses=_ERRORS)
 async def lookup_by_email(
     team_id: TeamPath,
@@ -107,14 +126,15 @@ async def lookup_by_email(
     refresh: Refresh = False,
 ) -> SlackUser:
     """The workspace member with this email (``users.lookupByEmail``, cached)."""
-    gateway = gateway_of(request)
-    await locate(gateway, team_id, app_id)
-    if not refresh:
-        found = await UsersRepository(gateway.db, gateway.keyring).find_by_email(team_id, email)
-        if _fresh(gateway, found):
-            assert found is not None
-            return _public(found)
-    return await _ask_slack(gateway, team_id, app_id, "users.lookupByEmail", {"email": email})
+    return await _user(
+        request,
+        team_id,
+        app_id,
+        refresh,
+        lambda users: users.find_by_email(team_id, email),
+        "users.lookupByEmail",
+        {"email": email},
+    )
 
 
 @router.get("/{user_id}", summary="Get a user", responses=_ERRORS)
@@ -127,11 +147,12 @@ async def user_info(
     refresh: Refresh = False,
 ) -> SlackUser:
     """A member of the workspace (``users.info``, cached)."""
-    gateway = gateway_of(request)
-    await locate(gateway, team_id, app_id)
-    if not refresh:
-        found = await UsersRepository(gateway.db, gateway.keyring).get(team_id, user_id)
-        if _fresh(gateway, found):
-            assert found is not None
-            return _public(found)
-    return await _ask_slack(gateway, team_id, app_id, "users.info", {"user": user_id})
+    return await _user(
+        request,
+        team_id,
+        app_id,
+        refresh,
+        lambda users: users.get(team_id, user_id),
+        "users.info",
+        {"user": user_id},
+    )

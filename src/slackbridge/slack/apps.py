@@ -34,6 +34,7 @@ __all__ = [
     "save_app",
     "signing_secrets",
     "spec_from_config",
+    "spec_of",
     "sync_configured_apps",
 ]
 
@@ -94,6 +95,23 @@ def spec_from_config(config: SlackAppConfig, stored: SlackApp | None) -> AppSpec
         user_scopes=tuple(config.user_scopes),
         socket_mode=config.socket_mode,
         token_rotation=config.token_rotation,
+    )
+
+
+def spec_of(app: SlackApp) -> AppSpec:
+    """What is stored for ``app``, to store again with a change (``dataclasses.replace``)."""
+    return AppSpec(
+        name=app.name,
+        app_id=app.app_id,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        signing_secret=app.signing_secret,
+        verification_token=app.verification_token,
+        app_token=app.app_token,
+        bot_scopes=app.bot_scopes,
+        user_scopes=app.user_scopes,
+        socket_mode=app.socket_mode,
+        token_rotation=app.token_rotation,
     )
 
 

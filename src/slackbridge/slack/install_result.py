@@ -14,7 +14,14 @@ from typing import Any
 
 from slackbridge.store.repositories.installations import InstallationSpec, UserTokenSpec
 
-__all__ = ["InstallAnswerError", "OutcomePage", "installation_spec", "outcome_page", "scopes_of"]
+__all__ = [
+    "InstallAnswerError",
+    "OutcomePage",
+    "expiry_of",
+    "installation_spec",
+    "outcome_page",
+    "scopes_of",
+]
 
 
 class InstallAnswerError(ValueError):
@@ -33,7 +40,9 @@ def _obj(answer: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _expiry(part: Mapping[str, Any], now: datetime) -> datetime | None:
+def expiry_of(part: Mapping[str, Any], now: datetime) -> datetime | None:
+    """When the token described by ``part`` (an answer with ``expires_in``) expires; None
+    when it does not (no token rotation)."""
     expires_in = part.get("expires_in")
     if isinstance(expires_in, int | float) and expires_in > 0:
         return now + timedelta(seconds=float(expires_in))
@@ -71,7 +80,7 @@ def installation_spec(
             user_id=installer,
             token=_str(user.get("access_token")),
             refresh_token=_str(user.get("refresh_token")),
-            expires_at=_expiry(user, now),
+            expires_at=expiry_of(user, now),
             scopes=scopes_of(user.get("scope")),
         )
     if bot_token is None and user_token is None:
@@ -86,7 +95,7 @@ def installation_spec(
         is_enterprise_install=is_org,
         bot_token=bot_token,
         bot_refresh_token=_str(answer.get("refresh_token")) if bot_token else None,
-        bot_token_expires_at=_expiry(answer, now) if bot_token else None,
+        bot_token_expires_at=expiry_of(answer, now) if bot_token else None,
         bot_user_id=_str(answer.get("bot_user_id")),
         bot_id=bot_id,
         bot_scopes=scopes_of(answer.get("scope")) if bot_token else (),

@@ -27,7 +27,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from slack_sdk.errors import SlackApiError
 
 from slackbridge.server import Gateway, gateway_of
-from slackbridge.slack.apps import AppNotFound, SlackApp, app_by_ref, resolve_app, save_app
+from slackbridge.slack.apps import (
+    AppNotFound,
+    SlackApp,
+    app_by_ref,
+    resolve_app,
+    save_app,
+    spec_of,
+)
 from slackbridge.slack.install_result import (
     InstallAnswerError,
     OutcomePage,
@@ -39,7 +46,6 @@ from slackbridge.slack.manifest import redirect_uri
 from slackbridge.slack.oauth_access import exchange_code
 from slackbridge.slack.workspaces import audit_repo, emit_workspace_event, installations_repo
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.repositories.apps import AppSpec
 from slackbridge.store.repositories.oauth_states import OAuthStatesRepository
 
 __all__ = ["STATE_TTL_SECONDS", "authorize_url", "cookie_name", "router"]
@@ -224,20 +230,7 @@ async def _remember_app_id(gateway: Gateway, app: SlackApp, app_id: object) -> S
     """Fill in Slack's app id when it was not configured (the answer tells it)."""
     if app.app_id or not isinstance(app_id, str) or not app_id:
         return app
-    spec = AppSpec(
-        name=app.name,
-        app_id=app_id,
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        signing_secret=app.signing_secret,
-        verification_token=app.verification_token,
-        app_token=app.app_token,
-        bot_scopes=app.bot_scopes,
-        user_scopes=app.user_scopes,
-        socket_mode=app.socket_mode,
-        token_rotation=app.token_rotation,
-    )
-    return await save_app(gateway.db, gateway.keyring, spec)
+    return await save_app(gateway.db, gateway.keyring, replace(spec_of(app), app_id=app_id))
 
 
 @router.get("/slack/oauth/callback", include_in_schema=False)

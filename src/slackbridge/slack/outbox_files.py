@@ -24,7 +24,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.slack.outbound import CALL_TIMEOUT
-from slackbridge.slack.outbox_ops import Attempt, Operation, join_and_retry, resolve_ref
+from slackbridge.slack.outbox_ops import Attempt, Operation, join_and_retry, thread_of
 from slackbridge.slack.outcomes import Outcome
 from slackbridge.store.repositories.outbox_progress import OutboxProgressRepository
 from slackbridge.store.repositories.write_gate import write_turn
@@ -111,12 +111,9 @@ async def upload_file(attempt: Attempt, client: AsyncWebClient) -> Outcome:
     except (binascii.Error, ValueError):
         return Outcome.failed("invalid_file_content")
     channel = attempt.payload.get("channel")
-    thread_ts = attempt.payload.get("thread_ts")
-    ref, failure = await resolve_ref(attempt)
+    thread_ts, failure = await thread_of(attempt)
     if failure is not None:
         return failure
-    if ref is not None:
-        thread_ts = ref.get("thread_ts") or ref.get("ts")
     progress = dict(attempt.row.result or {})
     stage = progress.get("stage")
     if stage == "completing":

@@ -40,6 +40,7 @@ __all__ = [
     "find_marker",
     "join_and_retry",
     "resolve_ref",
+    "thread_of",
     "with_marker",
 ]
 
@@ -174,6 +175,18 @@ async def resolve_ref(attempt: Attempt) -> tuple[Mapping[str, Any] | None, Outco
     return ref.result, None
 
 
+async def thread_of(attempt: Attempt) -> tuple[str | None, Outcome | None]:
+    """The thread a post or upload goes into: its own ``thread_ts``, or the thread of the
+    message its ``ref`` names (the root's ts when that one is not a reply); or a failure."""
+    ref, failure = await resolve_ref(attempt)
+    if failure is not None:
+        return None, failure
+    if ref is not None:
+        return ref.get("thread_ts") or ref.get("ts"), None
+    thread_ts = attempt.payload.get("thread_ts")
+    return (str(thread_ts) if thread_ts else None), None
+
+
 async def join_and_retry(
     attempt: Attempt,
     client: AsyncWebClient,
@@ -200,12 +213,9 @@ async def join_and_retry(
 async def _post(attempt: Attempt, client: AsyncWebClient) -> Outcome:
     args = attempt.args()
     channel = str(attempt.payload["channel"])
-    thread_ts = attempt.payload.get("thread_ts")
-    ref, failure = await resolve_ref(attempt)
+    thread_ts, failure = await thread_of(attempt)
     if failure is not None:
         return failure
-    if ref is not None:
-        thread_ts = ref.get("thread_ts") or ref.get("ts")
     if thread_ts:
         args["thread_ts"] = thread_ts
     args["channel"] = channel

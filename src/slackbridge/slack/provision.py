@@ -12,7 +12,7 @@ run only updates the app (idempotent); an app deleted at Slack meanwhile is crea
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -91,18 +91,13 @@ def _is_url_check_failure(details: list[dict[str, Any]]) -> bool:
 
 def _credentials_spec(base: AppSpec, answer: Any) -> AppSpec:
     creds = answer.get("credentials") or {}
-    return AppSpec(
-        name=base.name,
+    return replace(
+        base,
         app_id=str(answer["app_id"]),
         client_id=creds.get("client_id") or base.client_id,
         client_secret=creds.get("client_secret") or base.client_secret,
         signing_secret=creds.get("signing_secret") or base.signing_secret,
         verification_token=creds.get("verification_token") or base.verification_token,
-        app_token=base.app_token,
-        bot_scopes=base.bot_scopes,
-        user_scopes=base.user_scopes,
-        socket_mode=base.socket_mode,
-        token_rotation=base.token_rotation,
     )
 
 

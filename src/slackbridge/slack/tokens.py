@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from slackbridge.slack.apps import SlackApp, app_by_ref
+from slackbridge.slack.install_result import expiry_of
 from slackbridge.slack.oauth_access import refresh_token
 from slackbridge.slack.workspaces import (
     TOKEN_DEATH_ERRORS,
@@ -110,9 +111,8 @@ def _due(expires_at: datetime | None, now: datetime, margin: timedelta = REFRESH
     return expires_at is not None and expires_at - now <= margin
 
 
-def _expiry(response: AsyncSlackResponse | dict[str, Any], now: datetime) -> datetime | None:
-    expires_in = response.get("expires_in")
-    return now + timedelta(seconds=int(expires_in)) if expires_in else None
+def _expiry(answer: AsyncSlackResponse, now: datetime) -> datetime | None:
+    return expiry_of(answer.data if isinstance(answer.data, dict) else {}, now)
 
 
 async def find_installation(

@@ -139,6 +139,39 @@ async def test_pass_through_and_base_url_forms() -> None:
     assert request.url == "http://gw.test/api/v1/slack/T1/conversations.list?as_user=U1"
 
 
+async def test_ids_stay_in_their_path_segment() -> None:
+    sb, seen = _client(
+        httpx.Response(404, json={"error": {"code": "workspace_not_found", "message": "no"}}),
+        httpx.Response(404, json={"error": {"code": "message_not_found", "message": "no"}}),
+    )
+    async with sb:
+        with pytest.raises(NotFoundError):
+            await sb.workspaces.get("T1/../../messages?x=1")
+        with pytest.raises(NotFoundError):
+            await sb.messages.get("msg_1/extra")
+    assert [r.url.raw_path for r in seen.requests] == [
+        b"/api/v1/workspaces/T1%2F..%2F..%2Fmessages%3Fx%3D1",
+        b"/api/v1/messages/msg_1%2Fextra",
+    ]
+
+
+async def test_queued_operations_send_their_idempotency_key() -> None:
+    answers = [httpx.Response(202, json=_OPERATION) for _ in range(4)]
+    sb, seen = _client(*answers)
+    async with sb:
+        await sb.files.upload("T1", b"x", "a.txt", idempotency_key="k1")
+        await sb.views.update("T1", {"type": "modal"}, view_id="V1", idempotency_key="k2")
+        await sb.views.publish("T1", "U1", {"type": "home"}, idempotency_key="k3")
+        await sb.responses.send("T1", "https://hooks.slack.com/x", "hi")
+    assert [r.headers.get("idempotency-key") for r in seen.requests] == ["k1", "k2", "k3", None]
+    assert [r.url.path for r in seen.requests] == [
+        "/api/v1/files",
+        "/api/v1/views/update",
+        "/api/v1/views/publish",
+        "/api/v1/responses",
+    ]
+
+
 def test_parse_webhook_verifies_and_types() -> None:
     secret = generate_secret()
     body = json.dumps(
