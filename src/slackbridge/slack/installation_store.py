@@ -80,35 +80,37 @@ class SlackbridgeInstallationStore(AsyncInstallationStore):
                 expires_at=_when(installation.user_token_expires_at),
                 scopes=tuple(installation.user_scopes or ()),
             )
-        saved = await installations_repo(self._gateway).save(
-            InstallationSpec(
-                app_ref=app.id,
-                team_id=None if installation.is_enterprise_install else installation.team_id,
-                team_name=installation.team_name,
-                enterprise_id=installation.enterprise_id,
-                enterprise_name=installation.enterprise_name,
-                is_enterprise_install=bool(installation.is_enterprise_install),
-                bot_token=installation.bot_token,
-                bot_refresh_token=installation.bot_refresh_token,
-                bot_token_expires_at=_when(installation.bot_token_expires_at),
-                bot_user_id=installation.bot_user_id,
-                bot_id=installation.bot_id,
-                bot_scopes=tuple(installation.bot_scopes or ()),
-                installer_user_id=installation.user_id,
-                incoming_webhook_url=installation.incoming_webhook_url,
-                incoming_webhook_channel=installation.incoming_webhook_channel,
-                incoming_webhook_channel_id=installation.incoming_webhook_channel_id,
-                incoming_webhook_configuration_url=installation.incoming_webhook_configuration_url,
-                user_token=user,
+        spec = InstallationSpec(
+            app_ref=app.id,
+            team_id=None if installation.is_enterprise_install else installation.team_id,
+            team_name=installation.team_name,
+            enterprise_id=installation.enterprise_id,
+            enterprise_name=installation.enterprise_name,
+            is_enterprise_install=bool(installation.is_enterprise_install),
+            bot_token=installation.bot_token,
+            bot_refresh_token=installation.bot_refresh_token,
+            bot_token_expires_at=_when(installation.bot_token_expires_at),
+            bot_user_id=installation.bot_user_id,
+            bot_id=installation.bot_id,
+            bot_scopes=tuple(installation.bot_scopes or ()),
+            installer_user_id=installation.user_id,
+            incoming_webhook_url=installation.incoming_webhook_url,
+            incoming_webhook_channel=installation.incoming_webhook_channel,
+            incoming_webhook_channel_id=installation.incoming_webhook_channel_id,
+            incoming_webhook_configuration_url=installation.incoming_webhook_configuration_url,
+            user_token=user,
+        )
+        # The installation and its audit row are one change: both or neither.
+        async with self._gateway.db.transaction() as tx:
+            saved = await installations_repo(self._gateway).save(spec, session=tx)
+            inst = saved.installation
+            await audit_repo(self._gateway).record(
+                "workspace.installed" if saved.created else "workspace.reinstalled",
+                actor="installation_store",
+                team_id=inst.team_id or inst.enterprise_id,
+                detail={"app": app.name, "installation_id": inst.id},
+                session=tx,
             )
-        )
-        inst = saved.installation
-        await audit_repo(self._gateway).record(
-            "workspace.installed" if saved.created else "workspace.reinstalled",
-            actor="installation_store",
-            team_id=inst.team_id or inst.enterprise_id,
-            detail={"app": app.name, "installation_id": inst.id},
-        )
         extra = {"reinstall": not saved.created, "installer": {"id": inst.installer_user_id}}
         await emit_workspace_event(self._gateway, "workspace.installed", app, inst, extra)
 
