@@ -146,6 +146,39 @@ async def test_views_open_update_push_and_publish(stack: ApiStack, sb: Slackbrid
     assert (await sb.messages.wait(published.id)).status == "sent"
 
 
+async def test_views_push_onto_an_open_modal(stack: ApiStack, sb: Slackbridge) -> None:
+    command = await _slash_command(stack, "push a step")
+    first = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Step 1"},
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "nav",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "next",
+                        "text": {"type": "plain_text", "text": "Next"},
+                    }
+                ],
+            }
+        ],
+    }
+    opened = await sb.views.open(ACME, command["trigger_id"], first)
+    async with httpx.AsyncClient(base_url=stack.emulator.url) as control:
+        click = await control.post(
+            "/_emulator/actions",
+            json={"team_id": ACME, "user_id": ALICE, "view_id": opened["id"], "action_id": "next"},
+        )
+    assert click.status_code == 200, click.text
+    second = {**first, "title": {"type": "plain_text", "text": "Step 2"}, "blocks": []}
+    pushed = await sb.views.push(ACME, click.json()["trigger_id"], second)
+    assert pushed["id"] != opened["id"]
+    top = stack.emulator.state.views[pushed["id"]]
+    assert top.previous_view_id == opened["id"] and top.view["title"]["text"] == "Step 2"
+
+
 async def test_response_url_answer(stack: ApiStack, sb: Slackbridge) -> None:
     command = await _slash_command(stack, "status please")
     sent = await sb.responses.send(
@@ -168,6 +201,11 @@ async def test_users_are_looked_up_and_cached(stack: ApiStack, sb: Slackbridge) 
     assert len(stack.emulator.calls_to("users.info")) == calls + 1
     bob = await sb.users.lookup_by_email(ACME, "bob@acme.test")
     assert bob.id == BOB
+    lookups = len(stack.emulator.calls_to("users.lookupByEmail"))
+    assert (await sb.users.lookup_by_email(ACME, "bob@acme.test")).id == BOB
+    assert (await sb.users.info(ACME, BOB)).email == "bob@acme.test"  # cached by the lookup
+    assert len(stack.emulator.calls_to("users.lookupByEmail")) == lookups
+    assert len(stack.emulator.calls_to("users.info")) == calls + 1
     with pytest.raises(NotFoundError) as missing:
         await sb.users.lookup_by_email(ACME, "nobody@acme.test")
     assert missing.value.code == "user_not_found"

@@ -205,3 +205,18 @@ async def test_uninstalled_workspace(stack: ApiStack) -> None:
         "/messages", json={"workspace": ACME, "channel": GENERAL, "text": "too late"}
     )
     _error(after, 503, "workspace_uninstalled")
+
+
+async def test_the_pass_through_shares_the_rate_limiter(stack: ApiStack) -> None:
+    await _fault(stack, method="conversations.info", status=429, retry_after=30, times=1)
+    path = f"/slack/{ACME}/conversations.info"
+    limited = await stack.api.post(path, json={"channel": GENERAL})
+    _error(limited, 429, "rate_limited")
+    assert 25 <= int(limited.headers["retry-after"]) <= 30
+    calls = len(stack.emulator.calls_to("conversations.info"))
+    # Held back by the limiter for the Retry-After, without asking Slack again ...
+    _error(await stack.api.post(path, json={"channel": GENERAL}), 429, "rate_limited")
+    assert len(stack.emulator.calls_to("conversations.info")) == calls
+    # ... while other methods of the workspace go on.
+    other = await stack.api.post(f"/slack/{ACME}/conversations.list", json={"limit": 1})
+    assert other.status_code == 200 and other.json()["ok"] is True, other.text
