@@ -1,1 +1,0 @@
-"""admin part of slackbridge."""

@@ -1,1 +1,0 @@
-"""bridge part of slackbridge."""
