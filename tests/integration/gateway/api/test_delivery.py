@@ -88,13 +88,19 @@ async def test_500_messages_over_10_channels_in_order_without_a_single_429(
     limits = await _ratelimits(stack)
     assert [c for c in limits["counters"] if c["limited"]] == [], "Slack answered 429"
     # The emulator allows a burst of 3, then one post per second per channel: 47 s at best.
+    # The rate achieved is measured by bench/outbound.py; on a busy test machine this only
+    # catches a sender that falls far behind (channels served one after another would take
+    # ten times as long).
     fastest = per_channel - 3
-    assert elapsed < fastest / 0.85, f"{elapsed:.1f}s for what Slack allows in {fastest}s"
+    assert elapsed < fastest * 1.6, f"{elapsed:.1f}s for what Slack allows in {fastest}s"
 
 
 async def test_retry_after_on_one_channel_does_not_delay_the_others(stack: ApiStack) -> None:
     slow, *others = _channels(stack, 3, "retry")
-    await _fault(stack, method="chat.postMessage", status=429, retry_after=4, times=1)
+    # A Retry-After long enough that "the others did not wait for it" holds with a wide margin
+    # on a busy machine, instead of a deadline measured in fractions of a second.
+    retry_after = 8
+    await _fault(stack, method="chat.postMessage", status=429, retry_after=retry_after, times=1)
     (held,) = await _post_lane(stack, slow, ["held back"])
     deadline = time.monotonic() + 10
     while await _faults(stack):  # the one post that met the 429 has been tried
@@ -103,15 +109,16 @@ async def test_retry_after_on_one_channel_does_not_delay_the_others(stack: ApiSt
     hit_at = time.time()
     (behind,) = await _post_lane(stack, slow, ["behind it"])
     free = [i for ch in others for i in await _post_lane(stack, ch, ["a", "b", "c"])]
+    held_status = await stack.wait_status(held, within=30)
+    behind_status = await stack.wait_status(behind, within=30)
+    assert held_status["status"] == behind_status["status"] == "sent"
+    # hit_at is taken after the fault was seen gone, so it can only be late: a margin of 2 s.
+    assert _sent_at(held_status) - hit_at >= retry_after - 2, "the Retry-After was not honoured"
+    assert _sent_at(held_status) <= _sent_at(behind_status)
     for message_id in free:
         status = await stack.wait_status(message_id)
         assert status["status"] == "sent"
-        assert _sent_at(status) - hit_at < 3.5, "another channel waited for the Retry-After"
-    held_status = await stack.wait_status(held)
-    behind_status = await stack.wait_status(behind)
-    assert held_status["status"] == behind_status["status"] == "sent"
-    assert _sent_at(held_status) - hit_at >= 3.0
-    assert _sent_at(held_status) <= _sent_at(behind_status)
+        assert _sent_at(status) < _sent_at(held_status), "another channel waited for it"
     assert _texts(stack, slow) == ["held back", "behind it"]
     # The product saw 202s and deliveries only.
     await stack.product.wait_for(lambda p: p.outcome_of(behind) is not None)
