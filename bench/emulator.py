@@ -24,10 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import platform
-import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +35,16 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from _support import (
+    cpu_seconds,
+    free_port,
+    keepalive_load,
+    load_line,
+    machine,
+    percentile,
+    record_section,
+    spawn,
+)
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Emulator"
@@ -84,28 +90,7 @@ class Result:
 
     def percentile(self, p: float) -> float:
         """The ``p``-th percentile latency in milliseconds."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-        return ordered[index] * 1000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds used so far by process ``pid`` (Linux), else None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    # After the command name: state is field 3, utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return percentile(self.latencies, p)
 
 
 @contextlib.contextmanager
@@ -122,22 +107,13 @@ def _emulator(port: int) -> Iterator[subprocess.Popen[bytes]]:
         str(port),
         "--no-rate-limits",
     ]
-    # stderr goes to a file, not a pipe: a pipe nobody reads could fill up and stall the server.
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    with tempfile.TemporaryFile() as log, spawn(cmd, log, stdout_to_log=False) as proc:
         try:
             yield proc
         except BaseException:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace")[-4000:])
             raise
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 async def _wait_ready(base: str, proc: subprocess.Popen[bytes], within: float = 30.0) -> None:
@@ -257,75 +233,24 @@ def _request(port: int, token: str, channel: str, n: int) -> bytes:
     return head.encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return status, await reader.readexactly(length)
-
-
 async def _drive_raw(
     port: int, token: str, *, calls: int, seconds: float, concurrency: int
 ) -> Result:
     """As :func:`_drive_httpx`, over ``concurrency`` plain keep-alive HTTP/1.1 connections."""
-    latencies: list[float] = []
-    errors = 0
-    issued = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    async def worker(n: int) -> None:
-        nonlocal errors, issued
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        channel = CHANNELS[n % len(CHANNELS)]
-        try:
-            while issued < calls and time.perf_counter() < deadline:
-                issued += 1
-                t0 = time.perf_counter()
-                writer.write(_request(port, token, channel, issued))
-                status, body = await _read_response(reader)
-                elapsed = time.perf_counter() - t0
-                if status == 200 and body.startswith(b'{"ok":true'):
-                    latencies.append(elapsed)
-                else:
-                    errors += 1
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    run = await keepalive_load(
+        port,
+        requests=calls,
+        seconds=seconds,
+        concurrency=concurrency,
+        request_for=lambda w, n: _request(port, token, CHANNELS[w % len(CHANNELS)], n + 1),
+        accept=lambda status, body: status == 200 and body.startswith(b'{"ok":true'),
+    )
     return Result(
         client="raw",
-        calls=len(latencies),
-        errors=errors,
-        seconds=time.perf_counter() - start,
-        latencies=latencies,
-    )
-
-
-def _load() -> str:
-    with contextlib.suppress(OSError, AttributeError):
-        one, five, _ = os.getloadavg()
-        return f"load average {one:.2f} (1 min), {five:.2f} (5 min) at the end of the run"
-    return "load average unknown"
-
-
-def _machine() -> str:
-    cpu = platform.processor() or ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"nproc {os.cpu_count()}, {cpu or 'unknown CPU'}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
+        calls=len(run.latencies),
+        errors=run.errors,
+        seconds=run.seconds,
+        latencies=run.latencies,
     )
 
 
@@ -357,8 +282,9 @@ def _section(results: list[Result], args: argparse.Namespace) -> str:
         "| emulator CPU µs/call | calls per emulator CPU-second |\n"
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         f"{rows}\n\n"
-        f"Machine: {_machine()}; the two cores are shared by the emulator, the load generator "
-        f"and whatever else runs ({_load()}). Recorded {time.strftime('%Y-%m-%d')}.\n\n"
+        f"Machine: {machine()}; the two cores are shared by the emulator, the load generator "
+        f"and whatever else runs ({load_line('at the end of the run')}). "
+        f"Recorded {time.strftime('%Y-%m-%d')}.\n\n"
         f"Target: at least {TARGET:,.0f} calls/s; the raw-client run {verdict} it. httpx spends "
         "several times more CPU per request (client CPU column) than the emulator spends "
         "answering it, so with httpx on the same two cores the load generator, not the "
@@ -367,21 +293,10 @@ def _section(results: list[Result], args: argparse.Namespace) -> str:
     )
 
 
-def _record(section: str) -> None:
-    """Replace (or append) the Emulator section of RESULTS.md, keeping every other section."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text.rstrip("\n") + "\n")
-
-
 async def _measured(pid: int, run: Awaitable[Result]) -> Result:
-    before, own_before = _cpu_seconds(pid), time.process_time()
+    before, own_before = cpu_seconds(pid), time.process_time()
     result = await run
-    after = _cpu_seconds(pid)
+    after = cpu_seconds(pid)
     result.client_cpu = time.process_time() - own_before
     if before is not None and after is not None:
         result.server_cpu = after - before
@@ -389,7 +304,7 @@ async def _measured(pid: int, run: Awaitable[Result]) -> Result:
 
 
 async def _main(args: argparse.Namespace) -> list[Result]:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with _emulator(port) as proc:
         await _wait_ready(base, proc)
@@ -417,7 +332,7 @@ def main() -> int:
     if not (1 <= args.clients <= args.concurrency <= 512):
         parser.error("need 1 <= --clients <= --concurrency <= 512")
     results = asyncio.run(_main(args))
-    print(_machine())
+    print(machine())
     for r in results:
         cpu = r.cpu_per_call_us
         print(
@@ -429,7 +344,7 @@ def main() -> int:
             + (f", emulator CPU {cpu:.0f} µs/call ({1e6 / cpu:,.0f} calls/CPU-s)" if cpu else "")
         )
     if args.record:
-        _record(_section(results, args))
+        record_section(RESULTS, SECTION, _section(results, args))
         print(f"recorded in {RESULTS}")
     raw = results[-1]
     ok = raw.rate >= TARGET and not any(r.errors for r in results)

@@ -31,9 +31,6 @@ import hashlib
 import hmac
 import json
 import os
-import platform
-import re
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -43,6 +40,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _support import (
+    cpu_seconds,
+    free_port,
+    keepalive_load,
+    load_line,
+    machine,
+    percentile,
+    record_section,
+    spawn,
+)
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Ingress"
@@ -114,41 +122,14 @@ class Result:
         self.rounds.append(one.requests / one.seconds if one.seconds else 0.0)
 
     def percentile(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-        return ordered[index] * 1000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """The ``p``-th percentile latency in milliseconds."""
+        return percentile(self.latencies, p)
 
 
 @contextlib.contextmanager
 def _process(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
+    with log.open("wb") as out, spawn(cmd, out, env=env, grace=15) as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 async def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -201,30 +182,6 @@ def _signed_request(port: int, n: int, run: str) -> bytes:
     return head.encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    length = 0
-    chunked = False
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        key = name.strip().lower()
-        if key == b"content-length":
-            length = int(value)
-        elif key == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    if chunked:
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
-            await reader.readexactly(size + 2)
-            if size == 0:
-                break
-    else:
-        await reader.readexactly(length)
-    return status
-
-
 async def _drive(
     name: str, port: int, *, requests: int, seconds: float, concurrency: int, run: str
 ) -> Result:
@@ -232,31 +189,17 @@ async def _drive(
     # Signed ahead of time (well within Slack's 5-minute window), so that the load generator
     # spends its CPU on sending, not on JSON and HMAC.
     prepared = [_signed_request(port, n, run) for n in range(1, requests + 1)]
-    issued = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    async def worker() -> None:
-        nonlocal issued
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while issued < requests and time.perf_counter() < deadline:
-                request = prepared[issued]
-                issued += 1
-                t0 = time.perf_counter()
-                writer.write(request)
-                status = await _read_response(reader)
-                if status == 200:
-                    result.latencies.append(time.perf_counter() - t0)
-                else:
-                    result.errors += 1
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    result.seconds = time.perf_counter() - start
+    load = await keepalive_load(
+        port,
+        requests=requests,
+        seconds=seconds,
+        concurrency=concurrency,
+        request_for=lambda _worker, n: prepared[n],
+        accept=lambda status, _body: status == 200,
+    )
+    result.latencies = load.latencies
+    result.errors = load.errors
+    result.seconds = load.seconds
     result.requests = len(result.latencies)
     return result
 
@@ -264,7 +207,7 @@ async def _drive(
 async def _round(
     name: str, proc: subprocess.Popen[bytes], port: int, args: argparse.Namespace, run: str
 ) -> Result:
-    before = _cpu_seconds(proc.pid)
+    before = cpu_seconds(proc.pid)
     result = await _drive(
         name,
         port,
@@ -273,7 +216,7 @@ async def _round(
         concurrency=args.concurrency,
         run=run,
     )
-    after = _cpu_seconds(proc.pid)
+    after = cpu_seconds(proc.pid)
     if before is not None and after is not None:
         result.server_cpu = after - before
     return result
@@ -331,26 +274,6 @@ def _bolt(work: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         yield proc
 
 
-def _machine() -> str:
-    cpu = platform.processor() or ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"nproc {os.cpu_count()}, {cpu or 'unknown CPU'}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
-def _load() -> str:
-    with contextlib.suppress(OSError, AttributeError):
-        one, five, _ = os.getloadavg()
-        return f"load average {one:.2f} (1 min), {five:.2f} (5 min) at the end"
-    return "load average unknown"
-
-
 def _rounds(r: Result) -> str:
     return " / ".join(f"{rate:,.0f}" for rate in r.rounds)
 
@@ -398,8 +321,8 @@ def _section(ours: Result, bolt: Result, args: argparse.Namespace) -> str:
         f"{_row(ours)}\n{_row(bolt)}\n\n"
         f"slackbridge / Bolt throughput: **{ratio}**. Target: at least {RATIO_TARGET:.0f}x with "
         f"p99 under {P99_TARGET_MS:.0f} ms: {'met' if ok else 'NOT met'}.\n\n"
-        f"Machine: {_machine()}; the cores are shared by the server, the load generator and "
-        f"whatever else runs ({_load()}). Recorded {time.strftime('%Y-%m-%d')}.\n\n"
+        f"Machine: {machine()}; the cores are shared by the server, the load generator and "
+        f"whatever else runs ({load_line('at the end')}). Recorded {time.strftime('%Y-%m-%d')}.\n\n"
         f"{_NOTES}"
     )
 
@@ -439,16 +362,6 @@ a shorter GIL switch interval (slower).
 """
 
 
-def _record(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text.rstrip("\n") + "\n")
-
-
 def _print(r: Result) -> None:
     cpu = f", server CPU {r.server_cpu / r.requests * 1e6:.0f} µs/request" if r.server_cpu else ""
     stored = f", {r.stored} inbox rows" if r.stored is not None else ""
@@ -463,7 +376,7 @@ async def _main(args: argparse.Namespace) -> tuple[Result, Result]:
     with tempfile.TemporaryDirectory(prefix="slackbridge-bench-") as tmp:
         work = Path(tmp)
         db_path = work / "slackbridge" / "slackbridge.db"
-        ours_port, bolt_port = _free_port(), _free_port()
+        ours_port, bolt_port = free_port(), free_port()
         with _slackbridge(work, ours_port) as ours_proc, _bolt(work, bolt_port) as bolt_proc:
             await _wait_ready(ours_port, ours_proc, work / "slackbridge.log")
             await _wait_ready(bolt_port, bolt_proc, work / "bolt.log")
@@ -506,13 +419,13 @@ def main() -> int:
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds must be 1..10")
     ours, bolt = asyncio.run(_main(args))
-    print(_machine())
+    print(machine())
     _print(ours)
     _print(bolt)
     ok, ratio = _verdict(ours, bolt)
     print(f"slackbridge / bolt: {ratio} ({'target met' if ok else 'target NOT met'})")
     if args.record:
-        _record(_section(ours, bolt, args))
+        record_section(RESULTS, SECTION, _section(ours, bolt, args))
         print(f"recorded in {RESULTS}")
     return 0 if ok else 1
 

@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import re
 import socket
 import tempfile
 import time
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from _support import cpu_model, record_section
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -302,18 +302,11 @@ def _row(r: Result, args: argparse.Namespace) -> str:
 
 
 def _machine() -> str:
-    cpu = platform.processor() or ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    # Shorter than the other sections' machine line: one process, so no OS or 5-minute load.
     load = ""
     with contextlib.suppress(OSError, AttributeError):
         load = f", load average {os.getloadavg()[0]:.2f} (1 min) at the end"
-    return (
-        f"nproc {os.cpu_count()}, {cpu or 'unknown CPU'}, Python {platform.python_version()}{load}"
-    )
+    return f"nproc {os.cpu_count()}, {cpu_model()}, Python {platform.python_version()}{load}"
 
 
 def _section(ours: Result, sdk: Result, args: argparse.Namespace) -> str:
@@ -344,16 +337,6 @@ def _section(ours: Result, sdk: Result, args: argparse.Namespace) -> str:
     )
 
 
-def _record(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--channels", type=int, default=10, help="channels posted to at once")
@@ -373,7 +356,7 @@ def main() -> int:
     verdict = "met" if ok else "NOT met"
     print(f"target ({TARGET:.0%} of the allowed rate, no loss or reordering): {verdict}")
     if args.record:
-        _record(_section(ours, sdk, args))
+        record_section(RESULTS, SECTION, _section(ours, sdk, args))
     return 0 if ok else 1
 
 
