@@ -153,7 +153,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def error_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for routes that can answer with these error ``codes``."""
     by_status: dict[int, list[str]] = {}
-    for code in ("invalid_api_key", "invalid_request", *codes):
+    for code in dict.fromkeys(("invalid_api_key", "invalid_request", "payload_too_large", *codes)):
         by_status.setdefault(ERROR_CODES[code][0], []).append(code)
     return {
         status: {

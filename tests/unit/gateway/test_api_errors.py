@@ -38,8 +38,9 @@ async def test_an_unexpected_exception_is_a_500_in_the_error_shape(
 def test_codes_know_their_status_and_routes_document_them() -> None:
     assert ApiError("workspace_disconnected").status == 503
     assert ApiError("rate_limited", headers={"Retry-After": "3"}).headers == {"Retry-After": "3"}
-    documented = error_responses("workspace_not_found", "rate_limited")
-    assert set(documented) == {401, 404, 422, 429}
+    documented = error_responses("workspace_not_found", "rate_limited", "payload_too_large")
+    assert set(documented) == {401, 404, 413, 422, 429}  # 401, 413 and 422: every route
     assert "`workspace_not_found`" in documented[404]["description"]
+    assert documented[413]["description"] == "Error codes: `payload_too_large`"  # once
     statuses = {status for status, _ in ERROR_CODES.values()}
     assert statuses == {401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503}
