@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -54,12 +53,6 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _config_file() -> Path:
-    from slackbridge.settings import Settings
-
-    return Path(str(Settings.model_config.get("toml_file") or "slackbridge.toml"))
-
-
 def _validation_message(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
@@ -78,14 +71,14 @@ def load_settings() -> Settings:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
-    from slackbridge.settings import get_settings
+    from slackbridge.settings import config_file, get_settings
 
     try:
         return get_settings()
     except ValidationError as exc:
         raise fail(_validation_message(exc), _CONFIG_HINT) from None
     except tomllib.TOMLDecodeError as exc:
-        raise fail(f"{_config_file()} is not valid TOML: {exc}", _CONFIG_HINT) from None
+        raise fail(f"{config_file()} is not valid TOML: {exc}", _CONFIG_HINT) from None
     except SettingsError as exc:
         raise fail(
             f"invalid configuration: {exc}",
@@ -93,7 +86,7 @@ def load_settings() -> Settings:
             'SLACKBRIDGE_APPS=\'[{"name": "default"}]\'. ' + _CONFIG_HINT,
         ) from None
     except OSError as exc:
-        raise fail(f"could not read {_config_file()}: {exc}", _CONFIG_HINT) from None
+        raise fail(f"could not read {config_file()}: {exc}", _CONFIG_HINT) from None
 
 
 def check_database_url(settings: Settings) -> str:

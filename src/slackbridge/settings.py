@@ -19,7 +19,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "SlackAppConfig", "WebhookEndpointConfig", "get_settings"]
+__all__ = [
+    "Settings",
+    "SlackAppConfig",
+    "WebhookEndpointConfig",
+    "config_file",
+    "get_settings",
+]
 
 
 class SlackAppConfig(BaseModel):
@@ -71,6 +77,12 @@ class WebhookEndpointConfig(BaseModel):
     synchronous: bool = False
 
 
+def config_file() -> Path:
+    """The settings file: ``SLACKBRIDGE_CONFIG``, else ``slackbridge.toml`` in the working
+    directory (a file that does not exist is no settings, not an error)."""
+    return Path(os.environ.get("SLACKBRIDGE_CONFIG") or "slackbridge.toml")
+
+
 def _default_data_dir() -> Path:
     return Path(os.environ.get("SLACKBRIDGE_DATA_DIR", ".slackbridge"))
 
@@ -82,7 +94,6 @@ class Settings(BaseSettings):
         env_prefix="SLACKBRIDGE_",
         env_nested_delimiter="__",
         extra="ignore",
-        toml_file=os.environ.get("SLACKBRIDGE_CONFIG", "slackbridge.toml"),
     )
 
     data_dir: Path = Field(default_factory=_default_data_dir)
@@ -134,7 +145,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # The file is named when settings are read, not when this module was imported.
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return (init_settings, env_settings, toml)
 
     @property
     def effective_database_url(self) -> str:

@@ -10,7 +10,6 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from slackbridge.cli import app as cli
-from slackbridge.settings import Settings
 
 # Every command that reads the settings, with arguments that are valid on a good setup.
 COMMANDS: list[list[str]] = [
@@ -94,9 +93,6 @@ def _explained(result: Result) -> None:
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SLACKBRIDGE_DATA_DIR", str(tmp_path / "data"))
-    # The settings file's name is fixed when slackbridge.settings is first imported (from
-    # SLACKBRIDGE_CONFIG at that moment, perhaps by another test): point it here.
-    monkeypatch.setitem(Settings.model_config, "toml_file", str(tmp_path / "slackbridge.toml"))
 
 
 @pytest.mark.parametrize(
@@ -179,3 +175,18 @@ def test_removing_a_workspace_answered_no_changes_nothing(tmp_path: Path) -> Non
     result = _invoke(["workspaces", "remove", "T0ACME0001"], {}, stdin="n\n")
     _explained(result)
     assert result.exit_code == 1
+
+
+def test_slackbridge_config_names_the_settings_file_when_the_command_runs(tmp_path: Path) -> None:
+    named = tmp_path / "elsewhere.toml"
+    named.write_text('public_url = "https://bridge.example.com"\n')
+    (tmp_path / "slackbridge.toml").write_text('public_url = "https://ignored.example.com"\n')
+    result = _invoke(["manifest", "--json"], {"SLACKBRIDGE_CONFIG": str(named)})
+    _explained(result)
+    assert "https://bridge.example.com/slack/events" in result.output
+    default = _invoke(["manifest", "--json"], {})
+    assert "https://ignored.example.com/slack/events" in default.output
+    named.write_text("public_url = [")
+    broken = _invoke(["manifest"], {"SLACKBRIDGE_CONFIG": str(named)})
+    _explained(broken)
+    assert broken.exit_code == 1 and "elsewhere.toml is not valid TOML" in broken.output
