@@ -67,12 +67,14 @@ def _free_port_base() -> int:
     raise AssertionError("no three consecutive free ports")
 
 
-async def _run(cwd: Path, *args: str, within: float = 90.0) -> tuple[int, str, str]:
+async def _run(
+    cwd: Path, *args: str, within: float = 90.0, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *_CLI,
         *args,
         cwd=cwd,
-        env=_env(),
+        env={**_env(), **(env or {})},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -98,6 +100,21 @@ async def test_scripted_demo_passes_every_step(tmp_path: Path) -> None:
     assert f"All {len(STEPS)} steps passed" in out
     assert time.monotonic() - started < 60
     assert not (tmp_path / ".slackbridge" / "demo").exists()  # removed without --keep-data
+
+
+async def test_the_demo_is_not_swayed_by_the_environment_or_a_settings_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "slackbridge.toml").write_text("public_url = [\n")  # broken
+    wrong = {
+        "SLACKBRIDGE_DATABASE_URL": "mysql://nowhere/db",
+        "SLACKBRIDGE_OUTBOX_CONCURRENCY": "x",
+    }
+    code, out, err = await _run(
+        tmp_path, "--scripted", "--port-base", str(_free_port_base()), env=wrong
+    )
+    assert code == 0, out + err
+    assert f"All {len(STEPS)} steps passed" in out
 
 
 async def test_keep_data_leaves_the_store_and_log(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
 from slackbridge.demo.helpdesk import WEBHOOK_PATH, create_helpdesk_app
 from slackbridge.demo.servers import bind_port, serve
 from slackbridge.server import Gateway
@@ -35,6 +37,22 @@ HOST = "127.0.0.1"
 DEMO_APP = SlackAppConfig(name="helpdesk", display_name="Helpdesk", slash_commands=["/helpdesk"])
 #: The product reference carried through "Add to Slack" (the Helpdesk's account id).
 DEMO_REF = "demo"
+
+
+class _DemoSettings(Settings):
+    """Settings from the given values only: no environment variable and no slackbridge.toml
+    (not even a broken one) can change or stop the demo."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 @dataclass(frozen=True)
@@ -140,7 +158,7 @@ class DemoStack:
         """The gateway's settings: everything explicit, so nothing in the environment or a
         slackbridge.toml in the working directory changes the demo."""
         data_dir = self.config.data_dir
-        return Settings(
+        return _DemoSettings(
             data_dir=data_dir,
             database_url=f"sqlite+aiosqlite:///{(data_dir / 'slackbridge.db').as_posix()}",
             database_schema=None,
