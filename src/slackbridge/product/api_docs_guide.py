@@ -112,7 +112,10 @@ app's user scopes); `persona` posts as the bot under another name and icon (need
 Send an `Idempotency-Key` header (any unique string up to 255 printable characters, a UUID say)
 with a queued write, and a retry of the same request returns the first answer (`replayed: true`)
 instead of sending twice. The same key with a different body answers 409
-`idempotency_conflict`. Keys are scoped per API key and live as long as the operation's row.
+`idempotency_conflict`. Keys are scoped per API key and live as long as the operation's row:
+a sent or failed operation is kept for `SLACKBRIDGE_RETENTION_DAYS` (7) after it was created,
+then deleted (`GET /messages/{id}` then answers 404); queued ones are never deleted. An upload's
+bytes are dropped as soon as it is sent or failed.
 
 Inside the gateway, deliveries are at least once with exactly-once effects: each post carries a
 marker in its message metadata (`event_payload.slackbridge_message_id`, next to any metadata of

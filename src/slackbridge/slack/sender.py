@@ -37,6 +37,7 @@ from slackbridge.pipeline.events import DomainEvent, channel_kind
 from slackbridge.slack.outbound import CALL_TIMEOUT, Outbound, outbound_of
 from slackbridge.slack.outbox_files import FILE_OPERATIONS
 from slackbridge.slack.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
+from slackbridge.slack.outbox_retention import OutboxRetention, forget_file_content
 from slackbridge.slack.outcomes import MAX_ATTEMPTS, Outcome, error_message, retry_delay
 from slackbridge.slack.tokens import TokenRefreshError, WorkspaceUnavailable, bot_token, user_token
 from slackbridge.slack.workspaces import report_token_error
@@ -298,6 +299,8 @@ class OutboxSender:
                 marked = await repo.mark_sent(row.id, owner, result=_kept(outcome.data))
             if not marked:
                 _log.warning("outbox row %s was sent but its lease had moved on", row.message_id)
+            else:
+                await forget_file_content(self.gateway, row)
             return
         failure = (
             outcome
@@ -312,7 +315,9 @@ class OutboxSender:
             "slack": {k: v for k, v in failure.data.items() if k in _KEEP_ON_FAILURE},
         }
         async with write_turn(self.gateway.db):
-            await repo.mark_failed(row.id, owner, error=code, result=result)
+            failed = await repo.mark_failed(row.id, owner, error=code, result=result)
+        if failed:
+            await forget_file_content(self.gateway, row)
 
     async def _emit(self, row: OutboxMessage, outcome: Outcome, app_id: str | None) -> None:
         from slackbridge.pipeline.dispatch import dispatch
@@ -339,7 +344,7 @@ async def _first_of(events: Sequence[asyncio.Event], seconds: float) -> None:
 
 
 def workers(gateway: Gateway) -> list[Worker]:
-    """Gateway part hook: the outbox sender."""
+    """Gateway part hook: the outbox sender, and the retention of settled rows."""
     settings = gateway.settings
     return [
         OutboxSender(
@@ -347,5 +352,6 @@ def workers(gateway: Gateway) -> list[Worker]:
             lease_seconds=settings.outbox_lease_seconds,
             concurrency=settings.outbox_concurrency,
             retry_scale=settings.outbox_retry_scale,
-        )
+        ),
+        OutboxRetention(gateway),
     ]

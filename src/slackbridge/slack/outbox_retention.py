@@ -1,0 +1,64 @@
+"""Settled outbox rows don't stay forever.
+
+Sent and failed operations are kept for ``SLACKBRIDGE_RETENTION_DAYS`` (7 by default) after they
+were created, for ``GET /messages/{id}`` and Idempotency-Key replays, then deleted; rows still
+queued are never touched. An upload's bytes go sooner: as soon as the upload is settled, the row
+keeps only the file's name and size (see :func:`forget_file_content`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
+from slackbridge.store.repositories.outbox_progress import OutboxProgressRepository
+from slackbridge.store.repositories.write_gate import write_turn
+
+if TYPE_CHECKING:
+    from slackbridge.server import Gateway
+
+__all__ = ["OutboxRetention", "forget_file_content", "purge_outbox"]
+
+_log = logging.getLogger("slackbridge.sender")
+_EVERY_SECONDS = 3600.0
+
+
+async def purge_outbox(gateway: Gateway, *, now: datetime | None = None) -> int:
+    """Delete settled outbox rows created more than the retention ago; returns how many."""
+    before = (now or datetime.now(UTC)) - timedelta(days=gateway.settings.retention_days)
+    async with write_turn(gateway.db):
+        return await OutboxRepository(gateway.db, gateway.keyring).purge(older_than=before)
+
+
+async def forget_file_content(gateway: Gateway, row: OutboxMessage) -> None:
+    """Drop a settled upload's bytes from its row (its name, size and digest stay)."""
+    spec = row.payload.get("file")
+    if row.method != "files.upload" or not isinstance(spec, dict) or "content_b64" not in spec:
+        return
+    kept = {k: v for k, v in spec.items() if k != "content_b64"}
+    kept["size"] = len(spec["content_b64"]) * 3 // 4 - str(spec["content_b64"]).count("=")
+    payload = {**row.payload, "file": kept}
+    async with write_turn(gateway.db):
+        await OutboxProgressRepository(gateway.db, gateway.keyring).replace_payload(row.id, payload)
+
+
+class OutboxRetention:
+    """Purges once shortly after start-up, then every hour (a supervised gateway worker)."""
+
+    name = "outbox-retention"
+
+    def __init__(self, gateway: Gateway, *, every: float = _EVERY_SECONDS) -> None:
+        self._gateway = gateway
+        self._every = every
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            deleted = await purge_outbox(self._gateway)
+            if deleted:
+                _log.info("retention: deleted %d settled outbox rows", deleted)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._every)
