@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_database_url",
+    "describe",
     "err_console",
+    "explain",
     "fail",
     "first_line",
     "load_settings",
@@ -110,9 +112,8 @@ def run_with_gateway(settings: Settings, job: Callable[[Gateway], Awaitable[_T]]
     store problems into friendly exits."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from slackbridge.slack.apps import AppConfigError
     from slackbridge.slack.standalone import open_gateway
-    from slackbridge.store.crypto import DecryptionError, SecretKeyError
+    from slackbridge.store.crypto import DecryptionError
 
     shown = check_database_url(settings)
 
@@ -130,22 +131,44 @@ def run_with_gateway(settings: Settings, job: Callable[[Gateway], Awaitable[_T]]
         return asyncio.run(main())
     except _JobError as wrapped:
         raise wrapped.error from None
-    except SecretKeyError as exc:
-        raise fail(
-            str(exc), "Check SLACKBRIDGE_SECRET_KEYS (or the secret.key file in the data dir)."
-        ) from None
-    except DecryptionError as exc:
-        raise fail(
-            str(exc),
+    except Exception as exc:
+        friendly = explain(exc, shown)
+        if friendly is None:
+            raise
+        raise friendly from None
+
+
+def describe(exc: BaseException, database: str) -> tuple[str, str] | None:
+    """``(what went wrong, what to do)`` for a configuration or store problem; None for any
+    other exception. ``database``: the URL to name, password masked."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from slackbridge.product.endpoints import EndpointConfigError
+    from slackbridge.slack.apps import AppConfigError
+    from slackbridge.store.crypto import DecryptionError, SecretKeyError
+    from slackbridge.store.db import DatabaseConfigError
+
+    if isinstance(exc, SecretKeyError):
+        return str(exc), "Check SLACKBRIDGE_SECRET_KEYS (or the secret.key file in the data dir)."
+    if isinstance(exc, DecryptionError):
+        return str(exc), (
             "A key that encrypted stored secrets is missing: put it back in "
-            "SLACKBRIDGE_SECRET_KEYS, after the first key.",
-        ) from None
-    except AppConfigError as exc:
-        raise fail(str(exc), _CONFIG_HINT) from None
-    except (OperationalError, DBAPIError, OSError) as exc:
-        raise fail(
-            f"could not use the database {shown}: {first_line(exc)}", _DATABASE_HINT
-        ) from None
+            "SLACKBRIDGE_SECRET_KEYS, after the first key."
+        )
+    if isinstance(exc, AppConfigError | EndpointConfigError):
+        return str(exc), _CONFIG_HINT
+    if isinstance(exc, DatabaseConfigError):
+        return str(exc), "Set SLACKBRIDGE_DATABASE_URL to a SQLite or PostgreSQL URL."
+    if isinstance(exc, OperationalError | DBAPIError | OSError):
+        return f"could not use the database {database}: {first_line(exc)}", _DATABASE_HINT
+    return None
+
+
+def explain(exc: BaseException, database: str) -> typer.Exit | None:
+    """Print what a configuration or store problem means and what to do: the exit to raise;
+    None (nothing printed) for any other exception."""
+    found = describe(exc, database)
+    return None if found is None else fail(*found)
 
 
 def run_job(job: Callable[[Gateway], Awaitable[_T]]) -> _T:

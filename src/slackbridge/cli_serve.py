@@ -8,13 +8,29 @@ nothing can take the port in between.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from slackbridge.cli_common import check_database_url, fail, load_settings, run_with_gateway
+from slackbridge.cli_common import (
+    check_database_url,
+    describe,
+    explain,
+    fail,
+    first_line,
+    load_settings,
+    run_with_gateway,
+)
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from slackbridge.server import Gateway
 
 __all__ = ["serve_command"]
 
@@ -37,8 +53,43 @@ def _bind(host: str, port: int) -> socket.socket:
         raise fail(str(exc), hint) from None
 
 
-async def _ready(_gateway: object) -> None:
-    """Nothing to do: opening the gateway (store, schema, keys, apps) was the check."""
+class _StartupGuard:
+    """Keeps an exception of the app's start-up for the command to explain. uvicorn would log
+    the traceback; it is left out when the problem is one the command can explain (the
+    pre-flight check catches most of them earlier), kept for anything else (a bug)."""
+
+    def __init__(self, app: ASGIApp, known: Callable[[BaseException], bool]) -> None:
+        self.app = app
+        self.known = known
+        self.failure: Exception | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold_failure(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)  # its text is the traceback; sent once the cause is known
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, hold_failure)
+        except Exception as exc:  # start-up failed: uvicorn is told below, and stops
+            self.failure = exc
+            if held and self.known(exc):
+                held[0] = {**held[0], "message": ""}
+        if held:
+            await send(held[0])
+
+
+async def _ready(gateway: Gateway) -> None:
+    """What start-up reads besides opening the store: the stored apps (their secrets decrypt)."""
+    from slackbridge.slack.apps import list_apps
+
+    await list_apps(gateway, fresh=True)
 
 
 def serve_command(
@@ -59,7 +110,7 @@ def serve_command(
             f"SLACKBRIDGE_LOG_LEVEL={settings.log_level} is not a log level",
             "Use DEBUG, INFO, WARNING or ERROR.",
         )
-    check_database_url(settings)
+    database = check_database_url(settings)
     sock = _bind(bind_host, bind_port)
     try:
         run_with_gateway(settings, _ready)
@@ -68,8 +119,9 @@ def serve_command(
             f"[bold]slackbridge[/] gateway on http://{bind_host}:{bind_port} "
             f"(Slack API: {settings.slack_api_url}, public URL: {settings.public_url})"
         )
+        guard = _StartupGuard(create_app(settings), lambda exc: describe(exc, database) is not None)
         config = uvicorn.Config(
-            create_app(settings),
+            guard,
             host=bind_host,
             port=bind_port,
             log_config=None,
@@ -77,8 +129,16 @@ def serve_command(
             lifespan="on",
         )
         server = uvicorn.Server(config)
-        server.run(sockets=[sock])
+        with contextlib.suppress(SystemExit):  # uvicorn's way out of a failed start-up
+            server.run(sockets=[sock])
     finally:
         sock.close()
+    if guard.failure is not None:
+        friendly = explain(guard.failure, database)
+        raise friendly or fail(
+            f"the gateway could not start: {type(guard.failure).__name__}: "
+            f"{first_line(guard.failure)}",
+            "The log above has the details.",
+        )
     if not server.started:
         raise fail("the gateway did not start; the log above says why")

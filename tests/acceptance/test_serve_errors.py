@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from slackbridge.settings import Settings, SlackAppConfig
+from slackbridge.slack.standalone import open_gateway
+from slackbridge.store.crypto import generate_key
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -91,3 +95,21 @@ async def test_a_broken_slackbridge_toml(tmp_path: Path) -> None:
     (tmp_path / "slackbridge.toml").write_text("[[apps]]\nname = 'x\n")
     code, out = await _serve(tmp_path, "--port", str(free_port()))
     _refused(code, out, "slackbridge.toml is not valid TOML")
+
+
+async def test_keys_that_do_not_decrypt_the_stored_secrets(tmp_path: Path) -> None:
+    old, new = generate_key(), generate_key()
+    app = SlackAppConfig(name="a", client_id="1.2", client_secret=SecretStr("s3cret"))
+    stored = Settings(data_dir=tmp_path / "data", secret_keys=SecretStr(old), apps=[app])
+    async with open_gateway(stored):  # the app's secret is stored under the old key
+        pass
+    code, out = await _serve(tmp_path, "--port", str(free_port()), SLACKBRIDGE_SECRET_KEYS=new)
+    _refused(code, out, "no configured key can decrypt", "SLACKBRIDGE_SECRET_KEYS")
+
+
+async def test_a_failure_inside_the_start_up_is_explained_too(tmp_path: Path) -> None:
+    # Not checked before the server starts: the webhook endpoints are synced at start-up.
+    code, out = await _serve(
+        tmp_path, "--port", str(free_port()), SLACKBRIDGE_WEBHOOK_URL="ftp://product.example"
+    )
+    _refused(code, out, "must start with http:// or https://", "SLACKBRIDGE_")

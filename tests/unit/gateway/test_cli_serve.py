@@ -1,0 +1,51 @@
+"""The start-up guard of ``slackbridge serve``: a start-up failure is kept for the command to
+explain; its traceback goes to uvicorn only when the command can't explain it (a bug)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from slackbridge.cli_serve import _StartupGuard
+from slackbridge.slack.apps import AppConfigError
+
+
+def _failing(exc: Exception) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        raise exc
+        yield  # pragma: no cover
+
+    return Starlette(lifespan=lifespan)
+
+
+async def _start(guard: _StartupGuard) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    messages = iter([{"type": "lifespan.startup"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await guard({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("exc", "traceback_kept"),
+    [(AppConfigError("two apps are named a"), False), (RuntimeError("a bug"), True)],
+)
+async def test_a_start_up_failure_is_kept_and_reported_once(
+    exc: Exception, traceback_kept: bool
+) -> None:
+    guard = _StartupGuard(_failing(exc), lambda e: isinstance(e, AppConfigError))
+    (failed,) = await _start(guard)
+    assert failed["type"] == "lifespan.startup.failed"
+    assert guard.failure is exc
+    assert ("Traceback" in failed["message"]) is traceback_kept
