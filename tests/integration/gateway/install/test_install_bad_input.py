@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from slackbridge.slack.workspaces import installations_repo
-from tests.support.stack import GatewayServer, browser, start_install
+from tests.support.stack import GatewayServer, browser, consent, start_install
 
 ACME = "T0ACME0001"
 
@@ -96,4 +96,16 @@ async def test_an_odd_error_from_slack_is_not_repeated_on_the_page(
         )
     _page(answer, 502, "unrecognized_error")
     assert "onerror" not in answer.text
+    assert await installations_repo(gateway.gateway).list() == []
+
+
+async def test_slack_unreachable_during_the_exchange(
+    gateway: GatewayServer, gateway_app: Any
+) -> None:
+    async with browser() as b:
+        authorize = await start_install(b, gateway)
+        back = await consent(gateway.emulator, authorize, ACME, "U0ACME0001")
+        gateway.gateway.settings.slack_api_url = "http://127.0.0.1:1/api/"  # nothing listens
+        answer = await b.get(back)
+    _page(answer, 502, "Slack could not be reached", "Start the installation again")
     assert await installations_repo(gateway.gateway).list() == []
