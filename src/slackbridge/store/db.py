@@ -14,6 +14,7 @@ PostgreSQL (asyncpg) is the engine for several instances. An optional schema is 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _BEGIN_OPTION = "slackbridge_sqlite_begin"
+_WAL_ATTEMPTS = 5
 
 
 class DatabaseConfigError(ValueError):
@@ -145,6 +147,28 @@ def _sqlite_path(url: URL) -> Path | None:
     return Path(database)
 
 
+def _enable_wal(cursor: Any) -> None:
+    """Switch the database file to WAL (once per file; later connections find it so).
+
+    Switching takes an exclusive lock, and SQLite may refuse it with "database is locked"
+    without waiting when another connection opens or writes the new file at the same moment.
+    Reading the mode does wait (busy timeout): when another connection has switched the file
+    already, that is all this connection needed.
+    """
+    for _ in range(_WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        cursor.execute("PRAGMA journal_mode")
+        row = cursor.fetchone()
+        if row and str(row[0]).lower() == "wal":
+            return
+    cursor.execute("PRAGMA journal_mode=WAL")
+
+
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -152,8 +176,8 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:

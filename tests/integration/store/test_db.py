@@ -90,3 +90,28 @@ async def test_sqlite_write_transactions_take_the_write_lock_up_front(tmp_path: 
     finally:
         await other.close()
         await db.close()
+
+
+async def test_many_engines_opening_a_new_sqlite_file_at_once(tmp_path: Path) -> None:
+    """The first connections to a fresh file race to switch it to WAL; none may fail."""
+    import asyncio
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    databases = [open_database(url) for _ in range(8)]
+
+    async def first_write(db: Database, n: int) -> str:
+        async with db.transaction() as session:
+            await session.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+            await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            mode = (await session.execute(text("PRAGMA journal_mode"))).scalar_one()
+        return str(mode)
+
+    try:
+        modes = await asyncio.gather(*(first_write(db, n) for n, db in enumerate(databases)))
+        assert modes == ["wal"] * 8
+        async with databases[0].session() as session:
+            count = (await session.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        assert count == 8
+    finally:
+        for db in databases:
+            await db.close()
