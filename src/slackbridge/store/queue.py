@@ -81,6 +81,27 @@ class Queue:
         no_lane = or_(*(src.c[name].is_(None) for name in self._spec.lane))
         return or_(no_lane, src.c.id == head_id)
 
+    async def has_claimable(
+        self, session: AsyncSession, *, filters: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Whether some row looks claimable: a read (no write lock) to skip a :meth:`claim` that
+        would find nothing. Lanes are not looked at, so it may say yes where the claim then
+        takes nothing; it never says no where the claim would take a row."""
+        t = self._spec.table
+        conditions = [self._claimable(t, self._clock())]
+        conditions += self._filtered(t, filters)
+        found = await session.execute(select(t.c.id).where(*conditions).limit(1))
+        return found.first() is not None
+
+    def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
+        conditions = []
+        for name, value in (filters or {}).items():
+            column = src.c[name]
+            conditions.append(
+                column.in_(list(value)) if isinstance(value, list | tuple) else column == value
+            )
+        return conditions
+
     async def claim(
         self,
         session: AsyncSession,
@@ -103,12 +124,7 @@ class Queue:
         # The candidates come from an alias, so that the subquery can't correlate with the
         # UPDATE's own table (which would apply LIMIT per updated row).
         cand = t.alias("candidate")
-        conditions = [self._claimable(cand, now)]
-        for name, value in (filters or {}).items():
-            column = cand.c[name]
-            conditions.append(
-                column.in_(list(value)) if isinstance(value, list | tuple) else column == value
-            )
+        conditions = [self._claimable(cand, now), *self._filtered(cand, filters)]
         head = self._head_of_lane(cand)
         if head is not None:
             conditions.append(head)

@@ -142,6 +142,11 @@ class InboxRepository(Repository):
     ) -> InboxInsertResult:
         return (await self.insert_many([item], session=session))[0]
 
+    async def has_claimable(self) -> bool:
+        """Whether a row looks due for :meth:`claim` (a read: takes no write lock)."""
+        async with self._db.session() as session:
+            return await self._queue.has_claimable(session)
+
     async def claim(
         self,
         owner: str,

@@ -1,28 +1,39 @@
-"""The ingress group commit's writer for SQLite: one thread hop per batch of inbox rows.
+"""The ingress group commit's writer for SQLite: one short transaction per batch of inbox rows.
 
 The async SQLite driver runs every call (BEGIN, INSERT, fetch, COMMIT, …) as a separate hop to
 its thread, a couple of dozen per transaction, which made each group commit take milliseconds
 and capped ingress throughput. This writer keeps its own connection to the same database file,
-with the same settings as ``store/db.py`` (WAL, busy timeout, ``synchronous=NORMAL``, foreign
-keys), in a dedicated thread, and writes a whole batch there in one call: ``BEGIN IMMEDIATE``,
-one query for the keys already stored, one multi-row ``INSERT`` of the new rows, ``COMMIT``.
-New rows may be written already leased to this process's inbox worker
-(:meth:`SqliteInboxWriter.insert_leased`, see ``pipeline/handoff.py``). Timestamps go through
-SQLAlchemy's own bind processor for the column type and the headers are JSON, so the rows read
-back exactly as the inbox repository's; its ``insert_many`` stays the path for PostgreSQL (and
-in-memory SQLite, which a second connection could not see). ``tests/integration/gateway/
-ingress/test_inbox_writer.py`` checks that the two agree.
+with the same settings as ``store/db.py`` (WAL, ``synchronous=NORMAL``, foreign keys), and writes
+a whole batch in one call: ``BEGIN IMMEDIATE``, one query for the keys already stored, one
+multi-row ``INSERT`` of the new rows, ``COMMIT``. New rows may be written already leased to this
+process's inbox worker (:meth:`SqliteInboxWriter.insert_leased`, see ``pipeline/handoff.py``).
+
+Where the call runs: on the event loop's own thread when SQLite's write lock is free (the usual
+case: the transaction is a few hundred microseconds of SQLite's C code, and a thread would have
+to win the GIL back from the busy event loop after every step, each time waiting up to a switch
+interval), else in a dedicated thread. The connection has no busy timeout, so a lock held by
+another connection (a worker's transaction, a CLI command) fails ``BEGIN IMMEDIATE`` at once
+instead of stalling the loop; the batch then goes to the thread, which waits for the lock (up to
+the store's busy timeout), and later batches follow it there until it is done, so batches commit
+in order. Commits never checkpoint the write-ahead log themselves: a
+:class:`~slackbridge.store.wal_checkpoint.WalCheckpointer` does that beside them.
+
+Timestamps go through SQLAlchemy's own bind processor for the column type and the headers are
+JSON, so the rows read back exactly as the inbox repository's; its ``insert_many`` stays the path
+for PostgreSQL (and in-memory SQLite, which a second connection could not see). ``tests/
+integration/gateway/ingress/test_inbox_writer.py`` checks that the two agree.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -30,6 +41,7 @@ from slackbridge.store.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from slackbridge.store.models import InboxRow, table_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.inbox import InboxInsertResult, InboxItem, NewInboxItem
+from slackbridge.store.wal_checkpoint import WalCheckpointer
 
 __all__ = ["SqliteInboxWriter", "sqlite_file_of", "writer_for"]
 
@@ -48,7 +60,11 @@ _COLUMNS = (
     "lease_owner",
     "lease_expires_at",
 )
+_T_RESULT = TypeVar("_T_RESULT")
 _CHUNK = 500  # rows per statement: well under SQLite's bound-parameter limit
+# Rows per completing UPDATE, each its own hop: an ingress batch queued behind a completion
+# waits for one of these (about a millisecond), not for the worker's whole batch.
+_COMPLETE_CHUNK = 100
 
 
 def sqlite_file_of(db: Database) -> str | None:
@@ -62,13 +78,16 @@ def sqlite_file_of(db: Database) -> str | None:
 
 
 class SqliteInboxWriter:
-    """Inserts inbox rows into a SQLite file from one dedicated thread (see module doc)."""
+    """Inserts inbox rows into a SQLite file, on the loop's thread or its own (see module doc)."""
 
     def __init__(self, db: Database, path: str, clock: Callable[[], datetime] = utcnow) -> None:
         self._path = path
         self._clock = clock
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
+        self._queued = 0  # calls waiting in or for the thread
+        self.deferred = 0  # calls that found the write lock taken (for tests and curiosity)
+        self.checkpointer = WalCheckpointer(path, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
         dialect = db.engine.dialect
         self._process: dict[str, Callable[[Any], Any] | None] = {
             name: _T.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS
@@ -78,9 +97,12 @@ class SqliteInboxWriter:
         if self._conn is None:
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # No busy timeout: a taken lock must not stall the event loop (see module doc).
+            conn.execute("PRAGMA busy_timeout=0")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            # A checkpoint inside COMMIT would hold up every request waiting for that commit.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             self._conn = conn
         return self._conn
 
@@ -124,13 +146,15 @@ class SqliteInboxWriter:
         return params
 
     def _write(
-        self, items: Sequence[NewInboxItem], lease: tuple[str, float] | None
+        self,
+        conn: sqlite3.Connection,
+        items: Sequence[NewInboxItem],
+        lease: tuple[str, float] | None,
     ) -> tuple[dict[str, int], datetime, datetime | None]:
         # Few statements, each one step: the sqlite3 module takes the GIL back after every
         # step, and while the event loop is busy each time can cost a thread switch interval,
         # so RETURNING (one step per row) is avoided. Under the write lock (BEGIN IMMEDIATE)
         # nothing else can insert, so "new" keys and max(id) stay true until COMMIT.
-        conn = self._connect()
         now = self._clock()
         expires = now + timedelta(seconds=lease[1]) if lease else None
         row_lease = (lease[0], expires) if lease and expires else None
@@ -167,13 +191,40 @@ class SqliteInboxWriter:
             raise
         return inserted, now, expires
 
-    async def _run(
-        self, items: Sequence[NewInboxItem], lease: tuple[str, float] | None
-    ) -> tuple[dict[str, int], datetime, datetime | None]:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._write, items, lease)
+    async def _call(self, fn: Callable[..., _T_RESULT], *args: Any) -> _T_RESULT:
+        """``fn(connection, *args)``, on this thread if the write lock is free and no call waits
+        in the thread, else in the thread (see module doc)."""
+        try:
+            if not self._queued:
+                try:
+                    return fn(self._connect(), *args)
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise
+                    self.deferred += 1
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
+            self._queued += 1
+            try:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self._executor, self._patiently, fn, *args)
+            finally:
+                self._queued -= 1
+        finally:
+            self.checkpointer.poke()
+
+    def _patiently(self, fn: Callable[..., _T_RESULT], *args: Any) -> _T_RESULT:
+        """In the thread: ``fn`` again while the write lock is taken, up to the busy timeout."""
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = 0.0005
+        while True:
+            try:
+                return fn(self._connect(), *args)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
 
     async def insert_many(self, items: Sequence[NewInboxItem]) -> list[InboxInsertResult]:
         """Store ``items`` in ONE transaction; results follow their order (a key already stored,
@@ -188,7 +239,7 @@ class SqliteInboxWriter:
         (claimed at once, ``attempts`` 1); also returns those rows, in order."""
         if not items:
             return [], []
-        inserted, now, expires = await self._run(items, lease)
+        inserted, now, expires = await self._call(self._write, items, lease)
         results: list[InboxInsertResult] = []
         leased: list[InboxItem] = []
         for item in items:
@@ -215,8 +266,8 @@ class SqliteInboxWriter:
                 )
         return results, leased
 
-    def _complete(self, ids: Sequence[int], owner: str) -> int:
-        conn = self._connect()
+    @staticmethod
+    def _complete(conn: sqlite3.Connection, ids: Sequence[int], owner: str) -> int:
         marks = ", ".join("?" * len(ids))
         cursor = conn.execute(
             "UPDATE inbox SET status = 'done', lease_owner = NULL, lease_expires_at = NULL "
@@ -226,17 +277,14 @@ class SqliteInboxWriter:
         return cursor.rowcount
 
     async def complete_many(self, ids: Sequence[int], owner: str) -> int:
-        """Mark the rows ``ids`` leased by ``owner`` done (one statement, one hop); rows whose
-        lease was lost to another worker are left alone. Returns how many were done."""
+        """Mark the rows ``ids`` leased by ``owner`` done (one statement per
+        :data:`_COMPLETE_CHUNK` rows); rows whose lease was lost to another worker are left
+        alone. Returns how many were done."""
         if not ids:
             return 0
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
-        loop = asyncio.get_running_loop()
         done = 0
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            done += await loop.run_in_executor(self._executor, self._complete, chunk, owner)
+        for start in range(0, len(ids), _COMPLETE_CHUNK):
+            done += await self._call(self._complete, ids[start : start + _COMPLETE_CHUNK], owner)
         return done
 
     def _close(self) -> None:
@@ -246,11 +294,18 @@ class SqliteInboxWriter:
 
     async def close(self) -> None:
         """Close the connection and stop the thread (the next write starts them again)."""
+        await self.checkpointer.close()
         executor, self._executor = self._executor, None
         if executor is None:
             return
         await asyncio.get_running_loop().run_in_executor(executor, self._close)
         executor.shutdown(wait=False)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """The error is SQLite's "database is locked" (SQLITE_BUSY and its extended codes)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 _WRITERS: weakref.WeakKeyDictionary[Database, SqliteInboxWriter] = weakref.WeakKeyDictionary()

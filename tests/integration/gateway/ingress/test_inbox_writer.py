@@ -1,4 +1,5 @@
-"""The SQLite inbox writer stores exactly what the inbox repository stores, in one hop."""
+"""The SQLite inbox writer: stores exactly what the inbox repository stores, never stalls the
+event loop on a taken write lock, and leaves WAL checkpoints to its checkpointer."""
 
 from __future__ import annotations
 
@@ -118,3 +119,78 @@ async def test_retention_deletes_only_old_settled_rows(db: Database, tmp_path: P
     assert await repo.get_by_key("done") is None
     assert await repo.get_by_key("busy") is not None  # not done: kept
     assert await repo.get_by_key("waiting") is not None
+
+
+async def test_a_taken_write_lock_defers_batches_to_the_thread_in_order(db: Database) -> None:
+    import asyncio
+    import sqlite3
+
+    repo = InboxRepository(db, Keyring.parse(generate_key()))
+    writer = SqliteInboxWriter(db, str(db.url.database))
+    holder = sqlite3.connect(str(db.url.database), isolation_level=None)
+    try:
+        await writer.insert_many([_item("before")])  # free lock: written on the loop's thread
+        assert writer.deferred == 0
+        holder.execute("BEGIN IMMEDIATE")  # another connection takes the write lock
+        first = asyncio.create_task(writer.insert_many([_item("first")]))
+        second = asyncio.create_task(writer.insert_many([_item("second")]))
+        deadline = asyncio.get_running_loop().time() + 10
+        ticks = 0
+        while writer.deferred < 1 or ticks < 5:  # the loop keeps running meanwhile
+            assert asyncio.get_running_loop().time() < deadline, "the batch was not deferred"
+            await asyncio.sleep(0.001)
+            ticks += 1
+        assert not first.done() and not second.done()  # waiting for the lock, not failed
+        holder.execute("COMMIT")
+        assert [r.inserted for r in await first] == [True]
+        assert [r.inserted for r in await second] == [True]
+        assert writer.deferred == 1  # the second batch queued behind the first, in the thread
+        stored = [await repo.get_by_key(key) for key in ("before", "first", "second")]
+        ids = [row.id for row in stored if row is not None]
+        assert len(ids) == 3 and ids == sorted(ids)  # committed in the order submitted
+        await writer.insert_many([_item("after")])  # the thread is idle: back on the loop
+        assert writer.deferred == 1
+    finally:
+        holder.close()
+        await writer.close()
+
+
+async def test_commits_leave_wal_checkpoints_to_the_checkpointer(db: Database) -> None:
+    import asyncio
+    import sqlite3
+
+    path = str(db.url.database)
+    writer = SqliteInboxWriter(db, path)
+    try:
+        await writer.insert_many([_item(f"k{n}") for n in range(200)])
+        deadline = asyncio.get_running_loop().time() + 10
+        while writer.checkpointer.checkpoints < 1:  # poked by the commit, runs in its thread
+            assert asyncio.get_running_loop().time() < deadline, "no checkpoint ran"
+            await asyncio.sleep(0.01)
+        with sqlite3.connect(path) as probe:
+            busy, log, done = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and log == done  # nothing left to copy: the checkpointer did it
+        conn = writer._connect()
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        assert conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    finally:
+        await writer.close()
+
+
+async def test_has_claimable_sees_due_rows_only(db: Database) -> None:
+    repo = InboxRepository(db, Keyring.parse(generate_key()))
+    writer = SqliteInboxWriter(db, str(db.url.database))
+    try:
+        assert not await repo.has_claimable()
+        _, leased = await writer.insert_leased([_item("leased")], ("w", 30.0))
+        assert not await repo.has_claimable()  # leased to a live worker
+        await writer.insert_many([_item("pending")])
+        assert await repo.has_claimable()
+        assert [i.dedupe_key for i in await repo.claim("other", limit=10)] == ["pending"]
+        assert not await repo.has_claimable()
+        later = InboxRepository(
+            db, Keyring.parse(generate_key()), clock=lambda: utcnow() + timedelta(seconds=60)
+        )
+        assert await later.has_claimable()  # once the leases expire, the rows are due again
+    finally:
+        await writer.close()
