@@ -127,6 +127,10 @@ def serve_command(
             log_config=None,
             access_log=False,
             lifespan="on",
+            # The gateway reads neither the client's address nor the scheme from requests
+            # (links are built from SLACKBRIDGE_PUBLIC_URL): no X-Forwarded-* rewriting, which
+            # saves a middleware on every request.
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         with contextlib.suppress(SystemExit):  # uvicorn's way out of a failed start-up

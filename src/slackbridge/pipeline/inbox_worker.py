@@ -252,7 +252,9 @@ class InboxWorker:
         events: list[DomainEvent] = [e for entry in ready for e in entry.normalized.events]
         enriched = iter(await enrich_users(self._gateway, events) if endpoints else events)
         per_row: list[tuple[_Prepared, list[NewDelivery]]] = []
-        for entry in ready:
+        for count, entry in enumerate(ready, 1):
+            if count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             row_events = [next(enriched) for _ in entry.normalized.events]
             per_row.append((entry, build_deliveries(endpoints, row_events, hold=_hold(entry))))
         try:

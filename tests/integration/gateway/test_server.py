@@ -91,3 +91,17 @@ async def test_crashed_worker_is_restarted_and_readiness_follows(
         not_ready = await client.get("/readyz")
         assert not_ready.status_code == 503
         assert not_ready.json()["status"] == "unavailable"
+
+
+async def test_young_collections_are_rarer_while_the_gateway_runs(tmp_path: Path) -> None:
+    import gc
+
+    from slackbridge import server
+
+    before = gc.get_threshold()
+    app = create_app(settings_for(tmp_path), parts=())
+    async with app.router.lifespan_context(app):
+        running = gc.get_threshold()
+        assert running[0] == server._YOUNG_GC_THRESHOLD > before[0]
+        assert running[1:] == before[1:]
+    assert gc.get_threshold() == before  # given back at shutdown

@@ -284,6 +284,8 @@ class SqliteInboxWriter:
             return 0
         done = 0
         for start in range(0, len(ids), _COMPLETE_CHUNK):
+            if start:
+                await asyncio.sleep(0)  # written on the loop's thread: let requests in between
             done += await self._call(self._complete, ids[start : start + _COMPLETE_CHUNK], owner)
         return done
 

@@ -182,7 +182,7 @@ async def test_has_claimable_sees_due_rows_only(db: Database) -> None:
     writer = SqliteInboxWriter(db, str(db.url.database))
     try:
         assert not await repo.has_claimable()
-        _, leased = await writer.insert_leased([_item("leased")], ("w", 30.0))
+        await writer.insert_leased([_item("leased")], ("w", 30.0))
         assert not await repo.has_claimable()  # leased to a live worker
         await writer.insert_many([_item("pending")])
         assert await repo.has_claimable()
