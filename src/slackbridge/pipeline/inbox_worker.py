@@ -58,12 +58,15 @@ _PAYLOAD_KINDS: tuple[PayloadKind, ...] = ("events", "commands", "interactivity"
 
 def parse_stored(item: InboxItem) -> tuple[PayloadKind, dict[str, Any]]:
     """The payload of an inbox row, as the ingress (HTTP body) or Socket Mode (JSON) stored it,
-    without Slack's verification token.
+    without Slack's verification token (it authenticates outgoing webhooks: not the product's).
+    A row handed over in memory by the ingress comes with its body parsed already.
 
     Raises ValueError for a row that can't be read (it is then failed, not retried)."""
     kind = item.kind
     if kind not in _PAYLOAD_KINDS:
         raise ValueError(f"unknown inbox kind {kind!r}")
+    if item.payload is not None:
+        return kind, {k: v for k, v in item.payload.items() if k != "token"}
     try:
         if kind == "events" or item.headers.get("transport") == "socket":
             value = orjson.loads(item.body)
@@ -74,7 +77,6 @@ def parse_stored(item: InboxItem) -> tuple[PayloadKind, dict[str, Any]]:
         raise ValueError(f"unreadable {kind} body: {exc}") from None
     if not isinstance(value, dict):
         raise ValueError(f"{kind} body is not an object")
-    # Slack's (legacy) verification token authenticates outgoing webhooks: not the product's.
     value.pop("token", None)
     return kind, value
 

@@ -128,6 +128,7 @@ def _row(item: Intake) -> NewInboxItem:
         app_ref=item.app_ref,
         team_id=item.team_id,
         headers={**item.headers, "received_at": item.received_at},
+        payload=item.payload,
     )
 
 

@@ -33,9 +33,17 @@ _SPEC = QueueSpec(_T, ready="pending", claimed="processing", done="done", failed
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
+# The two item types below are values, never changed after construction, but not declared
+# frozen: one of each is built per Slack request, and a frozen dataclass takes about twice as
+# long to build (every field is set through object.__setattr__).
+
+
+@dataclass(slots=True)
 class NewInboxItem:
-    """A request to store: ``headers`` keeps what matters later (e.g. X-Slack-Retry-Num/Reason)."""
+    """A request to store: ``headers`` keeps what matters later (e.g. X-Slack-Retry-Num/Reason).
+
+    ``payload`` is the body already parsed, when the caller has it: not stored, but handed on
+    with the row to a worker in this process, which then needn't parse the body again."""
 
     dedupe_key: str
     kind: InboxKind
@@ -43,6 +51,7 @@ class NewInboxItem:
     app_ref: int | None = None
     team_id: str | None = None
     headers: Mapping[str, Any] = field(default_factory=dict)
+    payload: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 class InboxInsertResult(NamedTuple):
@@ -50,7 +59,7 @@ class InboxInsertResult(NamedTuple):
     inserted: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class InboxItem:
     id: int
     dedupe_key: str
@@ -66,6 +75,8 @@ class InboxItem:
     lease_owner: str | None
     lease_expires_at: datetime | None
     last_error: str | None
+    # The parsed body, when the row was handed over in memory (see NewInboxItem.payload).
+    payload: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def _to_item(row: RowMapping) -> InboxItem:

@@ -262,6 +262,7 @@ class SqliteInboxWriter:
                         lease_owner=lease[0],
                         lease_expires_at=expires,
                         last_error=None,
+                        payload=item.payload,
                     )
                 )
         return results, leased

@@ -194,3 +194,18 @@ async def test_has_claimable_sees_due_rows_only(db: Database) -> None:
         assert await later.has_claimable()  # once the leases expire, the rows are due again
     finally:
         await writer.close()
+
+
+async def test_leased_rows_carry_the_parsed_payload_but_the_table_does_not(db: Database) -> None:
+    from dataclasses import replace
+
+    repo = InboxRepository(db, Keyring.parse(generate_key()))
+    writer = SqliteInboxWriter(db, str(db.url.database))
+    try:
+        parsed = {"type": "event_callback"}
+        _, leased = await writer.insert_leased([replace(_item("p"), payload=parsed)], ("w", 30))
+        assert [i.payload for i in leased] == [parsed]
+        stored = await repo.get_by_key("p")
+        assert stored is not None and stored.payload is None  # read back: parsed by the worker
+    finally:
+        await writer.close()
