@@ -195,7 +195,11 @@ class InboxWorker:
                 _log.error("inbox row %d can't be processed: %s", item.id, exc)
                 continue
             received = _received_at(item)
-            own = await self._own(item.team_id)
+            cached = self._identities.get(item.team_id)
+            if cached is not None and cached[0] > time.monotonic():
+                own = cached[1]
+            else:
+                own = await self._own(item.team_id)
             try:
                 normalized = normalize(
                     kind, payload, dedupe_key=item.dedupe_key, received_at=received, own=own

@@ -105,9 +105,10 @@ def _ordering_key(team_id: str | None, channel_id: str | None) -> str:
     return f"{team_id or '-'}:{channel_id or '-'}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Source:
-    """Where a payload came from: the fields every domain event of it shares."""
+    """Where a payload came from: the fields every domain event of it shares (a value; not
+    frozen for the same reason as :class:`~slackbridge.pipeline.events.DomainEvent`)."""
 
     team_id: str | None
     enterprise_id: str | None
