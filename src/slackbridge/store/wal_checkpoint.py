@@ -6,9 +6,20 @@ every request waiting for it waits too (measured: it set the ingress's p99 ack l
 inbox writer's connection therefore runs with automatic checkpoints off and pokes a
 :class:`WalCheckpointer` after its commits; the checkpointer runs a ``PASSIVE`` checkpoint (one
 that never waits for readers or writers, so commits go on meanwhile) from its own connection in
-its own thread, at most every :data:`CHECKPOINT_INTERVAL` seconds. Durability is unchanged: in
-WAL mode a committed transaction is in the log whether or not it was checkpointed, and the other
-connections keep SQLite's automatic checkpoints, so the log is bounded even without a poke.
+its own thread, at most every :data:`CHECKPOINT_INTERVAL` seconds.
+
+A passive checkpoint copies the log but can't start it over while commits keep coming (SQLite
+restarts the log only once every frame in it is copied, and new ones arrive during the copy), so
+under sustained load the log file would grow without end. When it holds more than
+:data:`WAL_LIMIT_PAGES` pages, the checkpointer runs a ``TRUNCATE`` checkpoint instead: it waits
+for the write lock and for readers of older snapshots, holding new writers back meanwhile (the
+inbox writer then hands its batches to its thread rather than stall the event loop), copies what
+is left (little: the passive ones did the rest) and empties the file. It waits at most
+:data:`TRUNCATE_WAIT_MS`, so a long reader can't hold the ingress's commits back: the
+checkpoint then gives up and is tried again at a later poke.
+
+Durability is unchanged: in WAL mode a committed transaction is in the log whether or not it was
+checkpointed, and the other connections keep SQLite's automatic checkpoints.
 """
 
 from __future__ import annotations
@@ -20,28 +31,37 @@ import sqlite3
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-__all__ = ["CHECKPOINT_INTERVAL", "WalCheckpointer"]
+__all__ = ["CHECKPOINT_INTERVAL", "TRUNCATE_WAIT_MS", "WAL_LIMIT_PAGES", "WalCheckpointer"]
 
 _log = logging.getLogger("slackbridge.store")
 
 #: Seconds between checkpoints while writes go on.
 CHECKPOINT_INTERVAL = 0.25
+#: Pages in the log (4 KiB each by default) beyond which it is copied and emptied.
+WAL_LIMIT_PAGES = 8192
+#: How long an emptying checkpoint may wait for the lock and for readers (it holds writers back).
+TRUNCATE_WAIT_MS = 50
 
 
 class WalCheckpointer:
     """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on ``path`` in a thread of its own, when poked."""
 
     def __init__(
-        self, path: str, *, busy_timeout_ms: int, interval: float = CHECKPOINT_INTERVAL
+        self,
+        path: str,
+        *,
+        interval: float = CHECKPOINT_INTERVAL,
+        limit_pages: int = WAL_LIMIT_PAGES,
     ) -> None:
         self._path = path
-        self._busy_timeout_ms = busy_timeout_ms
         self._interval = interval
+        self._limit_pages = limit_pages
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
         self._running: Future[None] | None = None
         self._last = 0.0
         self.checkpoints = 0  # how many ran (for tests and curiosity)
+        self.truncations = 0  # how many of them emptied the log
 
     def poke(self) -> None:
         """Writes were committed: start a checkpoint unless one runs or ran a moment ago.
@@ -60,10 +80,18 @@ class WalCheckpointer:
         try:
             if self._conn is None:
                 conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-                conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+                conn.execute(f"PRAGMA busy_timeout={TRUNCATE_WAIT_MS}")
                 self._conn = conn
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _busy, log_pages, _copied = self._conn.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            ).fetchone()
             self.checkpoints += 1
+            if log_pages > self._limit_pages:
+                (busy, _log_pages, _copied) = self._conn.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                ).fetchone()
+                if not busy:  # busy: gave up waiting (see module doc); tried again later
+                    self.truncations += 1
         except sqlite3.Error as exc:
             _log.warning("WAL checkpoint of %s failed (retried later): %r", self._path, exc)
 

@@ -87,7 +87,7 @@ class SqliteInboxWriter:
         self._conn: sqlite3.Connection | None = None
         self._queued = 0  # calls waiting in or for the thread
         self.deferred = 0  # calls that found the write lock taken (for tests and curiosity)
-        self.checkpointer = WalCheckpointer(path, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+        self.checkpointer = WalCheckpointer(path)
         dialect = db.engine.dialect
         self._process: dict[str, Callable[[Any], Any] | None] = {
             name: _T.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS
