@@ -135,15 +135,13 @@ class InboxWorker:
                 items = handoff.take(self._batch)
                 if not items or time.monotonic() - last_claim > self._poll:
                     # Rows stored pending (PostgreSQL, a full handoff), due for a retry, or
-                    # left by a crashed process: claimed from the table. While rows come
-                    # through the handoff, a read checks first: the claim takes the write
-                    # lock, which would hold up the ingress's group commit for nothing.
+                    # left by a crashed process: claimed from the table (on SQLite only after
+                    # a read finds some, so that polling stays off the write lock).
                     wake.clear()
                     last_claim = time.monotonic()
-                    if not items or await self._inbox.has_claimable():
-                        items += await self._inbox.claim(
-                            self._owner, limit=self._batch, lease_seconds=self._lease
-                        )
+                    items += await self._inbox.claim(
+                        self._owner, limit=self._batch, lease_seconds=self._lease
+                    )
                 if items:
                     await self.process(items)
                     if len(items) < self._batch and self._linger:

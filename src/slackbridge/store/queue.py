@@ -93,6 +93,16 @@ class Queue:
         found = await session.execute(select(t.c.id).where(*conditions).limit(1))
         return found.first() is not None
 
+    async def may_claim(self, filters: Mapping[str, Any] | None = None) -> bool:
+        """Whether a :meth:`claim` could take anything. On SQLite a claim takes the database's
+        single write lock, which the ingress's commits need too, so a read (which takes no
+        lock) checks first and idle pollers stay off the lock; on PostgreSQL a claim locks only
+        the rows it takes, and this is always True."""
+        if not self._db.is_sqlite:
+            return True
+        async with self._db.session() as session:
+            return await self.has_claimable(session, filters=filters)
+
     def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
         conditions = []
         for name, value in (filters or {}).items():

@@ -153,11 +153,6 @@ class InboxRepository(Repository):
     ) -> InboxInsertResult:
         return (await self.insert_many([item], session=session))[0]
 
-    async def has_claimable(self) -> bool:
-        """Whether a row looks due for :meth:`claim` (a read: takes no write lock)."""
-        async with self._db.session() as session:
-            return await self._queue.has_claimable(session)
-
     async def claim(
         self,
         owner: str,
@@ -168,6 +163,8 @@ class InboxRepository(Repository):
     ) -> builtins.list[InboxItem]:
         """Lease up to ``limit`` due rows (oldest first) to ``owner``."""
         filters = {"kind": tuple(kinds)} if kinds else None
+        if not await self._queue.may_claim(filters):
+            return []
         async with self._db.transaction() as tx:
             rows = await self._queue.claim(tx, owner, limit, lease_seconds, filters=filters)
         return [_to_item(r) for r in rows]

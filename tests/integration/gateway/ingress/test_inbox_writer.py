@@ -177,22 +177,29 @@ async def test_commits_leave_wal_checkpoints_to_the_checkpointer(db: Database) -
         await writer.close()
 
 
-async def test_has_claimable_sees_due_rows_only(db: Database) -> None:
+async def test_claims_with_nothing_due_stay_off_the_write_lock(db: Database) -> None:
+    import asyncio
+    import sqlite3
+
     repo = InboxRepository(db, Keyring.parse(generate_key()))
     writer = SqliteInboxWriter(db, str(db.url.database))
+    holder = sqlite3.connect(str(db.url.database), isolation_level=None)
     try:
-        assert not await repo.has_claimable()
         await writer.insert_leased([_item("leased")], ("w", 30.0))
-        assert not await repo.has_claimable()  # leased to a live worker
+        holder.execute("BEGIN IMMEDIATE")  # the write lock is taken (say, by a commit)
+        # Nothing is due (the row is leased to a live worker): the claim sees it with a read
+        # and returns at once instead of waiting for the lock.
+        assert await asyncio.wait_for(repo.claim("other", limit=10), timeout=5) == []
+        holder.execute("COMMIT")
         await writer.insert_many([_item("pending")])
-        assert await repo.has_claimable()
         assert [i.dedupe_key for i in await repo.claim("other", limit=10)] == ["pending"]
-        assert not await repo.has_claimable()
         later = InboxRepository(
             db, Keyring.parse(generate_key()), clock=lambda: utcnow() + timedelta(seconds=60)
         )
-        assert await later.has_claimable()  # once the leases expire, the rows are due again
+        # Once the leases expire, the rows are due again.
+        assert {i.dedupe_key for i in await later.claim("late", limit=10)} == {"leased", "pending"}
     finally:
+        holder.close()
         await writer.close()
 
 
