@@ -86,7 +86,7 @@ def _received_at(item: InboxItem) -> float:
     return float(stamp) if isinstance(stamp, int | float) else item.received_at.timestamp()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
     item: InboxItem
     normalized: Normalized

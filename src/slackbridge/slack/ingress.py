@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -116,6 +116,15 @@ async def _token_app(gateway: Gateway, token: str) -> int:
     return known.verification[index][0]
 
 
+def _slack_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The request headers the ingress reads (Content-Length and Slack's own), decoded."""
+    return {
+        k.decode("latin-1"): v.decode("latin-1")
+        for k, v in raw
+        if k.startswith(b"x-slack-") or k == b"content-length"
+    }
+
+
 async def _respond(
     send: Send, status: int, body: bytes = b"", content_type: str = "text/plain"
 ) -> None:
@@ -137,7 +146,7 @@ async def _handle(
             await _respond(send, 405, b"use POST")
             return
         gateway: Gateway = scope["state"]["gateway"]
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _slack_headers(scope["headers"])
         body = await _read_body(
             receive, headers.get("content-length"), gateway.settings.ingress_max_body_bytes
         )

@@ -132,7 +132,7 @@ def _row(item: Intake) -> NewInboxItem:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Accepted:
     """The outcome of :func:`accept`: whether the row was new (not a Slack retry of a payload
     already stored) and a synchronous endpoint's answer, if one was called and answered."""
