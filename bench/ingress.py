@@ -329,36 +329,47 @@ def _section(ours: Result, bolt: Result, args: argparse.Namespace) -> str:
 
 _NOTES = """\
 How to read it. Both servers and the load generator share two cores with whatever else runs on
-the machine, and the numbers move with that load: over the day's runs with the code as it is now,
-slackbridge answered 3,500 to 8,400 requests/s and Bolt 2,500 to 5,700, the ratio of the two
-ranged from 0.97x (a run where other work hit slackbridge's rounds) to 2.0x (the quietest run),
-mostly 1.3x to 1.8x, and p99 from 14 ms (quiet) to 38 ms (busy). Steadier is the CPU each server
-spends per request (from /proc): slackbridge 110 to 180 µs, Bolt 175 to 290 µs, so slackbridge
-does the durable write and processes every event for about 60% of what Bolt spends acking one.
-slackbridge uses two threads (the event loop and its SQLite writer), which makes it more
-sensitive than Bolt to a busy machine. **The 2x target with p99 under 20 ms is met only on a
-quiet machine; it is not met reliably here.**
+the machine, and the numbers move with that load (other virtual machines on the same host take
+their share at times). What decides the ratio is the CPU each server spends per request, since
+each server's event loop is the bottleneck (a bare ASGI app under the same uvicorn and load
+generator answers about 24,000 requests/s here, 35 µs of CPU per request, so the load generator
+is not). Over this session's runs with the code as it is now: slackbridge 106 to 137 µs per
+request, Bolt 236 to 288 µs; ratio 1.95x to 2.37x, p99 8 to 12 ms for slackbridge (Bolt 19 to
+24 ms). In a run where other work hit the machine hard, both slow down and p99 grows for both
+(one such run: 2.57x with slackbridge's p99 at 32 ms and Bolt's at 57 ms).
 
-Where the time goes (py-spy). uvicorn with httptools costs about 35 µs of CPU per request by
-itself (a bare ASGI app answering the same requests does about 10,000 requests/s here). On top
-of that slackbridge checks the signature, parses and queues the row (about 25 µs), writes it in
-a group commit (about 15 µs, mostly in the writer thread with the GIL released) and has the inbox
-worker normalize and complete it (about 20 µs), which is counted since the worker shares the
-process; the rest is thread hand-offs and the event loop.
+Where the time goes (py-spy, cProfile, and A/B runs of an in-process harness that calls the ASGI
+app without uvicorn). Per request, roughly: uvicorn with httptools 35 µs; signature check,
+parsing and queueing the row 25 µs; the group commit's SQLite work 10 µs (insert) and the inbox
+worker's completion 5 µs, both now on the event loop's thread; the inbox worker's normalization
+and bookkeeping 15 µs (it shares the process, so it is counted); the rest is the event loop.
 
-What was done to get here (the first measurement was 615 requests/s, 0.28x Bolt, 1,130 µs of
-CPU per request): the /slack/* routes are raw ASGI, before FastAPI's middleware (FastAPI alone
-took a trivial route from about 9,800 to 4,300 requests/s here); signing secrets are cached with
-a single-flight refresh instead of a query per request; SQLite inserts go through a dedicated
-connection in one thread hop per group commit (the async driver needed about twenty hops per
-transaction), with few one-step statements (the GIL is taken back after every step); new rows are
-written already leased to the local inbox worker and handed over in memory (no claim query), which
-completes them with one UPDATE per batch; one deadline watchdog replaces a timer per request; the
-group-commit window went from 2 ms to 0.1 ms (batches form anyway from the requests that arrive
-while a commit is being written); and the gateway freezes its start-up objects out of the garbage
-collector's way (gc.freeze), which alone took about a quarter off the CPU per request. Tried and
-dropped: writing on the event loop's thread (a busy database lock would stall every request) and
-a shorter GIL switch interval (slower).
+What got it from 1.56x (p99 24 ms, the first session's recorded run) to here:
+- The SQLite group commit is written on the event loop's thread when the write lock is free,
+  not in a writer thread: a thread had to win the GIL back from the busy loop after every
+  SQLite step, waiting up to a switch interval each time, which made commits slow and
+  requests wait. The connection has no busy timeout, so a lock held elsewhere sends the batch
+  (and the ones after it, to keep their order) to the thread instead of stalling the loop.
+  Ingress CPU without the worker went from about 90 to about 50 µs per request in-process.
+- WAL checkpoints run in a thread of their own instead of inside the commit that fills the log
+  (that commit took tens of milliseconds and set the p99), and empty the log once it passes
+  8,192 pages (a passive checkpoint alone let it grow without end under sustained load).
+- Claims read before they take the write lock, so idle pollers (deliveries, outbox, the inbox's
+  own claim while rows come through the handoff) no longer contend with the ingress's commits.
+- The worker's completions go in chunks of 100 with the loop free in between, and the worker
+  gets the payload the ingress already parsed with the row it is handed.
+- The young generation of the garbage collector is collected every 20,000 allocations instead
+  of 700 while the gateway runs (about a tenth of the CPU per request).
+- Smaller things: per-request value types are slotted instead of frozen dataclasses (half the
+  construction cost), one-shot HMAC, only the headers the ingress reads are decoded, no
+  X-Forwarded-* middleware (the gateway builds links from its public URL).
+Earlier (first session): raw ASGI routes before FastAPI's middleware, signing secrets cached
+with a single-flight refresh, one statement per step of the group commit, rows leased to the
+local worker at insert time and handed over in memory, one deadline watchdog instead of a timer
+per request, a 0.1 ms group-commit window, and gc.freeze after start-up. Tried and dropped: a
+shorter GIL switch interval with the writer thread (slower than writing on the loop), SQLite
+memory-mapped I/O (no difference), deferring the worker during bursts (it would only move the
+work, not save it).
 """
 
 

@@ -68,10 +68,11 @@ def team_of(kind: PayloadKind, payload: Mapping[str, Any]) -> str | None:
 class InboxCommitter:
     """The gateway's group committer of inbox rows, run as a supervised worker.
 
-    On a SQLite file the rows go through a dedicated connection in its own thread, one hop per
-    batch (``store/repositories/inbox_writer.py``), leased to the local inbox worker and handed
-    to it in memory (``pipeline/handoff.py``); elsewhere through the inbox repository, for the
-    workers to claim.
+    On a SQLite file the rows go through a connection of their own, one short transaction per
+    batch, written on the event loop's thread while the write lock is free and in a thread when
+    it isn't (``store/repositories/inbox_writer.py``), leased to the local inbox worker and
+    handed to it in memory (``pipeline/handoff.py``); elsewhere through the inbox repository,
+    for the workers to claim.
     """
 
     name = "ingress-group-commit"
