@@ -95,14 +95,20 @@ class SqliteInboxWriter:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # No busy timeout: a taken lock must not stall the event loop (see module doc).
-            conn.execute("PRAGMA busy_timeout=0")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            # A checkpoint inside COMMIT would hold up every request waiting for that commit.
-            conn.execute("PRAGMA wal_autocheckpoint=0")
+            # No busy timeout: a taken lock must not stall the event loop (see module doc); a
+            # call that meets one here goes to the thread, which connects again patiently.
+            conn = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=0
+            )
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                # A checkpoint inside COMMIT would hold up every request waiting for it.
+                conn.execute("PRAGMA wal_autocheckpoint=0")
+            except BaseException:
+                conn.close()
+                raise
             self._conn = conn
         return self._conn
 
