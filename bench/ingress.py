@@ -334,7 +334,7 @@ their share at times). What decides the ratio is the CPU each server spends per 
 each server's event loop is the bottleneck (a bare ASGI app under the same uvicorn and load
 generator answers about 24,000 requests/s here, 35 µs of CPU per request, so the load generator
 is not). Over this session's runs with the code as it is now: slackbridge 106 to 137 µs per
-request, Bolt 236 to 288 µs; ratio 1.95x to 2.37x, p99 8 to 12 ms for slackbridge (Bolt 19 to
+request, Bolt 236 to 288 µs; ratio 1.95x to 2.42x, p99 8 to 12 ms for slackbridge (Bolt 19 to
 24 ms). In a run where other work hit the machine hard, both slow down and p99 grows for both
 (one such run: 2.57x with slackbridge's p99 at 32 ms and Bolt's at 57 ms).
 
