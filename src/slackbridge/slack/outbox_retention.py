@@ -2,8 +2,8 @@
 
 Sent and failed operations are kept for ``SLACKBRIDGE_RETENTION_DAYS`` (7 by default) after they
 were created, for ``GET /messages/{id}`` and Idempotency-Key replays, then deleted; rows still
-queued are never touched. An upload's bytes go sooner: as soon as the upload is settled, the row
-keeps only the file's name and size (see :func:`forget_file_content`).
+queued are never touched. An upload's bytes go sooner: the update that settles an upload also
+drops them, and the row keeps only the file's name and size (see :func:`without_file_content`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,15 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
-from slackbridge.store.repositories.outbox_progress import OutboxProgressRepository
 from slackbridge.store.repositories.write_gate import write_turn
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
 
-__all__ = ["OutboxRetention", "forget_file_content", "purge_outbox"]
+__all__ = ["OutboxRetention", "purge_outbox", "without_file_content"]
 
 _log = logging.getLogger("slackbridge.sender")
 _EVERY_SECONDS = 3600.0
@@ -34,16 +33,15 @@ async def purge_outbox(gateway: Gateway, *, now: datetime | None = None) -> int:
         return await OutboxRepository(gateway.db, gateway.keyring).purge(older_than=before)
 
 
-async def forget_file_content(gateway: Gateway, row: OutboxMessage) -> None:
-    """Drop a settled upload's bytes from its row (its name, size and digest stay)."""
+def without_file_content(row: OutboxMessage) -> dict[str, Any] | None:
+    """An upload's request without its bytes (its name, size and digest stay), to store when
+    it is settled; None when ``row`` carries no bytes."""
     spec = row.payload.get("file")
     if row.method != "files.upload" or not isinstance(spec, dict) or "content_b64" not in spec:
-        return
+        return None
     kept = {k: v for k, v in spec.items() if k != "content_b64"}
     kept["size"] = len(spec["content_b64"]) * 3 // 4 - str(spec["content_b64"]).count("=")
-    payload = {**row.payload, "file": kept}
-    async with write_turn(gateway.db):
-        await OutboxProgressRepository(gateway.db, gateway.keyring).replace_payload(row.id, payload)
+    return {**row.payload, "file": kept}
 
 
 class OutboxRetention:

@@ -37,7 +37,7 @@ from slackbridge.pipeline.events import DomainEvent, channel_kind
 from slackbridge.slack.outbound import CALL_TIMEOUT, Outbound, outbound_of
 from slackbridge.slack.outbox_files import FILE_OPERATIONS
 from slackbridge.slack.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
-from slackbridge.slack.outbox_retention import OutboxRetention, forget_file_content
+from slackbridge.slack.outbox_retention import OutboxRetention, without_file_content
 from slackbridge.slack.outcomes import MAX_ATTEMPTS, Outcome, error_message, retry_delay
 from slackbridge.slack.tokens import TokenRefreshError, WorkspaceUnavailable, bot_token, user_token
 from slackbridge.slack.workspaces import report_token_error
@@ -296,11 +296,11 @@ class OutboxSender:
         if outcome.disposition == "done":
             await self._emit(row, outcome, attempt.app_id)
             async with write_turn(self.gateway.db):
-                marked = await repo.mark_sent(row.id, owner, result=_kept(outcome.data))
+                marked = await repo.mark_sent(
+                    row.id, owner, result=_kept(outcome.data), payload=without_file_content(row)
+                )
             if not marked:
                 _log.warning("outbox row %s was sent but its lease had moved on", row.message_id)
-            else:
-                await forget_file_content(self.gateway, row)
             return
         failure = (
             outcome
@@ -315,9 +315,9 @@ class OutboxSender:
             "slack": {k: v for k, v in failure.data.items() if k in _KEEP_ON_FAILURE},
         }
         async with write_turn(self.gateway.db):
-            failed = await repo.mark_failed(row.id, owner, error=code, result=result)
-        if failed:
-            await forget_file_content(self.gateway, row)
+            await repo.mark_failed(
+                row.id, owner, error=code, result=result, payload=without_file_content(row)
+            )
 
     async def _emit(self, row: OutboxMessage, outcome: Outcome, app_id: str | None) -> None:
         from slackbridge.pipeline.dispatch import dispatch

@@ -190,12 +190,22 @@ class OutboxRepository(Repository):
         owner: str,
         *,
         result: Mapping[str, Any],
+        payload: Mapping[str, Any] | None = None,
         session: AsyncSession | None = None,
     ) -> bool:
-        """Delivered to Slack; ``result`` keeps what the product may ask for (ts, channel)."""
+        """Delivered to Slack; ``result`` keeps what the product may ask for (ts, channel).
+        ``payload`` replaces the stored request in the same update (e.g. without an upload's
+        bytes)."""
+        extra = {} if payload is None else {"payload": dict(payload)}
         async with self._tx(session) as tx:
             return await self._queue.complete(
-                tx, row_id, owner, result=dict(result), last_error=None, sent_at=self._clock()
+                tx,
+                row_id,
+                owner,
+                result=dict(result),
+                last_error=None,
+                sent_at=self._clock(),
+                **extra,
             )
 
     async def mark_failed(
@@ -205,10 +215,14 @@ class OutboxRepository(Repository):
         *,
         error: str,
         result: Mapping[str, Any] | None = None,
+        payload: Mapping[str, Any] | None = None,
         session: AsyncSession | None = None,
     ) -> bool:
-        """A permanent failure (channel_not_found, msg_too_long, …); the lane moves on."""
-        extra = {} if result is None else {"result": dict(result)}
+        """A permanent failure (channel_not_found, msg_too_long, …); the lane moves on.
+        ``payload`` replaces the stored request in the same update, as for :meth:`mark_sent`."""
+        extra: dict[str, Any] = {} if result is None else {"result": dict(result)}
+        if payload is not None:
+            extra["payload"] = dict(payload)
         async with self._tx(session) as tx:
             return await self._queue.fail(tx, row_id, owner, error, **extra)
 

@@ -21,7 +21,7 @@ _T = table_of(OutboxRow)
 
 
 class OutboxProgressRepository(Repository):
-    """Write a leased row's ``result`` without settling it; slim a settled row's payload."""
+    """Write a leased row's ``result`` without settling it."""
 
     async def save(self, row_id: int, owner: str, progress: Mapping[str, Any]) -> bool:
         """Store ``progress`` as the row's result; False if the lease is no longer ``owner``'s."""
@@ -29,19 +29,6 @@ class OutboxProgressRepository(Repository):
             update(_T)
             .where(_T.c.id == row_id, _T.c.lease_owner == owner, _T.c.status == "sending")
             .values(result=dict(progress))
-            .execution_options(synchronize_session=False)
-        )
-        async with self._db.transaction() as tx:
-            result = await tx.execute(stmt)
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-    async def replace_payload(self, row_id: int, payload: Mapping[str, Any]) -> bool:
-        """Store ``payload`` for a settled row (e.g. without an upload's bytes, once they are
-        in Slack); False when the row is gone or not settled."""
-        stmt = (
-            update(_T)
-            .where(_T.c.id == row_id, _T.c.status.in_(("sent", "failed")))
-            .values(payload=dict(payload))
             .execution_options(synchronize_session=False)
         )
         async with self._db.transaction() as tx:
