@@ -4,7 +4,9 @@ A row is *claimable* when its status is the queue's ready status (or its claimed
 expired lease: the worker that held it crashed), ``not_before`` has passed and no live lease is
 held. :meth:`Queue.claim` takes up to ``limit`` claimable rows in id order and leases them to
 ``owner``: on PostgreSQL by ``FOR UPDATE SKIP LOCKED`` (concurrent workers skip each other's rows
-instead of waiting), on SQLite by one atomic ``UPDATE … RETURNING`` under the write lock.
+instead of waiting), on SQLite by one atomic ``UPDATE … RETURNING`` under the write lock, taken
+only after a read (which takes no lock) found a claimable row, so that idle pollers stay off the
+lock the ingress's commits need.
 
 Lanes: when a queue has lane columns, only the *head* of each lane is claimable: the oldest row
 of the lane that is not finished. While the head is leased, waiting for ``not_before`` or being
@@ -81,27 +83,19 @@ class Queue:
         no_lane = or_(*(src.c[name].is_(None) for name in self._spec.lane))
         return or_(no_lane, src.c.id == head_id)
 
-    async def has_claimable(
-        self, session: AsyncSession, *, filters: Mapping[str, Any] | None = None
-    ) -> bool:
-        """Whether some row looks claimable: a read (no write lock) to skip a :meth:`claim` that
-        would find nothing. Lanes are not looked at, so it may say yes where the claim then
-        takes nothing; it never says no where the claim would take a row."""
-        t = self._spec.table
-        conditions = [self._claimable(t, self._clock())]
-        conditions += self._filtered(t, filters)
-        found = await session.execute(select(t.c.id).where(*conditions).limit(1))
-        return found.first() is not None
-
-    async def may_claim(self, filters: Mapping[str, Any] | None = None) -> bool:
-        """Whether a :meth:`claim` could take anything. On SQLite a claim takes the database's
-        single write lock, which the ingress's commits need too, so a read (which takes no
-        lock) checks first and idle pollers stay off the lock; on PostgreSQL a claim locks only
-        the rows it takes, and this is always True."""
+    async def _nothing_due(self, filters: Mapping[str, Any] | None) -> bool:
+        """On SQLite, whether a read (which takes no lock) finds no claimable row: a claim takes
+        the database's single write lock, which the ingress's commits need too, so idle pollers
+        must not. Lanes are not looked at, so it may let a claim run that then takes nothing;
+        it never skips one that would take a row. PostgreSQL claims lock only the rows they
+        take: never skipped there."""
         if not self._db.is_sqlite:
-            return True
+            return False
+        t = self._spec.table
+        conditions = [self._claimable(t, self._clock()), *self._filtered(t, filters)]
         async with self._db.session() as session:
-            return await self.has_claimable(session, filters=filters)
+            found = await session.execute(select(t.c.id).where(*conditions).limit(1))
+            return found.first() is None
 
     def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
         conditions = []
@@ -114,20 +108,19 @@ class Queue:
 
     async def claim(
         self,
-        session: AsyncSession,
         owner: str,
         limit: int,
         lease_seconds: float,
         *,
         filters: Mapping[str, Any] | None = None,
     ) -> list[RowMapping]:
-        """Lease up to ``limit`` claimable rows to ``owner``; returns them in id order.
+        """Lease up to ``limit`` claimable rows to ``owner`` in a transaction of its own;
+        returns them in id order.
 
         Each claimed row gets ``attempts + 1``. ``filters`` narrows the candidates by column
-        (a list or tuple value means "one of"), e.g. one endpoint or some kinds. Runs in
-        ``session``'s transaction; commit it to hand the rows out.
+        (a list or tuple value means "one of"), e.g. one endpoint or some kinds.
         """
-        if limit <= 0:
+        if limit <= 0 or await self._nothing_due(filters):
             return []
         t = self._spec.table
         now = self._clock()
@@ -159,7 +152,8 @@ class Queue:
             .returning(*t.c)
             .execution_options(synchronize_session=False)
         )
-        rows = (await session.execute(stmt)).mappings().all()
+        async with self._db.transaction() as tx:
+            rows = (await tx.execute(stmt)).mappings().all()
         return sorted(rows, key=lambda r: int(r["id"]))
 
     async def _settle(

@@ -152,10 +152,7 @@ class DeliveriesRepository(Repository):
         """Lease due deliveries to ``owner``: at most one per (endpoint, ordering key) lane, and
         only the oldest unfinished one of its lane."""
         filters = None if endpoint_id is None else {"endpoint_id": endpoint_id}
-        if not await self._queue.may_claim(filters):
-            return []
-        async with self._db.transaction() as tx:
-            rows = await self._queue.claim(tx, owner, limit, lease_seconds, filters=filters)
+        rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters)
         return [_to_delivery(r) for r in rows]
 
     async def mark_delivered(

@@ -163,10 +163,7 @@ class InboxRepository(Repository):
     ) -> builtins.list[InboxItem]:
         """Lease up to ``limit`` due rows (oldest first) to ``owner``."""
         filters = {"kind": tuple(kinds)} if kinds else None
-        if not await self._queue.may_claim(filters):
-            return []
-        async with self._db.transaction() as tx:
-            rows = await self._queue.claim(tx, owner, limit, lease_seconds, filters=filters)
+        rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters)
         return [_to_item(r) for r in rows]
 
     async def complete(

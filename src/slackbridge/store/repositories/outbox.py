@@ -178,10 +178,7 @@ class OutboxRepository(Repository):
     ) -> builtins.list[OutboxMessage]:
         """Lease due rows to ``owner``: at most one per lane, the oldest unfinished of it."""
         filters = {"team_id": tuple(team_ids)} if team_ids else None
-        if not await self._queue.may_claim(filters):
-            return []
-        async with self._db.transaction() as tx:
-            rows = await self._queue.claim(tx, owner, limit, lease_seconds, filters=filters)
+        rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters)
         return [_to_message(r) for r in rows]
 
     async def mark_sent(
