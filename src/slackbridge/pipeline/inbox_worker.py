@@ -169,14 +169,15 @@ class InboxWorker:
                 "could not release %d inbox rows (%r); their leases expire", len(items), exc
             )
 
-    async def _own(self, team_id: str | None) -> OwnIdentity:
-        """slackbridge's own bots in ``team_id`` (cached briefly; the loop guard's input)."""
-        now = time.monotonic()
+    def _known(self, team_id: str | None) -> OwnIdentity | None:
+        """slackbridge's own bots in ``team_id`` (the loop guard's input), if read lately."""
         cached = self._identities.get(team_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    async def _load(self, team_id: str | None) -> OwnIdentity:
+        """Read (and cache briefly) slackbridge's own bots in ``team_id``."""
         identity = await own_identity(self._gateway, team_id)
-        self._identities[team_id] = (now + _IDENTITY_SECONDS, identity)
+        self._identities[team_id] = (time.monotonic() + _IDENTITY_SECONDS, identity)
         return identity
 
     async def process(self, items: Sequence[InboxItem]) -> None:
@@ -193,11 +194,7 @@ class InboxWorker:
                 _log.error("inbox row %d can't be processed: %s", item.id, exc)
                 continue
             received = _received_at(item)
-            cached = self._identities.get(item.team_id)
-            if cached is not None and cached[0] > time.monotonic():
-                own = cached[1]
-            else:
-                own = await self._own(item.team_id)
+            own = self._known(item.team_id) or await self._load(item.team_id)
             try:
                 normalized = normalize(
                     kind, payload, dedupe_key=item.dedupe_key, received_at=received, own=own
