@@ -157,10 +157,10 @@ class SqliteInboxWriter:
         items: Sequence[NewInboxItem],
         lease: tuple[str, float] | None,
     ) -> tuple[dict[str, int], datetime, datetime | None]:
-        # Few statements, each one step: the sqlite3 module takes the GIL back after every
-        # step, and while the event loop is busy each time can cost a thread switch interval,
-        # so RETURNING (one step per row) is avoided. Under the write lock (BEGIN IMMEDIATE)
-        # nothing else can insert, so "new" keys and max(id) stay true until COMMIT.
+        # Few statements, each one step: in the thread, the sqlite3 module takes the GIL back
+        # after every step, each time waiting for the busy event loop, so RETURNING (one step
+        # per row) is avoided. Under the write lock (BEGIN IMMEDIATE) nothing else can insert,
+        # so "new" keys and max(id) stay true until COMMIT.
         now = self._clock()
         expires = now + timedelta(seconds=lease[1]) if lease else None
         row_lease = (lease[0], expires) if lease and expires else None
@@ -200,24 +200,26 @@ class SqliteInboxWriter:
     async def _call(self, fn: Callable[..., _T_RESULT], *args: Any) -> _T_RESULT:
         """``fn(connection, *args)``, on this thread if the write lock is free and no call waits
         in the thread, else in the thread (see module doc)."""
-        try:
-            if not self._queued:
-                try:
-                    return fn(self._connect(), *args)
-                except sqlite3.OperationalError as exc:
-                    if not _busy(exc):
-                        raise
-                    self.deferred += 1
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
-            self._queued += 1
+        if not self._queued:
             try:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self._executor, self._patiently, fn, *args)
-            finally:
-                self._queued -= 1
+                result = fn(self._connect(), *args)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                self.deferred += 1
+            else:
+                self.checkpointer.poke()
+                return result
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="inbox-writer")
+        self._queued += 1
+        try:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._executor, self._patiently, fn, *args)
         finally:
-            self.checkpointer.poke()
+            self._queued -= 1
+        self.checkpointer.poke()
+        return result
 
     def _patiently(self, fn: Callable[..., _T_RESULT], *args: Any) -> _T_RESULT:
         """In the thread: ``fn`` again while the write lock is taken, up to the busy timeout."""
