@@ -3,6 +3,7 @@ holds writers back for long when a reader keeps an old snapshot."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -74,8 +75,6 @@ async def test_an_old_reader_makes_it_give_up_quickly_not_block_writers(tmp_path
 
 
 async def test_pokes_are_spaced_and_run_in_the_background(tmp_path: Path) -> None:
-    import asyncio
-
     path = tmp_path / "db.sqlite"
     conn = _database(path)
     checkpointer = WalCheckpointer(str(path), interval=60.0)

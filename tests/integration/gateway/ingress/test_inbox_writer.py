@@ -3,8 +3,10 @@ event loop on a taken write lock, and leaves WAL checkpoints to its checkpointer
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -122,9 +124,6 @@ async def test_retention_deletes_only_old_settled_rows(db: Database, tmp_path: P
 
 
 async def test_a_taken_write_lock_defers_batches_to_the_thread_in_order(db: Database) -> None:
-    import asyncio
-    import sqlite3
-
     repo = InboxRepository(db, Keyring.parse(generate_key()))
     writer = SqliteInboxWriter(db, str(db.url.database))
     holder = sqlite3.connect(str(db.url.database), isolation_level=None)
@@ -156,9 +155,6 @@ async def test_a_taken_write_lock_defers_batches_to_the_thread_in_order(db: Data
 
 
 async def test_commits_leave_wal_checkpoints_to_the_checkpointer(db: Database) -> None:
-    import asyncio
-    import sqlite3
-
     path = str(db.url.database)
     writer = SqliteInboxWriter(db, path)
     try:
@@ -178,9 +174,6 @@ async def test_commits_leave_wal_checkpoints_to_the_checkpointer(db: Database) -
 
 
 async def test_claims_with_nothing_due_stay_off_the_write_lock(db: Database) -> None:
-    import asyncio
-    import sqlite3
-
     repo = InboxRepository(db, Keyring.parse(generate_key()))
     writer = SqliteInboxWriter(db, str(db.url.database))
     holder = sqlite3.connect(str(db.url.database), isolation_level=None)
@@ -204,8 +197,6 @@ async def test_claims_with_nothing_due_stay_off_the_write_lock(db: Database) -> 
 
 
 async def test_leased_rows_carry_the_parsed_payload_but_the_table_does_not(db: Database) -> None:
-    from dataclasses import replace
-
     repo = InboxRepository(db, Keyring.parse(generate_key()))
     writer = SqliteInboxWriter(db, str(db.url.database))
     try:
