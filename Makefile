@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint fmt bench bench-ingress bench-outbound clean
+.PHONY: install demo test test-deep lint fmt bench bench-ingress bench-outbound clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -22,6 +22,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# Property tests with fresh random examples, twenty times as many (tests/support/fuzz.py);
+# failures are kept in .hypothesis/ and replay first on the next run.
+test-deep: $(STAMP)
+	SLACKBRIDGE_FUZZ=deep $(BIN)/pytest -q -p no:cacheprovider -m "not browser" \
+		tests/unit tests/integration/emulator/test_bad_requests.py \
+		tests/integration/gateway/api/test_schemathesis.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples scripts

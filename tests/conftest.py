@@ -10,10 +10,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.fuzz import load_profile
+
 if TYPE_CHECKING:
     from slackbridge.store.crypto import Keyring
     from slackbridge.store.db import Database
     from slackbridge.store.store import Store
+
+
+# Property tests draw the same examples on every run unless SLACKBRIDGE_FUZZ=deep asks for a
+# random, deeper search (tests/support/fuzz.py).
+load_profile()
 
 
 # --- store fixtures -------------------------------------------------------------------------

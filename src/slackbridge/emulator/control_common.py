@@ -163,6 +163,10 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+#: Addresses answered in Slack's plain text (response URLs and incoming webhooks), not JSON.
+_PLAIN_TEXT_ROOTS = ("/_emulator/response", "/services")
+
+
 async def unrouted(request: Request, exc: Exception) -> Response:
     """404/405 for requests no route takes, in the shape of the address they were meant for:
     the control API's JSON envelope, Slack's plain ``no_service`` for response URLs and incoming
@@ -170,7 +174,9 @@ async def unrouted(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     headers = dict(exc.headers) if isinstance(exc, HTTPException) and exc.headers else None
     path = request.url.path
-    if path.startswith(("/_emulator/response/", "/services/")):
+    # Clients drop dot segments ("/services/." arrives as "/services"), so the bare prefixes
+    # answer as the addresses under them do.
+    if path in _PLAIN_TEXT_ROOTS or path.startswith(tuple(f"{p}/" for p in _PLAIN_TEXT_ROOTS)):
         return PlainTextResponse("no_service", status_code=404)
     if path.startswith("/_emulator/"):
         if status == 405:

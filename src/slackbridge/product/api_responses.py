@@ -1,38 +1,37 @@
 """``/responses``: answer a slash command or an interaction through its ``response_url``.
 
 Queued (202) in a lane per response_url, so several answers to one command arrive in order. Only
-URLs on Slack's hosts (``hooks.slack.com`` and the configured Slack/emulator hosts) are accepted:
+URLs shaped like the ones Slack hands out are accepted (:mod:`slackbridge.product.response_urls`):
 the gateway must not become a way to POST anywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 
 from slackbridge.product.api_common import IdempotencyKey, Operation, enqueue, request_digest
 from slackbridge.product.api_errors import ApiError, error_responses
 from slackbridge.product.auth import CallerDep
+from slackbridge.product.response_urls import (
+    ResponseUrlRule,
+    response_url_problem,
+    response_url_rules,
+)
 from slackbridge.product.schemas import Accepted
 from slackbridge.product.schemas_ops import ResponseRequest
 from slackbridge.server import gateway_of
 from slackbridge.settings import Settings
 
-__all__ = ["allowed_response_hosts", "router"]
+__all__ = ["allowed_response_urls", "router"]
 
 router = APIRouter(prefix="/responses", tags=["responses"])
 
 
-def allowed_response_hosts(settings: Settings) -> set[str]:
-    """``host[:port]`` values a response_url may point at."""
-    hosts = {"hooks.slack.com"}
-    for url in (settings.slack_url, settings.slack_api_url):
-        netloc = urlsplit(url).netloc.lower()
-        if netloc:
-            hosts.add(netloc)
-    return hosts
+def allowed_response_urls(settings: Settings) -> tuple[ResponseUrlRule, ...]:
+    """Where a response_url may point with these settings."""
+    return response_url_rules((settings.slack_url, settings.slack_api_url))
 
 
 @router.post(
@@ -55,11 +54,9 @@ async def respond(
 ) -> Accepted:
     """Queue an answer to a command or action (``response_url`` lives 30 minutes, 5 uses)."""
     gateway = gateway_of(request)
-    netloc = urlsplit(body.response_url).netloc.lower()
-    if netloc not in allowed_response_hosts(gateway.settings):
-        raise ApiError(
-            "response_url_forbidden", f"{netloc or 'that URL'} is not a Slack response_url host"
-        )
+    problem = response_url_problem(body.response_url, allowed_response_urls(gateway.settings))
+    if problem is not None:
+        raise ApiError("response_url_forbidden", problem)
     args = body.model_dump(
         include={
             "text",

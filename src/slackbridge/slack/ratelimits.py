@@ -94,9 +94,16 @@ class Bucket:
         self.tokens -= 1
 
     def full(self, now: float) -> bool:
-        """Whether the bucket has refilled to capacity (then it is as good as a new one)."""
-        self._refill(now)
-        return self.tokens >= self.capacity and self.updated_at <= now
+        """Whether the bucket has refilled to capacity (then it is as good as a new one).
+
+        Only reads: refilling here would split one later refill into two additions, and float
+        sums grouped differently can differ in the last bit, so asking would change a later
+        decision. A full bucket's next refill is capped at exactly ``capacity``, the value a new
+        bucket starts with, so forgetting it changes nothing.
+        """
+        if self.updated_at > now:
+            return False
+        return self.tokens + (now - self.updated_at) * self.rate >= self.capacity
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,13 @@ from slackbridge.emulator.webapi.registry import REGISTRY
 from tests.integration.emulator.fuzz_world import fresh_world
 from tests.integration.emulator.fuzzing import Req, app_answer, request_for, resolve
 from tests.integration.emulator.helpers import ACME, ALICE, GENERAL
+from tests.support.fuzz import examples
 
-# Few examples per route, many routes: the whole file stays within seconds. Set
-# EMULATOR_FUZZ_EXAMPLES (e.g. 500) for a deeper search when changing request handling.
+# Few examples per route, many routes: the whole file stays within seconds. `make test-deep`
+# draws twenty times as many, at random (tests/support/fuzz.py); EMULATOR_FUZZ_EXAMPLES (e.g.
+# 500) sets the count outright when changing request handling.
 _SETTINGS = settings(
-    max_examples=int(os.environ.get("EMULATOR_FUZZ_EXAMPLES", "15")),
+    max_examples=int(os.environ.get("EMULATOR_FUZZ_EXAMPLES", "0")) or examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -177,3 +179,13 @@ def test_every_route_is_covered() -> None:
     paths = {path for _, path, _ in _ROUTES}
     assert "/_emulator/messages" in paths and "/services/{team_id}/{hook_id}/{secret}" in paths
     assert "/_emulator/response/{url_id:path}" in paths and len(REGISTRY) > 40
+
+
+@pytest.mark.parametrize("path", ["/_emulator/response/.", "/services/.", "/services/./x/.."])
+async def test_dot_segments_still_answer_in_plain_text(emu: Emu, path: str) -> None:
+    """A client removes dot segments before sending (the fuzzer drew "/_emulator/response/."),
+    so the bare prefix arrives; it answers as the URLs under it do."""
+    response = await emu.client.post(path, content=b"{}")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "no_service"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from slackbridge.slack.outbound import Outbound
@@ -92,7 +92,11 @@ def test_prune_forgets_only_lanes_that_are_idle_again() -> None:
         max_size=200,
     )
 )
-def test_pruning_never_changes_a_decision(steps: list[tuple[float, str | None, str, bool]]) -> None:
+@example([(0.1, "C1", "chat.postMessage", False)] * 3 + [(0.6, "C1", "chat.update", True)])
+def test_pruning_never_changes_a_decision(
+    steps: list[tuple[float, str | None, str, bool]],
+) -> None:
+    """Exactly equal, not close: pruning only reads a bucket, so no float sum is regrouped."""
     kept, pruned = RateLimiter(), RateLimiter()
     now = 0.0
     for step, channel, method, prune in steps:
@@ -100,6 +104,18 @@ def test_pruning_never_changes_a_decision(steps: list[tuple[float, str | None, s
         if prune:
             pruned.prune(now)
         assert kept.reserve("T", method, channel, now) == pruned.reserve("T", method, channel, now)
+
+
+def test_asking_whether_a_bucket_is_full_changes_nothing() -> None:
+    # Refilling on a read split one addition into two, which moved a later wait by an ulp
+    # (0.021616161616161735 against 0.02161616161616175; a property test drew such a case).
+    asked, left = RatePolicy().workspace_post_bucket(), RatePolicy().workspace_post_bucket()
+    for bucket in (asked, left):
+        for _ in range(60):
+            bucket.take(0.7)
+    assert not asked.full(0.83)
+    assert asked.wait_time(0.84) == left.wait_time(0.84)
+    assert (asked.tokens, asked.updated_at) == (left.tokens, left.updated_at)
 
 
 async def test_outbound_forgets_idle_lanes_as_it_goes() -> None:

@@ -158,3 +158,21 @@ async def test_a_known_route_with_the_wrong_method_is_405(api: httpx.AsyncClient
         ("GET", "/views/open"),
     ):
         _error(await api.request(method, path), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[x",  # urlsplit raises ValueError on it (found by schemathesis)
+        "http://hooks.slack.com:port/commands/T1/1/a",
+        "http://hooks.slack.com/commands/T1/1/abc",  # not https
+        "https://hooks.slack.com/services/T1/B1/secret",  # an incoming webhook, not a response_url
+    ],
+)
+async def test_a_response_url_that_is_not_slacks_is_refused_with_a_reason(
+    api: httpx.AsyncClient, url: str
+) -> None:
+    answer = await api.post(
+        "/responses", json={"workspace": ACME, "response_url": url, "text": "hi"}
+    )
+    _error(answer, 403, "response_url_forbidden")

@@ -43,6 +43,7 @@ from slackbridge.store.migrate import upgrade_database
 from slackbridge.store.repositories.apps import AppSpec, AppsRepository
 from slackbridge.store.repositories.installations import InstallationSpec, InstallationsRepository
 from tests.integration.gateway.api.conftest import ACME, API_KEY
+from tests.support.fuzz import examples
 from tests.support.servers import bind_loopback
 
 _AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -133,12 +134,11 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             schemathesis_asgi.shutdown_lifespans()
 
 
-def _fuzz(strategy: Any, examples: int) -> None:
+def _fuzz(strategy: Any, count: int) -> None:
     @given(case=strategy)
     @settings(
-        max_examples=examples,
+        max_examples=count,
         deadline=None,
-        database=None,
         suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
@@ -162,7 +162,7 @@ def test_no_operation_answers_5xx_or_off_schema(api_schema: Any) -> None:
         ]
         for strategy in strategies:
             try:
-                _fuzz(strategy, examples=20)
+                _fuzz(strategy, examples(20))
             except Exception as exc:  # collect them all, then report
                 failures.append(f"{operation.label}: {exc}")
     assert not failures, "\n\n".join(failures)
