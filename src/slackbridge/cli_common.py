@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperOption
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -34,6 +35,23 @@ __all__ = [
 
 err_console = Console(stderr=True)
 _T = TypeVar("_T")
+_typer_display_type = TyperOption.display_type_rich
+
+
+def _flag_takes_no_value(self: TyperOption, ctx: Any) -> str | None:
+    """The type shown beside an option in the Rich help: none for a flag.
+
+    Typer's Rich help panel asks every option for its type, flags included, so each flag
+    (``--json``, even ``--help``) read ``--json <bool>`` and people typed ``--json true``,
+    which a flag refuses. Plain Click help already leaves a flag's type out; this does the
+    same for the Rich panel, for every command at once.
+    """
+    if self.is_flag or self.count:
+        return None
+    return _typer_display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_takes_no_value  # type: ignore[method-assign]
 _CONFIG_HINT = (
     "Fix the SLACKBRIDGE_* environment variables or slackbridge.toml "
     "(docs/configuration.md describes every setting)."
