@@ -31,21 +31,10 @@ from tests.integration.emulator.helpers import (
     STAFF,
     SUPPORT,
 )
+from tests.support.chromium import chromium
 from tests.support.servers import bind_loopback, serve_asgi
 
 FRANK, HEIDI = "U0GLBX0002", "U0GLBX0004"
-CHROMIUM = Path("/usr/bin/chromium")
-HAVE_CHROMIUM = CHROMIUM.exists()
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/slackbridge-emulator-ui.png")
 TIMEOUT_MS = 10_000
 
@@ -78,18 +67,8 @@ def test_page_loads_nothing_from_other_hosts() -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not HAVE_CHROMIUM:
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.browser
