@@ -177,7 +177,7 @@ async def test_send_says_why_an_answer_was_not_sent(desk: _Desk) -> None:
         await expect(page.locator("#reply-text")).to_have_value("")
         sent = page.locator("#messages .msg.agent")
         await expect(sent.locator(".text")).to_have_text("On my way")
-        await expect(sent.locator(".state")).to_have_text("⏳ sending to Slack…")
+        await expect(sent.locator(".state")).to_have_text("sending to Slack…")
         assert [p["text"] for p in desk.gateway.posted] == ["On my way"]
 
         # Ctrl+Enter sends too; an empty answer is refused with a word, not silently.
