@@ -53,6 +53,7 @@ def _flag_takes_no_value(self: TyperOption, ctx: Any) -> str | None:
 
 
 TyperOption.display_type_rich = _flag_takes_no_value  # type: ignore[method-assign]
+
 _CONFIG_HINT = (
     "Fix the SLACKBRIDGE_* environment variables or slackbridge.toml "
     "(docs/configuration.md describes every setting)."
