@@ -69,7 +69,7 @@ def list_keys(
     async def job(gateway: Gateway) -> list[ApiKey]:
         return await ApiKeysRepository(gateway.db, gateway.keyring).list(include_revoked=all_keys)
 
-    keys = run_job(job)
+    keys = run_job(job, existing_store=True)
     if not keys:
         _console.print("No API keys yet. Create one with [cyan]slackbridge apikey create NAME[/].")
         return
@@ -98,7 +98,7 @@ def revoke(
     async def job(gateway: Gateway) -> bool:
         return await ApiKeysRepository(gateway.db, gateway.keyring).revoke(prefix.strip())
 
-    if not run_job(job):
+    if not run_job(job, existing_store=True):
         raise fail(
             f"no active API key with prefix {prefix!r}",
             "See the keys with: slackbridge apikey list",

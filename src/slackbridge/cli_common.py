@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperOption
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -28,12 +29,31 @@ __all__ = [
     "fail",
     "first_line",
     "load_settings",
+    "require_store",
     "run_job",
     "run_with_gateway",
 ]
 
 err_console = Console(stderr=True)
 _T = TypeVar("_T")
+_typer_display_type = TyperOption.display_type_rich
+
+
+def _flag_takes_no_value(self: TyperOption, ctx: Any) -> str | None:
+    """The type shown beside an option in the Rich help: none for a flag.
+
+    Typer's Rich help panel asks every option for its type, flags included, so each flag
+    (``--json``, even ``--help``) read ``--json <bool>`` and people typed ``--json true``,
+    which a flag refuses. Plain Click help already leaves a flag's type out; this does the
+    same for the Rich panel, for every command at once.
+    """
+    if self.is_flag or self.count:
+        return None
+    return _typer_display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_takes_no_value  # type: ignore[method-assign]
+
 _CONFIG_HINT = (
     "Fix the SLACKBRIDGE_* environment variables or slackbridge.toml "
     "(docs/configuration.md describes every setting)."
@@ -107,18 +127,51 @@ class _JobError(Exception):
         self.error = error
 
 
-def run_with_gateway(settings: Settings, job: Callable[[Gateway], Awaitable[_T]]) -> _T:
+def require_store(settings: Settings) -> None:
+    """A friendly exit when the SQLite store does not exist: a command that reads (or changes
+    existing records) must not create an empty store, and a key, wherever it happens to run.
+
+    A PostgreSQL database is the operator's to create; only an embedded SQLite file can be
+    missing because the command ran in the wrong directory.
+    """
+    from slackbridge.store.db import sqlite_file
+
+    path = sqlite_file(settings.effective_database_url)
+    if path is None or path.exists():
+        return
+    where = "SLACKBRIDGE_DATABASE_URL" if settings.database_url else "the data directory"
+    raise fail(
+        f"no slackbridge store at {path.absolute()} (looked there through {where}); "
+        "nothing has been stored here yet",
+        "Run the command where the gateway runs, or point at its store with "
+        "SLACKBRIDGE_DATA_DIR=<dir> (or SLACKBRIDGE_DATABASE_URL); the demo's store is "
+        "SLACKBRIDGE_DATA_DIR=.slackbridge/demo (with --keep-data). `slackbridge serve` "
+        "creates a store on its first start.",
+    )
+
+
+def run_with_gateway(
+    settings: Settings,
+    job: Callable[[Gateway], Awaitable[_T]],
+    *,
+    existing_store: bool = False,
+) -> _T:
     """Run ``job`` against the store (opened, upgraded, apps synced), turning configuration and
-    store problems into friendly exits."""
+    store problems into friendly exits.
+
+    ``existing_store``: the command reads the store or changes records already in it, so a
+    missing store or key is explained (see :func:`require_store`) instead of created."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from slackbridge.slack.standalone import open_gateway
     from slackbridge.store.crypto import DecryptionError
 
     shown = check_database_url(settings)
+    if existing_store:
+        require_store(settings)
 
     async def main() -> _T:
-        async with open_gateway(settings) as gateway:
+        async with open_gateway(settings, create_key=not existing_store) as gateway:
             try:
                 return await job(gateway)
             except (OperationalError, DBAPIError, DecryptionError):
@@ -171,6 +224,6 @@ def explain(exc: BaseException, database: str) -> typer.Exit | None:
     return None if found is None else fail(*found)
 
 
-def run_job(job: Callable[[Gateway], Awaitable[_T]]) -> _T:
+def run_job(job: Callable[[Gateway], Awaitable[_T]], *, existing_store: bool = False) -> _T:
     """:func:`run_with_gateway` with the settings loaded (friendly exits for both)."""
-    return run_with_gateway(load_settings(), job)
+    return run_with_gateway(load_settings(), job, existing_store=existing_store)

@@ -74,7 +74,7 @@ def list_deliveries(
         repo = DeliveriesRepository(gateway.db, gateway.keyring)
         return await repo.list(status=status, endpoint_id=endpoint, event_type=type_, limit=limit)
 
-    found = run_job(job)
+    found = run_job(job, existing_store=True)
     if as_json:
         import orjson
 
@@ -129,7 +129,7 @@ def retry_deliveries(
             return 0, not_dead
         return await repo.retry(ids), []
 
-    count, refused = run_job(job)
+    count, refused = run_job(job, existing_store=True)
     if refused:
         for delivery_id, state in refused:
             what = "does not exist" if state is None else f"is {state}, not dead"
@@ -157,7 +157,7 @@ def list_webhooks(
     async def job(gateway: Gateway) -> list[Any]:
         return await EndpointsRepository(gateway.db, gateway.keyring).list()
 
-    endpoints = run_job(job)
+    endpoints = run_job(job, existing_store=True)
     rows = [
         {
             "id": e.id,

@@ -150,7 +150,9 @@ def list_apps_command() -> None:
     from slackbridge.slack.apps import list_apps
 
     settings = load_settings()
-    apps = run_with_gateway(settings, lambda gateway: list_apps(gateway, fresh=True))
+    apps = run_with_gateway(
+        settings, lambda gateway: list_apps(gateway, fresh=True), existing_store=True
+    )
     if not apps:
         _console.print(
             "No Slack app yet. Run [bold]slackbridge apps provision[/] or set SLACKBRIDGE_APPS."
@@ -224,7 +226,7 @@ def list_workspaces_command(
         return rows
 
     try:
-        rows = run_with_gateway(settings, job)
+        rows = run_with_gateway(settings, job, existing_store=True)
     except LookupError as exc:
         raise fail(str(exc), "See `slackbridge apps list`.") from None
     if as_json:
@@ -276,7 +278,7 @@ def remove_workspace_command(
             if i.status != "removed" and (app is None or names.get(i.app_ref) == app)
         ]
 
-    targets = run_with_gateway(settings, preview)
+    targets = run_with_gateway(settings, preview, existing_store=True)
     if not targets:
         which = f" for app {app!r}" if app else ""
         raise fail(
@@ -297,7 +299,7 @@ def remove_workspace_command(
         return await remove_workspace(gateway, team, app_name=app, actor="cli")
 
     try:
-        results = run_with_gateway(settings, job)
+        results = run_with_gateway(settings, job, existing_store=True)
     except LookupError as exc:
         raise fail(str(exc), "See `slackbridge workspaces list`.") from None
     for result in results:

@@ -28,12 +28,13 @@ from typing import Any, Protocol
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import __version__
+from slackbridge.landing import FAVICON_SVG, render_landing
 from slackbridge.settings import Settings, get_settings
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database, open_database
@@ -241,6 +242,15 @@ def create_app(
         openapi_url=None,
     )
     app.raw_routes = {}
+
+    @app.get("/", include_in_schema=False)
+    async def landing(request: Request) -> HTMLResponse:
+        """What is running here and where to go next (a person opening the address)."""
+        return HTMLResponse(render_landing(__version__, gateway_of(request).health.snapshot()))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(FAVICON_SVG, media_type="image/svg+xml")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -10,7 +10,8 @@ posted in the Slack thread as the bot or as the "Helpdesk agent" persona. The ap
 
 Routes: ``/`` (the page), ``POST /webhooks/slackbridge`` (slackbridge's webhooks),
 ``GET /api/state`` (tickets, workspaces, commands, the Add to Slack link), ``POST
-/api/tickets/{number}/replies`` (``{"text", "as": "agent"|"bot"}``), ``GET /healthz``.
+/api/tickets/{number}/replies`` (``{"text", "as": "agent"|"bot"}``), ``GET /healthz`` and
+``GET /favicon.ico`` (the page's icon, which the page also carries inline).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from slackbridge.demo.tickets import CommandLog, Desk, Ticket, WorkspaceInfo, co
 __all__ = [
     "ACK_REACTION",
     "AGENT_PERSONA",
+    "FAVICON_SVG",
     "WEBHOOK_PATH",
     "Helpdesk",
     "create_helpdesk_app",
@@ -55,6 +57,13 @@ ACK_REACTION = "eyes"
 _PERSONA = {"username": AGENT_PERSONA, "icon_emoji": ":technologist:"}
 _MAX_REPLY = 4000
 _API_RETRY_SECONDS = 10.0
+#: A ticket, drawn: the page inlines it as a data: URL; /favicon.ico serves it too.
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="7" fill="#0f766e"/>'
+    '<path d="M6 10h20v4a2 2 0 0 0 0 4v4H6v-4a2 2 0 0 0 0-4z" fill="#fff"/>'
+    '<path d="M19 11v10" stroke="#0f766e" stroke-width="1.6" stroke-dasharray="2 1.6"/></svg>'
+)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -240,6 +249,9 @@ def create_helpdesk_app(
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    async def favicon(_request: Request) -> Response:
+        return Response(FAVICON_SVG, media_type="image/svg+xml")
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await helpdesk.sync_from_api()
@@ -252,6 +264,7 @@ def create_helpdesk_app(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
+            Route("/favicon.ico", favicon),
             Route(WEBHOOK_PATH, helpdesk.webhook, methods=["POST"]),
             Route("/api/state", helpdesk.state),
             Route("/api/tickets/{number}/replies", helpdesk.reply, methods=["POST"]),

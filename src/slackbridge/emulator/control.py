@@ -20,6 +20,7 @@ from slackbridge.emulator.control_common import (
     read_body,
     render_channel_summary,
     state_of,
+    user_field,
 )
 from slackbridge.emulator.control_users import routes as user_routes
 from slackbridge.emulator.render import render_user
@@ -130,7 +131,17 @@ async def _get_messages(request: Request) -> dict[str, Any]:
                 ops.message_json(state, channel, r) for r in ops.thread_of(channel, msg)[1:]
             ]
         messages.append(rendered)
-    return {"channel": render_channel_summary(channel), "messages": messages}
+    answer = {"channel": render_channel_summary(channel), "messages": messages}
+    viewer = request.query_params.get("user_id")
+    if viewer is not None:
+        # What only this person sees here (ephemeral answers), as their Slack client shows it.
+        user_field(state, team_id, viewer)
+        answer["ephemerals"] = [
+            e["message"]
+            for e in state.ephemerals
+            if e["team_id"] == team_id and e["channel_id"] == channel.id and e["user_id"] == viewer
+        ]
+    return answer
 
 
 # --- emulator settings ---------------------------------------------------------------------------

@@ -22,10 +22,14 @@ __all__ = ["open_gateway"]
 
 
 @contextlib.asynccontextmanager
-async def open_gateway(settings: Settings, *, pool_size: int = 2) -> AsyncIterator[Gateway]:
-    """A :class:`~slackbridge.server.Gateway` over the configured store and keys."""
+async def open_gateway(
+    settings: Settings, *, pool_size: int = 2, create_key: bool = True
+) -> AsyncIterator[Gateway]:
+    """A :class:`~slackbridge.server.Gateway` over the configured store and keys.
+
+    ``create_key=False`` refuses to generate the key file (a command on an existing store)."""
     keys = settings.secret_keys.get_secret_value() if settings.secret_keys else None
-    keyring = Keyring.load(keys, settings.data_dir)
+    keyring = Keyring.load(keys, settings.data_dir, create=create_key)
     db = open_database(
         settings.effective_database_url, schema=settings.database_schema, pool_size=pool_size
     )

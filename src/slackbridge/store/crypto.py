@@ -103,12 +103,17 @@ class Keyring:
         return cls([_decode_key(p, i + 1) for i, p in enumerate(parts)])
 
     @classmethod
-    def load(cls, secret_keys: str | None, data_dir: Path) -> Keyring:
-        """The configured keys, or those in ``<data_dir>/secret.key`` (created when missing)."""
+    def load(cls, secret_keys: str | None, data_dir: Path, *, create: bool = True) -> Keyring:
+        """The configured keys, or those in ``<data_dir>/secret.key`` (created when missing,
+        unless ``create`` is false: a command that only reads the store never makes a key)."""
         if secret_keys is not None and secret_keys.strip():
             return cls.parse(secret_keys)
         path = data_dir / KEY_FILE_NAME
         if not path.exists():
+            if not create:
+                raise SecretKeyError(
+                    f"no secret key: {path} does not exist and SLACKBRIDGE_SECRET_KEYS is not set"
+                )
             _write_key_file(path, generate_key())
         try:
             return cls.parse(path.read_text(encoding="ascii"))

@@ -39,6 +39,7 @@ __all__ = [
     "mask_url",
     "normalize_url",
     "open_database",
+    "sqlite_file",
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -138,6 +139,12 @@ class Database:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url``; None for PostgreSQL or an in-memory SQLite database."""
+    parsed = normalize_url(url)
+    return _sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
 
 
 def _sqlite_path(url: URL) -> Path | None:

@@ -361,3 +361,22 @@ async def test_unexpected_failure_answers_json(
     )
     assert response.status_code == 500
     assert response.json()["error"] == "internal_error"
+
+
+async def test_a_listing_for_a_user_carries_what_only_they_see(
+    client: httpx.AsyncClient, state: EmulatorState, bot: TestInstall
+) -> None:
+    said = await call(
+        client, "chat.postEphemeral", bot.bot_token, channel=GENERAL, user=BOB, text="only bob"
+    )
+    assert said["ok"], said
+    path = f"/_emulator/conversations/{ACME}/{GENERAL}/messages"
+    for_bob = (await client.get(path, params={"user_id": BOB})).json()
+    (shown,) = for_bob["ephemerals"]
+    assert shown["text"] == "only bob" and shown["is_ephemeral"] is True
+    assert shown["ts"] == said["message_ts"]
+    assert "only bob" not in [m["text"] for m in for_bob["messages"]]
+    assert (await client.get(path, params={"user_id": ALICE})).json()["ephemerals"] == []
+    assert "ephemerals" not in (await client.get(path)).json()
+    nobody = await client.get(path, params={"user_id": "U0NOPE"})
+    assert nobody.status_code == 404 and nobody.json()["error"] == "user_not_found"

@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -17,24 +18,23 @@ from starlette.routing import Route
 
 from slackbridge.emulator import create_app
 from slackbridge.emulator.seed import build_state
+from slackbridge.emulator.state import Signal
 from slackbridge.emulator.testing import emulator_client, install_app_for_tests, make_test_app
-from slackbridge.emulator.ui import STATIC_DIR
-from tests.integration.emulator.helpers import ACME, BOB, DAVE, GENERAL, GLOBEX, STAFF, SUPPORT
+from slackbridge.emulator.ui import FAVICON_SVG, STATIC_DIR
+from tests.integration.emulator.helpers import (
+    ACME,
+    ALICE,
+    BOB,
+    DAVE,
+    GENERAL,
+    GLOBEX,
+    STAFF,
+    SUPPORT,
+)
+from tests.support.chromium import chromium
 from tests.support.servers import bind_loopback, serve_asgi
 
 FRANK, HEIDI = "U0GLBX0002", "U0GLBX0004"
-CHROMIUM = Path("/usr/bin/chromium")
-HAVE_CHROMIUM = CHROMIUM.exists()
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/slackbridge-emulator-ui.png")
 TIMEOUT_MS = 10_000
 
@@ -67,18 +67,8 @@ def test_page_loads_nothing_from_other_hosts() -> None:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not HAVE_CHROMIUM:
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.browser
@@ -109,7 +99,10 @@ async def test_post_as_user_react_and_see_bot_reply_live(browser: Any) -> None:
 
             await mine.hover()
             await mine.locator("[data-quick-reaction=thumbsup]").click()
-            await expect(mine.locator(".reaction.mine")).to_have_text("👍 1")
+            # 👍 where emoji render, else a drawn thumb (see test_reactions_are_drawn_…).
+            await expect(mine.locator(".reaction.mine[data-reaction=thumbsup]")).to_have_text(
+                re.compile(r"^(👍)? 1$")
+            )
 
             reply = await api.post(
                 "/api/chat.postMessage",
@@ -338,3 +331,169 @@ def _claim(title: str) -> list[dict[str, Any]]:
             ],
         },
     ]
+
+
+@pytest.mark.browser
+async def test_ephemerals_edit_delete_and_the_unreachable_banner(browser: Any) -> None:
+    from playwright.async_api import expect
+
+    state = build_state(rate_limits=False)
+    bot = install_app_for_tests(state, ACME, channels=["general"])
+    signals: list[Signal] = []
+    state.listeners.append(signals.append)
+    async with serve_asgi(create_app(state)) as server:
+        page = await browser.new_page(viewport={"width": 1400, "height": 820})
+        page.set_default_timeout(TIMEOUT_MS)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        await page.goto(server.url + "/")
+        await page.select_option("#user", BOB)
+        await expect(page.locator("#channel-title")).to_have_text("# general")
+
+        # An app's answer only for Bob (as the Helpdesk answers /helpdesk): Bob sees it, marked.
+        async with httpx.AsyncClient(base_url=server.url, headers=bot.bot_headers) as api:
+            said = await api.post(
+                "/api/chat.postEphemeral",
+                data={"channel": GENERAL, "user": BOB, "text": "Your open tickets: none"},
+            )
+            assert said.json()["ok"], said.text
+            alice_said = await api.post(
+                "/_emulator/messages",
+                json={"channel_id": GENERAL, "user_id": ALICE, "text": "Alice was here"},
+            )
+            assert alice_said.json()["ok"], alice_said.text
+        private = page.locator("#messages .message.ephemeral")
+        await expect(private).to_have_count(1)
+        await expect(private.locator(".text")).to_have_text("Your open tickets: none")
+        await expect(private.locator(".only-you")).to_have_text("Only visible to you")
+        await page.select_option("#user", ALICE)
+        await expect(page.locator("#messages .message", has_text="Alice was here")).to_be_visible()
+        await expect(private).to_have_count(0)
+        await page.select_option("#user", BOB)
+        await expect(private).to_have_count(1)
+        await private.hover()
+        await private.locator(".dismiss").click()
+        await expect(private).to_have_count(0)
+
+        # Bob edits his own message; Alice's has no edit or delete for him.
+        await page.fill("#composer-text", "Teh printer is jammed")
+        await page.press("#composer-text", "Enter")
+        posted_node = page.locator("#messages .message", has_text="printer is jammed")
+        await expect(posted_node).to_have_count(1)
+        mine = page.locator(
+            f'#messages .message[data-ts="{await posted_node.get_attribute("data-ts")}"]'
+        )
+        theirs = page.locator("#messages .message", has_text="Alice was here")
+        await theirs.hover()
+        await expect(theirs.locator("[data-quick-reaction=eyes]")).to_be_visible()
+        await expect(theirs.locator(".edit-button, .delete-button")).to_have_count(0)
+        await mine.hover()
+        await mine.locator(".edit-button").click()
+        editor = mine.locator("textarea.edit-text")
+        await expect(editor).to_be_focused()
+        await expect(editor).to_have_value("Teh printer is jammed")
+        await editor.fill("The printer is jam")
+        # The channel changes while Bob types: the page redraws it, his draft stays.
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            reacted = await client.post(
+                "/_emulator/reactions",
+                json={
+                    "channel_id": GENERAL,
+                    "user_id": ALICE,
+                    "ts": await theirs.get_attribute("data-ts"),
+                    "name": "eyes",
+                },
+            )
+            assert reacted.json()["ok"], reacted.text
+        await expect(theirs.locator(".reaction[data-reaction=eyes]")).to_be_visible()
+        await expect(editor).to_be_focused()
+        await expect(editor).to_have_value("The printer is jam")
+        await editor.press("End")
+        await editor.type("med")
+        await editor.press("Enter")
+        await expect(mine.locator(".text")).to_have_text("The printer is jammed")
+        await expect(mine.locator(".edited")).to_have_text("(edited)")
+        general = state.workspaces[ACME].channels[GENERAL]
+        (posted,) = [m for m in general.messages if m.user == BOB]
+        assert posted.text == "The printer is jammed"
+        assert any(s.kind == "message_changed" for s in signals)
+
+        # Escape leaves the message as it was.
+        await mine.hover()
+        await mine.locator(".edit-button").click()
+        await mine.locator("textarea.edit-text").fill("never saved")
+        await mine.locator("textarea.edit-text").press("Escape")
+        await expect(mine.locator(".text")).to_have_text("The printer is jammed")
+
+        # Delete (after the browser's confirmation): gone from the page and the world.
+        await mine.hover()
+        await mine.locator(".delete-button").click()
+        await expect(page.locator("#messages .message", has_text="printer")).to_have_count(0)
+        assert not [m for m in general.messages if m.user == BOB]
+        assert any(s.kind == "message_deleted" for s in signals)
+
+        # The emulator goes away: the bar says so; it comes back: the bar clears by itself.
+        await page.route("**/_emulator/**", lambda route: route.abort())
+        status = page.locator("#status")
+        await expect(status).to_contain_text("Cannot reach the emulator")
+        await page.unroute("**/_emulator/**")
+        await expect(status).to_have_text("")
+        await page.screenshot(path=str(SCREENSHOT.with_name("slackbridge-emulator-edit.png")))
+        await page.close()
+    assert errors == []
+
+
+@pytest.mark.browser
+async def test_reactions_are_drawn_where_emoji_do_not_render(browser: Any) -> None:
+    """Without an emoji font the toolbar and the reactions are drawn (or :shortcodes:), never
+    empty boxes. The page detects this itself; the test forces it, whatever fonts are here."""
+    from playwright.async_api import expect
+
+    state = build_state(rate_limits=False)
+    install_app_for_tests(state, ACME, channels=["general"])
+    async with serve_asgi(create_app(state)) as server:
+        page = await browser.new_page(viewport={"width": 1400, "height": 820})
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.add_init_script("localStorage.setItem('sb.emoji', 'fallback')")
+        await page.goto(server.url + "/")
+        assert await page.evaluate("document.documentElement.dataset.emoji") == "fallback"
+        await page.select_option("#user", BOB)
+        await page.fill("#composer-text", "React to me")
+        await page.press("#composer-text", "Enter")
+        mine = page.locator("#messages .message", has_text="React to me")
+        await mine.hover()
+        tools = mine.locator(".tools button")
+        await expect(tools).to_have_count(7)  # 4 reactions, reply, edit, delete
+        for i in range(await tools.count()):
+            icon = tools.nth(i).locator("svg.icon")
+            await expect(icon).to_be_visible()
+            box = await icon.bounding_box()
+            assert box is not None and box["width"] >= 10 and box["height"] >= 10
+        text = await mine.locator(".tools").text_content()
+        assert not re.search("[\u2600-\u27bf\U0001f000-\U0001faff]", text or ""), text
+        await mine.locator("[data-quick-reaction=white_check_mark]").click()
+        pill = mine.locator(".reaction[data-reaction=white_check_mark]")
+        await expect(pill).to_have_text(" 1")
+        await expect(pill.locator("svg.icon")).to_be_visible()
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            ts = await mine.get_attribute("data-ts")
+            reacted = await client.post(
+                "/_emulator/reactions",
+                json={"channel_id": GENERAL, "user_id": ALICE, "ts": ts, "name": "sparkles"},
+            )
+            assert reacted.json()["ok"], reacted.text
+        # One the page has no drawing for: its Slack name.
+        await expect(mine.locator(".reaction[data-reaction=sparkles]")).to_have_text(":sparkles: 1")
+        await page.screenshot(path=str(SCREENSHOT.with_name("slackbridge-emulator-emoji.png")))
+        await page.close()
+
+
+async def test_every_server_page_has_an_inline_icon() -> None:
+    async with emulator_client(create_app(build_state(rate_limits=False))) as client:
+        page = await client.get("/")
+        icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text == FAVICON_SVG
+    (href,) = re.findall(r'<link rel="icon" href="data:image/svg\+xml,([^"]+)">', page.text)
+    assert unquote(href) == FAVICON_SVG

@@ -57,3 +57,28 @@ def test_the_example_readme_lists_every_setting_app_py_reads() -> None:
     for name in read:
         assert f"`{name}`" in EXAMPLE, name
         assert f"`{name}`" in QUICKSTART, name
+
+
+# A command (slackbridge, or a Python that must import slackbridge) at a command position: the
+# start of a line, after env assignments, a pipe, `&&` or `$(`.
+_BARE_COMMAND = re.compile(
+    r"(?:^|\$\(|\|\s*|&&\s*)(?:[A-Z_]+=\S*\s+)*(slackbridge|python3?|pip|pytest)\b", re.M
+)
+
+
+def _shell_snippets(text: str) -> list[str]:
+    blocks = re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M)
+    # Inline commands that start with a setting, e.g. `SLACKBRIDGE_DATA_DIR=… slackbridge …`.
+    inline = re.findall(r"`((?:[A-Z_]+=\S+\s+)+[^`]+)`", text)
+    return [*blocks, *inline]
+
+
+def test_commands_after_make_demo_run_without_activating_the_virtualenv() -> None:
+    """`make demo` installs into .venv, not onto PATH: every command the page gives to copy
+    calls .venv/bin/…, and the page says how to activate the virtualenv instead."""
+    snippets = _shell_snippets(QUICKSTART)
+    assert any(".venv/bin/slackbridge" in s for s in snippets)
+    for snippet in snippets:
+        bare = [m.group(0).strip() for m in _BARE_COMMAND.finditer(snippet)]
+        assert not bare, f"{bare} needs .venv/bin/ in:\n{snippet}"
+    assert ". .venv/bin/activate" in QUICKSTART

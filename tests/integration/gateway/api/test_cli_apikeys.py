@@ -60,6 +60,10 @@ async def test_create_list_revoke(tmp_path: Path) -> None:
 
 
 async def test_bad_names_and_empty_lists_are_explained(tmp_path: Path) -> None:
+    nowhere = await _run(["apikey", "list"], tmp_path)
+    assert nowhere.exit_code == 1 and "no slackbridge store" in nowhere.output
+    assert (await _run(["db", "upgrade"], tmp_path)).exit_code == 0
+    Keyring.load(None, tmp_path)  # the key file, as the gateway's first start makes it
     empty = await _run(["apikey", "list"], tmp_path)
     assert empty.exit_code == 0
     assert "slackbridge apikey create" in empty.output

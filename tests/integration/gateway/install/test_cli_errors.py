@@ -105,6 +105,9 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_bad_configuration_is_explained_by_every_command(
     tmp_path: Path, env: dict[str, str], toml: str | None, failing: list[list[str]], says: str
 ) -> None:
+    # A store (and its key) made with a good configuration: the commands that only work on an
+    # existing store get as far as the bad setting.
+    assert _invoke(["apikey", "create", "first"], {}).exit_code == 0
     if toml is not None:
         (tmp_path / "slackbridge.toml").write_text(toml)
     for args in COMMANDS:
@@ -120,9 +123,9 @@ def test_a_bad_configuration_is_explained_by_every_command(
 def test_a_fresh_setup_with_no_database_and_no_app_is_explained(tmp_path: Path) -> None:
     """No database yet, no app, Slack unreachable: each command says what to do next."""
     expected = {
-        ("workspaces", "list"): (0, "No workspace yet"),
-        ("workspaces", "remove"): (1, "has no installation"),
-        ("apps", "list"): (0, "apps provision"),
+        ("workspaces", "list"): (1, "no slackbridge store"),
+        ("workspaces", "remove"): (1, "no slackbridge store"),
+        ("apps", "list"): (1, "no slackbridge store"),
         ("apps", "provision"): (1, "could not reach Slack"),
         ("apikey", "revoke"): (1, "no active API key"),
         ("deliveries", "list"): (0, "No deliveries"),
@@ -133,11 +136,51 @@ def test_a_fresh_setup_with_no_database_and_no_app_is_explained(tmp_path: Path) 
         result = _invoke(args, {})
         _explained(result)
         code, says = expected.get((args[0], args[1] if len(args) > 1 else ""), (0, ""))
-        if args == ["workspaces", "list", "--json"]:
-            code, says = 0, "[]"
         assert result.exit_code == code, (args, result.output)
         assert says in result.output, (args, result.output)
     assert (tmp_path / "data" / "slackbridge.db").exists()
+
+
+# Commands that read the store, or change records already in it.
+_ON_EXISTING_STORE = [
+    ["workspaces", "list"],
+    ["workspaces", "list", "--json"],
+    ["workspaces", "remove", "T0ACME0001", "--yes"],
+    ["apps", "list"],
+    ["apikey", "list"],
+    ["apikey", "revoke", "sbk_abcdefgh"],
+    ["deliveries", "list"],
+    ["deliveries", "list", "--json"],
+    ["deliveries", "retry", "--all-dead"],
+    ["webhooks", "list"],
+]
+
+
+@pytest.mark.parametrize("args", _ON_EXISTING_STORE, ids=" ".join)
+def test_a_command_on_the_store_creates_no_store_or_key_where_there_is_none(
+    tmp_path: Path, args: list[str]
+) -> None:
+    result = _invoke(args, {})
+    _explained(result)
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert f"no slackbridge store at {tmp_path / 'data' / 'slackbridge.db'}" in text, text
+    assert "SLACKBRIDGE_DATA_DIR" in text and "SLACKBRIDGE_DATABASE_URL" in text
+    assert not (tmp_path / "data").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_on_the_store_does_not_make_a_missing_key(tmp_path: Path) -> None:
+    # A store made by `db upgrade` alone has no key yet: reading it must not invent one.
+    assert _invoke(["db", "upgrade"], {}).exit_code == 0
+    result = _invoke(["apikey", "list"], {})
+    _explained(result)
+    assert result.exit_code == 1 and "no secret key" in result.output, result.output
+    assert not (tmp_path / "data" / "secret.key").exists()
+    # A command that writes makes the key; from then on the list works.
+    assert _invoke(["apikey", "create", "first"], {}).exit_code == 0
+    listed = _invoke(["apikey", "list"], {})
+    assert listed.exit_code == 0 and "first" in listed.output, listed.output
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 // The emulator's page. Everything goes through the control API under /_emulator/; the page
 // polls it (the open channel about once a second) so that it stays simple and survives
 // emulator restarts and resets without reconnect logic. This file holds the shared state and
-// helpers, acting as the chosen user, the sidebar and side panel, and main(); blocks.js,
-// messages.js, modal.js and invite.js (loaded first) hold the rest.
+// helpers, acting as the chosen user, the sidebar and side panel, and main(); icons.js,
+// blocks.js, messages.js, modal.js and invite.js (loaded first) hold the rest.
 "use strict";
 
 const POLL_MESSAGES_MS = 1000;
@@ -10,13 +10,6 @@ const POLL_STATE_MS = 3000;
 const POLL_DELIVERIES_MS = 2500;
 const SHOWN_DELIVERIES = 15;
 const QUICK_REACTIONS = ["thumbsup", "white_check_mark", "eyes", "tada"];
-const EMOJI = {
-  thumbsup: "👍", "+1": "👍", thumbsdown: "👎", "-1": "👎", white_check_mark: "✅",
-  heavy_check_mark: "✔️", eyes: "👀", tada: "🎉", heart: "❤️", smile: "😄", joy: "😂",
-  rocket: "🚀", fire: "🔥", wave: "👋", pray: "🙏", raised_hands: "🙌", x: "❌",
-  warning: "⚠️", question: "❓", ok_hand: "👌", clap: "👏", thinking_face: "🤔",
-  slightly_smiling_face: "🙂", wrench: "🔧", bug: "🐛", memo: "📝", ticket: "🎫",
-};
 
 const S = {
   state: null,        // GET /_emulator/state
@@ -25,10 +18,13 @@ const S = {
   channel: null,      // selected channel id
   thread: null,       // ts of the open thread's root
   messages: [],       // the open channel's messages (roots with their replies)
+  ephemerals: [],     // what only the chosen user sees in the open channel
+  editing: null,      // ts of the message being edited
   messagesKey: "",    // the last messages answer, to skip identical re-renders
   deliveriesKey: "",
   modal: null,        // {id, hash} of the modal on screen
-  dismissed: new Set(),
+  dismissed: new Set(), // modals closed and ephemeral messages dismissed on this page
+  unreachable: false,    // the last poll failed: the status bar says so until one succeeds
 };
 
 const $ = (id) => document.getElementById(id);
@@ -168,16 +164,13 @@ async function post(text, threadTs, broadcast) {
   await api("POST", "/_emulator/messages", body);
 }
 
+// An app's answer only for the user (ephemeral, now or later through its response_url) shows
+// in the channel, marked "Only visible to you", with the next poll of the channel.
 async function runCommand(line) {
   const [command, ...rest] = line.trim().split(/\s+/);
-  const answer = await api("POST", "/_emulator/commands", {
+  await api("POST", "/_emulator/commands", {
     team_id: S.team, channel_id: S.channel, user_id: S.user, command, text: rest.join(" "),
   });
-  const posted = answer.posted || {};
-  if (posted.response_type === "ephemeral" && answer.response) {
-    const reply = typeof answer.response === "string" ? answer.response : answer.response.text;
-    if (reply) showStatus(`Only visible to you: ${reply}`, true);
-  }
 }
 
 function react(ts, name, remove) {
@@ -356,8 +349,10 @@ async function loadState() {
 function selectChannel(id) {
   S.channel = id;
   S.thread = null;
+  S.editing = null;
   S.messagesKey = "";
   S.messages = [];
+  S.ephemerals = [];
   localStorage.setItem(`sb.channel.${S.team}`, id);
   $("messages").dataset.scrolled = "0";
   renderSidebar();
@@ -365,12 +360,22 @@ function selectChannel(id) {
   act(refreshMessages);
 }
 
+const UNREACHABLE = "Cannot reach the emulator: ";
+
 function every(ms, fn) {
   const tick = async () => {
     try {
-      if (!document.hidden) await fn();
+      if (!document.hidden) {
+        await fn();
+        if (S.unreachable) {
+          // Back: take the warning down (unless something else was said since).
+          S.unreachable = false;
+          if ($("status").textContent.startsWith(UNREACHABLE)) showStatus("");
+        }
+      }
     } catch (err) {
-      showStatus(`Cannot reach the emulator: ${err.message}`);
+      S.unreachable = true;
+      showStatus(UNREACHABLE + err.message);
     } finally {
       setTimeout(tick, ms);
     }
@@ -395,10 +400,14 @@ async function main() {
   });
   $("user").addEventListener("change", (ev) => {
     S.user = ev.target.value;
+    S.editing = null;
+    S.ephemerals = [];
+    S.messagesKey = "";
     localStorage.setItem("sb.user", S.user);
     renderSidebar();
     renderMessages();
     renderModal();
+    act(refreshMessages);
   });
   $("thread-close").addEventListener("click", () => {
     S.thread = null;
