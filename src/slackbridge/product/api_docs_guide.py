@@ -62,6 +62,13 @@ Reads and calls that cannot wait are **immediate** (they still go through the sa
 calls any Web API method with the workspace's token and returns Slack's JSON as it came (an
 `ok: false` answer included, at HTTP 200).
 
+The pass-through refuses (403 `method_forbidden`) the methods that would break the gateway's own
+state — `auth.revoke`, `apps.uninstall`, `oauth.*`, `openid.*`, `apps.connections.*` — in any
+letter case, and Enterprise Grid's organization-wide `admin.*` methods unless
+`SLACKBRIDGE_PASS_THROUGH_ADMIN_METHODS` is true. Slack's method names are case-sensitive, so
+a name not spelled as Slack spells them (lower camel case segments: `chat.postMessage`, not
+`Chat.postMessage`) answers 422 `invalid_request` instead of reaching Slack.
+
 ### Message lifecycle
 
 `GET /messages/{id}` tells where an operation stands:
