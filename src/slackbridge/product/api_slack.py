@@ -22,7 +22,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 
 from slackbridge.product.api_common import call_slack
 from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import CallerDep
+from slackbridge.product.auth import WriteCaller
 from slackbridge.product.schemas import AppId, TeamId, UserId
 from slackbridge.server import gateway_of
 
@@ -68,6 +68,7 @@ def method_refusal(method: str, *, allow_admin: bool) -> ApiError | None:
     "/{team_id}/{method}",
     summary="Call any Web API method",
     responses=error_responses(
+        "workspace_forbidden",
         "workspace_not_found",
         "method_forbidden",
         "user_token_missing",
@@ -88,7 +89,7 @@ async def call_method(
         ),
     ],
     request: Request,
-    _caller: CallerDep,
+    caller: WriteCaller,
     args: Annotated[
         dict[str, Any] | None, Body(description="the method's arguments (no token)")
     ] = None,
@@ -114,6 +115,7 @@ async def call_method(
         team_id,
         method,
         arguments,
+        caller=caller,
         app_id=app_id,
         as_user=as_user,
         channel=str(channel) if isinstance(channel, str) else None,
