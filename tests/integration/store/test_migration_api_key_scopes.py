@@ -1,4 +1,5 @@
-"""Upgrading a store made before API key scopes: its keys keep every permission everywhere."""
+"""Upgrading a store made before API key scopes: its keys keep every permission everywhere;
+new keys store their scope on both engines."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from sqlalchemy import text
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database, open_database
 from slackbridge.store.migrate import upgrade_database
-from slackbridge.store.repositories.api_keys import FULL_SCOPE, ApiKeysRepository, hash_api_key
+from slackbridge.store.repositories.api_keys import (
+    FULL_SCOPE,
+    ApiKeyScope,
+    ApiKeysRepository,
+    hash_api_key,
+)
 
 _OLD_KEY = "sbk_0ldk3y00_" + "s" * 40
 
@@ -32,6 +38,14 @@ async def _check(db: Database, keyring: Keyring) -> None:
     assert old.scope.allows("admin") and old.scope.everywhere
     new = await keys.create("new")
     assert new.key.scope.permissions == {"read", "write"} and not new.key.scope.allows("admin")
+    limited = ApiKeyScope(
+        permissions=frozenset({"read"}), team_ids=("T0ACME0001",), product_refs=("b", "a", "b")
+    )
+    made = await keys.create("limited", limited)
+    found = await keys.verify(made.secret)
+    assert found is not None and found.scope == ApiKeyScope(
+        permissions=frozenset({"read"}), team_ids=("T0ACME0001",), product_refs=("a", "b")
+    )
 
 
 async def test_sqlite_keys_made_before_scopes_keep_everything(tmp_path: Path) -> None:

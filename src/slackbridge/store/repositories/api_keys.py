@@ -103,7 +103,7 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
-    scope: ApiKeyScope = FULL_SCOPE
+    scope: ApiKeyScope
 
     @property
     def active(self) -> bool:
