@@ -1,16 +1,22 @@
 """``slackbridge apikey create|list|revoke``: the product API's keys.
 
 A key is printed once, at creation; only its SHA-256 digest is stored. Keys may also be given in
-``SLACKBRIDGE_API_KEYS`` (a comma list), which needs no store at all.
+``SLACKBRIDGE_API_KEYS`` (a comma list), which needs no store at all; those may do everything.
+
+A stored key has a scope: its permissions (``--scope read,write,admin``; ``read,write`` when not
+given) and the workspaces it may touch (``--workspace T…`` and ``--ref REF``, each repeatable;
+every workspace when neither is given).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -18,6 +24,7 @@ from slackbridge.cli_common import fail, run_job
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
+    from slackbridge.store.repositories.api_keys import ApiKeyScope
 
 __all__ = ["apikey_app"]
 
@@ -25,15 +32,60 @@ apikey_app = typer.Typer(
     help="Create, list and revoke API keys for the product API.", no_args_is_help=True
 )
 _console = Console()
+_TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,31}")
+_MAX_REF = 255
 
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
+def _where(scope: ApiKeyScope) -> str:
+    if scope.everywhere:
+        return "every workspace"
+    return ", ".join([*scope.team_ids, *(f"ref {r}" for r in scope.product_refs)])
+
+
+def _scope(permissions: str, workspaces: list[str], refs: list[str]) -> ApiKeyScope:
+    """The scope the options ask for, or a friendly exit."""
+    from slackbridge.store.repositories.api_keys import ApiKeyScope, parse_permissions
+
+    try:
+        granted = parse_permissions(permissions)
+    except ValueError as exc:
+        raise fail(str(exc), "For example: --scope read,write") from None
+    teams = [w.strip() for w in workspaces]
+    bad = [t for t in teams if not _TEAM_ID.fullmatch(t)]
+    if bad:
+        raise fail(
+            f"{bad[0]!r} is not a Slack workspace id",
+            "Give team ids like T0123ABCD (see them with: slackbridge workspaces list)",
+        )
+    cleaned = [r.strip() for r in refs]
+    if any(not r or len(r) > _MAX_REF for r in cleaned):
+        raise fail(f"an install ref must be 1 to {_MAX_REF} characters")
+    return ApiKeyScope(permissions=granted, team_ids=tuple(teams), product_refs=tuple(cleaned))
+
+
 @apikey_app.command("create")
 def create(
     name: str = typer.Argument(..., help="What the key is for (e.g. helpdesk-prod)."),
+    permissions: str = typer.Option(
+        "read,write",
+        "--scope",
+        help="What the key may do: a comma list of read, write, admin (admin includes read and "
+        "write, and may remove workspaces and see every key's operations).",
+    ),
+    workspaces: list[str] = typer.Option(
+        [],
+        "--workspace",
+        help="Limit the key to this workspace (team id T…); repeatable.",
+    ),
+    refs: list[str] = typer.Option(
+        [],
+        "--ref",
+        help="Limit the key to workspaces installed with this install ref; repeatable.",
+    ),
 ) -> None:
     """Create a key and print it (once: it is stored only as a digest)."""
     from slackbridge.store.repositories.api_keys import ApiKeysRepository
@@ -41,19 +93,22 @@ def create(
     name = name.strip()
     if not name or len(name) > 255:
         raise fail("the key's name must be 1 to 255 characters")
+    scope = _scope(permissions, workspaces, refs)
 
     async def job(gateway: Gateway) -> tuple[str, str]:
-        created = await ApiKeysRepository(gateway.db, gateway.keyring).create(name)
+        created = await ApiKeysRepository(gateway.db, gateway.keyring).create(name, scope)
         return created.secret, created.key.prefix
 
     secret, prefix = run_job(job)
     _console.print(
         Panel(
             f"[bold]{secret}[/]\n\n"
+            f"Permissions: [bold]{scope.describe_permissions()}[/]; "
+            f"workspaces: [bold]{escape(_where(scope))}[/].\n"
             "Send it as [cyan]Authorization: Bearer <key>[/] to /api/v1/.\n"
             "Store it now: it is not shown again "
             f"(revoke it with [cyan]slackbridge apikey revoke {prefix}[/]).",
-            title=f"API key {name!r} created",
+            title=escape(f"API key {name!r} created"),
             border_style="green",
         )
     )
@@ -74,13 +129,15 @@ def list_keys(
         _console.print("No API keys yet. Create one with [cyan]slackbridge apikey create NAME[/].")
         return
     table = Table(title="API keys")
-    for column in ("prefix", "name", "created", "last used", "status"):
+    for column in ("prefix", "name", "may", "where", "created", "last used", "status"):
         table.add_column(column)
     for key in keys:
         status = "[green]active[/]" if key.active else f"[red]revoked {_when(key.revoked_at)}[/]"
         table.add_row(
             f"sbk_{key.prefix}",
-            key.name,
+            escape(key.name),
+            key.scope.describe_permissions(),
+            escape(_where(key.scope)),
             _when(key.created_at),
             _when(key.last_used_at),
             status,

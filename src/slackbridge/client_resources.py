@@ -81,6 +81,7 @@ class Workspaces(_Resource):
         return Workspace.model_validate(data)
 
     async def remove(self, team_id: str, *, app: str | None = None) -> builtins.list[Workspace]:
+        """Remove the workspace (its tokens revoked and deleted); needs an ``admin`` key."""
         params = {"app": app} if app else None
         data = await self._client.request(
             "DELETE", f"/workspaces/{_segment(team_id)}", params=params

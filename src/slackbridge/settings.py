@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhooks: list[WebhookEndpointConfig] = Field(default_factory=list)
     api_keys: SecretStr | None = None
+    pass_through_admin_methods: bool = False  # let POST /api/v1/slack/… call admin.* methods
     log_level: str = "INFO"
     log_json: bool = False
     # Ingress and product webhooks (docs/operations.md explains each one).

@@ -5,6 +5,9 @@ Enqueueing: an operation becomes an outbox row before the 202 answer. With an
 ``Idempotency-Key`` header the row is stored under (caller's scope, key) together with a digest of
 the request; the same key again returns the first row (``replayed: true``) when the request is
 the same, and 409 ``idempotency_conflict`` when it differs. Keys live as long as their rows.
+
+Every helper that finds a workspace or an operation takes the caller and checks its key's scope
+first (:mod:`slackbridge.product.api_scope`), so no route can forget to.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fastapi import Header
 from pydantic import BaseModel
 
 from slackbridge.product.api_errors import ApiError
+from slackbridge.product.api_scope import may_see, require_workspace
 from slackbridge.product.auth import Caller
 from slackbridge.product.schemas import Accepted, ErrorBody, OperationStatus
 from slackbridge.server import Gateway
@@ -87,9 +91,16 @@ def _unavailable(team_id: str, status: str) -> ApiError:
 
 
 async def locate(
-    gateway: Gateway, team_id: str, app_id: str | None = None, *, active: bool = True
+    gateway: Gateway,
+    team_id: str,
+    app_id: str | None = None,
+    *,
+    caller: Caller,
+    active: bool = True,
 ) -> tuple[SlackApp, Installation]:
-    """The installation for ``team_id`` (404 when none; 503 when not active and ``active``)."""
+    """The installation for ``team_id`` (403 when out of ``caller``'s scope; 404 when none;
+    503 when not active and ``active``)."""
+    await require_workspace(gateway, caller, team_id)
     found = await find_installation(gateway, team_id, app_id=app_id)
     if found is None:
         raise _unavailable(team_id, "not_installed")
@@ -140,10 +151,17 @@ def _accepted(row: OutboxMessage, replayed: bool) -> Accepted:
     return Accepted(**operation_status(row).model_dump(), replayed=replayed)
 
 
-async def referenced(gateway: Gateway, message_id: str, team_id: str | None) -> OutboxMessage:
-    """The row ``message_id`` names (404 when unknown or in another workspace)."""
+async def referenced(
+    gateway: Gateway, message_id: str, team_id: str | None, *, caller: Caller
+) -> OutboxMessage:
+    """The row ``message_id`` names (404 when unknown, in another workspace, or not for
+    ``caller`` to see)."""
     row = await outbox(gateway).get(message_id)
-    if row is None or (team_id is not None and row.team_id != team_id):
+    if (
+        row is None
+        or (team_id is not None and row.team_id != team_id)
+        or not await may_see(gateway, caller, row)
+    ):
         raise ApiError("message_not_found", f"no message {message_id}")
     return row
 
@@ -177,7 +195,7 @@ async def enqueue(
         earlier = await repo.get_by_idempotency_key(caller.scope, idempotency_key)
         if earlier is not None:
             return _replay(earlier, digest)
-    _app, inst = await locate(gateway, operation.team_id, operation.app_id)
+    _app, inst = await locate(gateway, operation.team_id, operation.app_id, caller=caller)
     if operation.as_user is not None:
         await _require_user_token(gateway, operation)
     payload: dict[str, Any] = {
@@ -200,6 +218,7 @@ async def enqueue(
                 as_user=operation.as_user,
                 idempotency_scope=caller.scope if idempotency_key else None,
                 idempotency_key=idempotency_key,
+                created_by=caller.scope,
             )
         )
     if not stored.created:
@@ -241,6 +260,7 @@ async def call_slack(
     method: str,
     args: Mapping[str, Any],
     *,
+    caller: Caller,
     app_id: str | None = None,
     as_user: str | None = None,
     channel: str | None = None,
@@ -252,8 +272,10 @@ async def call_slack(
     Returns the outcome when Slack answered (``done`` or ``fail``). Raises :class:`ApiError` for
     everything the caller can't act on: unknown or unavailable workspace, missing user token,
     token death (503, the workspace is marked disconnected), a rate limit longer than
-    ``max_wait`` (429 with Retry-After) and transient failures (503).
+    ``max_wait`` (429 with Retry-After) and transient failures (503), and a workspace outside
+    ``caller``'s scope (403).
     """
+    await require_workspace(gateway, caller, team_id)
     try:
         if as_user is not None:
             user = await user_token(gateway, team_id, as_user, app_id=app_id)

@@ -25,6 +25,45 @@ stored; `slackbridge apikey list` and `slackbridge apikey revoke PREFIX` manage 
 them in `SLACKBRIDGE_API_KEYS` (comma separated). A missing key answers 401 `missing_api_key`, an
 unknown or revoked one 401 `invalid_api_key`.
 
+### Key scopes
+
+Each stored key has **permissions** and may be limited to **workspaces**:
+
+```
+slackbridge apikey create acme-support --scope read,write --workspace T0ACME0001 --ref account-7
+```
+
+- `read`: list and get workspaces, look up users, get operations (`GET /messages/{id}`) and
+  permalinks;
+- `write`: everything that sends to Slack — messages, edits, deletions, files, views, responses,
+  the pass-through — and install links;
+- `admin`: all of the above, removing workspaces (`DELETE /workspaces/{team_id}`), and seeing
+  and changing every key's operations.
+
+How the scope applies:
+
+- `--scope` defaults to `read,write`. A route the key lacks the permission for answers 403
+  `permission_denied`.
+- `--workspace T…` and `--ref REF` (both repeatable) limit the key to those workspaces: one whose
+  team id is listed, or one where an installation carries a listed install ref (the
+  `product_ref` of [`/workspaces/install-url`](#make-an-add-to-slack-link)). Without either, the
+  key may touch every workspace. A workspace outside the key's scope answers 403
+  `workspace_forbidden` — also when slackbridge has no such workspace, so a limited key can't
+  probe which ones exist — and `GET /workspaces` lists only the key's workspaces. A limited key
+  makes install links only with one of its refs, so what it installs lands in its scope.
+- **Operations belong to the key that queued them.** `GET /messages/{id}`, and edits, deletions,
+  replies (`reply_to`) and permalinks by `message_id`, find only the key's own operations (an
+  `admin` key: every operation in its workspaces); any other id answers 404 `message_not_found`,
+  exactly like an unknown one, since saying "it exists, but not for you" would only help
+  guessing ids. Operations queued before slackbridge recorded keys, or by the gateway itself,
+  belong to every key of their workspace. Editing or deleting by `workspace`, `channel` and `ts`
+  needs only the workspace in scope (like the pass-through, it reaches any message the app may
+  change).
+- Keys in `SLACKBRIDGE_API_KEYS` may do everything everywhere (`read,write,admin`, every
+  workspace); so may keys created before scopes existed, so upgrading changes nothing for them,
+  workspace removal included. New keys need `--scope admin` to remove workspaces.
+- `slackbridge apikey list` shows each key's permissions and workspaces.
+
 ### A first message
 
 ```
@@ -61,6 +100,13 @@ Reads and calls that cannot wait are **immediate** (they still go through the sa
 `/messages/permalink`, users, workspaces and the pass-through `/slack/{team_id}/{method}`, which
 calls any Web API method with the workspace's token and returns Slack's JSON as it came (an
 `ok: false` answer included, at HTTP 200).
+
+The pass-through refuses (403 `method_forbidden`) the methods that would break the gateway's own
+state — `auth.revoke`, `apps.uninstall`, `oauth.*`, `openid.*`, `apps.connections.*` — in any
+letter case, and Enterprise Grid's organization-wide `admin.*` methods unless
+`SLACKBRIDGE_PASS_THROUGH_ADMIN_METHODS` is true. Slack's method names are case-sensitive, so
+a name not spelled as Slack spells them (lower camel case segments: `chat.postMessage`, not
+`Chat.postMessage`) answers 422 `invalid_request` instead of reaching Slack.
 
 ### Message lifecycle
 

@@ -33,6 +33,8 @@ _log = logging.getLogger("slackbridge.api")
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "missing_api_key": (401, "no `Authorization: Bearer <key>` header"),
     "invalid_api_key": (401, "the API key is unknown or revoked"),
+    "permission_denied": (403, "the API key lacks the permission (read, write, admin) needed"),
+    "workspace_forbidden": (403, "the workspace is outside the API key's workspaces and refs"),
     "method_forbidden": (403, "the pass-through refuses this Web API method"),
     "response_url_forbidden": (403, "the response_url does not point at Slack"),
     "not_found": (404, "no such route"),
@@ -153,7 +155,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def error_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for routes that can answer with these error ``codes``."""
     by_status: dict[int, list[str]] = {}
-    for code in dict.fromkeys(("invalid_api_key", "invalid_request", "payload_too_large", *codes)):
+    always = ("invalid_api_key", "permission_denied", "invalid_request", "payload_too_large")
+    for code in dict.fromkeys((*always, *codes)):
         by_status.setdefault(ERROR_CODES[code][0], []).append(code)
     return {
         status: {

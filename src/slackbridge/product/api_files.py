@@ -25,7 +25,7 @@ from slackbridge.product.api_common import (
     request_digest,
 )
 from slackbridge.product.api_errors import ApiError, error_responses, validation_failure
-from slackbridge.product.auth import CallerDep
+from slackbridge.product.auth import WriteCaller
 from slackbridge.product.schemas import Accepted
 from slackbridge.product.schemas_ops import MAX_FILE_BYTES, FileUploadRequest
 from slackbridge.server import gateway_of
@@ -118,6 +118,7 @@ async def _from_form(request: Request) -> FileUploadRequest:
     status_code=202,
     summary="Upload a file",
     responses=error_responses(
+        "workspace_forbidden",
         "workspace_not_found",
         "message_not_found",
         "idempotency_conflict",
@@ -137,7 +138,7 @@ async def _from_form(request: Request) -> FileUploadRequest:
     },
 )
 async def upload_file(
-    request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None
+    request: Request, caller: WriteCaller, idempotency_key: IdempotencyKey = None
 ) -> Accepted:
     """Queue a file upload, shared into ``channel`` (and ``thread_ts`` or ``reply_to``)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -153,7 +154,7 @@ async def upload_file(
     gateway = gateway_of(request)
     lane = outbox_lane(body.workspace, body.channel, body.thread_ts)
     if body.reply_to is not None:
-        root = await referenced(gateway, body.reply_to, body.workspace)
+        root = await referenced(gateway, body.reply_to, body.workspace, caller=caller)
         if root.method != "chat.postMessage" or root.payload.get("channel") != body.channel:
             raise ApiError("invalid_request", f"{body.reply_to} is not a message in {body.channel}")
         lane = root.lane_key

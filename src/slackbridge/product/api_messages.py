@@ -22,7 +22,7 @@ from slackbridge.product.api_common import (
     slack_refusal,
 )
 from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import Caller, CallerDep
+from slackbridge.product.auth import Caller, ReadCaller, WriteCaller
 from slackbridge.product.schemas import Accepted, MessageId, OperationStatus, Persona
 from slackbridge.product.schemas_ops import (
     DeleteMessageRequest,
@@ -41,6 +41,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/messages", tags=["messages"])
 
 _QUEUED = error_responses(
+    "workspace_forbidden",
     "workspace_not_found",
     "message_not_found",
     "idempotency_conflict",
@@ -77,8 +78,10 @@ def _sent_target(row: OutboxMessage) -> tuple[str, str]:
     return str(result.get("channel") or row.payload.get("channel")), str(result["ts"])
 
 
-async def _original(gateway: Gateway, message_id: str, team_id: str | None) -> OutboxMessage:
-    row = await referenced(gateway, message_id, team_id)
+async def _original(
+    gateway: Gateway, message_id: str, team_id: str | None, caller: Caller
+) -> OutboxMessage:
+    row = await referenced(gateway, message_id, team_id, caller=caller)
     if row.method not in _POSTS:
         raise ApiError("invalid_request", f"{message_id} is a {row.method}, not a message post")
     if row.status == "failed":
@@ -95,7 +98,7 @@ async def _original(gateway: Gateway, message_id: str, team_id: str | None) -> O
 async def post_message(
     body: PostMessageRequest,
     request: Request,
-    caller: CallerDep,
+    caller: WriteCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue a message for a channel or thread; follow it at ``GET /messages/{id}`` or through
@@ -109,7 +112,7 @@ async def post_message(
         args["reply_broadcast"] = True
     lane = outbox_lane(body.workspace, body.channel, body.thread_ts)
     if body.reply_to is not None:
-        root = await _original(gateway, body.reply_to, body.workspace)
+        root = await _original(gateway, body.reply_to, body.workspace, caller)
         if root.payload.get("channel") != body.channel:
             raise ApiError("invalid_request", f"{body.reply_to} was posted in another channel")
         lane = root.lane_key
@@ -134,11 +137,11 @@ async def post_message(
 
 
 async def _addressed(
-    gateway: Gateway, body: MessageRef, method: str
+    gateway: Gateway, body: MessageRef, method: str, caller: Caller
 ) -> tuple[Operation, OutboxMessage | None]:
     """Team, channel, lane and ref of an operation on an existing message."""
     if body.message_id is not None:
-        original = await _original(gateway, body.message_id, body.workspace)
+        original = await _original(gateway, body.message_id, body.workspace, caller)
         channel = str(original.payload.get("channel"))
         operation = Operation(
             method=method,
@@ -171,7 +174,7 @@ async def _queue_change(
 ) -> Accepted:
     """Queue an edit or a deletion, as the person who posted it when that was a person."""
     gateway = gateway_of(request)
-    operation, original = await _addressed(gateway, body, method)
+    operation, original = await _addressed(gateway, body, method, caller)
     operation.args = args
     operation.as_user = body.as_user or (original.as_user if original else None)
     return await enqueue(
@@ -187,7 +190,7 @@ async def _queue_change(
 async def update_message(
     body: UpdateMessageRequest,
     request: Request,
-    caller: CallerDep,
+    caller: WriteCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue an edit of a message: one posted through this API (``message_id``, even before it
@@ -200,7 +203,7 @@ async def update_message(
 async def delete_message(
     body: DeleteMessageRequest,
     request: Request,
-    caller: CallerDep,
+    caller: WriteCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue the deletion of a message (addressed like an update)."""
@@ -211,7 +214,7 @@ async def delete_message(
 async def post_ephemeral(
     body: EphemeralRequest,
     request: Request,
-    caller: CallerDep,
+    caller: WriteCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue a message only ``user`` sees in ``channel`` (not kept in history)."""
@@ -240,6 +243,7 @@ async def post_ephemeral(
     "/permalink",
     summary="Get a message's permalink",
     responses=error_responses(
+        "workspace_forbidden",
         "workspace_not_found",
         "message_not_found",
         "message_not_sent",
@@ -249,11 +253,11 @@ async def post_ephemeral(
         "workspace_disconnected",
     ),
 )
-async def permalink(body: PermalinkRequest, request: Request, _caller: CallerDep) -> Permalink:
+async def permalink(body: PermalinkRequest, request: Request, caller: ReadCaller) -> Permalink:
     """Ask Slack for a message's permalink (answered now, not queued)."""
     gateway = gateway_of(request)
     if body.message_id is not None:
-        original = await _original(gateway, body.message_id, body.workspace)
+        original = await _original(gateway, body.message_id, body.workspace, caller)
         team_id, app_id = original.team_id, original.payload.get("app_id")
         channel, ts = _sent_target(original)
     else:
@@ -264,6 +268,7 @@ async def permalink(body: PermalinkRequest, request: Request, _caller: CallerDep
         team_id,
         "chat.getPermalink",
         {"channel": channel, "message_ts": ts},
+        caller=caller,
         app_id=app_id,
         form=True,
     )
@@ -282,8 +287,10 @@ async def permalink(body: PermalinkRequest, request: Request, _caller: CallerDep
 async def get_message(
     message_id: Annotated[MessageId, Path(description="the id from the 202 answer")],
     request: Request,
-    _caller: CallerDep,
+    caller: ReadCaller,
 ) -> OperationStatus:
     """Where a queued operation stands: ``queued``, ``sending``, ``sent`` (with the Slack
-    ``ts``) or ``failed`` (with the error)."""
-    return operation_status(await referenced(gateway_of(request), message_id, None))
+    ``ts``) or ``failed`` (with the error). A key sees the operations it queued (an ``admin``
+    key: every operation in its workspaces); any other id answers 404."""
+    row = await referenced(gateway_of(request), message_id, None, caller=caller)
+    return operation_status(row)

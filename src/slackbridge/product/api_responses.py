@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 
 from slackbridge.product.api_common import IdempotencyKey, Operation, enqueue, request_digest
 from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import CallerDep
+from slackbridge.product.auth import WriteCaller
 from slackbridge.product.response_urls import (
     ResponseUrlRule,
     response_url_problem,
@@ -39,6 +39,7 @@ def allowed_response_urls(settings: Settings) -> tuple[ResponseUrlRule, ...]:
     status_code=202,
     summary="Answer through a response_url",
     responses=error_responses(
+        "workspace_forbidden",
         "workspace_not_found",
         "idempotency_conflict",
         "response_url_forbidden",
@@ -49,7 +50,7 @@ def allowed_response_urls(settings: Settings) -> tuple[ResponseUrlRule, ...]:
 async def respond(
     body: ResponseRequest,
     request: Request,
-    caller: CallerDep,
+    caller: WriteCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue an answer to a command or action (``response_url`` lives 30 minutes, 5 uses)."""

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from slackbridge.product.api_common import call_slack, locate, slack_refusal
 from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import CallerDep
+from slackbridge.product.auth import Caller, ReadCaller
 from slackbridge.product.schemas import AppId, SlackUser, TeamId, UserId
 from slackbridge.server import Gateway, gateway_of
 from slackbridge.store.models_base import utcnow
@@ -26,6 +26,7 @@ __all__ = ["cached_user", "router"]
 router = APIRouter(prefix="/workspaces/{team_id}/users", tags=["users"])
 
 _ERRORS = error_responses(
+    "workspace_forbidden",
     "workspace_not_found",
     "user_not_found",
     "rate_limited",
@@ -80,9 +81,16 @@ def _fresh(gateway: Gateway, user: CachedUser | None) -> bool:
 
 
 async def _ask_slack(
-    gateway: Gateway, team_id: str, app_id: str | None, method: str, args: dict[str, str]
+    gateway: Gateway,
+    caller: Caller,
+    team_id: str,
+    app_id: str | None,
+    method: str,
+    args: dict[str, str],
 ) -> SlackUser:
-    outcome = await call_slack(gateway, team_id, method, args, app_id=app_id, form=True)
+    outcome = await call_slack(
+        gateway, team_id, method, args, caller=caller, app_id=app_id, form=True
+    )
     if outcome.disposition != "done":
         if outcome.code in _NOT_FOUND:
             raise ApiError("user_not_found", f"Slack knows no such user in {team_id}")
@@ -99,6 +107,7 @@ async def _ask_slack(
 
 async def _user(
     request: Request,
+    caller: Caller,
     team_id: str,
     app_id: str | None,
     refresh: bool,
@@ -108,19 +117,19 @@ async def _user(
 ) -> SlackUser:
     """The cached answer when fresh (and not ``refresh``), else Slack's (``method``), cached."""
     gateway = gateway_of(request)
-    await locate(gateway, team_id, app_id)
+    await locate(gateway, team_id, app_id, caller=caller)
     if not refresh:
         found = await cached(UsersRepository(gateway.db, gateway.keyring))
         if found is not None and _fresh(gateway, found):
             return _public(found)
-    return await _ask_slack(gateway, team_id, app_id, method, args)
+    return await _ask_slack(gateway, caller, team_id, app_id, method, args)
 
 
 @router.get("", summary="Find a user by email", responses=_ERRORS)
 async def lookup_by_email(
     team_id: TeamPath,
     request: Request,
-    _caller: CallerDep,
+    caller: ReadCaller,
     email: Annotated[str, Query(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")],
     app_id: AppQuery = None,
     refresh: Refresh = False,
@@ -128,6 +137,7 @@ async def lookup_by_email(
     """The workspace member with this email (``users.lookupByEmail``, cached)."""
     return await _user(
         request,
+        caller,
         team_id,
         app_id,
         refresh,
@@ -142,13 +152,14 @@ async def user_info(
     team_id: TeamPath,
     user_id: Annotated[UserId, Path(description="the Slack user id (U…)")],
     request: Request,
-    _caller: CallerDep,
+    caller: ReadCaller,
     app_id: AppQuery = None,
     refresh: Refresh = False,
 ) -> SlackUser:
     """A member of the workspace (``users.info``, cached)."""
     return await _user(
         request,
+        caller,
         team_id,
         app_id,
         refresh,

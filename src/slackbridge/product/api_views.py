@@ -20,7 +20,7 @@ from slackbridge.product.api_common import (
     slack_refusal,
 )
 from slackbridge.product.api_errors import error_responses
-from slackbridge.product.auth import CallerDep
+from slackbridge.product.auth import Caller, WriteCaller
 from slackbridge.product.schemas import Accepted
 from slackbridge.product.schemas_ops import (
     ViewOpenRequest,
@@ -37,6 +37,7 @@ router = APIRouter(prefix="/views", tags=["views"])
 # A trigger_id expires 3 s after the click; waiting longer for the limiter would be pointless.
 _TRIGGER_WAIT = 1.0
 _NOW = error_responses(
+    "workspace_forbidden",
     "workspace_not_found",
     "rate_limited",
     "slack_error",
@@ -45,16 +46,21 @@ _NOW = error_responses(
     "workspace_uninstalled",
 )
 _QUEUED = error_responses(
-    "workspace_not_found", "idempotency_conflict", "workspace_disconnected", "workspace_uninstalled"
+    "workspace_forbidden",
+    "workspace_not_found",
+    "idempotency_conflict",
+    "workspace_disconnected",
+    "workspace_uninstalled",
 )
 
 
-async def _open(request: Request, body: ViewOpenRequest, method: str) -> ViewResult:
+async def _open(request: Request, caller: Caller, body: ViewOpenRequest, method: str) -> ViewResult:
     outcome = await call_slack(
         gateway_of(request),
         body.workspace,
         method,
         {"trigger_id": body.trigger_id, "view": body.view},
+        caller=caller,
         app_id=body.app_id,
         max_wait=_TRIGGER_WAIT,
     )
@@ -64,22 +70,22 @@ async def _open(request: Request, body: ViewOpenRequest, method: str) -> ViewRes
 
 
 @router.post("/open", summary="Open a modal", responses=_NOW)
-async def open_view(body: ViewOpenRequest, request: Request, _caller: CallerDep) -> ViewResult:
+async def open_view(body: ViewOpenRequest, request: Request, caller: WriteCaller) -> ViewResult:
     """Open a modal now (``views.open``) for the person whose action gave ``trigger_id``."""
-    return await _open(request, body, "views.open")
+    return await _open(request, caller, body, "views.open")
 
 
 @router.post("/push", summary="Push a modal onto the stack", responses=_NOW)
-async def push_view(body: ViewOpenRequest, request: Request, _caller: CallerDep) -> ViewResult:
+async def push_view(body: ViewOpenRequest, request: Request, caller: WriteCaller) -> ViewResult:
     """Push a new view onto an open modal's stack now (``views.push``)."""
-    return await _open(request, body, "views.push")
+    return await _open(request, caller, body, "views.push")
 
 
 @router.post("/update", status_code=202, summary="Update a modal", responses=_QUEUED)
 async def update_view(
     body: ViewUpdateRequest,
     request: Request,
-    caller: CallerDep,
+    caller: WriteCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue ``views.update`` for a view (by ``view_id`` or ``external_id``)."""
@@ -105,7 +111,7 @@ async def update_view(
 async def publish_view(
     body: ViewPublishRequest,
     request: Request,
-    caller: CallerDep,
+    caller: WriteCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> Accepted:
     """Queue ``views.publish`` of ``user_id``'s App Home tab."""

@@ -1,4 +1,9 @@
-"""``/workspaces``: the app's installations, their removal, and "Add to Slack" links."""
+"""``/workspaces``: the app's installations, their removal, and "Add to Slack" links.
+
+A key sees only the workspaces in its scope; removing one needs ``admin``; a key restricted to
+workspaces or refs makes install links only for one of its refs (so the new workspace is in
+its scope once installed).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from fastapi import APIRouter, Path, Query, Request
 
 from slackbridge.product.api_common import locate
 from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import CallerDep
+from slackbridge.product.api_scope import covered_teams, require_workspace
+from slackbridge.product.auth import AdminCaller, ReadCaller, WriteCaller
 from slackbridge.product.schemas import (
     AppId,
     InstallUrl,
@@ -53,46 +59,54 @@ def workspace_of(app: SlackApp | None, inst: Installation) -> Workspace:
 @router.get("", summary="List workspaces", responses=error_responses())
 async def list_workspaces(
     request: Request,
-    _caller: CallerDep,
+    caller: ReadCaller,
     status: Annotated[WorkspaceStatus | None, Query(description="only this status")] = None,
 ) -> WorkspaceList:
-    """Every workspace the app is (or was) installed in."""
+    """Every workspace the app is (or was) installed in that the API key may touch."""
     gateway = gateway_of(request)
     apps = {app.id: app for app in await list_apps(gateway)}
-    installs = await installations_repo(gateway).list(status=status)
+    repo = installations_repo(gateway)
+    installs = await repo.list(status=status)
+    if not caller.access.everywhere:
+        # Refs are judged over every installation of a team, whatever the status asked for.
+        allowed = covered_teams(caller, await repo.list() if status else installs)
+        installs = [i for i in installs if (i.team_id or "") in allowed]
     return WorkspaceList(workspaces=[workspace_of(apps.get(i.app_ref), i) for i in installs])
 
 
 @router.get(
-    "/{team_id}", summary="Get a workspace", responses=error_responses("workspace_not_found")
+    "/{team_id}",
+    summary="Get a workspace",
+    responses=error_responses("workspace_forbidden", "workspace_not_found"),
 )
 async def get_workspace(
     team_id: TeamPath,
     request: Request,
-    _caller: CallerDep,
+    caller: ReadCaller,
     app_id: Annotated[AppId | None, Query(description="when several apps are installed")] = None,
 ) -> Workspace:
     """One workspace's installation, whatever its status."""
-    app, inst = await locate(gateway_of(request), team_id, app_id, active=False)
+    app, inst = await locate(gateway_of(request), team_id, app_id, caller=caller, active=False)
     return workspace_of(app, inst)
 
 
 @router.delete(
     "/{team_id}",
     summary="Remove a workspace",
-    responses=error_responses("workspace_not_found", "app_not_found"),
+    responses=error_responses("workspace_forbidden", "workspace_not_found", "app_not_found"),
 )
 async def remove(
     team_id: TeamPath,
     request: Request,
-    caller: CallerDep,
+    caller: AdminCaller,
     app: Annotated[
         str | None, Query(min_length=1, max_length=100, description="only this app's install")
     ] = None,
 ) -> WorkspaceList:
     """Revoke the workspace's tokens at Slack, delete them and mark it ``removed`` (the
-    product then receives ``workspace.uninstalled``)."""
+    product then receives ``workspace.uninstalled``). Needs an ``admin`` key."""
     gateway = gateway_of(request)
+    await require_workspace(gateway, caller, team_id)
     if app is not None:
         try:
             await resolve_app(gateway, app)
@@ -110,12 +124,19 @@ async def remove(
 @router.post(
     "/install-url",
     summary="Make an 'Add to Slack' link",
-    responses=error_responses("app_not_found"),
+    responses=error_responses("workspace_forbidden", "app_not_found"),
 )
-async def install_url(body: InstallUrlRequest, request: Request, _caller: CallerDep) -> InstallUrl:
+async def install_url(body: InstallUrlRequest, request: Request, caller: WriteCaller) -> InstallUrl:
     """A link to slackbridge's ``/slack/install`` that carries your ``product_ref``: when the
     person finishes installing, ``workspace.installed`` names it (``data.workspace.ref``)."""
     gateway = gateway_of(request)
+    access = caller.access
+    if not access.everywhere and body.product_ref not in access.product_refs:
+        raise ApiError(
+            "workspace_forbidden",
+            "this API key may only make install links carrying one of its refs: "
+            + (", ".join(access.product_refs) or "it has none"),
+        )
     try:
         app = await resolve_app(gateway, body.app)
     except AppNotFound as exc:

@@ -4,11 +4,18 @@ A request carries ``Authorization: Bearer sbk_…``. Keys come from ``slackbridg
 (stored as SHA-256 digests, see :mod:`slackbridge.store.repositories.api_keys`) or from
 ``SLACKBRIDGE_API_KEYS`` (a comma list, compared in constant time). Each key is its own
 idempotency scope: two products using different keys never see each other's Idempotency-Keys.
+
+A stored key has an :class:`ApiKeyScope`: its permissions (``read``, ``write``, ``admin``) and
+the workspaces it may touch; keys from ``SLACKBRIDGE_API_KEYS`` may do everything everywhere.
+Routes declare the permission they need with :data:`ReadCaller`, :data:`WriteCaller` or
+:data:`AdminCaller` (403 ``permission_denied`` without it); workspace checks happen where the
+route finds its workspace (:mod:`slackbridge.product.api_scope`).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,9 +25,23 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from slackbridge.product.api_errors import ApiError
 from slackbridge.server import Gateway, gateway_of
 from slackbridge.settings import Settings
-from slackbridge.store.repositories.api_keys import ApiKeysRepository, hash_api_key
+from slackbridge.store.repositories.api_keys import (
+    FULL_SCOPE,
+    ApiKeyScope,
+    ApiKeysRepository,
+    hash_api_key,
+)
 
-__all__ = ["Caller", "CallerDep", "authenticate", "configured_keys", "require_caller"]
+__all__ = [
+    "AdminCaller",
+    "Caller",
+    "CallerDep",
+    "ReadCaller",
+    "WriteCaller",
+    "authenticate",
+    "configured_keys",
+    "require_caller",
+]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -32,10 +53,16 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="slackbridge"'}
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the key's name and the scope its Idempotency-Keys live in."""
+    """Who is calling: the key's name, the scope its Idempotency-Keys live in (also recorded
+    as the owner of the operations it queues) and what the key may do (``access``)."""
 
     name: str
     scope: str
+    access: ApiKeyScope = FULL_SCOPE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.access.allows("admin")
 
 
 def configured_keys(settings: Settings) -> list[str]:
@@ -54,7 +81,7 @@ async def authenticate(gateway: Gateway, key: str) -> Caller | None:
     stored = await ApiKeysRepository(gateway.db, gateway.keyring).verify(key)
     if stored is None:
         return None
-    return Caller(name=stored.name, scope=f"key:{stored.id}")
+    return Caller(name=stored.name, scope=f"key:{stored.id}", access=stored.scope)
 
 
 async def require_caller(
@@ -76,3 +103,26 @@ async def require_caller(
 
 
 CallerDep = Annotated[Caller, Depends(require_caller)]
+"""Any valid key, whatever its permissions."""
+
+
+def _needs(permission: str) -> Callable[[Caller], Awaitable[Caller]]:
+    async def check(caller: CallerDep) -> Caller:
+        if not caller.access.allows(permission):
+            raise ApiError(
+                "permission_denied",
+                f"this API key lacks the {permission!r} permission (it has "
+                f"{caller.access.describe_permissions()}); use a key made with: "
+                f"slackbridge apikey create NAME --scope {permission}",
+            )
+        return caller
+
+    return check
+
+
+ReadCaller = Annotated[Caller, Depends(_needs("read"))]
+"""A key with ``read`` (or ``admin``)."""
+WriteCaller = Annotated[Caller, Depends(_needs("write"))]
+"""A key with ``write`` (or ``admin``)."""
+AdminCaller = Annotated[Caller, Depends(_needs("admin"))]
+"""A key with ``admin``."""

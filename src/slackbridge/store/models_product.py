@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from slackbridge.store.models_base import Base, BigId, utcnow
+from slackbridge.store.models_base import Base, BigId, Json, utcnow
 
 __all__ = ["ApiKeyRow", "ConversationLinkRow", "MessageLinkRow"]
 
@@ -24,6 +24,11 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # A comma list of read, write, admin; keys older than scopes had all three.
+    permissions: Mapped[str] = mapped_column(String(64), server_default="read,write,admin")
+    # The workspaces (team ids) and install refs the key may touch; both NULL: every workspace.
+    team_ids: Mapped[list[str] | None] = mapped_column(Json)
+    product_refs: Mapped[list[str] | None] = mapped_column(Json)
 
 
 class ConversationLinkRow(Base):

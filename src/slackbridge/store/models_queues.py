@@ -146,6 +146,8 @@ class OutboxRow(QueueColumns, Base):
     lane_key: Mapped[str | None] = mapped_column(String(160))
     payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     as_user: Mapped[str | None] = mapped_column(String(32))
+    # The API key that queued the call (its idempotency scope); NULL for the gateway's own.
+    created_by: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

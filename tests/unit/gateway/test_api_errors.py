@@ -39,7 +39,9 @@ def test_codes_know_their_status_and_routes_document_them() -> None:
     assert ApiError("workspace_disconnected").status == 503
     assert ApiError("rate_limited", headers={"Retry-After": "3"}).headers == {"Retry-After": "3"}
     documented = error_responses("workspace_not_found", "rate_limited", "payload_too_large")
-    assert set(documented) == {401, 404, 413, 422, 429}  # 401, 413 and 422: every route
+    # 401, 403 (permission_denied), 413 and 422: every route.
+    assert set(documented) == {401, 403, 404, 413, 422, 429}
+    assert documented[403]["description"] == "Error codes: `permission_denied`"
     assert "`workspace_not_found`" in documented[404]["description"]
     assert documented[413]["description"] == "Error codes: `payload_too_large`"  # once
     statuses = {status for status, _ in ERROR_CODES.values()}

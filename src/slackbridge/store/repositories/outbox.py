@@ -61,6 +61,7 @@ class NewOutboxMessage:
     idempotency_key: str | None = None
     message_id: str | None = None
     not_before: datetime | None = None
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class OutboxMessage:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def _to_message(row: RowMapping) -> OutboxMessage:
         last_error=row["last_error"],
         created_at=row["created_at"],
         sent_at=row["sent_at"],
+        created_by=row["created_by"],
     )
 
 
@@ -142,6 +145,7 @@ class OutboxRepository(Repository):
                 lane_key=message.lane_key,
                 payload=dict(message.payload),
                 as_user=message.as_user,
+                created_by=message.created_by,
                 status=_SPEC.ready,
                 attempts=0,
                 not_before=message.not_before or now,
