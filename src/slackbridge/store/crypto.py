@@ -24,6 +24,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from slackbridge.store.files import make_private_dir
+
 __all__ = [
     "KEY_FILE_NAME",
     "DecryptionError",
@@ -168,7 +170,7 @@ class Keyring:
 
 
 def _write_key_file(path: Path, key: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     # O_EXCL: if another process created it a moment ago, keep theirs.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
