@@ -30,6 +30,7 @@ webhook_secrets_app = typer.Typer(
 )
 _console = Console()
 _T = TypeVar("_T")
+_MAX_ID = 2**63 - 1  # ids are 64-bit in the store
 
 
 def _friendly(exc: Exception) -> typer.Exit | None:
@@ -77,7 +78,7 @@ def _secrets_table(endpoint: WebhookEndpoint) -> Table:
 @webhook_secrets_app.command("list")
 def list_secrets(
     endpoint_id: int | None = typer.Argument(
-        None, help="Only this endpoint (see `webhooks list`)."
+        None, min=1, max=_MAX_ID, help="Only this endpoint (see `webhooks list`)."
     ),
 ) -> None:
     """Show each endpoint's signing secrets (fingerprints only)."""
@@ -106,7 +107,9 @@ def list_secrets(
 
 @webhook_secrets_app.command("rotate")
 def rotate(
-    endpoint_id: int = typer.Argument(..., help="The endpoint (see `webhooks list`)."),
+    endpoint_id: int = typer.Argument(
+        ..., min=1, max=_MAX_ID, help="The endpoint (see `webhooks list`)."
+    ),
 ) -> None:
     """Make a new secret current; the old one keeps signing until you retire it."""
     from slackbridge.product.endpoint_secrets import fingerprint, rotate_secret
@@ -133,9 +136,16 @@ def rotate(
 
 @webhook_secrets_app.command("retire")
 def retire(
-    endpoint_id: int = typer.Argument(..., help="The endpoint (see `webhooks list`)."),
+    endpoint_id: int = typer.Argument(
+        ..., min=1, max=_MAX_ID, help="The endpoint (see `webhooks list`)."
+    ),
     secret_id: int | None = typer.Option(
-        None, "--secret", "-s", help="Retire only this previous secret (see `secrets list`)."
+        None,
+        "--secret",
+        "-s",
+        min=1,
+        max=_MAX_ID,
+        help="Retire only this previous secret (see `secrets list`).",
     ),
 ) -> None:
     """Stop signing with the endpoint's previous secrets (all of them, or --secret ID)."""

@@ -35,8 +35,9 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
-EndpointPath = Annotated[int, Path(ge=1, description="the endpoint id (GET /webhooks)")]
-SecretPath = Annotated[int, Path(ge=1, description="a previous secret's id")]
+_MAX_ID = 2**63 - 1  # ids are 64-bit in the store
+EndpointPath = Annotated[int, Path(ge=1, le=_MAX_ID, description="the endpoint id (GET /webhooks)")]
+SecretPath = Annotated[int, Path(ge=1, le=_MAX_ID, description="a previous secret's id")]
 
 
 def _info(endpoint: WebhookEndpoint) -> WebhookEndpointInfo:
