@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -82,7 +82,7 @@ def _decode_key(text: str, position: int) -> bytes:
 class _Key:
     key_id: bytes
     aead: AESGCM
-    digest_key: bytes  # derived from the key: never the key itself
+    digest_key: bytes = field(repr=False)  # derived from the key: never the key itself
 
 
 class Keyring:
