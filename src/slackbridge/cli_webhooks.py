@@ -39,9 +39,12 @@ def _friendly(exc: Exception) -> typer.Exit | None:
         SecretConfigured,
         SecretNotFound,
     )
+    from slackbridge.product.endpoints import EndpointConfigError
 
     if isinstance(exc, EndpointNotFound | SecretNotFound):
         return fail(str(exc).split("; ")[0], str(exc).partition("; ")[2].capitalize() + ".")
+    if isinstance(exc, EndpointConfigError):
+        return fail(str(exc), "Fix SLACKBRIDGE_WEBHOOK_URL or SLACKBRIDGE_WEBHOOKS.")
     if isinstance(exc, SecretConfigured):
         first, _, rest = str(exc).partition(": ")
         return fail(first, rest[:1].upper() + rest[1:] + ".")

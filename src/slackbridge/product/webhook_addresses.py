@@ -132,7 +132,7 @@ async def refused_resolved(url: str, resolver: Resolver = system_resolver) -> st
         return why
     try:
         addresses: Iterable[str] = await resolver(host, port)
-    except OSError:
+    except (OSError, UnicodeError, ValueError):  # UnicodeError: a name IDNA can't encode
         return None
     for text in addresses:
         address = _literal(text)

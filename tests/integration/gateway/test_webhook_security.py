@@ -275,6 +275,15 @@ async def test_a_configured_secret_is_rotated_in_the_configuration(
         SLACKBRIDGE_WEBHOOK_SECRET=new,
     )
     assert code == 1 and "set in the configuration" in err and "Traceback" not in err
+    code, _out, err = await _cli(
+        data_dir,
+        "webhooks",
+        "secrets",
+        "rotate",
+        str(endpoint.id),
+        SLACKBRIDGE_WEBHOOK_URL="http://169.254.169.254/",
+    )
+    assert code == 1 and "is refused" in err and "Traceback" not in err
     code, out, err = await _cli(data_dir, "webhooks", "secrets", "retire", str(endpoint.id))
     assert code == 0 and "Retired 1 secret" in out, err
 

@@ -81,6 +81,8 @@ class _Resolver:
         self.asked.append((host, port))
         if host not in self.answers:
             raise OSError(f"unknown host {host}")
+        if not host.isascii():
+            raise UnicodeError("label too long")
         return self.answers[host]
 
 
@@ -100,6 +102,8 @@ async def test_a_name_resolving_to_a_metadata_address_is_refused() -> None:
     assert await refused_resolved("https://fine.example/hook", resolver) is None
     # A name that does not resolve fails later, as the request; it is not "refused".
     assert await refused_resolved("https://nowhere.example/", resolver) is None
+    resolver.answers["bad-\u00e9.example"] = []
+    assert await refused_resolved("https://bad-\u00e9.example/", resolver) is None
     assert ("sneaky.example", 443) in resolver.asked and ("v6.example", 8080) in resolver.asked
 
 
