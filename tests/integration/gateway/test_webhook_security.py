@@ -394,3 +394,31 @@ async def test_start_up_refuses_a_metadata_url(tmp_path: Path) -> None:
             tmp_path, _ok, webhook_url="http://metadata.google.internal/computeMetadata/v1/"
         ):
             pass
+
+
+async def test_a_synchronous_call_to_a_metadata_address_is_not_made(tmp_path: Path) -> None:
+    import time
+
+    from slackbridge.pipeline.events import DomainEvent
+    from slackbridge.product import sync
+    from slackbridge.store.repositories.endpoints import WebhookEndpoint
+
+    event = DomainEvent(
+        type="command.invoked",
+        team_id="T1",
+        app_id="A1",
+        data={},
+        ordering_key="T1:C1",
+        dedupe_key="cmd:1",
+        occurred_at=time.time(),
+    )
+    secret = "whsec_" + "QUJD" * 8
+    metadata = WebhookEndpoint(7, "http://169.254.169.254/sync", secret, (), True, True)
+    plan = sync.SyncPlan(endpoint=metadata, event=event, webhook_id="msg_sync", body=b"{}")
+    async with _standalone(tmp_path, _ok, webhook_url="http://product.test/hooks") as (
+        gateway,
+        calls,
+    ):
+        answer = await sync.call(gateway, plan, time.monotonic() + 2.0)
+        await asyncio.gather(*sync._BACKGROUND)  # the fallback's bookkeeping
+    assert answer is None and calls == []
