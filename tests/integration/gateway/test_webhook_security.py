@@ -324,7 +324,11 @@ class _standalone:
             keyring=Keyring.load(None, self.settings.data_dir),
             http=http,
         )
-        (endpoint,) = await sync_endpoints(self.gateway)
+        try:
+            (endpoint,) = await sync_endpoints(self.gateway)
+        except BaseException:
+            await self.__aexit__()
+            raise
         await DeliveriesRepository(db, self.gateway.keyring).enqueue(
             [NewDelivery("msg_addr", endpoint.id, "message.posted", '{"type":"x"}')]
         )
