@@ -51,6 +51,10 @@ def _friendly(exc: Exception) -> typer.Exit | None:
     return None
 
 
+def _previous(count: int) -> str:
+    return "the previous one" if count == 1 else f"the {count} previous ones"
+
+
 def _run(job: Callable[[Gateway], Awaitable[_T]]) -> _T:
     """:func:`run_job`, with the operator actions' refusals explained (no traceback)."""
     try:
@@ -130,8 +134,8 @@ def rotate(
     )
     _console.print(
         f"Webhooks to {escape(endpoint.shown_url)} are now signed with the new secret "
-        f"[bold]and[/] the {len(endpoint.previous_secrets)} previous one(s), so the product "
-        "verifies with either.\n"
+        f"[bold]and[/] {_previous(len(endpoint.previous_secrets))}, so the product verifies "
+        "with either.\n"
         "1. Give the product the new secret.\n"
         f"2. Then stop signing with the old: `slackbridge webhooks secrets retire {endpoint.id}`."
     )
@@ -164,6 +168,7 @@ def retire(
         )
         return
     _console.print(
-        f"[green]Retired {count} secret(s).[/] Webhooks to {escape(endpoint.shown_url)} are "
+        f"[green]Retired {count} secret{'' if count == 1 else 's'}.[/] "
+        f"Webhooks to {escape(endpoint.shown_url)} are "
         "signed with the current secret only (a running gateway switches within seconds)."
     )

@@ -190,7 +190,8 @@ class EndpointsRepository(Repository):
         if current == secret:
             return
         # A secret that comes back (a configuration rolled back) is current again, not twice.
-        for previous in (await tx.execute(select(_S).where(_S.c.endpoint_id == rid))).mappings():
+        stored = (await tx.execute(select(_S).where(_S.c.endpoint_id == rid))).mappings().all()
+        for previous in stored:
             if self._to_previous(previous).secret == secret:
                 await tx.execute(delete(_S).where(_S.c.id == previous["id"]))
         if current:
