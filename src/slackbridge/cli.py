@@ -14,6 +14,7 @@ from slackbridge.cli_apikeys import apikey_app
 from slackbridge.cli_deliveries import deliveries_app, webhooks_app
 from slackbridge.cli_demo import demo_command
 from slackbridge.cli_serve import serve_command
+from slackbridge.cli_webhooks import webhook_secrets_app
 from slackbridge.cli_workspaces import apps_app, manifest_command, workspaces_app
 from slackbridge.store.cli import db_app, secrets_app
 
@@ -79,6 +80,7 @@ app.command("demo")(demo_command)
 app.add_typer(apps_app, name="apps")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(deliveries_app, name="deliveries")
+webhooks_app.add_typer(webhook_secrets_app, name="secrets")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(apikey_app, name="apikey")
 

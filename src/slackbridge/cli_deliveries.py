@@ -1,5 +1,7 @@
 """``slackbridge deliveries list|retry`` and ``slackbridge webhooks list``.
 
+URLs are shown without their credentials and query (``https://***@host/path?***``).
+
 They work on the store directly (a running gateway picks replayed deliveries up within a
 second). Heavy imports happen inside the commands so that ``slackbridge --help`` stays instant.
 """
@@ -161,7 +163,7 @@ def list_webhooks(
     rows = [
         {
             "id": e.id,
-            "url": e.url,
+            "url": e.shown_url,
             "event_types": list(e.event_types),
             "synchronous": e.synchronous,
             "enabled": e.enabled,

@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhooks: list[WebhookEndpointConfig] = Field(default_factory=list)
+    # Webhooks to link-local / cloud metadata addresses are refused unless this is set.
+    webhook_allow_link_local: bool = False
     api_keys: SecretStr | None = None
     pass_through_admin_methods: bool = False  # let POST /api/v1/slack/… call admin.* methods
     log_level: str = "INFO"

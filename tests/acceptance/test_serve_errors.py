@@ -113,3 +113,14 @@ async def test_a_failure_inside_the_start_up_is_explained_too(tmp_path: Path) ->
         tmp_path, "--port", str(free_port()), SLACKBRIDGE_WEBHOOK_URL="ftp://product.example"
     )
     _refused(code, out, "must start with http:// or https://", "SLACKBRIDGE_")
+
+
+async def test_a_webhook_url_at_a_metadata_address_is_refused(tmp_path: Path) -> None:
+    code, out = await _serve(
+        tmp_path,
+        "--port",
+        str(free_port()),
+        SLACKBRIDGE_WEBHOOK_URL="http://user:hunter2@169.254.169.254/latest/meta-data/",
+    )
+    _refused(code, out, "is a link-local or cloud metadata address")
+    assert "SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true" in out and "hunter2" not in out

@@ -24,6 +24,7 @@ from slackbridge.product import (
     api_slack,
     api_users,
     api_views,
+    api_webhooks,
     api_workspaces,
 )
 from slackbridge.product.api_errors import ApiError, install_error_handlers
@@ -72,6 +73,7 @@ def create_api_app() -> FastAPI:
         api_views,
         api_responses,
         api_slack,
+        api_webhooks,
     ):
         app.include_router(module.router)
 

@@ -6,7 +6,11 @@ tables in slackbridge.toml) configures several, each with its own ``event_types`
 ``synchronous`` flag. At start-up the store is made to match: configured endpoints are created or
 updated, the others are disabled (kept, with their history). An endpoint configured without a
 secret keeps the secret already stored for it, or gets a generated one, which
-``slackbridge webhooks list --show-secret`` shows.
+``slackbridge webhooks list --show-secret`` shows. A changed secret does not end the old one
+at once: both sign until the old one is retired (``slackbridge webhooks secrets``).
+
+URLs are shown only without their credentials and query (:func:`~slackbridge.redact.redact_url`),
+and URLs to link-local or cloud metadata addresses are refused (``webhook_addresses.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from dataclasses import dataclass
 
 from slackbridge.pipeline.events import DomainEvent
 from slackbridge.product.signing import generate_secret
+from slackbridge.product.webhook_addresses import refused_url
 from slackbridge.product.webhook_policy import webhook_id
+from slackbridge.redact import redact_url
 from slackbridge.server import Gateway
 from slackbridge.settings import Settings, WebhookEndpointConfig
 from slackbridge.store.db import Database
@@ -78,14 +84,19 @@ def configured_endpoints(settings: Settings) -> list[WebhookEndpointConfig]:
     configs.extend(settings.webhooks)
     seen: set[str] = set()
     for config in configs:
+        shown = redact_url(config.url)
         if not config.url.startswith(("http://", "https://")):
-            raise EndpointConfigError(
-                f"webhook URL {config.url!r} must start with http:// or https://"
-            )
+            raise EndpointConfigError(f"webhook URL {shown!r} must start with http:// or https://")
         if config.url in seen:
             raise EndpointConfigError(
-                f"webhook URL {config.url} is configured twice; list each endpoint once "
+                f"webhook URL {shown} is configured twice; list each endpoint once "
                 "(SLACKBRIDGE_WEBHOOK_URL and SLACKBRIDGE_WEBHOOKS together)"
+            )
+        why = None if settings.webhook_allow_link_local else refused_url(config.url)
+        if why is not None:
+            raise EndpointConfigError(
+                f"webhook URL {shown} is refused: {why}; point it at the product, or set "
+                "SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true if that address really is the product"
             )
         seen.add(config.url)
     return configs
@@ -99,6 +110,9 @@ async def sync_endpoints(gateway: Gateway) -> list[WebhookEndpoint]:
     """Make the stored endpoints match the settings; returns the configured ones as stored."""
     configs = configured_endpoints(gateway.settings)
     repo = _repo(gateway)
+    sealed = await repo.seal_plaintext_urls()
+    if sealed:
+        _log.info("encrypted %d webhook URL(s) stored in plaintext by an older version", sealed)
     stored = {e.url: e for e in await repo.list()}
     specs: list[EndpointSpec] = []
     generated: list[str] = []
@@ -124,7 +138,7 @@ async def sync_endpoints(gateway: Gateway) -> list[WebhookEndpoint]:
         _log.warning(
             "generated a signing secret for webhook endpoint %s; show it with "
             "`slackbridge webhooks list --show-secret` (or set it with SLACKBRIDGE_WEBHOOK_SECRET)",
-            url,
+            redact_url(url),
         )
     return endpoints
 

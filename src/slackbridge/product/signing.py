@@ -4,13 +4,17 @@ Headers: ``webhook-id`` (stable across retries of one event, for the receiver's 
 ``webhook-timestamp`` (unix seconds) and ``webhook-signature`` (``v1,<base64 HMAC-SHA256>`` of
 ``"{id}.{timestamp}.{body}"`` under the endpoint's ``whsec_…`` secret). Receivers verify with
 :func:`verify_webhook` (or any Standard Webhooks library, in any language).
+
+While a secret rotation overlaps, ``webhook-signature`` holds one signature per secret, separated
+by spaces (``v1,<new> v1,<old>``), as the spec provides: a receiver that knows either secret
+verifies, so the product can switch over whenever it likes.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,14 +33,20 @@ def generate_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def sign_headers(secret: str, webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three headers that sign ``body`` for delivery."""
+def sign_headers(
+    secret: str | Sequence[str], webhook_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """The three headers that sign ``body`` for delivery, with one secret or several (one
+    signature each, in the order given)."""
+    keys = [secret] if isinstance(secret, str) else list(secret)
+    if not keys:
+        raise ValueError("a webhook needs at least one secret to be signed with")
     when = datetime.fromtimestamp(timestamp, tz=UTC)
-    signature = Webhook(secret).sign(webhook_id, when, body.decode())
+    text = body.decode()
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature,
+        "webhook-signature": " ".join(Webhook(k).sign(webhook_id, when, text) for k in keys),
     }
 
 

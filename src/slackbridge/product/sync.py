@@ -35,6 +35,7 @@ from slackbridge.product.endpoints import (
     endpoint_webhook_id,
 )
 from slackbridge.product.signing import sign_headers
+from slackbridge.product.webhook_addresses import refused_resolved
 from slackbridge.product.webhook_policy import endpoint_wants, render_body
 from slackbridge.server import Gateway
 from slackbridge.store.repositories.deliveries import NewDelivery
@@ -148,13 +149,18 @@ async def call(gateway: Gateway, sync_plan: SyncPlan, deadline: float) -> SyncAn
         metrics.SYNC_CALLS.labels("late").inc()
         return None
     endpoint = sync_plan.endpoint
-    secret = endpoint.secret or ""
+    secrets = endpoint.signing_secrets or ("",)
     headers = {
         "content-type": "application/json",
         "user-agent": f"slackbridge/{__version__}",
         "slackbridge-synchronous": "true",
-        **sign_headers(secret, sync_plan.webhook_id, int(time.time()), sync_plan.body),
+        **sign_headers(secrets, sync_plan.webhook_id, int(time.time()), sync_plan.body),
     }
+    if not gateway.settings.webhook_allow_link_local:
+        why = await refused_resolved(endpoint.url)
+        if why is not None:
+            _fallback(gateway, sync_plan, "failed", f"refused ({why})")
+            return None
     try:
         response = await gateway.http.post(
             endpoint.url, content=sync_plan.body, headers=headers, timeout=budget
@@ -186,7 +192,7 @@ def _fallback(gateway: Gateway, sync_plan: SyncPlan, outcome: str, why: str) -> 
     metrics.SYNC_CALLS.labels(outcome).inc()
     _log.info(
         "synchronous endpoint %s %s; delivering webhook %s async",
-        sync_plan.endpoint.url,
+        sync_plan.endpoint.shown_url,
         why,
         sync_plan.webhook_id,
     )

@@ -12,6 +12,10 @@ Webhooks spec (same ``webhook-id`` every time, current ``webhook-timestamp``):
   then the delivery is *dead* (``slackbridge deliveries list --status dead``; replay with
   ``slackbridge deliveries retry``) and its lane moves on.
 
+Webhooks are signed with every secret of the endpoint (the current one and those a rotation still
+overlaps with). The endpoint's address is checked before each request, after resolving its name
+(``webhook_addresses.py``): a refused address is a failed attempt like any other.
+
 A 410 Gone is treated like any other failure: slackbridge never disables an endpoint by itself
 (removing it from the configuration does). Deliveries of a disabled endpoint stay pending.
 """
@@ -28,9 +32,11 @@ from typing import Any
 import httpx
 
 from slackbridge import __version__, metrics
-from slackbridge.product.endpoints import endpoint_by_id, sync_endpoints
+from slackbridge.product.endpoints import WebhookEndpoint, endpoint_by_id, sync_endpoints
 from slackbridge.product.signing import sign_headers
+from slackbridge.product.webhook_addresses import Resolver, refused_resolved, system_resolver
 from slackbridge.product.webhook_policy import backoff_seconds
+from slackbridge.redact import redact_in_text
 from slackbridge.server import Gateway, Worker
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, Delivery
 
@@ -45,7 +51,7 @@ _DISABLED_RECHECK = timedelta(seconds=60)
 async def on_startup(gateway: Gateway) -> None:
     """Gateway part hook: sync the configured endpoints into the store."""
     endpoints = await sync_endpoints(gateway)
-    detail = ", ".join(e.url for e in endpoints) or (
+    detail = ", ".join(e.shown_url for e in endpoints) or (
         "no webhook endpoint configured: set SLACKBRIDGE_WEBHOOK_URL"
     )
     gateway.health.report("webhooks", True, detail)
@@ -62,13 +68,24 @@ def retry_after_seconds(value: str | None) -> float | None:
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
 
 
+class _RefusedAddress(Exception):
+    """The endpoint's address may not receive webhooks (the message says why)."""
+
+
 class DeliveryWorker:
     """Sends due deliveries (a supervised gateway worker)."""
 
     name = "webhook-delivery"
 
-    def __init__(self, gateway: Gateway, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        poll_seconds: float = 1.0,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         self._gateway = gateway
+        self._resolver = resolver
         self._settings = gateway.settings
         self._repo = DeliveriesRepository(gateway.db, gateway.keyring)
         self._owner = f"webhooks:{gateway.instance_id}"[:64]
@@ -140,12 +157,13 @@ class DeliveryWorker:
         headers = {
             "content-type": "application/json",
             "user-agent": f"slackbridge/{__version__}",
-            **sign_headers(endpoint.secret, delivery.webhook_id, int(time.time()), body),
+            **sign_headers(endpoint.signing_secrets, delivery.webhook_id, int(time.time()), body),
         }
         started = time.perf_counter()
         status: int | None = None
         retry_after: float | None = None
         try:
+            await self._check_address(endpoint)
             response = await self._gateway.http.post(
                 endpoint.url,
                 content=body,
@@ -159,7 +177,9 @@ class DeliveryWorker:
         except httpx.TimeoutException:
             error = f"timed out after {self._settings.webhook_timeout:g}s"
         except httpx.HTTPError as exc:
-            error = f"{exc.__class__.__name__}: {exc}"[:500]
+            error = redact_in_text(f"{exc.__class__.__name__}: {exc}", endpoint.url)[:500]
+        except _RefusedAddress as exc:
+            error = str(exc)
         finally:
             metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         if error is None and status is not None:
@@ -167,6 +187,15 @@ class DeliveryWorker:
             metrics.DELIVERIES.labels("delivered").inc()
             return
         await self._failed(delivery, error or "failed", status, retry_after)
+
+    async def _check_address(self, endpoint: WebhookEndpoint) -> None:
+        if self._settings.webhook_allow_link_local:
+            return
+        why = await refused_resolved(endpoint.url, self._resolver)
+        if why is not None:
+            raise _RefusedAddress(
+                f"refused: {why} (SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true allows it)"
+            )
 
     async def _failed(
         self, delivery: Delivery, error: str, status: int | None, retry_after: float | None

@@ -16,13 +16,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from slackbridge.store.files import make_private_dir
 
 __all__ = [
     "KEY_FILE_NAME",
@@ -57,6 +60,10 @@ def _key_id(key: bytes) -> bytes:
     return hashlib.sha256(b"slackbridge-key-id:" + key).digest()[:_KEY_ID_LEN]
 
 
+def _digest_key(key: bytes) -> bytes:
+    return hashlib.sha256(b"slackbridge-digest-key:" + key).digest()
+
+
 def _decode_key(text: str, position: int) -> bytes:
     padded = text + "=" * (-len(text) % 4)
     try:
@@ -75,6 +82,7 @@ def _decode_key(text: str, position: int) -> bytes:
 class _Key:
     key_id: bytes
     aead: AESGCM
+    digest_key: bytes = field(repr=False)  # derived from the key: never the key itself
 
 
 class Keyring:
@@ -83,7 +91,7 @@ class Keyring:
     def __init__(self, keys: list[bytes]) -> None:
         if not keys:
             raise SecretKeyError("at least one secret key is needed")
-        self._keys = [_Key(_key_id(k), AESGCM(k)) for k in keys]
+        self._keys = [_Key(_key_id(k), AESGCM(k), _digest_key(k)) for k in keys]
         ids = [k.key_id for k in self._keys]
         if len(set(ids)) != len(ids):
             raise SecretKeyError("SLACKBRIDGE_SECRET_KEYS lists the same key twice")
@@ -155,6 +163,13 @@ class Keyring:
             ) from None
         return plain.decode("utf-8")
 
+    def digest(self, value: str, purpose: str) -> str:
+        """A keyed digest (HMAC-SHA256, hex) of ``value`` under the first key, for looking a
+        secret value up or keeping it unique without storing it: without the key, the digest
+        of a low-entropy secret (a password in a URL) can't be guessed offline."""
+        message = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")
+        return hmac.new(self._keys[0].digest_key, message, hashlib.sha256).hexdigest()
+
     def key_id_of(self, envelope: bytes) -> bytes:
         """The key id an envelope was made with (checks the envelope's shape)."""
         if len(envelope) < _HEADER_LEN + _TAG_LEN or envelope[0] != _VERSION:
@@ -173,7 +188,7 @@ class Keyring:
 
 
 def _write_key_file(path: Path, key: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     # O_EXCL: if another process created it a moment ago, keep theirs.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from slackbridge.store.files import create_private_file
+
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "Database",
@@ -206,7 +208,8 @@ def open_database(
 ) -> Database:
     """Create a :class:`Database` for ``url`` (SQLite or PostgreSQL).
 
-    For a SQLite file the parent directory (the data dir) is created. ``schema`` (PostgreSQL only)
+    For a SQLite file the file and its parent directory (the data dir) are created, readable by
+    their owner only (``store/files.py``). ``schema`` (PostgreSQL only)
     is put first on every connection's ``search_path`` (``slackbridge db upgrade`` creates it);
     ``application_name`` names the connections in PostgreSQL's ``pg_stat_activity``.
     """
@@ -220,7 +223,9 @@ def open_database(
             # An in-memory database lives in one connection; share it.
             kwargs["poolclass"] = StaticPool
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Created here, before SQLite would create it with the umask's mode (0644 as a
+            # rule); the -wal and -shm files take this file's mode.
+            create_private_file(path)
             kwargs["pool_size"] = pool_size
         kwargs["connect_args"] = {"check_same_thread": False}
         engine = create_async_engine(parsed, **kwargs)

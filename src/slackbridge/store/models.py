@@ -13,6 +13,7 @@ from slackbridge.store.models_queues import (
     InboxRow,
     OutboxRow,
     WebhookEndpointRow,
+    WebhookSecretRow,
 )
 from slackbridge.store.models_slack import (
     INSTALLATION_STATUSES,
@@ -46,6 +47,7 @@ __all__ = [
     "UserTokenRow",
     "UtcDateTime",
     "WebhookEndpointRow",
+    "WebhookSecretRow",
     "metadata",
     "table_of",
     "utcnow",

@@ -36,6 +36,7 @@ __all__ = [
     "InboxRow",
     "OutboxRow",
     "WebhookEndpointRow",
+    "WebhookSecretRow",
 ]
 
 INBOX_KINDS = ("events", "commands", "interactivity", "outgoing", "socket")
@@ -69,18 +70,42 @@ class InboxRow(QueueColumns, Base):
 
 
 class WebhookEndpointRow(Base):
-    """A product URL that receives signed webhooks."""
+    """A product URL that receives signed webhooks.
+
+    The URL may carry credentials, so it is stored encrypted (``url_enc``); ``url_key``, a keyed
+    digest of it, keeps each URL stored once. A row from before revision 0003 holds the
+    URL itself in ``url_key`` (``url_enc`` NULL) until the next start encrypts it.
+    ``secret_enc`` is the current signing secret; older ones still in use during a rotation are
+    :class:`WebhookSecretRow` rows.
+    """
 
     __tablename__ = "webhook_endpoints"
+    # The constraint keeps the name it had when the column was called ``url``.
+    __table_args__ = (UniqueConstraint("url_key", name="uq_webhook_endpoints_url"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    url_key: Mapped[str] = mapped_column(String(2000))
+    url_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     event_types: Mapped[list[str]] = mapped_column(Json, default=list)
     synchronous: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookSecretRow(Base):
+    """A previous signing secret of an endpoint, still signing while a rotation overlaps
+    (since ``replaced_at``), until it is retired (the row deleted)."""
+
+    __tablename__ = "webhook_endpoint_secrets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 _DELIVERY_OPEN = text("status IN ('pending', 'delivering')")

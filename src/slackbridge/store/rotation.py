@@ -18,6 +18,7 @@ from slackbridge.store.models import (
     SlackAppRow,
     UserTokenRow,
     WebhookEndpointRow,
+    WebhookSecretRow,
     table_of,
 )
 from slackbridge.store.repositories._base import secret_purpose
@@ -34,13 +35,15 @@ SECRET_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "installations": ("bot_token_enc", "bot_refresh_token_enc", "incoming_webhook_url_enc"),
     "user_tokens": ("token_enc", "refresh_token_enc"),
-    "webhook_endpoints": ("secret_enc",),
+    "webhook_endpoints": ("secret_enc", "url_enc"),
+    "webhook_endpoint_secrets": ("secret_enc",),
 }
 _TABLES = {
     "slack_apps": table_of(SlackAppRow),
     "installations": table_of(InstallationRow),
     "user_tokens": table_of(UserTokenRow),
     "webhook_endpoints": table_of(WebhookEndpointRow),
+    "webhook_endpoint_secrets": table_of(WebhookSecretRow),
 }
 
 # Called as progress(table, rows_done, rows_total) after each row.

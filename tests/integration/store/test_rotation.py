@@ -26,7 +26,8 @@ async def _fill(store: Store) -> None:
             user_token=UserTokenSpec("U1", token="xoxp-1"),
         )
     )
-    await store.endpoints.upsert(EndpointSpec("http://hook", secret="whsec_1"))
+    await store.endpoints.upsert(EndpointSpec("http://u:pw@hook", secret="whsec_0"))
+    await store.endpoints.upsert(EndpointSpec("http://u:pw@hook", secret="whsec_1"))
 
 
 async def _read_all(store: Store) -> list[str | None]:
@@ -43,7 +44,8 @@ async def _read_all(store: Store) -> list[str | None]:
         inst.bot_refresh_token,
         inst.incoming_webhook_url,
         user.token,
-        endpoint.secret,
+        endpoint.url,
+        *endpoint.signing_secrets,
     ]
 
 
@@ -55,7 +57,9 @@ EXPECTED = [
     "xoxe-1",
     "https://hooks.example/1",
     "xoxp-1",
+    "http://u:pw@hook",
     "whsec_1",
+    "whsec_0",
 ]
 
 
@@ -73,7 +77,7 @@ async def test_rotation_procedure(database: Database) -> None:
     # Step 2: rotate.
     seen: list[tuple[str, int, int]] = []
     report = await both.rotate_secrets(progress=lambda t, d, n: seen.append((t, d, n)))
-    assert report.checked == 8 and report.reencrypted == 8
+    assert report.checked == 10 and report.reencrypted == 10
     assert report.by_column == {
         "slack_apps.client_secret_enc": 1,
         "slack_apps.signing_secret_enc": 1,
@@ -83,6 +87,8 @@ async def test_rotation_procedure(database: Database) -> None:
         "installations.incoming_webhook_url_enc": 1,
         "user_tokens.token_enc": 1,
         "webhook_endpoints.secret_enc": 1,
+        "webhook_endpoints.url_enc": 1,
+        "webhook_endpoint_secrets.secret_enc": 1,
     }
     assert ("installations", 1, 1) in seen
 
@@ -92,7 +98,7 @@ async def test_rotation_procedure(database: Database) -> None:
         await _read_all(Store(database, Keyring.parse(old)))
     # Rotating again finds nothing left to do.
     again = await Store(database, Keyring.parse(new)).rotate_secrets()
-    assert again.checked == 8 and again.reencrypted == 0
+    assert again.checked == 10 and again.reencrypted == 0
 
 
 async def test_rotation_without_the_old_key_changes_nothing(database: Database) -> None:

@@ -48,3 +48,25 @@ def test_verification_rejects_tampering_wrong_secret_and_old_timestamps() -> Non
         verify_webhook(secret, stale, body)
     with pytest.raises(WebhookVerificationError):
         verify_webhook(secret, {"webhook-id": "msg_2"}, body)
+
+
+def test_several_secrets_sign_once_each_and_either_verifies() -> None:
+    """During a rotation's overlap every webhook carries one signature per secret (Standard
+    Webhooks: space-separated ``v1,…`` entries); a receiver knowing either secret accepts it."""
+    from standardwebhooks import Webhook
+
+    new, old, other = generate_secret(), generate_secret(), generate_secret()
+    body = b'{"type":"message.posted"}'
+    headers = sign_headers([new, old], "msg_1", int(time.time()), body)
+    signatures = headers["webhook-signature"].split(" ")
+    assert len(signatures) == 2 and all(s.startswith("v1,") for s in signatures)
+    assert (
+        signatures[0]
+        == sign_headers(new, "msg_1", int(headers["webhook-timestamp"]), body)["webhook-signature"]
+    )
+    for secret in (new, old):
+        assert Webhook(secret).verify(body, headers) == {"type": "message.posted"}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(other).verify(body, headers)
+    with pytest.raises(ValueError, match="at least one secret"):
+        sign_headers([], "msg_1", 1, body)

@@ -126,3 +126,15 @@ def test_corrupt_key_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / KEY_FILE_NAME).write_text("garbage\n")
     with pytest.raises(SecretKeyError, match=KEY_FILE_NAME):
         Keyring.load(None, tmp_path)
+
+
+def test_digest_is_stable_keyed_and_bound_to_its_purpose() -> None:
+    ring = Keyring([b"k" * 32])
+    value = "https://bob:hunter2@h.example/x"
+    digest = ring.digest(value, "webhook_endpoints.url")
+    assert digest == ring.digest(value, "webhook_endpoints.url")
+    assert len(digest) == 64 and "hunter2" not in digest
+    assert digest != ring.digest(value, "other.column")
+    assert digest != Keyring([b"o" * 32]).digest(value, "webhook_endpoints.url")
+    # The first key digests, like it encrypts.
+    assert Keyring([b"k" * 32, b"o" * 32]).digest(value, "webhook_endpoints.url") == digest

@@ -1,6 +1,6 @@
 """API key scopes, and the key that queued each outbox row.
 
-Revision ID: 0002_sec_b
+Revision ID: 0002
 Revises: 0001
 
 ``api_keys`` gains ``permissions`` (a comma list of read, write, admin), ``team_ids`` and
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 # Written out here rather than imported from the models (see 0001).
 _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-revision = "0002_sec_b"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
