@@ -3,7 +3,8 @@
 Commands are tried in the order they were declared; the first that fits wins. When none fits
 the message is one of three things: a request for help (``help``, ``help add``, ``?``, or
 nothing at all after the mention or slash command), a malformed command (its first word is a
-command's keyword but the rest doesn't fit: the help answer says why and shows that command),
+command's keyword, or some command starts with an argument, but the rest doesn't fit: the help
+answer says why and shows that command),
 or an unknown command (the help answer lists the commands, with "did you mean" for a near
 miss). Pure.
 """
@@ -82,6 +83,9 @@ def choose(
         topic = tuple(c for c in available if about and about in (c.name, c.pattern.keyword))
         return Unmatched("help", available, topic)
     same = tuple(c for c in available if c.pattern.keyword == first)
+    if not same:
+        # Commands that start with an argument (``/call {who:user}...``): any text is theirs.
+        same = tuple(c for c in available if c.pattern.keyword is None)
     if same:
         best = max(same, key=lambda c: failures[c.name].progress)
         return Unmatched("malformed", available, same, failures[best.name].reason)

@@ -2,8 +2,8 @@
 
 The search tries the readings of a message in a fixed order and takes the first that uses every
 token: an optional group is tried present before absent, a ``text`` argument takes a quoted
-string as a whole or else as few words as the rest of the pattern lets it, a repeated argument
-as many values as it can. So ``add buy milk due friday`` against ``add {title:text} [due
+string as a whole or else as few words as the rest of the pattern lets it (and, in a first
+pass, never one of the pattern's literal words), a repeated argument as many values as it can. So ``add buy milk due friday`` against ``add {title:text} [due
 {due:date}]`` gives ``title="buy milk"``, ``due=<friday>``, while ``add pay due`` gives
 ``title="pay due"``. When nothing fits, the failure reported is the one that got furthest into
 the message (the most useful to show the person). Pure.
@@ -49,10 +49,14 @@ class Failure:
 
 
 class _Search:
-    def __init__(self, text: str, tokens: list[Token], today: date) -> None:
+    def __init__(
+        self, text: str, tokens: list[Token], today: date, literals: frozenset[str]
+    ) -> None:
         self.text = text
         self.tokens = tokens
         self.today = today
+        # Strict reading: unquoted text never takes in one of the pattern's literal words.
+        self.literals = literals
         self.steps = 0
         self.failure: Failure | None = None
 
@@ -111,7 +115,16 @@ class _Search:
             if arg.type == "rest" or self.tokens[i].kind == "quoted":
                 ends: range | list[int] = [size if arg.type == "rest" else i + 1]
             else:
-                ends = range(i + 1, size + 1)
+                stop = next(
+                    (
+                        k
+                        for k in range(i + 1, size)
+                        if self.tokens[k].kind == "word"
+                        and self.tokens[k].value.lower() in self.literals
+                    ),
+                    size,
+                )
+                ends = range(i + 1, stop + 1)
             for end in ends:
                 args[arg.name] = self.span(i, end)
                 yield end
@@ -133,27 +146,50 @@ class _Search:
         args.pop(arg.name, None)
 
 
-def match_pattern(pattern: Pattern, text: str, today: date | None = None) -> Parsed | Failure:
-    """``text`` (what follows the slash command or the bot's mention) against ``pattern``;
-    dates are read as seen from ``today``."""
-    try:
-        tokens = tokenize(text)
-    except TokenizeError as exc:
-        return Failure(str(exc), exc.position, 0)
-    search = _Search(text, tokens, today or _SOME_DAY)
+def _literals(parts: tuple[Part, ...]) -> frozenset[str]:
+    found: set[str] = set()
+    for part in parts:
+        if isinstance(part, Word):
+            found.add(part.text)
+        elif isinstance(part, Group):
+            found |= _literals(part.parts)
+    return frozenset(found)
+
+
+def _search(pattern: Pattern, search: _Search) -> Parsed | None:
     args: dict[str, Any] = {}
+    size = len(search.tokens)
     for end in search.seq(pattern.parts, 0, args):
-        if end == len(tokens):
+        if end == size:
             complete: dict[str, Any] = {
                 a.name: ([] if a.repeat else None) for a in pattern.arguments()
             }
             complete.update(args)
             return Parsed(complete)
         search.fail(end, f"{search.shown(end)} was not expected here")
-    if search.steps > _MAX_STEPS:
+    return None
+
+
+def match_pattern(pattern: Pattern, text: str, today: date | None = None) -> Parsed | Failure:
+    """``text`` (what follows the slash command or the bot's mention) against ``pattern``;
+    dates are read as seen from ``today``.
+
+    Two readings: first the strict one, where unquoted text stops before any of the pattern's
+    literal words; then, if that fails, one where it may take them in (``add pay due``). A
+    failure is reported from the strict reading, which says more ("due should be a date")."""
+    try:
+        tokens = tokenize(text)
+    except TokenizeError as exc:
+        return Failure(str(exc), exc.position, 0)
+    day = today or _SOME_DAY
+    strict = _Search(text, tokens, day, _literals(pattern.parts))
+    found = _search(pattern, strict) or _search(pattern, _Search(text, tokens, day, frozenset()))
+    if found is not None:
+        return found
+    if strict.steps > _MAX_STEPS:
         return Failure("the message is too long to read as this command", 0, 0)
-    assert search.failure is not None
-    return search.failure
+    assert strict.failure is not None
+    return strict.failure
 
 
 def match_command(command: Command, text: str, today: date | None = None) -> Failure | None:

@@ -217,6 +217,11 @@ def routable(
     events: Sequence[DomainEvent], commands: Sequence[Command], *, rerun_on_edit: bool = False
 ) -> list[DomainEvent]:
     """The events :func:`route` would try to match (to look up their people's time zones)."""
-    if not commands:
-        return []
-    return [e for e in events if _incoming(e, rerun_on_edit) is not None]
+    found: list[DomainEvent] = []
+    for event in events:
+        incoming = _incoming(event, rerun_on_edit) if commands else None
+        if incoming is not None and any(
+            c.answers(incoming.source, incoming.slash) for c in commands
+        ):
+            found.append(event)
+    return found

@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from slackbridge import __version__
 from slackbridge.product import (
+    api_commands,
     api_files,
     api_messages,
     api_responses,
@@ -72,6 +73,7 @@ def create_api_app() -> FastAPI:
         api_views,
         api_responses,
         api_slack,
+        api_commands,
     ):
         app.include_router(module.router)
 
