@@ -2,11 +2,12 @@
 
 The search tries the readings of a message in a fixed order and takes the first that uses every
 token: an optional group is tried present before absent, a ``text`` argument takes a quoted
-string as a whole or else as few words as the rest of the pattern lets it (and, in a first
-pass, never one of the pattern's literal words), a repeated argument as many values as it can. So ``add buy milk due friday`` against ``add {title:text} [due
-{due:date}]`` gives ``title="buy milk"``, ``due=<friday>``, while ``add pay due`` gives
-``title="pay due"``. When nothing fits, the failure reported is the one that got furthest into
-the message (the most useful to show the person). Pure.
+string as a whole or else as few words as the rest of the pattern lets it (in a first pass
+never one of the pattern's literal words), a repeated argument as many values as it can. So
+``add buy milk due friday`` against ``add {title:text} [due {due:date}]`` gives ``title="buy
+milk"``, ``due=<friday>``, while ``add pay due`` gives ``title="pay due"``. When nothing fits,
+the failure reported is the one of the first pass that got furthest into the message (the most
+useful to show the person). Pure.
 """
 
 from __future__ import annotations

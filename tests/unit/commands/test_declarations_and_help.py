@@ -26,7 +26,7 @@ TODAY = date(2026, 12, 2)
 
 
 def test_a_declared_set_is_checked_and_sources_default_sensibly() -> None:
-    add, done, listed, call = build_commands(TASKS)
+    add, _done, listed, call = build_commands(TASKS)
     assert add.via == {"mention", "dm"}
     assert listed.via == {"dm"}
     assert call.via == {"slash"} and call.slash == "/call"
