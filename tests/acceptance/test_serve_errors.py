@@ -113,3 +113,11 @@ async def test_a_failure_inside_the_start_up_is_explained_too(tmp_path: Path) ->
         tmp_path, "--port", str(free_port()), SLACKBRIDGE_WEBHOOK_URL="ftp://product.example"
     )
     _refused(code, out, "must start with http:// or https://", "SLACKBRIDGE_")
+
+
+async def test_a_bad_declared_command(tmp_path: Path) -> None:
+    (tmp_path / "slackbridge.toml").write_text(
+        '[[commands]]\nname = "add"\npattern = "add {title:txt}"\n'
+    )
+    code, out = await _serve(tmp_path, "--port", str(free_port()))
+    _refused(code, out, "commands[0].pattern", "unknown argument type 'txt'", "column 12")
