@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from slackbridge.client import CommandMatched, InvalidRequestError, Slackbridge, WebhookEvent
+from slackbridge.emulator.state import User
 from slackbridge.settings import CommandConfig, WebhookEndpointConfig
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import (
@@ -187,6 +188,28 @@ async def test_bot_messages_and_edits_do_not_run_commands(commands_bridge: Bridg
     await bridge.act("messages/edit", channel_id=dm_id, ts=posted["ts"], text="add eggs")
     edited = await product.wait_for(lambda h: h.type == "message.edited")
     assert edited.data["ts"] == posted["ts"] and edited.data["text"] == "add eggs"
+
+    # Another app's bot mentions ours: passed on as a mention, not run, not answered.
+    workspace = bridge.emulator.state.workspace(ACME)
+    robot = User(
+        id="U0ROBOT001",
+        team_id=ACME,
+        name="deploybot",
+        real_name="Deploy Bot",
+        is_bot=True,
+        bot_id="B0ROBOT001",
+        app_id="A0ROBOT001",
+    )
+    workspace.users[robot.id] = robot
+    workspace.channels[GENERAL].members.append(robot.id)
+    foreign = await bridge.act(
+        "messages", channel_id=GENERAL, user_id=robot.id, text=f"<@{bridge.bot_user_id}> add x"
+    )
+    mentioned = await product.wait_for(
+        lambda h: h.type == "app.mentioned" and h.data["ts"] == foreign["ts"]
+    )
+    assert mentioned.data["user"]["id"] == robot.id
+
     await bridge.settled()
     assert len(product.of_type("command.matched")) == 1
     assert not [h for h in product.accepted() if h.data.get("ts") == own["ts"]]
