@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from slackbridge.client import CommandMatched, InvalidRequestError, Slackbridge, WebhookEvent
+from slackbridge.emulator.ops_channels import open_mpim
 from slackbridge.emulator.state import User
 from slackbridge.settings import CommandConfig, WebhookEndpointConfig
 from tests.integration.gateway.conftest import GatewayFactory
@@ -130,6 +131,15 @@ async def test_slash_commands_mentions_and_dms_become_command_matched(
     assert in_private.data["arguments"]["title"] == "staff offsite"
     assert in_private.data["user"]["id"] == BOB
 
+    group, _new = open_mpim(bridge.emulator.state, ACME, [ALICE, BOB, bridge.bot_user_id])
+    in_group = await bridge.act(
+        "messages", channel_id=group.id, user_id=ALICE, text=f"<@{bridge.bot_user_id}> done 4"
+    )
+    in_mpim = await product.wait_for(_matched(in_group["ts"]))
+    # Slack's app_mention carries no channel_type: a group DM's G… id reads as private.
+    assert in_mpim.data["channel"]["id"] == group.id
+    assert in_mpim.data["arguments"] == {"id": 4}
+
     dm_id = await _dm_channel(bridge)
     direct = await bridge.act("messages", channel_id=dm_id, user_id=ALICE, text="add milk")
     in_dm = await product.wait_for(_matched(direct["ts"]))
@@ -138,12 +148,12 @@ async def test_slash_commands_mentions_and_dms_become_command_matched(
     assert in_dm.data["arguments"] == {"title": "milk", "due": None}
 
     await bridge.settled()
-    routed = {slash.data["ts"], mention["ts"], private["ts"], direct["ts"]}
+    routed = {slash.data["ts"], mention["ts"], private["ts"], in_group["ts"], direct["ts"]}
     # Replaced, not sent twice: no command.invoked, app.mentioned, or DM message.posted.
     assert not product.of_type("command.invoked")
     assert not [h for h in product.of_type("app.mentioned") if h.data["ts"] in routed]
     assert not [h for h in product.of_type("message.posted") if h.data["ts"] == direct["ts"]]
-    assert len(product.of_type("command.matched")) == 4
+    assert len(product.of_type("command.matched")) == 5
 
 
 async def test_near_misses_get_ephemeral_help_and_no_webhook(commands_bridge: Bridge) -> None:
