@@ -1,8 +1,9 @@
 """Commands written out: a pattern's usage line, and a message built from typed arguments.
 
 :func:`usage` is what the help answer shows (``add {title} [due {due}]``). :func:`format_command`
-is the inverse of matching: arguments in, the text someone would type out, such that matching it
-gives the same arguments back (the property tests rely on that). Pure.
+is the inverse of matching: arguments in, the message text as Slack would send it (``&``, ``<``
+and ``>`` escaped), such that matching it gives the same arguments back (the property tests rely
+on that). Pure.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from typing import Any
 from slackbridge.commands.pattern import Arg, Group, Part, Pattern, Word
 
 __all__ = ["format_command", "usage"]
+
+_OPENERS = "\"“„«'‘‚"
+_DOUBLE_CLOSERS = "\"”“»"
+_SINGLE_CLOSERS = "'’‘"
 
 
 def _usage(parts: tuple[Part, ...]) -> str:
@@ -39,10 +44,26 @@ def _value(arg: Arg, value: Any) -> str:
     if arg.type == "channel":
         return f"<#{value}>"
     if arg.type in ("word", "text") and isinstance(value, str):
-        if value and not any(c.isspace() for c in value) and value[0] not in "\"“'‘<":
-            return value
-        return f"“{value}”" if '"' in value else f'"{value}"'
+        # Escaped as Slack escapes message text (the tokenizer undoes it).
+        escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if value and not any(c.isspace() for c in value) and value[0] not in _OPENERS:
+            return escaped
+        return _quoted(escaped)
     return str(value)
+
+
+def _quoted(value: str) -> str:
+    """``value`` in quotes that read back as exactly ``value``: straight double quotes when it
+    holds no double quote, else single ones when no single quote in it ends a word."""
+    if not any(c in _DOUBLE_CLOSERS for c in value):
+        return f'"{value}"'
+    ends_word = any(
+        c in _SINGLE_CLOSERS and (i + 1 == len(value) or value[i + 1].isspace())
+        for i, c in enumerate(value)
+    )
+    if not ends_word:
+        return f"'{value}'"
+    raise ValueError(f"{value!r} holds both kinds of quotes: it can't be written as one value")
 
 
 def _present(arg: Arg, arguments: Mapping[str, Any]) -> bool:
@@ -67,5 +88,6 @@ def _format(parts: tuple[Part, ...], arguments: Mapping[str, Any]) -> list[str]:
 
 def format_command(pattern: Pattern, arguments: Mapping[str, Any]) -> str:
     """The text that runs ``pattern`` with ``arguments`` (an optional group is written out
-    when one of its arguments has a value)."""
+    when one of its arguments has a value). Raises ValueError for a text that holds both a
+    double quote and a single quote ending a word (no quoting reads back as it)."""
     return " ".join(_format(pattern.parts, arguments))
