@@ -16,7 +16,7 @@ from slackbridge.commands.pattern import Arg, Group, Part, Pattern, Word
 __all__ = ["format_command", "usage"]
 
 _OPENERS = "\"“„«'‘‚"
-_DOUBLE_CLOSERS = "\"”“»"
+_DOUBLE_CLOSERS = '"”“»'
 _SINGLE_CLOSERS = "'’‘"
 
 
