@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from slackbridge.client import CommandMatched, InvalidRequestError, Slackbridge, WebhookEvent
+from slackbridge.commands.answer import send_help
+from slackbridge.commands.route import HelpReply
 from slackbridge.emulator.ops_channels import open_mpim
 from slackbridge.emulator.state import User
 from slackbridge.settings import CommandConfig, WebhookEndpointConfig
@@ -301,3 +303,22 @@ async def test_a_synchronous_endpoint_answers_a_matched_slash_command_inline(
     assert normal.webhook_id != called.webhook_id  # each endpoint has its own ids
     assert normal.json == called.json
     assert len([h for h in product.accepted("/sync") if h.type == "command.matched"]) == 1
+
+
+async def test_a_payload_processed_twice_is_answered_once(commands_bridge: Bridge) -> None:
+    reply = HelpReply(
+        team_id=ACME,
+        app_id=commands_bridge.app.app_id,
+        channel_id=GENERAL,
+        user_id=ALICE,
+        thread_ts=None,
+        response_url=None,
+        text="help",
+        key="Ev0SAME",
+    )
+    gateway = commands_bridge.gw.gateway
+    assert await send_help(gateway, [reply]) == 1
+    assert await send_help(gateway, [reply]) == 0  # a redelivery or a crashed worker's retry
+    await _ephemeral(commands_bridge, ALICE, "help")
+    await commands_bridge.settled()
+    assert len([e for e in commands_bridge.emulator.state.ephemerals if e["text"] == "help"]) == 1
