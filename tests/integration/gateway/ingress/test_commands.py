@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -322,3 +324,26 @@ async def test_a_payload_processed_twice_is_answered_once(commands_bridge: Bridg
     await _ephemeral(commands_bridge, ALICE, "help")
     await commands_bridge.settled()
     assert len([e for e in commands_bridge.emulator.state.ephemerals if e["text"] == "help"]) == 1
+
+
+async def test_dates_are_read_in_each_persons_time_zone(
+    gateway_factory: GatewayFactory, emulator: EmulatorServer, product: Product
+) -> None:
+    # 25 hours apart: at any moment these two people are on different days.
+    zones = {ALICE: "Pacific/Kiritimati", BOB: "Pacific/Pago_Pago"}
+    for user_id, tz in zones.items():
+        emulator.state.workspace(ACME).users[user_id].tz = tz
+    bridge = await _bridge(gateway_factory, emulator, product, user_cache_ttl=0)
+    dues: dict[str, str] = {}
+    for user_id, tz in zones.items():
+        posted = await bridge.act(
+            "messages",
+            channel_id=GENERAL,
+            user_id=user_id,
+            text=f"<@{bridge.bot_user_id}> add standup due today",
+        )
+        matched = await product.wait_for(_matched(posted["ts"]))
+        sent_on = datetime.fromtimestamp(float(posted["ts"]), ZoneInfo(tz)).date()
+        assert matched.data["arguments"]["due"] == sent_on.isoformat()
+        dues[user_id] = matched.data["arguments"]["due"]
+    assert dues[ALICE] != dues[BOB]
