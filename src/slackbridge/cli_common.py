@@ -196,6 +196,7 @@ def describe(exc: BaseException, database: str) -> tuple[str, str] | None:
     other exception. ``database``: the URL to name, password masked."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from slackbridge.commands.declared import CommandConfigError
     from slackbridge.product.endpoints import EndpointConfigError
     from slackbridge.slack.apps import AppConfigError
     from slackbridge.store.crypto import DecryptionError, SecretKeyError
@@ -208,7 +209,7 @@ def describe(exc: BaseException, database: str) -> tuple[str, str] | None:
             "A key that encrypted stored secrets is missing: put it back in "
             "SLACKBRIDGE_SECRET_KEYS, after the first key."
         )
-    if isinstance(exc, AppConfigError | EndpointConfigError):
+    if isinstance(exc, AppConfigError | EndpointConfigError | CommandConfigError):
         return str(exc), _CONFIG_HINT
     if isinstance(exc, DatabaseConfigError):
         return str(exc), "Set SLACKBRIDGE_DATABASE_URL to a SQLite or PostgreSQL URL."

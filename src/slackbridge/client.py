@@ -22,6 +22,12 @@ from typing import Any
 
 import httpx
 
+from slackbridge.client_commands import (
+    CommandDeclaration,
+    CommandMatched,
+    Commands,
+    DeclaredCommand,
+)
 from slackbridge.client_models import (
     Accepted,
     ErrorBody,
@@ -49,7 +55,10 @@ from slackbridge.product.signing import WebhookVerificationError, verify_webhook
 __all__ = [
     "Accepted",
     "AuthenticationError",
+    "CommandDeclaration",
+    "CommandMatched",
     "ConflictError",
+    "DeclaredCommand",
     "InstallUrl",
     "InvalidRequestError",
     "MessageMetadata",
@@ -182,6 +191,7 @@ class Slackbridge:
         self.responses = Responses(self)
         self.users = Users(self)
         self.slack = SlackPassThrough(self)
+        self.commands = Commands(self)
 
     async def request(
         self,

@@ -49,6 +49,7 @@ PARTS: tuple[str, ...] = (
     "slackbridge.slack.oauth",
     "slackbridge.slack.tokens",
     "slackbridge.product.webhooks",
+    "slackbridge.commands.declared",
     "slackbridge.slack.ingress",
     "slackbridge.slack.socket_mode",
     "slackbridge.pipeline.inbox_worker",

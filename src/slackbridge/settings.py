@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 __all__ = [
+    "CommandConfig",
     "Settings",
     "SlackAppConfig",
     "WebhookEndpointConfig",
@@ -77,6 +78,18 @@ class WebhookEndpointConfig(BaseModel):
     synchronous: bool = False
 
 
+class CommandConfig(BaseModel):
+    """A command the product declares (docs/commands.md): ``[[commands]]`` in slackbridge.toml.
+    Checked (pattern, examples, unique names) when the gateway starts."""
+
+    name: str
+    pattern: str
+    description: str = ""
+    examples: list[str] = Field(default_factory=list)
+    slash: str | None = None  # the slash command whose text it answers ("/tasks")
+    via: list[str] | None = None  # "slash", "mention", "dm"; default: slash, or mention + dm
+
+
 def config_file() -> Path:
     """The settings file: ``SLACKBRIDGE_CONFIG``, else ``slackbridge.toml`` in the working
     directory (a file that does not exist is no settings, not an error)."""
@@ -114,6 +127,8 @@ class Settings(BaseSettings):
     webhook_allow_link_local: bool = False
     api_keys: SecretStr | None = None
     pass_through_admin_methods: bool = False  # let POST /api/v1/slack/… call admin.* methods
+    commands: list[CommandConfig] = Field(default_factory=list)
+    commands_rerun_on_edit: bool = False  # an edited message runs its command again
     log_level: str = "INFO"
     log_json: bool = False
     # Ingress and product webhooks (docs/operations.md explains each one).

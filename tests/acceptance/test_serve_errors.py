@@ -124,3 +124,11 @@ async def test_a_webhook_url_at_a_metadata_address_is_refused(tmp_path: Path) ->
     )
     _refused(code, out, "is a link-local or cloud metadata address")
     assert "SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true" in out and "hunter2" not in out
+
+
+async def test_a_bad_declared_command(tmp_path: Path) -> None:
+    (tmp_path / "slackbridge.toml").write_text(
+        '[[commands]]\nname = "add"\npattern = "add {title:txt}"\n'
+    )
+    code, out = await _serve(tmp_path, "--port", str(free_port()))
+    _refused(code, out, "commands[0].pattern", "unknown argument type 'txt'", "column 12")

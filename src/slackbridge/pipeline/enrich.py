@@ -68,8 +68,17 @@ async def _lookup(gateway: Gateway, team_id: str, user_id: str, app_id: str | No
         email=email,
         is_bot=bool(user.get("is_bot")),
         deleted=bool(user.get("deleted")),
-        profile={k: profile[k] for k in ("title", "image_72", "tz") if k in profile},
+        profile=_kept_profile(user, profile),
     )
+
+
+def _kept_profile(user: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields worth caching, with the user's time zone (Slack puts ``tz`` on the
+    user, not in the profile; declared commands read dates in it)."""
+    kept: dict[str, Any] = {k: profile[k] for k in ("title", "image_72", "tz") if k in profile}
+    if isinstance(user.get("tz"), str) and user["tz"]:
+        kept["tz"] = user["tz"]
+    return kept
 
 
 async def _guarded(

@@ -38,6 +38,7 @@ WEBHOOK_TYPES: dict[str, str] = {
     "reaction.removed": "an emoji reaction was removed from a message",
     "app.mentioned": "someone mentioned the app's bot user",
     "command.invoked": "someone ran one of the app's slash commands",
+    "command.matched": "a message, mention or slash command fitted a declared command",
     "interaction.block_action": "someone clicked a button or used another block element",
     "interaction.view_submission": "someone submitted a modal",
     "interaction.view_closed": "someone closed a modal that asked to be told",

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from slackbridge import metrics
+from slackbridge.pipeline.commands import route_commands
 from slackbridge.pipeline.dispatch import build_deliveries
 from slackbridge.pipeline.enrich import enrich_users
 from slackbridge.pipeline.events import ControlAction, DomainEvent, Normalized
@@ -215,6 +216,7 @@ class InboxWorker:
             try:
                 for action in entry.normalized.actions:
                     await self._act(action, entry.reason)
+                entry.normalized = await route_commands(self._gateway, entry.normalized)
             except Exception as exc:
                 await self._retry(entry.item, f"control action failed: {exc!r}")
                 continue

@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from slackbridge import __version__
 from slackbridge.product import (
+    api_commands,
     api_files,
     api_messages,
     api_responses,
@@ -74,6 +75,7 @@ def create_api_app() -> FastAPI:
         api_responses,
         api_slack,
         api_webhooks,
+        api_commands,
     ):
         app.include_router(module.router)
 

@@ -34,11 +34,12 @@ slackbridge apikey create acme-support --scope read,write --workspace T0ACME0001
 ```
 
 - `read`: list and get workspaces, look up users, get operations (`GET /messages/{id}`) and
-  permalinks;
+  permalinks, the declared commands (`GET /commands`);
 - `write`: everything that sends to Slack — messages, edits, deletions, files, views, responses,
   the pass-through — and install links;
 - `admin`: all of the above, removing workspaces (`DELETE /workspaces/{team_id}`), and seeing
-  and changing every key's operations.
+  and changing every key's operations, declaring commands (`PUT /commands`), and the webhook
+  endpoints and their signing secrets (`/webhooks`).
 
 How the scope applies:
 

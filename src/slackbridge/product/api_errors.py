@@ -54,6 +54,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "payload_too_large": (413, "the request body (or the file) is larger than the limit"),
     "unsupported_media_type": (415, "the body's Content-Type is not accepted here"),
     "invalid_request": (422, "the request failed validation; see details"),
+    "invalid_command": (422, "a declared command can't be used; details say where"),
     "user_token_missing": (422, "the user has not granted the app a user token"),
     "rate_limited": (429, "Slack's rate limit for this call is exhausted; see Retry-After"),
     "slack_error": (422, "Slack refused the call; details[0].slack_error is Slack's code"),

@@ -54,7 +54,8 @@ def cached_user(team_id: str, user: Mapping[str, Any]) -> CachedUser:
         email=profile.get("email"),
         is_bot=bool(user.get("is_bot")),
         deleted=bool(user.get("deleted")),
-        profile=dict(profile),
+        # Slack keeps the time zone on the user, not in the profile: cached with the profile.
+        profile={**profile, **({"tz": user["tz"]} if isinstance(user.get("tz"), str) else {})},
     )
 
 

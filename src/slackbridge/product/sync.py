@@ -1,8 +1,9 @@
 """Synchronous product endpoints: answers that must reach Slack within its 3-second ack.
 
 An external select asks for options (``block_suggestion``), a modal submission may be refused
-with field errors (``view_submission`` → ``response_action``), and a slash command may be
-answered with a message. An endpoint configured with ``synchronous = true`` receives these
+with field errors (``view_submission`` → ``response_action``), and a slash command
+(``command.invoked``, or ``command.matched`` for a declared command) may be answered with a
+message. An endpoint configured with ``synchronous = true`` receives these
 types (those its ``event_types`` filter lets through) while Slack waits: slackbridge posts the
 webhook (same body, headers and webhook-id as the normal delivery, plus
 ``slackbridge-synchronous: true``; the user is filled in only if that takes under 0.5 s) with a
@@ -26,6 +27,7 @@ import httpx
 import orjson
 
 from slackbridge import __version__, metrics
+from slackbridge.pipeline.commands import routed_events
 from slackbridge.pipeline.enrich import enrich_users
 from slackbridge.pipeline.events import DomainEvent
 from slackbridge.pipeline.normalize import PayloadKind, normalize
@@ -57,7 +59,12 @@ _log = logging.getLogger("slackbridge.webhooks")
 
 #: Webhook types a synchronous endpoint answers inline.
 SYNC_TYPES = frozenset(
-    {"interaction.block_suggestion", "interaction.view_submission", "command.invoked"}
+    {
+        "interaction.block_suggestion",
+        "interaction.view_submission",
+        "command.invoked",
+        "command.matched",
+    }
 )
 #: How long the async delivery of a synchronously called webhook waits, so that the call's
 #: outcome is known first (longer than the deadline plus recording the answer).
@@ -114,7 +121,9 @@ async def plan(
         # The inbox worker sets such a payload aside; Slack just gets the ordinary ack.
         _log.warning("not calling the synchronous endpoint: payload not understood (%r)", exc)
         return None
-    for event in normalized.events:
+    # Declared commands turn a slash command into command.matched (or the gateway's help).
+    routed = await routed_events(gateway, normalized.events, fetch_users=False)
+    for event in routed.events:
         if event.type not in SYNC_TYPES:
             continue
         for endpoint in endpoints:

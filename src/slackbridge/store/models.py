@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from slackbridge.store.models_base import Base, QueueColumns, UtcDateTime, table_of, utcnow
-from slackbridge.store.models_product import ApiKeyRow, ConversationLinkRow, MessageLinkRow
+from slackbridge.store.models_product import (
+    ApiKeyRow,
+    CommandSetRow,
+    ConversationLinkRow,
+    MessageLinkRow,
+)
 from slackbridge.store.models_queues import (
     DELIVERY_STATUSES,
     INBOX_KINDS,
@@ -34,6 +39,7 @@ __all__ = [
     "ApiKeyRow",
     "AuditLogRow",
     "Base",
+    "CommandSetRow",
     "ConversationLinkRow",
     "DeliveryRow",
     "InboxRow",

@@ -1,15 +1,16 @@
-"""Tables about the product side: API keys and the bridge's links between ids."""
+"""Tables about the product side: API keys, the bridge's links between ids, declared commands."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from slackbridge.store.models_base import Base, BigId, Json, utcnow
 
-__all__ = ["ApiKeyRow", "ConversationLinkRow", "MessageLinkRow"]
+__all__ = ["ApiKeyRow", "CommandSetRow", "ConversationLinkRow", "MessageLinkRow"]
 
 
 class ApiKeyRow(Base):
@@ -60,3 +61,14 @@ class MessageLinkRow(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommandSetRow(Base):
+    """The product's declared commands (docs/commands.md), one row per source: ``config``
+    (slackbridge.toml, written at start-up) and ``api`` (``PUT /api/v1/commands``)."""
+
+    __tablename__ = "command_sets"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    commands: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -135,4 +135,5 @@ async def test_bad_scopes_are_explained(tmp_path: Path, options: list[str], said
     result = await _run(["apikey", "create", "x", *options], tmp_path)
     assert result.exit_code == 1
     assert said in result.output and "Traceback" not in result.output
-    assert "No API keys yet" in (await _run(["apikey", "list"], tmp_path)).output
+    # Refused before the store was touched: nothing was created, not even an empty store.
+    assert "no slackbridge store" in (await _run(["apikey", "list"], tmp_path)).output

@@ -206,6 +206,8 @@ async def test_users_are_looked_up_and_cached(stack: ApiStack, sb: Slackbridge) 
     assert (await sb.users.info(ACME, BOB)).email == "bob@acme.test"  # cached by the lookup
     assert len(stack.emulator.calls_to("users.lookupByEmail")) == lookups
     assert len(stack.emulator.calls_to("users.info")) == calls + 1
+    # Slack keeps the time zone on the user, not in its profile: kept with the profile.
+    assert (await sb.users.info(ACME, "U0ACME0003")).profile["tz"] == "Europe/London"
     with pytest.raises(NotFoundError) as missing:
         await sb.users.lookup_by_email(ACME, "nobody@acme.test")
     assert missing.value.code == "user_not_found"
