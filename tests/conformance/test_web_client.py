@@ -221,3 +221,15 @@ async def test_json_bodies_and_form_bodies_agree(emulator: Emulator, bot: TestIn
     )
     assert via_json["ok"] and via_form["ok"]
     assert json.loads(json.dumps(via_json.data))["message"]["text"] == "as json"
+
+
+async def test_answers_carry_the_oauth_scope_headers(emulator: Emulator) -> None:
+    inst = install_app_for_tests(emulator.state, ACME, ["chat:write", "channels:read"])
+    client = AsyncWebClient(token=inst.bot_token, base_url=emulator.api_url)
+    listed = await client.conversations_list()
+    assert listed.headers["x-oauth-scopes"] == "chat:write,channels:read"
+    assert "channels:read" in listed.headers["x-accepted-oauth-scopes"].split(",")
+    with pytest.raises(SlackApiError) as denied:
+        await client.users_list()
+    assert denied.value.response["error"] == "missing_scope"
+    assert denied.value.response.headers["x-accepted-oauth-scopes"] == "users:read"

@@ -125,6 +125,7 @@ class Channel:
     purpose: str = ""
     messages: list[Message] = field(default_factory=list)  # in ts order, roots and replies
     by_ts: dict[str, Message] = field(default_factory=dict)
+    pins: list[str] = field(default_factory=list)  # ts of pinned messages, oldest pin first
 
     @property
     def is_im(self) -> bool:
