@@ -322,6 +322,11 @@ class EmulatorState:
     base_url: str | None = None
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     faults: FaultRegistry = field(default_factory=FaultRegistry)
+    # Options apps returned to block_suggestion, so a pick in an external select echoes the
+    # app's option: (team_id, user_id, app_id) -> action_id -> value -> option.
+    offered_options: dict[tuple[str, str, str], dict[str, dict[str, dict[str, Any]]]] = field(
+        default_factory=dict
+    )
     # chat.postEphemeral messages (never in history), newest last, bounded.
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
 
