@@ -2,10 +2,10 @@
 
 An app gets an event when it is installed in the workspace (status active), subscribes to the
 matching bot event, and its bot user can see the conversation (is a member). ``app_uninstalled``
-and ``tokens_revoked`` go to the app concerned whatever its status. Message events follow
-Slack's subscriptions: ``message.channels`` (public), ``message.groups`` (private),
-``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is mentioned
-(outside DMs, as on Slack).
+and ``tokens_revoked`` go to the app concerned whatever its status, when it subscribes to them.
+Message events follow Slack's subscriptions: ``message.channels`` (public), ``message.groups``
+(private), ``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is
+mentioned (outside DMs, as on Slack).
 An app whose bot does not subscribe (or cannot see the channel) still hears an event it lists
 among its user events when an installing person with a user token is in the conversation; the
 envelope's ``authorizations`` then names that person (``is_bot`` false).
@@ -208,6 +208,8 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
         app = state.apps.get(str(app_id))
         if inst is None or app is None:
             return []
+        if kind not in app.bot_events and kind not in app.user_events:
+            return []  # like every event, these reach only apps subscribed to them
         event: dict[str, Any] = {"type": kind}
         if kind == "tokens_revoked":
             event["tokens"] = signal.data.get("tokens") or {"oauth": [], "bot": []}

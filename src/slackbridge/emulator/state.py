@@ -195,7 +195,10 @@ class App:
     token_rotation: bool = False
     app_tokens: list[str] = field(default_factory=list)  # xapp-… (connections:write)
     bot_display_name: str | None = None
-    owner_team_id: str | None = None
+    owner_team_id: str | None = None  # the workspace the app was created in (its home)
+    # Public distribution (Slack's "Manage Distribution" page): without it an app with a home
+    # workspace installs there only. Apps without a home (tests, seeds) install anywhere.
+    distributed: bool = False
 
 
 @dataclass
