@@ -45,6 +45,19 @@ _CHANNEL_EVENTS = {
 }
 
 
+# Events whose signal carries the finished event as ``data["event"]``: they go to the apps
+# subscribed to them, only those whose bot is in the channel when ``data["members_only"]``, and
+# only the app ``data["app_id"]`` when given.
+_PREBUILT = {
+    "pin_added",
+    "pin_removed",
+    "channel_rename",
+    "group_rename",
+    "assistant_thread_started",
+    "assistant_thread_context_changed",
+}
+
+
 @dataclass
 class Routed:
     """One envelope for one app installation."""
@@ -250,6 +263,17 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
             "event_ts": signal.data.get("event_ts") or f"{state.now():.6f}",
         }
         plans = [(kind, event, _subscribers(state, signal.team_id, kind, None))]
+    elif kind in _PREBUILT and isinstance(signal.data.get("event"), dict):
+        members_only = bool(signal.data.get("members_only", True))
+        only_app = signal.data.get("app_id")
+        targets = [
+            (app, inst, who)
+            for app, inst, who in _subscribers(
+                state, signal.team_id, kind, channel if members_only else None
+            )
+            if only_app is None or app.id == only_app
+        ]
+        plans = [(kind, dict(signal.data["event"]), targets)]
     elif kind == "app_home_opened":
         app_id = signal.data.get("app_id")
         event = {

@@ -15,19 +15,31 @@ from typing import Any, Literal
 from slackbridge.emulator.faults import FaultRegistry
 from slackbridge.emulator.ids import IdFactory, TsClock
 from slackbridge.emulator.ratelimit import RateLimiter
+from slackbridge.emulator.state_records import (
+    AssistantThread,
+    Bookmark,
+    ScheduledMessage,
+    Stream,
+    Usergroup,
+)
 
 __all__ = [
     "App",
     "AppToken",
+    "AssistantThread",
+    "Bookmark",
     "Channel",
     "EmulatorState",
     "File",
     "Installation",
     "Message",
     "OAuthCode",
+    "ScheduledMessage",
     "Signal",
+    "Stream",
     "Token",
     "User",
+    "Usergroup",
     "View",
     "Workspace",
 ]
@@ -125,7 +137,9 @@ class Channel:
     purpose: str = ""
     messages: list[Message] = field(default_factory=list)  # in ts order, roots and replies
     by_ts: dict[str, Message] = field(default_factory=dict)
-    pins: list[str] = field(default_factory=list)  # ts of pinned messages, oldest pin first
+    # Pinned messages: ts -> {"created": unix time, "created_by": user id}, oldest pin first.
+    pins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bookmarks: list[Bookmark] = field(default_factory=list)  # in rank order
 
     @property
     def is_im(self) -> bool:
@@ -330,6 +344,11 @@ class EmulatorState:
     offered_options: dict[tuple[str, str, str], dict[str, dict[str, dict[str, Any]]]] = field(
         default_factory=dict
     )
+    scheduled_messages: dict[str, ScheduledMessage] = field(default_factory=dict)
+    usergroups: dict[str, Usergroup] = field(default_factory=dict)
+    streams: dict[tuple[str, str], Stream] = field(default_factory=dict)  # (channel, ts)
+    # (channel, thread_ts) -> the assistant thread there
+    assistant_threads: dict[tuple[str, str], AssistantThread] = field(default_factory=dict)
     # chat.postEphemeral messages (never in history), newest last, bounded.
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
 
