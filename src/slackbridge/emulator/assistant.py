@@ -102,10 +102,9 @@ def current_status(state: EmulatorState, thread: AssistantThread) -> str:
     root = channel.by_ts.get(thread.thread_ts) if channel else None
     inst = state.installation(thread.app_id, thread.team_id)
     if root is not None and channel is not None and inst is not None:
-        for ts in root.replies:
+        for ts in root.replies[thread.status_replies :]:
             reply = channel.by_ts.get(ts)
-            replied_after = float(ts) >= thread.status_set_at
-            if reply is not None and reply.user == inst.bot_user_id and replied_after:
+            if reply is not None and reply.user == inst.bot_user_id:
                 return ""
     return thread.status
 

@@ -299,8 +299,11 @@ class Signal:
     ``kind`` is one of: ``message`` (a new message, including bot posts and file shares),
     ``message_changed``, ``message_deleted``, ``reaction_added``, ``reaction_removed``,
     ``member_joined_channel``, ``app_uninstalled``, ``tokens_revoked``, ``channel_created``,
-    ``channel_archive``, ``app_home_opened``, and ``reset`` (the world went back to the seed;
-    listeners drop pending work). ``data`` carries what the event builder needs (each kind's
+    ``channel_archive``, ``channel_unarchive``, ``app_home_opened``, and ``reset`` (the world
+    went back to the seed; listeners drop pending work). ``channel_rename``, ``group_rename``,
+    ``pin_added``, ``pin_removed``, ``assistant_thread_started`` and
+    ``assistant_thread_context_changed`` carry the finished event as ``data["event"]`` (see
+    ``events.py``). ``data`` carries what the event builder needs (each kind's
     fields are listed in ``ops.py``). Listeners ignore kinds they do not know.
     """
 

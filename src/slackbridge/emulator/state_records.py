@@ -92,6 +92,7 @@ class AssistantThread:
     status: str = ""
     loading_messages: list[str] = field(default_factory=list)
     status_set_at: float = 0.0
+    status_replies: int = 0  # replies the thread had when the status was set
     title: str = ""
     suggested_prompts: list[dict[str, str]] = field(default_factory=list)
     prompts_title: str = ""

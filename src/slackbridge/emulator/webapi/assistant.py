@@ -22,7 +22,7 @@ _MAX_LOADING = 10
 _MAX_PROMPTS = 4
 
 
-def _thread(ctx: CallContext) -> AssistantThread:
+def _thread(ctx: CallContext) -> tuple[AssistantThread, int]:
     """The assistant thread ``channel_id``/``thread_ts`` names, kept by ``(channel, ts)``; a
     thread in a channel (not an assistant DM) gets its record on first use."""
     me = caller(ctx)
@@ -42,20 +42,21 @@ def _thread(ctx: CallContext) -> AssistantThread:
             thread_ts=root.ts,
         )
         ctx.state.assistant_threads[key] = thread
-    return thread
+    return thread, len(root.replies)
 
 
 @method("assistant.threads.setStatus", tier=3, scopes=("assistant:write", "chat:write"))
 async def assistant_set_status(ctx: CallContext) -> dict[str, Any]:
     if ctx.args.get("status") is None:
         raise invalid_args("missing required field: status")
-    thread = _thread(ctx)
+    thread, replies = _thread(ctx)
     loading = as_list(ctx.arg("loading_messages"))
     if len(loading) > _MAX_LOADING:
         raise invalid_args("loading_messages: at most 10 messages")
     thread.status = str(ctx.args["status"])
     thread.loading_messages = loading if thread.status else []
     thread.status_set_at = ctx.state.now()
+    thread.status_replies = replies
     return {}
 
 
@@ -71,7 +72,7 @@ async def assistant_set_suggested_prompts(ctx: CallContext) -> dict[str, Any]:
         raise invalid_args("prompts: a list of {title, message} objects")
     if not prompts or len(prompts) > _MAX_PROMPTS:
         raise invalid_args("prompts: 1 to 4 prompts")
-    thread = _thread(ctx)
+    thread, _ = _thread(ctx)
     thread.suggested_prompts = [{"title": p["title"], "message": p["message"]} for p in prompts]
     thread.prompts_title = str(ctx.arg("title") or "")
     return {}
@@ -80,6 +81,6 @@ async def assistant_set_suggested_prompts(ctx: CallContext) -> dict[str, Any]:
 @method("assistant.threads.setTitle", tier=3, scopes=("assistant:write",))
 async def assistant_set_title(ctx: CallContext) -> dict[str, Any]:
     title = str(ctx.require("title"))
-    thread = _thread(ctx)
+    thread, _ = _thread(ctx)
     thread.title = title
     return {}
