@@ -233,3 +233,14 @@ async def test_answers_carry_the_oauth_scope_headers(emulator: Emulator) -> None
         await client.users_list()
     assert denied.value.response["error"] == "missing_scope"
     assert denied.value.response.headers["x-accepted-oauth-scopes"] == "users:read"
+
+
+async def test_history_pages_forward_from_oldest(slack: Slack) -> None:
+    stamps = []
+    for i in range(5):
+        stamps.append((await slack("chat_postMessage", channel=GENERAL, text=f"n{i}"))["ts"])
+    pages = await slack.pages("conversations_history", channel=GENERAL, oldest=stamps[0], limit=2)
+    assert [[m["text"] for m in page["messages"]] for page in pages] == [
+        ["n2", "n1"],
+        ["n4", "n3"],
+    ]

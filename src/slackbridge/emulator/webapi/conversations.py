@@ -173,8 +173,6 @@ async def conversations_history(ctx: CallContext) -> dict[str, Any]:
     }
     if ctx.arg("latest") is not None:
         out["latest"] = str(ctx.arg("latest"))
-    if oldest is not None:
-        out["oldest"] = str(ctx.arg("oldest"))
     return out
 
 

@@ -207,7 +207,7 @@ async def usergroups_users_update(ctx: CallContext) -> dict[str, Any]:
         user = ws.users.get(user_id)
         if user is None or user.deleted:
             raise SlackError("invalid_users")
-    if not ids and not as_bool(ctx.arg("is_shared")):
+    if not ids:
         raise SlackError("no_users_provided")
     group.users = list(dict.fromkeys(ids))
     _touch(ctx, group, me)
