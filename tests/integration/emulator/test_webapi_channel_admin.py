@@ -114,11 +114,13 @@ async def test_pins(emu: httpx.AsyncClient, admin: TestInstall, receiver: Receiv
     assert item["created_by"] == admin.bot_user_id and item["message"]["ts"] == ts
     assert item["message"]["permalink"].endswith(f"/archives/{GENERAL}/p{ts.replace('.', '')}")
     history = await call(emu, "conversations.history", token, channel=GENERAL, limit=1)
-    assert history["pin_count"] == 1
+    assert history["pin_count"] == 1 and history["messages"][0]["pinned_to"] == [GENERAL]
     assert await call(emu, "pins.remove", token, channel=GENERAL, timestamp=ts) == {"ok": True}
     gone = await call(emu, "pins.remove", token, channel=GENERAL, timestamp=ts)
     assert gone["error"] == "no_pin"
     assert (await call(emu, "pins.list", token, channel=GENERAL))["items"] == []
+    unpinned = await call(emu, "conversations.history", token, channel=GENERAL, limit=1)
+    assert "pinned_to" not in unpinned["messages"][0]
     events = [e for e in await _events(emu, receiver) if e["type"].startswith("pin_")]
     assert [e["type"] for e in events] == ["pin_added", "pin_removed"]
     assert events[0]["channel_id"] == GENERAL and events[0]["item"]["message"]["ts"] == ts

@@ -44,7 +44,7 @@ def _item(
     pin = pin if pin is not None else channel.pins.get(msg.ts, {})
     rendered = ops.message_json(ctx.state, channel, msg)
     rendered["permalink"] = permalink(ops.base_url(ctx.state), channel, msg)
-    rendered["pinned_to"] = [channel.id]
+    rendered.setdefault("pinned_to", [channel.id])
     return {
         "type": "message",
         "created": pin.get("created", 0),
