@@ -221,3 +221,26 @@ async def test_json_bodies_and_form_bodies_agree(emulator: Emulator, bot: TestIn
     )
     assert via_json["ok"] and via_form["ok"]
     assert json.loads(json.dumps(via_json.data))["message"]["text"] == "as json"
+
+
+async def test_answers_carry_the_oauth_scope_headers(emulator: Emulator) -> None:
+    inst = install_app_for_tests(emulator.state, ACME, ["chat:write", "channels:read"])
+    client = AsyncWebClient(token=inst.bot_token, base_url=emulator.api_url)
+    listed = await client.conversations_list()
+    assert listed.headers["x-oauth-scopes"] == "chat:write,channels:read"
+    assert "channels:read" in listed.headers["x-accepted-oauth-scopes"].split(",")
+    with pytest.raises(SlackApiError) as denied:
+        await client.users_list()
+    assert denied.value.response["error"] == "missing_scope"
+    assert denied.value.response.headers["x-accepted-oauth-scopes"] == "users:read"
+
+
+async def test_history_pages_forward_from_oldest(slack: Slack) -> None:
+    stamps = []
+    for i in range(5):
+        stamps.append((await slack("chat_postMessage", channel=GENERAL, text=f"n{i}"))["ts"])
+    pages = await slack.pages("conversations_history", channel=GENERAL, oldest=stamps[0], limit=2)
+    assert [[m["text"] for m in page["messages"]] for page in pages] == [
+        ["n2", "n1"],
+        ["n4", "n3"],
+    ]

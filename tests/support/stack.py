@@ -160,13 +160,17 @@ class GatewayServer:
         from slackbridge.settings import SlackAppConfig
         from slackbridge.slack.provision import provision_app
 
-        return await provision_app(
+        result = await provision_app(
             self.gateway.db,
             self.gateway.keyring,
             self.settings,
             SlackAppConfig(name=name, **config),
             self.emulator.configuration_token,
         )
+        # The gateway installs into many workspaces: turn on public distribution, as its
+        # operator does on Slack's "Manage Distribution" page.
+        self.emulator.state.apps[result.app.app_id].distributed = True
+        return result
 
 
 @contextlib.asynccontextmanager

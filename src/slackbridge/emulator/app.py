@@ -35,6 +35,7 @@ _ROUTE_MODULES: list[str] = [
     "slackbridge.emulator.oauth_pages",
     "slackbridge.emulator.responses",
     "slackbridge.emulator.socket_mode",
+    "slackbridge.emulator.assistant",
     "slackbridge.emulator.ui",
 ]
 
@@ -44,6 +45,7 @@ _ROUTE_MODULES: list[str] = [
 # ``app.state.delivery_transport`` (an httpx transport for outbound HTTP, or None).
 _LIFESPAN_HOOKS: list[str] = [
     "slackbridge.emulator.outbound:lifespan",
+    "slackbridge.emulator.scheduler:lifespan",
 ]
 
 _Hook = Callable[[Starlette], AbstractAsyncContextManager[None]]

@@ -56,6 +56,7 @@ def render_app(app: App) -> dict[str, Any]:
         "socket_mode": app.socket_mode,
         "token_rotation": app.token_rotation,
         "owner_team_id": app.owner_team_id,
+        "distributed": app.distributed,
     }
 
 

@@ -100,6 +100,16 @@ async def _app_token(request: Request) -> dict[str, Any]:
     return {"app_id": app.id, "token": token, "scopes": scopes}
 
 
+async def _distribution(request: Request) -> dict[str, Any]:
+    """Turn public distribution on or off, as Slack's "Manage Distribution" page does."""
+    app = _app(request)
+    enabled = (await read_body(request)).get("enabled")
+    if not isinstance(enabled, bool):
+        raise ControlError("invalid_arguments", "enabled: required, true or false")
+    app.distributed = enabled
+    return {"app_id": app.id, "distributed": app.distributed}
+
+
 def routes() -> list[BaseRoute]:
     """The control endpoints for commands, interactivity, deliveries and app lifecycle."""
     p = "/_emulator"
@@ -114,4 +124,5 @@ def routes() -> list[BaseRoute]:
         Route(p + "/deliveries/{delivery_id}", endpoint(_delivery), methods=["GET"]),
         Route(p + "/apps/{app_id}/uninstall", endpoint(_uninstall), methods=["POST"]),
         Route(p + "/apps/{app_id}/app_tokens", endpoint(_app_token), methods=["POST"]),
+        Route(p + "/apps/{app_id}/distribution", endpoint(_distribution), methods=["POST"]),
     ]

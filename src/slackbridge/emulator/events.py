@@ -2,10 +2,10 @@
 
 An app gets an event when it is installed in the workspace (status active), subscribes to the
 matching bot event, and its bot user can see the conversation (is a member). ``app_uninstalled``
-and ``tokens_revoked`` go to the app concerned whatever its status. Message events follow
-Slack's subscriptions: ``message.channels`` (public), ``message.groups`` (private),
-``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is mentioned
-(outside DMs, as on Slack).
+and ``tokens_revoked`` go to the app concerned whatever its status, when it subscribes to them.
+Message events follow Slack's subscriptions: ``message.channels`` (public), ``message.groups``
+(private), ``message.im`` and ``message.mpim``; ``app_mention`` goes to apps whose bot user is
+mentioned (outside DMs, as on Slack).
 An app whose bot does not subscribe (or cannot see the channel) still hears an event it lists
 among its user events when an installing person with a user token is in the conversation; the
 envelope's ``authorizations`` then names that person (``is_bot`` false).
@@ -42,6 +42,19 @@ _CHANNEL_EVENTS = {
     "member_left_channel",
     "channel_archive",
     "channel_unarchive",
+}
+
+
+# Events whose signal carries the finished event as ``data["event"]``: they go to the apps
+# subscribed to them, only those whose bot is in the channel when ``data["members_only"]``, and
+# only the app ``data["app_id"]`` when given.
+_PREBUILT = {
+    "pin_added",
+    "pin_removed",
+    "channel_rename",
+    "group_rename",
+    "assistant_thread_started",
+    "assistant_thread_context_changed",
 }
 
 
@@ -208,6 +221,8 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
         app = state.apps.get(str(app_id))
         if inst is None or app is None:
             return []
+        if kind not in app.bot_events and kind not in app.user_events:
+            return []  # like every event, these reach only apps subscribed to them
         event: dict[str, Any] = {"type": kind}
         if kind == "tokens_revoked":
             event["tokens"] = signal.data.get("tokens") or {"oauth": [], "bot": []}
@@ -248,6 +263,17 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
             "event_ts": signal.data.get("event_ts") or f"{state.now():.6f}",
         }
         plans = [(kind, event, _subscribers(state, signal.team_id, kind, None))]
+    elif kind in _PREBUILT and isinstance(signal.data.get("event"), dict):
+        members_only = bool(signal.data.get("members_only", True))
+        only_app = signal.data.get("app_id")
+        targets = [
+            (app, inst, who)
+            for app, inst, who in _subscribers(
+                state, signal.team_id, kind, channel if members_only else None
+            )
+            if only_app is None or app.id == only_app
+        ]
+        plans = [(kind, dict(signal.data["event"]), targets)]
     elif kind == "app_home_opened":
         app_id = signal.data.get("app_id")
         event = {

@@ -25,10 +25,12 @@ from slackbridge.emulator.state import (
 )
 
 __all__ = [
+    "SLACKBOT",
     "TOKEN_LIFETIME",
     "InstallResult",
     "find_incoming_webhook",
     "install",
+    "install_refusal",
     "issue_token",
     "refresh",
     "revoke_token",
@@ -143,6 +145,22 @@ def _new_incoming_webhook(state: EmulatorState, team_id: str, channel: Channel) 
     }
 
 
+SLACKBOT = "USLACKBOT"
+
+
+def install_refusal(state: EmulatorState, app: App, team_id: str, user_id: str) -> str | None:
+    """Slack's error code when ``user_id`` may not install ``app`` into ``team_id``: the app is
+    not distributed and the workspace is not its home (``invalid_team_for_non_distributed_app``),
+    or the installer is not a person (Slackbot, a bot user, a deactivated account)."""
+    if app.owner_team_id is not None and team_id != app.owner_team_id and not app.distributed:
+        return "invalid_team_for_non_distributed_app"
+    ws = state.workspaces.get(team_id)
+    user = ws.users.get(user_id) if ws else None
+    if user is None or user.is_bot or user.deleted or user.id == SLACKBOT:
+        return "invalid_user"
+    return None
+
+
 def install(
     state: EmulatorState,
     app: App,
@@ -158,6 +176,9 @@ def install(
     scopes to the old ones and issues new tokens; earlier unrevoked tokens keep working."""
     if team_id not in state.workspaces:
         raise LookupError("team_not_found")
+    refusal = install_refusal(state, app, team_id, installer_user_id)
+    if refusal is not None:
+        raise LookupError(refusal)
     bot_user_id, bot_id = _ensure_bot_user(state, app, team_id)
     inst = state.installation(app.id, team_id)
     if inst is None:

@@ -33,8 +33,10 @@ __all__ = [
     "find_element",
     "interactivity_url",
     "message_or_404",
+    "offered_options",
     "open_view_or_404",
     "person",
+    "remember_options",
     "send_interaction",
     "team_json",
     "user_json",
@@ -213,3 +215,29 @@ def open_view_or_404(state: EmulatorState, view_id: Any, team_id: str | None = N
     if view is None or not view.open or (team_id is not None and view.team_id != team_id):
         raise ControlError("view_not_found", f"no open view {view_id!r}", status=404)
     return view
+
+
+def offered_options(
+    state: EmulatorState, team_id: str, user_id: str, app_id: str
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The options ``app_id`` offered ``user_id`` in external selects: action_id → value →
+    option."""
+    return state.offered_options.get((team_id, user_id, app_id), {})
+
+
+def remember_options(
+    state: EmulatorState, team_id: str, user_id: str, app_id: str, action_id: str, answer: Any
+) -> None:
+    """Keep the options of an app's block_suggestion answer (``options`` or ``option_groups``),
+    so that the user's pick echoes the app's own option object."""
+    if not isinstance(answer, dict):
+        return
+    found: list[Any] = list(answer.get("options") or [])
+    for group in answer.get("option_groups") or []:
+        if isinstance(group, dict):
+            found.extend(group.get("options") or [])
+    options = {
+        o["value"]: o for o in found if isinstance(o, dict) and isinstance(o.get("value"), str)
+    }
+    key = (team_id, user_id, app_id)
+    state.offered_options.setdefault(key, {}).setdefault(action_id, {}).update(options)

@@ -22,6 +22,7 @@ from slackbridge.emulator.interaction_common import (
     find_element,
     interactivity_url,
     message_or_404,
+    offered_options,
     open_view_or_404,
     person,
     send_interaction,
@@ -196,7 +197,8 @@ async def click_action(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     url = interactivity_url(app)
     trigger = new_trigger(state, ws.id, user.id, app.id)
     try:
-        action = action_value(element, real_block_id, body.get("value"), action_ts)
+        offered = offered_options(state, ws.id, user.id, app.id)
+        action = action_value(element, real_block_id, body.get("value"), action_ts, offered)
     except ValueError as exc:
         raise ControlError("invalid_value", f"value: {exc}", status=400) from None
     payload: dict[str, Any] = {

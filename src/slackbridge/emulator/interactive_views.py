@@ -16,8 +16,10 @@ from slackbridge.emulator.interaction_common import (
     find_element,
     interactivity_url,
     message_or_404,
+    offered_options,
     open_view_or_404,
     person,
+    remember_options,
     send_interaction,
     team_json,
     user_json,
@@ -55,7 +57,8 @@ async def submit_view(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     app, inst = active_install(state, view.app_id, ws.id)
     url = interactivity_url(app)
     try:
-        view.view["state"] = {"values": state_values(view.view.get("blocks"), values)}
+        offered = offered_options(state, ws.id, user.id, app.id)
+        view.view["state"] = {"values": state_values(view.view.get("blocks"), values, offered)}
     except ValueError as exc:
         raise ControlError("invalid_values", str(exc), status=400) from None
     trigger = new_trigger(state, ws.id, user.id, app.id)
@@ -254,6 +257,7 @@ async def load_options(out: Outbound, body: dict[str, Any]) -> dict[str, Any]:
     if not result.ok:
         return reply
     answer = result.json()
+    remember_options(state, ws.id, user.id, app.id, action_id, answer)
     reply["response"] = answer
     if isinstance(answer, dict):
         for key in ("options", "option_groups"):

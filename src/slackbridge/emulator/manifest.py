@@ -39,6 +39,13 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "member_joined_channel": ("channels:read", "groups:read"),
     "member_left_channel": ("channels:read", "groups:read"),
     "channel_created": ("channels:read",),
+    "channel_rename": ("channels:read",),
+    "channel_unarchive": ("channels:read",),
+    "group_rename": ("groups:read",),
+    "pin_added": ("pins:read",),
+    "pin_removed": ("pins:read",),
+    "assistant_thread_started": ("assistant:write",),
+    "assistant_thread_context_changed": ("assistant:write",),
     "file_shared": ("files:read",),
     "team_join": ("users:read",),
     "user_change": ("users:read",),
@@ -225,6 +232,9 @@ def parse_manifest(manifest: Any) -> tuple[ParsedManifest | None, list[ManifestE
     )
     if enabled and not inter_url and not socket_mode:
         c.error(in_ptr, "Interactivity requires a Request URL")
+    _check_features_need(c, features, bot_scopes, interactive=enabled)
+    if options_url and not enabled:
+        c.error(in_ptr, "Interactivity must be enabled to use a select menu options URL")
 
     if c.errors or name is None:
         return None, c.errors
@@ -282,6 +292,42 @@ def _slash_commands(c: _Checker, features: dict[str, Any], socket_mode: bool) ->
             continue
         out.append(SlashCommand(command, url or "", description, usage))
     return out
+
+
+_SHORTCUT_TYPES = ("global", "message")
+
+
+def _check_features_need(
+    c: _Checker, features: dict[str, Any], bot_scopes: list[str], *, interactive: bool
+) -> None:
+    """What Slack requires of features beyond their own shape: slash commands need the
+    ``commands`` bot scope; shortcuts (like every interactive component) need interactivity."""
+    if features.get("slash_commands") and "commands" not in bot_scopes:
+        c.error(
+            "/oauth_config/scopes/bot",
+            "The commands bot scope is required when slash commands are declared",
+        )
+    shortcuts = features.get("shortcuts")
+    if shortcuts is None:
+        return
+    if not isinstance(shortcuts, list):
+        c.error("/features/shortcuts", "must be array")
+        return
+    for i, item in enumerate(shortcuts):
+        ptr = f"/features/shortcuts/{i}"
+        if not isinstance(item, dict):
+            c.error(ptr, "must be object")
+            continue
+        for key in ("name", "callback_id", "description"):
+            c.string(item, key, ptr, required=True)
+        kind = c.string(item, "type", ptr, required=True)
+        if kind is not None and kind not in _SHORTCUT_TYPES:
+            c.error(f"{ptr}/type", "must be equal to one of the allowed values")
+    if shortcuts and not interactive:
+        c.error(
+            "/settings/interactivity",
+            "Interactivity must be enabled (settings.interactivity.is_enabled) to use shortcuts",
+        )
 
 
 def _scopes(c: _Checker, scopes: dict[str, Any], kind: str) -> list[str]:

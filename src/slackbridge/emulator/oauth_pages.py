@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from slackbridge.emulator.control_common import ControlError, endpoint, read_body
+from slackbridge.emulator.installs import SLACKBOT, install_refusal
 from slackbridge.emulator.manifest import is_http_url
 from slackbridge.emulator.state import App, EmulatorState, OAuthCode, User, Workspace
 
@@ -135,8 +136,15 @@ def _installer(state: EmulatorState, req: AuthorizeRequest, team_id: str, user_i
     if ws is None:
         raise AuthorizeError("invalid_team", f"Unknown team {team_id}")
     user = ws.users.get(user_id)
-    if user is None or user.is_bot or user.deleted:
-        raise AuthorizeError("invalid_user", f"No person {user_id} in {team_id}")
+    refusal = install_refusal(state, req.app, team_id, user_id)
+    if refusal == "invalid_team_for_non_distributed_app":
+        raise AuthorizeError(
+            refusal,
+            f"{req.app.name} is not distributed: it installs only in its own workspace "
+            f"({req.app.owner_team_id})",
+        )
+    if user is None or refusal is not None:
+        raise AuthorizeError("invalid_user", f"No person {user_id} in {team_id} can install apps")
     return user
 
 
@@ -220,13 +228,17 @@ def _error_page(err: AuthorizeError) -> HTMLResponse:
 
 def _people(ws: Workspace) -> list[User]:
     return sorted(
-        (u for u in ws.users.values() if not u.is_bot and not u.deleted), key=lambda u: u.name
+        (u for u in ws.users.values() if not u.is_bot and not u.deleted and u.id != SLACKBOT),
+        key=lambda u: u.name,
     )
 
 
 def _consent_page(state: EmulatorState, req: AuthorizeRequest, params: dict[str, str]) -> Response:
     app = req.app
     teams = [state.workspaces[req.team]] if req.team else list(state.workspaces.values())
+    if app.owner_team_id is not None and not app.distributed:
+        # Slack offers a non-distributed app only to its own workspace.
+        teams = [ws for ws in teams if ws.id == app.owner_team_id] or teams
     options = []
     for ws in teams:
         people = "".join(

@@ -84,7 +84,7 @@ def message_json(state: EmulatorState, channel: Channel, msg: Message) -> dict[s
             parent_user = root.user
             if msg.subtype == "thread_broadcast":
                 root_json = message_json(state, channel, root)
-    return render_message(
+    rendered = render_message(
         msg,
         team_id=channel.team_id,
         files=files,
@@ -92,3 +92,6 @@ def message_json(state: EmulatorState, channel: Channel, msg: Message) -> dict[s
         parent_user_id=parent_user,
         root=root_json,
     )
+    if msg.ts in channel.pins:
+        rendered["pinned_to"] = [channel.id]
+    return rendered

@@ -15,19 +15,31 @@ from typing import Any, Literal
 from slackbridge.emulator.faults import FaultRegistry
 from slackbridge.emulator.ids import IdFactory, TsClock
 from slackbridge.emulator.ratelimit import RateLimiter
+from slackbridge.emulator.state_records import (
+    AssistantThread,
+    Bookmark,
+    ScheduledMessage,
+    Stream,
+    Usergroup,
+)
 
 __all__ = [
     "App",
     "AppToken",
+    "AssistantThread",
+    "Bookmark",
     "Channel",
     "EmulatorState",
     "File",
     "Installation",
     "Message",
     "OAuthCode",
+    "ScheduledMessage",
     "Signal",
+    "Stream",
     "Token",
     "User",
+    "Usergroup",
     "View",
     "Workspace",
 ]
@@ -125,6 +137,9 @@ class Channel:
     purpose: str = ""
     messages: list[Message] = field(default_factory=list)  # in ts order, roots and replies
     by_ts: dict[str, Message] = field(default_factory=dict)
+    # Pinned messages: ts -> {"created": unix time, "created_by": user id}, oldest pin first.
+    pins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bookmarks: list[Bookmark] = field(default_factory=list)  # in rank order
 
     @property
     def is_im(self) -> bool:
@@ -194,7 +209,10 @@ class App:
     token_rotation: bool = False
     app_tokens: list[str] = field(default_factory=list)  # xapp-… (connections:write)
     bot_display_name: str | None = None
-    owner_team_id: str | None = None
+    owner_team_id: str | None = None  # the workspace the app was created in (its home)
+    # Public distribution (Slack's "Manage Distribution" page): without it an app with a home
+    # workspace installs there only. Apps without a home (tests, seeds) install anywhere.
+    distributed: bool = False
 
 
 @dataclass
@@ -281,8 +299,11 @@ class Signal:
     ``kind`` is one of: ``message`` (a new message, including bot posts and file shares),
     ``message_changed``, ``message_deleted``, ``reaction_added``, ``reaction_removed``,
     ``member_joined_channel``, ``app_uninstalled``, ``tokens_revoked``, ``channel_created``,
-    ``channel_archive``, ``app_home_opened``, and ``reset`` (the world went back to the seed;
-    listeners drop pending work). ``data`` carries what the event builder needs (each kind's
+    ``channel_archive``, ``channel_unarchive``, ``app_home_opened``, and ``reset`` (the world
+    went back to the seed; listeners drop pending work). ``channel_rename``, ``group_rename``,
+    ``pin_added``, ``pin_removed``, ``assistant_thread_started`` and
+    ``assistant_thread_context_changed`` carry the finished event as ``data["event"]`` (see
+    ``events.py``). ``data`` carries what the event builder needs (each kind's
     fields are listed in ``ops.py``). Listeners ignore kinds they do not know.
     """
 
@@ -321,6 +342,16 @@ class EmulatorState:
     base_url: str | None = None
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     faults: FaultRegistry = field(default_factory=FaultRegistry)
+    # Options apps returned to block_suggestion, so a pick in an external select echoes the
+    # app's option: (team_id, user_id, app_id) -> action_id -> value -> option.
+    offered_options: dict[tuple[str, str, str], dict[str, dict[str, dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+    scheduled_messages: dict[str, ScheduledMessage] = field(default_factory=dict)
+    usergroups: dict[str, Usergroup] = field(default_factory=dict)
+    streams: dict[tuple[str, str], Stream] = field(default_factory=dict)  # (channel, ts)
+    # (channel, thread_ts) -> the assistant thread there
+    assistant_threads: dict[tuple[str, str], AssistantThread] = field(default_factory=dict)
     # chat.postEphemeral messages (never in history), newest last, bounded.
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
 

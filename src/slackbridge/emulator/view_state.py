@@ -10,9 +10,14 @@ checkboxes and overflow menus, ``selected_user(s)``/``selected_conversation(s)``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["action_value", "selection", "state_values"]
+__all__ = ["Offered", "action_value", "selection", "state_values"]
+
+# Options an app returned for external selects (its block_suggestion answers), per action_id:
+# {action_id: {value: option}}. A pick in an external select echoes the app's own option.
+Offered = Mapping[str, Mapping[str, dict[str, Any]]]
 
 _TEXT_INPUTS = {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
 _SINGLE_OPTION = {"static_select", "external_select", "radio_buttons", "overflow"}
@@ -39,13 +44,23 @@ def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _option(element: dict[str, Any], value: Any) -> dict[str, Any]:
+def _option(element: dict[str, Any], value: Any, offered: Offered | None) -> dict[str, Any]:
+    if element.get("type") in ("external_select", "multi_external_select"):
+        # External options come from the app: Slack echoes the option (text and value) that
+        # the app's block_suggestion answer offered and the user picked.
+        loaded = (offered or {}).get(str(element.get("action_id")), {})
+        if isinstance(value, str) and value in loaded:
+            return loaded[value]
+        initial = element.get("initial_option")
+        if isinstance(initial, dict) and initial.get("value") == value:
+            return initial
+        raise ValueError(
+            f"{element.get('action_id')}: the app has not offered an option with value "
+            f"{value!r} (load options first)"
+        )
     for option in _options(element):
         if option.get("value") == value:
             return option
-    if element.get("type") in ("external_select", "multi_external_select"):
-        # External options come from the app; Slack echoes the one the user picked.
-        return {"text": {"type": "plain_text", "text": str(value), "emoji": True}, "value": value}
     raise ValueError(f"{element.get('action_id')}: no option with value {value!r}")
 
 
@@ -66,7 +81,9 @@ def _unix_time(element: dict[str, Any], value: Any) -> int:
         ) from None
 
 
-def selection(element: dict[str, Any], value: Any) -> dict[str, Any]:
+def selection(
+    element: dict[str, Any], value: Any, offered: Offered | None = None
+) -> dict[str, Any]:
     """The fields describing ``value`` chosen in ``element`` (without ``type``); ``ValueError``
     when ``value`` cannot be a choice there (an option the element does not offer, a date-time
     that is not a unix time)."""
@@ -76,9 +93,9 @@ def selection(element: dict[str, Any], value: Any) -> dict[str, Any]:
             value = element.get("value")
         return {"value": value}
     if kind in _SINGLE_OPTION:
-        return {"selected_option": None if value is None else _option(element, value)}
+        return {"selected_option": None if value is None else _option(element, value, offered)}
     if kind in _MULTI_OPTION:
-        return {"selected_options": [_option(element, v) for v in _as_list(value)]}
+        return {"selected_options": [_option(element, v, offered) for v in _as_list(value)]}
     if kind in _SINGLE_ID:
         return {_SINGLE_ID[kind]: value}
     if kind in _MULTI_ID:
@@ -98,7 +115,11 @@ def selection(element: dict[str, Any], value: Any) -> dict[str, Any]:
 
 
 def action_value(
-    element: dict[str, Any], block_id: str, value: Any, action_ts: str
+    element: dict[str, Any],
+    block_id: str,
+    value: Any,
+    action_ts: str,
+    offered: Offered | None = None,
 ) -> dict[str, Any]:
     """One entry of ``block_actions.actions`` for a click or pick in ``element``."""
     out: dict[str, Any] = {
@@ -110,7 +131,7 @@ def action_value(
         out["text"] = element.get("text")
         if element.get("style"):
             out["style"] = element["style"]
-    out.update(selection(element, value))
+    out.update(selection(element, value, offered))
     out["action_ts"] = action_ts
     return out
 
@@ -132,7 +153,9 @@ def _stateful(block: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in elements if e.get("action_id")]
 
 
-def state_values(blocks: list[Any] | None, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def state_values(
+    blocks: list[Any] | None, values: dict[str, Any], offered: Offered | None = None
+) -> dict[str, dict[str, Any]]:
     """A view's ``state.values`` after the user entered ``values`` ({block_id: {action_id: v}}).
 
     Every stateful element appears (unfilled ones empty); ``ValueError`` names a value for an
@@ -152,7 +175,7 @@ def state_values(blocks: list[Any] | None, values: dict[str, Any]) -> dict[str, 
                 value = element.get("initial_value")
             out.setdefault(block_id, {})[action_id] = {
                 "type": element.get("type"),
-                **selection(element, value),
+                **selection(element, value, offered),
             }
     for block_id, actions in values.items():
         if not isinstance(actions, dict):

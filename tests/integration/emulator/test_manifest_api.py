@@ -31,7 +31,10 @@ def _manifest(**settings: Any) -> dict[str, Any]:
         },
         "oauth_config": {
             "redirect_urls": ["https://product.test/slack/oauth/callback"],
-            "scopes": {"bot": ["chat:write", "channels:history"], "user": ["search:read"]},
+            "scopes": {
+                "bot": ["chat:write", "channels:history", "commands"],
+                "user": ["search:read"],
+            },
         },
         "settings": {
             "event_subscriptions": {"request_url": EVENTS, "bot_events": ["message.channels"]},
@@ -82,7 +85,7 @@ async def test_create_runs_the_handshake_and_returns_credentials(
     }
     authorize = urlsplit(body["oauth_authorize_url"])
     assert authorize.path == "/oauth/v2/authorize"
-    assert parse_qs(authorize.query)["scope"] == ["chat:write,channels:history"]
+    assert parse_qs(authorize.query)["scope"] == ["chat:write,channels:history,commands"]
     assert app.slash_commands[0].command == "/track"
     (handshake,) = receiver.received
     payload = handshake.json()
@@ -151,6 +154,51 @@ async def test_invalid_manifest_lists_errors(emu: httpx.AsyncClient, state: Emul
     fine = await call(
         emu, "apps.manifest.validate", state.configuration_token, manifest=json.dumps(_manifest())
     )
+    assert fine == {"ok": True}
+
+
+async def test_features_need_their_scope_and_interactivity(
+    emu: httpx.AsyncClient, state: EmulatorState
+) -> None:
+    token = state.configuration_token
+    no_scope = _manifest()
+    no_scope["oauth_config"]["scopes"]["bot"].remove("commands")
+    shortcut = {
+        "name": "New ticket",
+        "type": "global",
+        "callback_id": "new_ticket",
+        "description": "Open a ticket",
+    }
+    no_interactivity = _manifest()
+    no_interactivity["features"]["shortcuts"] = [shortcut]
+    no_interactivity["settings"]["interactivity"] = {"is_enabled": False}
+    for method in ("apps.manifest.validate", "apps.manifest.create"):
+        body = await call(emu, method, token, manifest=json.dumps(no_scope))
+        assert body["error"] == "invalid_manifest"
+        assert [e["pointer"] for e in body["errors"]] == ["/oauth_config/scopes/bot"]
+        assert "commands" in body["errors"][0]["message"]
+        body = await call(emu, method, token, manifest=json.dumps(no_interactivity))
+        assert body["error"] == "invalid_manifest"
+        assert [e["pointer"] for e in body["errors"]] == ["/settings/interactivity"]
+    options_off = _manifest()
+    options_off["settings"]["interactivity"] = {
+        "is_enabled": False,
+        "message_menu_options_url": f"{RECEIVER_URL}/options",
+    }
+    body = await call(emu, "apps.manifest.validate", token, manifest=json.dumps(options_off))
+    assert [e["pointer"] for e in body["errors"]] == ["/settings/interactivity"]
+    created = await _create(emu, state, _manifest())
+    updated = await call(
+        emu,
+        "apps.manifest.update",
+        token,
+        app_id=created["app_id"],
+        manifest=json.dumps(no_interactivity),
+    )
+    assert updated["error"] == "invalid_manifest"
+    with_shortcut = _manifest()
+    with_shortcut["features"]["shortcuts"] = [shortcut]
+    fine = await call(emu, "apps.manifest.validate", token, manifest=json.dumps(with_shortcut))
     assert fine == {"ok": True}
 
 

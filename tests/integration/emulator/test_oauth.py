@@ -336,3 +336,48 @@ async def test_uninstall_control_endpoint(
     assert again["bot_user_id"] == body["bot_user_id"]
     assert again["access_token"] != body["access_token"]
     assert (await call(emu, "auth.test", again["access_token"]))["ok"] is True
+
+
+async def test_an_app_installs_outside_its_home_only_when_distributed(
+    emu: httpx.AsyncClient, app: App, state: EmulatorState
+) -> None:
+    app.owner_team_id = ACME
+    erin = "U0GLBX0001"
+    page = await emu.get(_authorize_url(app))
+    assert "Globex" not in page.text  # the consent page offers the home workspace only
+    refused = await _approve(emu, _authorize_url(app), team_id=GLOBEX, user_id=erin)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_team_for_non_distributed_app"
+    turned_on = await emu.post(f"/_emulator/apps/{app.id}/distribution", json={"enabled": True})
+    assert turned_on.status_code == 200 and turned_on.json()["distributed"] is True
+    approved = await _approve(emu, _authorize_url(app), team_id=GLOBEX, user_id=erin)
+    assert approved.status_code == 200, approved.text
+    code = parse_qs(urlsplit(approved.json()["redirect_url"]).query)["code"][0]
+    # Distribution turned off before the exchange: oauth.v2.access refuses the code.
+    await emu.post(f"/_emulator/apps/{app.id}/distribution", json={"enabled": False})
+    body = await _exchange(emu, app, code=code, redirect_uri=CALLBACK)
+    assert body == {"ok": False, "error": "invalid_team_for_non_distributed_app"}
+    assert state.installation(app.id, GLOBEX) is None
+    home = await _exchange(emu, app, code=await _code(emu, app), redirect_uri=CALLBACK)
+    assert home["ok"] is True and home["team"]["id"] == ACME
+    bad = await emu.post(f"/_emulator/apps/{app.id}/distribution", json={"enabled": "yes"})
+    assert bad.status_code == 400
+
+
+async def test_slackbot_cannot_approve_an_install(emu: httpx.AsyncClient, app: App) -> None:
+    page = await emu.get(_authorize_url(app))
+    assert "USLACKBOT" not in page.text
+    refused = await _approve(emu, _authorize_url(app), user_id="USLACKBOT")
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_user"
+
+
+async def test_revocation_events_reach_only_subscribed_apps(
+    emu: httpx.AsyncClient, app: App, receiver: Receiver
+) -> None:
+    app.bot_events = ["message.channels"]
+    body = await _exchange(emu, app, code=await _code(emu, app), redirect_uri=CALLBACK)
+    assert (await call(emu, "auth.revoke", body["access_token"]))["revoked"] is True
+    response = await emu.post(f"/_emulator/apps/{app.id}/uninstall", json={"team_id": ACME})
+    assert response.status_code == 200
+    await emu.app.state.outbound.wait_idle()  # type: ignore[attr-defined]
+    assert receiver.on("/slack/events") == []

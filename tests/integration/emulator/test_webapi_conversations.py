@@ -263,3 +263,34 @@ async def test_users_conversations(
     ops.join_channel(state, state.channel(ACME, SUPPORT), state.user(bot.bot_user_id))  # type: ignore[arg-type]
     body = await call(client, "users.conversations", bot.bot_token)
     assert [c["id"] for c in body["channels"]] == [GENERAL, SUPPORT]
+
+
+async def test_history_with_only_oldest_pages_forward_in_time(
+    client: httpx.AsyncClient, bot: TestInstall
+) -> None:
+    posted = []
+    for i in range(5):
+        body = await call(client, "chat.postMessage", bot.bot_token, channel=GENERAL, text=f"m{i}")
+        posted.append(body["ts"])
+    first = await call(
+        client, "conversations.history", bot.bot_token, channel=GENERAL, oldest=posted[0], limit=2
+    )
+    # The messages nearest ``oldest`` (after it), newest first within the page.
+    assert [m["text"] for m in first["messages"]] == ["m2", "m1"]
+    assert first["has_more"] is True and "latest" not in first
+    second = await call(
+        client,
+        "conversations.history",
+        bot.bot_token,
+        channel=GENERAL,
+        oldest=posted[0],
+        limit=2,
+        cursor=first["response_metadata"]["next_cursor"],
+    )
+    assert [m["text"] for m in second["messages"]] == ["m4", "m3"]
+    assert second["has_more"] is False and second["response_metadata"]["next_cursor"] == ""
+    echoed = await call(
+        client, "conversations.history", bot.bot_token, channel=GENERAL, latest=posted[2], limit=1
+    )
+    assert echoed["latest"] == posted[2]
+    assert [m["text"] for m in echoed["messages"]] == ["m1"]

@@ -156,3 +156,10 @@ async def test_malformed_multipart(client: httpx.AsyncClient, bot: TestInstall) 
     )
     assert response.status_code == 200
     assert response.json()["error"] == "invalid_form_data"
+
+
+async def test_api_test_echoes_its_arguments(client: httpx.AsyncClient) -> None:
+    assert await call(client, "api.test") == {"ok": True}
+    assert await call(client, "api.test", foo="bar") == {"ok": True, "args": {"foo": "bar"}}
+    failed = await call(client, "api.test", error="my_error", foo="bar")
+    assert failed == {"ok": False, "error": "my_error", "args": {"error": "my_error", "foo": "bar"}}

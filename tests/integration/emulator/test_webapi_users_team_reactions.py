@@ -151,3 +151,81 @@ async def test_reaction_errors(client: httpx.AsyncClient, bot: TestInstall) -> N
         client, "reactions.add", token, channel=GENERAL, timestamp=posted["ts"], name="e99"
     )
     assert over["error"] == "too_many_reactions"
+
+
+async def test_reactions_list(client: httpx.AsyncClient, bot: TestInstall) -> None:
+    token = bot.bot_token
+    stamps = []
+    for text in ("first", "second", "third"):
+        stamps.append(
+            (await call(client, "chat.postMessage", token, channel=GENERAL, text=text))["ts"]
+        )
+    for ts in (stamps[0], stamps[2]):
+        await call(client, "reactions.add", token, channel=GENERAL, timestamp=ts, name="eyes")
+    first = await call(client, "reactions.list", token, limit=1)
+    (item,) = first["items"]
+    assert item["type"] == "message" and item["channel"] == GENERAL
+    assert item["message"]["text"] == "third" and item["message"]["permalink"]
+    rest = await call(
+        client, "reactions.list", token, limit=5, cursor=first["response_metadata"]["next_cursor"]
+    )
+    assert [i["message"]["text"] for i in rest["items"]] == ["first"]
+    assert rest["response_metadata"]["next_cursor"] == ""
+    nobody = await call(client, "reactions.list", token, user=ALICE)
+    assert nobody["items"] == []
+    unknown = await call(client, "reactions.list", token, user="U0NOBODY00")
+    assert unknown["error"] == "user_not_found"
+
+
+async def test_usergroups(client: httpx.AsyncClient, state: EmulatorState) -> None:
+    inst = install_app_for_tests(
+        state, ACME, ["usergroups:read"], user_scopes=["usergroups:write", "usergroups:read"]
+    )
+    assert inst.user_token is not None
+    token = inst.user_token
+    created = await call(
+        client,
+        "usergroups.create",
+        token,
+        name="On call",
+        handle="oncall",
+        description="Pager rota",
+        channels=GENERAL,
+    )
+    group = created["usergroup"]
+    assert group["id"].startswith("S") and group["handle"] == "oncall"
+    assert group["is_usergroup"] is True and group["prefs"]["channels"] == [GENERAL]
+    assert group["users"] == [] and group["user_count"] == 0 and group["date_delete"] == 0
+    dupe = await call(client, "usergroups.create", token, name="On call", handle="other")
+    assert dupe["error"] == "name_already_exists"
+    taken = await call(client, "usergroups.create", token, name="Other", handle="oncall")
+    assert taken["error"] == "handle_already_exists"
+    members = await call(
+        client, "usergroups.users.update", token, usergroup=group["id"], users=f"{ALICE},{BOB}"
+    )
+    assert members["usergroup"]["users"] == [ALICE, BOB]
+    bad = await call(client, "usergroups.users.update", token, usergroup=group["id"], users="U0X")
+    assert bad["error"] == "invalid_users"
+    listed = await call(client, "usergroups.users.list", inst.bot_token, usergroup=group["id"])
+    assert listed["users"] == [ALICE, BOB]
+    updated = await call(
+        client, "usergroups.update", token, usergroup=group["id"], description="Weekly rota"
+    )
+    assert updated["usergroup"]["description"] == "Weekly rota"
+    disabled = await call(client, "usergroups.disable", token, usergroup=group["id"])
+    assert disabled["usergroup"]["date_delete"] > 0
+    assert (await call(client, "usergroups.list", inst.bot_token))["usergroups"] == []
+    everything = await call(
+        client, "usergroups.list", inst.bot_token, include_disabled="true", include_users="true"
+    )
+    assert [g["users"] for g in everything["usergroups"]] == [[ALICE, BOB]]
+    enabled = await call(client, "usergroups.enable", token, usergroup=group["id"])
+    assert enabled["usergroup"]["date_delete"] == 0
+    again = await call(client, "usergroups.enable", token, usergroup=group["id"])
+    assert again["error"] == "already_enabled"
+    listed_again = await call(client, "usergroups.list", inst.bot_token, include_count="true")
+    assert [g["user_count"] for g in listed_again["usergroups"]] == [2]
+    missing = await call(client, "usergroups.update", token, usergroup="S0NOTHERE0", name="x")
+    assert missing["error"] == "no_such_subteam"
+    denied = await call(client, "usergroups.create", inst.bot_token, name="Bots")
+    assert denied["error"] == "missing_scope" and denied["needed"] == "usergroups:write"

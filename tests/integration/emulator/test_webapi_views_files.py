@@ -250,3 +250,49 @@ async def test_upload_as_multipart(client: httpx.AsyncClient, bot: TestInstall) 
         channel_id=GENERAL,
     )
     assert done["files"][0]["size"] == 3 and done["files"][0]["mimetype"] == "text/csv"
+
+
+async def test_files_list_and_delete(
+    client: httpx.AsyncClient, bot: TestInstall, state: EmulatorState
+) -> None:
+    ids = []
+    for name in ("a.txt", "b.png"):
+        file_id, _, _ = await _upload(client, bot.bot_token, name, b"data")
+        done = await call(
+            client,
+            "files.completeUploadExternal",
+            bot.bot_token,
+            files=orjson.dumps([{"id": file_id}]).decode(),
+            channel_id=GENERAL,
+        )
+        assert done["ok"] is True
+        ids.append(file_id)
+    private_id, _, _ = await _upload(client, bot.bot_token, "mine.txt", b"x")
+    await call(
+        client,
+        "files.completeUploadExternal",
+        bot.bot_token,
+        files=orjson.dumps([{"id": private_id}]).decode(),
+    )
+    listed = await call(client, "files.list", bot.bot_token, channel=GENERAL)
+    assert sorted(f["id"] for f in listed["files"]) == sorted(ids)
+    assert listed["paging"] == {"count": 100, "total": 2, "page": 1, "pages": 1}
+    everything = await call(client, "files.list", bot.bot_token, count=2, page=2)
+    assert everything["paging"] == {"count": 2, "total": 3, "page": 2, "pages": 2}
+    assert len(everything["files"]) == 1
+    images = await call(client, "files.list", bot.bot_token, types="images")
+    assert [f["name"] for f in images["files"]] == ["b.png"]
+    # Another app in the workspace can list what was shared where it can see, not private files.
+    other = install_app_for_tests(state, ACME, channels=["general"])
+    seen = await call(client, "files.list", other.bot_token)
+    assert sorted(f["id"] for f in seen["files"]) == sorted(ids)
+    refused = await call(client, "files.delete", other.bot_token, file=ids[0])
+    assert refused["error"] == "cant_delete_file"
+    assert await call(client, "files.delete", bot.bot_token, file=ids[0]) == {"ok": True}
+    assert (await call(client, "files.info", bot.bot_token, file=ids[0]))["error"] == (
+        "file_not_found"
+    )
+    again = await call(client, "files.delete", bot.bot_token, file=ids[0])
+    assert again["error"] == "file_not_found"
+    after = await call(client, "files.list", bot.bot_token, channel=GENERAL)
+    assert [f["id"] for f in after["files"]] == [ids[1]]

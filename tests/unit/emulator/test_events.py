@@ -222,6 +222,7 @@ def test_reaction_and_join_events() -> None:
 
 def test_uninstall_and_revocation_reach_the_app_whatever_its_status() -> None:
     state, inst, seen = _setup(["general"])
+    inst.app.bot_events += ["tokens_revoked", "app_uninstalled"]
     token = state.tokens[inst.bot_token]
     revoke_token(state, token)
     (routed,) = build_envelopes(state, seen[-1])
@@ -244,3 +245,11 @@ def test_user_events_are_authorized_by_the_installing_person() -> None:
     (routed,) = build_envelopes(state, seen[-1])
     (auth,) = routed.envelope["authorizations"]
     assert auth["user_id"] == ALICE and auth["is_bot"] is False
+
+
+def test_uninstall_and_revocation_need_a_subscription() -> None:
+    state, inst, seen = _setup(["general"])
+    revoke_token(state, state.tokens[inst.bot_token])
+    assert build_envelopes(state, seen[-1]) == []
+    uninstall(state, inst.app.id, ACME)
+    assert build_envelopes(state, seen[-1]) == []

@@ -30,7 +30,10 @@ def _manifest(**settings: Any) -> dict[str, Any]:
         },
         "oauth_config": {
             "redirect_urls": ["https://example.test/slack/oauth/callback"],
-            "scopes": {"bot": ["channels:history", "chat:write"], "user": ["search:read"]},
+            "scopes": {
+                "bot": ["channels:history", "chat:write", "commands"],
+                "user": ["search:read"],
+            },
         },
         "settings": {
             "event_subscriptions": {
@@ -58,7 +61,7 @@ def test_parses_every_part_the_emulator_uses() -> None:
         ("/ticket", "https://example.test/slack/commands", "[summary]")
     ]
     assert parsed.redirect_urls == ["https://example.test/slack/oauth/callback"]
-    assert parsed.bot_scopes == ["channels:history", "chat:write"]
+    assert parsed.bot_scopes == ["channels:history", "chat:write", "commands"]
     assert parsed.user_scopes == ["search:read"]
     assert parsed.event_request_url == "https://example.test/slack/events"
     assert parsed.bot_events == ["message.channels"]

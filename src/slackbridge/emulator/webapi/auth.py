@@ -1,4 +1,4 @@
-"""``auth.test`` and ``auth.revoke``."""
+"""``auth.test``, ``auth.revoke`` and ``api.test``."""
 
 from __future__ import annotations
 
@@ -45,3 +45,14 @@ async def _auth_revoke(ctx: CallContext) -> dict[str, Any]:
         return {"revoked": False}
     revoke_token(ctx.state, token)
     return {"revoked": True}
+
+
+@method("api.test", tier=4, auth="none")
+async def _api_test(ctx: CallContext) -> dict[str, Any]:
+    """Slack's echo: the arguments come back in ``args``; ``error`` makes the call fail with
+    that code (and still echoes the arguments)."""
+    args = {k: v for k, v in ctx.args.items() if k != "token"}
+    error = ctx.args.get("error")
+    if isinstance(error, str) and error:
+        raise SlackError(error, args=args)
+    return {"args": args} if args else {}

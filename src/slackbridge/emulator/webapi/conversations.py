@@ -158,24 +158,52 @@ async def conversations_history(ctx: CallContext) -> dict[str, Any]:
         if (not m.thread_ts or m.thread_ts == m.ts or m.subtype == "thread_broadcast")
         and _in_window(m.ts, latest, oldest, inclusive)
     ]
+    # Slack pages by time: with ``oldest`` and no ``latest`` the page holds the messages nearest
+    # ``oldest`` (still newest first) and the cursor moves forward in time; otherwise it starts
+    # at the newest message and moves back.
+    forward = oldest is not None and latest is None
+    chunk, has_more, next_cursor = (_page_forward if forward else _page_back)(ctx, visible, limit)
+    out: dict[str, Any] = {
+        "messages": [ops.message_json(ctx.state, channel, m) for m in chunk],
+        "has_more": has_more,
+        "pin_count": len(channel.pins),
+        "channel_actions_ts": None,
+        "channel_actions_count": 0,
+        "response_metadata": {"next_cursor": next_cursor},
+    }
+    if ctx.arg("latest") is not None:
+        out["latest"] = str(ctx.arg("latest"))
+    return out
+
+
+_Page = tuple[list[Message], bool, str]
+
+
+def _page_back(ctx: CallContext, newest_first: list[Message], limit: int) -> _Page:
     cursor = ctx.arg("cursor")
     if cursor:
         # The cursor names the newest message of the next page, so new posts don't shift pages.
         start_ts = decode_cursor(str(cursor), "next_ts")
         if not valid_ts(start_ts):
             raise SlackError("invalid_cursor")
-        visible = [m for m in visible if float(m.ts) <= float(start_ts)]
-    chunk = visible[:limit]
-    has_more = len(visible) > limit
-    next_cursor = encode_cursor("next_ts", visible[limit].ts) if has_more else ""
-    return {
-        "messages": [ops.message_json(ctx.state, channel, m) for m in chunk],
-        "has_more": has_more,
-        "pin_count": 0,
-        "channel_actions_ts": None,
-        "channel_actions_count": 0,
-        "response_metadata": {"next_cursor": next_cursor},
-    }
+        newest_first = [m for m in newest_first if float(m.ts) <= float(start_ts)]
+    has_more = len(newest_first) > limit
+    next_cursor = encode_cursor("next_ts", newest_first[limit].ts) if has_more else ""
+    return newest_first[:limit], has_more, next_cursor
+
+
+def _page_forward(ctx: CallContext, newest_first: list[Message], limit: int) -> _Page:
+    oldest_first = newest_first[::-1]
+    cursor = ctx.arg("cursor")
+    if cursor:
+        # The cursor names the oldest message of the next (newer) page.
+        start_ts = decode_cursor(str(cursor), "after_ts")
+        if not valid_ts(start_ts):
+            raise SlackError("invalid_cursor")
+        oldest_first = [m for m in oldest_first if float(m.ts) >= float(start_ts)]
+    has_more = len(oldest_first) > limit
+    next_cursor = encode_cursor("after_ts", oldest_first[limit].ts) if has_more else ""
+    return oldest_first[:limit][::-1], has_more, next_cursor
 
 
 @method("conversations.replies", tier=3, scopes=_HISTORY_SCOPES)

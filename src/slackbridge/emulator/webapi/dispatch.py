@@ -216,12 +216,25 @@ def _channel_key(state: EmulatorState, team_id: str, ref: str) -> str:
     return channel.id if channel is not None else ref
 
 
-def _finish(payload: dict[str, Any], warnings: list[str]) -> Response:
+def _scope_headers(spec: MethodSpec, token: Token | None) -> dict[str, str]:
+    """Slack's ``X-OAuth-Scopes`` (what the token holds) and ``X-Accepted-OAuth-Scopes`` (what
+    the method accepts), on every answer to an authenticated call; Bolt reads them."""
+    if token is None:
+        return {}
+    return {
+        "X-OAuth-Scopes": ",".join(token.scopes),
+        "X-Accepted-OAuth-Scopes": ",".join(spec.scopes),
+    }
+
+
+def _finish(
+    payload: dict[str, Any], warnings: list[str], headers: dict[str, str] | None = None
+) -> Response:
     if warnings:
         payload["warning"] = ",".join(warnings)
         meta = payload.setdefault("response_metadata", {})
         meta.setdefault("warnings", []).extend(warnings)
-    return json_response(payload)
+    return json_response(payload, headers=headers)
 
 
 async def _dispatch(state: EmulatorState, name: str, request: Request) -> Response:
@@ -234,13 +247,13 @@ async def _dispatch(state: EmulatorState, name: str, request: Request) -> Respon
         if faulted is not None:
             return faulted
     warnings: list[str] = []
+    token: Token | None = None
     try:
         args, token_arg_ok = await _read_args(request, warnings)
         # Slack takes an app-level token only in the Authorization header: as a POST
         # parameter it is an error (apps.connections.open's documentation says so).
         token_arg_ok = token_arg_ok and spec.auth != "app"
         raw = _bearer(request) or (str(args.get("token") or "") if token_arg_ok else None)
-        token = None
         if spec.auth != "none":
             token = _authenticate(state, spec, raw)
             _check_scopes(spec, token)
@@ -249,13 +262,14 @@ async def _dispatch(state: EmulatorState, name: str, request: Request) -> Respon
             return json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
-                headers={"Retry-After": str(retry_after)},
+                headers={"Retry-After": str(retry_after), **_scope_headers(spec, token)},
             )
         ctx = CallContext(state=state, args=args, token=token, request=request, warnings=warnings)
         result = await spec.handler(ctx)
     except SlackError as exc:
-        return _finish({"ok": False, "error": exc.error, **exc.extra}, warnings)
-    return _finish({"ok": True, **result}, warnings)
+        headers = _scope_headers(spec, token)
+        return _finish({"ok": False, "error": exc.error, **exc.extra}, warnings, headers)
+    return _finish({"ok": True, **result}, warnings, _scope_headers(spec, token))
 
 
 async def api_endpoint(request: Request) -> Response:

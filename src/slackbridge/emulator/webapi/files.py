@@ -1,4 +1,5 @@
-"""``files.getUploadURLExternal``, ``files.completeUploadExternal``, ``files.info``.
+"""``files.getUploadURLExternal``, ``files.completeUploadExternal``, ``files.info``,
+``files.list``, ``files.delete``.
 
 Uploading is Slack's three steps: ask for an upload URL, POST the bytes to it (see
 ``file_routes.py``), then complete the upload, which shares the files into a conversation as a
@@ -122,3 +123,72 @@ async def files_info(ctx: CallContext) -> dict[str, Any]:
         "comments": [],
         "response_metadata": {"next_cursor": ""},
     }
+
+
+def _visible_files(ctx: CallContext, me: User) -> list[File]:
+    ws = workspace(ctx)
+    out = []
+    for file in ctx.state.files.values():
+        if not file.completed or file.team_id != ws.id:
+            continue
+        visible = [can_see(ws.channels[c], me) for c in file.channels if c in ws.channels]
+        if can_read_file(file, me, visible):
+            out.append(file)
+    return out
+
+
+@method("files.list", tier=3, scopes=("files:read",))
+async def files_list(ctx: CallContext) -> dict[str, Any]:
+    """Files the caller can see, newest first, filtered by ``channel``, ``user``, ``types``
+    and ``ts_from``/``ts_to``; paged with ``count``/``page`` as Slack does."""
+    me = caller(ctx)
+    files = _visible_files(ctx, me)
+    channel_ref = ctx.arg("channel")
+    if channel_ref:
+        channel = resolve_channel(ctx, channel_ref)
+        files = [f for f in files if channel.id in f.channels]
+    if ctx.arg("user"):
+        files = [f for f in files if f.user == str(ctx.arg("user"))]
+    types = [t for t in as_list(ctx.arg("types")) if t != "all"]
+    if types:
+        files = [f for f in files if _file_kind(f) in types]
+    ts_from = as_int(ctx.arg("ts_from"), "ts_from", 0)
+    ts_to = as_int(ctx.arg("ts_to"), "ts_to", 0)
+    files = [f for f in files if f.created >= ts_from and (not ts_to or f.created <= ts_to)]
+    files.sort(key=lambda f: f.created, reverse=True)
+    count = min(max(as_int(ctx.arg("count"), "count", 100), 1), 1000)
+    total = len(files)
+    pages = max(1, -(-total // count))
+    number = min(max(as_int(ctx.arg("page"), "page", 1), 1), pages)
+    chunk = files[(number - 1) * count : number * count]
+    return {
+        "files": [ops.file_json(ctx.state, f) for f in chunk],
+        "paging": {"count": count, "total": total, "page": number, "pages": pages},
+    }
+
+
+def _file_kind(file: File) -> str:
+    """The ``types`` filter name of a file (Slack's: images, snippets, pdfs, zips, …)."""
+    if file.mimetype.startswith("image/"):
+        return "images"
+    if file.filetype == "pdf":
+        return "pdfs"
+    if file.filetype == "zip":
+        return "zips"
+    if file.filetype in ("text", "txt") or file.mimetype.startswith("text/"):
+        return "snippets"
+    return "other"
+
+
+@method("files.delete", tier=3, scopes=("files:write",))
+async def files_delete(ctx: CallContext) -> dict[str, Any]:
+    """Delete a file: its uploader, or a workspace admin with a user token."""
+    me = caller(ctx)
+    file = ctx.state.files.get(str(ctx.require("file")))
+    if file is None or file.team_id != workspace(ctx).id:
+        raise SlackError("file_not_found")
+    assert ctx.token is not None
+    if file.user != me.id and not (ctx.token.kind == "user" and me.is_admin):
+        raise SlackError("cant_delete_file")
+    del ctx.state.files[file.id]
+    return {}

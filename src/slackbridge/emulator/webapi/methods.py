@@ -7,13 +7,20 @@ from __future__ import annotations
 
 from slackbridge.emulator.webapi import (  # noqa: F401
     apps,
+    assistant,
     auth,
+    bookmarks,
     chat,
     conversations,
+    conversations_manage,
     files,
     oauth,
+    pins,
     reactions,
+    scheduled,
+    streams,
     team,
+    usergroups,
     users,
     views,
 )

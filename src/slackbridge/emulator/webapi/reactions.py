@@ -1,4 +1,4 @@
-"""``reactions.add``, ``reactions.remove``, ``reactions.get``."""
+"""``reactions.add``, ``reactions.remove``, ``reactions.get``, ``reactions.list``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 from slackbridge.emulator import ops
 from slackbridge.emulator.state import Channel, Message
-from slackbridge.emulator.webapi.args import valid_ts
+from slackbridge.emulator.webapi.args import page, valid_ts
 from slackbridge.emulator.webapi.chat import permalink
-from slackbridge.emulator.webapi.common import caller, resolve_channel
+from slackbridge.emulator.webapi.common import caller, can_see, resolve_channel, workspace
 from slackbridge.emulator.webapi.registry import CallContext, SlackError, method
 
 __all__: list[str] = []
@@ -68,3 +68,29 @@ async def reactions_get(ctx: CallContext) -> dict[str, Any]:
     rendered = ops.message_json(ctx.state, channel, msg)
     rendered["permalink"] = permalink(ops.base_url(ctx.state), channel, msg)
     return {"type": "message", "channel": channel.id, "message": rendered}
+
+
+@method("reactions.list", tier=2, scopes=("reactions:read",))
+async def reactions_list(ctx: CallContext) -> dict[str, Any]:
+    """What ``user`` (default: the caller) reacted to, most recent message first, in the
+    conversations the caller can see."""
+    me = caller(ctx)
+    ws = workspace(ctx)
+    who = str(ctx.arg("user") or me.id)
+    if who not in ws.users:
+        raise SlackError("user_not_found")
+    found: list[tuple[Channel, Message]] = []
+    for channel in ws.channels.values():
+        if not can_see(channel, me):
+            continue
+        for msg in channel.messages:
+            if not msg.deleted and any(who in users for users in msg.reactions.values()):
+                found.append((channel, msg))
+    found.sort(key=lambda pair: float(pair[1].ts), reverse=True)
+    chunk, cursor = page(ctx, found, kind="reactions", default_limit=100)
+    items = []
+    for channel, msg in chunk:
+        rendered = ops.message_json(ctx.state, channel, msg)
+        rendered["permalink"] = permalink(ops.base_url(ctx.state), channel, msg)
+        items.append({"type": "message", "channel": channel.id, "message": rendered})
+    return {"items": items, "response_metadata": {"next_cursor": cursor}}

@@ -205,3 +205,36 @@ async def test_picks_that_an_element_cannot_take_are_refused(
         "/_emulator/views/submit", json={"view_id": view.id, "values": {"w": {"when": ["x"]}}}
     )
     assert bad_time.status_code == 400 and bad_time.json()["error"] == "invalid_values"
+
+
+async def test_an_external_pick_echoes_the_option_the_app_offered(
+    emu: httpx.AsyncClient, inst: TestInstall, receiver: Receiver, state: EmulatorState
+) -> None:
+    bob = {"text": {"type": "plain_text", "text": "Bob Builder"}, "value": "U0ACME0002"}
+    receiver.respond = answer(
+        JSONResponse(
+            {
+                "option_groups": [
+                    {"label": {"type": "plain_text", "text": "People"}, "options": [bob]}
+                ]
+            }
+        )
+    )
+    msg = bot_message(state, inst, BUTTONS)
+    base = {"team_id": ACME, "user_id": ALICE, "channel_id": GENERAL, "message_ts": msg.ts}
+    never = await emu.post(
+        "/_emulator/actions", json={**base, "action_id": "assignee", "value": "U0ACME0002"}
+    )
+    assert never.status_code == 400 and never.json()["error"] == "invalid_value"
+    loaded = await emu.post(
+        "/_emulator/options", json={**base, "action_id": "assignee", "value": "bo"}
+    )
+    assert loaded.json()["ok"] is True
+    receiver.respond = answer(JSONResponse({}))
+    picked = await emu.post(
+        "/_emulator/actions", json={**base, "action_id": "assignee", "value": "U0ACME0002"}
+    )
+    assert picked.status_code == 200, picked.text
+    (action,) = receiver.on("/interact")[0].payload()["actions"]
+    assert action["type"] == "external_select"
+    assert action["selected_option"] == bob
