@@ -64,6 +64,7 @@ class SlackAppConfig(BaseModel):
     user_scopes: list[str] = Field(default_factory=list)
     socket_mode: bool = False
     token_rotation: bool = False
+    outgoing_webhooks: bool = False  # take legacy outgoing webhooks on /slack/outgoing
     display_name: str | None = None  # the app's name in Slack (default: slackbridge or `name`)
     slash_commands: list[str] = Field(default_factory=lambda: ["/bridge"])  # in the manifest
 
