@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhooks: list[WebhookEndpointConfig] = Field(default_factory=list)
     api_keys: SecretStr | None = None
+    # "Add to Slack" (docs/installation.md): install links that name a ref must be signed, and
+    # a workspace keeps its ref on reinstall, unless these say otherwise.
+    allow_unsigned_ref: bool = False
+    allow_ref_change: bool = False
     log_level: str = "INFO"
     log_json: bool = False
     # Ingress and product webhooks (docs/operations.md explains each one).

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -84,6 +85,9 @@ class Keyring:
         if not keys:
             raise SecretKeyError("at least one secret key is needed")
         self._keys = [_Key(_key_id(k), AESGCM(k)) for k in keys]
+        # Keys for other purposes (signing install links, OAuth states) are derived from these,
+        # so that no second secret has to be configured, shared between instances and rotated.
+        self._derive_from = [hashlib.sha256(b"slackbridge-derive:" + k).digest() for k in keys]
         ids = [k.key_id for k in self._keys]
         if len(set(ids)) != len(ids):
             raise SecretKeyError("SLACKBRIDGE_SECRET_KEYS lists the same key twice")
@@ -123,6 +127,13 @@ class Keyring:
     @property
     def key_ids(self) -> list[str]:
         return [k.key_id.hex() for k in self._keys]
+
+    def derived_keys(self, purpose: str) -> list[bytes]:
+        """32-byte keys for ``purpose`` (e.g. ``"install-link"``), one per configured key in the
+        same order: sign with the first, accept any (so that a rotation keeps what was signed
+        before it valid). Different purposes get unrelated keys; none reveals the keyring."""
+        label = purpose.encode("utf-8")
+        return [hmac.new(base, label, hashlib.sha256).digest() for base in self._derive_from]
 
     def encrypt(self, plaintext: str, purpose: str) -> bytes:
         """Encrypt ``plaintext`` under the first key, bound to ``purpose`` (its column and row)."""
