@@ -179,7 +179,12 @@ def without_token(
         form["payload"] = orjson.dumps(clean).decode("utf-8")
         return urlencode(form).encode("ascii"), clean
     # Commands and outgoing webhooks: drop the field from the form, keep every other byte.
-    kept = [pair for pair in body.split(b"&") if _form_key(pair) != b"token"]
+    kept = [
+        pair
+        for pair in body.split(b"&")
+        if not pair.startswith(b"token=")
+        and not ((b"%" in pair or b"+" in pair) and _form_key(pair) == b"token")
+    ]
     return b"&".join(kept), clean
 
 
