@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,9 +137,9 @@ class OAuthStatesRepository(Repository):
     ) -> StateCheck:
         """Check a returning state and use it up.
 
-        ``unknown``: not issued here (or altered); ``expired``: too old; ``browser_mismatch``:
-        the cookie doesn't match (the state stays usable by its owner); ``used``: consumed
-        already (a replay). Only ``ok`` consumes the state, by recording its digest; the unique
+        ``unknown``: not issued here (or altered); ``used``: consumed already (a replay);
+        ``expired``: too old; ``browser_mismatch``: the cookie doesn't match (the state stays
+        usable by its owner). Only ``ok`` consumes the state, by recording its digest; the unique
         digest makes sure that two concurrent callbacks can't both win.
         """
         claims = self._claims(state)
@@ -151,6 +151,11 @@ class OAuthStatesRepository(Repository):
             "link_expires": claims.link_expires,
         }
         now = self._clock()
+        state_hash = _digest(state)
+        async with self._read(session) as s:
+            found = select(_T.c.id).where(_T.c.state_hash == state_hash)
+            if (await s.execute(found)).first() is not None:
+                return StateCheck("used", **known)  # said first: a replay may lack the cookie
         if claims.expires_ms <= _millis(now):
             return StateCheck("expired", **known)
         if browser_token is None or not hmac.compare_digest(
@@ -161,7 +166,7 @@ class OAuthStatesRepository(Repository):
         record = (
             dialect_insert(self._db, _T)
             .values(
-                state_hash=_digest(state),
+                state_hash=state_hash,
                 browser_hash=claims.browser_hash,
                 product_ref=claims.product_ref,
                 app_ref=claims.app_ref,
