@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from slackbridge.store.crypto import Keyring, generate_key
+from slackbridge.store.db import Database
 from slackbridge.store.errors import ConflictError
 from slackbridge.store.repositories.api_keys import hash_api_key
 from slackbridge.store.repositories.apps import AppSpec
@@ -30,6 +32,26 @@ async def test_state_is_single_use(cstore: Store) -> None:
     assert ok.ok and ok.app_ref == app_ref and ok.product_ref == "acct-9"
     replay = await cstore.oauth_states.consume(issued.state, issued.browser_token)
     assert replay.outcome == "used"
+
+
+async def test_states_are_signed_and_stored_only_when_used(database: Database) -> None:
+    old, new = generate_key(), generate_key()
+    store = Store(database, Keyring.parse(old))
+    app_ref = await _app_ref(store)
+    issued = await store.oauth_states.issue(app_ref, product_ref="acct-9", link_expires=123)
+    assert issued.browser_token not in issued.state  # the state holds only the cookie's digest
+    body, _, mac = issued.state.partition(".")
+    altered = body[:-2] + ("AA" if body[-2:] != "AA" else "BB") + "." + mac
+    assert (await store.oauth_states.consume(altered, issued.browser_token)).outcome == "unknown"
+    elsewhere = Store(database, Keyring.parse(new)).oauth_states
+    assert (await elsewhere.consume(issued.state, issued.browser_token)).outcome == "unknown"
+    never = datetime(9999, 1, 1, tzinfo=UTC)
+    assert await store.oauth_states.purge(older_than=never) == 0  # nothing stored so far
+    # Still valid after a key rotation that keeps the old key.
+    rotated = Store(database, Keyring.parse(f"{new},{old}")).oauth_states
+    ok = await rotated.consume(issued.state, issued.browser_token)
+    assert (ok.outcome, ok.product_ref, ok.link_expires) == ("ok", "acct-9", 123)
+    assert await store.oauth_states.purge(older_than=never) == 1
 
 
 async def test_state_outcomes(cstore: Store, clock: FakeClock) -> None:

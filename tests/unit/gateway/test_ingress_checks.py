@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slackbridge.slack.ingress_checks import (
     Rejected,
@@ -139,3 +141,24 @@ def test_a_body_without_a_token_is_kept_as_it_is() -> None:
     payload = orjson.loads(body)
     assert without_token("events", body, payload) == (body, payload)
     assert without_token("events", body, payload)[0] is body
+
+
+_FIELD = st.text(min_size=1, max_size=12).filter(lambda k: k != "token")
+
+
+@given(
+    st.dictionaries(_FIELD, st.text(max_size=20), max_size=6),
+    st.text(min_size=1, max_size=20),
+    st.sampled_from(["token", "%74oken", "t%6Fken", "%74%6F%6B%65%6E"]),
+)
+def test_any_form_keeps_every_field_but_the_token(
+    fields: dict[str, str], token: str, spelling: str
+) -> None:
+    form = urlencode(fields).encode()
+    pair = f"{spelling}={quote_plus(token)}".encode()
+    body = form + b"&" + pair if form else pair
+    parsed = parse_request("outgoing", body).payload
+    assert parsed == {**fields, "token": token}
+    stored, payload = without_token("outgoing", body, parsed)
+    assert payload == fields
+    assert dict(parse_qsl(stored.decode(), keep_blank_values=True)) == fields
