@@ -119,3 +119,29 @@ async def test_outgoing_webhooks_are_refused_unless_an_app_takes_them(
         assert missing.status_code == 404
     counts = await InboxRepository(gw.gateway.db, gw.gateway.keyring).counts()
     assert sum(counts.values()) == 0
+
+
+async def test_only_the_apps_configured_for_outgoing_webhooks_take_them(
+    gateway_factory: GatewayFactory, product: Product
+) -> None:
+    taking = SlackAppConfig(
+        name="legacy",
+        signing_secret=SIGNING,
+        verification_token="vt-legacy",
+        outgoing_webhooks=True,
+    )
+    other = SlackAppConfig(name="other", signing_secret="s" * 32, verification_token=TOKEN)
+    gw = await gateway_factory(
+        apps=[taking, other], webhook_url=product.hook_url, webhook_secret=SECRET
+    )
+    form = (
+        f"team_id={TEAM}&channel_id=C0ACME0GEN&user_id=U0ACME0002&text=deploy&trigger_word=deploy"
+    )
+    async with httpx.AsyncClient(base_url=gw.url, timeout=10.0) as client:
+        refused = await client.post("/slack/outgoing", content=f"{form}&token={TOKEN}".encode())
+        taken = await client.post("/slack/outgoing", content=f"{form}&token=vt-legacy".encode())
+    assert refused.status_code == 401
+    assert "verification token does not match" in refused.text
+    assert taken.status_code == 200
+    counts = await InboxRepository(gw.gateway.db, gw.gateway.keyring).counts()
+    assert sum(counts.values()) == 1
