@@ -140,7 +140,8 @@ def provision_command(
             _console.print(f"[yellow]Warning ({result.app.name}):[/] {result.warning}")
     _console.print(
         f"Credentials are stored encrypted in the store. Install link: "
-        f"{settings.public_url.rstrip('/')}/slack/install?ref=<your account id>"
+        f"{settings.public_url.rstrip('/')}/slack/install (tied to an account: "
+        "`slackbridge workspaces install-link <account id>`)"
     )
 
 
@@ -236,8 +237,9 @@ def list_workspaces_command(
         return
     if not rows:
         _console.print(
-            "No workspace yet. Send a workspace admin to "
-            f"{settings.public_url.rstrip('/')}/slack/install?ref=<account id>."
+            "No workspace yet. Send a workspace admin to a link from "
+            "`slackbridge workspaces install-link <account id>` (or "
+            f"{settings.public_url.rstrip('/')}/slack/install for no account)."
         )
         return
     table = Table(title="Workspaces")
@@ -255,6 +257,50 @@ def list_workspaces_command(
             r["last_error"] or "",
         )
     _console.print(table)
+
+
+@workspaces_app.command("install-link")
+def install_link_command(
+    ref: str = typer.Argument(..., help="The product account the workspace is tied to."),
+    app: str = typer.Option(None, "--app", help="Which app (default: the first)."),
+    team: str = typer.Option(None, "--team", help="Preselect this workspace (T…) at Slack."),
+    ttl: int = typer.Option(86_400, "--ttl", help="Seconds the link stays valid (max 30 days)."),
+) -> None:
+    """Print a signed "Add to Slack" link that ties the install to account REF (the product
+    API's POST /api/v1/workspaces/install-url makes the same)."""
+    import re
+    import time
+
+    from slackbridge.slack.apps import AppNotFound, resolve_app
+    from slackbridge.slack.install_links import MAX_TTL_SECONDS, make_install_link
+
+    if not 0 < len(ref) <= 255:
+        raise fail("the account id must be 1 to 255 characters")
+    if team is not None and not re.fullmatch(r"[TE][A-Z0-9]{2,31}", team):
+        raise fail(f"{team!r} is not a Slack workspace id", "Workspace ids look like T0ACME0001.")
+    if not 60 <= ttl <= MAX_TTL_SECONDS:
+        raise fail(f"--ttl must be between 60 and {MAX_TTL_SECONDS} seconds")
+    settings = load_settings()
+
+    async def job(gateway: Gateway) -> Any:
+        chosen = await resolve_app(gateway, app)
+        return make_install_link(
+            settings.public_url.rstrip("/") + "/slack/install",
+            gateway.keyring,
+            ref=ref,
+            app=chosen.name if app else None,
+            team=team,
+            ttl_seconds=ttl,
+            now=time.time(),
+        )
+
+    try:
+        link = run_with_gateway(settings, job)
+    except AppNotFound as exc:
+        raise fail(str(exc), "See `slackbridge apps list`.") from None
+    typer.echo(link.url)
+    expires = link.expires_at.isoformat(timespec="seconds") if link.expires_at else "never"
+    Console(stderr=True).print(f"[dim]Valid until {expires}; it works for anyone who has it.[/]")
 
 
 @workspaces_app.command("remove")

@@ -88,11 +88,32 @@ class Workspaces(_Resource):
         )
         return WorkspaceList.model_validate(data).workspaces
 
-    async def install_url(self, product_ref: str | None = None, *, app: str | None = None) -> str:
-        """The "Add to Slack" link; ``product_ref`` comes back on ``workspace.installed``."""
-        body = _body(product_ref=product_ref, app=app)
+    async def install_url(
+        self,
+        product_ref: str | None = None,
+        *,
+        app: str | None = None,
+        team: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> str:
+        """The "Add to Slack" link; ``product_ref`` comes back on ``workspace.installed`` (a link
+        with one is signed and expires: see :meth:`install_link` for when)."""
+        link = await self.install_link(product_ref, app=app, team=team, ttl_seconds=ttl_seconds)
+        return link.url
+
+    async def install_link(
+        self,
+        product_ref: str | None = None,
+        *,
+        app: str | None = None,
+        team: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> InstallUrl:
+        """The "Add to Slack" link and when it expires (``expires_at``; links with a
+        ``product_ref`` only, after ``ttl_seconds``: a day by default, at most 30 days)."""
+        body = _body(product_ref=product_ref, app=app, team=team, ttl_seconds=ttl_seconds)
         data = await self._client.request("POST", "/workspaces/install-url", json=body)
-        return InstallUrl.model_validate(data).url
+        return InstallUrl.model_validate(data)
 
 
 class Messages(_Resource):

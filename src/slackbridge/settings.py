@@ -65,6 +65,7 @@ class SlackAppConfig(BaseModel):
     user_scopes: list[str] = Field(default_factory=list)
     socket_mode: bool = False
     token_rotation: bool = False
+    outgoing_webhooks: bool = False  # take legacy outgoing webhooks on /slack/outgoing
     display_name: str | None = None  # the app's name in Slack (default: slackbridge or `name`)
     slash_commands: list[str] = Field(default_factory=lambda: ["/bridge"])  # in the manifest
 
@@ -129,6 +130,10 @@ class Settings(BaseSettings):
     pass_through_admin_methods: bool = False  # let POST /api/v1/slack/… call admin.* methods
     commands: list[CommandConfig] = Field(default_factory=list)
     commands_rerun_on_edit: bool = False  # an edited message runs its command again
+    # "Add to Slack" (docs/installation.md): install links that name a ref must be signed, and
+    # a workspace keeps its ref on reinstall, unless these say otherwise.
+    allow_unsigned_ref: bool = False
+    allow_ref_change: bool = False
     log_level: str = "INFO"
     log_json: bool = False
     # Ingress and product webhooks (docs/operations.md explains each one).

@@ -174,13 +174,21 @@ async def test_the_demo_says_where_to_click_and_stops_on_ctrl_c(tmp_path: Path) 
         text = "".join(seen)
         assert f"http://127.0.0.1:{base + 1}/" in text  # the emulator's page
         assert f"http://127.0.0.1:{base + 2}/" in text  # the Helpdesk
-        assert f"http://127.0.0.1:{base}/slack/install?ref=demo" in text  # Add to Slack
+        assert f"http://127.0.0.1:{base + 2}/install" in text  # Add to Slack
         async with httpx.AsyncClient(timeout=5.0) as client:
             page = await client.get(f"http://127.0.0.1:{base + 2}/")
-            start = await client.get(f"http://127.0.0.1:{base}/slack/install?ref=demo")
+            # The Helpdesk hands out a signed link for its account, which the gateway takes.
+            link = await client.get(f"http://127.0.0.1:{base + 2}/install")
+            start = await client.get(link.headers["location"])
+            unsigned = await client.get(f"http://127.0.0.1:{base}/slack/install?ref=demo")
         assert page.status_code == 200 and "Helpdesk" in page.text
+        assert link.status_code == 302
+        assert link.headers["location"].startswith(
+            f"http://127.0.0.1:{base}/slack/install?ref=demo&"
+        )
         assert start.status_code == 302
         assert start.headers["location"].startswith(f"http://127.0.0.1:{base + 1}/oauth/v2/")
+        assert unsigned.status_code == 403
 
         proc.send_signal(signal.SIGINT)
         rest, _ = await asyncio.wait_for(proc.communicate(), 30)

@@ -100,8 +100,10 @@ async def test_provision_install_list_and_remove_from_the_command_line(tmp_path:
         assert code == 0, out
         assert "created" in out and "verified" in out
 
+        code, link = await _cli(env, "workspaces", "install-link", "acme-account")
+        assert code == 0, link
         async with httpx.AsyncClient(timeout=20.0) as browser:
-            start = await browser.get(f"{gateway}/slack/install", params={"ref": "acme-account"})
+            start = await browser.get(link.splitlines()[0])
             assert start.status_code == 302, start.text
             approve = await browser.post(
                 f"{slack}/_emulator/oauth/approve",

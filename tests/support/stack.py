@@ -155,6 +155,18 @@ class GatewayServer:
         (a ``slackbridge.slack.apps.SlackApp``)."""
         return (await self.provision_result(name, **config)).app
 
+    def signed_install_params(
+        self, ref: str, *, app: str | None = None, team: str | None = None, ttl: int = 3600
+    ) -> dict[str, str]:
+        """The query of an install link for ``ref`` signed as the product API signs it."""
+        import time
+
+        from slackbridge.slack.install_links import signed_install_query
+
+        expires = int(time.time()) + ttl
+        keyring = self.gateway.keyring
+        return signed_install_query(keyring, ref=ref, app=app, team=team, expires=expires)
+
     async def provision_result(self, name: str = "default", **config: Any) -> Any:
         """Like :meth:`provision`, returning the whole ``ProvisionResult``."""
         from slackbridge.settings import SlackAppConfig
@@ -240,8 +252,12 @@ async def start_install(
     app: str | None = None,
     extra_params: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """GET /slack/install; returns Slack's authorize URL it redirects to."""
-    params = [(k, v) for k, v in (("ref", ref), ("app", app)) if v is not None]
+    """GET /slack/install (a ``ref`` comes in a signed link, as the product API makes them);
+    returns Slack's authorize URL it redirects to."""
+    if ref is not None:
+        params = list(gateway.signed_install_params(ref, app=app).items())
+    else:
+        params = [("app", app)] if app is not None else []
     response = await client.get(gateway.url + "/slack/install", params=[*params, *extra_params])
     assert response.status_code == 302, response.text
     return response.headers["location"]

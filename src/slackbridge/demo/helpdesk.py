@@ -29,7 +29,7 @@ import httpx
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from slackbridge.client import (
@@ -176,7 +176,17 @@ class Helpdesk:
 
     async def state(self, request: Request) -> Response:
         await self.sync_from_api()
-        return JSONResponse({**self.desk.snapshot(), "install_url": self.install_url})
+        install = "/install" if self.install_url is not None else None
+        return JSONResponse({**self.desk.snapshot(), "install_url": install})
+
+    async def install(self, request: Request) -> Response:
+        """Add to Slack: a fresh link from slackbridge's API for our account (signed, it expires,
+        so it is made when someone clicks rather than printed once), then on to it."""
+        try:
+            url = await self.client.workspaces.install_url(self._account_ref)
+        except (SlackbridgeError, httpx.HTTPError) as exc:
+            return _error(503, "slackbridge_unreachable", f"no install link: {exc}")
+        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 
     async def reply(self, request: Request) -> Response:
         """An agent's answer, posted in the ticket's Slack thread through the product API."""
@@ -267,6 +277,7 @@ def create_helpdesk_app(
             Route("/favicon.ico", favicon),
             Route(WEBHOOK_PATH, helpdesk.webhook, methods=["POST"]),
             Route("/api/state", helpdesk.state),
+            Route("/install", helpdesk.install),
             Route("/api/tickets/{number}/replies", helpdesk.reply, methods=["POST"]),
         ],
         lifespan=lifespan,

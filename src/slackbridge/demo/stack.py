@@ -94,8 +94,9 @@ class DemoUrls:
 
     @property
     def install(self) -> str:
-        """The "Add to Slack" link."""
-        return f"{self.gateway}/slack/install?ref={DEMO_REF}"
+        """The "Add to Slack" link: the Helpdesk's, which asks the product API for a signed
+        link to the gateway's ``/slack/install`` (for the account ``DEMO_REF``) and redirects."""
+        return f"{self.helpdesk}/install"
 
     @property
     def api(self) -> str:

@@ -86,7 +86,9 @@ async def _install(stack: DemoStack, control: EmulatorControl, steps: Steps) -> 
     urls = stack.urls
     async with steps.step("Install into Acme as alice (Add to Slack → consent → callback)") as s:
         async with httpx.AsyncClient(follow_redirects=False, timeout=10.0) as browser:
-            start = await browser.get(urls.install)
+            start = await browser.get(urls.install)  # the Helpdesk: on to a signed link
+            if start.status_code == 302 and start.headers["location"].startswith(urls.gateway):
+                start = await browser.get(start.headers["location"])
             authorize = start.headers.get("location", "")
             if start.status_code != 302 or not authorize.startswith(urls.emulator):
                 raise Failure(

@@ -29,6 +29,7 @@ WEBHOOK_TYPES: dict[str, str] = {
     "workspace.installed": "an app was installed (or reinstalled) into a workspace",
     "workspace.uninstalled": "the app was uninstalled or its tokens were revoked",
     "workspace.disconnected": "Slack rejected the workspace's token (invalid_auth and the like)",
+    "workspace.ref_changed": "a reinstall tied the workspace to another product ref (if allowed)",
     "message.posted": "a person or another app posted a message (also thread replies)",
     "message.edited": "a message was edited (link unfurls are not edits)",
     "message.deleted": "a message was deleted",

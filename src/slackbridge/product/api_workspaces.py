@@ -7,8 +7,8 @@ its scope once installed).
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 
@@ -27,6 +27,7 @@ from slackbridge.product.schemas import (
 )
 from slackbridge.server import gateway_of
 from slackbridge.slack.apps import AppNotFound, SlackApp, list_apps, resolve_app
+from slackbridge.slack.install_links import DEFAULT_TTL_SECONDS, make_install_link
 from slackbridge.slack.workspaces import installations_repo, remove_workspace
 from slackbridge.store.repositories.installations import Installation
 
@@ -128,7 +129,10 @@ async def remove(
 )
 async def install_url(body: InstallUrlRequest, request: Request, caller: WriteCaller) -> InstallUrl:
     """A link to slackbridge's ``/slack/install`` that carries your ``product_ref``: when the
-    person finishes installing, ``workspace.installed`` names it (``data.workspace.ref``)."""
+    person finishes installing, ``workspace.installed`` names it (``data.workspace.ref``). A link
+    with a ``product_ref`` is signed and expires (``ttl_seconds``, a day by default), so that no
+    one can write a link that installs a workspace under someone else's account; make one per
+    person who asks, when they ask."""
     gateway = gateway_of(request)
     access = caller.access
     if not access.everywhere and body.product_ref not in access.product_refs:
@@ -141,10 +145,13 @@ async def install_url(body: InstallUrlRequest, request: Request, caller: WriteCa
         app = await resolve_app(gateway, body.app)
     except AppNotFound as exc:
         raise ApiError("app_not_found", str(exc)) from None
-    query: dict[str, str] = {}
-    if body.product_ref:
-        query["ref"] = body.product_ref
-    if body.app:
-        query["app"] = app.name
-    base = gateway.settings.public_url.rstrip("/") + "/slack/install"
-    return InstallUrl(url=base + ("?" + urlencode(query) if query else ""))
+    link = make_install_link(
+        gateway.settings.public_url.rstrip("/") + "/slack/install",
+        gateway.keyring,
+        ref=body.product_ref,
+        app=app.name if body.app else None,
+        team=body.team,
+        ttl_seconds=body.ttl_seconds or DEFAULT_TTL_SECONDS,
+        now=time.time(),
+    )
+    return InstallUrl(url=link.url, expires_at=link.expires_at)

@@ -153,15 +153,28 @@ class WorkspaceList(BaseModel):
 class InstallUrlRequest(RequestModel):
     product_ref: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
         default=None,
-        description="your own reference (an account id…); it comes back on workspace.installed",
+        description="your own reference (an account id…); it comes back on workspace.installed. "
+        "A link with a ref is signed and expires: hand it only to that account's people",
     )
     app: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
         default=None, description="the configured app's name, when several are configured"
+    )
+    team: TeamId | None = Field(
+        default=None, description="preselect this workspace on Slack's consent page"
+    )
+    ttl_seconds: int | None = Field(
+        default=None,
+        ge=60,
+        le=2_592_000,
+        description="how long a link with a ref stays valid (default a day, at most 30 days)",
     )
 
 
 class InstallUrl(BaseModel):
     url: str = Field(description="send the person here to start 'Add to Slack'")
+    expires_at: datetime | None = Field(
+        default=None, description="when the link stops working (links with a ref only)"
+    )
 
 
 # --- operations (the outbox) ---------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 Every request goes through the same small steps (``ingress_checks.py``): size limit (413), the
 ssl_check handshake, the signature against every configured app's signing secret (401; legacy
-outgoing webhooks carry no signature and are checked by their verification token instead),
-parsing (400), the url_verification handshake, then the inbox row, committed (group commit)
-before the answer. Nothing is stored for a rejected request, and no answer carries a traceback.
+outgoing webhooks carry no signature and are checked by their verification token instead, and
+only for apps configured with ``outgoing_webhooks``: 404 otherwise), parsing (400), the
+url_verification handshake, then the inbox row, without Slack's legacy verification token
+(``without_token``), committed (group commit) before the answer. Nothing is stored for a
+rejected request, and no answer carries a traceback.
 If the store can't commit in time the answer is 503, so that Slack retries; Slack's retries carry
 the same event_id (events) or the same bytes (everything else), which the inbox absorbs.
 
@@ -37,6 +39,7 @@ from slackbridge.slack.ingress_checks import (
     match_verification_token,
     parse_request,
     retry_info,
+    without_token,
 )
 from slackbridge.slack.ingress_keys import KnownKeys, keys_of
 from slackbridge.slack.intake import Intake, accept, committer
@@ -105,15 +108,26 @@ async def _signed_app(gateway: Gateway, headers: Mapping[str, str], body: bytes)
         raise Rejected(401, exc.reason, "rejected_signature") from None
 
 
-async def _token_app(gateway: Gateway, token: str) -> int:
+async def _outgoing_tokens(gateway: Gateway) -> tuple[tuple[int, str], ...]:
+    """The verification tokens of the apps that take legacy outgoing webhooks; 404 when none
+    does, so that the route is off (and stores nothing) unless an app is configured for it."""
     keys = keys_of(gateway)
     known = await keys.current()
     if not known.verification:
         known = await keys.after_mismatch() or known
     if not known.verification:
-        raise Rejected(401, "no verification token is configured", "rejected_token")
-    index = match_verification_token(token, [t for _, t in known.verification])
-    return known.verification[index][0]
+        raise Rejected(
+            404,
+            "legacy outgoing webhooks are off: no app has outgoing_webhooks = true "
+            "and a verification_token (see docs/configuration.md)",
+            "rejected_disabled",
+        )
+    return known.verification
+
+
+def _token_app(tokens: tuple[tuple[int, str], ...], token: str) -> int:
+    index = match_verification_token(token, [t for _, t in tokens])
+    return tokens[index][0]
 
 
 def _slack_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -155,7 +169,10 @@ async def _handle(
             await _respond(send, 200)
             return
         app_ref: int | None = None
-        if kind != "outgoing":
+        outgoing: tuple[tuple[int, str], ...] = ()
+        if kind == "outgoing":
+            outgoing = await _outgoing_tokens(gateway)
+        else:
             app_ref = await _signed_app(gateway, headers, body)
         parsed = parse_request(kind, body)
         if parsed.answer is not None:
@@ -163,13 +180,14 @@ async def _handle(
             await _respond(send, 200, parsed.answer, parsed.answer_type)
             return
         if kind == "outgoing":
-            app_ref = await _token_app(gateway, str(parsed.payload.get("token", "")))
+            app_ref = _token_app(outgoing, str(parsed.payload.get("token", "")))
         if kind == "events":
             key = event_dedupe_key(parsed.payload, body)
         else:
             key = body_dedupe_key(kind, body)
         meta = {"transport": "http", **retry_info(headers)}
-        accepted = await accept(gateway, Intake(kind, body, parsed.payload, key, app_ref, meta))
+        body, payload = without_token(kind, body, parsed.payload)
+        accepted = await accept(gateway, Intake(kind, body, payload, key, app_ref, meta))
         if not accepted.new:
             outcome = "duplicate"
         answer = accepted.answer

@@ -2,8 +2,9 @@
 
 The edge (``slack/ingress.py``) runs them in this order: size limit → ssl_check (answered at
 once) → signature (``verify.py``) → :func:`parse_request` (which answers url_verification) →
-dedupe key. Each failed check raises :class:`Rejected` with the HTTP status and a short message
-that is safe to show the caller; nothing is stored for a rejected request.
+dedupe key → :func:`without_token`. Each failed check raises :class:`Rejected` with the HTTP
+status and a short message that is safe to show the caller; nothing is stored for a rejected
+request.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 import orjson
 
@@ -30,6 +31,7 @@ __all__ = [
     "parse_request",
     "retry_info",
     "socket_dedupe_key",
+    "without_token",
 ]
 
 
@@ -144,6 +146,46 @@ def match_verification_token(token: str, candidates: Sequence[str]) -> int:
     if matched < 0:
         raise Rejected(401, "verification token does not match", "rejected_token")
     return matched
+
+
+def _form_key(pair: bytes) -> bytes:
+    key = pair.split(b"=", 1)[0]
+    if b"%" in key or b"+" in key:  # a key spelled with escapes still names the same field
+        return unquote_plus(key.decode("utf-8", "replace")).encode()
+    return key
+
+
+def without_token(
+    kind: PayloadKind, body: bytes, payload: dict[str, Any]
+) -> tuple[bytes, dict[str, Any]]:
+    """``body`` and ``payload`` without Slack's legacy verification token, as they are stored.
+
+    Every kind of request carries the token (top level of an event's JSON, a field of a command's
+    or outgoing webhook's form, inside an interaction's ``payload`` JSON), and it is the only
+    credential of ``/slack/outgoing``: kept in the inbox (and its write-ahead log) for days, it
+    would let whoever reads the database forge messages. Call this after the token was checked
+    and the dedupe key computed from the bytes Slack sent. A body without a token is returned
+    as it is, at the cost of one dict lookup.
+    """
+    if "token" not in payload:
+        return body, payload
+    clean = dict(payload)
+    del clean["token"]
+    if kind == "events":
+        return orjson.dumps(clean), clean
+    if kind == "interactivity":
+        # The form holds little besides ``payload``: re-encode it with the cleaned JSON.
+        form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        form["payload"] = orjson.dumps(clean).decode("utf-8")
+        return urlencode(form).encode("ascii"), clean
+    # Commands and outgoing webhooks: drop the field from the form, keep every other byte.
+    kept = [
+        pair
+        for pair in body.split(b"&")
+        if not pair.startswith(b"token=")
+        and not ((b"%" in pair or b"+" in pair) and _form_key(pair) == b"token")
+    ]
+    return b"&".join(kept), clean
 
 
 def _digest(data: bytes) -> str:

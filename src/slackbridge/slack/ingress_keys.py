@@ -30,7 +30,7 @@ class KnownKeys:
     """``(app row id, secret)`` pairs, in the order the apps were created."""
 
     signing: tuple[tuple[int, str], ...]
-    verification: tuple[tuple[int, str], ...]
+    verification: tuple[tuple[int, str], ...]  # only apps with ``outgoing_webhooks`` set
     loaded_at: float
 
 
@@ -64,10 +64,15 @@ class IngressKeys:
             if known is not None and time.monotonic() - known.loaded_at < max_age:
                 return known  # read by whoever held the lock before us
             apps = await list_apps(self._gateway, fresh=True)
+            # A stored verification token (every provisioned app has one) opens /slack/outgoing
+            # only for an app explicitly configured to take legacy outgoing webhooks.
+            outgoing = {c.name for c in self._gateway.settings.apps if c.outgoing_webhooks}
             known = KnownKeys(
                 signing=tuple((a.id, a.signing_secret) for a in apps if a.signing_secret),
                 verification=tuple(
-                    (a.id, a.verification_token) for a in apps if a.verification_token
+                    (a.id, a.verification_token)
+                    for a in apps
+                    if a.verification_token and a.name in outgoing
                 ),
                 loaded_at=time.monotonic(),
             )

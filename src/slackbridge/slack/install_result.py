@@ -182,6 +182,13 @@ _OUTCOMES: dict[str, OutcomePage] = {
         "Completing the install needs a call to Slack, which failed. Try again in a moment.",
         retry=True,
     ),
+    "ref_conflict": OutcomePage(
+        409,
+        "This workspace is connected to another account",
+        "The app is already installed in this workspace for another account of the product, "
+        "so nothing was changed. To move the workspace, ask the product's support team, or "
+        "uninstall the app from the workspace first.",
+    ),
     "no_app": OutcomePage(
         503,
         "Slack is not set up yet",

@@ -38,7 +38,7 @@ class Intake:
     """One payload accepted from Slack (over HTTP or Socket Mode), ready for the inbox."""
 
     kind: PayloadKind
-    body: bytes  # what is stored: the raw HTTP body, or the Socket Mode payload as JSON
+    body: bytes  # what is stored: the HTTP body, or the Socket Mode payload as JSON (no token)
     payload: Mapping[str, Any]
     dedupe_key: str
     app_ref: int | None

@@ -1,14 +1,17 @@
 """ "Add to Slack": ``/slack/install`` and ``/slack/oauth/callback``.
 
-``GET /slack/install?ref=<product account id>[&app=<name>][&team=T…][&page=1]`` issues a state
-(random, single use, valid 10 minutes; only its digest is stored, with the product's ``ref``)
-and a browser token in an HttpOnly, SameSite=Lax cookie, then redirects to Slack's authorize
-URL, or with ``page=1`` shows a page with an "Add to Slack" button.
+``GET /slack/install?ref=<product account id>&expires=…&sig=…[&app=<name>][&team=T…][&page=1]``
+checks the link (a ``ref`` must come signed by the product API, see ``install_links.py``, unless
+``SLACKBRIDGE_ALLOW_UNSIGNED_REF``), issues a state (signed, single use, valid 10 minutes; stored
+nowhere until it comes back, see ``store/repositories/oauth_states.py``) and a browser token in
+an HttpOnly, SameSite=Lax cookie, then redirects to Slack's authorize URL, or with ``page=1``
+shows a page with an "Add to Slack" button.
 
 ``GET /slack/oauth/callback`` checks the state and the cookie, exchanges the code with
 ``oauth.v2.access``, learns the bot id with ``auth.test``, stores the installation (a reinstall
-updates it), records it in the audit log, dispatches ``workspace.installed`` and shows a success
-page, or a failure page with a status that says what went wrong (see ``install_result.py``).
+updates it; one under another ref is refused unless configured, see ``install_save.py``),
+records it in the audit log, dispatches ``workspace.installed`` and shows a success page, or a
+failure page with a status that says what went wrong (see ``install_result.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,18 +38,18 @@ from slackbridge.slack.apps import (
     save_app,
     spec_of,
 )
+from slackbridge.slack.install_links import check_install_link, signed_install_query
 from slackbridge.slack.install_result import (
     InstallAnswerError,
     OutcomePage,
     installation_spec,
     outcome_page,
-    scopes_of,
 )
+from slackbridge.slack.install_save import RefConflict, save_install
 from slackbridge.slack.manifest import redirect_uri
 from slackbridge.slack.oauth_access import exchange_code
-from slackbridge.slack.workspaces import audit_repo, emit_workspace_event, installations_repo
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.repositories.oauth_states import OAuthStatesRepository
+from slackbridge.store.repositories.oauth_states import OAuthStatesRepository, StateCheck
 
 __all__ = ["STATE_TTL_SECONDS", "authorize_url", "cookie_name", "router"]
 
@@ -95,13 +98,27 @@ def _render(template: str, status: int, kind: str, **context: Any) -> HTMLRespon
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _retry_url(ref: str | None, app: SlackApp | None) -> str:
-    query = {k: v for k, v in (("ref", ref), ("app", app.name if app else None)) if v}
+def _retry_url(gateway: Gateway, check: StateCheck | None, app: SlackApp | None) -> str:
+    """The link to start again: for a ref, signed again with the first link's expiry (a retry
+    never makes a link live longer), or as it came when unsigned refs are allowed."""
+    ref = check.product_ref if check is not None else None
+    name = app.name if app else None
+    query: dict[str, str] = {"app": name} if name else {}
+    if ref is not None and check is not None and check.link_expires is not None:
+        query = signed_install_query(
+            gateway.keyring, ref=ref, app=name, team=None, expires=check.link_expires
+        )
+    elif ref is not None:
+        query = {"ref": ref, **query}
     return "/slack/install" + (f"?{urlencode(query)}" if query else "")
 
 
 def _outcome(
-    page: OutcomePage, *, ref: str | None = None, app: SlackApp | None = None
+    page: OutcomePage,
+    *,
+    gateway: Gateway | None = None,
+    check: StateCheck | None = None,
+    app: SlackApp | None = None,
 ) -> HTMLResponse:
     return _render(
         "result.html",
@@ -111,20 +128,65 @@ def _outcome(
         heading=page.heading,
         message=page.message,
         code=page.code,
-        retry_url=_retry_url(ref, app) if page.retry else None,
+        retry_url=_retry_url(gateway, check, app) if page.retry and gateway else None,
     )
 
 
-def _invalid_link(message: str) -> HTMLResponse:
+def _invalid_link(
+    message: str,
+    *,
+    status: int = 400,
+    heading: str = "Invalid install link",
+    code: str = "invalid_link",
+) -> HTMLResponse:
     return _render(
-        "result.html",
-        400,
-        "error",
-        title="Invalid install link",
-        heading="Invalid install link",
-        message=message,
-        code="invalid_link",
+        "result.html", status, "error", title=heading, heading=heading, message=message, code=code
     )
+
+
+_ASK_AGAIN = "Ask the product (where you clicked Add to Slack) for a new link."
+
+
+def _refused_link(
+    gateway: Gateway,
+    ref: str,
+    app: str | None,
+    team: str | None,
+    expires: str | None,
+    sig: str | None,
+) -> tuple[HTMLResponse | None, int | None]:
+    """Whether the link may tie the install to ``ref``: (a refusal page, None), or (None, the
+    signed link's expiry: None for an unsigned link allowed by the settings)."""
+    verdict = check_install_link(
+        gateway.keyring, ref=ref, app=app, team=team, expires=expires, sig=sig, now=time.time()
+    )
+    if verdict == "signed":
+        return None, int(expires or 0)
+    if verdict == "unsigned" and gateway.settings.allow_unsigned_ref:
+        return None, None
+    if verdict == "expired":
+        page = _invalid_link(
+            "Add to Slack links are valid for a limited time, and this one is past it. "
+            + _ASK_AGAIN,
+            status=410,
+            heading="This install link has expired",
+            code="link_expired",
+        )
+    elif verdict == "unsigned":
+        page = _invalid_link(
+            "A link that ties the install to an account must be made by the product, signed "
+            "(POST /api/v1/workspaces/install-url). " + _ASK_AGAIN,
+            status=403,
+            heading="This install link is not signed",
+            code="unsigned_ref",
+        )
+    else:
+        page = _invalid_link(
+            "Its signature does not match: the link was changed, or not made here. " + _ASK_AGAIN,
+            heading="This install link is not valid",
+            code="invalid_signature",
+        )
+    return page, None
 
 
 def _link_problem(
@@ -149,13 +211,22 @@ async def install(
     app: str | None = None,
     team: str | None = None,
     page: str | None = None,
+    expires: str | None = None,
+    sig: str | None = None,
 ) -> Response:
     """Start an install: redirect to Slack's consent page (or show the Add to Slack page)."""
     gateway = gateway_of(request)
     ref, app, team = ref or None, app or None, team or None  # an empty parameter is no parameter
     problem = _link_problem(ref, app, team, page)
+    if problem is None and ref is None and (expires or sig):
+        problem = "The expires and sig parameters belong to a link that names a ref."
     if problem is not None:
         return _invalid_link(problem)
+    link_expires: int | None = None
+    if ref is not None:
+        refused, link_expires = _refused_link(gateway, ref, app, team, expires, sig)
+        if refused is not None:
+            return refused
     try:
         slack_app = await resolve_app(gateway, app)
     except AppNotFound as exc:
@@ -178,7 +249,9 @@ async def install(
             )
         )
     states = OAuthStatesRepository(gateway.db, gateway.keyring)
-    issued = await states.issue(slack_app.id, product_ref=ref, ttl_seconds=STATE_TTL_SECONDS)
+    issued = await states.issue(
+        slack_app.id, product_ref=ref, link_expires=link_expires, ttl_seconds=STATE_TTL_SECONDS
+    )
     url = authorize_url(gateway, slack_app, issued.state, team)
     response: Response
     if page is not None and page.lower() in _TRUE:
@@ -204,8 +277,6 @@ async def install(
         httponly=True,
         samesite="lax",
     )
-    # Housekeeping: states expired for an hour are of no use even to explain a failure.
-    await states.purge(older_than=utcnow() - timedelta(hours=1))
     return response
 
 
@@ -248,27 +319,35 @@ async def callback(
     states = OAuthStatesRepository(gateway.db, gateway.keyring)
     check = await states.consume(state, request.cookies.get(cookie))
     app = await app_by_ref(gateway, check.app_ref) if check.app_ref is not None else None
+
+    def failed(page: OutcomePage) -> HTMLResponse:
+        return _outcome(page, gateway=gateway, check=check, app=app)
+
     if not check.ok:
         _log.info("install callback refused: %s", check.outcome)
-        return _outcome(outcome_page(check.outcome), ref=check.product_ref, app=app)
+        return failed(outcome_page(check.outcome))
+    # Housekeeping, here rather than on every (unauthenticated) hit of /slack/install: the
+    # records of used states are of no use once the states expired.
+    await states.purge(older_than=utcnow())
     if app is None:
         return _outcome(outcome_page("no_app"))
     if error:
         # Shown on the page: only something shaped like Slack's error codes is repeated.
         reason = error if _SLACK_CODE.fullmatch(error) else "unrecognized_error"
-        page = outcome_page("access_denied" if error == "access_denied" else reason)
-        return _forget_cookie(_outcome(page, ref=check.product_ref, app=app), cookie)
+        return _forget_cookie(
+            failed(outcome_page("access_denied" if error == "access_denied" else reason)), cookie
+        )
     if not code:
-        return _outcome(outcome_page("missing_code"), ref=check.product_ref, app=app)
+        return failed(outcome_page("missing_code"))
     try:
         answer = await _exchange(gateway, app, code)
     except SlackApiError as exc:
         slack_error = str(exc.response.get("error") or "unknown_error")
         _log.warning("oauth.v2.access failed for app %s: %s", app.name, slack_error)
-        return _outcome(outcome_page("slack_error", slack_error), ref=check.product_ref, app=app)
+        return failed(outcome_page("slack_error", slack_error))
     except Exception as exc:
         _log.warning("oauth.v2.access unreachable for app %s: %r", app.name, exc)
-        return _outcome(outcome_page("slack_unreachable"), ref=check.product_ref, app=app)
+        return failed(outcome_page("slack_unreachable"))
     try:
         spec = installation_spec(
             answer,
@@ -279,57 +358,18 @@ async def callback(
         )
     except InstallAnswerError as exc:
         _log.warning("unusable oauth.v2.access answer: %s", exc)
-        return _outcome(
-            outcome_page("slack_error", "invalid_answer"), ref=check.product_ref, app=app
-        )
+        return failed(outcome_page("slack_error", "invalid_answer"))
     app = await _remember_app_id(gateway, app, answer.get("app_id"))
-    repo = installations_repo(gateway)
-    async with gateway.db.transaction() as tx:
-        saved = await repo.save(spec, session=tx)
-        inst = saved.installation
-        await audit_repo(gateway).record(
-            "workspace.installed" if saved.created else "workspace.reinstalled",
-            actor=f"slack:{inst.installer_user_id or 'unknown'}",
-            team_id=inst.team_id or inst.enterprise_id,
-            detail={
-                "app": app.name,
-                "installation_id": inst.id,
-                "scopes": list(inst.bot_scopes),
-                "user_scopes": list(scopes_of(_user_scope(answer))),
-                "ref": inst.product_ref,
-            },
-            session=tx,
-        )
-    _log.info(
-        "%s %s into %s (%s)",
-        "installed" if saved.created else "reinstalled",
-        app.name,
-        inst.team_id or inst.enterprise_id,
-        inst.team_name,
-    )
-    await emit_workspace_event(
-        gateway,
-        "workspace.installed",
-        app,
-        inst,
-        {
-            "reinstall": not saved.created,
-            "installer": {"id": inst.installer_user_id},
-            "scopes": list(inst.bot_scopes),
-            "user_scopes": list(scopes_of(_user_scope(answer))),
-        },
-    )
+    saved = await save_install(gateway, app, spec, answer)
+    if isinstance(saved, RefConflict):
+        return _forget_cookie(_outcome(outcome_page("ref_conflict")), cookie)
+    inst = saved.installation
     page = OutcomePage(
         200,
         f"{app.name} is now in {inst.team_name or inst.enterprise_name or 'your workspace'}",
         "The install is complete. You can close this window and go back to the product.",
     )
     return _forget_cookie(_outcome(page), cookie)
-
-
-def _user_scope(answer: dict[str, Any]) -> object:
-    user = answer.get("authed_user")
-    return user.get("scope") if isinstance(user, dict) else None
 
 
 def _forget_cookie(response: Response, name: str) -> Response:

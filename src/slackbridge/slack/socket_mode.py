@@ -112,14 +112,10 @@ class AppConnection:
         if isinstance(retry, int) and retry > 0:
             headers["retry_num"] = retry
             headers["retry_reason"] = str(message.get("retry_reason") or "")
-        item = Intake(
-            kind,
-            orjson.dumps(payload),
-            payload,
-            socket_dedupe_key(kind, payload),
-            self._supervisor.app_ref,
-            headers,
-        )
+        key = socket_dedupe_key(kind, payload)
+        # Slack's legacy verification token rides along here too: it is never stored.
+        stored = {k: v for k, v in payload.items() if k != "token"}
+        item = Intake(kind, orjson.dumps(stored), stored, key, self._supervisor.app_ref, headers)
         try:
             accepted = await accept(self._supervisor.gateway, item)
         except CommitUnavailable as exc:

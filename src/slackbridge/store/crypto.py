@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -60,10 +60,6 @@ def _key_id(key: bytes) -> bytes:
     return hashlib.sha256(b"slackbridge-key-id:" + key).digest()[:_KEY_ID_LEN]
 
 
-def _digest_key(key: bytes) -> bytes:
-    return hashlib.sha256(b"slackbridge-digest-key:" + key).digest()
-
-
 def _decode_key(text: str, position: int) -> bytes:
     padded = text + "=" * (-len(text) % 4)
     try:
@@ -82,7 +78,6 @@ def _decode_key(text: str, position: int) -> bytes:
 class _Key:
     key_id: bytes
     aead: AESGCM
-    digest_key: bytes = field(repr=False)  # derived from the key: never the key itself
 
 
 class Keyring:
@@ -91,7 +86,10 @@ class Keyring:
     def __init__(self, keys: list[bytes]) -> None:
         if not keys:
             raise SecretKeyError("at least one secret key is needed")
-        self._keys = [_Key(_key_id(k), AESGCM(k), _digest_key(k)) for k in keys]
+        self._keys = [_Key(_key_id(k), AESGCM(k)) for k in keys]
+        # Keys for other purposes (signing install links, OAuth states) are derived from these,
+        # so that no second secret has to be configured, shared between instances and rotated.
+        self._derive_from = [hashlib.sha256(b"slackbridge-derive:" + k).digest() for k in keys]
         ids = [k.key_id for k in self._keys]
         if len(set(ids)) != len(ids):
             raise SecretKeyError("SLACKBRIDGE_SECRET_KEYS lists the same key twice")
@@ -137,6 +135,13 @@ class Keyring:
     def key_ids(self) -> list[str]:
         return [k.key_id.hex() for k in self._keys]
 
+    def derived_keys(self, purpose: str) -> list[bytes]:
+        """32-byte keys for ``purpose`` (e.g. ``"install-link"``), one per configured key in the
+        same order: sign with the first, accept any (so that a rotation keeps what was signed
+        before it valid). Different purposes get unrelated keys; none reveals the keyring."""
+        label = purpose.encode("utf-8")
+        return [hmac.new(base, label, hashlib.sha256).digest() for base in self._derive_from]
+
     def encrypt(self, plaintext: str, purpose: str) -> bytes:
         """Encrypt ``plaintext`` under the first key, bound to ``purpose`` (its column and row)."""
         key = self._keys[0]
@@ -168,7 +173,7 @@ class Keyring:
         secret value up or keeping it unique without storing it: without the key, the digest
         of a low-entropy secret (a password in a URL) can't be guessed offline."""
         message = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")
-        return hmac.new(self._keys[0].digest_key, message, hashlib.sha256).hexdigest()
+        return hmac.new(self.derived_keys("digest")[0], message, hashlib.sha256).hexdigest()
 
     def key_id_of(self, envelope: bytes) -> bytes:
         """The key id an envelope was made with (checks the envelope's shape)."""

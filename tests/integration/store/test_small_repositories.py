@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from slackbridge.store.crypto import Keyring, generate_key
+from slackbridge.store.db import Database
 from slackbridge.store.errors import ConflictError
 from slackbridge.store.repositories.api_keys import hash_api_key
 from slackbridge.store.repositories.apps import AppSpec
@@ -32,6 +34,26 @@ async def test_state_is_single_use(cstore: Store) -> None:
     assert replay.outcome == "used"
 
 
+async def test_states_are_signed_and_stored_only_when_used(database: Database) -> None:
+    old, new = generate_key(), generate_key()
+    store = Store(database, Keyring.parse(old))
+    app_ref = await _app_ref(store)
+    issued = await store.oauth_states.issue(app_ref, product_ref="acct-9", link_expires=123)
+    assert issued.browser_token not in issued.state  # the state holds only the cookie's digest
+    body, _, mac = issued.state.partition(".")
+    altered = body[:-2] + ("AA" if body[-2:] != "AA" else "BB") + "." + mac
+    assert (await store.oauth_states.consume(altered, issued.browser_token)).outcome == "unknown"
+    elsewhere = Store(database, Keyring.parse(new)).oauth_states
+    assert (await elsewhere.consume(issued.state, issued.browser_token)).outcome == "unknown"
+    never = datetime(9999, 1, 1, tzinfo=UTC)
+    assert await store.oauth_states.purge(older_than=never) == 0  # nothing stored so far
+    # Still valid after a key rotation that keeps the old key.
+    rotated = Store(database, Keyring.parse(f"{new},{old}")).oauth_states
+    ok = await rotated.consume(issued.state, issued.browser_token)
+    assert (ok.outcome, ok.product_ref, ok.link_expires) == ("ok", "acct-9", 123)
+    assert await store.oauth_states.purge(older_than=never) == 1
+
+
 async def test_state_outcomes(cstore: Store, clock: FakeClock) -> None:
     app_ref = await _app_ref(cstore)
     issued = await cstore.oauth_states.issue(app_ref, ttl_seconds=600)
@@ -45,7 +67,8 @@ async def test_state_outcomes(cstore: Store, clock: FakeClock) -> None:
     late = await cstore.oauth_states.issue(app_ref, ttl_seconds=600)
     clock.advance(600)
     assert (await cstore.oauth_states.consume(late.state, late.browser_token)).outcome == "expired"
-    assert await cstore.oauth_states.purge(older_than=clock.now + timedelta(seconds=1)) == 2
+    # Only the state used up left a record (to refuse a replay); issuing stores nothing.
+    assert await cstore.oauth_states.purge(older_than=clock.now + timedelta(seconds=1)) == 1
 
 
 async def test_states_are_stored_hashed(store: Store) -> None:

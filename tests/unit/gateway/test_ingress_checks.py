@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slackbridge.slack.ingress_checks import (
     Rejected,
@@ -17,6 +19,7 @@ from slackbridge.slack.ingress_checks import (
     parse_request,
     retry_info,
     socket_dedupe_key,
+    without_token,
 )
 
 
@@ -105,3 +108,57 @@ def test_retry_headers_are_kept() -> None:
     assert retry_info({}) == {}
     headers = {"x-slack-retry-num": "2", "x-slack-retry-reason": "http_timeout"}
     assert retry_info(headers) == {"retry_num": 2, "retry_reason": "http_timeout"}
+
+
+def test_the_verification_token_is_taken_out_of_every_kind_of_body() -> None:
+    event = {"token": "vt", "type": "event_callback", "event": {"type": "message", "token": "in"}}
+    body, payload = without_token("events", orjson.dumps(event), dict(event))
+    assert orjson.loads(body) == payload == {k: v for k, v in event.items() if k != "token"}
+    assert payload["event"]["token"] == "in"  # only Slack's top-level field is the credential
+
+    form = b"command=%2Fbridge&token=vt&text=a%26b+token%3Dx&t%6Fken=vt2"
+    body, payload = without_token("commands", form, parse_request("commands", form).payload)
+    assert body == b"command=%2Fbridge&text=a%26b+token%3Dx"
+    assert payload == {"command": "/bridge", "text": "a&b token=x"}
+    body, payload = without_token("outgoing", b"token=vt&text=hi", {"token": "vt", "text": "hi"})
+    assert (body, payload) == (b"text=hi", {"text": "hi"})
+
+    inner = {"type": "block_actions", "token": "vt", "actions": []}
+    form = urlencode({"payload": orjson.dumps(inner).decode()}).encode()
+    body, payload = without_token(
+        "interactivity", form, parse_request("interactivity", form).payload
+    )
+    assert b"vt" not in body
+    assert (
+        parse_request("interactivity", body).payload
+        == payload
+        == {"type": "block_actions", "actions": []}
+    )
+
+
+def test_a_body_without_a_token_is_kept_as_it_is() -> None:
+    body = b'{"type": "event_callback", "event": {}}'
+    payload = orjson.loads(body)
+    assert without_token("events", body, payload) == (body, payload)
+    assert without_token("events", body, payload)[0] is body
+
+
+_FIELD = st.text(min_size=1, max_size=12).filter(lambda k: k != "token")
+
+
+@given(
+    st.dictionaries(_FIELD, st.text(max_size=20), max_size=6),
+    st.text(min_size=1, max_size=20),
+    st.sampled_from(["token", "%74oken", "t%6Fken", "%74%6F%6B%65%6E"]),
+)
+def test_any_form_keeps_every_field_but_the_token(
+    fields: dict[str, str], token: str, spelling: str
+) -> None:
+    form = urlencode(fields).encode()
+    pair = f"{spelling}={quote_plus(token)}".encode()
+    body = form + b"&" + pair if form else pair
+    parsed = parse_request("outgoing", body).payload
+    assert parsed == {**fields, "token": token}
+    stored, payload = without_token("outgoing", body, parsed)
+    assert payload == fields
+    assert dict(parse_qsl(stored.decode(), keep_blank_values=True)) == fields

@@ -240,7 +240,13 @@ async def test_workspaces_and_install_links(stack: ApiStack, sb: Slackbridge) ->
     assert (await sb.workspaces.get(ACME)).bot_user_id == acme.bot_user_id
     assert await sb.workspaces.list(status="removed") == []
     url = await sb.workspaces.install_url("account-7")
-    assert url == stack.gateway.url + "/slack/install?ref=account-7"
+    assert url.startswith(stack.gateway.url + "/slack/install?ref=account-7&expires=")
+    assert "&sig=" in url
+    link = await sb.workspaces.install_link("account-7", team=ACME, ttl_seconds=600)
+    assert link.expires_at is not None
+    assert "team=" + ACME in link.url
+    plain = await sb.workspaces.install_link()
+    assert (plain.url, plain.expires_at) == (stack.gateway.url + "/slack/install", None)
     with pytest.raises(NotFoundError) as unknown_app:
         await sb.workspaces.install_url(app="nope")
     assert unknown_app.value.code == "app_not_found"

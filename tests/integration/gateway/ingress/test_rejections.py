@@ -63,7 +63,11 @@ async def direct(
     gw = await gateway_factory(
         apps=[
             SlackAppConfig(
-                name="direct", app_id=APP_ID, signing_secret=SIGNING, verification_token=VTOKEN
+                name="direct",
+                app_id=APP_ID,
+                signing_secret=SIGNING,
+                verification_token=VTOKEN,
+                outgoing_webhooks=True,
             )
         ],
         webhook_url=product.hook_url,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -114,6 +115,13 @@ async def test_events_and_commands_arrive_over_the_socket(socket_bridge: Bridge)
     assert transports == {"socket"}
     await bridge.settled()
     assert len(bridge.product.of_type("message.posted")) == 1
+    # Slack's verification token rides along in Socket Mode payloads too: never stored.
+    emulated = bridge.emulator.state.apps[bridge.app.app_id]
+    token = emulated.verification_token.encode()
+    files = sorted(Path(bridge.gw.settings.data_dir).glob("slackbridge.db*"))  # noqa: ASYNC240
+    assert files
+    for path in files:
+        assert token not in path.read_bytes(), path.name
 
 
 @pytest.mark.parametrize("reason", ["warning", "refresh_requested"])

@@ -120,3 +120,22 @@ async def test_workspaces_remove(gateway: GatewayServer, gateway_app: Any) -> No
     assert "no installation" in again.output
     listed = json.loads((await _cli(gateway, "workspaces", "list", "--json")).output)
     assert listed[0]["status"] == "removed"
+
+
+async def test_install_link_prints_a_signed_link(gateway: GatewayServer, gateway_app: Any) -> None:
+    made = await _cli(gateway, "workspaces", "install-link", "acct-cli", "--team", ACME)
+    assert made.exit_code == 0, made.output
+    url = made.output.splitlines()[0]
+    assert url.startswith(gateway.url + "/slack/install?ref=acct-cli&team=" + ACME + "&expires=")
+    assert "Valid until" in made.output
+    async with browser() as b:
+        assert (await b.get(url)).status_code == 302  # the gateway takes it
+    for args, message in [
+        (("install-link", "a", "--team", "nope"), "not a Slack workspace id"),
+        (("install-link", "a", "--ttl", "5"), "--ttl must be between"),
+        (("install-link", "a", "--app", "nope"), "no Slack app named"),
+    ]:
+        refused = await _cli(gateway, "workspaces", *args)
+        assert refused.exit_code == 1, refused.output
+        assert message in refused.output
+        assert "Traceback" not in refused.output

@@ -10,12 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from slackbridge.slack.oauth import STATE_TTL_SECONDS, authorize_url, cookie_name
 from slackbridge.slack.tokens import bot_token, user_token
 from slackbridge.slack.workspaces import audit_repo, installations_repo
 from slackbridge.store.models import OAuthStateRow, table_of
 from slackbridge.store.models_base import utcnow
+from slackbridge.store.repositories.oauth_states import OAuthStatesRepository
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.support.stack import (
     GatewayServer,
@@ -41,35 +43,48 @@ async def test_install_link_redirects_to_slack_with_a_fresh_state_and_a_browser_
     gateway: GatewayServer, gateway_app: Any
 ) -> None:
     async with browser() as b:
-        response = await b.get(gateway.url + "/slack/install", params={"ref": "acct-42"})
-    assert response.status_code == 302
-    assert response.headers["cache-control"] == "no-store"
-    target = urlsplit(response.headers["location"])
-    assert f"{target.scheme}://{target.netloc}" == gateway.emulator.url
-    assert target.path == "/oauth/v2/authorize"
-    query = {k: v[0] for k, v in parse_qs(target.query).items()}
-    assert query["client_id"] == gateway_app.client_id
-    assert query["redirect_uri"] == gateway.url + "/slack/oauth/callback"
-    assert query["scope"].split(",") == list(gateway_app.bot_scopes)
-    state = query["state"]
-    assert len(state) >= 40
+        link = gateway.signed_install_params("acct-42")
+        issued_after = utcnow()
+        response = await b.get(gateway.url + "/slack/install", params=link)
+        issued_before = utcnow()
+        assert response.status_code == 302
+        assert response.headers["cache-control"] == "no-store"
+        target = urlsplit(response.headers["location"])
+        assert f"{target.scheme}://{target.netloc}" == gateway.emulator.url
+        assert target.path == "/oauth/v2/authorize"
+        query = {k: v[0] for k, v in parse_qs(target.query).items()}
+        assert query["client_id"] == gateway_app.client_id
+        assert query["redirect_uri"] == gateway.url + "/slack/oauth/callback"
+        assert query["scope"].split(",") == list(gateway_app.bot_scopes)
+        state = query["state"]
+        assert len(state) >= 40
 
-    cookie = SimpleCookie(response.headers["set-cookie"])
-    (morsel,) = cookie.values()
-    assert morsel["httponly"] is True
-    assert morsel["samesite"].lower() == "lax"
-    assert morsel["path"] == "/slack/oauth"
-    assert morsel["max-age"] == "600"
+        cookie = SimpleCookie(response.headers["set-cookie"])
+        (morsel,) = cookie.values()
+        assert morsel["httponly"] is True
+        assert morsel["samesite"].lower() == "lax"
+        assert morsel["path"] == "/slack/oauth"
+        assert morsel["max-age"] == "600"
+        # Nothing is stored for a state until it comes back (hits on the link cost no row).
+        assert await _state_rows(gateway) == []
 
-    # Only digests are stored; the row carries the product's ref and expires in 10 minutes.
+        done = await b.get(await consent(gateway.emulator, target.geturl(), ACME, ALICE))
+        assert done.status_code == 200, done.text
+    # Then only digests are kept, with the product's ref, until the state expires (10 min).
+    (row,) = await _state_rows(gateway)
+    assert row["product_ref"] == "acct-42"
+    assert state not in {row["state_hash"], row["browser_hash"]}
+    assert morsel.value not in {row["state_hash"], row["browser_hash"]}
+    ten_minutes, rounding = timedelta(minutes=10), timedelta(milliseconds=1)
+    assert issued_after + ten_minutes - rounding <= row["expires_at"]
+    assert row["expires_at"] <= issued_before + ten_minutes + rounding
+    (inst,) = await installations_repo(gateway.gateway).list()
+    assert inst.product_ref == "acct-42"
+
+
+async def _state_rows(gateway: GatewayServer) -> list[Any]:
     async with gateway.gateway.db.session() as s:
-        rows = (await s.execute(select(_STATES))).mappings().all()
-    assert len(rows) == 1
-    assert rows[0]["product_ref"] == "acct-42"
-    assert state not in {rows[0]["state_hash"], rows[0]["browser_hash"]}
-    assert morsel.value not in {rows[0]["state_hash"], rows[0]["browser_hash"]}
-    lifetime = rows[0]["expires_at"] - rows[0]["created_at"]
-    assert timedelta(minutes=9, seconds=59) <= lifetime <= timedelta(minutes=10, seconds=1)
+        return list((await s.execute(select(_STATES))).mappings().all())
 
 
 async def test_each_install_link_gets_a_different_state(
@@ -83,7 +98,8 @@ async def test_each_install_link_gets_a_different_state(
 
 async def test_add_to_slack_page_shows_the_button(gateway: GatewayServer, gateway_app: Any) -> None:
     async with browser() as b:
-        page = await b.get(gateway.url + "/slack/install", params={"ref": "a", "page": "1"})
+        link = gateway.signed_install_params("a")
+        page = await b.get(gateway.url + "/slack/install", params={**link, "page": "1"})
         assert page.status_code == 200
         assert "Add to Slack" in page.text
         href = page.text.split('id="add-to-slack" href="', 1)[1].split('"', 1)[0]
@@ -161,15 +177,17 @@ async def test_reinstall_updates_the_installation_instead_of_adding_one(
     async with browser() as b:
         first = await install_via_browser(b, gateway, ACME, ALICE, ref="acct-1")
         (before,) = await installations_repo(gateway.gateway).list()
-        second = await install_via_browser(b, gateway, ACME, BOB, ref="acct-2")
-    assert first.status_code == second.status_code == 200
+        second = await install_via_browser(b, gateway, ACME, BOB, ref="acct-1")
+        # A reinstall from a link without a ref keeps the workspace's ref.
+        third = await install_via_browser(b, gateway, ACME, ALICE)
+    assert first.status_code == second.status_code == third.status_code == 200
     (after,) = await installations_repo(gateway.gateway).list()
     assert after.id == before.id
-    assert after.installer_user_id == BOB
-    assert after.product_ref == "acct-2"
+    assert after.installer_user_id == ALICE
+    assert after.product_ref == "acct-1"
     assert after.installed_at >= before.installed_at
     actions = [e.action for e in await audit_repo(gateway.gateway).list(team_id=ACME)]
-    assert actions == ["workspace.reinstalled", "workspace.installed"]
+    assert actions == ["workspace.reinstalled", "workspace.reinstalled", "workspace.installed"]
 
 
 async def test_user_scopes_keep_a_user_token_per_person(gateway: GatewayServer) -> None:
@@ -236,16 +254,22 @@ async def test_replayed_callback_is_refused_and_does_not_install_twice(
 
 
 async def test_expired_state_is_refused(gateway: GatewayServer, gateway_app: Any) -> None:
+    # A state issued 11 minutes ago (signed like any other), with its cookie in the browser.
+    long_ago = utcnow() - timedelta(minutes=11)
+    states = OAuthStatesRepository(gateway.gateway.db, gateway.gateway.keyring, lambda: long_ago)
+    issued = await states.issue(gateway_app.id, ttl_seconds=STATE_TTL_SECONDS)
+    authorize = authorize_url(gateway.gateway, gateway_app, issued.state)
     async with browser() as b:
-        authorize = await start_install(b, gateway)
+        b.cookies.set(
+            cookie_name(issued.state), issued.browser_token, domain="127.0.0.1", path="/slack/oauth"
+        )
         redirect = await consent(gateway.emulator, authorize, ACME, ALICE)
-        async with gateway.gateway.db.transaction() as tx:
-            await tx.execute(update(_STATES).values(expires_at=utcnow() - timedelta(seconds=1)))
         page = await b.get(redirect)
     assert page.status_code == 410
     assert "expired" in page.text
     assert await installations_repo(gateway.gateway).list() == []
     assert gateway.emulator.calls_to("oauth.v2.access") == []
+    assert await _state_rows(gateway) == []
 
 
 async def test_callback_in_another_browser_is_refused_and_the_owner_can_still_finish(
