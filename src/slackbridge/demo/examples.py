@@ -66,6 +66,8 @@ class Example:
     gateway_settings: Mapping[str, Any] = field(default_factory=dict)  # extra Settings values
     #: The channel the interactive demo invites the bot into once it is installed (or None).
     invite_channel: str | None = None
+    #: What the demo's API key may do (``admin`` to declare commands or remove workspaces).
+    api_permissions: frozenset[str] = frozenset({"read", "write"})
 
 
 #: Every example, by name, in the order registered (the Helpdesk first).
@@ -81,7 +83,10 @@ def register(example: Example) -> Example:
 
 
 #: The modules that register an example, in the order `slackbridge demo` lists them.
-_MODULES = ("slackbridge.demo.walkthrough",)
+_MODULES = (
+    "slackbridge.demo.walkthrough",
+    "slackbridge.demo.tasks.example",
+)
 
 for _module in _MODULES:
     importlib.import_module(_module)

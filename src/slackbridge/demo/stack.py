@@ -217,12 +217,12 @@ class DemoStack:
 
     async def create_api_key(self) -> str:
         """A product API key for the example (stored hashed, as ``slackbridge apikey create``)."""
-        from slackbridge.store.repositories.api_keys import ApiKeysRepository
+        from slackbridge.store.repositories.api_keys import ApiKeyScope, ApiKeysRepository
 
         gateway = self._running_gateway()
-        created = await ApiKeysRepository(gateway.db, gateway.keyring).create(
-            f"{self.example.name} demo"
-        )
+        scope = ApiKeyScope(permissions=frozenset(self.example.api_permissions))
+        keys = ApiKeysRepository(gateway.db, gateway.keyring)
+        created = await keys.create(f"{self.example.name} demo", scope)
         self.api_key = created.secret
         return created.secret
 
