@@ -62,6 +62,7 @@ class TaskBot:
         self._tasks: set[asyncio.Task[None]] = set()
         self.commands_declared = asyncio.Event()
         self.answers: list[dict[str, Any]] = []  # what was sent, for the page and the tests
+        self.heard: list[str] = []  # the types of the webhooks applied, in order
 
     # --- background work ------------------------------------------------------------------------
 
@@ -160,6 +161,7 @@ class TaskBot:
             return _error(400, "invalid_body", "the body is not a slackbridge webhook")
         if not self.board.first_time(request.headers.get("webhook-id", "")):
             return JSONResponse({"ok": True, "outcome": "duplicate"})
+        self.heard.append(event.type)
         if event.type.startswith("workspace."):
             state = self.board.workspace_event(event.type, event.data)
             return JSONResponse({"ok": True, "outcome": state.status if state else "ignored"})
