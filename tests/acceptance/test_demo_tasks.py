@@ -1,5 +1,5 @@
-"""``slackbridge demo tasks --scripted``, as CI plays it: every step of the task bot's
-walkthrough passes; an unknown example is explained."""
+"""``slackbridge demo tasks --scripted`` and ``tasks-socket`` (the same over Socket Mode), as CI
+plays them: every step of the task bot's walkthrough passes; an unknown example is explained."""
 
 from __future__ import annotations
 
@@ -48,9 +48,34 @@ async def test_scripted_tasks_demo_passes_every_step(tmp_path: Path) -> None:
     assert not (tmp_path / ".slackbridge" / "demo").exists()
 
 
+SOCKET_STEPS = [
+    *STEPS[:3],
+    "Give the gateway an app-level token (Socket Mode)",
+    "The gateway's Socket Mode connection is up (/readyz)",
+    *STEPS[3:6],
+    "Slack drops the connection; the gateway reconnects",
+    *STEPS[6:],
+    "Every event reached the gateway over the websocket",
+]
+
+
+async def test_scripted_tasks_demo_over_socket_mode_passes_every_step(tmp_path: Path) -> None:
+    code, out, err = await _run(
+        tmp_path, "tasks-socket", "--scripted", "--port-base", str(_free_port_base())
+    )
+
+    assert code == 0, out + err
+    lines = out.splitlines()
+    for title in SOCKET_STEPS:
+        assert any(line.startswith(f"✓ {title} (") for line in lines), f"{title!r}:\n{out}"
+    assert "✗" not in out
+    assert "Socket Mode (no request URLs)" in out
+    assert f"All {len(SOCKET_STEPS)} steps passed" in out
+
+
 async def test_an_unknown_example_is_named_with_the_choices(tmp_path: Path) -> None:
     code, out, err = await _run(tmp_path, "taks", "--scripted")
     assert code == 2
     assert "there is no example called “taks”" in err
-    assert "helpdesk" in err and "tasks" in err
+    assert "helpdesk" in err and "tasks" in err and "tasks-socket" in err
     assert "Traceback" not in out + err

@@ -79,10 +79,20 @@ def register(example: Example) -> Example:
     if example.name in EXAMPLES and EXAMPLES[example.name] is not example:
         raise ValueError(f"two examples are called {example.name!r}")
     EXAMPLES[example.name] = example
+    # The order of _MODULES, whichever example module happened to be imported first.
+    ordered = sorted(EXAMPLES.values(), key=_rank)
+    EXAMPLES.clear()
+    EXAMPLES.update((e.name, e) for e in ordered)
     return example
 
 
-#: The modules that register an example, in the order `slackbridge demo` lists them.
+def _rank(example: Example) -> int:
+    module = getattr(example.walkthrough, "__module__", None)
+    return _MODULES.index(module) if module in _MODULES else len(_MODULES)
+
+
+#: The modules that register an example (each defines its examples' walkthroughs), in the
+#: order `slackbridge demo` lists them.
 _MODULES = (
     "slackbridge.demo.walkthrough",
     "slackbridge.demo.tasks.example",

@@ -50,8 +50,8 @@ def guide(stack: DemoStack, log_path: str) -> Panel:
     body.add_row(steps)
     body.add_row("")
     body.add_row(
-        f"[dim]Logs: {log_path} · `slackbridge demo --scripted` does all of this by itself · "
-        "Ctrl-C stops everything.[/]"
+        f"[dim]Logs: {log_path} · `slackbridge demo {example.name} --scripted` does all of "
+        "this by itself · Ctrl-C stops everything.[/]"
     )
     return Panel(body, title="slackbridge demo is running", title_align="left", expand=False)
 

@@ -215,6 +215,31 @@ class DemoStack:
         self.app_id = result.app.app_id
         return result
 
+    async def add_app_token(self) -> str:
+        """An app-level token (``xapp-…``) for the provisioned app, made at the emulator as
+        Slack's app settings page makes one, and stored for the gateway, whose Socket Mode
+        supervisor is woken to connect with it (as a configured ``app_token`` would be)."""
+        import dataclasses
+
+        import httpx
+
+        from slackbridge.slack.apps import app_by_api_app_id, save_app, spec_of
+
+        gateway = self._running_gateway()
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            answer = await http.post(
+                f"{self.urls.emulator}/_emulator/apps/{self.app_id}/app_tokens", json={}
+            )
+        answer.raise_for_status()
+        token = str(answer.json()["token"])
+        app = await app_by_api_app_id(gateway, str(self.app_id))
+        if app is None:
+            raise RuntimeError("provision the app first")
+        spec = dataclasses.replace(spec_of(app), app_token=token)
+        await save_app(gateway.db, gateway.keyring, spec)
+        gateway.wakeup("socket_mode").set()
+        return token
+
     async def create_api_key(self) -> str:
         """A product API key for the example (stored hashed, as ``slackbridge apikey create``)."""
         from slackbridge.store.repositories.api_keys import ApiKeyScope, ApiKeysRepository

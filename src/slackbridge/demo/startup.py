@@ -1,7 +1,8 @@
 """The demo's start-up, common to every example: the servers, the app, the key, the install.
 
 :func:`start_everything` starts the emulator, the gateway and the example product, provisions the
-app and makes the API key (both modes); :func:`install` does "Add to Slack" into Acme as alice
+app and makes the API key (both modes; for a Socket Mode app it also makes an app-level token
+and waits for the gateway's connection); :func:`install` does "Add to Slack" into Acme as alice
 the way a browser does (the scripted walkthroughs), and :func:`start_and_install` is both, which
 is what ``--scripted`` runs before the example's own steps.
 """
@@ -14,9 +15,18 @@ import httpx
 
 from slackbridge.demo.control import EmulatorControl
 from slackbridge.demo.stack import DemoStack
-from slackbridge.demo.steps import Failure, Steps
+from slackbridge.demo.steps import Failure, Steps, wait_until
 
-__all__ = ["ACME", "ALICE", "BOB", "CAROL", "install", "start_and_install", "start_everything"]
+__all__ = [
+    "ACME",
+    "ALICE",
+    "BOB",
+    "CAROL",
+    "install",
+    "socket_mode_check",
+    "start_and_install",
+    "start_everything",
+]
 
 ACME = "T0ACME0001"
 ALICE = "U0ACME0001"
@@ -38,13 +48,38 @@ async def start_everything(stack: DemoStack, steps: Steps) -> None:
         result = await stack.provision()
         if not result.events_url_verified:
             raise Failure(result.warning or "the events URL was not verified")
-        step.note(f"apps.manifest.create → {result.app.app_id}, events URL verified")
+        if stack.example.app.socket_mode:
+            step.note(f"apps.manifest.create → {result.app.app_id}, Socket Mode (no request URLs)")
+        else:
+            step.note(f"apps.manifest.create → {result.app.app_id}, events URL verified")
+    if stack.example.app.socket_mode:
+        async with steps.step("Give the gateway an app-level token (Socket Mode)") as step:
+            token = await stack.add_app_token()
+            step.note(f"{token[:12]}… (connections:write), stored encrypted")
+        async with steps.step("The gateway's Socket Mode connection is up (/readyz)") as step:
+            check = await wait_until(
+                lambda: socket_mode_check(stack, connected=True),
+                "a connected Socket Mode connection in /readyz",
+                within=15.0,
+            )
+            step.note(f"socket_mode:{stack.example.app.name}: {check['detail']}")
     async with steps.step(f"Create an API key and point webhooks at {title}") as step:
         key = await stack.create_api_key()
         step.note(f"key {key[:12]}…, webhooks → {urls.webhook}")
     async with steps.step(f"Start {title} (the example product)") as step:
         await stack.start_product()
         step.note(urls.product)
+
+
+async def socket_mode_check(stack: DemoStack, *, connected: bool) -> dict[str, Any] | None:
+    """The app's ``socket_mode:<name>`` check in the gateway's /readyz when it is (or, with
+    ``connected=False``, is not) ok; None otherwise."""
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        ready = (await http.get(f"{stack.urls.gateway}/readyz")).json()
+    check = (ready.get("checks") or {}).get(f"socket_mode:{stack.example.app.name}")
+    if isinstance(check, dict) and bool(check.get("ok")) == connected:
+        return dict(check)
+    return None
 
 
 async def install(stack: DemoStack, control: EmulatorControl, steps: Steps) -> dict[str, Any]:

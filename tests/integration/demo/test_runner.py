@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -123,3 +125,16 @@ def test_the_helpdesk_is_the_first_example() -> None:
     helpdesk = EXAMPLES["helpdesk"]
     assert helpdesk.app.slash_commands == ["/helpdesk"]
     assert helpdesk.webhook_path == "/webhooks/slackbridge"
+
+
+def test_the_examples_are_listed_in_the_same_order_whatever_is_imported_first() -> None:
+    script = (
+        "import slackbridge.demo.tasks.example, slackbridge.demo.walkthrough\n"
+        "from slackbridge.demo.examples import EXAMPLES\n"
+        "print(','.join(EXAMPLES))"
+    )
+    seen = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert seen.stdout.strip() == ",".join(EXAMPLES)
+    assert list(EXAMPLES)[:3] == ["helpdesk", "tasks", "tasks-socket"]

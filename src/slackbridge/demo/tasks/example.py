@@ -17,12 +17,19 @@ from slackbridge.client import Slackbridge
 from slackbridge.demo.control import EmulatorControl, find_channel, find_message
 from slackbridge.demo.examples import Example, ProductSetup, register
 from slackbridge.demo.stack import DEMO_REF, DemoStack, DemoUrls
-from slackbridge.demo.startup import ACME, ALICE
+from slackbridge.demo.startup import ACME, ALICE, socket_mode_check
 from slackbridge.demo.steps import Failure, Steps, wait_until
 from slackbridge.demo.tasks.app import WEBHOOK_PATH, create_tasks_app
 from slackbridge.settings import SlackAppConfig
 
-__all__ = ["TASKS", "TASKS_APP", "run_tasks_walkthrough"]
+__all__ = [
+    "TASKS",
+    "TASKS_APP",
+    "TASKS_SOCKET",
+    "TASKS_SOCKET_APP",
+    "run_socket_walkthrough",
+    "run_tasks_walkthrough",
+]
 
 #: The Slack app the task bot's demo provisions: the bot ``@tasks`` and ``/tasks``; ``im:write``
 #: on top of the default scopes, to open a DM with a person (``conversations.open``).
@@ -234,6 +241,77 @@ TASKS = register(
         create_product=_create,
         walkthrough=run_tasks_walkthrough,
         guide=_guide,
+        invite_channel="general",
+        api_permissions=frozenset({"read", "write", "admin"}),
+    )
+)
+
+
+async def run_socket_walkthrough(stack: DemoStack, steps: Steps) -> None:
+    """The task bot over Socket Mode: the gateway's supervised connection survives Slack
+    dropping it, then the same story as over HTTP, every event arriving over the websocket."""
+    async with (
+        httpx.AsyncClient(timeout=10.0) as http,
+        steps.step("Slack drops the connection; the gateway reconnects") as s,
+    ):
+        before = await _connections(http, stack)
+        if not before:
+            raise Failure("the gateway has no Socket Mode connection at the emulator")
+        dropped = await http.post(
+            f"{stack.urls.emulator}/_emulator/socket/disconnect",
+            json={"app_id": stack.app_id, "reason": "link_disabled"},
+        )
+        if dropped.status_code != 200:
+            raise Failure(f"the emulator refused the disconnect: {dropped.text}")
+
+        async def replaced() -> list[str] | None:
+            now = await _connections(http, stack)
+            return now if now and not set(now) & set(before) else None
+
+        now = await wait_until(replaced, "a new Socket Mode connection", within=_WAIT)
+        await wait_until(
+            lambda: socket_mode_check(stack, connected=True), "/readyz connected", within=_WAIT
+        )
+        s.note(f"{', '.join(before)} → {', '.join(now)}; /readyz connected")
+    await run_tasks_walkthrough(stack, steps)
+    async with (
+        httpx.AsyncClient(timeout=10.0) as http,
+        steps.step("Every event reached the gateway over the websocket") as s,
+    ):
+        answer = await http.get(
+            f"{stack.urls.emulator}/_emulator/deliveries",
+            params={"app_id": stack.app_id, "kind": "event"},
+        )
+        deliveries = answer.json().get("deliveries") or []
+        transports = {str(d.get("transport")) for d in deliveries}
+        if not deliveries or transports != {"socket"}:
+            raise Failure(f"events went over {sorted(transports) or 'nothing'}, not only socket")
+        s.note(f"{len(deliveries)} events, all over Socket Mode")
+
+
+async def _connections(http: httpx.AsyncClient, stack: DemoStack) -> list[str]:
+    answer = await http.get(
+        f"{stack.urls.emulator}/_emulator/socket/connections", params={"app_id": stack.app_id}
+    )
+    return [str(c["id"]) for c in answer.json().get("connections") or []]
+
+
+#: The same app with Socket Mode on: no request URLs, events over the gateway's websocket.
+TASKS_SOCKET_APP = TASKS_APP.model_copy(update={"socket_mode": True})
+
+TASKS_SOCKET = register(
+    Example(
+        name="tasks-socket",
+        title="the task bot",
+        app=TASKS_SOCKET_APP,
+        webhook_path=WEBHOOK_PATH,
+        create_product=_create,
+        walkthrough=run_socket_walkthrough,
+        guide=lambda urls: [
+            *_guide(urls),
+            f"Slack talks to the gateway over Socket Mode here: its connection is in "
+            f"{urls.gateway}/readyz (socket_mode:tasks).",
+        ],
         invite_channel="general",
         api_permissions=frozenset({"read", "write", "admin"}),
     )
