@@ -26,6 +26,7 @@ STEPS = [
     "alice: @tasks list (only she sees the answer)",
     "alice: @tasks done 1",
     "A near miss (@tasks dnoe 1) gets the gateway's help",
+    "alice: @tasks help (built in: the commands with examples)",
     "alice DMs the bot: add “Book the venue” due 2026-12-24",
     "The task page lists both tasks",
     "Acme uninstalls the app; the task bot marks it disconnected",

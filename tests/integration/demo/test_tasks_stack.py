@@ -182,3 +182,23 @@ def _uninstalled_delivered(stack: DemoStack) -> Any:
         return True if "workspace.uninstalled" in _bot(stack).heard else None
 
     return check
+
+
+async def test_when_the_token_dies_the_task_bot_hears_it(stack: DemoStack) -> None:
+    bot = _bot(stack)
+    ws = stack.workspace or {}
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        control = EmulatorControl(http, stack.urls.emulator)
+        await control.invite(ACME, "C0ACME0GEN", ALICE, [str(ws["bot_user_id"])])
+        fault = await http.post(
+            f"{stack.urls.emulator}/_emulator/faults",
+            json={"method": "chat.postMessage", "error": "account_inactive", "times": 1},
+        )
+        assert fault.status_code == 200, fault.text
+        await control.post(ACME, "C0ACME0GEN", ALICE, f"<@{ws['bot_user_id']}> add “Ship it”")
+
+        # The answer fails with account_inactive: the gateway sends workspace.disconnected.
+        await wait_until(lambda: _status(http, stack, "disconnected"), "Acme disconnected")
+        assert bot.board.workspaces[ACME].reason == "account_inactive"
+        assert "workspace.disconnected" in bot.heard
+        assert [t.title for t in bot.board.tasks.values()] == ["Ship it"]

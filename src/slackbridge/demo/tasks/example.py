@@ -2,8 +2,9 @@
 
 The walkthrough (after the common start-up and install) does what a team would do in Slack,
 through the emulator's control API: mention the bot to add a task with a due date, list, mark it
-done, mistype a command (the gateway answers with help), DM the bot, and finally uninstall the
-app in Slack, which the task bot hears (``workspace.uninstalled``) and shows as disconnected.
+done, mistype a command and ask for help (the gateway answers both), DM the bot, and finally
+uninstall the app in Slack, which the task bot hears (``workspace.uninstalled``) and shows as
+disconnected. ``tasks-socket`` is the same over Socket Mode.
 """
 
 from __future__ import annotations
@@ -85,17 +86,31 @@ async def _bot_reply(
     return await wait_until(found, f"the bot's reply “{contains}…” in the thread", within=_WAIT)
 
 
+async def _ephemerals(
+    http: httpx.AsyncClient, urls: DemoUrls, channel: str, user: str
+) -> list[dict[str, Any]]:
+    """The ephemeral messages ``user`` has seen in ``channel``, oldest first."""
+    response = await http.get(
+        f"{urls.emulator}/_emulator/conversations/{ACME}/{channel}/messages",
+        params={"user_id": user},
+    )
+    return list(response.json().get("ephemerals") or [])
+
+
 async def _ephemeral(
-    http: httpx.AsyncClient, urls: DemoUrls, channel: str, user: str, contains: str
+    http: httpx.AsyncClient,
+    urls: DemoUrls,
+    channel: str,
+    user: str,
+    contains: str,
+    *,
+    after: int = 0,
 ) -> dict[str, Any]:
-    """The ephemeral message ``user`` sees in ``channel`` that holds ``contains``."""
+    """The ephemeral message ``user`` sees in ``channel`` that holds ``contains`` (skipping
+    the first ``after``)."""
 
     async def found() -> dict[str, Any] | None:
-        response = await http.get(
-            f"{urls.emulator}/_emulator/conversations/{ACME}/{channel}/messages",
-            params={"user_id": user},
-        )
-        for message in response.json().get("ephemerals") or []:
+        for message in (await _ephemerals(http, urls, channel, user))[after:]:
             if contains in str(message.get("text")):
                 return dict(message)
         return None
@@ -163,6 +178,15 @@ async def run_tasks_walkthrough(stack: DemoStack, steps: Steps) -> None:
             if "done" not in helped["text"]:
                 raise Failure(f"the help does not suggest done: {helped['text']}")
             s.note("“Did you mean `done`?”, from the gateway, ephemeral")
+
+        async with steps.step("alice: @tasks help (built in: the commands with examples)") as s:
+            seen = len(await _ephemerals(http, urls, channel, ALICE))
+            await control.post(ACME, channel, ALICE, f"<@{bot}> help")
+            helped = await _ephemeral(http, urls, channel, ALICE, "done 3", after=seen)
+            for usage in ("add", "list", "done"):
+                if usage not in helped["text"]:
+                    raise Failure(f"the help does not show {usage}: {helped['text']}")
+            s.note(f"{len(helped['text'].splitlines())} lines, from the gateway")
 
         async with steps.step("alice DMs the bot: add “Book the venue” due 2026-12-24") as s:
             async with Slackbridge(urls.gateway, stack.api_key) as api:
