@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from rich.console import Console
 
 from slackbridge.demo.examples import EXAMPLES
+from slackbridge.demo.interactive import guide
 from slackbridge.demo.runner import run_demo, run_stack
 from slackbridge.demo.stack import DemoConfig, DemoStack
 from slackbridge.demo.steps import Failure, Steps
@@ -138,3 +140,15 @@ def test_the_examples_are_listed_in_the_same_order_whatever_is_imported_first() 
     )
     assert seen.stdout.strip() == ",".join(EXAMPLES)
     assert list(EXAMPLES)[:3] == ["helpdesk", "tasks", "tasks-socket"]
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_example_says_where_to_click(name: str, tmp_path: Path) -> None:
+    stack = DemoStack(DemoConfig(port_base=9100, data_dir=tmp_path), EXAMPLES[name])
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(guide(stack, "demo.log"))
+    text = out.getvalue()
+    assert "http://127.0.0.1:9102/install" in text  # Add to Slack, the product's
+    assert "http://127.0.0.1:9101/" in text  # the emulator
+    assert f"slackbridge demo {name} --scripted" in text
+    assert "1. " in text and "Ctrl-C" in text
