@@ -16,7 +16,7 @@ import pytest
 
 from slackbridge.demo.control import EmulatorControl, find_message
 from slackbridge.demo.helpdesk import AGENT_PERSONA, WEBHOOK_PATH, create_helpdesk_app
-from slackbridge.demo.stack import DEMO_APP
+from slackbridge.demo.walkthrough import HELPDESK_APP
 from slackbridge.product.signing import generate_secret, sign_headers
 from slackbridge.store.repositories.api_keys import ApiKeysRepository
 from tests.support.servers import bind_loopback, serve_asgi
@@ -72,16 +72,16 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         run_gateway(
             emulator,
             tmp_path,
-            apps=[DEMO_APP],
+            apps=[HELPDESK_APP],
             webhook_url=url + WEBHOOK_PATH,
             webhook_secret=secret,
         ) as gateway,
         httpx.AsyncClient(timeout=10.0) as http,
     ):
         await gateway.provision(
-            DEMO_APP.name,
-            display_name=DEMO_APP.display_name,
-            slash_commands=DEMO_APP.slash_commands,
+            HELPDESK_APP.name,
+            display_name=HELPDESK_APP.display_name,
+            slash_commands=HELPDESK_APP.slash_commands,
         )
         async with browser() as b:
             page = await install_via_browser(b, gateway, ACME, ALICE)

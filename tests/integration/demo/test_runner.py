@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import io
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from rich.console import Console
 
-from slackbridge.demo.runner import run_stack
+from slackbridge.demo.examples import EXAMPLES
+from slackbridge.demo.interactive import guide
+from slackbridge.demo.runner import run_demo, run_stack
 from slackbridge.demo.stack import DemoConfig, DemoStack
 from slackbridge.demo.steps import Failure, Steps
 
@@ -96,3 +101,54 @@ async def test_a_walkthrough_that_works_exits_0_and_cleans_up(tmp_path: Path) ->
     assert code == 0
     assert "All 1 step passed" in out.getvalue()
     assert not data.exists()
+
+
+def test_an_unknown_example_lists_the_names_and_exits_2(tmp_path: Path) -> None:
+    err = io.StringIO()
+    code = run_demo(
+        "helpdesks",
+        scripted=True,
+        port_base=_free_port_base(),
+        keep_data=False,
+        console=Console(file=io.StringIO()),
+        err_console=Console(file=err, width=200, color_system=None),
+        data_dir=tmp_path / "demo",
+    )
+
+    assert code == 2
+    assert "there is no example called “helpdesks”" in err.getvalue()
+    for name in EXAMPLES:
+        assert name in err.getvalue()
+    assert not (tmp_path / "demo").exists()
+
+
+def test_the_helpdesk_is_the_first_example() -> None:
+    assert next(iter(EXAMPLES)) == "helpdesk"
+    helpdesk = EXAMPLES["helpdesk"]
+    assert helpdesk.app.slash_commands == ["/helpdesk"]
+    assert helpdesk.webhook_path == "/webhooks/slackbridge"
+
+
+def test_the_examples_are_listed_in_the_same_order_whatever_is_imported_first() -> None:
+    script = (
+        "import slackbridge.demo.tasks.example, slackbridge.demo.walkthrough\n"
+        "from slackbridge.demo.examples import EXAMPLES\n"
+        "print(','.join(EXAMPLES))"
+    )
+    seen = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert seen.stdout.strip() == ",".join(EXAMPLES)
+    assert list(EXAMPLES)[:3] == ["helpdesk", "tasks", "tasks-socket"]
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_example_says_where_to_click(name: str, tmp_path: Path) -> None:
+    stack = DemoStack(DemoConfig(port_base=9100, data_dir=tmp_path), EXAMPLES[name])
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(guide(stack, "demo.log"))
+    text = out.getvalue()
+    assert "http://127.0.0.1:9102/install" in text  # Add to Slack, the product's
+    assert "http://127.0.0.1:9101/" in text  # the emulator
+    assert f"slackbridge demo {name} --scripted" in text
+    assert "1. " in text and "Ctrl-C" in text
