@@ -185,6 +185,8 @@ async def test_token_death_disconnects_the_workspace(stack: ApiStack) -> None:
     status = await stack.wait_status(queued.json()["id"])
     assert (status["status"], status["error"]["code"]) == ("failed", "workspace_disconnected")
     await stack.product.wait_for(lambda p: bool(p.of_type("workspace.disconnected")))
+    # The outcome webhook travels in the operation's own lane: it may come after the other.
+    await stack.product.wait_for(lambda p: p.outcome_of(queued.json()["id"]) is not None)
     event = stack.product.outcome_of(queued.json()["id"])
     assert event is not None and event["type"] == "message.failed"
     after = await stack.api.post(

@@ -64,8 +64,12 @@ async def test_a_timed_out_first_attempt_is_retried_and_its_retry_headers_kept(
 async def test_every_retry_of_a_slow_ack_is_absorbed(
     gateway_factory: GatewayFactory, emulator: EmulatorServer, product: Product
 ) -> None:
-    # Every ack takes >= 0.1 s (a long group-commit window) while Slack waits only 0.03 s, so
-    # Slack times out on each attempt even though the gateway stored the event the first time.
+    # A first ack takes >= 0.1 s (a long group-commit window) while Slack waits only 0.03 s, so
+    # Slack times out and retries even though the gateway stored the event the first time. A
+    # retry that arrives while that commit is open waits for it too (and times out again); one
+    # that arrives after it is answered at once as a duplicate. Which happens depends on how the
+    # machine schedules the two processes, so both are accepted; what may never happen is a
+    # second webhook.
     bridge = await start_bridge(gateway_factory, emulator, product, ingress_group_commit_ms=100)
     before = _duplicates()
     emulator.state.speed = 100.0  # retries after 0 s, 0.6 s and 3 s
@@ -76,8 +80,12 @@ async def test_every_retry_of_a_slow_ack_is_absorbed(
     assert len(hooks) == 1
     event_id = hooks[0].data["raw"]["event_id"]
     (delivery,) = [d for d in await _deliveries(bridge, kind="event") if d["event_id"] == event_id]
-    assert [a["retry_num"] for a in delivery["attempts"]] == [0, 1, 2, 3]
-    assert {a["error"] for a in delivery["attempts"]} == {"http_timeout"}
+    attempts = delivery["attempts"]
+    assert [a["retry_num"] for a in attempts] == list(range(len(attempts)))
+    assert 2 <= len(attempts) <= 4
+    assert {a["error"] for a in attempts[:-1]} == {"http_timeout"}
+    if len(attempts) < 4:  # Slack stopped retrying because a retry was acked in time
+        assert attempts[-1]["error"] is None
     assert _duplicates() - before >= 1  # retries did reach the gateway and were absorbed
 
 
