@@ -1,4 +1,4 @@
-"""``slackbridge demo [--scripted] [--port-base N] [--keep-data]``.
+"""``slackbridge demo [NAME] [--scripted] [--port-base N] [--keep-data]``.
 
 The machinery is imported inside the command so that ``slackbridge --help`` stays instant.
 """
@@ -12,6 +12,12 @@ __all__ = ["demo_command"]
 
 
 def demo_command(
+    name: str = typer.Argument(
+        "helpdesk",
+        metavar="[NAME]",
+        help="Which example to run: helpdesk, tasks, … (an unknown name lists them).",
+        show_default=True,
+    ),
     scripted: bool = typer.Option(
         False,
         "--scripted",
@@ -20,7 +26,7 @@ def demo_command(
     port_base: int = typer.Option(
         8000,
         "--port-base",
-        help="Gateway on this port, the emulator on +1, the Helpdesk on +2.",
+        help="Gateway on this port, the emulator on +1, the example on +2.",
         show_default=True,
     ),
     keep_data: bool = typer.Option(
@@ -29,10 +35,11 @@ def demo_command(
         help="Keep .slackbridge/demo/ (store, keys, log) after the demo ends.",
     ),
 ) -> None:
-    """Run the Slack emulator, the gateway and an example help desk together (the demo)."""
+    """Run the Slack emulator, the gateway and an example product together (the demo)."""
     from slackbridge.demo.runner import run_demo
 
     code = run_demo(
+        name,
         scripted=scripted,
         port_base=port_base,
         keep_data=keep_data,

@@ -1,5 +1,5 @@
-"""``slackbridge demo``: the emulator, the gateway and the Helpdesk example product together.
+"""``slackbridge demo``: the emulator, the gateway and an example product together.
 
-:mod:`slackbridge.demo.helpdesk` is the example product (``create_helpdesk_app``);
-:mod:`slackbridge.demo.runner` runs the demo (``run_demo``).
+:mod:`slackbridge.demo.examples` lists the examples (the Helpdesk, :mod:`slackbridge.demo.
+helpdesk`, first); :mod:`slackbridge.demo.runner` runs the demo (``run_demo``).
 """

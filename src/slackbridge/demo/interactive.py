@@ -1,8 +1,9 @@
 """``slackbridge demo`` without ``--scripted``: start everything, say where to click, keep going.
 
-Once someone installs the app into a workspace, the demo invites the Helpdesk bot into that
-workspace's #support (as the installing person, as they would with ``/invite``), so that the
-next message there opens a ticket.
+What to do comes from the example (:attr:`~slackbridge.demo.examples.Example.guide`). Once
+someone installs the app into a workspace, the demo says so and, when the example names an
+``invite_channel`` (the Helpdesk's #support), invites the bot there (as the installing person,
+as they would with ``/invite``), so that the next message there reaches the product.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from rich.table import Table
 
 from slackbridge.demo.control import EmulatorControl, find_channel
 from slackbridge.demo.stack import DemoStack
+from slackbridge.demo.startup import start_everything
 from slackbridge.demo.steps import Failure, Steps
-from slackbridge.demo.walkthrough import start_everything
 
 __all__ = ["guide", "run_interactive"]
 
@@ -28,31 +29,20 @@ _WATCH_INTERVAL = 1.0
 def guide(stack: DemoStack, log_path: str) -> Panel:
     """Where to click and what to do, for a person."""
     urls = stack.urls
+    example = stack.example
+    name = example.app.display_name or example.name
     links = Table.grid(padding=(0, 2))
     links.add_column(style="bold")
     links.add_column()
     links.add_row("Slack (emulator)", f"{urls.emulator}/")
-    links.add_row("Helpdesk", f"{urls.helpdesk}/")
+    links.add_row(name, f"{urls.product}/")
     links.add_row("Add to Slack", urls.install)
     links.add_row("Product API", f"{urls.api}/openapi.json (reference: docs/api.md)")
     links.add_row("API key", str(stack.api_key))
     steps = Table.grid(padding=(0, 1))
     steps.add_column(style="cyan")
     steps.add_column()
-    for number, text in enumerate(
-        [
-            f"Open [bold]Add to Slack[/] ({urls.install}): choose [bold]Acme[/] and "
-            "[bold]alice[/], then Allow.",
-            "The demo invites the Helpdesk bot into Acme's [bold]#support[/] for you.",
-            f"In the emulator ({urls.emulator}/), open Acme › #support and post a question "
-            "(as bob, say).",
-            f"In the Helpdesk ({urls.helpdesk}/) the question is now a ticket, marked 👀 in "
-            "Slack. Type an answer and send it.",
-            "Back in the emulator, the answer is in the thread, posted as “Helpdesk agent”. "
-            "Reply there, edit, react ✅ to resolve it, or run /helpdesk.",
-        ],
-        start=1,
-    ):
+    for number, text in enumerate(example.guide(urls), start=1):
         steps.add_row(f"{number}.", text)
     body = Table.grid()
     body.add_row(links)
@@ -67,9 +57,12 @@ def guide(stack: DemoStack, log_path: str) -> Panel:
 
 
 async def _invite_bots(
-    control: EmulatorControl, app_id: str, handled: set[str], console: Console
+    control: EmulatorControl, stack: DemoStack, handled: set[str], console: Console
 ) -> None:
-    """Invite the bot of each new installation of ``app_id`` into that workspace's #support."""
+    """Announce each new installation of the app; invite its bot into the example's channel."""
+    app_id = stack.app_id
+    name = stack.example.app.display_name or stack.example.name
+    channel = stack.example.invite_channel
     state = await control.state()
     names = {ws["id"]: ws.get("name") or ws["id"] for ws in state.get("workspaces") or []}
     people = {
@@ -84,10 +77,12 @@ async def _invite_bots(
         handled.add(team_id)
         installer = inst.get("installer_user_id")
         who = people.get(installer, installer or "someone")
-        console.print(f"[bold green]✓[/] Helpdesk installed into {names.get(team_id)} by {who}")
-        support = find_channel(state, team_id, "support")
+        console.print(f"[bold green]✓[/] {name} installed into {names.get(team_id)} by {who}")
+        if channel is None:
+            continue
+        support = find_channel(state, team_id, channel)
         if support is None:
-            console.print("  [yellow]No #support channel there; invite the bot yourself.[/]")
+            console.print(f"  [yellow]No #{channel} channel there; invite the bot yourself.[/]")
             continue
         members: list[str] = list(support.get("members") or [])
         inviter = installer if installer in members else (members[0] if members else None)
@@ -96,11 +91,11 @@ async def _invite_bots(
         try:
             await control.invite(team_id, support["id"], inviter, [inst["bot_user_id"]])
         except Failure as exc:
-            console.print(f"  [yellow]Could not invite the bot into #support: {exc}[/]")
+            console.print(f"  [yellow]Could not invite the bot into #{channel}: {exc}[/]")
             continue
         console.print(
-            f"[bold green]✓[/] {people.get(inviter, inviter)} invited the Helpdesk bot into "
-            f"#support: post a question there"
+            f"[bold green]✓[/] {people.get(inviter, inviter)} invited the {name} bot into "
+            f"#{channel}"
         )
 
 
@@ -111,7 +106,7 @@ async def _watch_installs(stack: DemoStack, console: Console, stop: asyncio.Even
         while not stop.is_set():
             if stack.app_id:
                 with contextlib.suppress(Failure, httpx.HTTPError):
-                    await _invite_bots(control, stack.app_id, handled, console)
+                    await _invite_bots(control, stack, handled, console)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), _WATCH_INTERVAL)
 

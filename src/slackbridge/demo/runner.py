@@ -1,13 +1,15 @@
-"""``slackbridge demo [--scripted]``: the emulator, the gateway and the Helpdesk in one process.
+"""``slackbridge demo [NAME] [--scripted]``: the emulator, the gateway and an example product
+(:data:`~slackbridge.demo.examples.EXAMPLES`; the Helpdesk by default) in one process.
 
 One asyncio loop runs three uvicorn servers on 127.0.0.1 (gateway on the port base, emulator on
-base + 1, Helpdesk on base + 2). The gateway's store is a fresh SQLite file in
+base + 1, the product on base + 2). The gateway's store is a fresh SQLite file in
 ``.slackbridge/demo/`` (emptied at start, removed at exit unless ``--keep-data`` or a scripted
 step failed); every log line goes to ``demo.log`` there so the console shows only the demo.
 Ctrl-C (or SIGTERM) stops the servers in reverse order.
 
 Exit codes: 0 everything worked (or a person stopped the interactive demo), 1 a scripted step
-failed, 2 the demo could not start (a port in use, bad options), 130 interrupted while scripted.
+failed, 2 the demo could not start (a port in use, bad options, an unknown example), 130
+interrupted while scripted.
 """
 
 from __future__ import annotations
@@ -24,19 +26,26 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from slackbridge.demo.examples import DEFAULT_EXAMPLE, EXAMPLES, Example
 from slackbridge.demo.interactive import run_interactive
 from slackbridge.demo.servers import PortUnavailable
 from slackbridge.demo.stack import DemoConfig, DemoStack
+from slackbridge.demo.startup import start_and_install
 from slackbridge.demo.steps import StepFailed, Steps
-from slackbridge.demo.walkthrough import run_walkthrough
 from slackbridge.logs import RedactingFilter
 
-__all__ = ["DEFAULT_DATA_DIR", "Walkthrough", "run_demo", "run_stack"]
+__all__ = ["DEFAULT_DATA_DIR", "Walkthrough", "run_demo", "run_stack", "scripted_walkthrough"]
 
 DEFAULT_DATA_DIR = Path(".slackbridge/demo")
 _LOG_NAME = "demo.log"
 #: What ``--scripted`` runs: the steps, against a stack whose ports are bound.
 Walkthrough = Callable[[DemoStack, Steps], Coroutine[Any, Any, None]]
+
+
+async def scripted_walkthrough(stack: DemoStack, steps: Steps) -> None:
+    """``--scripted``: the common start-up and install, then the example's own steps."""
+    await start_and_install(stack, steps)
+    await stack.example.walkthrough(stack, steps)
 
 
 def _fresh_data_dir(path: Path) -> None:
@@ -107,10 +116,16 @@ async def _drive(
     steps = Steps(console)
     log_path = str(stack.config.data_dir / _LOG_NAME)
     if scripted:
-        console.print("[bold]slackbridge demo --scripted[/]: the whole walkthrough, step by step")
+        console.print(
+            f"[bold]slackbridge demo {stack.example.name} --scripted[/]: the whole walkthrough "
+            f"of {escape(stack.example.title)}, step by step"
+        )
         work = asyncio.create_task(walkthrough(stack, steps))
     else:
-        console.print("[bold]slackbridge demo[/]: starting the emulator, gateway and Helpdesk")
+        console.print(
+            f"[bold]slackbridge demo {stack.example.name}[/]: starting the emulator, the "
+            f"gateway and {escape(stack.example.title)}"
+        )
         work = asyncio.create_task(run_interactive(stack, steps, stop, log_path))
     stopped = False
     try:
@@ -156,11 +171,13 @@ async def run_stack(
     keep_data: bool,
     console: Console,
     err_console: Console,
-    walkthrough: Walkthrough = run_walkthrough,
+    example: Example | None = None,
+    walkthrough: Walkthrough = scripted_walkthrough,
 ) -> int:
-    """Take the ports, prepare the data dir and run the demo in the running loop; the exit
-    code. ``walkthrough`` is what ``--scripted`` does (tests pass a shorter one)."""
-    stack = DemoStack(config)
+    """Take the ports, prepare the data dir and run the demo of ``example`` (the Helpdesk by
+    default) in the running loop; the exit code. ``walkthrough`` is what ``--scripted`` does
+    (tests pass a shorter one)."""
+    stack = DemoStack(config, example or EXAMPLES[DEFAULT_EXAMPLE])
     try:
         stack.bind_ports()  # first: a port in use must not cost the previous run's data
     except PortUnavailable as exc:
@@ -193,6 +210,7 @@ async def run_stack(
 
 
 def run_demo(
+    name: str = DEFAULT_EXAMPLE,
     *,
     scripted: bool,
     port_base: int,
@@ -201,7 +219,16 @@ def run_demo(
     err_console: Console,
     data_dir: Path = DEFAULT_DATA_DIR,
 ) -> int:
-    """Run the demo (see the module docstring); returns the process exit code."""
+    """Run the demo of the example ``name`` (see the module docstring); the process exit code."""
+    example = EXAMPLES.get(name.strip().lower())
+    if example is None:
+        names = ", ".join(f"[bold]{escape(n)}[/]" for n in EXAMPLES)
+        err_console.print(f"[bold red]Error:[/] there is no example called “{escape(name)}”.")
+        err_console.print(
+            f"The demo has these: {names}. Run, e.g., "
+            f"[bold]slackbridge demo {next(iter(EXAMPLES))} --scripted[/]."
+        )
+        return 2
     if not 1024 <= port_base <= 65533:
         err_console.print("[bold red]Error:[/] --port-base must be between 1024 and 65533.")
         return 2
@@ -213,5 +240,6 @@ def run_demo(
             keep_data=keep_data,
             console=console,
             err_console=err_console,
+            example=example,
         )
     )

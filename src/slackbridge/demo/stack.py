@@ -1,12 +1,13 @@
-"""The demo's three servers in one process: the Slack emulator, the gateway and the Helpdesk.
+"""The demo's three servers in one process: the Slack emulator, the gateway and an example product.
 
 Each start-up stage is a method so that the runner can time and print it:
 :meth:`DemoStack.bind_ports` (all three ports, up front), :meth:`~DemoStack.start_emulator`,
 :meth:`~DemoStack.start_gateway` (a fresh SQLite store and generated key in the data dir, the
-Helpdesk's webhook URL and a generated signing secret), :meth:`~DemoStack.provision` (the app
+product's webhook URL and a generated signing secret), :meth:`~DemoStack.provision` (the app
 from the gateway's manifest through the emulator's ``apps.manifest.create``, exactly as
 ``slackbridge apps provision`` does), :meth:`~DemoStack.create_api_key` and
-:meth:`~DemoStack.start_helpdesk`. :meth:`~DemoStack.aclose` stops them in reverse order.
+:meth:`~DemoStack.start_product`. Which product is the :class:`~slackbridge.demo.examples.Example`
+the stack is made with. :meth:`~DemoStack.aclose` stops them in reverse order.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ import socket
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from slackbridge.demo.helpdesk import WEBHOOK_PATH, create_helpdesk_app
 from slackbridge.demo.servers import bind_port, serve
 from slackbridge.server import Gateway
-from slackbridge.settings import Settings, SlackAppConfig
+from slackbridge.settings import Settings
+
+if TYPE_CHECKING:
+    from slackbridge.demo.examples import Example
 
 __all__ = [
-    "DEMO_APP",
     "DEMO_REF",
     "DemoConfig",
     "DemoStack",
@@ -33,10 +35,10 @@ __all__ = [
 ]
 
 HOST = "127.0.0.1"
-#: The Slack app the demo provisions: the Helpdesk's bot, with one slash command.
-DEMO_APP = SlackAppConfig(name="helpdesk", display_name="Helpdesk", slash_commands=["/helpdesk"])
-#: The product reference carried through "Add to Slack" (the Helpdesk's account id).
+#: The product reference carried through "Add to Slack" (the example's account id).
 DEMO_REF = "demo"
+#: Where a product takes webhooks unless its example says otherwise.
+DEFAULT_WEBHOOK_PATH = "/webhooks/slackbridge"
 
 
 class _DemoSettings(Settings):
@@ -58,7 +60,7 @@ class _DemoSettings(Settings):
 @dataclass(frozen=True)
 class DemoConfig:
     """Where the demo runs: the gateway on ``port_base``, the emulator on ``port_base + 1``, the
-    Helpdesk on ``port_base + 2``; the gateway's store in ``data_dir``."""
+    example product on ``port_base + 2``; the gateway's store in ``data_dir``."""
 
     port_base: int = 8000
     data_dir: Path = Path(".slackbridge/demo")
@@ -72,7 +74,7 @@ class DemoConfig:
         return self.port_base + 1
 
     @property
-    def helpdesk_port(self) -> int:
+    def product_port(self) -> int:
         return self.port_base + 2
 
 
@@ -82,21 +84,23 @@ class DemoUrls:
 
     gateway: str
     emulator: str
-    helpdesk: str
+    product: str
+    webhook_path: str = DEFAULT_WEBHOOK_PATH
 
     @classmethod
-    def of(cls, config: DemoConfig) -> DemoUrls:
+    def of(cls, config: DemoConfig, webhook_path: str = DEFAULT_WEBHOOK_PATH) -> DemoUrls:
         return cls(
             gateway=f"http://{HOST}:{config.gateway_port}",
             emulator=f"http://{HOST}:{config.emulator_port}",
-            helpdesk=f"http://{HOST}:{config.helpdesk_port}",
+            product=f"http://{HOST}:{config.product_port}",
+            webhook_path=webhook_path,
         )
 
     @property
     def install(self) -> str:
-        """The "Add to Slack" link: the Helpdesk's, which asks the product API for a signed
+        """The "Add to Slack" link: the product's, which asks the product API for a signed
         link to the gateway's ``/slack/install`` (for the account ``DEMO_REF``) and redirects."""
-        return f"{self.helpdesk}/install"
+        return f"{self.product}/install"
 
     @property
     def api(self) -> str:
@@ -109,15 +113,16 @@ class DemoUrls:
 
     @property
     def webhook(self) -> str:
-        return f"{self.helpdesk}{WEBHOOK_PATH}"
+        return f"{self.product}{self.webhook_path}"
 
 
 class DemoStack:
     """Starts and stops the demo's servers (see the module docstring for the stages)."""
 
-    def __init__(self, config: DemoConfig) -> None:
+    def __init__(self, config: DemoConfig, example: Example) -> None:
         self.config = config
-        self.urls = DemoUrls.of(config)
+        self.example = example
+        self.urls = DemoUrls.of(config, example.webhook_path)
         self._exit = AsyncExitStack()
         self._sockets: dict[str, socket.socket] = {}
         self.emulator_state: Any = None  # slackbridge.emulator.state.EmulatorState
@@ -126,6 +131,8 @@ class DemoStack:
         self.app_id: str | None = None
         self.api_key: str | None = None
         self.webhook_secret: str | None = None
+        self.product: Any = None  # the running product's ASGI app (its state, for walkthroughs)
+        self.workspace: dict[str, Any] | None = None  # the installed workspace, from the API
 
     # --- stages -------------------------------------------------------------------------------
 
@@ -134,7 +141,7 @@ class DemoStack:
         wanted = [
             ("gateway", self.config.gateway_port, "the gateway"),
             ("emulator", self.config.emulator_port, "the Slack emulator"),
-            ("helpdesk", self.config.helpdesk_port, "the Helpdesk"),
+            ("product", self.config.product_port, self.example.title),
         ]
         try:
             for key, port, role in wanted:
@@ -170,15 +177,16 @@ class DemoStack:
             slack_api_url=self.urls.slack_api,
             slack_url=self.urls.emulator,
             slack_configuration_token=self.configuration_token,
-            apps=[DEMO_APP],
+            apps=[self.example.app],
             webhook_url=self.urls.webhook,
             webhook_secret=webhook_secret,
             webhooks=[],
             api_keys=None,
+            **dict(self.example.gateway_settings),
         )
 
     async def start_gateway(self) -> None:
-        """The gateway on a fresh store, sending webhooks to the Helpdesk."""
+        """The gateway on a fresh store, sending webhooks to the product."""
         from slackbridge.product.signing import generate_secret
         from slackbridge.server import create_app
 
@@ -193,33 +201,50 @@ class DemoStack:
         self.gateway = ready[0]
 
     async def provision(self) -> Any:
-        """Create the Helpdesk app at the emulator from the manifest; the ProvisionResult."""
+        """Create the example's app at the emulator from the manifest; the ProvisionResult."""
         from slackbridge.slack.provision import provision_app
 
         gateway = self._running_gateway()
         result = await provision_app(
-            gateway.db, gateway.keyring, gateway.settings, DEMO_APP, self.configuration_token
+            gateway.db,
+            gateway.keyring,
+            gateway.settings,
+            self.example.app,
+            self.configuration_token,
         )
         self.app_id = result.app.app_id
         return result
 
     async def create_api_key(self) -> str:
-        """A product API key for the Helpdesk (stored hashed, as ``slackbridge apikey create``)."""
+        """A product API key for the example (stored hashed, as ``slackbridge apikey create``)."""
         from slackbridge.store.repositories.api_keys import ApiKeysRepository
 
         gateway = self._running_gateway()
-        created = await ApiKeysRepository(gateway.db, gateway.keyring).create("helpdesk demo")
+        created = await ApiKeysRepository(gateway.db, gateway.keyring).create(
+            f"{self.example.name} demo"
+        )
         self.api_key = created.secret
         return created.secret
 
-    async def start_helpdesk(self) -> None:
+    async def start_product(self) -> None:
         """The example product, talking to the gateway's API with the new key."""
+        from slackbridge.demo.examples import ProductSetup
+
         if self.api_key is None or self.webhook_secret is None:
             raise RuntimeError("start the gateway and create the API key first")
-        app = create_helpdesk_app(self.urls.gateway, self.api_key, self.webhook_secret)
-        await self._exit.enter_async_context(
-            serve(app, self._sockets.pop("helpdesk"), "the Helpdesk")
+        setup = ProductSetup(
+            gateway_url=self.urls.gateway,
+            api_url=self.urls.api,
+            emulator_url=self.urls.emulator,
+            product_url=self.urls.product,
+            api_key=self.api_key,
+            webhook_secret=self.webhook_secret,
         )
+        app = self.example.create_product(setup)
+        await self._exit.enter_async_context(
+            serve(app, self._sockets.pop("product"), self.example.title)
+        )
+        self.product = app
 
     async def aclose(self) -> None:
         """Stop every server started (newest first) and release unused ports."""

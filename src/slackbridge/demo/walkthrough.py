@@ -1,9 +1,9 @@
-"""The demo's steps: starting everything (both modes) and the scripted walkthrough.
+"""The Helpdesk as the demo's first example: its app, its guide and its scripted walkthrough.
 
-The walkthrough does what a person would do by hand, over HTTP: "Add to Slack" with a browser's
-cookie jar and the emulator's consent approval, inviting the bot, posting in #support as Slack
-users through the emulator's control API, answering from the Helpdesk's page, and checks each
-effect where a person would see it (the Helpdesk's page, the Slack thread, the gateway's API).
+The walkthrough (after the common start-up and install, :mod:`slackbridge.demo.startup`) does
+what a person would do by hand, over HTTP: inviting the bot, posting in #support as Slack users
+through the emulator's control API, answering from the Helpdesk's page, and checks each effect
+where a person would see it (the Helpdesk's page, the Slack thread, the gateway's API).
 """
 
 from __future__ import annotations
@@ -13,43 +13,24 @@ from typing import Any
 import httpx
 
 from slackbridge.demo.control import EmulatorControl, find_channel, find_message
-from slackbridge.demo.helpdesk import AGENT_PERSONA
-from slackbridge.demo.stack import DemoStack
+from slackbridge.demo.examples import Example, ProductSetup, register
+from slackbridge.demo.helpdesk import AGENT_PERSONA, WEBHOOK_PATH, create_helpdesk_app
+from slackbridge.demo.stack import DEMO_REF, DemoStack, DemoUrls
+from slackbridge.demo.startup import ACME, ALICE, BOB, CAROL
 from slackbridge.demo.steps import Failure, Steps, wait_until
+from slackbridge.settings import SlackAppConfig
 
-__all__ = ["ACME", "ALICE", "BOB", "CAROL", "run_walkthrough", "start_everything"]
+__all__ = ["HELPDESK", "HELPDESK_APP", "run_walkthrough"]
 
-ACME = "T0ACME0001"
-ALICE = "U0ACME0001"
-BOB = "U0ACME0002"
-CAROL = "U0ACME0003"
+#: The Slack app the Helpdesk demo provisions: the Helpdesk's bot, with one slash command.
+HELPDESK_APP = SlackAppConfig(
+    name="helpdesk", display_name="Helpdesk", slash_commands=["/helpdesk"]
+)
 _QUESTION = "Hi! The printer on floor 3 is jammed again. Can someone help?"
 _ANSWER = "On it! Open tray 2, pull the stuck sheet gently, and press the green button."
 _THANKS = "That did it, thanks!"
 _THANKS_EDITED = "That did it, thanks! All 40 pages printed."
 _WAIT = 15.0  # seconds any one effect may take (everything is local; it usually takes < 1 s)
-
-
-async def start_everything(stack: DemoStack, steps: Steps) -> None:
-    """Start the emulator, the gateway and the Helpdesk; provision the app; make the API key."""
-    urls = stack.urls
-    async with steps.step("Start the Slack emulator (rate limits on)") as step:
-        await stack.start_emulator()
-        step.note(urls.emulator)
-    async with steps.step("Start the gateway on a fresh store") as step:
-        await stack.start_gateway()
-        step.note(f"{urls.gateway}, data in {stack.config.data_dir}/")
-    async with steps.step("Provision the Helpdesk app from the manifest") as step:
-        result = await stack.provision()
-        if not result.events_url_verified:
-            raise Failure(result.warning or "the events URL was not verified")
-        step.note(f"apps.manifest.create → {result.app.app_id}, events URL verified")
-    async with steps.step("Create an API key and point webhooks at the Helpdesk") as step:
-        key = await stack.create_api_key()
-        step.note(f"key {key[:12]}…, webhooks → {urls.webhook}")
-    async with steps.step("Start the Helpdesk (the example product)") as step:
-        await stack.start_helpdesk()
-        step.note(urls.helpdesk)
 
 
 class _Helpdesk:
@@ -81,49 +62,15 @@ class _Helpdesk:
         return result
 
 
-async def _install(stack: DemoStack, control: EmulatorControl, steps: Steps) -> dict[str, Any]:
-    """ "Add to Slack" into Acme as alice, as a browser does it; the workspace from the API."""
-    urls = stack.urls
-    async with steps.step("Install into Acme as alice (Add to Slack → consent → callback)") as s:
-        async with httpx.AsyncClient(follow_redirects=False, timeout=10.0) as browser:
-            start = await browser.get(urls.install)  # the Helpdesk: on to a signed link
-            if start.status_code == 302 and start.headers["location"].startswith(urls.gateway):
-                start = await browser.get(start.headers["location"])
-            authorize = start.headers.get("location", "")
-            if start.status_code != 302 or not authorize.startswith(urls.emulator):
-                raise Failure(
-                    f"{urls.install} answered {start.status_code}, not a redirect to the "
-                    f"emulator's consent page (location: {authorize or 'none'})"
-                )
-            consent = await browser.get(authorize)
-            if consent.status_code != 200 or "Helpdesk" not in consent.text:
-                raise Failure(f"the consent page answered {consent.status_code}")
-            back = await control.approve(authorize, ACME, ALICE)
-            if not back.startswith(urls.gateway + "/slack/oauth/callback"):
-                raise Failure(f"Slack sent the browser to {back}, not the gateway's callback")
-            done = await browser.get(back)
-            if done.status_code != 200 or "is now in Acme" not in done.text:
-                raise Failure(f"the callback page answered {done.status_code}: {done.text[:200]}")
-        headers = {"Authorization": f"Bearer {stack.api_key}"}
-        async with httpx.AsyncClient(timeout=10.0, headers=headers) as api:
-            listed = (await api.get(f"{urls.api}/workspaces")).json()
-        workspace = next(
-            (w for w in listed.get("workspaces", []) if w.get("team_id") == ACME), None
-        )
-        if workspace is None or workspace.get("status") != "active":
-            raise Failure(f"GET /api/v1/workspaces does not list Acme as active: {listed}")
-        s.note(f"Acme active, bot user {workspace['bot_user_id']}")
-        return dict(workspace)
-
-
 async def run_walkthrough(stack: DemoStack, steps: Steps) -> None:
-    """Everything a person would do in the demo; raises StepFailed at the first failure."""
-    await start_everything(stack, steps)
+    """What a person would do with the Helpdesk once it is installed in Acme; raises
+    StepFailed at the first failure."""
+    if stack.workspace is None:
+        raise RuntimeError("install the app first")
     async with httpx.AsyncClient(timeout=10.0) as http:
         control = EmulatorControl(http, stack.urls.emulator)
-        helpdesk = _Helpdesk(http, stack.urls.helpdesk)
-        workspace = await _install(stack, control, steps)
-        bot_user = str(workspace["bot_user_id"])
+        helpdesk = _Helpdesk(http, stack.urls.product)
+        bot_user = str(stack.workspace["bot_user_id"])
 
         async with steps.step("alice invites the Helpdesk bot into #support") as step:
             support = find_channel(await control.state(), ACME, "support")
@@ -239,3 +186,37 @@ async def run_walkthrough(stack: DemoStack, steps: Steps) -> None:
 
             await wait_until(resolved, "ticket resolved", within=_WAIT)
             step.note("reaction.added")
+
+
+def _create(setup: ProductSetup) -> Any:
+    return create_helpdesk_app(
+        setup.gateway_url, setup.api_key, setup.webhook_secret, account_ref=DEMO_REF
+    )
+
+
+def _guide(urls: DemoUrls) -> list[str]:
+    return [
+        f"Open [bold]Add to Slack[/] ({urls.install}): choose [bold]Acme[/] and "
+        "[bold]alice[/], then Allow.",
+        "The demo invites the Helpdesk bot into Acme's [bold]#support[/] for you.",
+        f"In the emulator ({urls.emulator}/), open Acme › #support and post a question "
+        "(as bob, say).",
+        f"In the Helpdesk ({urls.product}/) the question is now a ticket, marked 👀 in "
+        "Slack. Type an answer and send it.",
+        "Back in the emulator, the answer is in the thread, posted as “Helpdesk agent”. "
+        "Reply there, edit, react ✅ to resolve it, or run /helpdesk.",
+    ]
+
+
+HELPDESK = register(
+    Example(
+        name="helpdesk",
+        title="the Helpdesk",
+        app=HELPDESK_APP,
+        webhook_path=WEBHOOK_PATH,
+        create_product=_create,
+        walkthrough=run_walkthrough,
+        guide=_guide,
+        invite_channel="support",
+    )
+)

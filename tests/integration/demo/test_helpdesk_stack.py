@@ -16,7 +16,7 @@ import pytest
 
 from slackbridge.demo.control import EmulatorControl, find_message
 from slackbridge.demo.helpdesk import AGENT_PERSONA, WEBHOOK_PATH, create_helpdesk_app
-from slackbridge.demo.stack import DEMO_APP
+from slackbridge.demo.walkthrough import HELPDESK_APP as DEMO_APP
 from slackbridge.product.signing import generate_secret, sign_headers
 from slackbridge.store.repositories.api_keys import ApiKeysRepository
 from tests.support.servers import bind_loopback, serve_asgi

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from slackbridge.demo.runner import run_stack
+from slackbridge.demo.examples import EXAMPLES
+from slackbridge.demo.runner import run_demo, run_stack
 from slackbridge.demo.stack import DemoConfig, DemoStack
 from slackbridge.demo.steps import Failure, Steps
 
@@ -96,3 +97,29 @@ async def test_a_walkthrough_that_works_exits_0_and_cleans_up(tmp_path: Path) ->
     assert code == 0
     assert "All 1 step passed" in out.getvalue()
     assert not data.exists()
+
+
+def test_an_unknown_example_lists_the_names_and_exits_2(tmp_path: Path) -> None:
+    err = io.StringIO()
+    code = run_demo(
+        "helpdesks",
+        scripted=True,
+        port_base=_free_port_base(),
+        keep_data=False,
+        console=Console(file=io.StringIO()),
+        err_console=Console(file=err, width=200, color_system=None),
+        data_dir=tmp_path / "demo",
+    )
+
+    assert code == 2
+    assert "there is no example called “helpdesks”" in err.getvalue()
+    for name in EXAMPLES:
+        assert name in err.getvalue()
+    assert not (tmp_path / "demo").exists()
+
+
+def test_the_helpdesk_is_the_first_example() -> None:
+    assert next(iter(EXAMPLES)) == "helpdesk"
+    helpdesk = EXAMPLES["helpdesk"]
+    assert helpdesk.app.slash_commands == ["/helpdesk"]
+    assert helpdesk.webhook_path == "/webhooks/slackbridge"

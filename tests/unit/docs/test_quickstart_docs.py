@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 from slackbridge.cli_demo import demo_command
+from slackbridge.demo.examples import EXAMPLES
 from slackbridge.demo.helpdesk import WEBHOOK_PATH
-from slackbridge.demo.stack import DEMO_APP, DemoConfig, DemoUrls
+from slackbridge.demo.stack import DemoConfig, DemoUrls
+from slackbridge.demo.walkthrough import HELPDESK_APP
 from slackbridge.emulator.seed import DEFAULT_CONFIGURATION_TOKEN
 from tests.acceptance.test_demo import STEPS
 
@@ -35,14 +37,19 @@ def test_every_demo_option_is_documented() -> None:
         assert re.search(rf"^\| `{option}[ `]", QUICKSTART, re.M), option
 
 
+def test_every_example_is_named() -> None:
+    for name in EXAMPLES:
+        assert f"slackbridge demo {name}" in QUICKSTART, name
+
+
 def test_addresses_and_tokens_match_the_code() -> None:
     urls = DemoUrls.of(DemoConfig())
-    for url in (urls.gateway, urls.emulator + "/", urls.helpdesk + "/", urls.install, urls.webhook):
+    for url in (urls.gateway, urls.emulator + "/", urls.product + "/", urls.install, urls.webhook):
         assert url in QUICKSTART, url
     assert DEFAULT_CONFIGURATION_TOKEN in QUICKSTART
     assert DEFAULT_CONFIGURATION_TOKEN in EXAMPLE
     assert WEBHOOK_PATH in EXAMPLE
-    assert f'"slash_commands": {DEMO_APP.slash_commands}'.replace("'", '"') in QUICKSTART
+    assert f'"slash_commands": {HELPDESK_APP.slash_commands}'.replace("'", '"') in QUICKSTART
 
 
 def test_the_example_readme_lists_every_setting_app_py_reads() -> None:

@@ -1,0 +1,87 @@
+"""The demo's examples: what ``slackbridge demo NAME`` can start, and how.
+
+An :class:`Example` is one product built on slackbridge (the Helpdesk, the task bot, …): the
+Slack app the demo provisions for it, where it takes webhooks, how to build it as an ASGI app
+from a :class:`ProductSetup`, its scripted walkthrough and the lines the interactive demo prints.
+The demo's start-up is common to all of them (:mod:`slackbridge.demo.startup`).
+
+Each example module builds its :class:`Example` and calls :func:`register`; the modules in
+``_MODULES`` are imported at the end of this one, so :data:`EXAMPLES` is complete once this
+module is imported (whichever module is imported first).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp
+
+from slackbridge.settings import SlackAppConfig
+
+if TYPE_CHECKING:
+    from slackbridge.demo.stack import DemoStack, DemoUrls
+    from slackbridge.demo.steps import Steps
+
+__all__ = [
+    "DEFAULT_EXAMPLE",
+    "EXAMPLES",
+    "Example",
+    "ProductSetup",
+    "Walkthrough",
+    "register",
+]
+
+#: The scripted steps of one example, run after the common start-up and install.
+Walkthrough = Callable[["DemoStack", "Steps"], Awaitable[None]]
+
+DEFAULT_EXAMPLE = "helpdesk"
+
+
+@dataclass(frozen=True)
+class ProductSetup:
+    """What a product needs to start: where everything is, its API key and webhook secret."""
+
+    gateway_url: str
+    api_url: str
+    emulator_url: str
+    product_url: str
+    api_key: str
+    webhook_secret: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example product the demo can run (see the module docstring)."""
+
+    name: str  # "helpdesk", "tasks", "calls": what `slackbridge demo NAME` takes
+    title: str  # "the Helpdesk": shown in the steps and messages
+    app: SlackAppConfig  # the Slack app the demo provisions (slash commands, scopes…)
+    webhook_path: str  # where the product receives webhooks
+    create_product: Callable[[ProductSetup], ASGIApp]
+    walkthrough: Walkthrough  # the scripted steps after the common start-up and install
+    guide: Callable[[DemoUrls], list[str]]  # what the interactive demo says to do, in order
+    gateway_settings: Mapping[str, Any] = field(default_factory=dict)  # extra Settings values
+    #: The channel the interactive demo invites the bot into once it is installed (or None).
+    invite_channel: str | None = None
+
+
+#: Every example, by name, in the order registered (the Helpdesk first).
+EXAMPLES: dict[str, Example] = {}
+
+
+def register(example: Example) -> Example:
+    """Add ``example`` to :data:`EXAMPLES` (its module calls this when imported)."""
+    if example.name in EXAMPLES and EXAMPLES[example.name] is not example:
+        raise ValueError(f"two examples are called {example.name!r}")
+    EXAMPLES[example.name] = example
+    return example
+
+
+#: The modules that register an example, in the order `slackbridge demo` lists them.
+_MODULES = ("slackbridge.demo.walkthrough",)
+
+for _module in _MODULES:
+    importlib.import_module(_module)
