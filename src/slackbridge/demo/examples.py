@@ -81,7 +81,7 @@ def register(example: Example) -> Example:
 
 
 #: The modules that register an example, in the order `slackbridge demo` lists them.
-_MODULES = ("slackbridge.demo.walkthrough",)
+_MODULES = ("slackbridge.demo.walkthrough", "slackbridge.demo.calls.example")
 
 for _module in _MODULES:
     importlib.import_module(_module)
