@@ -77,6 +77,11 @@ def register(example: Example) -> Example:
     if example.name in EXAMPLES and EXAMPLES[example.name] is not example:
         raise ValueError(f"two examples are called {example.name!r}")
     EXAMPLES[example.name] = example
+    # The default example comes first whatever the import order: importing an example's module
+    # first imports this one, which registers the other examples before it.
+    ordered = sorted(EXAMPLES.values(), key=lambda e: e.name != DEFAULT_EXAMPLE)
+    EXAMPLES.clear()
+    EXAMPLES.update((e.name, e) for e in ordered)
     return example
 
 
