@@ -154,3 +154,23 @@ async def test_a_person_in_two_workspaces_authorizes_in_each(calls_world: CallsW
     }
     assert acme and globex and not acme & globex
     assert all(t.startswith("Bearer xoxp-") for t in acme | globex)
+
+
+async def test_a_revoked_token_asks_again(calls_world: CallsWorld) -> None:
+    # alice revokes her own user token in Slack: slackbridge hears tokens_revoked and deletes it.
+    inst = next(i for i in calls_world.emulator.state.installations.values() if i.team_id == ACME)
+    token = inst.user_tokens[ALICE]
+    revoked = await calls_world.http.post(
+        calls_world.emulator.api_url + "auth.revoke", data={"token": token}
+    )
+    assert revoked.json()["ok"] is True
+    async with browser() as b:
+        alice = calls_world.person(b, ACME, ALICE)
+
+        async def asked() -> bool | None:
+            page = await alice.open(await alice.run_call(GENERAL))
+            return True if 'id="authorize"' in page.text else None
+
+        # The service still remembers her grant; the page finds the token gone and asks.
+        await wait_until(asked, "the page to ask alice again")
+    assert {"team_id": ACME, "user_id": ALICE} not in (await calls_world.state())["grants"]

@@ -274,20 +274,22 @@ class CallsService:
             return self._gone()
         setup = session.setup
         try:
-            if not await self._authorized(setup):
-                return render("authorize.html", 200, title="Authorize with Slack", session=session)
-            members = await self._members(setup)
+            members = await self._members(setup) if await self._authorized(setup) else None
         except SlackProblem as exc:
-            return render(
-                "message.html",
-                502,
-                title="Slack could not be asked",
-                message=f"{exc} ({exc.code}). Reload the page to try again.",
-            )
+            if exc.code not in DEAD_TOKEN_ERRORS:
+                return render(
+                    "message.html",
+                    502,
+                    title="Slack could not be asked",
+                    message=f"{exc} ({exc.code}). Reload the page to try again.",
+                )
+            members = None  # the token is gone (revoked, say): ask again
         except httpx.HTTPError as exc:
             return render(
                 "message.html", 503, title="slackbridge is not reachable", message=str(exc)
             )
+        if members is None:
+            return render("authorize.html", 200, title="Authorize with Slack", session=session)
         return render(
             "members.html",
             200,
@@ -349,8 +351,14 @@ class CallsService:
             if not await self._authorized(setup):
                 return RedirectResponse(f"/sessions/{session.id}", status_code=303)
             members = await self._members(setup)
-        except (SlackProblem, httpx.HTTPError) as exc:
+        except SlackProblem as exc:
+            if exc.code in DEAD_TOKEN_ERRORS:  # the page asks to authorize again
+                return RedirectResponse(f"/sessions/{session.id}", status_code=303)
             return render("message.html", 502, title="Slack could not be asked", message=str(exc))
+        except httpx.HTTPError as exc:
+            return render(
+                "message.html", 503, title="slackbridge is not reachable", message=str(exc)
+            )
         me = next((m for m in members if m.user_id == setup.user_id), None)
         ringing = [
             m.account

@@ -16,9 +16,10 @@ from slackbridge.demo.calls.records import Directory, Member
 
 __all__ = ["DEAD_TOKEN_ERRORS", "SlackProblem", "channel_members", "has_user_token"]
 
-#: Slack's answers for a user token that no longer works: the person must authorize again.
+#: The person must authorize again: Slack's answers for a user token that no longer works, and
+#: slackbridge's when it holds none (any more: revoked in Slack, say).
 DEAD_TOKEN_ERRORS = frozenset(
-    {"invalid_auth", "account_inactive", "token_revoked", "token_expired"}
+    {"invalid_auth", "account_inactive", "token_revoked", "token_expired", "user_token_missing"}
 )
 _MAX_PAGES = 100
 
@@ -55,7 +56,12 @@ async def _member_ids(
         args: dict[str, object] = {"channel": channel_id, "limit": page_size}
         if cursor:
             args["cursor"] = cursor
-        answer = await client.slack.call(team_id, "conversations.members", args, as_user=user_id)
+        try:
+            answer = await client.slack.call(
+                team_id, "conversations.members", args, as_user=user_id
+            )
+        except SlackbridgeError as exc:
+            raise SlackProblem(exc.code, exc.message) from exc
         if not answer.get("ok"):
             error = str(answer.get("error") or "unknown_error")
             raise SlackProblem(error, f"conversations.members answered {error}")
