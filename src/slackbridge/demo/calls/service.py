@@ -53,6 +53,7 @@ from slackbridge.client import (
 )
 from slackbridge.demo.calls.pages import render
 from slackbridge.demo.calls.records import (
+    KEY_TTL_SECONDS,
     Account,
     CallBook,
     Directory,
@@ -197,7 +198,7 @@ class CallsService:
     async def _answer(self, setup: Setup, response_url: str, link: str) -> None:
         text = (
             f"<{link}|Start a call here> (only you can see this; the link works once, "
-            "within 10 minutes)"
+            f"within {KEY_TTL_SECONDS // 60} minutes)"
         )
         record: dict[str, Any] = {"team_id": setup.team_id, "channel_id": setup.channel_id}
         record.update(user_id=setup.user_id, operation_id=None, error=None)
