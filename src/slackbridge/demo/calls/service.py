@@ -22,7 +22,8 @@ It uses only slackbridge's public surface: signed webhooks in, the product API o
    DM or group DM it is not a member of, and the command's ``response_url`` stops working
    after 30 minutes and five uses.
 
-Routes: ``/`` (overview), ``/install`` (Add to Slack for the account), ``/join/{key}``,
+The webhooks are :mod:`slackbridge.demo.calls.webhooks`; the pages are here. Routes: ``/``
+(overview), ``/install`` (Add to Slack for the account), ``/join/{key}``,
 ``/sessions/{id}``, ``/sessions/{id}/authorize``, ``POST /sessions/{id}/ring``,
 ``GET /api/sessions/{id}`` (the page polls it), ``/calls/{number}``, ``/api/state``,
 ``POST /webhooks/slackbridge``, ``/healthz``.
@@ -31,29 +32,20 @@ Routes: ``/`` (overview), ``/install`` (Add to Slack for the account), ``/join/{
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from slackbridge.client import (
-    CommandMatched,
-    Slackbridge,
-    SlackbridgeError,
-    WebhookVerificationError,
-    parse_webhook,
-)
+from slackbridge.client import Slackbridge, SlackbridgeError
 from slackbridge.demo.calls.pages import render
 from slackbridge.demo.calls.records import (
-    KEY_TTL_SECONDS,
     Account,
     CallBook,
     Directory,
@@ -68,16 +60,12 @@ from slackbridge.demo.calls.slack_side import (
     channel_members,
     has_user_token,
 )
+from slackbridge.demo.calls.webhooks import COMMAND, SLASH_COMMAND, CallsWebhooks
 
 __all__ = ["COMMAND", "SLASH_COMMAND", "WEBHOOK_PATH", "CallsService", "create_calls_app"]
 
-_log = logging.getLogger("slackbridge.demo.calls")
-
 WEBHOOK_PATH = "/webhooks/slackbridge"
-SLASH_COMMAND = "/call"
-COMMAND = "call"
 _COOKIE_PREFIX = "calls_session_"
-_SEEN_LIMIT = 10_000
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -90,7 +78,6 @@ class CallsService:
     def __init__(
         self,
         client: Slackbridge,
-        webhook_secret: str,
         accounts: Iterable[Account],
         *,
         public_url: str,
@@ -107,13 +94,11 @@ class CallsService:
         self.account_ref = account_ref
         self.members_page_size = members_page_size
         self.answers: list[dict[str, Any]] = []  # the ephemeral answers to /call, for the page
-        self._secret = webhook_secret
-        self._seen: dict[str, None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- background work ------------------------------------------------------------------------
 
-    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, job: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(job)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -127,91 +112,6 @@ class CallsService:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.client.aclose()
-
-    # --- webhooks -------------------------------------------------------------------------------
-
-    def _first_time(self, webhook_id: str) -> bool:
-        if not webhook_id:
-            return True
-        if webhook_id in self._seen:
-            return False
-        self._seen[webhook_id] = None
-        while len(self._seen) > _SEEN_LIMIT:
-            del self._seen[next(iter(self._seen))]
-        return True
-
-    async def webhook(self, request: Request) -> Response:
-        """slackbridge's webhooks: verify, apply once, answer 2xx at once (work goes on after)."""
-        body = await request.body()
-        try:
-            event = parse_webhook(self._secret, request.headers, body)
-        except WebhookVerificationError as exc:
-            return _error(401, "invalid_signature", f"webhook not verified: {exc}")
-        except (ValidationError, ValueError):
-            return _error(400, "invalid_body", "the body is not a slackbridge webhook")
-        if not self._first_time(request.headers.get("webhook-id", "")):
-            return JSONResponse({"ok": True, "duplicate": True})
-        outcome = self._apply(event.type, event.data, event)
-        return JSONResponse({"ok": True, "outcome": outcome})
-
-    def _apply(self, kind: str, data: Mapping[str, Any], event: Any) -> str:
-        team = (data.get("workspace") or {}).get("team_id")
-        if kind == "command.matched":
-            matched = CommandMatched.from_event(event)
-            if matched is None or matched.command != COMMAND:
-                return "ignored"
-            who = matched.arguments.get("who") or []
-            return self._command(data, tuple(str(u) for u in who))
-        if kind == "command.invoked" and data.get("command") == SLASH_COMMAND:
-            return self._command(data, ())
-        if kind == "workspace.installed" and isinstance(team, str):
-            installer = (data.get("installer") or {}).get("id")
-            if data.get("user_scopes") and isinstance(installer, str):
-                self.grants.add(team, installer)
-                return "granted"
-            return "installed"
-        if kind in ("workspace.uninstalled", "workspace.disconnected") and isinstance(team, str):
-            self.grants.forget_team(team)
-            return "forgotten"
-        if kind in ("message.delivered", "message.failed"):
-            message = data.get("message") or {}
-            sent = kind == "message.delivered"
-            detail = message.get("ts") if sent else (data.get("error") or {}).get("code")
-            known = self.book.settle(str(message.get("id") or ""), sent, detail)
-            return "announced" if known else "noted"
-        return "ignored"
-
-    def _command(self, data: Mapping[str, Any], invited: tuple[str, ...]) -> str:
-        team = (data.get("workspace") or {}).get("team_id")
-        channel = data.get("channel") or {}
-        user = (data.get("user") or {}).get("id")
-        response_url = data.get("response_url")
-        if not (isinstance(team, str) and isinstance(user, str) and channel.get("id")):
-            return "ignored"
-        setup = Setup(team, str(channel["id"]), channel.get("kind"), user, invited)
-        key = self.keys.issue(setup)
-        link = f"{self.public_url}/join/{key}"
-        if isinstance(response_url, str):
-            self._spawn(self._answer(setup, response_url, link))
-        return "link"
-
-    async def _answer(self, setup: Setup, response_url: str, link: str) -> None:
-        text = (
-            f"<{link}|Start a call here> (only you can see this; the link works once, "
-            f"within {KEY_TTL_SECONDS // 60} minutes)"
-        )
-        record: dict[str, Any] = {"team_id": setup.team_id, "channel_id": setup.channel_id}
-        record.update(user_id=setup.user_id, operation_id=None, error=None)
-        self.answers.append(record)
-        try:
-            accepted = await self.client.responses.send(
-                setup.team_id, response_url, text, response_type="ephemeral"
-            )
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            _log.warning("could not answer /call: %s", exc)
-            record["error"] = str(exc)
-            return
-        record["operation_id"] = accepted.id
 
     # --- the person's pages ---------------------------------------------------------------------
 
@@ -435,7 +335,6 @@ def create_calls_app(
     """
     service = CallsService(
         Slackbridge(api_url, api_key, transport=transport, timeout=10.0),
-        webhook_secret,
         accounts,
         public_url=public_url,
         account_ref=account_ref,
@@ -460,7 +359,7 @@ def create_calls_app(
             Route("/", index),
             Route("/healthz", healthz),
             Route("/install", service.install),
-            Route(WEBHOOK_PATH, service.webhook, methods=["POST"]),
+            Route(WEBHOOK_PATH, CallsWebhooks(service, webhook_secret).handle, methods=["POST"]),
             Route("/join/{key}", service.join),
             Route("/sessions/{session_id}", service.session_page),
             Route("/sessions/{session_id}/authorize", service.authorize),
