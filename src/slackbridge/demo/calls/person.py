@@ -18,7 +18,7 @@ import httpx
 from slackbridge.demo.control import EmulatorControl
 from slackbridge.demo.steps import Failure, wait_until
 
-__all__ = ["CallsPerson", "MemberRow", "link_in"]
+__all__ = ["CallsPerson", "MemberRow", "call_state", "link_in", "members_of"]
 
 _LINK = re.compile(r"<(https?://[^|>]+/join/[A-Za-z0-9_-]+)\|")
 _ROW = re.compile(
