@@ -126,6 +126,13 @@ class EmulatorControl:
         answer = await self._call("GET", f"conversations/{team_id}/{channel_id}/messages")
         return list(answer.get("messages") or [])
 
+    async def ephemerals(self, team_id: str, channel_id: str, user_id: str) -> list[dict[str, Any]]:
+        """What only ``user_id`` sees in the conversation (apps' ephemeral answers), oldest
+        first."""
+        path = f"conversations/{team_id}/{channel_id}/messages?user_id={user_id}"
+        answer = await self._call("GET", path)
+        return list(answer.get("ephemerals") or [])
+
 
 def find_channel(state: dict[str, Any], team_id: str, name: str) -> dict[str, Any] | None:
     """The channel called ``name`` in ``team_id`` in a ``GET /_emulator/state`` answer."""

@@ -96,6 +96,7 @@ def _rank(example: Example) -> int:
 _MODULES = (
     "slackbridge.demo.walkthrough",
     "slackbridge.demo.tasks.example",
+    "slackbridge.demo.calls.example",
 )
 
 for _module in _MODULES:
