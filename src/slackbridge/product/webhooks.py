@@ -2,7 +2,8 @@
 
 The delivery worker keeps up to ``webhook_concurrency`` requests in flight. It claims only the
 head of each lane (one endpoint + one Slack channel), so webhooks about one channel reach an
-endpoint in order, while other channels go on. Each attempt is signed afresh per the Standard
+endpoint in order, while other channels go on; once a lane's head is settled, the lane's next
+delivery goes at once (see :class:`DeliveryWorker`). Each attempt is signed afresh per the Standard
 Webhooks spec (same ``webhook-id`` every time, current ``webhook-timestamp``):
 
 - a 2xx answer: delivered;
@@ -32,7 +33,11 @@ from slackbridge.product.endpoints import endpoint_by_id, sync_endpoints
 from slackbridge.product.signing import sign_headers
 from slackbridge.product.webhook_policy import backoff_seconds
 from slackbridge.server import Gateway, Worker
-from slackbridge.store.repositories.deliveries import DeliveriesRepository, Delivery
+from slackbridge.store.repositories.deliveries import (
+    DeliveriesRepository,
+    Delivery,
+    DeliveryOutcome,
+)
 
 __all__ = ["DeliveryWorker", "on_startup", "retry_after_seconds", "workers"]
 
@@ -40,6 +45,8 @@ _log = logging.getLogger("slackbridge.webhooks")
 
 _MAX_RETRY_AFTER = 3600.0
 _DISABLED_RECHECK = timedelta(seconds=60)
+# Deliveries a lane runner sends in a row before it hands the lane back to the claim.
+_LANE_TURN = 64
 
 
 async def on_startup(gateway: Gateway) -> None:
@@ -63,7 +70,15 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class DeliveryWorker:
-    """Sends due deliveries (a supervised gateway worker)."""
+    """Sends due deliveries (a supervised gateway worker).
+
+    Each claimed delivery starts a *lane runner*: it sends the delivery, then records the
+    outcome and leases the lane's next due delivery in the same write (``DeliveriesRepository.
+    settle``), and goes on with it at once, so a busy channel drains as fast as the endpoint
+    answers instead of one delivery per claim. At most ``webhook_concurrency`` lanes run at a
+    time; a runner hands its lane back after :data:`_LANE_TURN` deliveries, so that a busy
+    lane can't keep other lanes waiting while they are more than the runners.
+    """
 
     name = "webhook-delivery"
 
@@ -74,6 +89,7 @@ class DeliveryWorker:
         self._owner = f"webhooks:{gateway.instance_id}"[:64]
         self._poll = poll_seconds
         self._inflight: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     @property
     def _lease(self) -> float:
@@ -85,6 +101,7 @@ class DeliveryWorker:
         self._gateway.health.report(f"worker:{self.name}", True, "delivering webhooks")
         wake = self._gateway.wakeup("deliveries")
         limit = max(1, self._settings.webhook_concurrency)
+        self._stopping = False
         try:
             while not stop.is_set():
                 wake.clear()
@@ -100,13 +117,14 @@ class DeliveryWorker:
                     continue  # more may be due right away
                 await self._wait(wake, stop)
         finally:
+            self._stopping = True  # runners finish the delivery they hold, then stop
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=self._settings.webhook_timeout + 1)
             for task in self._inflight:
                 task.cancel()
 
     def _start(self, delivery: Delivery) -> None:
-        task = asyncio.get_running_loop().create_task(self._guarded(delivery))
+        task = asyncio.get_running_loop().create_task(self._lane(delivery))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
 
@@ -121,21 +139,31 @@ class DeliveryWorker:
         for signal in signals:
             signal.cancel()
 
-    async def _guarded(self, delivery: Delivery) -> None:
-        try:
-            await self.deliver(delivery)
-        except Exception:
-            # The lease expires and the delivery is claimed again; nothing is lost.
-            _log.exception("delivering %s failed unexpectedly", delivery.webhook_id)
+    async def _lane(self, delivery: Delivery) -> None:
+        """Deliver ``delivery`` and the rest of its lane that is due, one after the other."""
+        current: Delivery | None = delivery
+        turns = 0
+        while current is not None:
+            turns += 1
+            go_on = turns < _LANE_TURN and not self._stopping
+            sending = current
+            try:
+                current = await self.deliver(sending, next_in_lane=go_on)
+            except Exception:
+                # The lease expires and the delivery is claimed again; nothing is lost.
+                _log.exception("delivering %s failed unexpectedly", sending.webhook_id)
+                return
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """One attempt at ``delivery`` (already claimed), then settle it."""
+    async def deliver(self, delivery: Delivery, *, next_in_lane: bool = False) -> Delivery | None:
+        """One attempt at ``delivery`` (already claimed), then settle it; with
+        ``next_in_lane``, returns the lane's next delivery, leased in the same write."""
         endpoint = await endpoint_by_id(self._gateway, delivery.endpoint_id)
         if endpoint is None or not endpoint.enabled or not endpoint.secret:
-            await self._repo.release(
-                delivery.id, self._owner, datetime.now(UTC) + _DISABLED_RECHECK
+            when = datetime.now(UTC) + _DISABLED_RECHECK
+            await self._repo.settle(
+                delivery, self._owner, DeliveryOutcome("release", None, None, when)
             )
-            return
+            return None
         body = delivery.payload.encode()
         headers = {
             "content-type": "application/json",
@@ -163,16 +191,18 @@ class DeliveryWorker:
         finally:
             metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         if error is None and status is not None:
-            await self._repo.mark_delivered(delivery.id, self._owner, status_code=status)
+            outcome = DeliveryOutcome("delivered", status_code=status)
             metrics.DELIVERIES.labels("delivered").inc()
-            return
-        await self._failed(delivery, error or "failed", status, retry_after)
+        else:
+            outcome = self._failed(delivery, error or "failed", status, retry_after)
+        lease = self._lease if next_in_lane else None
+        _ours, following = await self._repo.settle(delivery, self._owner, outcome, next_lease=lease)
+        return following
 
-    async def _failed(
+    def _failed(
         self, delivery: Delivery, error: str, status: int | None, retry_after: float | None
-    ) -> None:
+    ) -> DeliveryOutcome:
         if delivery.attempts >= self._settings.webhook_max_attempts:
-            await self._repo.mark_dead(delivery.id, self._owner, error=error, status_code=status)
             metrics.DELIVERIES.labels("dead").inc()
             _log.warning(
                 "webhook %s to endpoint %d is dead after %d attempts: %s",
@@ -181,14 +211,11 @@ class DeliveryWorker:
                 delivery.attempts,
                 error,
             )
-            return
+            return DeliveryOutcome("dead", status_code=status, error=error)
         delay = backoff_seconds(delivery.attempts) * self._settings.webhook_retry_scale
         if retry_after is not None:
             delay = max(delay, retry_after)
         when = datetime.now(UTC) + timedelta(seconds=delay)
-        await self._repo.retry_later(
-            delivery.id, self._owner, when, error=error, status_code=status
-        )
         metrics.DELIVERIES.labels("retry").inc()
         _log.info(
             "webhook %s attempt %d failed (%s); retrying in %.1fs",
@@ -197,6 +224,7 @@ class DeliveryWorker:
             error,
             delay,
         )
+        return DeliveryOutcome("retry", status_code=status, error=error, not_before=when)
 
 
 def workers(gateway: Gateway) -> list[Worker]:
