@@ -129,8 +129,8 @@ class Queue:
         if probe and conn.dialect.name == "sqlite":
             # A read first: cheap where nothing is due, unlike the update's subqueries. Lanes
             # are not looked at, so it may let a claim run that then takes nothing.
-            probe = select(t.c.id).where(self._claimable(t, now), *self._filtered(t, filters))
-            if conn.execute(probe.limit(1)).first() is None:
+            due = select(t.c.id).where(self._claimable(t, now), *self._filtered(t, filters))
+            if conn.execute(due.limit(1)).first() is None:
                 return []
         # The candidates come from an alias, so that the subquery can't correlate with the
         # UPDATE's own table (which would apply LIMIT per updated row).

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from slackbridge.pipeline.handoff import Handoff
+from slackbridge.store.connector_sqlite import SqliteFileConnector
 from slackbridge.store.crypto import Keyring, generate_key
 from slackbridge.store.db import Database, open_database
 from slackbridge.store.migrate import upgrade_database
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.inbox import InboxRepository, NewInboxItem
-from slackbridge.store.connector_sqlite import SqliteFileConnector
 from slackbridge.store.repositories.inbox_writer import InboxIngest
 
 
