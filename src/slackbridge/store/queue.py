@@ -27,7 +27,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, func, or_, select, update
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    FromClause,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +49,9 @@ from slackbridge.store.db import Database
 from slackbridge.store.repositories._base import Clock
 
 __all__ = ["Backlog", "Queue", "QueueSpec"]
+
+# Statements built once and reused with parameters, by (table, purpose, detail).
+_STATEMENTS: dict[tuple[str, str, Any], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -82,18 +99,95 @@ class Queue:
             or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
         )
 
+    def _open(self, src: FromClause) -> ColumnElement[bool]:
+        """``status IN (ready, claimed)`` with the statuses as literals, not parameters: only
+        then can SQLite (and PostgreSQL's generic plans) use the partial lane indexes, whose
+        predicate is that same condition. With parameters, finding a lane's head scanned every
+        open row of every lane, for every candidate: quadratic in the backlog."""
+        return src.c.status.in_([literal_column(f"'{s}'") for s in self._spec.open_statuses])
+
     def _head_of_lane(self, src: FromClause) -> ColumnElement[bool] | None:
+        """Rows in no lane, or the oldest open row of their lane (lanes' heads are found once
+        per statement, from the partial lane index)."""
         if not self._spec.lane:
             return None
         head = self._spec.table.alias("lane_head")
-        same_lane = [head.c[name] == src.c[name] for name in self._spec.lane]
-        head_id = (
+        heads = (
             select(func.min(head.c.id))
-            .where(*same_lane, head.c.status.in_(self._spec.open_statuses))
-            .scalar_subquery()
+            .where(self._open(head))
+            .group_by(*(head.c[name] for name in self._spec.lane))
         )
         no_lane = or_(*(src.c[name].is_(None) for name in self._spec.lane))
-        return or_(no_lane, src.c.id == head_id)
+        return or_(no_lane, src.c.id.in_(heads))
+
+    def claim_lane_head(
+        self, conn: Connection, owner: str, lane: Mapping[str, Any], lease_seconds: float
+    ) -> RowMapping | None:
+        """Lease the head of one lane (``lane`` gives every lane column's value) to ``owner``
+        if it is claimable, in ``conn``'s transaction: a lane runner's next row, found through
+        the partial lane index instead of a claim over all lanes."""
+        if any(lane.get(name) is None for name in self._spec.lane):
+            rows = self.claim_rows(conn, owner, 1, lease_seconds, filters=lane)
+            return rows[0] if rows else None
+        now = self._clock()
+        find, take = self._lane_statements(conn.dialect.name)
+        params = {f"lane_{name}": lane[name] for name in self._spec.lane}
+        head = conn.execute(find, params).first()
+        if head is None or head.not_before > now:
+            return None
+        if head.lease_expires_at is not None and head.lease_expires_at > now:
+            return None  # leased (by another worker, or still by us)
+        taken = conn.execute(
+            take,
+            {
+                "head_id": head.id,
+                "now": now,
+                "owner": owner,
+                "expires": now + timedelta(seconds=lease_seconds),
+            },
+        )
+        return taken.mappings().first()
+
+    def _lane_statements(self, dialect: str) -> tuple[Select[Any], Update]:
+        """The lane runner's two statements, built once per table (building and hashing a
+        statement costs more than SQLite takes to run it)."""
+        key = (self._spec.table.name, "lane", dialect)
+        found = _STATEMENTS.get(key)
+        if found is None:
+            t = self._spec.table
+            when = t.c.not_before.type
+            find = (
+                select(t.c.id, t.c.not_before, t.c.lease_expires_at)
+                .where(
+                    self._open(t),
+                    *(t.c[name] == bindparam(f"lane_{name}") for name in self._spec.lane),
+                )
+                .order_by(t.c.id)
+                .limit(1)
+            )
+            if dialect == "postgresql":
+                find = find.with_for_update(skip_locked=True)
+            take = (
+                update(t)
+                .where(
+                    t.c.id == bindparam("head_id"),
+                    self._open(t),
+                    or_(
+                        t.c.lease_expires_at.is_(None),
+                        t.c.lease_expires_at <= bindparam("now", type_=when),
+                    ),
+                )
+                .values(
+                    status=self._spec.claimed,
+                    lease_owner=bindparam("owner"),
+                    lease_expires_at=bindparam("expires", type_=when),
+                    attempts=t.c.attempts + 1,
+                )
+                .returning(*t.c)
+                .execution_options(synchronize_session=False)
+            )
+            found = _STATEMENTS[key] = (find, take)
+        return found
 
     def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
         conditions = []
@@ -199,13 +293,36 @@ class Queue:
 
     def _settle(self, conn: Connection, row_id: int, owner: str, values: Mapping[str, Any]) -> bool:
         t = self._spec.table
-        stmt = (
-            update(t)
-            .where(t.c.id == row_id, t.c.lease_owner == owner, t.c.status == self._spec.claimed)
-            .values(lease_owner=None, lease_expires_at=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(conn.execute(stmt).rowcount == 1)
+        if any(isinstance(v, ClauseElement) for v in values.values()):
+            stmt = (
+                update(t)
+                .where(t.c.id == row_id, t.c.lease_owner == owner, t.c.status == self._spec.claimed)
+                .values(lease_owner=None, lease_expires_at=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(conn.execute(stmt).rowcount == 1)
+        names = tuple(sorted(values))
+        key = (t.name, "settle", names)
+        prepared = _STATEMENTS.get(key)
+        if prepared is None:
+            # Built once per set of columns, with parameters (see _lane_statements).
+            prepared = _STATEMENTS[key] = (
+                update(t)
+                .where(
+                    t.c.id == bindparam("row_id"),
+                    t.c.lease_owner == bindparam("owner"),
+                    t.c.status == self._spec.claimed,
+                )
+                .values(
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    **{name: bindparam(f"v_{name}", type_=t.c[name].type) for name in names},
+                )
+                .execution_options(synchronize_session=False)
+            )
+        params = {"row_id": row_id, "owner": owner}
+        params.update({f"v_{name}": values[name] for name in names})
+        return bool(conn.execute(prepared, params).rowcount == 1)
 
     def complete(self, conn: Connection, row_id: int, owner: str, **values: Any) -> bool:
         """Mark a leased row done (plus any extra column ``values``); ``False`` if not ours."""

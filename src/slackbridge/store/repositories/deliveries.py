@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import Connection, RowMapping
@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 _T = table_of(DeliveryRow)
+_CHUNK = 100  # rows per INSERT: well under SQLite's bound-parameter limit
+_INSERTS: dict[str, Any] = {}  # the enqueue statement per dialect, built once
 _SPEC = QueueSpec(
     _T,
     ready="pending",
@@ -123,26 +125,33 @@ class DeliveriesRepository(Repository):
         self, conn: Connection, items: Sequence[NewDelivery]
     ) -> builtins.list[DeliveryEnqueueResult]:
         now = self._clock()
-        inserted: set[str] = set()
-        # One row per statement: ids must follow the order of ``items`` (lanes use id order).
-        for item in items:
-            stmt = (
+        rows = [
+            {
+                "webhook_id": item.webhook_id,
+                "endpoint_id": item.endpoint_id,
+                "event_type": item.event_type,
+                "ordering_key": item.ordering_key,
+                "payload": item.payload,
+                "status": _SPEC.ready,
+                "attempts": 0,
+                "not_before": item.not_before or now,
+                "created_at": now,
+            }
+            for item in items
+        ]
+        # One cached statement run "executemany" style: SQLAlchemy sends the rows as
+        # multi-row INSERTs (ids in the order of ``items``: lanes use id order), and RETURNING
+        # names the ones that were new.
+        stmt = _INSERTS.get(conn.dialect.name)
+        if stmt is None:
+            stmt = _INSERTS[conn.dialect.name] = (
                 dialect_insert_for(conn.dialect.name, _T)
-                .values(
-                    webhook_id=item.webhook_id,
-                    endpoint_id=item.endpoint_id,
-                    event_type=item.event_type,
-                    ordering_key=item.ordering_key,
-                    payload=item.payload,
-                    status=_SPEC.ready,
-                    attempts=0,
-                    not_before=item.not_before or now,
-                    created_at=now,
-                )
                 .on_conflict_do_nothing(index_elements=["webhook_id"])
                 .returning(_T.c.webhook_id)
             )
-            inserted.update(conn.execute(stmt).scalars().all())
+        inserted: set[str] = set()
+        for start in range(0, len(rows), _CHUNK):
+            inserted.update(conn.execute(stmt, rows[start : start + _CHUNK]).scalars().all())
         results = []
         for item in items:
             results.append(DeliveryEnqueueResult(item.webhook_id, item.webhook_id in inserted))
@@ -196,8 +205,8 @@ class DeliveriesRepository(Repository):
             if not ours or next_lease is None or outcome.kind not in ("delivered", "dead"):
                 return ours, None
             lane = {"endpoint_id": delivery.endpoint_id, "ordering_key": delivery.ordering_key}
-            rows = self._queue.claim_rows(conn, owner, 1, next_lease, filters=lane)
-            return ours, (_to_delivery(rows[0]) if rows else None)
+            row = self._queue.claim_lane_head(conn, owner, lane, next_lease)
+            return ours, (None if row is None else _to_delivery(row))
 
         return await self._db.write(job)
 

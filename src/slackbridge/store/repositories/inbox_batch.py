@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.engine import Connection
 
 from slackbridge.store.models import InboxRow, table_of
@@ -19,6 +19,17 @@ from slackbridge.store.models import InboxRow, table_of
 __all__ = ["complete_many", "release_many"]
 
 _T = table_of(InboxRow)
+# Built once (building and hashing a statement costs more than SQLite takes to run it).
+_COMPLETE = (
+    update(_T)
+    .where(
+        _T.c.id.in_(bindparam("ids", expanding=True)),
+        _T.c.lease_owner == bindparam("owner"),
+        _T.c.status == "processing",
+    )
+    .values(status="done", lease_owner=None, lease_expires_at=None)
+    .execution_options(synchronize_session=False)
+)
 
 
 def complete_many(conn: Connection, ids: Sequence[int], owner: str) -> int:
@@ -26,13 +37,7 @@ def complete_many(conn: Connection, ids: Sequence[int], owner: str) -> int:
     step); returns how many were (rows whose lease was lost are not)."""
     if not ids:
         return 0
-    stmt = (
-        update(_T)
-        .where(_T.c.id.in_(list(ids)), _T.c.lease_owner == owner, _T.c.status == "processing")
-        .values(status="done", lease_owner=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(conn.execute(stmt).rowcount)
+    return int(conn.execute(_COMPLETE, {"ids": list(ids), "owner": owner}).rowcount)
 
 
 def release_many(conn: Connection, ids: Sequence[int], owner: str) -> int:
