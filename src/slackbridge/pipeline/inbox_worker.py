@@ -111,7 +111,7 @@ class InboxWorker:
         batch: int = 500,
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
-        linger_seconds: float = 0.05,
+        linger_seconds: float = 0.005,
     ) -> None:
         self._gateway = gateway
         self._batch = batch

@@ -46,6 +46,11 @@ _MAX_RETRY_AFTER = 3600.0
 _DISABLED_RECHECK = timedelta(seconds=60)
 # Deliveries a lane runner sends in a row before it hands the lane back to the claim.
 _LANE_TURN = 64
+# The event loop's lateness (seconds) above which fewer lanes run, and below which more do,
+# checked every _LAG_TICK seconds.
+_LAG_HIGH = 0.004
+_LAG_LOW = 0.0015
+_LAG_TICK = 0.01
 
 
 async def on_startup(gateway: Gateway) -> None:
@@ -89,6 +94,7 @@ class DeliveryWorker:
         self._poll = poll_seconds
         self._inflight: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._limit = max(1, self._settings.webhook_concurrency)
         # Kept-alive connections to the endpoints; a tenth of a general client's CPU per
         # webhook (see product/webhook_client.py and bench/RESULTS.md).
         self._client = WebhookClient()
@@ -102,29 +108,45 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         self._gateway.health.report(f"worker:{self.name}", True, "delivering webhooks")
         wake = self._gateway.wakeup("deliveries")
-        limit = max(1, self._settings.webhook_concurrency)
         self._stopping = False
+        watch = asyncio.create_task(self._watch_lag(stop), name="webhook-loop-lag")
         try:
             while not stop.is_set():
                 wake.clear()
                 claimed = 0
-                free = limit - len(self._inflight)
+                free = self._limit - len(self._inflight)
                 if free > 0:
                     for delivery in await self._repo.claim(
                         self._owner, limit=free, lease_seconds=self._lease
                     ):
                         self._start(delivery)
                         claimed += 1
-                if claimed and len(self._inflight) < limit:
+                if claimed and len(self._inflight) < self._limit:
                     continue  # more may be due right away
                 await self._wait(wake, stop)
         finally:
+            watch.cancel()
             self._stopping = True  # runners finish the delivery they hold, then stop
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=self._settings.webhook_timeout + 1)
             for task in self._inflight:
                 task.cancel()
             await self._client.aclose()
+
+    async def _watch_lag(self, stop: asyncio.Event) -> None:
+        """Adjust :attr:`_limit` to the event loop's lateness (see the class doc)."""
+        most = max(1, self._settings.webhook_concurrency)
+        # Never fewer than a quarter of the lanes: a backlog must still drain at a fair pace.
+        least = max(1, most // 4)
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            asked = loop.time()
+            await asyncio.sleep(_LAG_TICK)
+            late = loop.time() - asked - _LAG_TICK
+            if late > _LAG_HIGH:
+                self._limit = max(least, self._limit // 2)
+            elif late < _LAG_LOW and self._limit < most:
+                self._limit += 1
 
     def _start(self, delivery: Delivery) -> None:
         task = asyncio.get_running_loop().create_task(self._lane(delivery))
@@ -148,7 +170,7 @@ class DeliveryWorker:
         turns = 0
         while current is not None:
             turns += 1
-            go_on = turns < _LANE_TURN and not self._stopping
+            go_on = turns < _LANE_TURN and not self._stopping and len(self._inflight) <= self._limit
             sending = current
             try:
                 current = await self.deliver(sending, next_in_lane=go_on)
