@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 __all__ = ["AsyncEngineConnector"]
 
@@ -25,15 +25,33 @@ class AsyncEngineConnector:
     """Runs batches on connections of ``engine``'s pool."""
 
     def __init__(self, engine: AsyncEngine, *, begin_option: str | None = None) -> None:
+        # PostgreSQL runs batches side by side; an in-memory SQLite has one connection.
+        self.concurrent = begin_option is None
         self._engine = engine
         self._begin_option = begin_option  # SQLite: the execution option for BEGIN IMMEDIATE
 
+        # PostgreSQL: connections kept between batches (checking one out of the pool pings the
+        # server first: a round trip per batch).
+        self._idle: list[AsyncConnection] = []
+
     async def commit(self, batch: Callable[[Connection], R]) -> R:
-        async with self._engine.connect() as conn:
-            if self._begin_option is not None:
-                conn = await conn.execution_options(**{self._begin_option: "IMMEDIATE"})
+        if not self.concurrent:
+            async with self._engine.connect() as conn:
+                conn = await conn.execution_options(**{str(self._begin_option): "IMMEDIATE"})
+                async with conn.begin():
+                    return await conn.run_sync(batch)
+        conn = self._idle.pop() if self._idle else await self._engine.connect()
+        try:
             async with conn.begin():
                 return await conn.run_sync(batch)
+        finally:
+            if conn.closed or conn.invalidated:
+                await conn.close()
+            else:
+                self._idle.append(conn)
 
     async def close(self) -> None:
-        """Nothing of its own to close (the pool belongs to the database)."""
+        """Return the kept connections to the pool (which belongs to the database)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()

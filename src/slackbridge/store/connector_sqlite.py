@@ -79,6 +79,7 @@ class SqliteFileConnector:
     """Runs batches on one connection to the SQLite file at ``path`` (see the module doc)."""
 
     def __init__(self, path: str, *, busy_timeout_ms: int) -> None:
+        self.concurrent = False  # one writer: batches one after the other
         self.path = path
         self._busy_timeout = busy_timeout_ms / 1000
         self._engine: Engine | None = None

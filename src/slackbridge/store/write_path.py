@@ -41,7 +41,13 @@ Job = Callable[[Connection], T]
 
 
 class Connector(Protocol):
-    """One engine's way of running a batch: ``batch(connection)`` inside one transaction."""
+    """One engine's way of running a batch: ``batch(connection)`` inside one transaction.
+
+    ``concurrent``: whether two batches may run at once (PostgreSQL: row locks, several
+    connections); the urgent jobs then get a flusher of their own and never wait behind a
+    batch of the others. SQLite has one writer: one batch at a time."""
+
+    concurrent: bool
 
     async def commit(self, batch: Callable[[Connection], R]) -> R:
         """Run ``batch`` in a new transaction and commit it (roll it back if it raises)."""
@@ -84,7 +90,7 @@ class WritePath:
         self.max_jobs = max_jobs
         self._urgent: deque[_Pending] = deque()
         self._normal: deque[_Pending] = deque()
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: dict[bool, asyncio.Task[None]] = {}
         self.batches = 0  # committed batches (for tests and the bench)
         self.jobs = 0  # committed jobs
 
@@ -98,36 +104,47 @@ class WritePath:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         (self._urgent if urgent else self._normal).append(_Pending(job, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = loop.create_task(self._flush(), name="write-path")
+        # One flusher for both queues, or one each where batches may run side by side.
+        lane = urgent and self.connector.concurrent
+        flusher = self._flushers.get(lane)
+        if flusher is None or flusher.done():
+            self._flushers[lane] = loop.create_task(self._flush(lane), name="write-path")
         return future
 
     async def write(self, job: Job[T], *, urgent: bool = False) -> T:
         """Run ``job`` in the next batch and return its result once committed."""
         return await self.submit(job, urgent=urgent)
 
-    async def _flush(self) -> None:
+    def _sources(self, urgent_only: bool) -> tuple[deque[_Pending], ...]:
+        if urgent_only:
+            return (self._urgent,)
+        if self.connector.concurrent:
+            return (self._normal,)
+        return (self._urgent, self._normal)
+
+    async def _flush(self, urgent_only: bool) -> None:
         # One pass of the loop first: jobs submitted by the same burst of callbacks join.
         await asyncio.sleep(0)
-        while self._urgent or self._normal:
-            await self._commit_next()
+        sources = self._sources(urgent_only)
+        while any(sources):
+            await self._commit_next(sources)
             await asyncio.sleep(0)  # let requests in between two batches
 
-    def _take(self) -> list[_Pending]:
+    def _take(self, sources: tuple[deque[_Pending], ...]) -> list[_Pending]:
         batch: list[_Pending] = []
-        for source in (self._urgent, self._normal):
+        for source in sources:
             while source and len(batch) < self.max_jobs:
                 pending = source.popleft()
                 if not pending.future.done():  # a cancelled caller's job is skipped
                     batch.append(pending)
         return batch
 
-    def _put_back(self, pendings: list[_Pending]) -> None:
-        # Back to the front of the normal queue, in their order: they were taken first.
-        self._normal.extendleft(reversed(pendings))
+    def _put_back(self, pendings: list[_Pending], sources: tuple[deque[_Pending], ...]) -> None:
+        # Back to the front of the last queue taken from, in their order: they were first.
+        sources[-1].extendleft(reversed(pendings))
 
-    async def _commit_next(self) -> None:
-        batch = self._take()
+    async def _commit_next(self, sources: tuple[deque[_Pending], ...]) -> None:
+        batch = self._take(sources)
         if not batch:
             return
         ran: list[Any] = []
@@ -147,7 +164,7 @@ class WritePath:
             await self.connector.commit(run)
         except _JobFailed as failed:
             _settle_error(batch[failed.index].future, failed.error)
-            self._put_back(batch[: failed.index] + batch[failed.index + 1 :])
+            self._put_back(batch[: failed.index] + batch[failed.index + 1 :], sources)
             return
         except Exception as exc:
             for pending in batch:
@@ -158,14 +175,14 @@ class WritePath:
         for pending, result in zip(batch, ran, strict=False):
             if not pending.future.done():
                 pending.future.set_result(result)
-        self._put_back(batch[len(ran) :])
+        self._put_back(batch[len(ran) :], sources)
 
     async def close(self) -> None:
         """Commit what is waiting, then close the connector."""
-        flusher = self._flusher
-        if flusher is not None and not flusher.done():
-            with contextlib.suppress(Exception):
-                await flusher
+        for flusher in list(self._flushers.values()):
+            if not flusher.done():
+                with contextlib.suppress(Exception):
+                    await flusher
         await self.connector.close()
 
 
