@@ -533,7 +533,7 @@ def _verdicts(outcomes: list[Outcome], bolt: Outcome, log: str) -> list[tuple[st
         ),
         (
             f"hot channel at 500/s: in order and delivered at 500/s ({hot.delivered_rate:,.0f}/s)",
-            bool(hot.in_order) and hot.delivered == hot.acked and hot.ack_rate >= 475,
+            bool(hot.in_order) and hot.delivered == hot.acked and hot.delivered_rate >= 475,
         ),
         (
             "no `database is locked` and no error in the gateway's log",
