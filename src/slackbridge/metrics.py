@@ -17,6 +17,8 @@ __all__ = [
     "INGRESS_BATCH_ROWS",
     "INGRESS_COMMIT_SECONDS",
     "INGRESS_REQUESTS",
+    "QUEUE_DEPTH",
+    "QUEUE_OLDEST_SECONDS",
     "SOCKET_CONNECTIONS",
     "SOCKET_ENVELOPES",
     "SYNC_CALLS",
@@ -74,4 +76,14 @@ SOCKET_ENVELOPES = Counter(
     "slackbridge_socket_envelopes_total",
     "Socket Mode envelopes by outcome (acked, duplicate, unavailable, ignored).",
     ["outcome"],
+)
+QUEUE_DEPTH = Gauge(
+    "slackbridge_queue_depth",
+    "Unfinished rows (waiting or being worked on) by queue: inbox, deliveries, outbox.",
+    ["queue"],
+)
+QUEUE_OLDEST_SECONDS = Gauge(
+    "slackbridge_queue_oldest_seconds",
+    "Age of the oldest unfinished row by queue (0 when the queue is empty).",
+    ["queue"],
 )

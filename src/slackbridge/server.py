@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import __version__
+from slackbridge.backlog import publish_backlogs
 from slackbridge.landing import FAVICON_SVG, render_landing
 from slackbridge.settings import Settings, get_settings
 from slackbridge.store.crypto import Keyring
@@ -269,6 +270,19 @@ def create_app(
             async with gateway.db.session() as session:
                 await session.execute(text("SELECT 1"))
             checks["store"] = {"ok": True, "detail": gateway.db.dialect, "since": time.time()}
+            queues = await publish_backlogs(gateway)
+            checks["queues"] = {
+                "ok": True,  # a backlog is reported, it doesn't make the gateway unready
+                "detail": ", ".join(
+                    f"{name}: {b.depth} waiting, oldest {b.oldest_seconds:.1f}s"
+                    for name, b in queues.items()
+                ),
+                "since": time.time(),
+                "backlog": {
+                    name: {"depth": b.depth, "oldest_seconds": round(b.oldest_seconds, 3)}
+                    for name, b in queues.items()
+                },
+            }
         except Exception as exc:
             checks["store"] = {"ok": False, "detail": repr(exc), "since": time.time()}
         ready = all(check["ok"] for check in checks.values())
@@ -278,8 +292,10 @@ def create_app(
         )
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        """Prometheus metrics."""
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics (each queue's backlog read fresh, at most once a second)."""
+        with contextlib.suppress(Exception):  # the store's state shows in /readyz
+            await publish_backlogs(gateway_of(request))
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for module in modules:

@@ -15,7 +15,6 @@ from typing import Any
 from slackbridge.commands.route import HelpReply
 from slackbridge.server import Gateway
 from slackbridge.store.repositories.outbox import NewOutboxMessage, OutboxRepository, outbox_lane
-from slackbridge.store.repositories.write_gate import write_turn
 
 __all__ = ["HELP_SCOPE", "help_message", "send_help"]
 
@@ -65,8 +64,7 @@ async def send_help(gateway: Gateway, replies: Sequence[HelpReply]) -> int:
         message = help_message(reply)
         if message is None:
             continue
-        async with write_turn(gateway.db):
-            stored = await repo.enqueue(message)
+        stored = await repo.enqueue(message)
         created += int(stored.created)
     if created:
         gateway.wakeup("outbox").set()

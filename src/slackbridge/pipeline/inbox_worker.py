@@ -39,8 +39,6 @@ from slackbridge.slack.apps import app_by_ref
 from slackbridge.slack.workspaces import own_identity, revoke_user_tokens, uninstall
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 from slackbridge.store.repositories.inbox import InboxItem, InboxRepository
-from slackbridge.store.repositories.inbox_batch import complete_many, release_many
-from slackbridge.store.repositories.inbox_writer import writer_for
 
 __all__ = ["MAX_ATTEMPTS", "InboxWorker", "parse_stored", "workers"]
 
@@ -54,6 +52,8 @@ _IDENTITY_SECONDS = 5.0
 # Rows normalized between two yields to the event loop, so that a big batch never delays the
 # ingress's answers to Slack by more than a fraction of a millisecond.
 _YIELD_EVERY = 16
+# Inbox rows per job of the write path when storing their deliveries and completion.
+_SETTLE_CHUNK = 32
 _PAYLOAD_KINDS: tuple[PayloadKind, ...] = ("events", "commands", "interactivity", "outgoing")
 
 
@@ -112,7 +112,7 @@ class InboxWorker:
         batch: int = 500,
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
-        linger_seconds: float = 0.05,
+        linger_seconds: float = 0.005,
     ) -> None:
         self._gateway = gateway
         self._batch = batch
@@ -153,9 +153,6 @@ class InboxWorker:
                 await _first(self._poll, stop, wake, handoff.arrived)
         finally:
             await self._give_back(handoff.close())
-            writer = writer_for(self._gateway.db)
-            if writer is not None:
-                await writer.close()  # the group commit may have closed it already; harmless
 
     async def _give_back(self, items: Sequence[InboxItem]) -> None:
         """Release rows leased to us that we won't process (stopping): pending again now,
@@ -163,8 +160,7 @@ class InboxWorker:
         if not items:
             return
         try:
-            async with self._gateway.db.transaction() as tx:
-                await release_many(tx, [item.id for item in items], self._owner)
+            await self._inbox.release_many([item.id for item in items], self._owner)
         except Exception as exc:
             _log.warning(
                 "could not release %d inbox rows (%r); their leases expire", len(items), exc
@@ -261,7 +257,20 @@ class InboxWorker:
             row_events = [next(enriched) for _ in entry.normalized.events]
             per_row.append((entry, build_deliveries(endpoints, row_events, hold=_hold(entry))))
         try:
-            await self._settle([e for e, _ in per_row], [d for _, ds in per_row for d in ds])
+            # In chunks, each its own job of the write path: one job never holds the event
+            # loop (where the SQLite writer runs) for long. Submitted together, they commit in
+            # order, and usually in one transaction.
+            chunks = [per_row[i : i + _SETTLE_CHUNK] for i in range(0, len(per_row), _SETTLE_CHUNK)]
+            settled = [
+                asyncio.ensure_future(
+                    self._settle([e for e, _ in chunk], [d for _, ds in chunk for d in ds])
+                )
+                for chunk in chunks
+            ]
+            outcomes = await asyncio.gather(*settled, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         except Exception as exc:
             if len(per_row) == 1:
                 await self._retry(per_row[0][0].item, f"storing deliveries failed: {exc!r}")
@@ -278,20 +287,10 @@ class InboxWorker:
             _count(*[entry for entry, _ in per_row])
 
     async def _settle(self, entries: Sequence[_Prepared], deliveries: list[NewDelivery]) -> None:
-        """Store ``deliveries`` and mark the rows done. On a SQLite file the completion goes
-        through the inbox writer's connection (one hop) after the deliveries' transaction: if
-        the process dies in between, the rows are processed again and their deliveries, having
-        the same webhook ids, are not stored twice."""
+        """Store ``deliveries`` and mark the rows done, in one transaction."""
         ids = [entry.item.id for entry in entries]
-        writer = writer_for(self._gateway.db)
-        if writer is None:
-            async with self._gateway.db.transaction() as tx:
-                await self._deliveries.enqueue(deliveries, session=tx)
-                await complete_many(tx, ids, self._owner)
-        else:
-            if deliveries:
-                await self._deliveries.enqueue(deliveries)
-            await writer.complete_many(ids, self._owner)
+        also = self._deliveries.enqueue_job(deliveries) if deliveries else None
+        await self._inbox.complete_many(ids, self._owner, with_job=also)
         if deliveries:
             self._gateway.wakeup("deliveries").set()
 

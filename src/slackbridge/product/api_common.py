@@ -43,7 +43,6 @@ from slackbridge.store.repositories.outbox import (
     OutboxMessage,
     OutboxRepository,
 )
-from slackbridge.store.repositories.write_gate import write_turn
 
 __all__ = [
     "IdempotencyKey",
@@ -207,20 +206,19 @@ async def enqueue(
         "request_digest": digest,
         **operation.extra,
     }
-    async with write_turn(gateway.db):
-        stored = await repo.enqueue(
-            NewOutboxMessage(
-                team_id=operation.team_id,
-                method=operation.method,
-                payload=payload,
-                installation_id=inst.id,
-                lane_key=operation.lane_key,
-                as_user=operation.as_user,
-                idempotency_scope=caller.scope if idempotency_key else None,
-                idempotency_key=idempotency_key,
-                created_by=caller.scope,
-            )
+    stored = await repo.enqueue(
+        NewOutboxMessage(
+            team_id=operation.team_id,
+            method=operation.method,
+            payload=payload,
+            installation_id=inst.id,
+            lane_key=operation.lane_key,
+            as_user=operation.as_user,
+            idempotency_scope=caller.scope if idempotency_key else None,
+            idempotency_key=idempotency_key,
+            created_by=caller.scope,
         )
+    )
     if not stored.created:
         return _replay(stored.message, digest)
     gateway.wakeup("outbox").set()

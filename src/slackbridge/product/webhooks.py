@@ -2,7 +2,8 @@
 
 The delivery worker keeps up to ``webhook_concurrency`` requests in flight. It claims only the
 head of each lane (one endpoint + one Slack channel), so webhooks about one channel reach an
-endpoint in order, while other channels go on. Each attempt is signed afresh per the Standard
+endpoint in order, while other channels go on; once a lane's head is settled, the lane's next
+delivery goes at once (see :class:`DeliveryWorker`). Each attempt is signed afresh per the Standard
 Webhooks spec (same ``webhook-id`` every time, current ``webhook-timestamp``):
 
 - a 2xx answer: delivered;
@@ -29,16 +30,19 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from slackbridge import __version__, metrics
 from slackbridge.product.endpoints import WebhookEndpoint, endpoint_by_id, sync_endpoints
 from slackbridge.product.signing import sign_headers
 from slackbridge.product.webhook_addresses import Resolver, refused_resolved, system_resolver
+from slackbridge.product.webhook_client import WebhookClient, WebhookError, WebhookTimeout
 from slackbridge.product.webhook_policy import backoff_seconds
 from slackbridge.redact import redact_in_text
 from slackbridge.server import Gateway, Worker
-from slackbridge.store.repositories.deliveries import DeliveriesRepository, Delivery
+from slackbridge.store.repositories.deliveries import (
+    DeliveriesRepository,
+    Delivery,
+    DeliveryOutcome,
+)
 
 __all__ = ["DeliveryWorker", "on_startup", "retry_after_seconds", "workers"]
 
@@ -46,6 +50,13 @@ _log = logging.getLogger("slackbridge.webhooks")
 
 _MAX_RETRY_AFTER = 3600.0
 _DISABLED_RECHECK = timedelta(seconds=60)
+# Deliveries a lane runner sends in a row before it hands the lane back to the claim.
+_LANE_TURN = 64
+# The event loop's lateness (seconds) above which fewer lanes run, and below which more do,
+# checked every _LAG_TICK seconds.
+_LAG_HIGH = 0.004
+_LAG_LOW = 0.0015
+_LAG_TICK = 0.01
 
 
 async def on_startup(gateway: Gateway) -> None:
@@ -73,7 +84,15 @@ class _RefusedAddress(Exception):
 
 
 class DeliveryWorker:
-    """Sends due deliveries (a supervised gateway worker)."""
+    """Sends due deliveries (a supervised gateway worker).
+
+    Each claimed delivery starts a *lane runner*: it sends the delivery, then records the
+    outcome and leases the lane's next due delivery in the same write (``DeliveriesRepository.
+    settle``), and goes on with it at once, so a busy channel drains as fast as the endpoint
+    answers instead of one delivery per claim. At most ``webhook_concurrency`` lanes run at a
+    time; a runner hands its lane back after :data:`_LANE_TURN` deliveries, so that a busy
+    lane can't keep other lanes waiting while they are more than the runners.
+    """
 
     name = "webhook-delivery"
 
@@ -91,6 +110,11 @@ class DeliveryWorker:
         self._owner = f"webhooks:{gateway.instance_id}"[:64]
         self._poll = poll_seconds
         self._inflight: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._limit = max(1, self._settings.webhook_concurrency)
+        # Kept-alive connections to the endpoints; a tenth of a general client's CPU per
+        # webhook (see product/webhook_client.py and bench/RESULTS.md).
+        self._client = WebhookClient()
 
     @property
     def _lease(self) -> float:
@@ -101,29 +125,48 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         self._gateway.health.report(f"worker:{self.name}", True, "delivering webhooks")
         wake = self._gateway.wakeup("deliveries")
-        limit = max(1, self._settings.webhook_concurrency)
+        self._stopping = False
+        watch = asyncio.create_task(self._watch_lag(stop), name="webhook-loop-lag")
         try:
             while not stop.is_set():
                 wake.clear()
                 claimed = 0
-                free = limit - len(self._inflight)
+                free = self._limit - len(self._inflight)
                 if free > 0:
                     for delivery in await self._repo.claim(
                         self._owner, limit=free, lease_seconds=self._lease
                     ):
                         self._start(delivery)
                         claimed += 1
-                if claimed and len(self._inflight) < limit:
+                if claimed and len(self._inflight) < self._limit:
                     continue  # more may be due right away
                 await self._wait(wake, stop)
         finally:
+            watch.cancel()
+            self._stopping = True  # runners finish the delivery they hold, then stop
             if self._inflight:
                 await asyncio.wait(self._inflight, timeout=self._settings.webhook_timeout + 1)
             for task in self._inflight:
                 task.cancel()
+            await self._client.aclose()
+
+    async def _watch_lag(self, stop: asyncio.Event) -> None:
+        """Adjust :attr:`_limit` to the event loop's lateness (see the class doc)."""
+        most = max(1, self._settings.webhook_concurrency)
+        # Never fewer than a quarter of the lanes: a backlog must still drain at a fair pace.
+        least = max(1, most // 4)
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            asked = loop.time()
+            await asyncio.sleep(_LAG_TICK)
+            late = loop.time() - asked - _LAG_TICK
+            if late > _LAG_HIGH:
+                self._limit = max(least, self._limit // 2)
+            elif late < _LAG_LOW and self._limit < most:
+                self._limit += 1
 
     def _start(self, delivery: Delivery) -> None:
-        task = asyncio.get_running_loop().create_task(self._guarded(delivery))
+        task = asyncio.get_running_loop().create_task(self._lane(delivery))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
 
@@ -138,21 +181,31 @@ class DeliveryWorker:
         for signal in signals:
             signal.cancel()
 
-    async def _guarded(self, delivery: Delivery) -> None:
-        try:
-            await self.deliver(delivery)
-        except Exception:
-            # The lease expires and the delivery is claimed again; nothing is lost.
-            _log.exception("delivering %s failed unexpectedly", delivery.webhook_id)
+    async def _lane(self, delivery: Delivery) -> None:
+        """Deliver ``delivery`` and the rest of its lane that is due, one after the other."""
+        current: Delivery | None = delivery
+        turns = 0
+        while current is not None:
+            turns += 1
+            go_on = turns < _LANE_TURN and not self._stopping and len(self._inflight) <= self._limit
+            sending = current
+            try:
+                current = await self.deliver(sending, next_in_lane=go_on)
+            except Exception:
+                # The lease expires and the delivery is claimed again; nothing is lost.
+                _log.exception("delivering %s failed unexpectedly", sending.webhook_id)
+                return
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """One attempt at ``delivery`` (already claimed), then settle it."""
+    async def deliver(self, delivery: Delivery, *, next_in_lane: bool = False) -> Delivery | None:
+        """One attempt at ``delivery`` (already claimed), then settle it; with
+        ``next_in_lane``, returns the lane's next delivery, leased in the same write."""
         endpoint = await endpoint_by_id(self._gateway, delivery.endpoint_id)
         if endpoint is None or not endpoint.enabled or not endpoint.secret:
-            await self._repo.release(
-                delivery.id, self._owner, datetime.now(UTC) + _DISABLED_RECHECK
+            when = datetime.now(UTC) + _DISABLED_RECHECK
+            await self._repo.settle(
+                delivery, self._owner, DeliveryOutcome("release", None, None, when)
             )
-            return
+            return None
         body = delivery.payload.encode()
         headers = {
             "content-type": "application/json",
@@ -164,29 +217,28 @@ class DeliveryWorker:
         retry_after: float | None = None
         try:
             await self._check_address(endpoint)
-            response = await self._gateway.http.post(
-                endpoint.url,
-                content=body,
-                headers=headers,
-                timeout=self._settings.webhook_timeout,
-                follow_redirects=False,
+            response = await self._client.post(
+                endpoint.url, body, headers, timeout=self._settings.webhook_timeout
             )
             status = response.status_code
             error = None if 200 <= status < 300 else f"HTTP {status}"
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
-        except httpx.TimeoutException:
+        except WebhookTimeout:
             error = f"timed out after {self._settings.webhook_timeout:g}s"
-        except httpx.HTTPError as exc:
+        except WebhookError as exc:
             error = redact_in_text(f"{exc.__class__.__name__}: {exc}", endpoint.url)[:500]
         except _RefusedAddress as exc:
             error = str(exc)
         finally:
             metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         if error is None and status is not None:
-            await self._repo.mark_delivered(delivery.id, self._owner, status_code=status)
+            outcome = DeliveryOutcome("delivered", status_code=status)
             metrics.DELIVERIES.labels("delivered").inc()
-            return
-        await self._failed(delivery, error or "failed", status, retry_after)
+        else:
+            outcome = self._failed(delivery, error or "failed", status, retry_after)
+        lease = self._lease if next_in_lane else None
+        _ours, following = await self._repo.settle(delivery, self._owner, outcome, next_lease=lease)
+        return following
 
     async def _check_address(self, endpoint: WebhookEndpoint) -> None:
         if self._settings.webhook_allow_link_local:
@@ -197,11 +249,10 @@ class DeliveryWorker:
                 f"refused: {why} (SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true allows it)"
             )
 
-    async def _failed(
+    def _failed(
         self, delivery: Delivery, error: str, status: int | None, retry_after: float | None
-    ) -> None:
+    ) -> DeliveryOutcome:
         if delivery.attempts >= self._settings.webhook_max_attempts:
-            await self._repo.mark_dead(delivery.id, self._owner, error=error, status_code=status)
             metrics.DELIVERIES.labels("dead").inc()
             _log.warning(
                 "webhook %s to endpoint %d is dead after %d attempts: %s",
@@ -210,14 +261,11 @@ class DeliveryWorker:
                 delivery.attempts,
                 error,
             )
-            return
+            return DeliveryOutcome("dead", status_code=status, error=error)
         delay = backoff_seconds(delivery.attempts) * self._settings.webhook_retry_scale
         if retry_after is not None:
             delay = max(delay, retry_after)
         when = datetime.now(UTC) + timedelta(seconds=delay)
-        await self._repo.retry_later(
-            delivery.id, self._owner, when, error=error, status_code=status
-        )
         metrics.DELIVERIES.labels("retry").inc()
         _log.info(
             "webhook %s attempt %d failed (%s); retrying in %.1fs",
@@ -226,6 +274,7 @@ class DeliveryWorker:
             error,
             delay,
         )
+        return DeliveryOutcome("retry", status_code=status, error=error, not_before=when)
 
 
 def workers(gateway: Gateway) -> list[Worker]:

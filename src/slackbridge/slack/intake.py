@@ -23,12 +23,8 @@ from slackbridge.product import sync
 from slackbridge.server import Gateway
 from slackbridge.slack.group_commit import GroupCommitter
 from slackbridge.store.db import Database
-from slackbridge.store.repositories.inbox import (
-    InboxInsertResult,
-    InboxRepository,
-    NewInboxItem,
-)
-from slackbridge.store.repositories.inbox_writer import writer_for
+from slackbridge.store.repositories.inbox import InboxInsertResult, NewInboxItem
+from slackbridge.store.repositories.inbox_writer import InboxIngest
 
 __all__ = ["Accepted", "InboxCommitter", "Intake", "accept", "committer", "team_of"]
 
@@ -68,46 +64,35 @@ def team_of(kind: PayloadKind, payload: Mapping[str, Any]) -> str | None:
 class InboxCommitter:
     """The gateway's group committer of inbox rows, run as a supervised worker.
 
-    On a SQLite file the rows go through a connection of their own, one short transaction per
-    batch, written on the event loop's thread while the write lock is free and in a thread when
-    it isn't (``store/repositories/inbox_writer.py``), leased to the local inbox worker and
-    handed to it in memory (``pipeline/handoff.py``); elsewhere through the inbox repository,
-    for the workers to claim.
+    Each batch of rows is one urgent job of the store's write path (it goes before the workers'
+    jobs waiting there, and never waits behind a transaction of theirs). Where the store can
+    (a SQLite file), new rows are leased to the local inbox worker and handed to it in memory
+    (``pipeline/handoff.py``); elsewhere they are stored pending for the workers to claim.
     """
 
     name = "ingress-group-commit"
 
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
-        self._writer = writer_for(gateway.db)
+        self._ingest = InboxIngest(gateway.db, gateway.keyring)
         self._handoff = handoff_of(gateway)
-        write = (
-            self._write_handing_off
-            if self._writer is not None
-            else InboxRepository(gateway.db, gateway.keyring).insert_many
-        )
         window = max(0.0, gateway.settings.ingress_group_commit_ms / 1000)
         self.group: GroupCommitter[NewInboxItem, InboxInsertResult] = GroupCommitter(
-            write, window=window
+            self._write_handing_off, window=window
         )
 
     async def _write_handing_off(
         self, items: Sequence[NewInboxItem]
     ) -> Sequence[InboxInsertResult]:
         # New rows go straight to the local inbox worker when it has room (no claim needed).
-        assert self._writer is not None
-        results, leased = await self._writer.insert_leased(items, self._handoff.lease())
+        results, leased = await self._ingest.insert_leased(items, self._handoff.lease())
         self._handoff.push(leased)
         return results
 
     async def run(self, stop: asyncio.Event) -> None:
         # Running (again): clears what the supervisor reported if an earlier run crashed.
         self._gateway.health.report(f"worker:{self.name}", True, "committing inbox rows")
-        try:
-            await self.group.run(stop)
-        finally:
-            if self._writer is not None:
-                await self._writer.close()
+        await self.group.run(stop)
 
 
 _COMMITTERS: weakref.WeakKeyDictionary[Database, InboxCommitter] = weakref.WeakKeyDictionary()

@@ -27,7 +27,6 @@ from slackbridge.slack.outbound import CALL_TIMEOUT
 from slackbridge.slack.outbox_ops import Attempt, Operation, join_and_retry, thread_of
 from slackbridge.slack.outcomes import Outcome
 from slackbridge.store.repositories.outbox_progress import OutboxProgressRepository
-from slackbridge.store.repositories.write_gate import write_turn
 
 __all__ = ["FILE_OPERATIONS", "respond", "upload_file"]
 
@@ -98,8 +97,7 @@ def _shared_ts(file: Mapping[str, Any], channel: str | None) -> tuple[bool, str 
 
 async def _save(attempt: Attempt, progress: dict[str, Any]) -> None:
     repo = OutboxProgressRepository(attempt.gateway.db, attempt.gateway.keyring)
-    async with write_turn(attempt.gateway.db):
-        await repo.save(attempt.row.id, attempt.owner, progress)
+    await repo.save(attempt.row.id, attempt.owner, progress)
 
 
 async def upload_file(attempt: Attempt, client: AsyncWebClient) -> Outcome:

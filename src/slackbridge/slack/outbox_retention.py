@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
-from slackbridge.store.repositories.write_gate import write_turn
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -29,8 +28,7 @@ _EVERY_SECONDS = 3600.0
 async def purge_outbox(gateway: Gateway, *, now: datetime | None = None) -> int:
     """Delete settled outbox rows created more than the retention ago; returns how many."""
     before = (now or datetime.now(UTC)) - timedelta(days=gateway.settings.retention_days)
-    async with write_turn(gateway.db):
-        return await OutboxRepository(gateway.db, gateway.keyring).purge(older_than=before)
+    return await OutboxRepository(gateway.db, gateway.keyring).purge(older_than=before)
 
 
 def without_file_content(row: OutboxMessage) -> dict[str, Any] | None:

@@ -43,7 +43,6 @@ from slackbridge.slack.tokens import TokenRefreshError, WorkspaceUnavailable, bo
 from slackbridge.slack.workspaces import report_token_error
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
-from slackbridge.store.repositories.write_gate import write_turn
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway, Worker
@@ -157,10 +156,7 @@ class OutboxSender:
         if free <= 0:
             return
         try:
-            async with write_turn(self.gateway.db):
-                rows = await self.repo.claim(
-                    self.owner, limit=free, lease_seconds=self.lease_seconds
-                )
+            rows = await self.repo.claim(self.owner, limit=free, lease_seconds=self.lease_seconds)
         except Exception as exc:
             self.gateway.health.report(f"worker:{self.name}", False, f"claim failed: {exc!r}")
             _log.exception("claiming outbox rows failed")
@@ -175,8 +171,7 @@ class OutboxSender:
             await _first_of((stop,), interval)
             if self._tasks:
                 try:
-                    async with write_turn(self.gateway.db):
-                        await self.repo.extend(list(self._tasks), self.owner, self.lease_seconds)
+                    await self.repo.extend(list(self._tasks), self.owner, self.lease_seconds)
                 except Exception:
                     _log.exception("renewing outbox leases failed")
 
@@ -224,12 +219,11 @@ class OutboxSender:
         """Hand back a row whose attempt was cut short by a shutdown."""
         row = attempt.row
         try:
-            async with write_turn(self.gateway.db):
-                if attempt.touched:
-                    # Slack may have acted: count the attempt so the next one checks first.
-                    await self.repo.retry_later(row.id, self.owner, utcnow(), error="interrupted")
-                else:
-                    await self.repo.release(row.id, self.owner)
+            if attempt.touched:
+                # Slack may have acted: count the attempt so the next one checks first.
+                await self.repo.retry_later(row.id, self.owner, utcnow(), error="interrupted")
+            else:
+                await self.repo.release(row.id, self.owner)
         except Exception:
             _log.exception("handing back outbox row %s failed", row.message_id)
 
@@ -277,8 +271,7 @@ class OutboxSender:
         row, repo, owner = attempt.row, self.repo, self.owner
         now = utcnow()
         if outcome.disposition == "ratelimited":
-            async with write_turn(self.gateway.db):
-                await repo.release(row.id, owner, now + timedelta(seconds=outcome.retry_after))
+            await repo.release(row.id, owner, now + timedelta(seconds=outcome.retry_after))
             return
         if outcome.disposition == "retry" and row.attempts < MAX_ATTEMPTS:
             delay = retry_delay(row.attempts)
@@ -288,17 +281,15 @@ class OutboxSender:
                 delay = max(delay, CALL_TIMEOUT)
             delay *= self.retry_scale
             _log.info("outbox row %s: %s; retrying in %.1fs", row.message_id, outcome.code, delay)
-            async with write_turn(self.gateway.db):
-                await repo.retry_later(
-                    row.id, owner, now + timedelta(seconds=delay), error=outcome.code
-                )
+            await repo.retry_later(
+                row.id, owner, now + timedelta(seconds=delay), error=outcome.code
+            )
             return
         if outcome.disposition == "done":
             await self._emit(row, outcome, attempt.app_id)
-            async with write_turn(self.gateway.db):
-                marked = await repo.mark_sent(
-                    row.id, owner, result=_kept(outcome.data), payload=without_file_content(row)
-                )
+            marked = await repo.mark_sent(
+                row.id, owner, result=_kept(outcome.data), payload=without_file_content(row)
+            )
             if not marked:
                 _log.warning("outbox row %s was sent but its lease had moved on", row.message_id)
             return
@@ -314,10 +305,9 @@ class OutboxSender:
             "error": {"code": code, "message": error_message(code)},
             "slack": {k: v for k, v in failure.data.items() if k in _KEEP_ON_FAILURE},
         }
-        async with write_turn(self.gateway.db):
-            await repo.mark_failed(
-                row.id, owner, error=code, result=result, payload=without_file_content(row)
-            )
+        await repo.mark_failed(
+            row.id, owner, error=code, result=result, payload=without_file_content(row)
+        )
 
     async def _emit(self, row: OutboxMessage, outcome: Outcome, app_id: str | None) -> None:
         from slackbridge.pipeline.dispatch import dispatch

@@ -251,6 +251,11 @@ async def uninstall(
         if inst.status in ("uninstalled", "removed"):
             continue
         async with gateway.db.transaction() as tx:
+            # Read again under the write lock: an operator's removal (whose auth.revoke is
+            # what made Slack send this event) may have settled it since.
+            current = await repo.get(inst.id, session=tx)
+            if current is None or current.status in ("uninstalled", "removed"):
+                continue
             await repo.retire(inst.id, "uninstalled", reason=reason, session=tx)
             await audit_repo(gateway).record(
                 "workspace.uninstalled",

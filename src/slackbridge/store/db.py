@@ -14,11 +14,12 @@ PostgreSQL (asyncpg) is the engine for several instances. An optional schema is 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
@@ -32,7 +33,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from slackbridge.store.connector_async import AsyncEngineConnector
+from slackbridge.store.connector_sqlite import SqliteFileConnector
 from slackbridge.store.files import create_private_file
+from slackbridge.store.write_path import Job, WritePath
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
@@ -47,6 +51,7 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _BEGIN_OPTION = "slackbridge_sqlite_begin"
 _WAL_ATTEMPTS = 5
+T = TypeVar("T")
 
 
 class DatabaseConfigError(ValueError):
@@ -82,8 +87,10 @@ def mask_url(url: str | URL) -> str:
 class Database:
     """An async engine plus its session factory.
 
-    Use :meth:`session` for reads and :meth:`transaction` for writes (it commits on success and
-    rolls back on error). Repositories take a ``Database`` and own every query.
+    Use :meth:`session` for reads, :meth:`write` for the queues' writes (the process's one
+    group-committing write path, ``store/write_path.py``) and :meth:`transaction` for the other
+    writes (it commits on success and rolls back on error). Repositories take a ``Database``
+    and own every query.
     """
 
     def __init__(self, engine: AsyncEngine, *, schema: str | None = None) -> None:
@@ -92,6 +99,38 @@ class Database:
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             engine, expire_on_commit=False
         )
+        self._write_path: WritePath | None = None
+        self._write_loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def sqlite_file(self) -> str | None:
+        """The database file when this is a file-backed SQLite database, else None."""
+        if not self.is_sqlite:
+            return None
+        path = _sqlite_path(self.url)
+        return None if path is None else str(path)
+
+    @property
+    def write_path(self) -> WritePath:
+        """The process's write path for this store (made on first use, one per event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._write_path is None or self._write_loop is not loop:
+            path = self.sqlite_file
+            connector: SqliteFileConnector | AsyncEngineConnector
+            if path is not None:
+                connector = SqliteFileConnector(path, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+            else:
+                connector = AsyncEngineConnector(
+                    self.engine, begin_option=_BEGIN_OPTION if self.is_sqlite else None
+                )
+            self._write_path = WritePath(connector)
+            self._write_loop = loop
+        return self._write_path
+
+    async def write(self, job: Job[T], *, urgent: bool = False) -> T:
+        """Run ``job`` (a function of a synchronous connection) in the write path's next batch;
+        returns its result once committed. ``urgent``: ahead of the jobs waiting (the ingress)."""
+        return await self.write_path.write(job, urgent=urgent)
 
     @property
     def url(self) -> URL:
@@ -139,7 +178,10 @@ class Database:
                 yield conn
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Commit what the write path holds, then close every connection."""
+        write_path, self._write_path = self._write_path, None
+        if write_path is not None and self._write_loop is asyncio.get_running_loop():
+            await write_path.close()
         await self.engine.dispose()
 
 

@@ -4,9 +4,12 @@ A row is *claimable* when its status is the queue's ready status (or its claimed
 expired lease: the worker that held it crashed), ``not_before`` has passed and no live lease is
 held. :meth:`Queue.claim` takes up to ``limit`` claimable rows in id order and leases them to
 ``owner``: on PostgreSQL by ``FOR UPDATE SKIP LOCKED`` (concurrent workers skip each other's rows
-instead of waiting), on SQLite by one atomic ``UPDATE … RETURNING`` under the write lock, taken
-only after a read (which takes no lock) found a claimable row, so that idle pollers stay off the
-lock the ingress's commits need.
+instead of waiting), on SQLite by one atomic ``UPDATE … RETURNING`` under the write lock, run
+only after a read found a claimable row (a cheap query, where the update's subqueries are not).
+
+Every write here is a *job* (``store/write_path.py``): a function of a synchronous connection,
+run by the process's one write path (:meth:`Queue.claim` and the repositories' settling
+methods), or inside a caller's own transaction. The same code serves both.
 
 Lanes: when a queue has lane columns, only the *head* of each lane is claimable: the oldest row
 of the lane that is not finished. While the head is leased, waiting for ``not_before`` or being
@@ -24,14 +27,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, func, or_, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import (
+    ClauseElement,
+    ColumnElement,
+    FromClause,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.db import Database
 from slackbridge.store.repositories._base import Clock
 
-__all__ = ["Queue", "QueueSpec"]
+__all__ = ["Backlog", "Queue", "QueueSpec"]
+
+# Statements built once and reused with parameters, by (table, purpose, detail).
+_STATEMENTS: dict[tuple[str, str, Any], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -44,10 +64,19 @@ class QueueSpec:
     done: str
     failed: str
     lane: tuple[str, ...] = ()
+    created: str = "created_at"  # when a row was queued (a backlog's age)
 
     @property
     def open_statuses(self) -> tuple[str, str]:
         return (self.ready, self.claimed)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The unfinished rows of a queue: how many, and how long the oldest has waited."""
+
+    depth: int
+    oldest_seconds: float
 
 
 class Queue:
@@ -70,60 +99,133 @@ class Queue:
             or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
         )
 
+    def _open(self, src: FromClause) -> ColumnElement[bool]:
+        """``status IN (ready, claimed)`` with the statuses as literals, not parameters: only
+        then can SQLite (and PostgreSQL's generic plans) use the partial lane indexes, whose
+        predicate is that same condition. With parameters, finding a lane's head scanned every
+        open row of every lane, for every candidate: quadratic in the backlog."""
+        return src.c.status.in_([literal_column(f"'{s}'") for s in self._spec.open_statuses])
+
     def _head_of_lane(self, src: FromClause) -> ColumnElement[bool] | None:
+        """Rows in no lane, or the oldest open row of their lane (lanes' heads are found once
+        per statement, from the partial lane index)."""
         if not self._spec.lane:
             return None
         head = self._spec.table.alias("lane_head")
-        same_lane = [head.c[name] == src.c[name] for name in self._spec.lane]
-        head_id = (
+        heads = (
             select(func.min(head.c.id))
-            .where(*same_lane, head.c.status.in_(self._spec.open_statuses))
-            .scalar_subquery()
+            .where(self._open(head))
+            .group_by(*(head.c[name] for name in self._spec.lane))
         )
         no_lane = or_(*(src.c[name].is_(None) for name in self._spec.lane))
-        return or_(no_lane, src.c.id == head_id)
+        return or_(no_lane, src.c.id.in_(heads))
 
-    async def _nothing_due(self, filters: Mapping[str, Any] | None) -> bool:
-        """On SQLite, whether a read (which takes no lock) finds no claimable row: a claim takes
-        the database's single write lock, which the ingress's commits need too, so idle pollers
-        must not. Lanes are not looked at, so it may let a claim run that then takes nothing;
-        it never skips one that would take a row. PostgreSQL claims lock only the rows they
-        take: never skipped there."""
-        if not self._db.is_sqlite:
-            return False
-        t = self._spec.table
-        conditions = [self._claimable(t, self._clock()), *self._filtered(t, filters)]
-        async with self._db.session() as session:
-            found = await session.execute(select(t.c.id).where(*conditions).limit(1))
-            return found.first() is None
+    def claim_lane_head(
+        self, conn: Connection, owner: str, lane: Mapping[str, Any], lease_seconds: float
+    ) -> RowMapping | None:
+        """Lease the head of one lane (``lane`` gives every lane column's value) to ``owner``
+        if it is claimable, in ``conn``'s transaction: a lane runner's next row, found through
+        the partial lane index instead of a claim over all lanes."""
+        if any(lane.get(name) is None for name in self._spec.lane):
+            rows = self.claim_rows(conn, owner, 1, lease_seconds, filters=lane)
+            return rows[0] if rows else None
+        now = self._clock()
+        find, take = self._lane_statements(conn.dialect.name)
+        params = {f"lane_{name}": lane[name] for name in self._spec.lane}
+        head = conn.execute(find, params).first()
+        if head is None or head.not_before > now:
+            return None
+        if head.lease_expires_at is not None and head.lease_expires_at > now:
+            return None  # leased (by another worker, or still by us)
+        taken = conn.execute(
+            take,
+            {
+                "head_id": head.id,
+                "now": now,
+                "owner": owner,
+                "expires": now + timedelta(seconds=lease_seconds),
+            },
+        )
+        return taken.mappings().first()
+
+    def _lane_statements(self, dialect: str) -> tuple[Select[Any], Update]:
+        """The lane runner's two statements, built once per table (building and hashing a
+        statement costs more than SQLite takes to run it)."""
+        key = (self._spec.table.name, "lane", dialect)
+        found = _STATEMENTS.get(key)
+        if found is None:
+            t = self._spec.table
+            when = t.c.not_before.type
+            find = (
+                select(t.c.id, t.c.not_before, t.c.lease_expires_at)
+                .where(
+                    self._open(t),
+                    *(t.c[name] == bindparam(f"lane_{name}") for name in self._spec.lane),
+                )
+                .order_by(t.c.id)
+                .limit(1)
+            )
+            if dialect == "postgresql":
+                find = find.with_for_update(skip_locked=True)
+            take = (
+                update(t)
+                .where(
+                    t.c.id == bindparam("head_id"),
+                    self._open(t),
+                    or_(
+                        t.c.lease_expires_at.is_(None),
+                        t.c.lease_expires_at <= bindparam("now", type_=when),
+                    ),
+                )
+                .values(
+                    status=self._spec.claimed,
+                    lease_owner=bindparam("owner"),
+                    lease_expires_at=bindparam("expires", type_=when),
+                    attempts=t.c.attempts + 1,
+                )
+                .returning(*t.c)
+                .execution_options(synchronize_session=False)
+            )
+            found = _STATEMENTS[key] = (find, take)
+        return found
 
     def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
         conditions = []
         for name, value in (filters or {}).items():
             column = src.c[name]
-            conditions.append(
-                column.in_(list(value)) if isinstance(value, list | tuple) else column == value
-            )
+            if isinstance(value, list | tuple):
+                conditions.append(column.in_(list(value)))
+            else:
+                conditions.append(column.is_(None) if value is None else column == value)
         return conditions
 
-    async def claim(
+    def claim_rows(
         self,
+        conn: Connection,
         owner: str,
         limit: int,
         lease_seconds: float,
         *,
         filters: Mapping[str, Any] | None = None,
+        probe: bool = True,
     ) -> list[RowMapping]:
-        """Lease up to ``limit`` claimable rows to ``owner`` in a transaction of its own;
-        returns them in id order.
+        """Lease up to ``limit`` claimable rows to ``owner`` in ``conn``'s transaction; returns
+        them in id order.
 
         Each claimed row gets ``attempts + 1``. ``filters`` narrows the candidates by column
-        (a list or tuple value means "one of"), e.g. one endpoint or some kinds.
+        (a list or tuple value means "one of", None means NULL), e.g. one endpoint, one lane
+        or some kinds.
         """
-        if limit <= 0 or await self._nothing_due(filters):
+        if limit <= 0:
             return []
         t = self._spec.table
         now = self._clock()
+        if probe and conn.dialect.name == "sqlite":
+            # A read first: cheap where nothing is due, unlike the update's subqueries. Lanes
+            # are not looked at, so it may let a claim run that then takes nothing.
+            due = select(t.c.id).where(self._claimable(t, now), *self._filtered(t, filters))
+            if conn.execute(due.limit(1)).first() is None:
+                return []
         # The candidates come from an alias, so that the subquery can't correlate with the
         # UPDATE's own table (which would apply LIMIT per updated row).
         cand = t.alias("candidate")
@@ -132,7 +234,7 @@ class Queue:
         if head is not None:
             conditions.append(head)
         candidates = select(cand.c.id).where(*conditions).order_by(cand.c.id).limit(limit)
-        if self._db.is_postgres:
+        if conn.dialect.name == "postgresql":
             # A CTE with FOR UPDATE is evaluated exactly once; an IN (subquery) could be
             # rescanned by some plans and lock more rows than asked for.
             picked = candidates.with_for_update(skip_locked=True).cte("picked")
@@ -152,42 +254,89 @@ class Queue:
             .returning(*t.c)
             .execution_options(synchronize_session=False)
         )
-        async with self._db.transaction() as tx:
-            rows = (await tx.execute(stmt)).mappings().all()
+        rows = conn.execute(stmt).mappings().all()
         return sorted(rows, key=lambda r: int(r["id"]))
 
-    async def _settle(
+    async def claim(
         self,
-        session: AsyncSession,
-        row_id: int,
         owner: str,
-        values: Mapping[str, Any],
-    ) -> bool:
+        limit: int,
+        lease_seconds: float,
+        *,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[RowMapping]:
+        """:meth:`claim_rows` through the write path (a transaction shared with other jobs).
+
+        On SQLite a read on a connection of the async engine first looks for a claimable row:
+        a poller with nothing to do then never waits for the write lock (which another process,
+        a CLI command, may hold)."""
+        if limit <= 0 or await self._nothing_due(filters):
+            return []
+        return await self._db.write(
+            lambda conn: self.claim_rows(
+                conn, owner, limit, lease_seconds, filters=filters, probe=False
+            )
+        )
+
+    async def _nothing_due(self, filters: Mapping[str, Any] | None) -> bool:
+        """On SQLite, whether a read (which takes no lock) finds no claimable row. Lanes are
+        not looked at, so it may let a claim run that then takes nothing; it never skips one
+        that would take a row. PostgreSQL claims lock only the rows they take: never skipped
+        there."""
+        if not self._db.is_sqlite:
+            return False
         t = self._spec.table
-        stmt = (
-            update(t)
-            .where(t.c.id == row_id, t.c.lease_owner == owner, t.c.status == self._spec.claimed)
-            .values(lease_owner=None, lease_expires_at=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        result = await session.execute(stmt)
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        conditions = [self._claimable(t, self._clock()), *self._filtered(t, filters)]
+        async with self._db.session() as session:
+            found = await session.execute(select(t.c.id).where(*conditions).limit(1))
+            return found.first() is None
 
-    async def complete(self, session: AsyncSession, row_id: int, owner: str, **values: Any) -> bool:
+    def _settle(self, conn: Connection, row_id: int, owner: str, values: Mapping[str, Any]) -> bool:
+        t = self._spec.table
+        if any(isinstance(v, ClauseElement) for v in values.values()):
+            stmt = (
+                update(t)
+                .where(t.c.id == row_id, t.c.lease_owner == owner, t.c.status == self._spec.claimed)
+                .values(lease_owner=None, lease_expires_at=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(conn.execute(stmt).rowcount == 1)
+        names = tuple(sorted(values))
+        key = (t.name, "settle", names)
+        prepared = _STATEMENTS.get(key)
+        if prepared is None:
+            # Built once per set of columns, with parameters (see _lane_statements).
+            prepared = _STATEMENTS[key] = (
+                update(t)
+                .where(
+                    t.c.id == bindparam("row_id"),
+                    t.c.lease_owner == bindparam("owner"),
+                    t.c.status == self._spec.claimed,
+                )
+                .values(
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    **{name: bindparam(f"v_{name}", type_=t.c[name].type) for name in names},
+                )
+                .execution_options(synchronize_session=False)
+            )
+        params = {"row_id": row_id, "owner": owner}
+        params.update({f"v_{name}": values[name] for name in names})
+        return bool(conn.execute(prepared, params).rowcount == 1)
+
+    def complete(self, conn: Connection, row_id: int, owner: str, **values: Any) -> bool:
         """Mark a leased row done (plus any extra column ``values``); ``False`` if not ours."""
-        return await self._settle(session, row_id, owner, {"status": self._spec.done, **values})
+        return self._settle(conn, row_id, owner, {"status": self._spec.done, **values})
 
-    async def fail(
-        self, session: AsyncSession, row_id: int, owner: str, error: str, **values: Any
-    ) -> bool:
+    def fail(self, conn: Connection, row_id: int, owner: str, error: str, **values: Any) -> bool:
         """Mark a leased row failed for good with ``error``; ``False`` if not ours."""
-        return await self._settle(
-            session, row_id, owner, {"status": self._spec.failed, "last_error": error, **values}
+        return self._settle(
+            conn, row_id, owner, {"status": self._spec.failed, "last_error": error, **values}
         )
 
-    async def retry_later(
+    def retry_later(
         self,
-        session: AsyncSession,
+        conn: Connection,
         row_id: int,
         owner: str,
         not_before: datetime,
@@ -195,37 +344,37 @@ class Queue:
         **values: Any,
     ) -> bool:
         """Give a leased row back to be tried again at ``not_before`` (the attempt counts)."""
-        return await self._settle(
-            session,
+        return self._settle(
+            conn,
             row_id,
             owner,
             {"status": self._spec.ready, "not_before": not_before, "last_error": error, **values},
         )
 
-    async def release(
+    def release(
         self,
-        session: AsyncSession,
+        conn: Connection,
         row_id: int,
         owner: str,
         not_before: datetime | None = None,
     ) -> bool:
         """Give a leased row back without counting the attempt (e.g. a rate-limit wait)."""
         t = self._spec.table
-        return await self._settle(
-            session,
+        return self._settle(
+            conn,
             row_id,
             owner,
             {
                 "status": self._spec.ready,
                 "not_before": not_before or self._clock(),
                 "attempts": func.max(t.c.attempts - 1, 0)
-                if self._db.is_sqlite
+                if conn.dialect.name == "sqlite"
                 else func.greatest(t.c.attempts - 1, 0),
             },
         )
 
-    async def extend(
-        self, session: AsyncSession, row_ids: Sequence[int], owner: str, lease_seconds: float
+    def extend(
+        self, conn: Connection, row_ids: Sequence[int], owner: str, lease_seconds: float
     ) -> int:
         """Renew the lease of rows still held by ``owner`` (a heartbeat); returns how many."""
         if not row_ids:
@@ -241,10 +390,9 @@ class Queue:
             .values(lease_expires_at=self._clock() + timedelta(seconds=lease_seconds))
             .execution_options(synchronize_session=False)
         )
-        result = await session.execute(stmt)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(conn.execute(stmt).rowcount)
 
-    async def requeue(self, session: AsyncSession, row_ids: Sequence[int]) -> int:
+    def requeue(self, conn: Connection, row_ids: Sequence[int]) -> int:
         """Put finished-as-failed rows back to ready with zero attempts (an operator's retry)."""
         if not row_ids:
             return 0
@@ -261,8 +409,15 @@ class Queue:
             )
             .execution_options(synchronize_session=False)
         )
-        result = await session.execute(stmt)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(conn.execute(stmt).rowcount)
+
+    def purge(
+        self, conn: Connection, time_column: str, before: datetime, statuses: Sequence[str]
+    ) -> int:
+        """Delete rows in ``statuses`` whose ``time_column`` is older than ``before``."""
+        t = self._spec.table
+        stmt = t.delete().where(t.c.status.in_(list(statuses)), t.c[time_column] < before)
+        return int(conn.execute(stmt).rowcount)
 
     async def counts(self, session: AsyncSession) -> dict[str, int]:
         """How many rows are in each status (every status of the queue is present)."""
@@ -272,11 +427,15 @@ class Queue:
         found = {str(status): int(n) for status, n in rows}
         return {status: found.get(status, 0) for status in statuses}
 
-    async def purge(
-        self, session: AsyncSession, time_column: str, before: datetime, statuses: Sequence[str]
-    ) -> int:
-        """Delete rows in ``statuses`` whose ``time_column`` is older than ``before``."""
+    async def backlog(self, session: AsyncSession) -> Backlog:
+        """The unfinished rows (ready or claimed) and the age of the oldest."""
         t = self._spec.table
-        stmt = t.delete().where(t.c.status.in_(list(statuses)), t.c[time_column] < before)
-        result = await session.execute(stmt)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        stmt = select(func.count(), func.min(t.c[self._spec.created])).where(
+            t.c.status.in_(self._spec.open_statuses)
+        )
+        depth, oldest = (await session.execute(stmt)).one()
+        if not depth or oldest is None:
+            return Backlog(0, 0.0)
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=self._clock().tzinfo)
+        return Backlog(int(depth), max(0.0, (self._clock() - oldest).total_seconds()))

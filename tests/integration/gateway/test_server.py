@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from slackbridge.server import Gateway, create_app
 from slackbridge.settings import Settings
+from slackbridge.store.repositories.inbox import InboxRepository, NewInboxItem
 from tests.support.servers import serve_asgi
 
 
@@ -105,3 +106,25 @@ async def test_young_collections_are_rarer_while_the_gateway_runs(tmp_path: Path
         assert running[0] == server._YOUNG_GC_THRESHOLD > before[0]
         assert running[1:] == before[1:]
     assert gc.get_threshold() == before  # given back at shutdown
+
+
+async def test_each_queues_backlog_is_in_readiness_and_metrics(tmp_path: Path) -> None:
+    ready_gateways: list[Gateway] = []
+    app = create_app(settings_for(tmp_path), parts=(), on_ready=ready_gateways.append)
+    async with serve_asgi(app) as server, httpx.AsyncClient(base_url=server.url) as client:
+        (gateway,) = ready_gateways
+        # No worker runs (no parts): the rows wait.
+        await InboxRepository(gateway.db, gateway.keyring).insert_many(
+            [NewInboxItem(dedupe_key=f"k{n}", kind="events", body=b"{}") for n in range(3)]
+        )
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200  # a backlog is reported, not a reason to be unready
+        queues = ready.json()["checks"]["queues"]
+        assert queues["ok"] is True
+        assert queues["backlog"]["inbox"]["depth"] == 3
+        assert queues["backlog"]["inbox"]["oldest_seconds"] >= 0
+        assert queues["backlog"]["deliveries"] == {"depth": 0, "oldest_seconds": 0.0}
+        assert queues["backlog"]["outbox"] == {"depth": 0, "oldest_seconds": 0.0}
+        metrics = (await client.get("/metrics")).text
+        assert 'slackbridge_queue_depth{queue="inbox"} 3.0' in metrics
+        assert 'slackbridge_queue_oldest_seconds{queue="deliveries"} 0.0' in metrics

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models_base import utcnow
+from slackbridge.store.write_path import Job
 
-__all__ = ["Clock", "Repository", "dialect_insert", "secret_purpose"]
+__all__ = ["Clock", "Repository", "dialect_insert", "dialect_insert_for", "secret_purpose"]
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def secret_purpose(table: str, column: str, row_id: int) -> str:
@@ -27,7 +29,12 @@ def secret_purpose(table: str, column: str, row_id: int) -> str:
 
 def dialect_insert(db: Database, table: Table) -> Any:
     """An INSERT with ``on_conflict_do_nothing/do_update`` for the database's dialect."""
-    if db.is_postgres:
+    return dialect_insert_for(db.dialect, table)
+
+
+def dialect_insert_for(dialect: str, table: Table) -> Any:
+    """:func:`dialect_insert` by dialect name (a write job knows its connection's)."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 
@@ -49,6 +56,13 @@ class Repository:
             return
         async with self._db.transaction() as own:
             yield own
+
+    async def _write(self, job: Job[T], session: AsyncSession | None = None) -> T:
+        """Run ``job`` through the store's write path, or in ``session``'s transaction when the
+        caller passes one (so the same code serves both; see ``store/write_path.py``)."""
+        if session is not None:
+            return await session.run_sync(lambda sync: job(sync.connection()))
+        return await self._db.write(job)
 
     @asynccontextmanager
     async def _read(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:

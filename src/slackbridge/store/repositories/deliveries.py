@@ -12,27 +12,31 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import DeliveryRow, table_of
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.queue import Queue, QueueSpec
-from slackbridge.store.repositories._base import Clock, Repository, dialect_insert
+from slackbridge.store.queue import Backlog, Queue, QueueSpec
+from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
+from slackbridge.store.write_path import Job
 
 __all__ = [
     "DeliveriesRepository",
     "Delivery",
     "DeliveryEnqueueResult",
+    "DeliveryOutcome",
     "NewDelivery",
 ]
 
 _T = table_of(DeliveryRow)
+_CHUNK = 100  # rows per INSERT: well under SQLite's bound-parameter limit
+_INSERTS: dict[str, Any] = {}  # the enqueue statement per dialect, built once
 _SPEC = QueueSpec(
     _T,
     ready="pending",
@@ -52,6 +56,17 @@ class NewDelivery:
     event_type: str
     payload: str
     ordering_key: str | None = None
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """How an attempt ended: ``delivered``; ``retry`` at ``not_before``; ``dead`` (given up);
+    ``release`` (handed back at ``not_before`` without counting the attempt)."""
+
+    kind: Literal["delivered", "retry", "dead", "release"]
+    status_code: int | None = None
+    error: str | None = None
     not_before: datetime | None = None
 
 
@@ -106,6 +121,49 @@ class DeliveriesRepository(Repository):
         super().__init__(db, keyring, clock)
         self._queue = Queue(db, _SPEC, clock)
 
+    def _enqueue_rows(
+        self, conn: Connection, items: Sequence[NewDelivery]
+    ) -> builtins.list[DeliveryEnqueueResult]:
+        now = self._clock()
+        rows = [
+            {
+                "webhook_id": item.webhook_id,
+                "endpoint_id": item.endpoint_id,
+                "event_type": item.event_type,
+                "ordering_key": item.ordering_key,
+                "payload": item.payload,
+                "status": _SPEC.ready,
+                "attempts": 0,
+                "not_before": item.not_before or now,
+                "created_at": now,
+            }
+            for item in items
+        ]
+        # One cached statement run "executemany" style: SQLAlchemy sends the rows as
+        # multi-row INSERTs (ids in the order of ``items``: lanes use id order), and RETURNING
+        # names the ones that were new.
+        stmt = _INSERTS.get(conn.dialect.name)
+        if stmt is None:
+            stmt = _INSERTS[conn.dialect.name] = (
+                dialect_insert_for(conn.dialect.name, _T)
+                .on_conflict_do_nothing(index_elements=["webhook_id"])
+                .returning(_T.c.webhook_id)
+            )
+        inserted: set[str] = set()
+        for start in range(0, len(rows), _CHUNK):
+            inserted.update(conn.execute(stmt, rows[start : start + _CHUNK]).scalars().all())
+        results = []
+        for item in items:
+            results.append(DeliveryEnqueueResult(item.webhook_id, item.webhook_id in inserted))
+            inserted.discard(item.webhook_id)
+        return results
+
+    def enqueue_job(
+        self, items: Sequence[NewDelivery]
+    ) -> Job[builtins.list[DeliveryEnqueueResult]]:
+        """:meth:`enqueue` as a write job, to combine with others in one transaction."""
+        return lambda conn: self._enqueue_rows(conn, items)
+
     async def enqueue(
         self, items: Sequence[NewDelivery], *, session: AsyncSession | None = None
     ) -> builtins.list[DeliveryEnqueueResult]:
@@ -113,33 +171,7 @@ class DeliveriesRepository(Repository):
         already stored is skipped and reported as not inserted."""
         if not items:
             return []
-        now = self._clock()
-        inserted: set[str] = set()
-        async with self._tx(session) as tx:
-            # One row per statement: ids must follow the order of ``items`` (lanes use id order).
-            for item in items:
-                stmt = (
-                    dialect_insert(self._db, _T)
-                    .values(
-                        webhook_id=item.webhook_id,
-                        endpoint_id=item.endpoint_id,
-                        event_type=item.event_type,
-                        ordering_key=item.ordering_key,
-                        payload=item.payload,
-                        status=_SPEC.ready,
-                        attempts=0,
-                        not_before=item.not_before or now,
-                        created_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["webhook_id"])
-                    .returning(_T.c.webhook_id)
-                )
-                inserted.update((await tx.execute(stmt)).scalars().all())
-        results = []
-        for item in items:
-            results.append(DeliveryEnqueueResult(item.webhook_id, item.webhook_id in inserted))
-            inserted.discard(item.webhook_id)
-        return results
+        return await self._write(self.enqueue_job(items), session)
 
     async def claim(
         self,
@@ -155,6 +187,57 @@ class DeliveriesRepository(Repository):
         rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters)
         return [_to_delivery(r) for r in rows]
 
+    async def settle(
+        self,
+        delivery: Delivery,
+        owner: str,
+        outcome: DeliveryOutcome,
+        *,
+        next_lease: float | None = None,
+    ) -> tuple[bool, Delivery | None]:
+        """Record ``outcome`` of an attempt at ``delivery``; with ``next_lease``, when its lane
+        may go on (delivered or dead), also lease the lane's next due delivery, in the same
+        transaction, so that a lane drains without waiting for a claim of all lanes. Returns
+        whether the delivery was still ours, and the next delivery (or None)."""
+
+        def job(conn: Connection) -> tuple[bool, Delivery | None]:
+            ours = self._settle_row(conn, delivery.id, owner, outcome)
+            if not ours or next_lease is None or outcome.kind not in ("delivered", "dead"):
+                return ours, None
+            lane = {"endpoint_id": delivery.endpoint_id, "ordering_key": delivery.ordering_key}
+            row = self._queue.claim_lane_head(conn, owner, lane, next_lease)
+            return ours, (None if row is None else _to_delivery(row))
+
+        return await self._db.write(job)
+
+    def _settle_row(
+        self, conn: Connection, delivery_id: int, owner: str, outcome: DeliveryOutcome
+    ) -> bool:
+        q = self._queue
+        if outcome.kind == "delivered":
+            return q.complete(
+                conn,
+                delivery_id,
+                owner,
+                last_status=outcome.status_code,
+                last_error=None,
+                delivered_at=self._clock(),
+            )
+        if outcome.kind == "dead":
+            return q.fail(
+                conn, delivery_id, owner, outcome.error or "failed", last_status=outcome.status_code
+            )
+        if outcome.kind == "retry":
+            return q.retry_later(
+                conn,
+                delivery_id,
+                owner,
+                outcome.not_before or self._clock(),
+                outcome.error,
+                last_status=outcome.status_code,
+            )
+        return q.release(conn, delivery_id, owner, outcome.not_before)
+
     async def mark_delivered(
         self,
         delivery_id: int,
@@ -163,15 +246,10 @@ class DeliveriesRepository(Repository):
         status_code: int,
         session: AsyncSession | None = None,
     ) -> bool:
-        async with self._tx(session) as tx:
-            return await self._queue.complete(
-                tx,
-                delivery_id,
-                owner,
-                last_status=status_code,
-                last_error=None,
-                delivered_at=self._clock(),
-            )
+        outcome = DeliveryOutcome("delivered", status_code=status_code)
+        return await self._write(
+            lambda conn: self._settle_row(conn, delivery_id, owner, outcome), session
+        )
 
     async def retry_later(
         self,
@@ -184,10 +262,12 @@ class DeliveriesRepository(Repository):
         session: AsyncSession | None = None,
     ) -> bool:
         """Failed this time; try again at ``not_before`` (its lane waits meanwhile)."""
-        async with self._tx(session) as tx:
-            return await self._queue.retry_later(
-                tx, delivery_id, owner, not_before, error, last_status=status_code
-            )
+        outcome = DeliveryOutcome(
+            "retry", status_code=status_code, error=error, not_before=not_before
+        )
+        return await self._write(
+            lambda conn: self._settle_row(conn, delivery_id, owner, outcome), session
+        )
 
     async def mark_dead(
         self,
@@ -199,8 +279,10 @@ class DeliveriesRepository(Repository):
         session: AsyncSession | None = None,
     ) -> bool:
         """Give up (dead letter); the next delivery of its lane can go."""
-        async with self._tx(session) as tx:
-            return await self._queue.fail(tx, delivery_id, owner, error, last_status=status_code)
+        outcome = DeliveryOutcome("dead", status_code=status_code, error=error)
+        return await self._write(
+            lambda conn: self._settle_row(conn, delivery_id, owner, outcome), session
+        )
 
     async def release(
         self,
@@ -211,26 +293,31 @@ class DeliveriesRepository(Repository):
         session: AsyncSession | None = None,
     ) -> bool:
         """Hand back without counting the attempt (e.g. on shutdown)."""
-        async with self._tx(session) as tx:
-            return await self._queue.release(tx, delivery_id, owner, not_before)
+        outcome = DeliveryOutcome("release", not_before=not_before)
+        return await self._write(
+            lambda conn: self._settle_row(conn, delivery_id, owner, outcome), session
+        )
 
     async def extend(self, delivery_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
-        async with self._db.transaction() as tx:
-            return await self._queue.extend(tx, delivery_ids, owner, lease_seconds)
+        return await self._write(
+            lambda conn: self._queue.extend(conn, delivery_ids, owner, lease_seconds)
+        )
 
     async def retry(self, delivery_ids: Sequence[int]) -> int:
         """Replay dead deliveries (back to pending, attempts reset); returns how many."""
-        async with self._db.transaction() as tx:
-            return await self._queue.requeue(tx, delivery_ids)
+        return await self._write(lambda conn: self._queue.requeue(conn, delivery_ids))
 
     async def retry_dead(self, *, endpoint_id: int | None = None) -> int:
         """Replay every dead delivery (of one endpoint, or of all)."""
         stmt = select(_T.c.id).where(_T.c.status == _SPEC.failed)
         if endpoint_id is not None:
             stmt = stmt.where(_T.c.endpoint_id == endpoint_id)
-        async with self._db.transaction() as tx:
-            ids = list((await tx.execute(stmt)).scalars().all())
-            return await self._queue.requeue(tx, ids)
+
+        def job(conn: Connection) -> int:
+            ids = list(conn.execute(stmt).scalars().all())
+            return self._queue.requeue(conn, ids)
+
+        return await self._write(job)
 
     async def get(
         self, delivery_id: int, *, session: AsyncSession | None = None
@@ -271,10 +358,16 @@ class DeliveriesRepository(Repository):
         async with self._db.session() as s:
             return await self._queue.counts(s)
 
+    async def backlog(self) -> Backlog:
+        """Deliveries not yet settled, and the age of the oldest."""
+        async with self._db.session() as s:
+            return await self._queue.backlog(s)
+
     async def purge(self, *, older_than: datetime, statuses: Sequence[str] = ("delivered",)) -> int:
         """Delete settled deliveries created before ``older_than``."""
-        async with self._db.transaction() as tx:
-            return await self._queue.purge(tx, "created_at", older_than, statuses)
+        return await self._write(
+            lambda conn: self._queue.purge(conn, "created_at", older_than, statuses)
+        )
 
     async def _select(
         self,

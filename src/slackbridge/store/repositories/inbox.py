@@ -14,21 +14,25 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import InboxRow, table_of
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.queue import Queue, QueueSpec
-from slackbridge.store.repositories._base import Clock, Repository, dialect_insert
+from slackbridge.store.queue import Backlog, Queue, QueueSpec
+from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
+from slackbridge.store.repositories.inbox_batch import complete_many, release_many
+from slackbridge.store.write_path import Job
 
 __all__ = ["InboxInsertResult", "InboxItem", "InboxKind", "InboxRepository", "NewInboxItem"]
 
 InboxKind = Literal["events", "commands", "interactivity", "outgoing", "socket"]
 _T = table_of(InboxRow)
-_SPEC = QueueSpec(_T, ready="pending", claimed="processing", done="done", failed="failed")
+_SPEC = QueueSpec(
+    _T, ready="pending", claimed="processing", done="done", failed="failed", created="received_at"
+)
 # Rows per INSERT statement: keeps SQLite well under its bound-parameter limit.
 _CHUNK = 500
 
@@ -105,48 +109,59 @@ class InboxRepository(Repository):
         super().__init__(db, keyring, clock)
         self._queue = Queue(db, _SPEC, clock)
 
-    async def insert_many(
-        self, items: Sequence[NewInboxItem], *, session: AsyncSession | None = None
+    def _insert_rows(
+        self, conn: Connection, items: Sequence[NewInboxItem]
     ) -> builtins.list[InboxInsertResult]:
-        """Store new requests in ONE transaction; a key already stored (or repeated within
-        ``items``) is reported as not inserted. Results follow the order of ``items``."""
-        if not items:
-            return []
         now = self._clock()
         inserted: set[str] = set()
         # One cached statement run "executemany" style: SQLAlchemy batches the rows into
         # multi-row INSERTs itself (insertmanyvalues) without compiling SQL per batch, which
         # matters on the ingress hot path.
         stmt = (
-            dialect_insert(self._db, _T)
+            dialect_insert_for(conn.dialect.name, _T)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(_T.c.dedupe_key)
         )
-        async with self._tx(session) as tx:
-            for start in range(0, len(items), _CHUNK):
-                chunk = items[start : start + _CHUNK]
-                rows = [
-                    {
-                        "dedupe_key": item.dedupe_key,
-                        "kind": item.kind,
-                        "body": item.body,
-                        "app_ref": item.app_ref,
-                        "team_id": item.team_id,
-                        "headers": dict(item.headers),
-                        "received_at": now,
-                        "status": _SPEC.ready,
-                        "attempts": 0,
-                        "not_before": now,
-                    }
-                    for item in chunk
-                ]
-                inserted.update((await tx.execute(stmt, rows)).scalars().all())
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start : start + _CHUNK]
+            rows = [
+                {
+                    "dedupe_key": item.dedupe_key,
+                    "kind": item.kind,
+                    "body": item.body,
+                    "app_ref": item.app_ref,
+                    "team_id": item.team_id,
+                    "headers": dict(item.headers),
+                    "received_at": now,
+                    "status": _SPEC.ready,
+                    "attempts": 0,
+                    "not_before": now,
+                }
+                for item in chunk
+            ]
+            inserted.update(conn.execute(stmt, rows).scalars().all())
         results = []
         for item in items:
             is_new = item.dedupe_key in inserted
             inserted.discard(item.dedupe_key)  # a repeat within the batch is a duplicate
             results.append(InboxInsertResult(item.dedupe_key, is_new))
         return results
+
+    async def insert_many(
+        self,
+        items: Sequence[NewInboxItem],
+        *,
+        session: AsyncSession | None = None,
+        urgent: bool = False,
+    ) -> builtins.list[InboxInsertResult]:
+        """Store new requests in ONE transaction; a key already stored (or repeated within
+        ``items``) is reported as not inserted. Results follow the order of ``items``.
+        ``urgent``: ahead of the other jobs waiting for the write path (Slack waits)."""
+        if not items:
+            return []
+        if session is not None:
+            return await self._write(lambda conn: self._insert_rows(conn, items), session)
+        return await self._db.write(lambda conn: self._insert_rows(conn, items), urgent=urgent)
 
     async def insert(
         self, item: NewInboxItem, *, session: AsyncSession | None = None
@@ -170,15 +185,15 @@ class InboxRepository(Repository):
         self, item_id: int, owner: str, *, session: AsyncSession | None = None
     ) -> bool:
         """Done (returns False if the lease was lost to another worker)."""
-        async with self._tx(session) as tx:
-            return await self._queue.complete(tx, item_id, owner)
+        return await self._write(lambda conn: self._queue.complete(conn, item_id, owner), session)
 
     async def fail(
         self, item_id: int, owner: str, error: str, *, session: AsyncSession | None = None
     ) -> bool:
         """Failed for good (e.g. a payload that can never be processed)."""
-        async with self._tx(session) as tx:
-            return await self._queue.fail(tx, item_id, owner, error)
+        return await self._write(
+            lambda conn: self._queue.fail(conn, item_id, owner, error), session
+        )
 
     async def retry_later(
         self,
@@ -189,8 +204,9 @@ class InboxRepository(Repository):
         *,
         session: AsyncSession | None = None,
     ) -> bool:
-        async with self._tx(session) as tx:
-            return await self._queue.retry_later(tx, item_id, owner, not_before, error)
+        return await self._write(
+            lambda conn: self._queue.retry_later(conn, item_id, owner, not_before, error), session
+        )
 
     async def release(
         self,
@@ -201,12 +217,32 @@ class InboxRepository(Repository):
         session: AsyncSession | None = None,
     ) -> bool:
         """Hand a row back without counting the attempt (e.g. on shutdown)."""
-        async with self._tx(session) as tx:
-            return await self._queue.release(tx, item_id, owner, not_before)
+        return await self._write(
+            lambda conn: self._queue.release(conn, item_id, owner, not_before), session
+        )
+
+    async def complete_many(
+        self, ids: Sequence[int], owner: str, *, with_job: Job[Any] | None = None
+    ) -> int:
+        """Mark the rows ``ids`` leased by ``owner`` done, in one transaction with ``with_job``
+        (e.g. storing their deliveries), so both happen or neither; rows whose lease was lost
+        are left alone. Returns how many were done."""
+
+        def job(conn: Connection) -> int:
+            if with_job is not None:
+                with_job(conn)
+            return complete_many(conn, ids, owner)
+
+        return await self._write(job)
+
+    async def release_many(self, ids: Sequence[int], owner: str) -> int:
+        """Give rows leased by ``owner`` back (pending, the attempt not counted)."""
+        return await self._write(lambda conn: release_many(conn, ids, owner))
 
     async def extend(self, item_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
-        async with self._db.transaction() as tx:
-            return await self._queue.extend(tx, item_ids, owner, lease_seconds)
+        return await self._write(
+            lambda conn: self._queue.extend(conn, item_ids, owner, lease_seconds)
+        )
 
     async def get(self, item_id: int, *, session: AsyncSession | None = None) -> InboxItem | None:
         async with self._read(session) as s:
@@ -226,7 +262,13 @@ class InboxRepository(Repository):
         async with self._db.session() as s:
             return await self._queue.counts(s)
 
+    async def backlog(self) -> Backlog:
+        """Rows not yet processed, and the age of the oldest."""
+        async with self._db.session() as s:
+            return await self._queue.backlog(s)
+
     async def purge(self, *, older_than: datetime, statuses: Sequence[str] = ("done",)) -> int:
         """Delete settled rows received before ``older_than`` (their dedupe keys go with them)."""
-        async with self._db.transaction() as tx:
-            return await self._queue.purge(tx, "received_at", older_than, statuses)
+        return await self._write(
+            lambda conn: self._queue.purge(conn, "received_at", older_than, statuses)
+        )

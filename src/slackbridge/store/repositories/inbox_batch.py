@@ -11,32 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.engine import Connection
 
 from slackbridge.store.models import InboxRow, table_of
 
 __all__ = ["complete_many", "release_many"]
 
 _T = table_of(InboxRow)
+# Built once (building and hashing a statement costs more than SQLite takes to run it).
+_COMPLETE = (
+    update(_T)
+    .where(
+        _T.c.id.in_(bindparam("ids", expanding=True)),
+        _T.c.lease_owner == bindparam("owner"),
+        _T.c.status == "processing",
+    )
+    .values(status="done", lease_owner=None, lease_expires_at=None)
+    .execution_options(synchronize_session=False)
+)
 
 
-async def complete_many(session: AsyncSession, ids: Sequence[int], owner: str) -> int:
-    """Mark the rows ``ids`` leased by ``owner`` done, in ``session``'s transaction; returns
-    how many were (rows whose lease was lost are not)."""
+def complete_many(conn: Connection, ids: Sequence[int], owner: str) -> int:
+    """Mark the rows ``ids`` leased by ``owner`` done, in ``conn``'s transaction (a write job's
+    step); returns how many were (rows whose lease was lost are not)."""
     if not ids:
         return 0
-    stmt = (
-        update(_T)
-        .where(_T.c.id.in_(list(ids)), _T.c.lease_owner == owner, _T.c.status == "processing")
-        .values(status="done", lease_owner=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    result = await session.execute(stmt)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(conn.execute(_COMPLETE, {"ids": list(ids), "owner": owner}).rowcount)
 
 
-async def release_many(session: AsyncSession, ids: Sequence[int], owner: str) -> int:
+def release_many(conn: Connection, ids: Sequence[int], owner: str) -> int:
     """Give the rows ``ids`` leased by ``owner`` back (pending, the attempt not counted), e.g.
     rows a stopping worker never got to; returns how many."""
     if not ids:
@@ -49,10 +53,9 @@ async def release_many(session: AsyncSession, ids: Sequence[int], owner: str) ->
             lease_owner=None,
             lease_expires_at=None,
             attempts=func.max(_T.c.attempts - 1, 0)
-            if session.get_bind().dialect.name == "sqlite"
+            if conn.dialect.name == "sqlite"
             else func.greatest(_T.c.attempts - 1, 0),
         )
         .execution_options(synchronize_session=False)
     )
-    result = await session.execute(stmt)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(conn.execute(stmt).rowcount)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.crypto import Keyring
@@ -23,7 +23,7 @@ from slackbridge.store.db import Database
 from slackbridge.store.ids import new_id
 from slackbridge.store.models import OutboxRow, table_of
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.queue import Queue, QueueSpec
+from slackbridge.store.queue import Backlog, Queue, QueueSpec
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert
 
 __all__ = [
@@ -154,23 +154,24 @@ class OutboxRepository(Repository):
             .on_conflict_do_nothing(index_elements=["idempotency_scope", "idempotency_key"])
             .returning(*_T.c)
         )
-        async with self._tx(session) as tx:
-            row = (await tx.execute(stmt)).mappings().first()
+
+        def job(conn: Connection) -> OutboxEnqueueResult:
+            row = conn.execute(stmt).mappings().first()
             if row is not None:
                 return OutboxEnqueueResult(_to_message(row), created=True)
             existing = (
-                (
-                    await tx.execute(
-                        select(_T).where(
-                            _T.c.idempotency_scope == message.idempotency_scope,
-                            _T.c.idempotency_key == message.idempotency_key,
-                        )
+                conn.execute(
+                    select(_T).where(
+                        _T.c.idempotency_scope == message.idempotency_scope,
+                        _T.c.idempotency_key == message.idempotency_key,
                     )
                 )
                 .mappings()
                 .one()
             )
-        return OutboxEnqueueResult(_to_message(existing), created=False)
+            return OutboxEnqueueResult(_to_message(existing), created=False)
+
+        return await self._write(job, session)
 
     async def claim(
         self,
@@ -198,16 +199,13 @@ class OutboxRepository(Repository):
         ``payload`` replaces the stored request in the same update (e.g. without an upload's
         bytes)."""
         extra = {} if payload is None else {"payload": dict(payload)}
-        async with self._tx(session) as tx:
-            return await self._queue.complete(
-                tx,
-                row_id,
-                owner,
-                result=dict(result),
-                last_error=None,
-                sent_at=self._clock(),
-                **extra,
-            )
+        sent_at = self._clock()
+        return await self._write(
+            lambda conn: self._queue.complete(
+                conn, row_id, owner, result=dict(result), last_error=None, sent_at=sent_at, **extra
+            ),
+            session,
+        )
 
     async def mark_failed(
         self,
@@ -224,8 +222,9 @@ class OutboxRepository(Repository):
         extra: dict[str, Any] = {} if result is None else {"result": dict(result)}
         if payload is not None:
             extra["payload"] = dict(payload)
-        async with self._tx(session) as tx:
-            return await self._queue.fail(tx, row_id, owner, error, **extra)
+        return await self._write(
+            lambda conn: self._queue.fail(conn, row_id, owner, error, **extra), session
+        )
 
     async def retry_later(
         self,
@@ -237,8 +236,9 @@ class OutboxRepository(Repository):
         session: AsyncSession | None = None,
     ) -> bool:
         """A transient failure: try again at ``not_before`` (the attempt counts)."""
-        async with self._tx(session) as tx:
-            return await self._queue.retry_later(tx, row_id, owner, not_before, error)
+        return await self._write(
+            lambda conn: self._queue.retry_later(conn, row_id, owner, not_before, error), session
+        )
 
     async def release(
         self,
@@ -249,12 +249,14 @@ class OutboxRepository(Repository):
         session: AsyncSession | None = None,
     ) -> bool:
         """Wait without counting an attempt (rate limit, Retry-After); only its lane waits."""
-        async with self._tx(session) as tx:
-            return await self._queue.release(tx, row_id, owner, not_before)
+        return await self._write(
+            lambda conn: self._queue.release(conn, row_id, owner, not_before), session
+        )
 
     async def extend(self, row_ids: Sequence[int], owner: str, lease_seconds: float) -> int:
-        async with self._db.transaction() as tx:
-            return await self._queue.extend(tx, row_ids, owner, lease_seconds)
+        return await self._write(
+            lambda conn: self._queue.extend(conn, row_ids, owner, lease_seconds)
+        )
 
     async def get(
         self, message_id: str, *, session: AsyncSession | None = None
@@ -298,8 +300,14 @@ class OutboxRepository(Repository):
         self, *, older_than: datetime, statuses: Sequence[str] = ("sent", "failed")
     ) -> int:
         """Delete settled rows created before ``older_than`` (idempotency keys expire with them)."""
-        async with self._db.transaction() as tx:
-            return await self._queue.purge(tx, "created_at", older_than, statuses)
+        return await self._write(
+            lambda conn: self._queue.purge(conn, "created_at", older_than, statuses)
+        )
+
+    async def backlog(self) -> Backlog:
+        """Rows not yet settled, and the age of the oldest."""
+        async with self._db.session() as s:
+            return await self._queue.backlog(s)
 
     async def _select(
         self,

@@ -31,6 +31,4 @@ class OutboxProgressRepository(Repository):
             .values(result=dict(progress))
             .execution_options(synchronize_session=False)
         )
-        async with self._db.transaction() as tx:
-            result = await tx.execute(stmt)
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return await self._write(lambda conn: bool(conn.execute(stmt).rowcount == 1))

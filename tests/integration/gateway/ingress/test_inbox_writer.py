@@ -1,5 +1,6 @@
-"""The SQLite inbox writer: stores exactly what the inbox repository stores, never stalls the
-event loop on a taken write lock, and leaves WAL checkpoints to its checkpointer."""
+"""The ingress's inbox insert on a SQLite file and the write path's SQLite connector: stores
+exactly what the inbox repository stores, never stalls the event loop on a taken write lock, and
+leaves WAL checkpoints to its checkpointer."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from slackbridge.pipeline.handoff import Handoff
+from slackbridge.store.connector_sqlite import SqliteFileConnector
 from slackbridge.store.crypto import Keyring, generate_key
 from slackbridge.store.db import Database, open_database
 from slackbridge.store.migrate import upgrade_database
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.inbox import InboxRepository, NewInboxItem
-from slackbridge.store.repositories.inbox_writer import SqliteInboxWriter, writer_for
+from slackbridge.store.repositories.inbox_writer import InboxIngest
 
 
 @pytest.fixture
@@ -41,8 +43,8 @@ def _item(key: str) -> NewInboxItem:
 
 async def test_rows_read_back_like_the_repositorys(db: Database) -> None:
     repo = InboxRepository(db, Keyring.parse(generate_key()))
-    writer = writer_for(db)
-    assert isinstance(writer, SqliteInboxWriter)
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
+    assert isinstance(db.write_path.connector, SqliteFileConnector)
     try:
         await repo.insert_many([_item("by-repo")])
         results = await writer.insert_many([_item("by-writer"), _item("by-writer")])
@@ -60,12 +62,12 @@ async def test_rows_read_back_like_the_repositorys(db: Database) -> None:
         claimed = await repo.claim("someone", limit=10)
         assert {c.dedupe_key for c in claimed} == {"by-repo", "by-writer"}
     finally:
-        await writer.close()
+        await db.write_path.close()
 
 
 async def test_leased_rows_belong_to_the_local_worker_until_their_lease_ends(db: Database) -> None:
     repo = InboxRepository(db, Keyring.parse(generate_key()))
-    writer = SqliteInboxWriter(db, str(db.url.database))
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
     handoff = Handoff(limit=1)
     handoff.open("local-worker", 30.0)
     try:
@@ -83,13 +85,13 @@ async def test_leased_rows_belong_to_the_local_worker_until_their_lease_ends(db:
         stored = await repo.get_by_key("a")
         assert stored is not None and stored.lease_owner == "local-worker"
         assert [i.dedupe_key for i in handoff.take(10)] == ["a", "b"]
-        assert await writer.complete_many([leased[0].id], "someone-else") == 0  # fenced
-        assert await writer.complete_many([i.id for i in leased], "local-worker") == 2
+        assert await repo.complete_many([leased[0].id], "someone-else") == 0  # fenced
+        assert await repo.complete_many([i.id for i in leased], "local-worker") == 2
         assert (await repo.counts())["done"] == 2
         assert handoff.close() == []
         assert handoff.lease() is None  # the worker stopped: rows are stored pending
     finally:
-        await writer.close()
+        await db.write_path.close()
 
 
 async def test_retention_deletes_only_old_settled_rows(db: Database, tmp_path: Path) -> None:
@@ -101,13 +103,13 @@ async def test_retention_deletes_only_old_settled_rows(db: Database, tmp_path: P
 
     keyring = Keyring.parse(generate_key())
     repo = InboxRepository(db, keyring)
-    writer = SqliteInboxWriter(db, str(db.url.database))
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
     try:
         _, leased = await writer.insert_leased([_item("done"), _item("busy")], ("w", 30.0))
         await writer.insert_many([_item("waiting")])
-        await writer.complete_many([leased[0].id], "w")
+        await repo.complete_many([leased[0].id], "w")
     finally:
-        await writer.close()
+        await db.write_path.close()
     async with httpx.AsyncClient() as http:
         gateway = Gateway(
             settings=Settings(data_dir=tmp_path, retention_days=7),
@@ -125,57 +127,64 @@ async def test_retention_deletes_only_old_settled_rows(db: Database, tmp_path: P
 
 async def test_a_taken_write_lock_defers_batches_to_the_thread_in_order(db: Database) -> None:
     repo = InboxRepository(db, Keyring.parse(generate_key()))
-    writer = SqliteInboxWriter(db, str(db.url.database))
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
+    connector = db.write_path.connector
+    assert isinstance(connector, SqliteFileConnector)
     holder = sqlite3.connect(str(db.url.database), isolation_level=None)
     try:
         await writer.insert_many([_item("before")])  # free lock: written on the loop's thread
-        assert writer.deferred == 0
+        assert connector.deferred == 0
         holder.execute("BEGIN IMMEDIATE")  # another connection takes the write lock
         first = asyncio.create_task(writer.insert_many([_item("first")]))
-        second = asyncio.create_task(writer.insert_many([_item("second")]))
         deadline = asyncio.get_running_loop().time() + 10
         ticks = 0
-        while writer.deferred < 1 or ticks < 5:  # the loop keeps running meanwhile
+        while connector.deferred < 1 or ticks < 5:  # the loop keeps running meanwhile
             assert asyncio.get_running_loop().time() < deadline, "the batch was not deferred"
             await asyncio.sleep(0.001)
             ticks += 1
+        second = asyncio.create_task(writer.insert_many([_item("second")]))
+        for _ in range(5):
+            await asyncio.sleep(0.001)
         assert not first.done() and not second.done()  # waiting for the lock, not failed
         holder.execute("COMMIT")
         assert [r.inserted for r in await first] == [True]
         assert [r.inserted for r in await second] == [True]
-        assert writer.deferred == 1  # the second batch queued behind the first, in the thread
+        assert connector.deferred == 1  # the second batch waited behind the first
         stored = [await repo.get_by_key(key) for key in ("before", "first", "second")]
         ids = [row.id for row in stored if row is not None]
         assert len(ids) == 3 and ids == sorted(ids)  # committed in the order submitted
         await writer.insert_many([_item("after")])  # the thread is idle: back on the loop
-        assert writer.deferred == 1
+        assert connector.deferred == 1
     finally:
         holder.close()
-        await writer.close()
+        await db.write_path.close()
 
 
 async def test_commits_leave_wal_checkpoints_to_the_checkpointer(db: Database) -> None:
     path = str(db.url.database)
-    writer = SqliteInboxWriter(db, path)
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
+    connector = db.write_path.connector
+    assert isinstance(connector, SqliteFileConnector)
     try:
         await writer.insert_many([_item(f"k{n}") for n in range(200)])
         deadline = asyncio.get_running_loop().time() + 10
-        while writer.checkpointer.checkpoints < 1:  # poked by the commit, runs in its thread
+        while connector.checkpointer.checkpoints < 1:  # poked by the commit, runs in its thread
             assert asyncio.get_running_loop().time() < deadline, "no checkpoint ran"
             await asyncio.sleep(0.01)
         with sqlite3.connect(path) as probe:
             busy, log, done = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         assert busy == 0 and log == done  # nothing left to copy: the checkpointer did it
-        conn = writer._connect()
+        conn = connector._connection().connection.driver_connection
+        assert conn is not None
         assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
         assert conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
     finally:
-        await writer.close()
+        await db.write_path.close()
 
 
 async def test_claims_with_nothing_due_stay_off_the_write_lock(db: Database) -> None:
     repo = InboxRepository(db, Keyring.parse(generate_key()))
-    writer = SqliteInboxWriter(db, str(db.url.database))
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
     holder = sqlite3.connect(str(db.url.database), isolation_level=None)
     try:
         await writer.insert_leased([_item("leased")], ("w", 30.0))
@@ -193,12 +202,12 @@ async def test_claims_with_nothing_due_stay_off_the_write_lock(db: Database) -> 
         assert {i.dedupe_key for i in await later.claim("late", limit=10)} == {"leased", "pending"}
     finally:
         holder.close()
-        await writer.close()
+        await db.write_path.close()
 
 
 async def test_leased_rows_carry_the_parsed_payload_but_the_table_does_not(db: Database) -> None:
     repo = InboxRepository(db, Keyring.parse(generate_key()))
-    writer = SqliteInboxWriter(db, str(db.url.database))
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
     try:
         parsed = {"type": "event_callback"}
         _, leased = await writer.insert_leased([replace(_item("p"), payload=parsed)], ("w", 30))
@@ -206,4 +215,4 @@ async def test_leased_rows_carry_the_parsed_payload_but_the_table_does_not(db: D
         stored = await repo.get_by_key("p")
         assert stored is not None and stored.payload is None  # read back: parsed by the worker
     finally:
-        await writer.close()
+        await db.write_path.close()

@@ -1,0 +1,57 @@
+"""The write path's connector for the async engine (PostgreSQL, and in-memory SQLite).
+
+A batch's jobs are synchronous functions of a connection; SQLAlchemy runs them on an async
+connection with :meth:`~sqlalchemy.ext.asyncio.AsyncConnection.run_sync`, each statement still
+awaiting the driver underneath. On PostgreSQL a batch is one transaction on one pooled
+connection: one commit (one WAL flush) for everything in it. An in-memory SQLite database lives
+in the engine's one shared connection, which only this engine can see, so it is written here too
+(``BEGIN IMMEDIATE``, as ``Database.transaction`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+__all__ = ["AsyncEngineConnector"]
+
+R = TypeVar("R")
+
+
+class AsyncEngineConnector:
+    """Runs batches on connections of ``engine``'s pool."""
+
+    def __init__(self, engine: AsyncEngine, *, begin_option: str | None = None) -> None:
+        # PostgreSQL runs batches side by side; an in-memory SQLite has one connection.
+        self.concurrent = begin_option is None
+        self._engine = engine
+        self._begin_option = begin_option  # SQLite: the execution option for BEGIN IMMEDIATE
+
+        # PostgreSQL: connections kept between batches (checking one out of the pool pings the
+        # server first: a round trip per batch).
+        self._idle: list[AsyncConnection] = []
+
+    async def commit(self, batch: Callable[[Connection], R]) -> R:
+        if not self.concurrent:
+            async with self._engine.connect() as conn:
+                conn = await conn.execution_options(**{str(self._begin_option): "IMMEDIATE"})
+                async with conn.begin():
+                    return await conn.run_sync(batch)
+        conn = self._idle.pop() if self._idle else await self._engine.connect()
+        try:
+            async with conn.begin():
+                return await conn.run_sync(batch)
+        finally:
+            if conn.closed or conn.invalidated:
+                await conn.close()
+            else:
+                self._idle.append(conn)
+
+    async def close(self) -> None:
+        """Return the kept connections to the pool (which belongs to the database)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()

@@ -1,0 +1,191 @@
+"""One write path: every queue write of a process goes through one group-committing writer.
+
+SQLite lets one transaction write at a time. When the ingress, the inbox worker, the delivery
+worker and the sender each wrote in transactions of their own, they queued for that lock inside
+SQLite's busy handler (which serves nobody in order): the ingress's commit waited behind a
+worker's transaction until Slack's request timed out, and a worker that waited too long met
+``database is locked``. Here every write is a *job*, a plain function of a SQLAlchemy
+:class:`~sqlalchemy.engine.Connection` that runs its statements and returns a result; jobs from
+every part of the process are queued, and one flusher runs them in batches, one transaction per
+batch, on the engine's :class:`Connector`. Nothing in the process then competes for the lock,
+and a batch's commit (and on PostgreSQL its round trip) is shared by everything in it.
+
+- Jobs run in the order they were submitted, except that *urgent* ones (the ingress's inbox
+  rows: Slack is waiting for the ack) go before the others waiting.
+- A batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so that a
+  long backlog of worker jobs never holds the event loop (the SQLite connector runs batches on
+  the loop's thread) for more than a couple of milliseconds at a time.
+- A job that raises fails alone: the batch is rolled back, the job's caller gets the error, and
+  the others run again in the next batch. Jobs are therefore written to be run again: pure
+  functions of the database, their effect visible only through what they return.
+- A batch the store itself can't commit (the file is locked by another process for longer than
+  the busy timeout, the server is down) fails every job in it with that error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.engine import Connection
+
+__all__ = ["Connector", "Job", "WritePath"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+Job = Callable[[Connection], T]
+
+
+class Connector(Protocol):
+    """One engine's way of running a batch: ``batch(connection)`` inside one transaction.
+
+    ``concurrent``: whether two batches may run at once (PostgreSQL: row locks, several
+    connections); the urgent jobs then get a flusher of their own and never wait behind a
+    batch of the others. SQLite has one writer: one batch at a time."""
+
+    concurrent: bool
+
+    async def commit(self, batch: Callable[[Connection], R]) -> R:
+        """Run ``batch`` in a new transaction and commit it (roll it back if it raises)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection (a later commit opens it again)."""
+        ...
+
+
+class _Pending:
+    __slots__ = ("future", "job")
+
+    def __init__(self, job: Job[Any], future: asyncio.Future[Any]) -> None:
+        self.job = job
+        self.future = future
+
+
+class _JobFailed(Exception):
+    """Raised out of a batch to roll it back: job number ``index`` raised ``error``."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+class WritePath:
+    """Queues write jobs and commits them in batches on ``connector`` (see the module doc)."""
+
+    def __init__(
+        self,
+        connector: Connector,
+        *,
+        slice_seconds: float = 0.002,
+        max_jobs: int = 512,
+    ) -> None:
+        self.connector = connector
+        self.slice_seconds = slice_seconds
+        self.max_jobs = max_jobs
+        self._urgent: deque[_Pending] = deque()
+        self._normal: deque[_Pending] = deque()
+        self._flushers: dict[bool, asyncio.Task[None]] = {}
+        self.batches = 0  # committed batches (for tests and the bench)
+        self.jobs = 0  # committed jobs
+
+    @property
+    def waiting(self) -> int:
+        """Jobs submitted and not yet committed."""
+        return len(self._urgent) + len(self._normal)
+
+    def submit(self, job: Job[T], *, urgent: bool = False) -> asyncio.Future[T]:
+        """Queue ``job``; the future resolves with its result once its batch is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        (self._urgent if urgent else self._normal).append(_Pending(job, future))
+        # One flusher for both queues, or one each where batches may run side by side.
+        lane = urgent and self.connector.concurrent
+        flusher = self._flushers.get(lane)
+        if flusher is None or flusher.done():
+            self._flushers[lane] = loop.create_task(self._flush(lane), name="write-path")
+        return future
+
+    async def write(self, job: Job[T], *, urgent: bool = False) -> T:
+        """Run ``job`` in the next batch and return its result once committed."""
+        return await self.submit(job, urgent=urgent)
+
+    def _sources(self, urgent_only: bool) -> tuple[deque[_Pending], ...]:
+        if urgent_only:
+            return (self._urgent,)
+        if self.connector.concurrent:
+            return (self._normal,)
+        return (self._urgent, self._normal)
+
+    async def _flush(self, urgent_only: bool) -> None:
+        # One pass of the loop first: jobs submitted by the same burst of callbacks join.
+        await asyncio.sleep(0)
+        sources = self._sources(urgent_only)
+        while any(sources):
+            await self._commit_next(sources)
+            await asyncio.sleep(0)  # let requests in between two batches
+
+    def _take(self, sources: tuple[deque[_Pending], ...]) -> list[_Pending]:
+        batch: list[_Pending] = []
+        for source in sources:
+            while source and len(batch) < self.max_jobs:
+                pending = source.popleft()
+                if not pending.future.done():  # a cancelled caller's job is skipped
+                    batch.append(pending)
+        return batch
+
+    def _put_back(self, pendings: list[_Pending], sources: tuple[deque[_Pending], ...]) -> None:
+        # Back to the front of the last queue taken from, in their order: they were first.
+        sources[-1].extendleft(reversed(pendings))
+
+    async def _commit_next(self, sources: tuple[deque[_Pending], ...]) -> None:
+        batch = self._take(sources)
+        if not batch:
+            return
+        ran: list[Any] = []
+        slice_seconds = self.slice_seconds
+
+        def run(conn: Connection) -> None:
+            started = time.perf_counter()
+            for index, pending in enumerate(batch):
+                if index and time.perf_counter() - started > slice_seconds:
+                    return
+                try:
+                    ran.append(pending.job(conn))
+                except Exception as exc:
+                    raise _JobFailed(index, exc) from exc
+
+        try:
+            await self.connector.commit(run)
+        except _JobFailed as failed:
+            _settle_error(batch[failed.index].future, failed.error)
+            self._put_back(batch[: failed.index] + batch[failed.index + 1 :], sources)
+            return
+        except Exception as exc:
+            for pending in batch:
+                _settle_error(pending.future, exc)
+            return
+        self.batches += 1
+        self.jobs += len(ran)
+        for pending, result in zip(batch, ran, strict=False):
+            if not pending.future.done():
+                pending.future.set_result(result)
+        self._put_back(batch[len(ran) :], sources)
+
+    async def close(self) -> None:
+        """Commit what is waiting, then close the connector."""
+        for flusher in list(self._flushers.values()):
+            if not flusher.done():
+                with contextlib.suppress(Exception):
+                    await flusher
+        await self.connector.close()
+
+
+def _settle_error(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
