@@ -11,7 +11,7 @@ import orjson
 from slackbridge.settings import SlackAppConfig
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import SECRET, settled
-from tests.integration.gateway.ingress.test_rejections import APP_ID, SIGNING, event_body, signed
+from tests.integration.gateway.ingress.direct import APP_ID, SIGNING, event_body, signed
 from tests.support.cli import run_cli
 from tests.support.product import Product
 
