@@ -5,7 +5,8 @@ and Calls (:mod:`slackbridge.demo.calls`) each receive slackbridge's signed webh
 way (verify, apply each webhook id once, answer 2xx at once and do the slow part after), and each
 sends people to Add to Slack through a fresh signed link from the API. That part lives here, so
 the products' own modules hold only what makes them different; :func:`listen_address` is the
-examples' runners' (``examples/*/app.py``) shared start.
+examples' runners' (``examples/*/app.py``) shared start, :class:`ProductState` how the
+walkthroughs read a product's state.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from slackbridge.client import (
 __all__ = [
     "WEBHOOK_PATH",
     "ProductBase",
+    "ProductState",
     "SeenWebhooks",
     "error",
     "healthz",
@@ -139,3 +141,24 @@ def listen_address(
         print(f"{prefix}_PORT must be a port number, not {port_text!r}", file=sys.stderr)
         return None
     return host, int(port_text)
+
+
+class ProductState:
+    """A product's ``GET /api/state`` (what its page shows), as the walkthroughs read it."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
+        self._http = http
+        self._base = base_url
+
+    async def state(self) -> dict[str, Any]:
+        response = await self._http.get(f"{self._base}/api/state")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def find(self, listing: str, key: str, value: object) -> dict[str, Any] | None:
+        """The first entry of the state's ``listing`` whose ``key`` is ``value``, if any."""
+        for entry in (await self.state())[listing]:
+            if entry[key] == value:
+                return dict(entry)
+        return None
