@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from importlib import resources
 
 import httpx
@@ -34,7 +33,7 @@ from slackbridge.demo.product_common import (
     WEBHOOK_PATH,
     ProductBase,
     error,
-    healthz,
+    product_app,
     receive_webhook,
 )
 from slackbridge.demo.tickets import CommandLog, Desk, Ticket, WorkspaceInfo, command_answer
@@ -75,6 +74,9 @@ class Helpdesk(ProductBase):
         self._api_tried_at = float("-inf")
 
     # --- background work ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.sync_from_api()
 
     async def sync_from_api(self) -> None:
         """Learn the Add to Slack link and the workspaces (at most every few seconds)."""
@@ -221,25 +223,15 @@ def create_helpdesk_app(
     async def favicon(_request: Request) -> Response:
         return Response(FAVICON_SVG, media_type="image/svg+xml")
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await helpdesk.sync_from_api()
-        try:
-            yield
-        finally:
-            await helpdesk.close()
-
-    app = Starlette(
-        routes=[
+    app = product_app(
+        helpdesk,
+        helpdesk.webhook,
+        [
             Route("/", index),
-            Route("/healthz", healthz),
             Route("/favicon.ico", favicon),
-            Route(WEBHOOK_PATH, helpdesk.webhook, methods=["POST"]),
             Route("/api/state", helpdesk.state),
-            Route("/install", helpdesk.install),
             Route("/api/tickets/{number}/replies", helpdesk.reply, methods=["POST"]),
         ],
-        lifespan=lifespan,
     )
     app.state.helpdesk = helpdesk
     return app

@@ -15,13 +15,16 @@ import asyncio
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from slackbridge.client import (
     Slackbridge,
@@ -39,6 +42,7 @@ __all__ = [
     "error",
     "healthz",
     "listen_address",
+    "product_app",
     "receive_webhook",
 ]
 
@@ -96,6 +100,9 @@ class ProductBase:
         self.account_ref = account_ref
         self._tasks: set[asyncio.Task[None]] = set()
 
+    async def start(self) -> None:
+        """What the product does as the app starts (nothing here; products add to it)."""
+
     def spawn(self, job: Coroutine[Any, Any, None]) -> None:
         """Run ``job`` after the webhook is answered (slackbridge waits for our 2xx)."""
         task = asyncio.create_task(job)
@@ -121,6 +128,31 @@ class ProductBase:
         except (SlackbridgeError, httpx.HTTPError) as exc:
             return error(503, "slackbridge_unreachable", f"no install link: {exc}")
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def product_app(
+    product: ProductBase,
+    webhook: Callable[[Request], Coroutine[Any, Any, Response]],
+    routes: Sequence[BaseRoute],
+) -> Starlette:
+    """``product`` as an ASGI app: its ``routes``, plus what every product serves (``webhook`` at
+    :data:`WEBHOOK_PATH`, ``/install``, ``/healthz``); :meth:`ProductBase.start` as it starts,
+    :meth:`ProductBase.close` as it stops."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await product.start()
+        try:
+            yield
+        finally:
+            await product.close()
+
+    shared = [
+        Route("/healthz", healthz),
+        Route("/install", product.install),
+        Route(WEBHOOK_PATH, webhook, methods=["POST"]),
+    ]
+    return Starlette(routes=[*routes, *shared], lifespan=lifespan)
 
 
 def listen_address(

@@ -32,8 +32,7 @@ The webhooks are :mod:`slackbridge.demo.calls.webhooks`; the pages are here. Rou
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -60,7 +59,7 @@ from slackbridge.demo.calls.slack_side import (
     has_user_token,
 )
 from slackbridge.demo.calls.webhooks import COMMAND, SLASH_COMMAND, CallsWebhooks
-from slackbridge.demo.product_common import WEBHOOK_PATH, ProductBase, error, healthz
+from slackbridge.demo.product_common import WEBHOOK_PATH, ProductBase, error, product_app
 
 __all__ = ["COMMAND", "SLASH_COMMAND", "WEBHOOK_PATH", "CallsService", "create_calls_app"]
 
@@ -312,19 +311,11 @@ def create_calls_app(
     async def index(_request: Request) -> Response:
         return render("index.html", 200, title="Calls", service=service)
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await service.close()
-
-    app = Starlette(
-        routes=[
+    app = product_app(
+        service,
+        CallsWebhooks(service, webhook_secret).handle,
+        [
             Route("/", index),
-            Route("/healthz", healthz),
-            Route("/install", service.install),
-            Route(WEBHOOK_PATH, CallsWebhooks(service, webhook_secret).handle, methods=["POST"]),
             Route("/join/{key}", service.join),
             Route("/sessions/{session_id}", service.session_page),
             Route("/sessions/{session_id}/authorize", service.authorize),
@@ -333,7 +324,6 @@ def create_calls_app(
             Route("/calls/{number}", service.call_page),
             Route("/api/state", service.state),
         ],
-        lifespan=lifespan,
     )
     app.state.calls = service
     return app

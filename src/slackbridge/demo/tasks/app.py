@@ -19,8 +19,6 @@ import asyncio
 import html
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -34,7 +32,7 @@ from slackbridge.demo.product_common import (
     WEBHOOK_PATH,
     ProductBase,
     error,
-    healthz,
+    product_app,
     receive_webhook,
 )
 from slackbridge.demo.tasks.board import COMMANDS, Answer, Board
@@ -237,24 +235,14 @@ def create_tasks_app(
     async def index(_request: Request) -> Response:
         return HTMLResponse(bot.page())
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await bot.start()
-        try:
-            yield
-        finally:
-            await bot.close()
-
-    app = Starlette(
-        routes=[
+    app = product_app(
+        bot,
+        bot.webhook,
+        [
             Route("/", index),
-            Route("/healthz", healthz),
-            Route(WEBHOOK_PATH, bot.webhook, methods=["POST"]),
             Route("/api/state", bot.state),
             Route("/api/workspaces/{team_id}/remove", bot.remove, methods=["POST"]),
-            Route("/install", bot.install),
         ],
-        lifespan=lifespan,
     )
     app.state.tasks = bot
     return app
