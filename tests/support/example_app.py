@@ -18,10 +18,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import orjson
 
 from slackbridge.product.signing import sign_headers
+from tests.support.processes import stop_process, wait_healthy
 from tests.support.servers import free_port
 
 __all__ = ["ExampleRunner", "signed_webhook"]
@@ -85,22 +85,7 @@ class ExampleRunner:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            async with httpx.AsyncClient(timeout=2.0) as client:
-                while True:
-                    assert proc.returncode is None, f"{self.name} exited while starting"
-                    try:
-                        if (await client.get(f"{url}/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    assert time.monotonic() < deadline, f"{self.name} did not start"
-                    await asyncio.sleep(0.1)
+            await wait_healthy(proc, f"{url}/healthz", self.name)
             yield url
         finally:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+            await stop_process(proc)
