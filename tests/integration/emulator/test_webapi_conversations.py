@@ -149,6 +149,8 @@ async def test_history_errors(client: httpx.AsyncClient, bot: TestInstall) -> No
     assert out["error"] == "not_in_channel"
     bad = await call(client, "conversations.history", bot.bot_token, channel=GENERAL, latest="x")
     assert bad["error"] == "invalid_ts_latest"
+    bad = await call(client, "conversations.history", bot.bot_token, channel=GENERAL, oldest="x")
+    assert bad["error"] == "invalid_ts_oldest"
 
 
 async def test_replies(client: httpx.AsyncClient, bot: TestInstall) -> None:
