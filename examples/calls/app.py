@@ -27,6 +27,7 @@ import uvicorn
 
 from slackbridge.demo.calls import WEBHOOK_PATH, Account, create_calls_app
 from slackbridge.demo.calls.config import DEMO_ACCOUNTS
+from slackbridge.demo.product_common import listen_address
 
 _REQUIRED = {
     "SLACKBRIDGE_API_URL": "the gateway's address, e.g. http://127.0.0.1:8000",
@@ -57,23 +58,16 @@ def _accounts(path: str | None) -> list[Account]:
 
 
 def main() -> int:
-    missing = [name for name in _REQUIRED if not os.environ.get(name)]
-    if missing:
-        print("Calls needs these environment variables:", file=sys.stderr)
-        for name in missing:
-            print(f"  {name}: {_REQUIRED[name]}", file=sys.stderr)
+    address = listen_address("Calls", "CALLS", _REQUIRED)
+    if address is None:
         return 2
-    host = os.environ.get("CALLS_HOST", "127.0.0.1")
-    port_text = os.environ.get("CALLS_PORT", "8002")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        print(f"CALLS_PORT must be a port number, not {port_text!r}", file=sys.stderr)
-        return 2
+    host, port = address
     try:
         accounts = _accounts(os.environ.get("CALLS_ACCOUNTS"))
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    public_url = os.environ.get("CALLS_PUBLIC_URL") or f"http://{host}:{port_text}"
+    public_url = os.environ.get("CALLS_PUBLIC_URL") or f"http://{host}:{port}"
     app = create_calls_app(
         os.environ["SLACKBRIDGE_API_URL"],
         os.environ["SLACKBRIDGE_API_KEY"],
@@ -83,7 +77,7 @@ def main() -> int:
         account_ref=os.environ.get("CALLS_REF") or "calls",
     )
     print(f"Calls on {public_url}/ (webhooks at {WEBHOOK_PATH})", flush=True)
-    uvicorn.run(app, host=host, port=int(port_text), log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
 
 

@@ -21,6 +21,7 @@ import sys
 import uvicorn
 
 from slackbridge.demo.helpdesk import WEBHOOK_PATH, create_helpdesk_app
+from slackbridge.demo.product_common import listen_address
 
 _REQUIRED = {
     "SLACKBRIDGE_API_URL": "the gateway's address, e.g. http://127.0.0.1:8000",
@@ -31,24 +32,17 @@ _REQUIRED = {
 
 
 def main() -> int:
-    missing = [name for name in _REQUIRED if not os.environ.get(name)]
-    if missing:
-        print("The Helpdesk needs these environment variables:", file=sys.stderr)
-        for name in missing:
-            print(f"  {name}: {_REQUIRED[name]}", file=sys.stderr)
+    address = listen_address("The Helpdesk", "HELPDESK", _REQUIRED)
+    if address is None:
         return 2
-    host = os.environ.get("HELPDESK_HOST", "127.0.0.1")
-    port_text = os.environ.get("HELPDESK_PORT", "8002")
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        print(f"HELPDESK_PORT must be a port number, not {port_text!r}", file=sys.stderr)
-        return 2
+    host, port = address
     app = create_helpdesk_app(
         os.environ["SLACKBRIDGE_API_URL"],
         os.environ["SLACKBRIDGE_API_KEY"],
         os.environ["HELPDESK_WEBHOOK_SECRET"],
     )
-    print(f"Helpdesk on http://{host}:{port_text}/ (webhooks at {WEBHOOK_PATH})", flush=True)
-    uvicorn.run(app, host=host, port=int(port_text), log_level="warning")
+    print(f"Helpdesk on http://{host}:{port}/ (webhooks at {WEBHOOK_PATH})", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
 
 

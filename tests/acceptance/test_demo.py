@@ -4,18 +4,23 @@ explained, and the interactive demo says where to click and stops cleanly on Ctr
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.demo_cli import (
+    DEMO_CLI,
+    assert_steps_passed,
+    demo_env,
+    free_port_base,
+    run_demo,
+)
+
 pytestmark = pytest.mark.slow
-_CLI = [sys.executable, "-m", "slackbridge.cli", "demo"]
 
 STEPS = [
     "Start the Slack emulator (rate limits on)",
@@ -39,65 +44,12 @@ STEPS = [
 ]
 
 
-def _env() -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACKBRIDGE_")}
-    return {**clean, "COLUMNS": "200", "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
-
-
-def _free_port_base() -> int:
-    """A port N with N, N+1 and N+2 free a moment ago."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base > 65000:
-            continue
-        taken = []
-        try:
-            for port in (base, base + 1, base + 2):
-                sock = socket.socket()
-                taken.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in taken:
-                sock.close()
-        return base
-    raise AssertionError("no three consecutive free ports")
-
-
-async def _run(
-    cwd: Path, *args: str, within: float = 90.0, env: dict[str, str] | None = None
-) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *_CLI,
-        *args,
-        cwd=cwd,
-        env={**_env(), **(env or {})},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), within)
-    except TimeoutError:
-        proc.kill()
-        out, err = await proc.communicate()
-        raise AssertionError(f"demo still running after {within} s:\n{out.decode()}") from None
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 async def test_scripted_demo_passes_every_step(tmp_path: Path) -> None:
     started = time.monotonic()
-    code, out, err = await _run(tmp_path, "--scripted", "--port-base", str(_free_port_base()))
+    code, out, err = await run_demo(tmp_path, "--scripted", "--port-base", str(free_port_base()))
 
     assert code == 0, out + err
-    lines = out.splitlines()
-    for title in STEPS:
-        assert any(line.startswith(f"✓ {title} (") for line in lines), f"{title!r}:\n{out}"
-    assert "✗" not in out
-    assert f"All {len(STEPS)} steps passed" in out
+    assert_steps_passed(out, STEPS)
     assert time.monotonic() - started < 60
     assert not (tmp_path / ".slackbridge" / "demo").exists()  # removed without --keep-data
 
@@ -110,16 +62,16 @@ async def test_the_demo_is_not_swayed_by_the_environment_or_a_settings_file(
         "SLACKBRIDGE_DATABASE_URL": "mysql://nowhere/db",
         "SLACKBRIDGE_OUTBOX_CONCURRENCY": "x",
     }
-    code, out, err = await _run(
-        tmp_path, "--scripted", "--port-base", str(_free_port_base()), env=wrong
+    code, out, err = await run_demo(
+        tmp_path, "--scripted", "--port-base", str(free_port_base()), env=wrong
     )
     assert code == 0, out + err
     assert f"All {len(STEPS)} steps passed" in out
 
 
 async def test_keep_data_leaves_the_store_and_log(tmp_path: Path) -> None:
-    base = str(_free_port_base())
-    code, out, err = await _run(tmp_path, "--scripted", "--port-base", base, "--keep-data")
+    base = str(free_port_base())
+    code, out, err = await run_demo(tmp_path, "--scripted", "--port-base", base, "--keep-data")
 
     assert code == 0, out + err
     data = tmp_path / ".slackbridge" / "demo"
@@ -129,7 +81,7 @@ async def test_keep_data_leaves_the_store_and_log(tmp_path: Path) -> None:
 
 
 async def test_a_port_in_use_is_explained_and_touches_nothing(tmp_path: Path) -> None:
-    base = _free_port_base()
+    base = free_port_base()
     earlier = tmp_path / ".slackbridge" / "demo"
     earlier.mkdir(parents=True)
     (earlier / "demo.log").write_text("the previous run")
@@ -137,7 +89,7 @@ async def test_a_port_in_use_is_explained_and_touches_nothing(tmp_path: Path) ->
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         busy.bind(("127.0.0.1", base + 1))
         busy.listen()
-        code, out, err = await _run(tmp_path, "--scripted", "--port-base", str(base))
+        code, out, err = await run_demo(tmp_path, "--scripted", "--port-base", str(base))
 
     assert code == 2
     assert f"port {base + 1} (the Slack emulator) is already in use" in err
@@ -147,19 +99,19 @@ async def test_a_port_in_use_is_explained_and_touches_nothing(tmp_path: Path) ->
 
 
 async def test_a_bad_port_base_is_refused(tmp_path: Path) -> None:
-    code, _out, err = await _run(tmp_path, "--port-base", "80")
+    code, _out, err = await run_demo(tmp_path, "--port-base", "80")
     assert code == 2
     assert "--port-base must be between 1024 and 65533" in err
 
 
 async def test_the_demo_says_where_to_click_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    base = _free_port_base()
+    base = free_port_base()
     proc = await asyncio.create_subprocess_exec(
-        *_CLI,
+        *DEMO_CLI,
         "--port-base",
         str(base),
         cwd=tmp_path,
-        env=_env(),
+        env=demo_env(),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.test_demo import _free_port_base, _run
+from tests.support.demo_cli import assert_steps_passed, free_port_base, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -27,14 +27,10 @@ STEPS = [
 
 
 async def test_scripted_calls_demo_passes_every_step(tmp_path: Path) -> None:
-    code, out, err = await _run(
-        tmp_path, "calls", "--scripted", "--port-base", str(_free_port_base())
+    code, out, err = await run_demo(
+        tmp_path, "calls", "--scripted", "--port-base", str(free_port_base())
     )
 
     assert code == 0, out + err
-    lines = out.splitlines()
-    for title in STEPS:
-        assert any(line.startswith(f"✓ {title} (") for line in lines), f"{title!r}:\n{out}"
-    assert "✗" not in out
-    assert "All 16 steps passed" in out
+    assert_steps_passed(out, STEPS, total=16)
     assert "no account" in out  # dave, whom the service has no account for

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from slackbridge.emulator.seed import DEFAULT_CONFIGURATION_TOKEN
+from tests.support.processes import stop_process, wait_healthy
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -38,26 +38,10 @@ async def _process(
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(*args, env=env, stdout=out, stderr=out)
         try:
-            deadline = time.monotonic() + 30
-            async with httpx.AsyncClient(timeout=2.0) as client:
-                while True:
-                    assert proc.returncode is None, _read(log)
-                    try:
-                        if (await client.get(health)).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    assert time.monotonic() < deadline, _read(log)
-                    await asyncio.sleep(0.1)
+            await wait_healthy(proc, health, f"slackbridge {args[3]}", log=lambda: _read(log))
             yield
         finally:
-            if proc.returncode is None:
-                proc.terminate()
-                try:
-                    await asyncio.wait_for(proc.wait(), 15)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
+            await stop_process(proc)
 
 
 async def _cli(env: dict[str, str], *args: str) -> tuple[int, str]:

@@ -16,27 +16,25 @@ Routes: ``/`` (the page), ``POST /webhooks/slackbridge`` (slackbridge's webhooks
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from importlib import resources
-from typing import Any
 
 import httpx
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from slackbridge.client import (
-    Slackbridge,
-    SlackbridgeError,
-    WebhookVerificationError,
-    parse_webhook,
+from slackbridge.client import Slackbridge, SlackbridgeError
+from slackbridge.demo.product_common import (
+    WEBHOOK_PATH,
+    ProductBase,
+    error,
+    product_app,
+    receive_webhook,
 )
 from slackbridge.demo.tickets import CommandLog, Desk, Ticket, WorkspaceInfo, command_answer
 
@@ -51,7 +49,6 @@ __all__ = [
 
 _log = logging.getLogger("slackbridge.demo.helpdesk")
 
-WEBHOOK_PATH = "/webhooks/slackbridge"
 AGENT_PERSONA = "Helpdesk agent"
 ACK_REACTION = "eyes"
 _PERSONA = {"username": AGENT_PERSONA, "icon_emoji": ":technologist:"}
@@ -66,40 +63,20 @@ FAVICON_SVG = (
 )
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-class Helpdesk:
+class Helpdesk(ProductBase):
     """The Helpdesk's state and behaviour (one per app; ``app.state.helpdesk``)."""
 
     def __init__(self, client: Slackbridge, webhook_secret: str, account_ref: str) -> None:
-        self.client = client
+        super().__init__(client, account_ref)
         self.desk = Desk()
         self._secret = webhook_secret
-        self._account_ref = account_ref
-        self._tasks: set[asyncio.Task[None]] = set()
         self.install_url: str | None = None
         self._api_tried_at = float("-inf")
 
     # --- background work ------------------------------------------------------------------------
 
-    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
-        """Run ``job`` after the webhook is answered (slackbridge waits for our 2xx)."""
-        task = asyncio.create_task(job)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        """Let follow-up calls finish (tests use this; shutdown cancels them)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self.client.aclose()
+    async def start(self) -> None:
+        await self.sync_from_api()
 
     async def sync_from_api(self) -> None:
         """Learn the Add to Slack link and the workspaces (at most every few seconds)."""
@@ -109,7 +86,7 @@ class Helpdesk:
         self._api_tried_at = now
         try:
             if self.install_url is None:
-                self.install_url = await self.client.workspaces.install_url(self._account_ref)
+                self.install_url = await self.client.workspaces.install_url(self.account_ref)
             for ws in await self.client.workspaces.list():
                 if ws.team_id and ws.team_id not in self.desk.workspaces:
                     self.desk.workspaces[ws.team_id] = WorkspaceInfo(
@@ -155,23 +132,19 @@ class Helpdesk:
 
     async def webhook(self, request: Request) -> Response:
         """slackbridge's webhooks: verify, apply once, answer 2xx quickly."""
-        body = await request.body()
-        try:
-            event = parse_webhook(self._secret, request.headers, body)
-        except WebhookVerificationError as exc:
-            return _error(401, "invalid_signature", f"webhook not verified: {exc}")
-        except (ValidationError, ValueError):
-            return _error(400, "invalid_body", "the body is not a slackbridge webhook")
+        event = await receive_webhook(self._secret, request)
+        if isinstance(event, Response):
+            return event
         if not self.desk.first_time(request.headers.get("webhook-id", "")):
             return JSONResponse({"ok": True, "duplicate": True})
         outcome = self.desk.apply(event.type, event.data)
         if outcome.kind == "opened" and outcome.ticket is not None:
-            self._spawn(self._acknowledge(outcome.ticket))
+            self.spawn(self._acknowledge(outcome.ticket))
         elif outcome.kind == "command" and outcome.command is not None:
             response_url = event.data.get("response_url")
             if isinstance(response_url, str):
                 page = str(request.base_url).rstrip("/") + "/"
-                self._spawn(self._answer_command(outcome.command, response_url, page))
+                self.spawn(self._answer_command(outcome.command, response_url, page))
         return JSONResponse({"ok": True, "outcome": outcome.kind, "reason": outcome.reason})
 
     async def state(self, request: Request) -> Response:
@@ -179,34 +152,25 @@ class Helpdesk:
         install = "/install" if self.install_url is not None else None
         return JSONResponse({**self.desk.snapshot(), "install_url": install})
 
-    async def install(self, request: Request) -> Response:
-        """Add to Slack: a fresh link from slackbridge's API for our account (signed, it expires,
-        so it is made when someone clicks rather than printed once), then on to it."""
-        try:
-            url = await self.client.workspaces.install_url(self._account_ref)
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            return _error(503, "slackbridge_unreachable", f"no install link: {exc}")
-        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-
     async def reply(self, request: Request) -> Response:
         """An agent's answer, posted in the ticket's Slack thread through the product API."""
         try:
             number = int(request.path_params["number"])
         except ValueError:
-            return _error(404, "ticket_not_found", "no such ticket")
+            return error(404, "ticket_not_found", "no such ticket")
         ticket = self.desk.tickets.get(number)
         if ticket is None:
-            return _error(404, "ticket_not_found", f"no ticket #{number}")
+            return error(404, "ticket_not_found", f"no ticket #{number}")
         try:
             payload = await request.json()
         except ValueError:
-            return _error(400, "invalid_body", 'send JSON: {"text": "...", "as": "agent"}')
+            return error(400, "invalid_body", 'send JSON: {"text": "...", "as": "agent"}')
         text = payload.get("text") if isinstance(payload, Mapping) else None
         as_who = payload.get("as", "agent") if isinstance(payload, Mapping) else None
         if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
-            return _error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
+            return error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
         if as_who not in ("agent", "bot"):
-            return _error(400, "invalid_as", 'as: "agent" (the persona) or "bot"')
+            return error(400, "invalid_as", 'as: "agent" (the persona) or "bot"')
         try:
             accepted = await self.client.messages.post(
                 ticket.team_id,
@@ -217,9 +181,9 @@ class Helpdesk:
                 idempotency_key=f"helpdesk-{uuid.uuid4()}",
             )
         except SlackbridgeError as exc:
-            return _error(502, exc.code, f"slackbridge refused the reply: {exc.message}")
+            return error(502, exc.code, f"slackbridge refused the reply: {exc.message}")
         except httpx.HTTPError as exc:
-            return _error(503, "slackbridge_unreachable", f"slackbridge is not reachable: {exc}")
+            return error(503, "slackbridge_unreachable", f"slackbridge is not reachable: {exc}")
         author = AGENT_PERSONA if as_who == "agent" else "Helpdesk bot"
         entry = self.desk.add_agent_reply(number, text.strip(), author, accepted.id)
         return JSONResponse(
@@ -256,31 +220,18 @@ def create_helpdesk_app(
     async def index(_request: Request) -> Response:
         return HTMLResponse(page)
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
     async def favicon(_request: Request) -> Response:
         return Response(FAVICON_SVG, media_type="image/svg+xml")
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await helpdesk.sync_from_api()
-        try:
-            yield
-        finally:
-            await helpdesk.close()
-
-    app = Starlette(
-        routes=[
+    app = product_app(
+        helpdesk,
+        helpdesk.webhook,
+        [
             Route("/", index),
-            Route("/healthz", healthz),
             Route("/favicon.ico", favicon),
-            Route(WEBHOOK_PATH, helpdesk.webhook, methods=["POST"]),
             Route("/api/state", helpdesk.state),
-            Route("/install", helpdesk.install),
             Route("/api/tickets/{number}/replies", helpdesk.reply, methods=["POST"]),
         ],
-        lifespan=lifespan,
     )
     app.state.helpdesk = helpdesk
     return app

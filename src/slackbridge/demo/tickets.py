@@ -12,11 +12,11 @@ Webhooks are delivered at least once, so each ``webhook-id`` is applied once.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from slackbridge.demo.product_common import SeenWebhooks
 from slackbridge.demo.ticket_models import (
     RESOLVE_REACTIONS,
     CommandLog,
@@ -38,8 +38,6 @@ __all__ = [
     "command_answer",
     "display_name",
 ]
-
-_SEEN_MAX = 10_000
 
 
 OutcomeKind = Literal[
@@ -84,19 +82,14 @@ class Desk:
         self.commands: list[CommandLog] = []
         self._threads: dict[tuple[str, str, str], int] = {}  # (team, channel, root ts) → number
         self._by_ts: dict[tuple[str, str, str], int] = {}  # (team, channel, any ts) → number
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = SeenWebhooks()
         self._settled: dict[str, _Settled] = {}  # outcomes that came before the API answer
 
     # --- webhooks -------------------------------------------------------------------------------
 
     def first_time(self, webhook_id: str) -> bool:
         """True the first time ``webhook_id`` is seen (slackbridge delivers at least once)."""
-        if webhook_id in self._seen:
-            return False
-        self._seen[webhook_id] = None
-        if len(self._seen) > _SEEN_MAX:
-            self._seen.popitem(last=False)
-        return True
+        return self._seen.first_time(webhook_id)
 
     def apply(self, kind: str, data: Mapping[str, Any]) -> Outcome:
         """Apply one webhook: its ``type`` and ``data``."""

@@ -15,6 +15,7 @@ import httpx
 from slackbridge.demo.control import EmulatorControl, find_channel, find_message
 from slackbridge.demo.examples import Example, ProductSetup, register
 from slackbridge.demo.helpdesk import AGENT_PERSONA, WEBHOOK_PATH, create_helpdesk_app
+from slackbridge.demo.product_common import ProductState
 from slackbridge.demo.stack import DEMO_REF, DemoStack, DemoUrls
 from slackbridge.demo.startup import ACME, ALICE, BOB, CAROL
 from slackbridge.demo.steps import Failure, Steps, wait_until
@@ -33,24 +34,11 @@ _THANKS_EDITED = "That did it, thanks! All 40 pages printed."
 _WAIT = 15.0  # seconds any one effect may take (everything is local; it usually takes < 1 s)
 
 
-class _Helpdesk:
+class _Helpdesk(ProductState):
     """The Helpdesk's own JSON API, which its web page uses."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
-        self._http = http
-        self._base = base_url
-
-    async def state(self) -> dict[str, Any]:
-        response = await self._http.get(f"{self._base}/api/state")
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
-
     async def ticket(self, root_ts: str) -> dict[str, Any] | None:
-        for ticket in (await self.state())["tickets"]:
-            if ticket["root_ts"] == root_ts:
-                return dict(ticket)
-        return None
+        return await self.find("tickets", "root_ts", root_ts)
 
     async def reply(self, number: int, text: str) -> dict[str, Any]:
         response = await self._http.post(

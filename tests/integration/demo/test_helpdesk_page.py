@@ -16,11 +16,11 @@ import pytest
 
 from slackbridge.demo.helpdesk import FAVICON_SVG, WEBHOOK_PATH, create_helpdesk_app
 from slackbridge.product.signing import generate_secret, sign_headers
+from tests.integration.demo.helpdesk_bodies import message_posted
 from tests.support.chromium import chromium
 from tests.support.servers import RunningServer, serve_asgi
 
 SECRET = generate_secret()
-TEAM = "T0ACME0001"
 TIMEOUT_MS = 10_000
 
 
@@ -71,20 +71,7 @@ class _Desk:
     gateway: _Gateway
 
     async def webhook(self, webhook_id: str, text: str, ts: str, thread_ts: str | None) -> None:
-        body = orjson.dumps(
-            {
-                "type": "message.posted",
-                "timestamp": "2026-11-21T10:00:00Z",
-                "data": {
-                    "workspace": {"team_id": TEAM, "enterprise_id": None, "app_id": "A1"},
-                    "channel": {"id": "C0ACME0SUP", "kind": "public"},
-                    "user": {"id": "U0ACME0002", "name": "bob", "real_name": "Bob Baker"},
-                    "text": text,
-                    "ts": ts,
-                    "thread_ts": thread_ts,
-                },
-            }
-        )
+        body = message_posted(text, ts, thread_ts)
         headers = sign_headers(SECRET, webhook_id, int(time.time()), body)
         async with httpx.AsyncClient(base_url=self.server.url) as client:
             answer = await client.post(

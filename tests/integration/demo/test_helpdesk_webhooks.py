@@ -12,25 +12,9 @@ import pytest
 
 from slackbridge.demo.helpdesk import WEBHOOK_PATH, Helpdesk, create_helpdesk_app
 from slackbridge.product.signing import generate_secret, sign_headers
+from tests.integration.demo.helpdesk_bodies import TEAM, message_posted
 
 SECRET = generate_secret()
-TEAM = "T0ACME0001"
-
-
-def _question(ts: str = "1700000000.000100") -> bytes:
-    body = {
-        "type": "message.posted",
-        "timestamp": "2026-11-21T10:00:00Z",
-        "data": {
-            "workspace": {"team_id": TEAM, "enterprise_id": None, "app_id": "A1"},
-            "channel": {"id": "C0ACME0SUP", "kind": "public"},
-            "user": {"id": "U0ACME0002", "name": "bob", "real_name": "Bob Baker"},
-            "text": "The printer is jammed",
-            "ts": ts,
-            "thread_ts": None,
-        },
-    }
-    return orjson.dumps(body)
 
 
 class _Api:
@@ -74,7 +58,7 @@ async def test_badly_signed_webhooks_are_refused_and_change_nothing(
     setup: tuple[httpx.AsyncClient, Helpdesk, _Api], tamper: str
 ) -> None:
     client, helpdesk, api = setup
-    body = _question()
+    body = message_posted()
     now = int(time.time())
     headers = sign_headers(SECRET, "msg_1", now, body)
     if tamper == "wrong secret":
@@ -110,7 +94,7 @@ async def test_a_signed_question_opens_one_ticket_and_is_acknowledged_through_th
     setup: tuple[httpx.AsyncClient, Helpdesk, _Api],
 ) -> None:
     client, helpdesk, api = setup
-    body = _question()
+    body = message_posted()
     headers = sign_headers(SECRET, "msg_1", int(time.time()), body)
 
     first = await _send(client, body, headers)

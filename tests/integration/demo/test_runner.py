@@ -18,23 +18,7 @@ from slackbridge.demo.interactive import guide
 from slackbridge.demo.runner import run_demo, run_stack
 from slackbridge.demo.stack import DemoConfig, DemoStack
 from slackbridge.demo.steps import Failure, Steps
-
-
-def _free_port_base() -> int:
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base > 65000:
-            continue
-        try:
-            for port in (base + 1, base + 2):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise AssertionError("no three consecutive free ports")
+from tests.support.demo_cli import free_port_base
 
 
 async def test_a_failing_step_exits_1_and_keeps_the_data(tmp_path: Path) -> None:
@@ -55,7 +39,7 @@ async def test_a_failing_step_exits_1_and_keeps_the_data(tmp_path: Path) -> None
             pass
 
     data = tmp_path / "demo"
-    config = DemoConfig(port_base=_free_port_base(), data_dir=data)
+    config = DemoConfig(port_base=free_port_base(), data_dir=data)
     code = await run_stack(
         config,
         scripted=True,
@@ -90,7 +74,7 @@ async def test_a_walkthrough_that_works_exits_0_and_cleans_up(tmp_path: Path) ->
 
     data = tmp_path / "demo"
     code = await run_stack(
-        DemoConfig(port_base=_free_port_base(), data_dir=data),
+        DemoConfig(port_base=free_port_base(), data_dir=data),
         scripted=True,
         keep_data=False,
         console=Console(file=out, width=200, color_system=None),
@@ -108,7 +92,7 @@ def test_an_unknown_example_lists_the_names_and_exits_2(tmp_path: Path) -> None:
     code = run_demo(
         "helpdesks",
         scripted=True,
-        port_base=_free_port_base(),
+        port_base=free_port_base(),
         keep_data=False,
         console=Console(file=io.StringIO()),
         err_console=Console(file=err, width=200, color_system=None),

@@ -5,7 +5,6 @@ and a disconnected workspace's commands ignored."""
 from __future__ import annotations
 
 import io
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,30 +22,14 @@ from slackbridge.demo.startup import ACME, ALICE, CAROL, start_and_install
 from slackbridge.demo.steps import Steps, wait_until
 from slackbridge.demo.tasks.app import WEBHOOK_PATH, TaskBot
 from slackbridge.product.signing import sign_headers
+from tests.support.demo_cli import free_port_base
 
 ALICE_EMAIL = "alice@acme.test"
 
 
-def _free_port_base() -> int:
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base > 65000:
-            continue
-        try:
-            for port in (base + 1, base + 2):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise AssertionError("no three consecutive free ports")
-
-
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[DemoStack]:
-    config = DemoConfig(port_base=_free_port_base(), data_dir=tmp_path / "demo")
+    config = DemoConfig(port_base=free_port_base(), data_dir=tmp_path / "demo")
     running = DemoStack(config, EXAMPLES["tasks"])
     running.bind_ports()
     try:

@@ -12,12 +12,19 @@ from slackbridge.emulator.seed import build_state
 from slackbridge.emulator.state import EmulatorState
 from slackbridge.emulator.testing import TestInstall, emulator_client, install_app_for_tests
 from tests.integration.emulator.helpers import ACME
+from tests.integration.emulator.receiver import Receiver
 
 
 @pytest.fixture
 def state() -> EmulatorState:
     """The default seed, rate limits off (tests that need them turn them on)."""
     return build_state(rate_limits=False)
+
+
+@pytest.fixture
+def receiver() -> Receiver:
+    """A stand-in for the app's endpoints (in process: pass ``receiver.transport``)."""
+    return Receiver()
 
 
 @pytest.fixture

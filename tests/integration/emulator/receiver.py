@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,7 +21,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-__all__ = ["Received", "Receiver"]
+from slackbridge.emulator import create_app
+from slackbridge.emulator.state import EmulatorState
+from slackbridge.emulator.testing import emulator_client
+
+__all__ = ["Received", "Receiver", "emulator_delivering_to", "heard_events"]
 
 RECEIVER_URL = "http://app.test"
 
@@ -80,3 +85,21 @@ class Receiver:
                 await asyncio.wait_for(self._changed.wait(), remaining)
             except TimeoutError:
                 continue
+
+
+@asynccontextmanager
+async def emulator_delivering_to(
+    state: EmulatorState, receiver: Receiver
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The emulator on ``state``, in process, delivering to ``receiver`` (also in process); the
+    client's ``app`` is the emulator's app (for ``app.state.outbound``)."""
+    app = create_app(state, delivery_transport=receiver.transport)
+    async with emulator_client(app, base_url="http://emu.test") as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def heard_events(emu: httpx.AsyncClient, receiver: Receiver) -> list[dict[str, Any]]:
+    """The events ``receiver`` got at ``/events``, once every delivery under way is done."""
+    await emu.app.state.outbound.wait_idle()  # type: ignore[attr-defined]
+    return [r.json()["event"] for r in receiver.on("/events")]

@@ -30,11 +30,6 @@ def _install(state: EmulatorState, url: str = EVENTS_URL) -> TestInstall:
     return install_app_for_tests(state, ACME, app=app, channels=["general"])
 
 
-@pytest.fixture
-def receiver() -> Receiver:
-    return Receiver()
-
-
 @contextlib.asynccontextmanager
 async def _running(state: EmulatorState, receiver: Receiver) -> AsyncIterator[httpx.AsyncClient]:
     """The emulator (in process) delivering to ``receiver`` (in process)."""

@@ -10,11 +10,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from slackbridge.emulator import create_app
 from slackbridge.emulator.state import App, EmulatorState
 from slackbridge.emulator.testing import make_test_app
 from tests.integration.emulator.helpers import ACME, ALICE, BOB, GENERAL, GLOBEX, call
-from tests.integration.emulator.receiver import RECEIVER_URL, Receiver
+from tests.integration.emulator.receiver import RECEIVER_URL, Receiver, emulator_delivering_to
 
 CALLBACK = "https://product.test/slack/oauth/callback"
 
@@ -33,20 +32,11 @@ def app(state: EmulatorState) -> App:
 
 
 @pytest.fixture
-def receiver() -> Receiver:
-    return Receiver()
-
-
-@pytest.fixture
 async def emu(
     state: EmulatorState, app: App, receiver: Receiver
 ) -> AsyncIterator[httpx.AsyncClient]:
-    emulator = create_app(state, delivery_transport=receiver.transport)
-    async with emulator.router.lifespan_context(emulator):
-        transport = httpx.ASGITransport(app=emulator)
-        async with httpx.AsyncClient(transport=transport, base_url="http://emu.test") as client:
-            client.app = emulator  # type: ignore[attr-defined]
-            yield client
+    async with emulator_delivering_to(state, receiver) as client:
+        yield client
 
 
 def _authorize_url(app: App, **extra: str) -> str:

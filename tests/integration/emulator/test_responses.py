@@ -8,17 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from slackbridge.emulator import create_app
 from slackbridge.emulator.ops import post_message
 from slackbridge.emulator.state import EmulatorState, Signal
 from slackbridge.emulator.testing import TestInstall, install_app_for_tests, make_test_app
 from tests.integration.emulator.helpers import ACME, ALICE, GENERAL
-from tests.integration.emulator.receiver import RECEIVER_URL, Receiver
-
-
-@pytest.fixture
-def receiver() -> Receiver:
-    return Receiver()
+from tests.integration.emulator.receiver import RECEIVER_URL, Receiver, emulator_delivering_to
 
 
 @pytest.fixture
@@ -35,11 +29,8 @@ def inst(state: EmulatorState) -> TestInstall:
 async def emu(
     state: EmulatorState, receiver: Receiver, inst: TestInstall
 ) -> AsyncIterator[httpx.AsyncClient]:
-    emulator = create_app(state, delivery_transport=receiver.transport)
-    async with emulator.router.lifespan_context(emulator):
-        transport = httpx.ASGITransport(app=emulator)
-        async with httpx.AsyncClient(transport=transport, base_url="http://emu.test") as client:
-            yield client
+    async with emulator_delivering_to(state, receiver) as client:
+        yield client
 
 
 async def _response_url(emu: httpx.AsyncClient) -> str:

@@ -10,18 +10,17 @@ import httpx
 import orjson
 import pytest
 
-from slackbridge.emulator import create_app
 from slackbridge.emulator.state import EmulatorState
 from slackbridge.emulator.testing import DEFAULT_TEST_SCOPES, TestInstall, install_app_for_tests
 from tests.integration.emulator.helpers import ACME, ALICE, GENERAL, SUPPORT, call
-from tests.integration.emulator.receiver import RECEIVER_URL, Receiver
+from tests.integration.emulator.receiver import (
+    RECEIVER_URL,
+    Receiver,
+    emulator_delivering_to,
+    heard_events,
+)
 
 EVENTS = ["assistant_thread_started", "assistant_thread_context_changed", "message.im"]
-
-
-@pytest.fixture
-def receiver() -> Receiver:
-    return Receiver()
 
 
 @pytest.fixture
@@ -36,17 +35,8 @@ def ai(state: EmulatorState) -> TestInstall:
 async def emu(
     state: EmulatorState, receiver: Receiver, ai: TestInstall
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(state, delivery_transport=receiver.transport)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://emu.test") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
-
-
-async def _events(emu: httpx.AsyncClient, receiver: Receiver) -> list[dict[str, Any]]:
-    await emu.app.state.outbound.wait_idle()  # type: ignore[attr-defined]
-    return [r.json()["event"] for r in receiver.on("/events")]
+    async with emulator_delivering_to(state, receiver) as client:
+        yield client
 
 
 async def _start(emu: httpx.AsyncClient, ai: TestInstall, **extra: Any) -> dict[str, Any]:
@@ -65,7 +55,7 @@ async def test_an_assistant_thread_from_start_to_streamed_answer(
     thread = await _start(emu, ai, context_channel_id=GENERAL)
     channel, thread_ts = thread["channel_id"], thread["thread_ts"]
     assert channel.startswith("D") and thread["user_id"] == ALICE
-    (started,) = await _events(emu, receiver)
+    (started,) = await heard_events(emu, receiver)
     assert started["type"] == "assistant_thread_started"
     assert started["assistant_thread"] == {
         "user_id": ALICE,
@@ -96,7 +86,7 @@ async def test_an_assistant_thread_from_start_to_streamed_answer(
         },
     )
     assert said.status_code == 200, said.text
-    question = (await _events(emu, receiver))[-1]
+    question = (await heard_events(emu, receiver))[-1]
     assert (question["type"], question["channel_type"]) == ("message", "im")
     assert question["thread_ts"] == thread_ts and question["user"] == ALICE
     titled = await call(
@@ -161,7 +151,7 @@ async def test_an_assistant_thread_from_start_to_streamed_answer(
         json={"channel_id": channel, "thread_ts": thread_ts, "context_channel_id": SUPPORT},
     )
     assert changed.status_code == 200, changed.text
-    last = (await _events(emu, receiver))[-1]
+    last = (await heard_events(emu, receiver))[-1]
     assert last["type"] == "assistant_thread_context_changed"
     assert last["assistant_thread"]["context"]["channel_id"] == SUPPORT
 
@@ -171,7 +161,7 @@ async def test_unsubscribed_apps_do_not_hear_assistant_threads(
 ) -> None:
     ai.app.bot_events = ["message.im"]
     await _start(emu, ai)
-    assert await _events(emu, receiver) == []
+    assert await heard_events(emu, receiver) == []
 
 
 async def test_stream_rules(emu: httpx.AsyncClient, ai: TestInstall, state: EmulatorState) -> None:

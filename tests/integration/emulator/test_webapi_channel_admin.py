@@ -4,24 +4,22 @@ in-process emulator, with the events subscribed apps hear."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
-from slackbridge.emulator import create_app
 from slackbridge.emulator.state import EmulatorState
 from slackbridge.emulator.testing import DEFAULT_TEST_SCOPES, TestInstall, install_app_for_tests
 from tests.integration.emulator.helpers import ACME, GENERAL, SUPPORT, call
-from tests.integration.emulator.receiver import RECEIVER_URL, Receiver
+from tests.integration.emulator.receiver import (
+    RECEIVER_URL,
+    Receiver,
+    emulator_delivering_to,
+    heard_events,
+)
 
 SCOPES = [*DEFAULT_TEST_SCOPES, "pins:read", "pins:write", "bookmarks:read", "bookmarks:write"]
 EVENTS = ["message.channels", "pin_added", "pin_removed", "channel_rename", "channel_unarchive"]
-
-
-@pytest.fixture
-def receiver() -> Receiver:
-    return Receiver()
 
 
 @pytest.fixture
@@ -36,17 +34,8 @@ def admin(state: EmulatorState) -> TestInstall:
 async def emu(
     state: EmulatorState, receiver: Receiver, admin: TestInstall
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(state, delivery_transport=receiver.transport)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://emu.test") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
-
-
-async def _events(emu: httpx.AsyncClient, receiver: Receiver) -> list[dict[str, Any]]:
-    await emu.app.state.outbound.wait_idle()  # type: ignore[attr-defined]
-    return [r.json()["event"] for r in receiver.on("/events")]
+    async with emulator_delivering_to(state, receiver) as client:
+        yield client
 
 
 async def test_topic_purpose_and_rename(
@@ -70,7 +59,7 @@ async def test_topic_purpose_and_rename(
     history = await call(emu, "conversations.history", token, channel=GENERAL, limit=3)
     subtypes = [m.get("subtype") for m in history["messages"]]
     assert subtypes == ["channel_name", "channel_purpose", "channel_topic"]
-    events = await _events(emu, receiver)
+    events = await heard_events(emu, receiver)
     rename = next(e for e in events if e["type"] == "channel_rename")
     assert rename["channel"]["id"] == GENERAL and rename["channel"]["name"] == "all-hands"
     assert {e.get("subtype") for e in events if e["type"] == "message"} >= {
@@ -94,7 +83,7 @@ async def test_unarchive(
     assert await call(emu, "conversations.unarchive", token, channel=channel_id) == {"ok": True}
     assert state.channel(ACME, channel_id) is not None
     assert (await call(emu, "chat.postMessage", token, channel=channel_id, text="hi"))["ok"]
-    events = await _events(emu, receiver)
+    events = await heard_events(emu, receiver)
     assert any(e["type"] == "channel_unarchive" and e["channel"] == channel_id for e in events)
 
 
@@ -121,7 +110,7 @@ async def test_pins(emu: httpx.AsyncClient, admin: TestInstall, receiver: Receiv
     assert (await call(emu, "pins.list", token, channel=GENERAL))["items"] == []
     unpinned = await call(emu, "conversations.history", token, channel=GENERAL, limit=1)
     assert "pinned_to" not in unpinned["messages"][0]
-    events = [e for e in await _events(emu, receiver) if e["type"].startswith("pin_")]
+    events = [e for e in await heard_events(emu, receiver) if e["type"].startswith("pin_")]
     assert [e["type"] for e in events] == ["pin_added", "pin_removed"]
     assert events[0]["channel_id"] == GENERAL and events[0]["item"]["message"]["ts"] == ts
     assert events[0]["pin_count"] == 1 and events[1]["has_pins"] is False

@@ -94,6 +94,8 @@ async def test_thread_errors(client: httpx.AsyncClient, bot: TestInstall) -> Non
 async def test_post_errors(client: httpx.AsyncClient, bot: TestInstall) -> None:
     token = bot.bot_token
     assert (await call(client, "chat.postMessage", token, channel=GENERAL))["error"] == "no_text"
+    quiet = await call(client, "chat.postEphemeral", token, channel=GENERAL, user=ALICE)
+    assert quiet["error"] == "no_text"
     too_long = await call(client, "chat.postMessage", token, channel=GENERAL, text="a" * 40_001)
     assert too_long["error"] == "msg_too_long"
     unknown = await call(client, "chat.postMessage", token, channel="C0NOPE0000", text="x")

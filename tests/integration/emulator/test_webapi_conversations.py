@@ -94,13 +94,19 @@ async def test_info_and_members(client: httpx.AsyncClient, bot: TestInstall) -> 
     assert members == [*[ALICE, BOB, CAROL, "U0ACME0004"], bot.bot_user_id]
 
 
-async def test_history_newest_first_with_pages_and_threads(
-    client: httpx.AsyncClient, bot: TestInstall
-) -> None:
+async def _post_m0_to_m4(client: httpx.AsyncClient, bot: TestInstall) -> list[str]:
+    """The bot posts "m0" … "m4" in #general; their ts, oldest first."""
     posted = []
     for i in range(5):
         body = await call(client, "chat.postMessage", bot.bot_token, channel=GENERAL, text=f"m{i}")
-        posted.append(body["ts"])
+        posted.append(str(body["ts"]))
+    return posted
+
+
+async def test_history_newest_first_with_pages_and_threads(
+    client: httpx.AsyncClient, bot: TestInstall
+) -> None:
+    posted = await _post_m0_to_m4(client, bot)
     await call(
         client,
         "chat.postMessage",
@@ -143,6 +149,8 @@ async def test_history_errors(client: httpx.AsyncClient, bot: TestInstall) -> No
     assert out["error"] == "not_in_channel"
     bad = await call(client, "conversations.history", bot.bot_token, channel=GENERAL, latest="x")
     assert bad["error"] == "invalid_ts_latest"
+    bad = await call(client, "conversations.history", bot.bot_token, channel=GENERAL, oldest="x")
+    assert bad["error"] == "invalid_ts_oldest"
 
 
 async def test_replies(client: httpx.AsyncClient, bot: TestInstall) -> None:
@@ -268,10 +276,7 @@ async def test_users_conversations(
 async def test_history_with_only_oldest_pages_forward_in_time(
     client: httpx.AsyncClient, bot: TestInstall
 ) -> None:
-    posted = []
-    for i in range(5):
-        body = await call(client, "chat.postMessage", bot.bot_token, channel=GENERAL, text=f"m{i}")
-        posted.append(body["ts"])
+    posted = await _post_m0_to_m4(client, bot)
     first = await call(
         client, "conversations.history", bot.bot_token, channel=GENERAL, oldest=posted[0], limit=2
     )

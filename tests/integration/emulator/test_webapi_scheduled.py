@@ -123,6 +123,9 @@ async def test_schedule_errors(
     assert bad["error"] == "invalid_time"
     empty = await call(client, "chat.scheduleMessage", token, channel=GENERAL, post_at=now + 60)
     assert empty["error"] == "no_text"
+    for bound in ("latest", "oldest"):
+        listed = await call(client, "chat.scheduledMessages.list", token, **{bound: "soon"})
+        assert listed["error"] == "invalid_arguments"
     outside = await call(
         client, "chat.scheduleMessage", token, channel=SUPPORT, text="x", post_at=now + 60
     )

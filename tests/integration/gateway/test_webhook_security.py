@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from slackbridge.store.repositories.deliveries import (
 )
 from slackbridge.store.repositories.endpoints import EndpointsRepository
 from tests.integration.gateway.conftest import GatewayFactory
+from tests.support.cli import run_cli
 from tests.support.product import Hook, Product, run_product
 
 API_KEY = "sbk_test_webhook_security_key"
@@ -41,27 +40,6 @@ SECRET_PARTS = (PASSWORD, TOKEN, USER)
 async def product() -> AsyncIterator[Product]:
     async with run_product("whsec_unused") as server:
         yield server
-
-
-async def _cli(data_dir: Path, *args: str, **settings: str) -> tuple[int, str, str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SLACKBRIDGE_")},
-        "SLACKBRIDGE_DATA_DIR": str(data_dir),
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-        **settings,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "slackbridge.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def _send(gateway: Gateway, endpoint_id: int, webhook_id: str) -> None:
@@ -126,14 +104,14 @@ async def test_credentials_in_a_webhook_url_are_used_but_never_shown_or_stored(
     assert api.json()["endpoints"][0]["url"].endswith("/hooks?***")
     _assert_clean(api.text, "GET /api/v1/webhooks")
 
-    code, out, err = await _cli(data_dir, "webhooks", "list")
+    code, out, err = await run_cli(data_dir, "webhooks", "list")
     assert code == 0, err
     assert "***@127.0.0.1" in out
     _assert_clean(out + err, "`webhooks list`")
-    code, out, err = await _cli(data_dir, "webhooks", "list", "--json", "--show-secret")
+    code, out, err = await run_cli(data_dir, "webhooks", "list", "--json", "--show-secret")
     assert code == 0 and product.secret in out
     _assert_clean(out + err, "`webhooks list --json`")
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "list")
+    code, out, err = await run_cli(data_dir, "webhooks", "secrets", "list")
     assert code == 0, err
     _assert_clean(out + err, "`webhooks secrets list`")
 
@@ -222,26 +200,27 @@ async def test_secrets_from_the_cli_are_shown_once(
     (endpoint,) = await EndpointsRepository(gw.gateway.db, gw.gateway.keyring).list()
     eid = str(endpoint.id)
 
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "rotate", eid)
+    code, out, err = await run_cli(data_dir, "webhooks", "secrets", "rotate", eid)
     assert code == 0, err
     (stored,) = await EndpointsRepository(gw.gateway.db, gw.gateway.keyring).list()
     assert stored.secret is not None and stored.secret in out and "shown this once" in out
     assert endpoint.secret not in out
     assert [p.secret for p in stored.previous_secrets] == [endpoint.secret]
 
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "list", eid)
+    code, out, err = await run_cli(data_dir, "webhooks", "secrets", "list", eid)
     assert code == 0, err
     assert "signs (current)" in out and "signs (retiring)" in out
     assert stored.secret not in out and endpoint.secret not in out
     assert f"secrets retire {eid}" in out
 
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "retire", eid, "--secret", "999")
+    retire = ("webhooks", "secrets", "retire", eid)
+    code, out, err = await run_cli(data_dir, *retire, "--secret", "999")
     assert code == 1 and "no previous secret with id 999" in err and "Traceback" not in err
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "retire", eid)
+    code, out, err = await run_cli(data_dir, "webhooks", "secrets", "retire", eid)
     assert code == 0 and "Retired 1 secret" in out
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "retire", eid)
+    code, out, err = await run_cli(data_dir, "webhooks", "secrets", "retire", eid)
     assert code == 0 and "nothing to retire" in out
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "rotate", "42")
+    code, out, err = await run_cli(data_dir, "webhooks", "secrets", "rotate", "42")
     assert code == 1 and "no webhook endpoint has id 42" in err and "Traceback" not in err
     (final,) = await EndpointsRepository(gw.gateway.db, gw.gateway.keyring).list()
     assert final.signing_secrets == (stored.secret,)
@@ -265,7 +244,7 @@ async def test_a_configured_secret_is_rotated_in_the_configuration(
         refused = await api.post(f"/api/v1/webhooks/{endpoint.id}/secrets")
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "secret_configured"
-    code, _out, err = await _cli(
+    code, _out, err = await run_cli(
         data_dir,
         "webhooks",
         "secrets",
@@ -275,7 +254,7 @@ async def test_a_configured_secret_is_rotated_in_the_configuration(
         SLACKBRIDGE_WEBHOOK_SECRET=new,
     )
     assert code == 1 and "set in the configuration" in err and "Traceback" not in err
-    code, _out, err = await _cli(
+    code, _out, err = await run_cli(
         data_dir,
         "webhooks",
         "secrets",
@@ -284,7 +263,7 @@ async def test_a_configured_secret_is_rotated_in_the_configuration(
         SLACKBRIDGE_WEBHOOK_URL="http://169.254.169.254/",
     )
     assert code == 1 and "is refused" in err and "Traceback" not in err
-    code, out, err = await _cli(data_dir, "webhooks", "secrets", "retire", str(endpoint.id))
+    code, out, err = await run_cli(data_dir, "webhooks", "secrets", "retire", str(endpoint.id))
     assert code == 0 and "Retired 1 secret" in out, err
 
 

@@ -82,6 +82,7 @@ def test_webhook_ids_are_applied_once() -> None:
     assert desk.first_time("msg_a") is True
     assert desk.first_time("msg_a") is False
     assert desk.first_time("msg_b") is True
+    assert desk.first_time("") and desk.first_time("")  # no id: nothing to recognise it by
 
 
 def test_edits_change_the_message_and_the_subject(desk: Desk) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 import httpx
 
 from slackbridge.demo.control import EmulatorControl
+from slackbridge.demo.product_common import ProductState
 from slackbridge.demo.steps import Failure, wait_until
 
 __all__ = ["CallsPerson", "MemberRow", "call_state", "link_in", "members_of"]
@@ -150,7 +151,4 @@ def _ticked(page: str) -> list[str]:
 
 async def call_state(http: httpx.AsyncClient, calls_url: str) -> dict[str, Any]:
     """The service's ``/api/state``."""
-    answer = await http.get(f"{calls_url}/api/state")
-    answer.raise_for_status()
-    result: dict[str, Any] = answer.json()
-    return result
+    return await ProductState(http, calls_url).state()

@@ -31,10 +31,8 @@ The webhooks are :mod:`slackbridge.demo.calls.webhooks`; the pages are here. Rou
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -61,18 +59,14 @@ from slackbridge.demo.calls.slack_side import (
     has_user_token,
 )
 from slackbridge.demo.calls.webhooks import COMMAND, SLASH_COMMAND, CallsWebhooks
+from slackbridge.demo.product_common import WEBHOOK_PATH, ProductBase, error, product_app
 
 __all__ = ["COMMAND", "SLASH_COMMAND", "WEBHOOK_PATH", "CallsService", "create_calls_app"]
 
-WEBHOOK_PATH = "/webhooks/slackbridge"
 _COOKIE_PREFIX = "calls_session_"
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-class CallsService:
+class CallsService(ProductBase):
     """The service's state and behaviour (one per app; ``app.state.calls``)."""
 
     def __init__(
@@ -85,33 +79,14 @@ class CallsService:
         members_page_size: int = 200,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
+        super().__init__(client, account_ref)
         self.directory = Directory(accounts)
         self.keys = Keys(clock)
         self.grants = Grants()
         self.book = CallBook()
         self.public_url = public_url.rstrip("/")
-        self.account_ref = account_ref
         self.members_page_size = members_page_size
         self.answers: list[dict[str, Any]] = []  # the ephemeral answers to /call, for the page
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    # --- background work ------------------------------------------------------------------------
-
-    def spawn(self, job: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(job)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self.client.aclose()
 
     # --- the person's pages ---------------------------------------------------------------------
 
@@ -231,11 +206,11 @@ class CallsService:
     async def session_state(self, request: Request) -> Response:
         session = self._session(request)
         if session is None:
-            return _error(404, "session_not_found", "no such session in this browser")
+            return error(404, "session_not_found", "no such session in this browser")
         try:
             authorized = await self._authorized(session.setup)
         except (SlackProblem, httpx.HTTPError) as exc:
-            return _error(502, "slack_unavailable", str(exc))
+            return error(502, "slack_unavailable", str(exc))
         return JSONResponse({"authorized": authorized, "call": session.call_id})
 
     async def ring(self, request: Request) -> Response:
@@ -306,14 +281,6 @@ class CallsService:
             }
         )
 
-    async def install(self, _request: Request) -> Response:
-        """Add to Slack for the service's account (a fresh signed link at each click)."""
-        try:
-            url = await self.client.workspaces.install_url(self.account_ref)
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            return _error(503, "slackbridge_unreachable", f"no install link: {exc}")
-        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-
 
 def create_calls_app(
     api_url: str,
@@ -344,22 +311,11 @@ def create_calls_app(
     async def index(_request: Request) -> Response:
         return render("index.html", 200, title="Calls", service=service)
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await service.close()
-
-    app = Starlette(
-        routes=[
+    app = product_app(
+        service,
+        CallsWebhooks(service, webhook_secret).handle,
+        [
             Route("/", index),
-            Route("/healthz", healthz),
-            Route("/install", service.install),
-            Route(WEBHOOK_PATH, CallsWebhooks(service, webhook_secret).handle, methods=["POST"]),
             Route("/join/{key}", service.join),
             Route("/sessions/{session_id}", service.session_page),
             Route("/sessions/{session_id}/authorize", service.authorize),
@@ -368,7 +324,6 @@ def create_calls_app(
             Route("/calls/{number}", service.call_page),
             Route("/api/state", service.state),
         ],
-        lifespan=lifespan,
     )
     app.state.calls = service
     return app

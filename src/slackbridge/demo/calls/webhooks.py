@@ -16,18 +16,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from slackbridge.client import (
-    CommandMatched,
-    SlackbridgeError,
-    WebhookEvent,
-    WebhookVerificationError,
-    parse_webhook,
-)
+from slackbridge.client import CommandMatched, SlackbridgeError, WebhookEvent
 from slackbridge.demo.calls.records import KEY_TTL_SECONDS, Setup
+from slackbridge.demo.product_common import SeenWebhooks, receive_webhook
 
 if TYPE_CHECKING:
     from slackbridge.demo.calls.service import CallsService
@@ -38,11 +32,6 @@ _log = logging.getLogger("slackbridge.demo.calls")
 
 SLASH_COMMAND = "/call"
 COMMAND = "call"
-_SEEN_LIMIT = 10_000
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 class CallsWebhooks:
@@ -51,28 +40,14 @@ class CallsWebhooks:
     def __init__(self, service: CallsService, secret: str) -> None:
         self._service = service
         self._secret = secret
-        self._seen: dict[str, None] = {}
-
-    def _first_time(self, webhook_id: str) -> bool:
-        if not webhook_id:
-            return True
-        if webhook_id in self._seen:
-            return False
-        self._seen[webhook_id] = None
-        while len(self._seen) > _SEEN_LIMIT:
-            del self._seen[next(iter(self._seen))]
-        return True
+        self._seen = SeenWebhooks()
 
     async def handle(self, request: Request) -> Response:
         """slackbridge's webhooks: verify, apply once, answer 2xx at once (work goes on after)."""
-        body = await request.body()
-        try:
-            event = parse_webhook(self._secret, request.headers, body)
-        except WebhookVerificationError as exc:
-            return _error(401, "invalid_signature", f"webhook not verified: {exc}")
-        except (ValidationError, ValueError):
-            return _error(400, "invalid_body", "the body is not a slackbridge webhook")
-        if not self._first_time(request.headers.get("webhook-id", "")):
+        event = await receive_webhook(self._secret, request)
+        if isinstance(event, Response):
+            return event
+        if not self._seen.first_time(request.headers.get("webhook-id", "")):
             return JSONResponse({"ok": True, "duplicate": True})
         outcome = self._apply(event.type, event.data, event)
         return JSONResponse({"ok": True, "outcome": outcome})

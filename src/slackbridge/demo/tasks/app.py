@@ -19,23 +19,21 @@ import asyncio
 import html
 import logging
 import uuid
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from slackbridge.client import (
-    CommandMatched,
-    Slackbridge,
-    SlackbridgeError,
-    WebhookVerificationError,
-    parse_webhook,
+from slackbridge.client import CommandMatched, Slackbridge, SlackbridgeError
+from slackbridge.demo.product_common import (
+    WEBHOOK_PATH,
+    ProductBase,
+    error,
+    product_app,
+    receive_webhook,
 )
 from slackbridge.demo.tasks.board import COMMANDS, Answer, Board
 
@@ -43,47 +41,24 @@ __all__ = ["WEBHOOK_PATH", "TaskBot", "create_tasks_app"]
 
 _log = logging.getLogger("slackbridge.demo.tasks")
 
-WEBHOOK_PATH = "/webhooks/slackbridge"
 _DECLARE_RETRY_SECONDS = 1.0
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-class TaskBot:
+class TaskBot(ProductBase):
     """The task bot's behaviour (one per app; ``app.state.tasks``)."""
 
     def __init__(self, client: Slackbridge, webhook_secret: str, account_ref: str) -> None:
-        self.client = client
+        super().__init__(client, account_ref)
         self.board = Board()
         self._secret = webhook_secret
-        self._account_ref = account_ref
-        self._tasks: set[asyncio.Task[None]] = set()
         self.commands_declared = asyncio.Event()
         self.answers: list[dict[str, Any]] = []  # what was sent, for the page and the tests
         self.heard: list[str] = []  # the types of the webhooks applied, in order
 
     # --- background work ------------------------------------------------------------------------
 
-    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(job)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        """Let follow-up calls finish (tests use this; shutdown cancels them)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def start(self) -> None:
-        self._spawn(self._declare_commands())
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self.client.aclose()
+        self.spawn(self._declare_commands())
 
     async def _declare_commands(self) -> None:
         """Declare the commands (until the gateway takes them), then learn the workspaces."""
@@ -152,13 +127,9 @@ class TaskBot:
 
     async def webhook(self, request: Request) -> Response:
         """slackbridge's webhooks: verify, apply once, answer 2xx at once (replies follow)."""
-        body = await request.body()
-        try:
-            event = parse_webhook(self._secret, request.headers, body)
-        except WebhookVerificationError as exc:
-            return _error(401, "invalid_signature", f"webhook not verified: {exc}")
-        except (ValidationError, ValueError):
-            return _error(400, "invalid_body", "the body is not a slackbridge webhook")
+        event = await receive_webhook(self._secret, request)
+        if isinstance(event, Response):
+            return event
         if not self.board.first_time(request.headers.get("webhook-id", "")):
             return JSONResponse({"ok": True, "outcome": "duplicate"})
         self.heard.append(event.type)
@@ -176,7 +147,7 @@ class TaskBot:
         answer = self.board.run(
             matched.command, matched.arguments, matched.team_id or "", matched.user_email
         )
-        self._spawn(self._answer(matched, answer))
+        self.spawn(self._answer(matched, answer))
         return JSONResponse({"ok": True, "outcome": matched.command})
 
     async def state(self, _request: Request) -> Response:
@@ -192,26 +163,18 @@ class TaskBot:
         """Remove a workspace: slackbridge revokes the token in Slack and forgets it."""
         team_id = request.path_params["team_id"]
         if team_id not in self.board.workspaces:
-            return _error(404, "workspace_not_found", f"no workspace {team_id} here")
+            return error(404, "workspace_not_found", f"no workspace {team_id} here")
         try:
             await self.client.workspaces.remove(team_id)
         except SlackbridgeError as exc:
             if exc.code != "workspace_not_found":
-                return _error(502, exc.code, f"slackbridge refused: {exc.message}")
+                return error(502, exc.code, f"slackbridge refused: {exc.message}")
         except httpx.HTTPError as exc:
-            return _error(503, "slackbridge_unreachable", f"slackbridge is not reachable: {exc}")
+            return error(503, "slackbridge_unreachable", f"slackbridge is not reachable: {exc}")
         self.board.mark_removed(team_id)
         if "text/html" in request.headers.get("accept", ""):
             return RedirectResponse("/", status_code=303)
         return JSONResponse({"ok": True, "workspace": self.board.workspaces[team_id].to_json()})
-
-    async def install(self, _request: Request) -> Response:
-        """Add to Slack: a fresh signed link from slackbridge's API for our account."""
-        try:
-            url = await self.client.workspaces.install_url(self._account_ref)
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            return _error(503, "slackbridge_unreachable", f"no install link: {exc}")
-        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 
     def page(self) -> str:
         """The tasks and workspaces, as a plain page (no script)."""
@@ -272,27 +235,14 @@ def create_tasks_app(
     async def index(_request: Request) -> Response:
         return HTMLResponse(bot.page())
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await bot.start()
-        try:
-            yield
-        finally:
-            await bot.close()
-
-    app = Starlette(
-        routes=[
+    app = product_app(
+        bot,
+        bot.webhook,
+        [
             Route("/", index),
-            Route("/healthz", healthz),
-            Route(WEBHOOK_PATH, bot.webhook, methods=["POST"]),
             Route("/api/state", bot.state),
             Route("/api/workspaces/{team_id}/remove", bot.remove, methods=["POST"]),
-            Route("/install", bot.install),
         ],
-        lifespan=lifespan,
     )
     app.state.tasks = bot
     return app

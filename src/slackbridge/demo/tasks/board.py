@@ -9,10 +9,11 @@ removes it here: commands from such a workspace are ignored and nothing is sent 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from slackbridge.demo.product_common import SeenWebhooks
 
 __all__ = [
     "COMMANDS",
@@ -117,9 +118,6 @@ class Answer:
     private: bool = False
 
 
-_SEEN_LIMIT = 10_000
-
-
 @dataclass
 class Board:
     """Accounts, tasks and workspaces (one per app)."""
@@ -129,18 +127,11 @@ class Board:
     )
     tasks: dict[int, Task] = field(default_factory=dict)
     workspaces: dict[str, WorkspaceState] = field(default_factory=dict)
-    _seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    _seen: SeenWebhooks = field(default_factory=SeenWebhooks)
 
     def first_time(self, webhook_id: str) -> bool:
         """False for a webhook already applied (slackbridge retries with the same id)."""
-        if not webhook_id:
-            return True
-        if webhook_id in self._seen:
-            return False
-        self._seen[webhook_id] = None
-        while len(self._seen) > _SEEN_LIMIT:
-            self._seen.popitem(last=False)
-        return True
+        return self._seen.first_time(webhook_id)
 
     # --- workspaces -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import httpx
 from slackbridge.client import Slackbridge
 from slackbridge.demo.control import EmulatorControl, find_channel, find_message
 from slackbridge.demo.examples import Example, ProductSetup, register
+from slackbridge.demo.product_common import ProductState
 from slackbridge.demo.stack import DEMO_REF, DemoStack, DemoUrls
 from slackbridge.demo.startup import ACME, ALICE, socket_mode_check
 from slackbridge.demo.steps import Failure, Steps, wait_until
@@ -45,30 +46,14 @@ _SECOND = "Book the venue"
 _WAIT = 15.0
 
 
-class _TaskPage:
+class _TaskPage(ProductState):
     """The task bot's JSON state, which its page shows."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
-        self._http = http
-        self._base = base_url
-
-    async def state(self) -> dict[str, Any]:
-        response = await self._http.get(f"{self._base}/api/state")
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
-
     async def task(self, title: str) -> dict[str, Any] | None:
-        for task in (await self.state())["tasks"]:
-            if task["title"] == title:
-                return dict(task)
-        return None
+        return await self.find("tasks", "title", title)
 
     async def workspace(self, team_id: str) -> dict[str, Any] | None:
-        for ws in (await self.state())["workspaces"]:
-            if ws["team_id"] == team_id:
-                return dict(ws)
-        return None
+        return await self.find("workspaces", "team_id", team_id)
 
 
 async def _bot_reply(

@@ -17,6 +17,7 @@ from slackbridge.emulator.webapi.registry import CallContext, SlackError
 
 __all__ = [
     "as_bool",
+    "as_float",
     "as_int",
     "as_json",
     "as_list",
@@ -55,6 +56,16 @@ def as_int(value: Any, name: str, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise invalid_args(f"{name} must be a number") from None
+
+
+def as_float(value: Any, *, error: str = "invalid_arguments") -> float | None:
+    """A number such as a ``latest``/``oldest`` bound (None when absent); ``error`` otherwise."""
+    if value is None:
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        raise SlackError(error) from None
 
 
 def as_json(value: Any, *, error: str = "invalid_arguments") -> Any:

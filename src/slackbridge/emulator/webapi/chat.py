@@ -13,6 +13,7 @@ from slackbridge.emulator.webapi.message_args import (
     attachments_arg,
     blocks_arg,
     check_post_access,
+    content_args,
     metadata_arg,
     persona_args,
     text_arg,
@@ -28,17 +29,13 @@ async def chat_post_message(ctx: CallContext) -> dict[str, Any]:
     author = caller(ctx)
     channel = resolve_channel(ctx, ctx.require("channel"), open_user_dm=True)
     check_post_access(ctx, channel, author)
-    text = text_arg(ctx)
-    blocks = blocks_arg(ctx)
-    attachments = attachments_arg(ctx)
-    if not text and not blocks and not attachments:
-        raise SlackError("no_text")
+    text, blocks, attachments = content_args(ctx)
     username, icons = persona_args(ctx, author)
     msg = ops.post_message(
         ctx.state,
         channel,
         author,
-        text=text or "",
+        text=text,
         blocks=blocks,
         attachments=attachments,
         thread_ts=thread_ts_arg(ctx),
@@ -106,17 +103,13 @@ async def chat_post_ephemeral(ctx: CallContext) -> dict[str, Any]:
     target = str(ctx.require("user"))
     if target not in channel.members:
         raise SlackError("user_not_in_channel")
-    text = text_arg(ctx)
-    blocks = blocks_arg(ctx)
-    attachments = attachments_arg(ctx)
-    if not text and not blocks and not attachments:
-        raise SlackError("no_text")
+    text, blocks, attachments = content_args(ctx)
     record = ops.post_ephemeral(
         ctx.state,
         channel,
         target,
         author,
-        text=text or "",
+        text=text,
         blocks=blocks,
         attachments=attachments,
         thread_ts=thread_ts_arg(ctx),

@@ -10,6 +10,7 @@ from slackbridge.emulator.render import render_channel
 from slackbridge.emulator.state import Channel, Message, User
 from slackbridge.emulator.webapi.args import (
     as_bool,
+    as_float,
     as_int,
     as_list,
     decode_cursor,
@@ -124,19 +125,9 @@ def _history_channel(ctx: CallContext) -> Channel:
     return channel
 
 
-def _ts_bound(ctx: CallContext, name: str, error: str) -> float | None:
-    raw = ctx.arg(name)
-    if raw is None:
-        return None
-    try:
-        return float(str(raw))
-    except ValueError:
-        raise SlackError(error) from None
-
-
 def _window(ctx: CallContext) -> tuple[float | None, float | None, bool]:
-    latest = _ts_bound(ctx, "latest", "invalid_ts_latest")
-    oldest = _ts_bound(ctx, "oldest", "invalid_ts_oldest")
+    latest = as_float(ctx.arg("latest"), error="invalid_ts_latest")
+    oldest = as_float(ctx.arg("oldest"), error="invalid_ts_oldest")
     return latest, oldest, as_bool(ctx.arg("inclusive"))
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "attachments_arg",
     "blocks_arg",
     "check_post_access",
+    "content_args",
     "metadata_arg",
     "persona_args",
     "text_arg",
@@ -70,6 +71,19 @@ def text_arg(ctx: CallContext) -> str | None:
     if len(text) > MAX_TEXT:
         raise SlackError("msg_too_long")
     return text
+
+
+def content_args(
+    ctx: CallContext,
+) -> tuple[str, list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+    """A new message's text (``""`` when absent), blocks and attachments; ``no_text`` when it
+    would have none of them (chat.update, which keeps what is not given, reads them itself)."""
+    text = text_arg(ctx)
+    blocks = blocks_arg(ctx)
+    attachments = attachments_arg(ctx)
+    if not text and not blocks and not attachments:
+        raise SlackError("no_text")
+    return text or "", blocks, attachments
 
 
 def check_post_access(ctx: CallContext, channel: Channel, author: User) -> None:

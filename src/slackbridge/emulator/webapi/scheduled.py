@@ -15,14 +15,12 @@ from slackbridge.emulator import ops
 from slackbridge.emulator.render import render_bot_profile
 from slackbridge.emulator.scheduler import scheduler_of
 from slackbridge.emulator.state import ScheduledMessage, User
-from slackbridge.emulator.webapi.args import as_bool, decode_cursor, encode_cursor
+from slackbridge.emulator.webapi.args import as_bool, as_float, decode_cursor, encode_cursor
 from slackbridge.emulator.webapi.common import caller, resolve_channel, workspace
 from slackbridge.emulator.webapi.message_args import (
-    attachments_arg,
-    blocks_arg,
     check_post_access,
+    content_args,
     metadata_arg,
-    text_arg,
     thread_ts_arg,
 )
 from slackbridge.emulator.webapi.registry import CallContext, SlackError, method
@@ -77,11 +75,7 @@ async def chat_schedule_message(ctx: CallContext) -> dict[str, Any]:
     author = caller(ctx)
     channel = resolve_channel(ctx, ctx.require("channel"), open_user_dm=True)
     check_post_access(ctx, channel, author)
-    text = text_arg(ctx)
-    blocks = blocks_arg(ctx)
-    attachments = attachments_arg(ctx)
-    if not text and not blocks and not attachments:
-        raise SlackError("no_text")
+    text, blocks, attachments = content_args(ctx)
     post_at = _post_at(ctx)
     thread_ts = thread_ts_arg(ctx)
     if thread_ts is not None:
@@ -102,7 +96,7 @@ async def chat_schedule_message(ctx: CallContext) -> dict[str, Any]:
         post_at=post_at,
         date_created=int(now),
         due=now + ctx.state.scaled(post_at - now),
-        text=text or "",
+        text=text,
         blocks=blocks,
         attachments=attachments,
         thread_ts=thread_ts,
@@ -121,16 +115,6 @@ async def chat_schedule_message(ctx: CallContext) -> dict[str, Any]:
     }
 
 
-def _bound(ctx: CallContext, name: str) -> float | None:
-    raw = ctx.arg(name)
-    if raw is None:
-        return None
-    try:
-        return float(str(raw))
-    except ValueError:
-        raise SlackError("invalid_arguments") from None
-
-
 @method("chat.scheduledMessages.list", tier=3, scopes=("chat:write",))
 async def chat_scheduled_messages_list(ctx: CallContext) -> dict[str, Any]:
     """The caller's scheduled messages (an app sees its own), soonest first."""
@@ -139,7 +123,7 @@ async def chat_scheduled_messages_list(ctx: CallContext) -> dict[str, Any]:
     channel_id = None
     if ctx.arg("channel"):
         channel_id = resolve_channel(ctx, ctx.arg("channel")).id
-    latest, oldest = _bound(ctx, "latest"), _bound(ctx, "oldest")
+    latest, oldest = as_float(ctx.arg("latest")), as_float(ctx.arg("oldest"))
     found = sorted(
         (
             m

@@ -17,11 +17,6 @@ from tests.integration.emulator.receiver import RECEIVER_URL, Receiver
 
 
 @pytest.fixture
-def receiver() -> Receiver:
-    return Receiver()
-
-
-@pytest.fixture
 def inst(state: EmulatorState) -> TestInstall:
     app = make_test_app(
         state,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +11,9 @@ import orjson
 from slackbridge.settings import SlackAppConfig
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import SECRET, settled
-from tests.integration.gateway.ingress.test_rejections import APP_ID, SIGNING, event_body, signed
+from tests.integration.gateway.ingress.direct import APP_ID, SIGNING, event_body, signed
+from tests.support.cli import run_cli
 from tests.support.product import Product
-
-
-async def _cli(data_dir: Path, *args: str) -> tuple[int, str, str]:
-    env = {
-        **os.environ,
-        "SLACKBRIDGE_DATA_DIR": str(data_dir),
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-    }
-    env = {k: v for k, v in env.items() if k not in ("SLACKBRIDGE_DATABASE_URL",)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "slackbridge.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def test_dead_deliveries_are_listed_and_replayed(
@@ -61,7 +38,7 @@ async def test_dead_deliveries_are_listed_and_replayed(
     await settled(gw.gateway)
     assert len(refused) == 6  # 3 attempts each, then dead: no more attempts
 
-    code, out, err = await _cli(data_dir, "deliveries", "list", "--status", "dead", "--json")
+    code, out, err = await run_cli(data_dir, "deliveries", "list", "--status", "dead", "--json")
     assert code == 0, err
     dead: list[dict[str, Any]] = orjson.loads(out)
     assert len(dead) == 2
@@ -70,36 +47,36 @@ async def test_dead_deliveries_are_listed_and_replayed(
     assert {d["last_status"] for d in dead} == {503}
     assert {d["type"] for d in dead} == {"message.posted"}
 
-    code, out, err = await _cli(data_dir, "deliveries", "list")
+    code, out, err = await run_cli(data_dir, "deliveries", "list")
     assert code == 0, err
     assert "dead" in out and "message.posted" in out and "HTTP 503" in out
 
-    code, out, err = await _cli(data_dir, "deliveries", "retry")
+    code, out, err = await run_cli(data_dir, "deliveries", "retry")
     assert code == 1
     assert "give delivery ids or --all-dead" in err
 
-    code, out, err = await _cli(data_dir, "deliveries", "list", "--status", "bogus")
+    code, out, err = await run_cli(data_dir, "deliveries", "list", "--status", "bogus")
     assert code == 1
     assert "unknown status" in err
 
     product.down = False
     first = min(d["id"] for d in dead)
-    code, out, err = await _cli(data_dir, "deliveries", "retry", str(first))
+    code, out, err = await run_cli(data_dir, "deliveries", "retry", str(first))
     assert code == 0, err
     assert "1 deliveries queued again" in out
     hook = await product.wait_for(lambda h: h.webhook_id == dead[-1]["webhook_id"])
     assert hook.type == "message.posted"
 
-    code, out, err = await _cli(data_dir, "deliveries", "retry", str(first))
+    code, out, err = await run_cli(data_dir, "deliveries", "retry", str(first))
     assert code == 1
     assert "not dead" in err
 
-    code, out, err = await _cli(data_dir, "deliveries", "retry", "--all-dead")
+    code, out, err = await run_cli(data_dir, "deliveries", "retry", "--all-dead")
     assert code == 0, err
     await product.wait_for(lambda h: h.webhook_id == dead[0]["webhook_id"])
     await settled(gw.gateway)
     assert len(product.accepted()) == 2
 
-    code, out, err = await _cli(data_dir, "webhooks", "list", "--show-secret")
+    code, out, err = await run_cli(data_dir, "webhooks", "list", "--show-secret")
     assert code == 0, err
     assert product.hook_url in out and SECRET in out

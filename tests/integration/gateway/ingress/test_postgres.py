@@ -10,7 +10,7 @@ import pytest
 from slackbridge.settings import SlackAppConfig
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import SECRET, settled
-from tests.integration.gateway.ingress.test_rejections import APP_ID, SIGNING, event_body, signed
+from tests.integration.gateway.ingress.direct import APP_ID, SIGNING, event_body, signed
 from tests.support.product import Product
 
 pytestmark = pytest.mark.postgres

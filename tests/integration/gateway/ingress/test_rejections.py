@@ -12,47 +12,14 @@ import orjson
 import pytest
 
 from slackbridge.settings import SlackAppConfig
-from slackbridge.slack.verify import compute_signature
 from slackbridge.store.repositories.inbox import InboxRepository
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import SECRET, settled
+from tests.integration.gateway.ingress.direct import APP_ID, SIGNING, event_body, signed
 from tests.support.product import Product
 from tests.support.stack import GatewayServer
 
-SIGNING = "8f742231b10e8888abcd99yyyzzz85a5"
 VTOKEN = "legacy-verification-token"
-APP_ID = "A0DIRECT01"
-
-
-def signed(
-    body: bytes, *, secret: str = SIGNING, at: int | None = None, **extra: str
-) -> dict[str, str]:
-    stamp = str(int(time.time()) if at is None else at)
-    return {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": compute_signature(secret, stamp, body),
-        **extra,
-    }
-
-
-def event_body(event_id: str = "Ev0001", text: str = "hi") -> bytes:
-    return orjson.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "T0ACME0001",
-            "api_app_id": APP_ID,
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": {
-                "type": "message",
-                "channel": "C0ACME0GEN",
-                "channel_type": "channel",
-                "user": "U0ACME0001",
-                "text": text,
-                "ts": f"{time.time():.6f}",
-            },
-        }
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ unless an app is configured for legacy outgoing webhooks."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,7 +16,7 @@ from slackbridge.store.models import InboxRow, table_of
 from slackbridge.store.repositories.inbox import InboxRepository
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import SECRET, settled
-from tests.integration.gateway.ingress.test_rejections import APP_ID, SIGNING, signed
+from tests.integration.gateway.ingress.direct import APP_ID, SIGNING, event_body, signed
 from tests.support.product import Product
 from tests.support.stack import GatewayServer
 
@@ -26,22 +25,6 @@ TEAM = "T0ACME0001"
 
 
 def _bodies() -> dict[str, bytes]:
-    event = {
-        "token": TOKEN,
-        "type": "event_callback",
-        "team_id": TEAM,
-        "api_app_id": APP_ID,
-        "event_id": "Ev0TOKEN01",
-        "event_time": int(time.time()),
-        "event": {
-            "type": "message",
-            "channel": "C0ACME0GEN",
-            "channel_type": "channel",
-            "user": "U0ACME0001",
-            "text": "hello",
-            "ts": f"{time.time():.6f}",
-        },
-    }
     interaction = {
         "type": "block_actions",
         "token": TOKEN,
@@ -52,7 +35,7 @@ def _bodies() -> dict[str, bytes]:
         "actions": [{"action_id": "ok", "type": "button", "value": "1"}],
     }
     return {
-        "/slack/events": orjson.dumps(event),
+        "/slack/events": event_body("Ev0TOKEN01", "hello", token=TOKEN),
         # The token in the middle, then spelled with an escape: both are the same field.
         "/slack/commands": (
             f"command=%2Fbridge&token={TOKEN}&team_id={TEAM}&text=hi&trigger_id=1.2"
