@@ -103,6 +103,8 @@ class Gateway:
     db: Database
     keyring: Keyring
     http: httpx.AsyncClient
+    #: What replaced the network for product webhooks, if anything (``create_app``'s argument).
+    http_transport: httpx.AsyncBaseTransport | None = None
     health: Health = field(default_factory=Health)
     instance_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
@@ -190,7 +192,9 @@ def create_app(
         db = open_database(settings.effective_database_url, schema=settings.database_schema)
         await upgrade_database(db)
         http = httpx.AsyncClient(transport=http_transport, timeout=10.0)
-        gateway = Gateway(settings=settings, db=db, keyring=keyring, http=http)
+        gateway = Gateway(
+            settings=settings, db=db, keyring=keyring, http=http, http_transport=http_transport
+        )
         app.state.gateway = gateway
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []

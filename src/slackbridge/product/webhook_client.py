@@ -18,11 +18,12 @@ server may have closed an idle connection at the same moment (receivers dedupe o
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = ["MAX_BODY", "WebhookClient", "WebhookError", "WebhookResponse", "WebhookTimeout"]
 
@@ -91,11 +92,13 @@ class WebhookClient:
     ) -> WebhookResponse:
         """POST ``body`` to ``url``; the answer's status and headers. Raises
         :class:`WebhookTimeout` or :class:`WebhookError` when no answer came."""
-        origin, target = _parse(url)
+        origin, target, credentials = _parse(url)
         host = origin.host if ":" not in origin.host else f"[{origin.host}]"
         default = 443 if origin.scheme == "https" else 80
         authority = host if origin.port == default else f"{host}:{origin.port}"
         lines = [f"POST {target} HTTP/1.1", f"host: {authority}"]
+        if credentials is not None:
+            lines.append(f"authorization: {credentials}")
         lines += [f"{name}: {value}" for name, value in headers.items()]
         lines.append(f"content-length: {len(body)}")
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
@@ -174,7 +177,9 @@ class WebhookClient:
         self._idle.clear()
 
 
-def _parse(url: str) -> tuple[_Origin, str]:
+def _parse(url: str) -> tuple[_Origin, str, str | None]:
+    """The origin, the request target, and Basic credentials from the URL's userinfo (a
+    webhook URL like ``https://user:pw@host/hook`` authenticates the way browsers and httpx do)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -184,7 +189,11 @@ def _parse(url: str) -> tuple[_Origin, str]:
         raise WebhookError(f"bad webhook URL {url!r}: http(s)://host/path expected")
     default = 443 if parts.scheme == "https" else 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _Origin(parts.scheme, parts.hostname, port or default), target
+    credentials = None
+    if parts.username is not None or parts.password is not None:
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        credentials = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    return _Origin(parts.scheme, parts.hostname, port or default), target, credentials
 
 
 def _head(raw: bytes) -> tuple[int, dict[str, str]]:

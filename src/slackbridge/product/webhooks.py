@@ -34,8 +34,9 @@ from slackbridge import __version__, metrics
 from slackbridge.product.endpoints import WebhookEndpoint, endpoint_by_id, sync_endpoints
 from slackbridge.product.signing import sign_headers
 from slackbridge.product.webhook_addresses import Resolver, refused_resolved, system_resolver
-from slackbridge.product.webhook_client import WebhookClient, WebhookError, WebhookTimeout
+from slackbridge.product.webhook_client import WebhookError, WebhookTimeout
 from slackbridge.product.webhook_policy import backoff_seconds
+from slackbridge.product.webhook_transport import webhook_poster
 from slackbridge.redact import redact_in_text
 from slackbridge.server import Gateway, Worker
 from slackbridge.store.repositories.deliveries import (
@@ -113,8 +114,9 @@ class DeliveryWorker:
         self._stopping = False
         self._limit = max(1, self._settings.webhook_concurrency)
         # Kept-alive connections to the endpoints; a tenth of a general client's CPU per
-        # webhook (see product/webhook_client.py and bench/RESULTS.md).
-        self._client = WebhookClient()
+        # webhook (see product/webhook_client.py and bench/RESULTS.md). A transport given to
+        # the gateway (tests, embedding) is used instead.
+        self._client = webhook_poster(gateway.http, gateway.http_transport)
 
     @property
     def _lease(self) -> float:

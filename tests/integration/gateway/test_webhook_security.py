@@ -296,12 +296,13 @@ class _standalone:
 
         db = open_database(self.settings.effective_database_url)
         await upgrade_database(db)
-        http = httpx.AsyncClient(transport=httpx.MockTransport(record))
+        transport = httpx.MockTransport(record)
         self.gateway = Gateway(
             settings=self.settings,
             db=db,
             keyring=Keyring.load(None, self.settings.data_dir),
-            http=http,
+            http=httpx.AsyncClient(transport=transport),
+            http_transport=transport,
         )
         try:
             (endpoint,) = await sync_endpoints(self.gateway)

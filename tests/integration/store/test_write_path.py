@@ -18,7 +18,7 @@ _T = table_of(WebhookEndpointRow)
 
 def _add(url: str) -> Any:
     def job(conn: Connection) -> str:
-        conn.execute(insert(_T).values(url=url, event_types=[], enabled=True))
+        conn.execute(insert(_T).values(url_key=url, event_types=[], enabled=True))
         return url
 
     return job
@@ -26,7 +26,7 @@ def _add(url: str) -> Any:
 
 async def _urls(db: Database) -> list[str]:
     async with db.session() as session:
-        return list((await session.execute(select(_T.c.url).order_by(_T.c.id))).scalars())
+        return list((await session.execute(select(_T.c.url_key).order_by(_T.c.id))).scalars())
 
 
 async def test_jobs_submitted_together_commit_in_one_batch_in_order(database: Database) -> None:
@@ -41,7 +41,7 @@ async def test_jobs_submitted_together_commit_in_one_batch_in_order(database: Da
 
 async def test_a_failing_job_fails_alone(database: Database) -> None:
     def broken(conn: Connection) -> None:
-        conn.execute(insert(_T).values(url="https://x/bad", event_types=[], enabled=True))
+        conn.execute(insert(_T).values(url_key="https://x/bad", event_types=[], enabled=True))
         raise ValueError("no")
 
     first = asyncio.ensure_future(database.write(_add("https://x/1")))
