@@ -54,6 +54,9 @@ def test_addresses_and_tokens_match_the_code() -> None:
 
 def test_the_example_readme_lists_every_setting_app_py_reads() -> None:
     read = set(re.findall(r'"((?:SLACKBRIDGE|HELPDESK)_[A-Z_]+)"', APP))
+    # listen_address(title, PREFIX, ...) reads PREFIX_HOST and PREFIX_PORT.
+    for prefix in re.findall(r'listen_address\([^,]+,\s*"([A-Z]+)"', APP):
+        read |= {f"{prefix}_HOST", f"{prefix}_PORT"}
     assert read == {
         "SLACKBRIDGE_API_URL",
         "SLACKBRIDGE_API_KEY",
