@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import time
 import weakref
-from typing import TYPE_CHECKING
 
 from slackbridge.metrics import QUEUE_DEPTH, QUEUE_OLDEST_SECONDS
+from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.queue import Backlog
 from slackbridge.store.repositories.deliveries import DeliveriesRepository
 from slackbridge.store.repositories.inbox import InboxRepository
 from slackbridge.store.repositories.outbox import OutboxRepository
-
-if TYPE_CHECKING:
-    from slackbridge.server import Gateway
 
 __all__ = ["backlogs", "publish_backlogs"]
 
@@ -31,25 +28,24 @@ _cache: weakref.WeakKeyDictionary[Database, tuple[float, dict[str, Backlog]]] = 
 )
 
 
-async def backlogs(gateway: Gateway) -> dict[str, Backlog]:
+async def backlogs(db: Database, keyring: Keyring) -> dict[str, Backlog]:
     """Each queue's unfinished rows and the age of its oldest (read at most once a second)."""
-    cached = _cache.get(gateway.db)
+    cached = _cache.get(db)
     now = time.monotonic()
     if cached is not None and now - cached[0] < _EVERY:
         return cached[1]
-    db, keyring = gateway.db, gateway.keyring
     found = {
         "inbox": await InboxRepository(db, keyring).backlog(),
         "deliveries": await DeliveriesRepository(db, keyring).backlog(),
         "outbox": await OutboxRepository(db, keyring).backlog(),
     }
-    _cache[gateway.db] = (now, found)
+    _cache[db] = (now, found)
     return found
 
 
-async def publish_backlogs(gateway: Gateway) -> dict[str, Backlog]:
+async def publish_backlogs(db: Database, keyring: Keyring) -> dict[str, Backlog]:
     """:func:`backlogs`, also set as the Prometheus gauges."""
-    found = await backlogs(gateway)
+    found = await backlogs(db, keyring)
     for queue, backlog in found.items():
         QUEUE_DEPTH.labels(queue).set(backlog.depth)
         QUEUE_OLDEST_SECONDS.labels(queue).set(backlog.oldest_seconds)

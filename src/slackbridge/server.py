@@ -274,7 +274,7 @@ def create_app(
             async with gateway.db.session() as session:
                 await session.execute(text("SELECT 1"))
             checks["store"] = {"ok": True, "detail": gateway.db.dialect, "since": time.time()}
-            queues = await publish_backlogs(gateway)
+            queues = await publish_backlogs(gateway.db, gateway.keyring)
             checks["queues"] = {
                 "ok": True,  # a backlog is reported, it doesn't make the gateway unready
                 "detail": ", ".join(
@@ -299,7 +299,8 @@ def create_app(
     async def metrics(request: Request) -> Response:
         """Prometheus metrics (each queue's backlog read fresh, at most once a second)."""
         with contextlib.suppress(Exception):  # the store's state shows in /readyz
-            await publish_backlogs(gateway_of(request))
+            gateway = gateway_of(request)
+            await publish_backlogs(gateway.db, gateway.keyring)
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for module in modules:
