@@ -14,9 +14,9 @@ from slackbridge.cli_apikeys import apikey_app
 from slackbridge.cli_deliveries import deliveries_app, webhooks_app
 from slackbridge.cli_demo import demo_command
 from slackbridge.cli_serve import serve_command
+from slackbridge.cli_store import db_app, secrets_app
 from slackbridge.cli_webhooks import webhook_secrets_app
 from slackbridge.cli_workspaces import apps_app, manifest_command, workspaces_app
-from slackbridge.store.cli import db_app, secrets_app
 
 __all__ = ["app", "main"]
 

@@ -163,7 +163,7 @@ def run_with_gateway(
     missing store or key is explained (see :func:`require_store`) instead of created."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from slackbridge.slack.standalone import open_gateway
+    from slackbridge.standalone import open_gateway
     from slackbridge.store.crypto import DecryptionError
 
     shown = check_database_url(settings)
@@ -198,7 +198,7 @@ def describe(exc: BaseException, database: str) -> tuple[str, str] | None:
 
     from slackbridge.commands.declared import CommandConfigError
     from slackbridge.product.endpoints import EndpointConfigError
-    from slackbridge.slack.apps import AppConfigError
+    from slackbridge.slack.workspaces.apps import AppConfigError
     from slackbridge.store.crypto import DecryptionError, SecretKeyError
     from slackbridge.store.db import DatabaseConfigError
 

@@ -87,7 +87,7 @@ class _StartupGuard:
 
 async def _ready(gateway: Gateway) -> None:
     """What start-up reads besides opening the store: the stored apps (their secrets decrypt)."""
-    from slackbridge.slack.apps import list_apps
+    from slackbridge.slack.workspaces.apps import list_apps
 
     await list_apps(gateway, fresh=True)
 

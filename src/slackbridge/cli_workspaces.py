@@ -48,7 +48,11 @@ def manifest_command(
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON (for scripts)."),
 ) -> None:
     """Print the Slack app manifest for this deployment (paste it into "Create New App")."""
-    from slackbridge.slack.manifest import ManifestConfigError, build_manifest, manifest_json
+    from slackbridge.slack.workspaces.manifest import (
+        ManifestConfigError,
+        build_manifest,
+        manifest_json,
+    )
 
     settings = load_settings()
     config = _app_config(settings, app)
@@ -86,8 +90,12 @@ def provision_command(
     """Create the Slack app from the manifest, or update it (runs again safely)."""
     from aiohttp import ClientError
 
-    from slackbridge.slack.manifest import ManifestConfigError
-    from slackbridge.slack.provision import ProvisionError, ProvisionResult, provision_app
+    from slackbridge.slack.workspaces.manifest import ManifestConfigError
+    from slackbridge.slack.workspaces.provision import (
+        ProvisionError,
+        ProvisionResult,
+        provision_app,
+    )
 
     settings = load_settings()
     token = configuration_token or (
@@ -148,7 +156,7 @@ def provision_command(
 @apps_app.command("list")
 def list_apps_command() -> None:
     """Show the stored apps (never their secrets)."""
-    from slackbridge.slack.apps import list_apps
+    from slackbridge.slack.workspaces.apps import list_apps
 
     settings = load_settings()
     apps = run_with_gateway(
@@ -211,8 +219,8 @@ def list_workspaces_command(
     app: str = typer.Option(None, "--app", help="Only this app's workspaces."),
 ) -> None:
     """Show every workspace an app is installed in: team, app, status, scopes, last error."""
-    from slackbridge.slack.apps import list_apps
-    from slackbridge.slack.workspaces import installations_repo
+    from slackbridge.slack.workspaces.apps import list_apps
+    from slackbridge.slack.workspaces.lifecycle import installations_repo
 
     settings = load_settings()
 
@@ -271,8 +279,8 @@ def install_link_command(
     import re
     import time
 
-    from slackbridge.slack.apps import AppNotFound, resolve_app
-    from slackbridge.slack.install_links import MAX_TTL_SECONDS, make_install_link
+    from slackbridge.slack.workspaces.apps import AppNotFound, resolve_app
+    from slackbridge.slack.workspaces.install_links import MAX_TTL_SECONDS, make_install_link
 
     if not 0 < len(ref) <= 255:
         raise fail("the account id must be 1 to 255 characters")
@@ -310,8 +318,12 @@ def remove_workspace_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask for confirmation."),
 ) -> None:
     """Revoke the workspace's tokens at Slack, delete them and mark it removed (audited)."""
-    from slackbridge.slack.apps import list_apps
-    from slackbridge.slack.workspaces import RemoveResult, installations_repo, remove_workspace
+    from slackbridge.slack.workspaces.apps import list_apps
+    from slackbridge.slack.workspaces.lifecycle import (
+        RemoveResult,
+        installations_repo,
+        remove_workspace,
+    )
 
     settings = load_settings()
 

@@ -46,16 +46,16 @@ _log = logging.getLogger("slackbridge.server")
 
 #: The modules that make up the gateway, in start-up order.
 PARTS: tuple[str, ...] = (
-    "slackbridge.slack.apps",
-    "slackbridge.slack.oauth",
-    "slackbridge.slack.tokens",
+    "slackbridge.slack.workspaces.apps",
+    "slackbridge.slack.workspaces.oauth",
+    "slackbridge.slack.workspaces.tokens",
     "slackbridge.product.webhooks",
     "slackbridge.commands.declared",
-    "slackbridge.slack.ingress",
-    "slackbridge.slack.socket_mode",
+    "slackbridge.slack.inbound.ingress",
+    "slackbridge.slack.inbound.socket_mode",
     "slackbridge.pipeline.inbox_worker",
     "slackbridge.product.api",
-    "slackbridge.slack.sender",
+    "slackbridge.slack.outbound.sender",
 )
 
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from slackbridge.settings import Settings, SlackAppConfig
-from slackbridge.slack.standalone import open_gateway
+from slackbridge.standalone import open_gateway
 from slackbridge.store.crypto import generate_key
 from tests.support.servers import free_port
 

@@ -152,7 +152,7 @@ class GatewayServer:
     async def provision(self, name: str = "default", **config: Any) -> Any:
         """Create (or update) app ``name`` at the emulator as ``slackbridge apps provision``
         does, storing its credentials in this gateway's store; returns the stored app
-        (a ``slackbridge.slack.apps.SlackApp``)."""
+        (a ``slackbridge.slack.workspaces.apps.SlackApp``)."""
         return (await self.provision_result(name, **config)).app
 
     def signed_install_params(
@@ -161,7 +161,7 @@ class GatewayServer:
         """The query of an install link for ``ref`` signed as the product API signs it."""
         import time
 
-        from slackbridge.slack.install_links import signed_install_query
+        from slackbridge.slack.workspaces.install_links import signed_install_query
 
         expires = int(time.time()) + ttl
         keyring = self.gateway.keyring
@@ -170,7 +170,7 @@ class GatewayServer:
     async def provision_result(self, name: str = "default", **config: Any) -> Any:
         """Like :meth:`provision`, returning the whole ``ProvisionResult``."""
         from slackbridge.settings import SlackAppConfig
-        from slackbridge.slack.provision import provision_app
+        from slackbridge.slack.workspaces.provision import provision_app
 
         result = await provision_app(
             self.gateway.db,

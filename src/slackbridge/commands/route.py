@@ -26,7 +26,7 @@ from slackbridge.commands.choose import Matched, Unmatched, choose
 from slackbridge.commands.command import Command, Source
 from slackbridge.commands.dates import local_today, zone
 from slackbridge.commands.help import help_text
-from slackbridge.pipeline.events import DomainEvent
+from slackbridge.domain.events import DomainEvent
 
 __all__ = ["HelpReply", "Routed", "routable", "route"]
 

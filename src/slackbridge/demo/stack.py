@@ -202,7 +202,7 @@ class DemoStack:
 
     async def provision(self) -> Any:
         """Create the example's app at the emulator from the manifest; the ProvisionResult."""
-        from slackbridge.slack.provision import provision_app
+        from slackbridge.slack.workspaces.provision import provision_app
 
         gateway = self._running_gateway()
         result = await provision_app(
@@ -223,7 +223,7 @@ class DemoStack:
 
         import httpx
 
-        from slackbridge.slack.apps import app_by_api_app_id, save_app, spec_of
+        from slackbridge.slack.workspaces.apps import app_by_api_app_id, save_app, spec_of
 
         gateway = self._running_gateway()
         async with httpx.AsyncClient(timeout=10.0) as http:

@@ -16,8 +16,8 @@ from dataclasses import replace
 from slackbridge.commands.answer import send_help
 from slackbridge.commands.declared import declared_commands
 from slackbridge.commands.route import Routed, routable, route
+from slackbridge.domain.events import DomainEvent, Normalized
 from slackbridge.pipeline.enrich import enrich_users
-from slackbridge.pipeline.events import DomainEvent, Normalized
 from slackbridge.server import Gateway
 from slackbridge.store.repositories.users import UsersRepository
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from slackbridge.domain.events import DomainEvent
 from slackbridge.pipeline.enrich import enrich_users
-from slackbridge.pipeline.events import DomainEvent
 from slackbridge.product.endpoints import (
     WebhookEndpoint,
     enabled_endpoints,

@@ -17,9 +17,9 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from slackbridge.pipeline.events import DomainEvent
+from slackbridge.domain.events import DomainEvent
 from slackbridge.server import Gateway
-from slackbridge.slack.tokens import bot_token
+from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 
 __all__ = ["LOOKUP_TIMEOUT", "enrich_users", "user_fields"]

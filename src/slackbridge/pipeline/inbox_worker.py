@@ -25,18 +25,19 @@ from urllib.parse import parse_qsl
 import orjson
 
 from slackbridge import metrics
+from slackbridge.domain.events import ControlAction, DomainEvent, Normalized
+from slackbridge.domain.payloads import PAYLOAD_KINDS, PayloadKind
 from slackbridge.pipeline.commands import route_commands
 from slackbridge.pipeline.dispatch import build_deliveries
 from slackbridge.pipeline.enrich import enrich_users
-from slackbridge.pipeline.events import ControlAction, DomainEvent, Normalized
 from slackbridge.pipeline.handoff import handoff_of
-from slackbridge.pipeline.normalize import OwnIdentity, PayloadKind, normalize
+from slackbridge.pipeline.normalize import OwnIdentity, normalize
 from slackbridge.pipeline.retention import RetentionWorker
 from slackbridge.product.endpoints import enabled_endpoints
 from slackbridge.product.sync import SYNC_HOLD_SECONDS
 from slackbridge.server import Gateway, Worker
-from slackbridge.slack.apps import app_by_ref
-from slackbridge.slack.workspaces import own_identity, revoke_user_tokens, uninstall
+from slackbridge.slack.workspaces.apps import app_by_ref
+from slackbridge.slack.workspaces.lifecycle import own_identity, revoke_user_tokens, uninstall
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 from slackbridge.store.repositories.inbox import InboxItem, InboxRepository
 
@@ -54,7 +55,6 @@ _IDENTITY_SECONDS = 5.0
 _YIELD_EVERY = 16
 # Inbox rows per job of the write path when storing their deliveries and completion.
 _SETTLE_CHUNK = 32
-_PAYLOAD_KINDS: tuple[PayloadKind, ...] = ("events", "commands", "interactivity", "outgoing")
 
 
 def parse_stored(item: InboxItem) -> tuple[PayloadKind, dict[str, Any]]:
@@ -64,7 +64,7 @@ def parse_stored(item: InboxItem) -> tuple[PayloadKind, dict[str, Any]]:
 
     Raises ValueError for a row that can't be read (it is then failed, not retried)."""
     kind = item.kind
-    if kind not in _PAYLOAD_KINDS:
+    if kind not in PAYLOAD_KINDS:
         raise ValueError(f"unknown inbox kind {kind!r}")
     if item.payload is not None:
         return kind, {k: v for k, v in item.payload.items() if k != "token"}

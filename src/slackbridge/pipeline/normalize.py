@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from slackbridge.pipeline.events import (
+from slackbridge.domain.events import (
     ControlAction,
     DomainEvent,
     Normalized,
     channel_kind,
 )
+from slackbridge.domain.payloads import PayloadKind
 
-__all__ = ["OwnIdentity", "PayloadKind", "normalize"]
+__all__ = ["OwnIdentity", "normalize"]
 
-PayloadKind = Literal["events", "commands", "interactivity", "outgoing"]
 
 _MESSAGE_POSTED_SUBTYPES = {None, "", "bot_message", "thread_broadcast", "file_share", "me_message"}
 _INTERACTION_TYPES = {
@@ -108,7 +108,7 @@ def _ordering_key(team_id: str | None, channel_id: str | None) -> str:
 @dataclass(slots=True)
 class _Source:
     """Where a payload came from: the fields every domain event of it shares (a value; not
-    frozen for the same reason as :class:`~slackbridge.pipeline.events.DomainEvent`)."""
+    frozen for the same reason as :class:`~slackbridge.domain.events.DomainEvent`)."""
 
     team_id: str | None
     enterprise_id: str | None

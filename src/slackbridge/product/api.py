@@ -4,7 +4,7 @@ Its OpenAPI document is served at ``/api/v1/openapi.json``; docs/api.md is gener
 (``scripts/gen_api_docs.py``). Every route needs a Bearer API
 key (:mod:`slackbridge.product.auth`); every error answers ``{"error": {"code", "message"}}``
 (:mod:`slackbridge.product.api_errors`). Writes to Slack are queued in the outbox and answered
-202 with an operation id; the sender (:mod:`slackbridge.slack.sender`) delivers them.
+202 with an operation id; the sender (:mod:`slackbridge.slack.outbound.sender`) delivers them.
 """
 
 from __future__ import annotations

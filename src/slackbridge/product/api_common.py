@@ -26,10 +26,10 @@ from slackbridge.product.api_scope import may_see, require_workspace
 from slackbridge.product.auth import Caller
 from slackbridge.product.schemas import Accepted, ErrorBody, OperationStatus
 from slackbridge.server import Gateway
-from slackbridge.slack.apps import SlackApp
-from slackbridge.slack.outbound import outbound_of
-from slackbridge.slack.outcomes import Outcome, error_message
-from slackbridge.slack.tokens import (
+from slackbridge.slack.outbound.outcomes import Outcome, error_message
+from slackbridge.slack.outbound.web_api import outbound_of
+from slackbridge.slack.workspaces.apps import SlackApp
+from slackbridge.slack.workspaces.tokens import (
     TokenRefreshError,
     WorkspaceUnavailable,
     bot_token,

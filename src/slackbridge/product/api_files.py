@@ -2,7 +2,8 @@
 
 The body is JSON (:class:`~slackbridge.product.schemas_ops.FileUploadRequest`, the content
 base64) or ``multipart/form-data`` with the same fields and the bytes in a ``file`` part. The
-sender carries out Slack's external upload flow (see :mod:`slackbridge.slack.outbox_files`).
+sender carries out Slack's external upload flow (see
+:mod:`slackbridge.slack.outbound.outbox_files`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from slackbridge.product.api_errors import ApiError
 from slackbridge.product.auth import Caller
 from slackbridge.server import Gateway
-from slackbridge.slack.workspaces import installations_repo
+from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.store.repositories.installations import Installation
 from slackbridge.store.repositories.outbox import OutboxMessage
 

@@ -26,9 +26,9 @@ from slackbridge.product.schemas import (
     WorkspaceStatus,
 )
 from slackbridge.server import gateway_of
-from slackbridge.slack.apps import AppNotFound, SlackApp, list_apps, resolve_app
-from slackbridge.slack.install_links import DEFAULT_TTL_SECONDS, make_install_link
-from slackbridge.slack.workspaces import installations_repo, remove_workspace
+from slackbridge.slack.workspaces.apps import AppNotFound, SlackApp, list_apps, resolve_app
+from slackbridge.slack.workspaces.install_links import DEFAULT_TTL_SECONDS, make_install_link
+from slackbridge.slack.workspaces.lifecycle import installations_repo, remove_workspace
 from slackbridge.store.repositories.installations import Installation
 
 __all__ = ["router", "workspace_of"]

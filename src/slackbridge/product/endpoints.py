@@ -21,7 +21,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from slackbridge.pipeline.events import DomainEvent
+from slackbridge.domain.events import DomainEvent
 from slackbridge.product.signing import generate_secret
 from slackbridge.product.webhook_addresses import refused_url
 from slackbridge.product.webhook_policy import webhook_id

@@ -27,10 +27,11 @@ import httpx
 import orjson
 
 from slackbridge import __version__, metrics
+from slackbridge.domain.events import DomainEvent
+from slackbridge.domain.payloads import PayloadKind
 from slackbridge.pipeline.commands import routed_events
 from slackbridge.pipeline.enrich import enrich_users
-from slackbridge.pipeline.events import DomainEvent
-from slackbridge.pipeline.normalize import PayloadKind, normalize
+from slackbridge.pipeline.normalize import normalize
 from slackbridge.product.endpoints import (
     WebhookEndpoint,
     enabled_endpoints,

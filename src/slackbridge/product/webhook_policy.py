@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from slackbridge.pipeline.events import OPT_IN_TYPES, DomainEvent
+from slackbridge.domain.events import OPT_IN_TYPES, DomainEvent
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",

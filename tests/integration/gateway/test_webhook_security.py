@@ -383,7 +383,7 @@ async def test_start_up_refuses_a_metadata_url(tmp_path: Path) -> None:
 async def test_a_synchronous_call_to_a_metadata_address_is_not_made(tmp_path: Path) -> None:
     import time
 
-    from slackbridge.pipeline.events import DomainEvent
+    from slackbridge.domain.events import DomainEvent
     from slackbridge.product import sync
     from slackbridge.store.repositories.endpoints import WebhookEndpoint
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slackbridge.commands.declaration import build_commands
 from slackbridge.commands.route import routable, route
-from slackbridge.pipeline.events import DomainEvent
+from slackbridge.domain.events import DomainEvent
 from slackbridge.pipeline.normalize import normalize
 
 BOT = "U0BOT00001"

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from slackbridge.cli_serve import _StartupGuard
-from slackbridge.slack.apps import AppConfigError
+from slackbridge.slack.workspaces.apps import AppConfigError
 
 
 def _failing(exc: Exception) -> Starlette:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from slackbridge.domain.events import DomainEvent
 from slackbridge.pipeline.dispatch import build_deliveries
-from slackbridge.pipeline.events import DomainEvent
 from slackbridge.product.endpoints import (
     EndpointConfigError,
     configured_endpoints,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
-from slackbridge.slack.group_commit import CommitUnavailable, GroupCommitter
+from slackbridge.slack.inbound.group_commit import CommitUnavailable, GroupCommitter
 
 
 class _Store:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slackbridge.slack.ingress_checks import (
+from slackbridge.slack.inbound.ingress_checks import (
     Rejected,
     body_dedupe_key,
     check_content_length,

@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from slackbridge.slack.install_links import (
+from slackbridge.slack.workspaces.install_links import (
     LINK_PURPOSE,
     check_install_link,
     make_install_link,

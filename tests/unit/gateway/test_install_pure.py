@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from slackbridge.settings import Settings, SlackAppConfig
-from slackbridge.slack.install_result import (
+from slackbridge.slack.workspaces.install_result import (
     InstallAnswerError,
     installation_spec,
     outcome_page,
     scopes_of,
 )
-from slackbridge.slack.manifest import (
+from slackbridge.slack.workspaces.manifest import (
     BOT_EVENTS,
     ManifestConfigError,
     build_manifest,

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from slackbridge.pipeline.events import WEBHOOK_TYPES, DomainEvent, channel_kind
+from slackbridge.domain.events import WEBHOOK_TYPES, DomainEvent, channel_kind
 from slackbridge.pipeline.normalize import OwnIdentity, normalize
 
 OWN = OwnIdentity(

@@ -11,10 +11,14 @@ from slack_sdk.errors import SlackApiError
 
 from slackbridge.product.api_common import operation_status, request_digest
 from slackbridge.product.schemas_ops import PostMessageRequest
-from slackbridge.slack.outbound import form_args, outcome_of_error
-from slackbridge.slack.outbox_files import _shared_ts, _text_outcome
-from slackbridge.slack.outbox_ops import MARKER_EVENT_TYPE, MARKER_KEY, _marked, with_marker
-from slackbridge.slack.outcomes import (
+from slackbridge.slack.outbound.outbox_files import _shared_ts, _text_outcome
+from slackbridge.slack.outbound.outbox_ops import (
+    MARKER_EVENT_TYPE,
+    MARKER_KEY,
+    _marked,
+    with_marker,
+)
+from slackbridge.slack.outbound.outcomes import (
     MAX_ATTEMPTS,
     Outcome,
     classify_http_status,
@@ -22,7 +26,8 @@ from slackbridge.slack.outcomes import (
     error_message,
     retry_delay,
 )
-from slackbridge.slack.sender import message_event
+from slackbridge.slack.outbound.sender import message_event
+from slackbridge.slack.outbound.web_api import form_args, outcome_of_error
 from slackbridge.store.repositories.outbox import OutboxMessage
 
 

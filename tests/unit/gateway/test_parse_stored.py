@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import orjson
 import pytest
 
+from slackbridge.domain.payloads import PayloadKind
 from slackbridge.pipeline.inbox_worker import parse_stored
-from slackbridge.pipeline.normalize import PayloadKind
-from slackbridge.slack.ingress_checks import parse_request
+from slackbridge.slack.inbound.ingress_checks import parse_request
 from slackbridge.store.repositories.inbox import InboxItem
 
 _EVENT = {

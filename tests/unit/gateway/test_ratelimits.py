@@ -3,8 +3,8 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from slackbridge.slack.outbound import Outbound
-from slackbridge.slack.ratelimits import Bucket, RateLimiter, RatePolicy, tier_of
+from slackbridge.slack.outbound.ratelimits import Bucket, RateLimiter, RatePolicy, tier_of
+from slackbridge.slack.outbound.web_api import Outbound
 
 
 def test_tiers() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from slackbridge.slack.verify import SignatureError, compute_signature, verify_signature
+from slackbridge.slack.inbound.verify import SignatureError, compute_signature, verify_signature
 
 # The example from Slack's "verifying requests from Slack" page.
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import random
 
-from slackbridge.pipeline.events import DomainEvent
+from slackbridge.domain.events import DomainEvent
 from slackbridge.product.webhook_policy import (
     backoff_seconds,
     endpoint_wants,

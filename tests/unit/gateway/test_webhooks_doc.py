@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from slackbridge.pipeline.events import WEBHOOK_TYPES
+from slackbridge.domain.events import WEBHOOK_TYPES
 from slackbridge.product.signing import generate_secret, sign_headers
 
 DOC = Path(__file__).parents[3] / "docs" / "webhooks.md"

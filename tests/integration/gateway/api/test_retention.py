@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-from slackbridge.slack.outbox_retention import purge_outbox
+from slackbridge.slack.outbound.outbox_retention import purge_outbox
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.outbox import NewOutboxMessage, OutboxRepository
 from tests.integration.gateway.api.conftest import ACME, SUPPORT, ApiStack

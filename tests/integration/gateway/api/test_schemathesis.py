@@ -35,8 +35,8 @@ from slackbridge.emulator.seed import build_state
 from slackbridge.emulator.testing import install_app_for_tests
 from slackbridge.server import create_app
 from slackbridge.settings import Settings
-from slackbridge.slack.outbound import outbound_of
-from slackbridge.slack.ratelimits import RateLimiter, RatePolicy
+from slackbridge.slack.outbound.ratelimits import RateLimiter, RatePolicy
+from slackbridge.slack.outbound.web_api import outbound_of
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import open_database
 from slackbridge.store.migrate import upgrade_database

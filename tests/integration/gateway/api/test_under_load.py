@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from slackbridge.slack.apps import signing_secrets
+from slackbridge.slack.workspaces.apps import signing_secrets
 from tests.integration.gateway.api.conftest import ACME, ALICE, GENERAL, SUPPORT, ApiStack
 
 _CHANNELS = [f"C0LOAD{n:04d}" for n in range(6)]

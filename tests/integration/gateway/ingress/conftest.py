@@ -19,7 +19,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.settings import SlackAppConfig
-from slackbridge.slack.tokens import bot_token
+from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.deliveries import DeliveriesRepository
 from slackbridge.store.repositories.inbox import InboxRepository
 from tests.integration.gateway.conftest import GatewayFactory
@@ -36,7 +36,7 @@ class Bridge:
     """An installed app, its gateway, the emulator and the product."""
 
     gw: GatewayServer
-    app: Any  # slackbridge.slack.apps.SlackApp
+    app: Any  # slackbridge.slack.workspaces.apps.SlackApp
     product: Product
     emulator: EmulatorServer
     bot_user_id: str

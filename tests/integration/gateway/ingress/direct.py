@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from slackbridge.slack.verify import compute_signature
+from slackbridge.slack.inbound.verify import compute_signature
 
 __all__ = ["APP_ID", "SIGNING", "event_body", "signed"]
 

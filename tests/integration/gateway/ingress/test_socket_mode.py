@@ -19,7 +19,7 @@ from starlette.routing import Route
 from websockets.asyncio.server import ServerConnection, serve
 
 from slackbridge.settings import SlackAppConfig, WebhookEndpointConfig
-from slackbridge.slack.tokens import bot_token
+from slackbridge.slack.workspaces.tokens import bot_token
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import (
     ACME,

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from slackbridge.settings import SlackAppConfig
-from slackbridge.slack.apps import (
+from slackbridge.slack.workspaces.apps import (
     AppNotFound,
     app_by_api_app_id,
     app_by_name,

@@ -10,7 +10,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from slackbridge.cli import app as cli
-from slackbridge.slack.workspaces import audit_repo, installations_repo
+from slackbridge.slack.workspaces.lifecycle import audit_repo, installations_repo
 from tests.support.stack import GatewayServer, browser, install_via_browser
 
 ACME, ALICE = "T0ACME0001", "U0ACME0001"

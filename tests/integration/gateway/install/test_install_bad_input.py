@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from slackbridge.slack.workspaces import installations_repo
+from slackbridge.slack.workspaces.lifecycle import installations_repo
 from tests.support.stack import GatewayServer, browser, consent, start_install
 
 ACME = "T0ACME0001"

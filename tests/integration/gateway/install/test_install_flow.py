@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from slackbridge.slack.oauth import STATE_TTL_SECONDS, authorize_url, cookie_name
-from slackbridge.slack.tokens import bot_token, user_token
-from slackbridge.slack.workspaces import audit_repo, installations_repo
+from slackbridge.slack.workspaces.lifecycle import audit_repo, installations_repo
+from slackbridge.slack.workspaces.oauth import STATE_TTL_SECONDS, authorize_url, cookie_name
+from slackbridge.slack.workspaces.tokens import bot_token, user_token
 from slackbridge.store.models import OAuthStateRow, table_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.oauth_states import OAuthStatesRepository

@@ -14,10 +14,10 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.emulator.testing import install_app_for_tests
-from slackbridge.slack.installation_store import SlackbridgeInstallationStore
-from slackbridge.slack.tokens import bot_token
-from slackbridge.slack.verify import compute_signature
-from slackbridge.slack.workspaces import installations_repo
+from slackbridge.slack.inbound.verify import compute_signature
+from slackbridge.slack.workspaces.installation_store import SlackbridgeInstallationStore
+from slackbridge.slack.workspaces.lifecycle import installations_repo
+from slackbridge.slack.workspaces.tokens import bot_token
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.install.test_lifecycle import INSTALL_PARTS
 from tests.support.stack import GatewayServer, browser, install_via_browser

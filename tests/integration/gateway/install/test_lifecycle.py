@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from slackbridge.slack.tokens import WorkspaceUnavailable, bot_token, call_as_bot, user_token
-from slackbridge.slack.workspaces import (
+from slackbridge.slack.workspaces.lifecycle import (
     audit_repo,
     installations_repo,
     own_identity,
@@ -15,6 +14,12 @@ from slackbridge.slack.workspaces import (
     revoke_user_tokens,
     uninstall,
 )
+from slackbridge.slack.workspaces.tokens import (
+    WorkspaceUnavailable,
+    bot_token,
+    call_as_bot,
+    user_token,
+)
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.support.stack import GatewayServer, browser, install_via_browser
 
@@ -22,7 +27,11 @@ ACME, ALICE, BOB = "T0ACME0001", "U0ACME0001", "U0ACME0002"
 GLOBEX, ERIN = "T0GLBX0001", "U0GLBX0001"
 # Only this parts: no ingress, so Slack's own events (tokens_revoked, app_uninstalled)
 # can't change a workspace's status while a test looks at it.
-INSTALL_PARTS = ("slackbridge.slack.apps", "slackbridge.slack.oauth", "slackbridge.slack.tokens")
+INSTALL_PARTS = (
+    "slackbridge.slack.workspaces.apps",
+    "slackbridge.slack.workspaces.oauth",
+    "slackbridge.slack.workspaces.tokens",
+)
 
 
 @pytest.fixture

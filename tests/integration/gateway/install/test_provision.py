@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from slackbridge.cli import app as cli
 from slackbridge.settings import Settings, SlackAppConfig
-from slackbridge.slack.apps import apps_repo
-from slackbridge.slack.manifest import BOT_EVENTS
-from slackbridge.slack.provision import ProvisionError, provision_app
+from slackbridge.slack.workspaces.apps import apps_repo
+from slackbridge.slack.workspaces.manifest import BOT_EVENTS
+from slackbridge.slack.workspaces.provision import ProvisionError, provision_app
 from slackbridge.store.crypto import Keyring, generate_key
 from slackbridge.store.db import open_database
 from slackbridge.store.migrate import upgrade_database

@@ -9,13 +9,17 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from slackbridge.slack.tokens import (
+from slackbridge.slack.workspaces.lifecycle import (
+    audit_repo,
+    installations_repo,
+    report_token_error,
+)
+from slackbridge.slack.workspaces.tokens import (
     WorkspaceUnavailable,
     bot_token,
     refresh_expiring,
     user_token,
 )
-from slackbridge.slack.workspaces import audit_repo, installations_repo, report_token_error
 from slackbridge.store.crypto import generate_key
 from slackbridge.store.models import InstallationRow, UserTokenRow, table_of
 from slackbridge.store.models_base import utcnow

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from slackbridge.logs import configure_logging
-from slackbridge.slack.tokens import bot_token, user_token
+from slackbridge.slack.workspaces.tokens import bot_token, user_token
 from slackbridge.store.models import InstallationRow, UserTokenRow, table_of
 from slackbridge.store.models_base import utcnow
 from tests.support.stack import GatewayServer, browser, consent, start_install

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from slackbridge.slack.workspaces import audit_repo, installations_repo, remove_workspace
+from slackbridge.slack.workspaces.lifecycle import audit_repo, installations_repo, remove_workspace
 from slackbridge.store.models import OAuthStateRow, table_of
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.support.product import Product, run_product

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from slackbridge.slack.tokens import WorkspaceUnavailable, bot_token, call_as_bot
-from slackbridge.slack.workspaces import installations_repo, report_token_error
+from slackbridge.slack.workspaces.lifecycle import installations_repo, report_token_error
+from slackbridge.slack.workspaces.tokens import WorkspaceUnavailable, bot_token, call_as_bot
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import settled
 from tests.support.product import Product, run_product

@@ -27,10 +27,10 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import metrics
-from slackbridge.pipeline.normalize import PayloadKind
+from slackbridge.domain.payloads import PayloadKind
 from slackbridge.server import Gateway, Worker
-from slackbridge.slack.group_commit import CommitUnavailable
-from slackbridge.slack.ingress_checks import (
+from slackbridge.slack.inbound.group_commit import CommitUnavailable
+from slackbridge.slack.inbound.ingress_checks import (
     Rejected,
     body_dedupe_key,
     check_content_length,
@@ -41,9 +41,9 @@ from slackbridge.slack.ingress_checks import (
     retry_info,
     without_token,
 )
-from slackbridge.slack.ingress_keys import KnownKeys, keys_of
-from slackbridge.slack.intake import Intake, accept, committer
-from slackbridge.slack.verify import SignatureError, verify_signature
+from slackbridge.slack.inbound.ingress_keys import KnownKeys, keys_of
+from slackbridge.slack.inbound.intake import Intake, accept, committer
+from slackbridge.slack.inbound.verify import SignatureError, verify_signature
 
 __all__ = ["ROUTES", "raw_routes", "workers"]
 

@@ -30,7 +30,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from slack_sdk.errors import SlackApiError
 
 from slackbridge.server import Gateway, gateway_of
-from slackbridge.slack.apps import (
+from slackbridge.slack.workspaces.apps import (
     AppNotFound,
     SlackApp,
     app_by_ref,
@@ -38,16 +38,16 @@ from slackbridge.slack.apps import (
     save_app,
     spec_of,
 )
-from slackbridge.slack.install_links import check_install_link, signed_install_query
-from slackbridge.slack.install_result import (
+from slackbridge.slack.workspaces.install_links import check_install_link, signed_install_query
+from slackbridge.slack.workspaces.install_result import (
     InstallAnswerError,
     OutcomePage,
     installation_spec,
     outcome_page,
 )
-from slackbridge.slack.install_save import RefConflict, save_install
-from slackbridge.slack.manifest import redirect_uri
-from slackbridge.slack.oauth_access import exchange_code
+from slackbridge.slack.workspaces.install_save import RefConflict, save_install
+from slackbridge.slack.workspaces.manifest import redirect_uri
+from slackbridge.slack.workspaces.oauth_access import exchange_code
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.oauth_states import OAuthStatesRepository, StateCheck
 
@@ -67,7 +67,7 @@ _FALSE = frozenset({"0", "false", "no", "off", ""})
 
 router = APIRouter()
 _templates = Environment(
-    loader=PackageLoader("slackbridge.slack", "templates"),
+    loader=PackageLoader("slackbridge.slack.workspaces.lifecycle", "templates"),
     autoescape=select_autoescape(["html"]),
 )
 

@@ -16,7 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from slackbridge.server import Gateway
-from slackbridge.slack.apps import list_apps
+from slackbridge.slack.workspaces.apps import list_apps
 from slackbridge.store.db import Database
 
 __all__ = ["REFRESH_SECONDS", "RETRY_SECONDS", "IngressKeys", "KnownKeys", "keys_of"]

@@ -23,9 +23,9 @@ from typing import Any
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackbridge.slack.outbound import CALL_TIMEOUT
-from slackbridge.slack.outbox_ops import Attempt, Operation, join_and_retry, thread_of
-from slackbridge.slack.outcomes import Outcome
+from slackbridge.slack.outbound.outbox_ops import Attempt, Operation, join_and_retry, thread_of
+from slackbridge.slack.outbound.outcomes import Outcome
+from slackbridge.slack.outbound.web_api import CALL_TIMEOUT
 from slackbridge.store.repositories.outbox_progress import OutboxProgressRepository
 
 __all__ = ["FILE_OPERATIONS", "respond", "upload_file"]

@@ -11,7 +11,7 @@ Crash safety for posts: every ``chat.postMessage`` carries a marker in its messa
 reached Slack without being recorded (a crash, a timeout, a 5xx from a proxy), so before posting
 again it looks for its marker in the channel's (or thread's) recent history; finding it means the
 message is already there, and it is not posted twice. Edits and deletions are idempotent by
-nature; file uploads note their progress (:mod:`slackbridge.slack.outbox_files`).
+nature; file uploads note their progress (:mod:`slackbridge.slack.outbound.outbox_files`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackbridge.slack.outbound import Outbound
-from slackbridge.slack.outcomes import Outcome
+from slackbridge.slack.outbound.outcomes import Outcome
+from slackbridge.slack.outbound.web_api import Outbound
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 
 if TYPE_CHECKING:

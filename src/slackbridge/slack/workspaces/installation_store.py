@@ -23,20 +23,20 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation as SdkInstallation
 
 from slackbridge.server import Gateway
-from slackbridge.slack.apps import SlackApp, resolve_app
-from slackbridge.slack.tokens import (
-    TokenRefreshError,
-    WorkspaceUnavailable,
-    bot_token,
-    find_installation,
-    user_token,
-)
-from slackbridge.slack.workspaces import (
+from slackbridge.slack.workspaces.apps import SlackApp, resolve_app
+from slackbridge.slack.workspaces.lifecycle import (
     audit_repo,
     emit_workspace_event,
     installations_repo,
     revoke_user_tokens,
     uninstall,
+)
+from slackbridge.slack.workspaces.tokens import (
+    TokenRefreshError,
+    WorkspaceUnavailable,
+    bot_token,
+    find_installation,
+    user_token,
 )
 from slackbridge.store.repositories.installations import (
     Installation,

@@ -1,6 +1,6 @@
 """Pure checks on a request Slack sent to one of the ingress routes (no I/O, no clock).
 
-The edge (``slack/ingress.py``) runs them in this order: size limit → ssl_check (answered at
+The edge (``slack/inbound/ingress.py``) runs them in this order: size limit → ssl_check (answered at
 once) → signature (``verify.py``) → :func:`parse_request` (which answers url_verification) →
 dedupe key → :func:`without_token`. Each failed check raises :class:`Rejected` with the HTTP
 status and a short message that is safe to show the caller; nothing is stored for a rejected
@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 import orjson
 
-from slackbridge.pipeline.normalize import PayloadKind
+from slackbridge.domain.payloads import PayloadKind
 
 __all__ = [
     "Parsed",

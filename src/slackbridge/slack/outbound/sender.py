@@ -3,7 +3,8 @@
 A gateway part (``workers``). One loop claims outbox rows with a lease: at most one per lane
 (workspace + channel + thread), the oldest unfinished, so every lane is served in order while
 lanes proceed side by side. Each claimed row is carried out in a task of its own
-(:mod:`slackbridge.slack.outbox_ops`), which waits for the shared rate limiter (holding the row
+(:mod:`slackbridge.slack.outbound.outbox_ops`), which waits for the shared rate limiter (holding
+the row
 for short waits, handing it back with ``not_before`` for long ones), calls Slack, and settles the
 row:
 
@@ -11,7 +12,7 @@ row:
 * Slack said 429, or the limiter asks for a long wait → handed back; the attempt does not count
   and only that lane waits;
 * transient failure (5xx, timeout, connection) → retried with backoff, up to
-  :data:`~slackbridge.slack.outcomes.MAX_ATTEMPTS`, then failed;
+  :data:`~slackbridge.slack.outbound.outcomes.MAX_ATTEMPTS`, then failed;
 * permanent failure, or the workspace's token died (reported to the install part, which marks
   the workspace disconnected) → ``message.failed`` is dispatched and the row is marked failed.
 
@@ -33,14 +34,19 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackbridge.pipeline.events import DomainEvent, channel_kind
-from slackbridge.slack.outbound import CALL_TIMEOUT, Outbound, outbound_of
-from slackbridge.slack.outbox_files import FILE_OPERATIONS
-from slackbridge.slack.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
-from slackbridge.slack.outbox_retention import OutboxRetention, without_file_content
-from slackbridge.slack.outcomes import MAX_ATTEMPTS, Outcome, error_message, retry_delay
-from slackbridge.slack.tokens import TokenRefreshError, WorkspaceUnavailable, bot_token, user_token
-from slackbridge.slack.workspaces import report_token_error
+from slackbridge.domain.events import DomainEvent, channel_kind
+from slackbridge.slack.outbound.outbox_files import FILE_OPERATIONS
+from slackbridge.slack.outbound.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
+from slackbridge.slack.outbound.outbox_retention import OutboxRetention, without_file_content
+from slackbridge.slack.outbound.outcomes import MAX_ATTEMPTS, Outcome, error_message, retry_delay
+from slackbridge.slack.outbound.web_api import CALL_TIMEOUT, Outbound, outbound_of
+from slackbridge.slack.workspaces.lifecycle import report_token_error
+from slackbridge.slack.workspaces.tokens import (
+    TokenRefreshError,
+    WorkspaceUnavailable,
+    bot_token,
+    user_token,
+)
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 

@@ -7,7 +7,8 @@ refresh per token at a time across every process); whoever waited on the lock fi
 token and does not refresh again. A background worker refreshes tokens of idle workspaces too.
 
 Calls for a workspace that is not ``active`` raise :class:`WorkspaceUnavailable`. The workspace
-life-cycle (token death, uninstall, removal) lives in :mod:`slackbridge.slack.workspaces` and is
+life-cycle (token death, uninstall, removal) lives in :mod:`slackbridge.slack.workspaces.lifecycle`
+and is
 re-exported here, because callers think of it as "what to do with a token Slack refused".
 """
 
@@ -23,10 +24,9 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from slackbridge.slack.apps import SlackApp, app_by_ref
-from slackbridge.slack.install_result import expiry_of
-from slackbridge.slack.oauth_access import refresh_token
-from slackbridge.slack.workspaces import (
+from slackbridge.slack.workspaces.apps import SlackApp, app_by_ref
+from slackbridge.slack.workspaces.install_result import expiry_of
+from slackbridge.slack.workspaces.lifecycle import (
     TOKEN_DEATH_ERRORS,
     WorkspaceUnavailable,
     installations_repo,
@@ -37,6 +37,7 @@ from slackbridge.slack.workspaces import (
     revoke_user_tokens,
     uninstall,
 )
+from slackbridge.slack.workspaces.oauth_access import refresh_token
 from slackbridge.store.errors import RefreshConflict
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.installations import Installation, UserToken

@@ -20,8 +20,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.settings import Settings, SlackAppConfig
-from slackbridge.slack.apps import SlackApp, save_app, spec_from_config
-from slackbridge.slack.manifest import build_manifest
+from slackbridge.slack.workspaces.apps import SlackApp, save_app, spec_from_config
+from slackbridge.slack.workspaces.manifest import build_manifest
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.apps import AppSpec, AppsRepository

@@ -8,7 +8,8 @@ requests that arrive together even when the store is idle.
 
 When a batch fails, its rows are retried one by one, so that one bad row cannot take the others
 down with it. A row not committed within its deadline fails its future (one watchdog checks all
-deadlines, rather than a timer per request): the request answers 503 (see ``slack/ingress.py``),
+deadlines, rather than a timer per request): the request answers 503 (see
+``slack/inbound/ingress.py``),
 Slack retries, and the inbox's unique key absorbs the retry if the row did land after all.
 """
 

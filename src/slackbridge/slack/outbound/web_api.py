@@ -1,12 +1,13 @@
 """Every call slackbridge makes to Slack's Web API on the product's behalf goes through here.
 
-One :class:`Outbound` per gateway holds the :class:`~slackbridge.slack.ratelimits.RateLimiter`
+One :class:`Outbound` per gateway holds the
+:class:`~slackbridge.slack.outbound.ratelimits.RateLimiter`
 shared by the outbox sender and the API's synchronous calls (views.open, permalinks, user
 lookups, the pass-through), so that together they stay inside Slack's limits. :meth:`Outbound.call`
 waits for the limiter, calls Slack through slack_sdk's ``AsyncWebClient`` with its own retry
 handlers switched off (a worker must never sleep inside the SDK: a 429 holds back only its lane,
 which the limiter does), records a 429's ``Retry-After`` for that lane and returns an
-:class:`~slackbridge.slack.outcomes.Outcome`.
+:class:`~slackbridge.slack.outbound.outcomes.Outcome`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackbridge.slack.outcomes import Outcome, classify_http_status, classify_slack_error
-from slackbridge.slack.ratelimits import RateLimiter, RatePolicy
+from slackbridge.slack.outbound.outcomes import Outcome, classify_http_status, classify_slack_error
+from slackbridge.slack.outbound.ratelimits import RateLimiter, RatePolicy
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway

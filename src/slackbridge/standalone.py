@@ -13,7 +13,7 @@ import httpx
 
 from slackbridge.server import Gateway
 from slackbridge.settings import Settings
-from slackbridge.slack.apps import sync_configured_apps
+from slackbridge.slack.workspaces.apps import sync_configured_apps
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import open_database
 from slackbridge.store.migrate import upgrade_database

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from slackbridge.server import Gateway
-from slackbridge.slack.apps import SlackApp
-from slackbridge.slack.install_result import scopes_of
-from slackbridge.slack.workspaces import audit_repo, emit_workspace_event, installations_repo
+from slackbridge.slack.workspaces.apps import SlackApp
+from slackbridge.slack.workspaces.install_result import scopes_of
+from slackbridge.slack.workspaces.lifecycle import (
+    audit_repo,
+    emit_workspace_event,
+    installations_repo,
+)
 from slackbridge.store.repositories.installations import Installation, InstallationSpec
 
 __all__ = ["RefConflict", "SavedInstall", "save_install"]

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from slackbridge.pipeline.events import DomainEvent
+from slackbridge.domain.events import DomainEvent
 from slackbridge.pipeline.normalize import OwnIdentity
-from slackbridge.slack.apps import SlackApp, app_by_ref, list_apps
+from slackbridge.slack.workspaces.apps import SlackApp, app_by_ref, list_apps
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.audit import AuditRepository
 from slackbridge.store.repositories.installations import Installation, InstallationsRepository
@@ -167,7 +167,8 @@ async def report_token_error(
     ``disconnected`` (once; with ``error_code`` as its last error), audited, and
     ``workspace.disconnected`` is dispatched. Returns False for any other error, and for
     ``token_expired`` on a rotating installation whose token could be refreshed (or was
-    refreshed meanwhile): then the next :func:`~slackbridge.slack.tokens.bot_token` is fresh
+    refreshed meanwhile): then the next :func:`~slackbridge.slack.workspaces.tokens.bot_token` is
+    fresh
     and the call can be retried.
     """
     if error_code not in TOKEN_DEATH_ERRORS:
@@ -195,7 +196,11 @@ async def _revive(gateway: Gateway, app: SlackApp, inst: Installation) -> bool:
     """A rotating token expired: refresh it. True when the installation has a live token
     again; False when its refresh token is dead too (it is then marked disconnected)."""
     # Imported here: tokens builds on this module.
-    from slackbridge.slack.tokens import REFRESH_MARGIN, TokenRefreshError, refresh_bot_token
+    from slackbridge.slack.workspaces.tokens import (
+        REFRESH_MARGIN,
+        TokenRefreshError,
+        refresh_bot_token,
+    )
 
     try:
         await refresh_bot_token(gateway, app, inst, margin=REFRESH_MARGIN)

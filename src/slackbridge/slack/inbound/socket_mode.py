@@ -27,12 +27,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from slackbridge import metrics
-from slackbridge.pipeline.normalize import PayloadKind
+from slackbridge.domain.payloads import PayloadKind
 from slackbridge.server import Gateway, Worker
-from slackbridge.slack.apps import SlackApp, list_apps
-from slackbridge.slack.group_commit import CommitUnavailable
-from slackbridge.slack.ingress_checks import socket_dedupe_key
-from slackbridge.slack.intake import Intake, accept
+from slackbridge.slack.inbound.group_commit import CommitUnavailable
+from slackbridge.slack.inbound.ingress_checks import socket_dedupe_key
+from slackbridge.slack.inbound.intake import Intake, accept
+from slackbridge.slack.workspaces.apps import SlackApp, list_apps
 
 __all__ = ["ENVELOPE_KINDS", "AppConnection", "SocketModeSupervisor", "SocketModeWorker", "workers"]
 

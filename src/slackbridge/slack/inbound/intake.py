@@ -2,7 +2,8 @@
 
 :func:`accept` writes the payload's inbox row through the gateway's group committer and returns
 only once the row is committed (the caller then acks Slack), raising
-:class:`~slackbridge.slack.group_commit.CommitUnavailable` when the store can't commit in time (the
+:class:`~slackbridge.slack.inbound.group_commit.CommitUnavailable` when the store can't commit in
+time (the
 caller then answers so that Slack retries). For commands and interactions that a synchronous
 product endpoint handles (``product/sync.py``), it then calls that endpoint and returns its answer
 for Slack.
@@ -17,11 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from slackbridge.domain.payloads import PayloadKind
 from slackbridge.pipeline.handoff import handoff_of
-from slackbridge.pipeline.normalize import PayloadKind
 from slackbridge.product import sync
 from slackbridge.server import Gateway
-from slackbridge.slack.group_commit import GroupCommitter
+from slackbridge.slack.inbound.group_commit import GroupCommitter
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.inbox import InboxInsertResult, NewInboxItem
 from slackbridge.store.repositories.inbox_writer import InboxIngest
@@ -130,7 +131,8 @@ class Accepted:
 async def accept(gateway: Gateway, item: Intake) -> Accepted:
     """Commit ``item`` to the inbox; then, when a synchronous endpoint takes it, call it.
 
-    Raises :class:`~slackbridge.slack.group_commit.CommitUnavailable` when the row could not be
+    Raises :class:`~slackbridge.slack.inbound.group_commit.CommitUnavailable` when the row could
+    not be
     committed within ``ingress_commit_timeout``: never ack Slack then.
     """
     plan = None

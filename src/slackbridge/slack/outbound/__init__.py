@@ -1,0 +1,1 @@
+"""Slack outbound: the outbox sender, every Web API call, rate limits and outcomes."""
