@@ -10,7 +10,6 @@ every workspace when neither is given).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from slackbridge.cli_common import fail, run_job
+from slackbridge.cli_common import refused, run_job
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -32,8 +31,6 @@ apikey_app = typer.Typer(
     help="Create, list and revoke API keys for the product API.", no_args_is_help=True
 )
 _console = Console()
-_TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,31}")
-_MAX_REF = 255
 
 
 def _when(moment: datetime | None) -> str:
@@ -44,27 +41,6 @@ def _where(scope: ApiKeyScope) -> str:
     if scope.everywhere:
         return "every workspace"
     return ", ".join([*scope.team_ids, *(f"ref {r}" for r in scope.product_refs)])
-
-
-def _scope(permissions: str, workspaces: list[str], refs: list[str]) -> ApiKeyScope:
-    """The scope the options ask for, or a friendly exit."""
-    from slackbridge.store.repositories.api_keys import ApiKeyScope, parse_permissions
-
-    try:
-        granted = parse_permissions(permissions)
-    except ValueError as exc:
-        raise fail(str(exc), "For example: --scope read,write") from None
-    teams = [w.strip() for w in workspaces]
-    bad = [t for t in teams if not _TEAM_ID.fullmatch(t)]
-    if bad:
-        raise fail(
-            f"{bad[0]!r} is not a Slack workspace id",
-            "Give team ids like T0123ABCD (see them with: slackbridge workspaces list)",
-        )
-    cleaned = [r.strip() for r in refs]
-    if any(not r or len(r) > _MAX_REF for r in cleaned):
-        raise fail(f"an install ref must be 1 to {_MAX_REF} characters")
-    return ApiKeyScope(permissions=granted, team_ids=tuple(teams), product_refs=tuple(cleaned))
 
 
 @apikey_app.command("create")
@@ -88,15 +64,17 @@ def create(
     ),
 ) -> None:
     """Create a key and print it (once: it is stored only as a digest)."""
-    from slackbridge.store.repositories.api_keys import ApiKeysRepository
+    from slackbridge.operations.api_keys import create_api_key, key_name, key_scope
+    from slackbridge.operations.errors import InvalidInput
 
-    name = name.strip()
-    if not name or len(name) > 255:
-        raise fail("the key's name must be 1 to 255 characters")
-    scope = _scope(permissions, workspaces, refs)
+    try:
+        name = key_name(name)
+        scope = key_scope(permissions, workspaces, refs)
+    except InvalidInput as exc:
+        raise refused(exc) from None
 
     async def job(gateway: Gateway) -> tuple[str, str]:
-        created = await ApiKeysRepository(gateway.db, gateway.keyring).create(name, scope)
+        created = await create_api_key(gateway.db, gateway.keyring, name, scope)
         return created.secret, created.key.prefix
 
     secret, prefix = run_job(job)
@@ -119,10 +97,10 @@ def list_keys(
     all_keys: bool = typer.Option(False, "--all", help="Include revoked keys."),
 ) -> None:
     """List the stored keys (their prefixes, never the keys)."""
-    from slackbridge.store.repositories.api_keys import ApiKey, ApiKeysRepository
+    from slackbridge.operations.api_keys import ApiKey, list_api_keys
 
     async def job(gateway: Gateway) -> list[ApiKey]:
-        return await ApiKeysRepository(gateway.db, gateway.keyring).list(include_revoked=all_keys)
+        return await list_api_keys(gateway.db, gateway.keyring, include_revoked=all_keys)
 
     keys = run_job(job, existing_store=True)
     if not keys:
@@ -150,14 +128,14 @@ def revoke(
     prefix: str = typer.Argument(..., help="The key's prefix (sbk_xxxxxxxx) or the whole key."),
 ) -> None:
     """Revoke a key: requests with it are refused from now on."""
-    from slackbridge.store.repositories.api_keys import ApiKeysRepository
+    from slackbridge.operations.api_keys import revoke_api_key
+    from slackbridge.operations.errors import ApiKeyNotFound
 
-    async def job(gateway: Gateway) -> bool:
-        return await ApiKeysRepository(gateway.db, gateway.keyring).revoke(prefix.strip())
+    async def job(gateway: Gateway) -> None:
+        await revoke_api_key(gateway.db, gateway.keyring, prefix)
 
-    if not run_job(job, existing_store=True):
-        raise fail(
-            f"no active API key with prefix {prefix!r}",
-            "See the keys with: slackbridge apikey list",
-        )
+    try:
+        run_job(job, existing_store=True)
+    except ApiKeyNotFound as exc:
+        raise refused(exc) from None
     _console.print(f"Revoked [bold]{prefix}[/].")

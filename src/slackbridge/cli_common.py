@@ -18,6 +18,7 @@ from typer.core import TyperOption
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from slackbridge.operations.errors import OperationError
     from slackbridge.server import Gateway
     from slackbridge.settings import Settings
 
@@ -29,6 +30,7 @@ __all__ = [
     "fail",
     "first_line",
     "load_settings",
+    "refused",
     "require_store",
     "run_job",
     "run_with_gateway",
@@ -67,6 +69,12 @@ def fail(message: str, hint: str | None = None) -> typer.Exit:
     if hint:
         err_console.print(f"[dim]{escape(hint)}[/]")
     return typer.Exit(code=1)
+
+
+def refused(exc: OperationError, hint: str | None = None) -> typer.Exit:
+    """:func:`fail` with what an operator action refused: its reason, and ``hint`` (by default
+    the action's own)."""
+    return fail(exc.reason, exc.hint if hint is None else hint)
 
 
 def first_line(exc: BaseException) -> str:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from slackbridge.cli_common import err_console, fail, run_job
+from slackbridge.cli_common import err_console, fail, refused, run_job
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -28,7 +28,6 @@ deliveries_app = typer.Typer(
 )
 webhooks_app = typer.Typer(help="The product's webhook endpoints.", no_args_is_help=True)
 _console = Console()
-_STATUSES = ("pending", "delivering", "delivered", "dead")
 
 
 def _when(value: datetime | None) -> str:
@@ -68,15 +67,26 @@ def list_deliveries(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List webhook deliveries, newest first."""
-    if status is not None and status not in _STATUSES:
-        raise fail(f"unknown status {status!r}", f"Use one of: {', '.join(_STATUSES)}.")
-    from slackbridge.store.repositories.deliveries import DeliveriesRepository
+    from slackbridge.operations.deliveries import DELIVERY_STATUSES, list_deliveries
+    from slackbridge.operations.errors import InvalidInput
+
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise fail(f"unknown status {status!r}", f"Use one of: {', '.join(DELIVERY_STATUSES)}.")
 
     async def job(gateway: Gateway) -> list[Delivery]:
-        repo = DeliveriesRepository(gateway.db, gateway.keyring)
-        return await repo.list(status=status, endpoint_id=endpoint, event_type=type_, limit=limit)
+        return await list_deliveries(
+            gateway.db,
+            gateway.keyring,
+            status=status,
+            endpoint_id=endpoint,
+            event_type=type_,
+            limit=limit,
+        )
 
-    found = run_job(job, existing_store=True)
+    try:
+        found = run_job(job, existing_store=True)
+    except InvalidInput as exc:
+        raise refused(exc) from None
     if as_json:
         import orjson
 
@@ -119,25 +129,23 @@ def retry_deliveries(
             "give delivery ids or --all-dead (not both)",
             "Find them with `slackbridge deliveries list --status dead`.",
         )
-    from slackbridge.store.repositories.deliveries import DeliveriesRepository
+    from slackbridge.operations.deliveries import retry_all_dead, retry_deliveries
+    from slackbridge.operations.errors import DeliveriesNotRetryable, describe_refusal, sentence
 
-    async def job(gateway: Gateway) -> tuple[int, list[tuple[int, str | None]]]:
-        repo = DeliveriesRepository(gateway.db, gateway.keyring)
+    async def job(gateway: Gateway) -> int:
         if all_dead:
-            return await repo.retry_dead(), []
-        found = [(i, d.status if d else None) for i in ids for d in [await repo.get(i)]]
-        not_dead = [(i, s) for i, s in found if s != "dead"]
-        if not_dead:
-            return 0, not_dead
-        return await repo.retry(ids), []
+            return await retry_all_dead(gateway.db, gateway.keyring)
+        return await retry_deliveries(gateway.db, gateway.keyring, ids)
 
-    count, refused = run_job(job, existing_store=True)
-    if refused:
-        for delivery_id, state in refused:
-            what = "does not exist" if state is None else f"is {state}, not dead"
-            err_console.print(f"[bold red]Error:[/] delivery {delivery_id} {what}")
-        err_console.print("[dim]Only dead deliveries can be retried; nothing was changed.[/]")
-        raise typer.Exit(code=1)
+    try:
+        count = run_job(job, existing_store=True)
+    except DeliveriesNotRetryable as exc:
+        for delivery_id, state in exc.refused:
+            err_console.print(
+                f"[bold red]Error:[/] delivery {delivery_id} {describe_refusal(state)}"
+            )
+        err_console.print(f"[dim]{sentence(exc.hint or '')}[/]")
+        raise typer.Exit(code=1) from None
     if count == 0:
         _console.print("No dead deliveries to retry.")
         return
@@ -154,13 +162,13 @@ def list_webhooks(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List the webhook endpoints as the gateway stored them at its last start-up."""
-    from slackbridge.store.repositories.endpoints import EndpointsRepository
+    from slackbridge.operations.webhook_endpoints import WebhookEndpoint, list_endpoints
 
-    async def job(gateway: Gateway) -> list[Any]:
-        return await EndpointsRepository(gateway.db, gateway.keyring).list()
+    async def job(gateway: Gateway) -> list[WebhookEndpoint]:
+        return await list_endpoints(gateway.db, gateway.keyring)
 
     endpoints = run_job(job, existing_store=True)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": e.id,
             "url": e.shown_url,

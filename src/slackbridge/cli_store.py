@@ -61,9 +61,9 @@ def upgrade_command() -> None:
 @secrets_app.command("generate-key")
 def generate_key_command() -> None:
     """Print a new random key for SLACKBRIDGE_SECRET_KEYS."""
-    from slackbridge.store.crypto import generate_key
+    from slackbridge.operations.encryption_keys import new_encryption_key
 
-    typer.echo(generate_key())
+    typer.echo(new_encryption_key())
 
 
 @secrets_app.command("rotate")
@@ -72,6 +72,7 @@ def rotate_command() -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from slackbridge.operations.encryption_keys import rotate_encryption_keys
     from slackbridge.store.crypto import DecryptionError, SecretKeyError
     from slackbridge.store.db import DatabaseConfigError
     from slackbridge.store.store import Store
@@ -88,7 +89,7 @@ def rotate_command() -> None:
 
         store = await Store.open(settings)
         try:
-            return await store.rotate_secrets(progress=advance)
+            return await rotate_encryption_keys(store.db, store.keyring, progress=advance)
         finally:
             await store.close()
 

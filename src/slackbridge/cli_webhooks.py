@@ -1,6 +1,6 @@
 """``slackbridge webhooks secrets list|rotate|retire``: signing secrets rotated with an overlap.
 
-They call the same operator actions as the API (``product/endpoint_secrets.py``) on the store
+They call the same operator actions as the API (``operations/webhook_secrets.py``) on the store
 directly; a running gateway signs with the new set within a few seconds. Heavy imports happen
 inside the commands so that ``slackbridge --help`` stays instant.
 """
@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from slackbridge.cli_common import fail, run_job
+from slackbridge.cli_common import fail, refused, run_job
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -34,20 +34,13 @@ _MAX_ID = 2**63 - 1  # ids are 64-bit in the store
 
 
 def _friendly(exc: Exception) -> typer.Exit | None:
-    from slackbridge.product.endpoint_secrets import (
-        EndpointNotFound,
-        SecretConfigured,
-        SecretNotFound,
-    )
+    from slackbridge.operations.errors import OperationError, sentence
     from slackbridge.product.endpoints import EndpointConfigError
 
-    if isinstance(exc, EndpointNotFound | SecretNotFound):
-        return fail(str(exc).split("; ")[0], str(exc).partition("; ")[2].capitalize() + ".")
+    if isinstance(exc, OperationError):
+        return refused(exc, sentence(exc.hint) if exc.hint else None)
     if isinstance(exc, EndpointConfigError):
         return fail(str(exc), "Fix SLACKBRIDGE_WEBHOOK_URL or SLACKBRIDGE_WEBHOOKS.")
-    if isinstance(exc, SecretConfigured):
-        first, _, rest = str(exc).partition(": ")
-        return fail(first, rest[:1].upper() + rest[1:] + ".")
     return None
 
 
@@ -67,7 +60,7 @@ def _run(job: Callable[[Gateway], Awaitable[_T]]) -> _T:
 
 
 def _secrets_table(endpoint: WebhookEndpoint) -> Table:
-    from slackbridge.product.endpoint_secrets import describe_secrets
+    from slackbridge.operations.webhook_secrets import describe_secrets
 
     table = Table(title=f"Signing secrets of endpoint {endpoint.id}: {escape(endpoint.shown_url)}")
     for column in ("secret", "fingerprint", "state", "overlapping since"):
@@ -89,12 +82,12 @@ def list_secrets(
     ),
 ) -> None:
     """Show each endpoint's signing secrets (fingerprints only)."""
-    from slackbridge.product.endpoint_secrets import get_endpoint, list_endpoints
+    from slackbridge.operations.webhook_endpoints import get_endpoint, list_endpoints
 
     async def job(gateway: Gateway) -> list[WebhookEndpoint]:
         if endpoint_id is not None:
-            return [await get_endpoint(gateway, endpoint_id)]
-        return await list_endpoints(gateway)
+            return [await get_endpoint(gateway.db, gateway.keyring, endpoint_id)]
+        return await list_endpoints(gateway.db, gateway.keyring)
 
     endpoints = _run(job)
     if not endpoints:
@@ -119,12 +112,21 @@ def rotate(
     ),
 ) -> None:
     """Make a new secret current; the old one keeps signing until you retire it."""
-    from slackbridge.product.endpoint_secrets import fingerprint, rotate_secret
+    from slackbridge.operations.webhook_secrets import Rotated, fingerprint, rotate_secret
+    from slackbridge.product.endpoints import configured_endpoints, forget_cache
 
-    async def job(gateway: Gateway) -> tuple[WebhookEndpoint, str]:
-        return await rotate_secret(gateway, endpoint_id, actor="cli")
+    async def job(gateway: Gateway) -> Rotated:
+        return await rotate_secret(
+            gateway.db,
+            gateway.keyring,
+            endpoint_id,
+            actor="cli",
+            configured=configured_endpoints(gateway.settings),
+            on_change=lambda: forget_cache(gateway),
+        )
 
-    endpoint, secret = _run(job)
+    rotated = _run(job)
+    endpoint, secret = rotated.endpoint, rotated.secret
     _console.print(
         Panel(
             f"[bold]{secret}[/]",
@@ -156,12 +158,21 @@ def retire(
     ),
 ) -> None:
     """Stop signing with the endpoint's previous secrets (all of them, or --secret ID)."""
-    from slackbridge.product.endpoint_secrets import retire_secrets
+    from slackbridge.operations.webhook_secrets import Retired, retire_secrets
+    from slackbridge.product.endpoints import forget_cache
 
-    async def job(gateway: Gateway) -> tuple[WebhookEndpoint, int]:
-        return await retire_secrets(gateway, endpoint_id, secret_id, actor="cli")
+    async def job(gateway: Gateway) -> Retired:
+        return await retire_secrets(
+            gateway.db,
+            gateway.keyring,
+            endpoint_id,
+            secret_id,
+            actor="cli",
+            on_change=lambda: forget_cache(gateway),
+        )
 
-    endpoint, count = _run(job)
+    retired = _run(job)
+    endpoint, count = retired.endpoint, retired.count
     if count == 0:
         _console.print(
             f"Endpoint {endpoint.id} signs with its current secret only: nothing to retire."

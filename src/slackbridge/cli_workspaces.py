@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from slackbridge.cli_common import fail, load_settings, run_with_gateway
+from slackbridge.cli_common import fail, load_settings, refused, run_with_gateway
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -30,17 +30,13 @@ _console = Console()
 
 
 def _app_config(settings: Settings, name: str | None) -> SlackAppConfig:
-    from slackbridge.settings import SlackAppConfig
+    from slackbridge.operations.apps import app_config
+    from slackbridge.operations.errors import AppNotConfigured
 
-    if name is None:
-        return settings.apps[0] if settings.apps else SlackAppConfig()
-    for config in settings.apps:
-        if config.name == name:
-            return config
-    if name == "default" or not settings.apps:
-        return SlackAppConfig(name=name)
-    known = ", ".join(c.name for c in settings.apps)
-    raise fail(f"no app named {name!r} is configured", f"Configured apps: {known}")
+    try:
+        return app_config(settings, name)
+    except AppNotConfigured as exc:
+        raise refused(exc) from None
 
 
 def manifest_command(
@@ -90,6 +86,8 @@ def provision_command(
     """Create the Slack app from the manifest, or update it (runs again safely)."""
     from aiohttp import ClientError
 
+    from slackbridge.operations.apps import plan_provisioning, provision_apps
+    from slackbridge.operations.errors import OperationError
     from slackbridge.slack.workspaces.manifest import ManifestConfigError
     from slackbridge.slack.workspaces.provision import (
         ProvisionError,
@@ -98,27 +96,16 @@ def provision_command(
     )
 
     settings = load_settings()
-    token = configuration_token or (
-        settings.slack_configuration_token.get_secret_value()
-        if settings.slack_configuration_token
-        else None
-    )
-    if not token:
-        raise fail(
-            "no configuration token",
-            "Create one at https://api.slack.com/apps (Your App Configuration Tokens → "
-            "Generate Token) and pass --configuration-token or set "
-            "SLACKBRIDGE_SLACK_CONFIGURATION_TOKEN. The emulator prints its own at start.",
-        )
-    configs = [_app_config(settings, app)] if app or not settings.apps else list(settings.apps)
+    try:
+        plan = plan_provisioning(settings, token=configuration_token, app=app)
+    except OperationError as exc:
+        raise refused(exc) from None
 
     async def job(gateway: Gateway) -> list[ProvisionResult]:
-        results = []
-        for config in configs:
-            results.append(
-                await provision_app(gateway.db, gateway.keyring, settings, config, token)
-            )
-        return results
+        async def provision(config: SlackAppConfig, token: str) -> ProvisionResult:
+            return await provision_app(gateway.db, gateway.keyring, settings, config, token)
+
+        return await provision_apps(plan, provision)
 
     try:
         results = run_with_gateway(settings, job)
@@ -156,11 +143,11 @@ def provision_command(
 @apps_app.command("list")
 def list_apps_command() -> None:
     """Show the stored apps (never their secrets)."""
-    from slackbridge.slack.workspaces.apps import list_apps
+    from slackbridge.operations.apps import list_apps
 
     settings = load_settings()
     apps = run_with_gateway(
-        settings, lambda gateway: list_apps(gateway, fresh=True), existing_store=True
+        settings, lambda gateway: list_apps(gateway.db, gateway.keyring), existing_store=True
     )
     if not apps:
         _console.print(
@@ -219,25 +206,19 @@ def list_workspaces_command(
     app: str = typer.Option(None, "--app", help="Only this app's workspaces."),
 ) -> None:
     """Show every workspace an app is installed in: team, app, status, scopes, last error."""
-    from slackbridge.slack.workspaces.apps import list_apps
-    from slackbridge.slack.workspaces.lifecycle import installations_repo
+    from slackbridge.operations.errors import AppNotFound
+    from slackbridge.operations.workspaces import list_workspaces
 
     settings = load_settings()
 
     async def job(gateway: Gateway) -> list[dict[str, Any]]:
-        names = {a.id: a.name for a in await list_apps(gateway, fresh=True)}
-        if app is not None and app not in names.values():
-            raise LookupError(f"no Slack app named {app!r}")
-        rows = []
-        for inst in await installations_repo(gateway).list():
-            if app is None or names.get(inst.app_ref) == app:
-                rows.append(_row(names.get(inst.app_ref, "?"), inst))
-        return rows
+        found = await list_workspaces(gateway.db, gateway.keyring, app=app)
+        return [_row(w.app_name, w.installation) for w in found]
 
     try:
         rows = run_with_gateway(settings, job, existing_store=True)
-    except LookupError as exc:
-        raise fail(str(exc), "See `slackbridge apps list`.") from None
+    except AppNotFound as exc:
+        raise refused(exc, "See `slackbridge apps list`.") from None
     if as_json:
         import orjson
 
@@ -276,36 +257,33 @@ def install_link_command(
 ) -> None:
     """Print a signed "Add to Slack" link that ties the install to account REF (the product
     API's POST /api/v1/workspaces/install-url makes the same)."""
-    import re
-    import time
+    from slackbridge.operations.errors import AppNotFound
+    from slackbridge.operations.install_links import (
+        MAX_REF_LENGTH,
+        MAX_TTL_SECONDS,
+        MIN_TTL_SECONDS,
+        TEAM_ID,
+        InstallLink,
+        make_install_link,
+    )
 
-    from slackbridge.slack.workspaces.apps import AppNotFound, resolve_app
-    from slackbridge.slack.workspaces.install_links import MAX_TTL_SECONDS, make_install_link
-
-    if not 0 < len(ref) <= 255:
-        raise fail("the account id must be 1 to 255 characters")
-    if team is not None and not re.fullmatch(r"[TE][A-Z0-9]{2,31}", team):
+    if not 0 < len(ref) <= MAX_REF_LENGTH:
+        raise fail(f"the account id must be 1 to {MAX_REF_LENGTH} characters")
+    if team is not None and not TEAM_ID.fullmatch(team):
         raise fail(f"{team!r} is not a Slack workspace id", "Workspace ids look like T0ACME0001.")
-    if not 60 <= ttl <= MAX_TTL_SECONDS:
-        raise fail(f"--ttl must be between 60 and {MAX_TTL_SECONDS} seconds")
+    if not MIN_TTL_SECONDS <= ttl <= MAX_TTL_SECONDS:
+        raise fail(f"--ttl must be between {MIN_TTL_SECONDS} and {MAX_TTL_SECONDS} seconds")
     settings = load_settings()
 
-    async def job(gateway: Gateway) -> Any:
-        chosen = await resolve_app(gateway, app)
-        return make_install_link(
-            settings.public_url.rstrip("/") + "/slack/install",
-            gateway.keyring,
-            ref=ref,
-            app=chosen.name if app else None,
-            team=team,
-            ttl_seconds=ttl,
-            now=time.time(),
+    async def job(gateway: Gateway) -> InstallLink:
+        return await make_install_link(
+            gateway.db, gateway.keyring, settings, ref=ref, app=app, team=team, ttl_seconds=ttl
         )
 
     try:
         link = run_with_gateway(settings, job)
     except AppNotFound as exc:
-        raise fail(str(exc), "See `slackbridge apps list`.") from None
+        raise refused(exc, "See `slackbridge apps list`.") from None
     typer.echo(link.url)
     expires = link.expires_at.isoformat(timespec="seconds") if link.expires_at else "never"
     Console(stderr=True).print(f"[dim]Valid until {expires}; it works for anyone who has it.[/]")
@@ -318,23 +296,15 @@ def remove_workspace_command(
     yes: bool = typer.Option(False, "--yes", "-y", help="Don't ask for confirmation."),
 ) -> None:
     """Revoke the workspace's tokens at Slack, delete them and mark it removed (audited)."""
-    from slackbridge.slack.workspaces.apps import list_apps
-    from slackbridge.slack.workspaces.lifecycle import (
-        RemoveResult,
-        installations_repo,
-        remove_workspace,
-    )
+    from slackbridge.operations.errors import OperationError
+    from slackbridge.operations.workspaces import removable_apps, remove_workspace
+    from slackbridge.slack.workspaces import lifecycle
+    from slackbridge.slack.workspaces.lifecycle import RemoveResult
 
     settings = load_settings()
 
     async def preview(gateway: Gateway) -> list[str]:
-        names = {a.id: a.name for a in await list_apps(gateway, fresh=True)}
-        found = await installations_repo(gateway).list(team_id=team)
-        return [
-            names.get(i.app_ref, "?")
-            for i in found
-            if i.status != "removed" and (app is None or names.get(i.app_ref) == app)
-        ]
+        return await removable_apps(gateway.db, gateway.keyring, team, app=app)
 
     targets = run_with_gateway(settings, preview, existing_store=True)
     if not targets:
@@ -353,12 +323,20 @@ def remove_workspace_command(
             _console.print("Nothing removed.")
             raise typer.Exit(code=1)
 
-    async def job(gateway: Gateway) -> list[RemoveResult]:
-        return await remove_workspace(gateway, team, app_name=app, actor="cli")
+    async def job(gateway: Gateway) -> tuple[RemoveResult, ...]:
+        async def remove(team_id: str, app_name: str | None, actor: str) -> list[RemoveResult]:
+            return await lifecycle.remove_workspace(
+                gateway, team_id, app_name=app_name, actor=actor
+            )
+
+        removal = await remove_workspace(
+            gateway.db, gateway.keyring, team, remove=remove, app=app, actor="cli"
+        )
+        return removal.results
 
     try:
         results = run_with_gateway(settings, job, existing_store=True)
-    except LookupError as exc:
+    except OperationError as exc:
         raise fail(str(exc), "See `slackbridge workspaces list`.") from None
     for result in results:
         if result.revoked:

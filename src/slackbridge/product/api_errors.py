@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from slackbridge.operations.errors import NotFound, OperationError
 from slackbridge.product.schemas import ErrorResponse
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ApiError",
     "error_responses",
     "install_error_handlers",
+    "refusal",
     "validation_failure",
 ]
 
@@ -97,6 +99,19 @@ def _response(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers or None)
 
 
+def refusal(exc: OperationError) -> ApiError:
+    """The answer to an operator action's refusal: its code when the API has one (with its
+    status), else ``not_found`` (404) for what doesn't exist and ``invalid_request`` (422)."""
+    if exc.code in ERROR_CODES:
+        return ApiError(exc.code, str(exc))
+    return ApiError("not_found" if isinstance(exc, NotFound) else "invalid_request", str(exc))
+
+
+async def _refused(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationError)
+    return _response(refusal(exc))
+
+
 def _location(loc: Any) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")] or [
         str(p) for p in loc
@@ -154,6 +169,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error of ``app`` answer in the API's error shape."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(OperationError, _refused)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,7 +1,8 @@
 """``/webhooks``: the product's webhook endpoints and the rotation of their signing secrets.
 
 Rotating makes a new secret current while the old ones keep signing (each webhook then carries
-one signature per secret); retiring ends the old ones. See ``endpoint_secrets.py``.
+one signature per secret); retiring ends the old ones. The actions themselves are the operator
+actions of ``operations/webhook_secrets.py``, which the CLI calls too.
 """
 
 from __future__ import annotations
@@ -10,25 +11,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from slackbridge.product.api_errors import ApiError, error_responses
+from slackbridge.operations.webhook_endpoints import get_endpoint, list_endpoints
+from slackbridge.operations.webhook_secrets import describe_secrets, retire_secrets, rotate_secret
+from slackbridge.product.api_errors import error_responses
 from slackbridge.product.auth import AdminCaller
-from slackbridge.product.endpoint_secrets import (
-    EndpointNotFound,
-    SecretConfigured,
-    SecretNotFound,
-    describe_secrets,
-    get_endpoint,
-    list_endpoints,
-    retire_secrets,
-    rotate_secret,
-)
+from slackbridge.product.endpoints import configured_endpoints, forget_cache
 from slackbridge.product.schemas_webhooks import (
     RotatedSecret,
     SigningSecret,
     WebhookEndpointInfo,
     WebhookEndpointList,
 )
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.server import gateway_of
 from slackbridge.store.repositories.endpoints import WebhookEndpoint
 
 __all__ = ["router"]
@@ -54,17 +48,11 @@ def _info(endpoint: WebhookEndpoint) -> WebhookEndpointInfo:
     )
 
 
-async def _endpoint(gateway: Gateway, endpoint_id: int) -> WebhookEndpoint:
-    try:
-        return await get_endpoint(gateway, endpoint_id)
-    except EndpointNotFound as exc:
-        raise ApiError("endpoint_not_found", str(exc)) from None
-
-
 @router.get("", summary="List webhook endpoints", responses=error_responses())
 async def list_webhook_endpoints(request: Request, _caller: AdminCaller) -> WebhookEndpointList:
     """Every endpoint slackbridge has stored, with its signing secrets' fingerprints."""
-    endpoints = await list_endpoints(gateway_of(request))
+    gateway = gateway_of(request)
+    endpoints = await list_endpoints(gateway.db, gateway.keyring)
     return WebhookEndpointList(endpoints=[_info(e) for e in endpoints])
 
 
@@ -77,7 +65,8 @@ async def get_webhook_endpoint(
     endpoint_id: EndpointPath, request: Request, _caller: AdminCaller
 ) -> WebhookEndpointInfo:
     """One endpoint, with every secret it signs with."""
-    return _info(await _endpoint(gateway_of(request), endpoint_id))
+    gateway = gateway_of(request)
+    return _info(await get_endpoint(gateway.db, gateway.keyring, endpoint_id))
 
 
 @router.post(
@@ -93,13 +82,15 @@ async def rotate_webhook_secret(
     each in ``webhook-signature``) until retired, so the product can switch at its own pace.
     The new secret is in this answer only."""
     gateway = gateway_of(request)
-    try:
-        endpoint, secret = await rotate_secret(gateway, endpoint_id, actor=f"api:{caller.name}")
-    except EndpointNotFound as exc:
-        raise ApiError("endpoint_not_found", str(exc)) from None
-    except SecretConfigured as exc:
-        raise ApiError("secret_configured", str(exc)) from None
-    return RotatedSecret(secret=secret, endpoint=_info(endpoint))
+    rotated = await rotate_secret(
+        gateway.db,
+        gateway.keyring,
+        endpoint_id,
+        actor=f"api:{caller.name}",
+        configured=configured_endpoints(gateway.settings),
+        on_change=lambda: forget_cache(gateway),
+    )
+    return RotatedSecret(secret=rotated.secret, endpoint=_info(rotated.endpoint))
 
 
 @router.delete(
@@ -112,11 +103,14 @@ async def retire_previous_secrets(
 ) -> WebhookEndpointInfo:
     """Stop signing with every secret but the current one."""
     gateway = gateway_of(request)
-    try:
-        endpoint, _count = await retire_secrets(gateway, endpoint_id, actor=f"api:{caller.name}")
-    except EndpointNotFound as exc:
-        raise ApiError("endpoint_not_found", str(exc)) from None
-    return _info(endpoint)
+    retired = await retire_secrets(
+        gateway.db,
+        gateway.keyring,
+        endpoint_id,
+        actor=f"api:{caller.name}",
+        on_change=lambda: forget_cache(gateway),
+    )
+    return _info(retired.endpoint)
 
 
 @router.delete(
@@ -129,11 +123,12 @@ async def retire_one_secret(
 ) -> WebhookEndpointInfo:
     """Stop signing with one previous secret (its ``id`` from the endpoint's ``secrets``)."""
     gateway = gateway_of(request)
-    try:
-        endpoint, _count = await retire_secrets(
-            gateway, endpoint_id, secret_id, actor=f"api:{caller.name}"
-        )
-    except (EndpointNotFound, SecretNotFound) as exc:
-        code = "endpoint_not_found" if isinstance(exc, EndpointNotFound) else "secret_not_found"
-        raise ApiError(code, str(exc)) from None
-    return _info(endpoint)
+    retired = await retire_secrets(
+        gateway.db,
+        gateway.keyring,
+        endpoint_id,
+        secret_id,
+        actor=f"api:{caller.name}",
+        on_change=lambda: forget_cache(gateway),
+    )
+    return _info(retired.endpoint)

@@ -7,14 +7,14 @@ its scope once installed).
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from slackbridge.product.api_common import locate
+from slackbridge.operations import install_links, workspaces
+from slackbridge.operations.install_links import DEFAULT_TTL_SECONDS
 from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.api_scope import covered_teams, require_workspace
+from slackbridge.product.api_scope import require_workspace
 from slackbridge.product.auth import AdminCaller, ReadCaller, WriteCaller
 from slackbridge.product.schemas import (
     AppId,
@@ -26,9 +26,9 @@ from slackbridge.product.schemas import (
     WorkspaceStatus,
 )
 from slackbridge.server import gateway_of
-from slackbridge.slack.workspaces.apps import AppNotFound, SlackApp, list_apps, resolve_app
-from slackbridge.slack.workspaces.install_links import DEFAULT_TTL_SECONDS, make_install_link
-from slackbridge.slack.workspaces.lifecycle import installations_repo, remove_workspace
+from slackbridge.slack.workspaces import lifecycle
+from slackbridge.slack.workspaces.lifecycle import RemoveResult
+from slackbridge.store.repositories.apps import SlackApp
 from slackbridge.store.repositories.installations import Installation
 
 __all__ = ["router", "workspace_of"]
@@ -65,14 +65,10 @@ async def list_workspaces(
 ) -> WorkspaceList:
     """Every workspace the app is (or was) installed in that the API key may touch."""
     gateway = gateway_of(request)
-    apps = {app.id: app for app in await list_apps(gateway)}
-    repo = installations_repo(gateway)
-    installs = await repo.list(status=status)
-    if not caller.access.everywhere:
-        # Refs are judged over every installation of a team, whatever the status asked for.
-        allowed = covered_teams(caller, await repo.list() if status else installs)
-        installs = [i for i in installs if (i.team_id or "") in allowed]
-    return WorkspaceList(workspaces=[workspace_of(apps.get(i.app_ref), i) for i in installs])
+    found = await workspaces.list_workspaces(
+        gateway.db, gateway.keyring, status=status, scope=caller.access
+    )
+    return WorkspaceList(workspaces=[workspace_of(w.app, w.installation) for w in found])
 
 
 @router.get(
@@ -87,8 +83,10 @@ async def get_workspace(
     app_id: Annotated[AppId | None, Query(description="when several apps are installed")] = None,
 ) -> Workspace:
     """One workspace's installation, whatever its status."""
-    app, inst = await locate(gateway_of(request), team_id, app_id, caller=caller, active=False)
-    return workspace_of(app, inst)
+    gateway = gateway_of(request)
+    await require_workspace(gateway, caller, team_id)
+    found = await workspaces.get_workspace(gateway.db, gateway.keyring, team_id, app_id=app_id)
+    return workspace_of(found.app, found.installation)
 
 
 @router.delete(
@@ -108,18 +106,19 @@ async def remove(
     product then receives ``workspace.uninstalled``). Needs an ``admin`` key."""
     gateway = gateway_of(request)
     await require_workspace(gateway, caller, team_id)
-    if app is not None:
-        try:
-            await resolve_app(gateway, app)
-        except AppNotFound as exc:
-            raise ApiError("app_not_found", str(exc)) from None
-    try:
-        await remove_workspace(gateway, team_id, app_name=app, actor=f"api:{caller.name}")
-    except LookupError as exc:
-        raise ApiError("workspace_not_found", str(exc)) from None
-    apps = {a.id: a for a in await list_apps(gateway)}
-    removed = await installations_repo(gateway).list(team_id=team_id, status="removed")
-    return WorkspaceList(workspaces=[workspace_of(apps.get(i.app_ref), i) for i in removed])
+
+    async def remove_at_slack(team: str, app_name: str | None, actor: str) -> list[RemoveResult]:
+        return await lifecycle.remove_workspace(gateway, team, app_name=app_name, actor=actor)
+
+    removal = await workspaces.remove_workspace(
+        gateway.db,
+        gateway.keyring,
+        team_id,
+        remove=remove_at_slack,
+        app=app,
+        actor=f"api:{caller.name}",
+    )
+    return WorkspaceList(workspaces=[workspace_of(w.app, w.installation) for w in removal.removed])
 
 
 @router.post(
@@ -141,17 +140,13 @@ async def install_url(body: InstallUrlRequest, request: Request, caller: WriteCa
             "this API key may only make install links carrying one of its refs: "
             + (", ".join(access.product_refs) or "it has none"),
         )
-    try:
-        app = await resolve_app(gateway, body.app)
-    except AppNotFound as exc:
-        raise ApiError("app_not_found", str(exc)) from None
-    link = make_install_link(
-        gateway.settings.public_url.rstrip("/") + "/slack/install",
+    link = await install_links.make_install_link(
+        gateway.db,
         gateway.keyring,
+        gateway.settings,
         ref=body.product_ref,
-        app=app.name if body.app else None,
+        app=body.app,
         team=body.team,
         ttl_seconds=body.ttl_seconds or DEFAULT_TTL_SECONDS,
-        now=time.time(),
     )
     return InstallUrl(url=link.url, expires_at=link.expires_at)
