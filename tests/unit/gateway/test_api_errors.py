@@ -6,11 +6,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from slackbridge.operations.errors import (
+    ApiKeyNotFound,
+    DeliveriesNotRetryable,
+    EndpointNotFound,
+    InvalidInput,
+    OperationError,
+    SecretConfigured,
+)
 from slackbridge.product.api_errors import (
     ERROR_CODES,
     ApiError,
     error_responses,
     install_error_handlers,
+    refusal,
 )
 
 
@@ -46,3 +55,31 @@ def test_codes_know_their_status_and_routes_document_them() -> None:
     assert documented[413]["description"] == "Error codes: `payload_too_large`"  # once
     statuses = {status for status, _ in ERROR_CODES.values()}
     assert statuses == {401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503}
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (EndpointNotFound("no webhook endpoint has id 7", "list them"), 404, "endpoint_not_found"),
+        (SecretConfigured("set in the configuration", "change it there"), 409, "secret_configured"),
+        (InvalidInput("the limit must be at least 1"), 422, "invalid_request"),
+        (ApiKeyNotFound("no active API key with prefix 'x'"), 404, "not_found"),
+        (DeliveriesNotRetryable([(3, "pending")]), 422, "invalid_request"),
+    ],
+)
+async def test_an_operator_action_refused_answers_its_code_and_status(
+    error: OperationError, status: int, code: str
+) -> None:
+    assert (refusal(error).status, refusal(error).code) == (status, code)
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/act")
+    async def act() -> None:
+        raise error
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        answer = await client.get("/act")
+    assert answer.status_code == status
+    assert answer.json() == {"error": {"code": code, "message": str(error)}}
