@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from slackbridge.emulator.metadata import subscriptions_of
 from slackbridge.emulator.state import App, EmulatorState, SlashCommand
 
 __all__ = [
@@ -373,6 +374,7 @@ def apply_manifest(app: App, parsed: ParsedManifest) -> bool:
     app.options_load_url = parsed.options_load_url
     app.socket_mode = parsed.socket_mode
     app.token_rotation = parsed.token_rotation
+    app.metadata_subscriptions = subscriptions_of(parsed.raw)
     return scopes_changed
 
 

@@ -213,6 +213,8 @@ class App:
     # Public distribution (Slack's "Manage Distribution" page): without it an app with a home
     # workspace installs there only. Apps without a home (tests, seeds) install anywhere.
     distributed: bool = False
+    # settings.event_subscriptions.metadata_subscriptions: [{"app_id": "A…" | "*", "event_type"}]
+    metadata_subscriptions: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -10,7 +10,9 @@ Nothing here ever answers with a traceback: an unexpected exception is logged an
 
 Faults (``POST /_emulator/faults`` with ``method``) apply before anything else: ``latency``
 delays the answer, ``status`` answers that HTTP status, ``error`` answers that Slack error, and
-``drop`` breaks the connection mid-answer (clients see a truncated response).
+``drop`` breaks the connection mid-answer (clients see a truncated response), and
+``events_first`` holds a successful answer until the events the call caused have had their
+first delivery attempt (bounded by :data:`EVENTS_FIRST_WAIT` seconds).
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from slackbridge.emulator.capture import capture_event_deliveries
 from slackbridge.emulator.faults import Fault
 from slackbridge.emulator.state import EmulatorState, Token
 from slackbridge.emulator.webapi.registry import REGISTRY, CallContext, MethodSpec, SlackError
 
-__all__ = ["api_endpoint", "json_response"]
+__all__ = ["EVENTS_FIRST_WAIT", "api_endpoint", "json_response"]
 
 _log = logging.getLogger("slackbridge.emulator.webapi")
 _JSON = "application/json; charset=utf-8"
+EVENTS_FIRST_WAIT = 30.0  # real seconds an events_first answer waits for the deliveries, at most
 
 
 def json_response(
@@ -265,11 +269,28 @@ async def _dispatch(state: EmulatorState, name: str, request: Request) -> Respon
                 headers={"Retry-After": str(retry_after), **_scope_headers(spec, token)},
             )
         ctx = CallContext(state=state, args=args, token=token, request=request, warnings=warnings)
-        result = await spec.handler(ctx)
+        if fault is not None and fault.events_first:
+            with capture_event_deliveries() as waiters:
+                result = await spec.handler(ctx)
+            await _wait_all(waiters)
+        else:
+            result = await spec.handler(ctx)
     except SlackError as exc:
         headers = _scope_headers(spec, token)
         return _finish({"ok": False, "error": exc.error, **exc.extra}, warnings, headers)
     return _finish({"ok": True, **result}, warnings, _scope_headers(spec, token))
+
+
+async def _wait_all(waiters: list[asyncio.Event]) -> None:
+    """Wait (bounded) until every captured event delivery has had its first attempt."""
+    if not waiters:
+        return
+    try:
+        async with asyncio.timeout(EVENTS_FIRST_WAIT):
+            for waiter in waiters:
+                await waiter.wait()
+    except TimeoutError:
+        _log.warning("emulator: events_first answer sent before its events were delivered")
 
 
 async def api_endpoint(request: Request) -> Response:
