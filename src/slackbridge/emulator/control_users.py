@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
@@ -87,6 +89,36 @@ async def _delete_message(request: Request) -> dict[str, Any]:
             raise ControlError("cant_delete_message", f"user_id: {user.id} did not post {msg.ts}")
     ops.delete_message(state, channel, msg.ts)
     return {"ts": msg.ts, "channel_id": channel.id}
+
+
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>|(https?://\S+)")
+
+
+async def _unfurl(request: Request) -> dict[str, Any]:
+    """Slack unfurls a link in a message (the first link in its text, or ``url``)."""
+    state = state_of(request)
+    body = await read_body(request)
+    channel = channel_field(state, body)
+    msg = ops.find_message(channel, required_field(body, "ts"))
+    url = str_field(body, "url", required=False)
+    if url is None:
+        found = _LINK.search(msg.text or "")
+        if found is None:
+            raise ControlError("no_link", "url: the message has no link to unfurl; give url")
+        url = found.group(1) or found.group(2)
+    title = str_field(body, "title", required=False) or url
+    attachment: dict[str, Any] = {
+        "id": len(msg.attachments or []) + 1,
+        "from_url": url,
+        "original_url": url,
+        "fallback": title,
+        "title": title,
+        "title_link": url,
+        "text": str_field(body, "text", required=False) or "",
+        "service_name": urlsplit(url).hostname or url,
+    }
+    ops.unfurl_message(state, channel, msg.ts, [attachment])
+    return {"ts": msg.ts, "channel_id": channel.id, "attachment": attachment}
 
 
 async def _react(request: Request) -> dict[str, Any]:
@@ -183,6 +215,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{p}/messages", endpoint(_post_message), methods=["POST"]),
         Route(f"{p}/messages/edit", endpoint(_edit_message), methods=["POST"]),
         Route(f"{p}/messages/delete", endpoint(_delete_message), methods=["POST"]),
+        Route(f"{p}/messages/unfurl", endpoint(_unfurl), methods=["POST"]),
         Route(f"{p}/reactions", endpoint(_react), methods=["POST"]),
         Route(f"{p}/files", endpoint(_share_file), methods=["POST"]),
     ]

@@ -250,6 +250,17 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
                 and all(t[1] is not inst for t in targets)
             ]
         plans = [(kind, _channel_event(signal, channel), targets)]
+    elif kind == "file_shared":
+        data = signal.data
+        event = {
+            "type": "file_shared",
+            "channel_id": channel.id,
+            "file_id": data.get("file_id"),
+            "user_id": data.get("user_id"),
+            "file": {"id": data.get("file_id")},
+            "event_ts": data.get("event_ts") or "",
+        }
+        plans = [(kind, event, _subscribers(state, signal.team_id, kind, channel))]
     elif kind == "channel_created" and channel.kind == "public":
         event = {
             "type": "channel_created",

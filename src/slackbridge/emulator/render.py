@@ -76,6 +76,8 @@ def render_message(
     out: dict[str, Any] = {"type": "message"}
     if msg.subtype:
         out["subtype"] = msg.subtype
+    if msg.subtype == "tombstone":
+        out["hidden"] = True
     if msg.user:
         out["user"] = msg.user
     if msg.bot_id:
