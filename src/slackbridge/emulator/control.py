@@ -23,6 +23,7 @@ from slackbridge.emulator.control_common import (
     user_field,
 )
 from slackbridge.emulator.control_users import routes as user_routes
+from slackbridge.emulator.ratelimit import HISTORY_PROFILES
 from slackbridge.emulator.render import render_user
 from slackbridge.emulator.seed import reset_state
 from slackbridge.emulator.state import App, Installation
@@ -182,7 +183,7 @@ async def _get_ratelimits(request: Request) -> dict[str, Any]:
 async def _set_ratelimits(request: Request) -> dict[str, Any]:
     state = state_of(request)
     body = await read_body(request)
-    unknown = sorted(set(body) - {"enabled", "overrides", "reset"})
+    unknown = sorted(set(body) - {"enabled", "overrides", "reset", "history"})
     if unknown:
         raise ControlError("invalid_arguments", f"{unknown[0]}: unknown field")
     overrides = body.get("overrides", {})
@@ -191,10 +192,17 @@ async def _set_ratelimits(request: Request) -> dict[str, Any]:
     enabled = body.get("enabled", state.rate_limits_enabled)
     if not isinstance(enabled, bool):
         raise ControlError("invalid_arguments", "enabled: expected true or false")
+    history = body.get("history")
+    if history is not None and history not in HISTORY_PROFILES:
+        raise ControlError(
+            "invalid_arguments", f"history: expected one of {', '.join(HISTORY_PROFILES)}"
+        )
     try:
         state.rate_limiter.configure(overrides)
     except ValueError as exc:
         raise ControlError("invalid_arguments", f"overrides.{exc}") from None
+    if history is not None:
+        state.rate_limiter.set_history(history)
     state.rate_limits_enabled = enabled
     if bool_field(body, "reset"):
         state.rate_limiter.reset()

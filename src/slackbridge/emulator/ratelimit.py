@@ -23,6 +23,8 @@ __all__ = [
     "DEFAULT_CHANNEL_POST_LIMIT",
     "DEFAULT_TIER_LIMITS",
     "DEFAULT_WORKSPACE_POST_LIMIT",
+    "HISTORY_METHODS",
+    "HISTORY_PROFILES",
     "Bucket",
     "Limit",
     "RateLimiter",
@@ -52,6 +54,15 @@ DEFAULT_TIER_LIMITS: dict[int, Limit] = {
 DEFAULT_CHANNEL_POST_LIMIT = Limit(per_minute=60, burst=3)
 # ... and a ceiling over all channels of a workspace for the same app.
 DEFAULT_WORKSPACE_POST_LIMIT = Limit(per_minute=600, burst=100)
+
+
+# conversations.history and .replies: since 2025, commercially distributed apps outside the
+# Slack Marketplace get 1 request per minute and at most 15 messages a page ("non_marketplace");
+# internal and Marketplace apps keep Tier 3 and pages of up to 999/1000 ("default").
+HISTORY_METHODS = ("conversations.history", "conversations.replies")
+HISTORY_PROFILES = ("default", "non_marketplace")
+_NON_MARKETPLACE_LIMIT = Limit(per_minute=1, burst=1)
+_NON_MARKETPLACE_PAGE = 15
 
 
 @dataclass
@@ -112,6 +123,22 @@ class RateLimiter:
     workspace_post: Limit = DEFAULT_WORKSPACE_POST_LIMIT
     methods: dict[str, Limit] = field(default_factory=dict)
     buckets: dict[tuple[str, ...], Bucket] = field(default_factory=dict)
+    history: str = "default"  # one of HISTORY_PROFILES
+    history_page_max: int | None = None  # most messages a history/replies page returns
+
+    def set_history(self, profile: str) -> None:
+        """Apply a history profile (``HISTORY_PROFILES``); ``ValueError`` for another name."""
+        if profile not in HISTORY_PROFILES:
+            raise ValueError(f"history: expected one of {', '.join(HISTORY_PROFILES)}")
+        self.history = profile
+        for name in HISTORY_METHODS:
+            if profile == "non_marketplace":
+                self.methods[name] = _NON_MARKETPLACE_LIMIT
+            else:
+                self.methods.pop(name, None)
+        self.history_page_max = _NON_MARKETPLACE_PAGE if profile == "non_marketplace" else None
+        for bucket_key, bucket in self.buckets.items():
+            bucket.limit = self._limit_for_key(bucket_key)
 
     # --- configuration ------------------------------------------------------------------------
     def configure(self, overrides: Mapping[str, Any]) -> None:
@@ -216,6 +243,8 @@ class RateLimiter:
                 **{name: _limit_json(limit) for name, limit in sorted(self.methods.items())},
             },
             "counters": counters,
+            "history": self.history,
+            "history_page_max": self.history_page_max,
         }
 
 

@@ -143,7 +143,8 @@ def _in_window(ts: str, latest: float | None, oldest: float | None, inclusive: b
 async def conversations_history(ctx: CallContext) -> dict[str, Any]:
     channel = _history_channel(ctx)
     latest, oldest, inclusive = _window(ctx)
-    limit = min(max(as_int(ctx.arg("limit"), "limit", 100), 1), 999)
+    page_max = ctx.state.rate_limiter.history_page_max or 999
+    limit = min(max(as_int(ctx.arg("limit"), "limit", 100), 1), 999, page_max)
     visible = [
         m
         for m in reversed(channel.messages)
@@ -216,7 +217,14 @@ async def conversations_replies(ctx: CallContext) -> dict[str, Any]:
     thread: list[Message] = ops.thread_of(channel, msg)
     # The parent always leads the page, as Slack returns it; the window filters replies.
     replies = [m for m in thread[1:] if _in_window(m.ts, latest, oldest, inclusive)]
-    chunk, cursor = page(ctx, replies, kind="replies", default_limit=1000)
+    page_max = ctx.state.rate_limiter.history_page_max
+    chunk, cursor = page(
+        ctx,
+        replies,
+        kind="replies",
+        default_limit=page_max or 1000,
+        max_limit=page_max or 1000,
+    )
     first_page = not ctx.arg("cursor")
     messages = ([thread[0]] if first_page else []) + chunk
     return {
