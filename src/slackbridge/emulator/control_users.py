@@ -29,6 +29,8 @@ from slackbridge.emulator.control_common import (
     str_field,
     user_field,
 )
+from slackbridge.emulator.ops_users import PROFILE_FIELDS, change_user
+from slackbridge.emulator.render import render_user
 
 __all__ = ["routes"]
 
@@ -89,6 +91,32 @@ async def _delete_message(request: Request) -> dict[str, Any]:
             raise ControlError("cant_delete_message", f"user_id: {user.id} did not post {msg.ts}")
     ops.delete_message(state, channel, msg.ts)
     return {"ts": msg.ts, "channel_id": channel.id}
+
+
+async def _change_profile(request: Request) -> dict[str, Any]:
+    """A person (or an admin for them) changes their profile; apps hear ``user_change``."""
+    state = state_of(request)
+    body = await read_body(request)
+    user_id = required_field(body, "user_id")
+    found = state.user(user_id)
+    if found is None:
+        raise ControlError("user_not_found", f"user_id: no user {user_id}")
+    user = user_field(state, found.team_id, user_id)
+    unknown = sorted(set(body) - {"team_id", "user_id", *PROFILE_FIELDS})
+    if unknown:
+        allowed = ", ".join(PROFILE_FIELDS)
+        raise ControlError("invalid_arguments", f"{unknown[0]}: unknown field (allowed: {allowed})")
+    changes: dict[str, str] = {}
+    for name in PROFILE_FIELDS:
+        if name in body:
+            value = body[name]
+            if not isinstance(value, str):
+                raise ControlError("invalid_arguments", f"{name}: expected a string")
+            changes[name] = value
+    if not changes:
+        raise ControlError("invalid_arguments", f"give at least one of {', '.join(PROFILE_FIELDS)}")
+    changed = change_user(state, user, changes)
+    return {"changed": changed, "user": render_user(user, include_email=True)}
 
 
 _LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>|(https?://\S+)")
@@ -217,5 +245,6 @@ def routes() -> list[BaseRoute]:
         Route(f"{p}/messages/delete", endpoint(_delete_message), methods=["POST"]),
         Route(f"{p}/messages/unfurl", endpoint(_unfurl), methods=["POST"]),
         Route(f"{p}/reactions", endpoint(_react), methods=["POST"]),
+        Route(f"{p}/users/profile", endpoint(_change_profile), methods=["POST"]),
         Route(f"{p}/files", endpoint(_share_file), methods=["POST"]),
     ]

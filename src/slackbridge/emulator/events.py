@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from slackbridge.emulator.metadata import for_app, subscribes
-from slackbridge.emulator.render import channel_letter, channel_type
+from slackbridge.emulator.render import channel_letter, channel_type, render_user
 from slackbridge.emulator.state import App, Channel, EmulatorState, Installation, Signal
 
 __all__ = ["MESSAGE_SUBSCRIPTIONS", "EventRouter", "Routed", "build_envelopes", "envelope"]
@@ -229,6 +229,8 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
             event["tokens"] = signal.data.get("tokens") or {"oauth": [], "bot": []}
         event["event_ts"] = f"{state.now():.6f}"
         return [Routed(app, inst, envelope(state, app, inst, event))]
+    if kind == "user_change":
+        return _user_change(state, signal)
     if channel is None:
         return []
     if kind == "message":
@@ -311,6 +313,27 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
             # Message metadata reaches the app that posted it and apps subscribed to its type.
             shown = for_app(event, app.id, app.metadata_subscriptions)
             routed.append(Routed(app, inst, envelope(state, app, inst, shown, channel.id, who)))
+    return routed
+
+
+def _user_change(state: EmulatorState, signal: Signal) -> list[Routed]:
+    """``user_change`` to every subscribed app of the workspace, the user rendered as
+    ``users.info`` shows it to that app (``profile.email`` only with ``users:read.email``)."""
+    ws = state.workspace(signal.team_id)
+    user = ws.users.get(str(signal.data.get("user_id"))) if ws is not None else None
+    if user is None:
+        return []
+    now = state.now()
+    routed = []
+    for app, inst, who in _subscribers(state, signal.team_id, "user_change", None):
+        scopes = inst.bot_scopes if who is None else app.user_scopes
+        event = {
+            "type": "user_change",
+            "user": render_user(user, include_email="users:read.email" in scopes, updated=int(now)),
+            "cache_ts": int(now),
+            "event_ts": f"{now:.6f}",
+        }
+        routed.append(Routed(app, inst, envelope(state, app, inst, event, None, who)))
     return routed
 
 
