@@ -33,6 +33,7 @@ _ROUTE_MODULES: list[str] = [
     "slackbridge.emulator.file_routes",
     "slackbridge.emulator.control_delivery",
     "slackbridge.emulator.oauth_pages",
+    "slackbridge.emulator.oidc",
     "slackbridge.emulator.responses",
     "slackbridge.emulator.socket_mode",
     "slackbridge.emulator.assistant",
