@@ -209,6 +209,16 @@ async def _set_ratelimits(request: Request) -> dict[str, Any]:
     return {"enabled": state.rate_limits_enabled, **state.rate_limiter.snapshot()}
 
 
+async def _ratelimit_report(request: Request) -> dict[str, Any]:
+    """Per workspace and bucket: calls, peak calls in any minute and second, over-limit calls
+    and 429s; ``clean`` when no bucket was exceeded and no 429 answered."""
+    state = state_of(request)
+    team_id = request.query_params.get("team_id") or None
+    if team_id is not None and team_id not in state.workspaces:
+        raise ControlError("team_not_found", f"team_id: no workspace {team_id}", 404)
+    return state.rate_limiter.usage_report(team_id)
+
+
 async def _reset(request: Request) -> dict[str, Any]:
     state = state_of(request)
     reset_state(state, request.app.state.emulator_seed)
@@ -231,6 +241,7 @@ def routes() -> list[BaseRoute]:
         Route(p + "/faults/{fault_id}", endpoint(_remove_fault), methods=["DELETE"]),
         Route(f"{p}/ratelimits", endpoint(_get_ratelimits), methods=["GET"]),
         Route(f"{p}/ratelimits", endpoint(_set_ratelimits), methods=["POST"]),
+        Route(f"{p}/ratelimits/report", endpoint(_ratelimit_report), methods=["GET"]),
         Route(f"{p}/reset", endpoint(_reset), methods=["POST"]),
         *user_routes(),
     ]

@@ -62,12 +62,14 @@ class _DroppedResponse(Response):
         await send({"type": "http.response.body", "body": b'{"ok":', "more_body": False})
 
 
-async def _apply_fault(fault: Fault) -> Response | None:
+async def _apply_fault(state: EmulatorState, fault: Fault) -> Response | None:
     if fault.latency:
         await asyncio.sleep(fault.latency)
     if fault.drop:
         return _DroppedResponse()
     if fault.status is not None:
+        if fault.status == 429:
+            state.rate_limiter.usage.fault_429s += 1
         headers = {}
         if fault.status == 429 or fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
@@ -201,14 +203,15 @@ def _check_scopes(spec: MethodSpec, token: Token) -> None:
 def _rate_limit(
     state: EmulatorState, spec: MethodSpec, token: Token | None, args: dict[str, Any]
 ) -> int:
-    if spec.tier is None or not state.rate_limits_enabled:
+    if spec.tier is None:
         return 0
+    enforce = state.rate_limits_enabled  # off: the call is only recorded (usage report)
     app_id = (token.app_id if token else None) or "-"
     team_id = (token.team_id if token else None) or "-"
     if spec.tier == "post":
         channel = _channel_key(state, team_id, str(args.get("channel", "")))
-        return state.rate_limiter.check_post(app_id, team_id, channel)
-    return state.rate_limiter.check_method(spec.name, spec.tier, app_id, team_id)
+        return state.rate_limiter.check_post(app_id, team_id, channel, enforce=enforce)
+    return state.rate_limiter.check_method(spec.name, spec.tier, app_id, team_id, enforce=enforce)
 
 
 def _channel_key(state: EmulatorState, team_id: str, ref: str) -> str:
@@ -247,7 +250,7 @@ async def _dispatch(state: EmulatorState, name: str, request: Request) -> Respon
         return json_response({"ok": False, "error": "unknown_method", "req_method": name})
     fault = state.faults.match_method(name)
     if fault is not None:
-        faulted = await _apply_fault(fault)
+        faulted = await _apply_fault(state, fault)
         if faulted is not None:
             return faulted
     warnings: list[str] = []
