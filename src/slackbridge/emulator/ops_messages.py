@@ -117,7 +117,7 @@ def post_message(
         if author.id not in root.reply_users:
             root.reply_users.append(author.id)
     rendered = message_json(state, channel, msg)
-    if not author.is_bot and subtype is None:
+    if not author.is_bot and subtype in (None, "thread_broadcast"):
         # Messages typed in Slack's clients carry a client-generated id.
         rendered["client_msg_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{channel.id}/{msg.ts}"))
     announce(

@@ -59,6 +59,7 @@ async def test_a_persons_broadcast_reply_is_a_thread_broadcast_event_and_in_hist
         assert broadcast["user"] == BOB
         assert broadcast["root"]["ts"] == root_ts
         assert broadcast["channel_type"] == "channel"
+        assert broadcast["client_msg_id"]  # typed by a person
 
         history = await call(emu, "conversations.history", bot.bot_token, channel=GENERAL)
         top = [m["ts"] for m in history["messages"]]
@@ -112,7 +113,8 @@ async def test_persona_fields_in_history_and_events(state: EmulatorState) -> Non
     for seen in (events[with_scope["ts"]], shown[with_scope["ts"]]):
         assert seen["subtype"] == "bot_message"
         assert seen["username"] == "Dana (Helpdesk)"
-        assert seen["icons"] == {"image_64": "https://example.test/dana.png"}
+        url = "https://example.test/dana.png"
+        assert seen["icons"] == {"image_36": url, "image_48": url, "image_72": url}
         assert seen["bot_id"] == custom.bot_id
         assert seen["bot_profile"]["app_id"] == custom.app.id
     for seen in (events[without["ts"]], shown[without["ts"]]):
