@@ -58,6 +58,7 @@ def render_app(app: App) -> dict[str, Any]:
         "token_rotation": app.token_rotation,
         "owner_team_id": app.owner_team_id,
         "distributed": app.distributed,
+        "metadata_subscriptions": [dict(sub) for sub in app.metadata_subscriptions],
     }
 
 

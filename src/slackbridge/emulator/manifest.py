@@ -50,6 +50,9 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "file_shared": ("files:read",),
     "team_join": ("users:read",),
     "user_change": ("users:read",),
+    "message_metadata_posted": ("metadata.message:read",),
+    "message_metadata_updated": ("metadata.message:read",),
+    "message_metadata_deleted": ("metadata.message:read",),
 }
 
 _TOP_LEVEL = {"_metadata", "display_information", "features", "oauth_config", "settings"}

@@ -212,6 +212,21 @@ async def test_manifest_metadata_subscriptions_are_read(state: EmulatorState) ->
     app = make_test_app(state)
     apply_manifest(app, parsed)
     assert app.metadata_subscriptions == [{"app_id": "*", "event_type": "bridge_post"}]
+    # The metadata events need their scope, as on Slack.
+    _, errors = parse_manifest(
+        {
+            "display_information": {"name": "Reader"},
+            "features": {"bot_user": {"display_name": "reader"}},
+            "oauth_config": {"scopes": {"bot": ["chat:write"]}},
+            "settings": {
+                "event_subscriptions": {
+                    "request_url": "https://reader.test/events",
+                    "bot_events": ["message_metadata_posted"],
+                }
+            },
+        }
+    )
+    assert any("metadata.message:read" in e.message for e in errors)
 
 
 async def test_events_first_delivers_the_event_before_the_answer(state: EmulatorState) -> None:
