@@ -291,7 +291,15 @@ def delete_message(state: EmulatorState, channel: Channel, ts: str) -> Message:
         _unlink_reply(channel, root, msg.ts)
     _announce_deleted(state, channel, ts, previous, msg.thread_ts if msg.thread_ts != ts else None)
     if root is not None and tombstone is not None and root.ts not in channel.by_ts:
-        # The tombstone's last reply went: the tombstone goes too, and apps hear of it.
+        # The tombstone's last reply went: the tombstone goes too, and apps hear of it (Slack
+        # shows the tombstone with its thread emptied).
+        tombstone.update(
+            thread_ts=root.ts,
+            reply_count=0,
+            reply_users_count=0,
+            latest_reply="0000000000.000000",
+            reply_users=[],
+        )
         _announce_deleted(state, channel, root.ts, tombstone, None)
     return msg
 

@@ -134,8 +134,11 @@ async def test_deleting_a_thread_parent_with_replies_leaves_a_tombstone(
         # The last reply goes: so does the tombstone, and apps hear both deletions.
         await emu.post("/_emulator/messages/delete", json={"channel_id": GENERAL, "ts": reply})
         events = await heard_events(emu, receiver)
-        deleted = [e["deleted_ts"] for e in events if e.get("subtype") == "message_deleted"]
-        assert deleted == [reply, root]
+        deleted = [e for e in events if e.get("subtype") == "message_deleted"]
+        assert [e["deleted_ts"] for e in deleted] == [reply, root]
+        gone = deleted[1]["previous_message"]
+        assert gone["subtype"] == "tombstone" and gone["reply_count"] == 0
+        assert gone["parent_user_id"] == "USLACKBOT" and gone["hidden"] is True
 
 
 async def test_an_unfurl_is_a_message_changed_without_edited(state: EmulatorState) -> None:
