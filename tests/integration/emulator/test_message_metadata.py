@@ -142,7 +142,12 @@ async def test_events_carry_metadata_to_the_poster_and_subscribers_only(
     subscriber_app = _app(
         state,
         "subscriber",
-        ["message.channels", "message_metadata_posted", "message_metadata_deleted"],
+        [
+            "message.channels",
+            "message_metadata_posted",
+            "message_metadata_updated",
+            "message_metadata_deleted",
+        ],
         metadata_subscriptions=[{"app_id": "*", "event_type": "bridge_post"}],
     )
     _install(state, subscriber_app)
@@ -178,6 +183,39 @@ async def test_events_carry_metadata_to_the_poster_and_subscribers_only(
             r for r in receiver.on("/poster") if r.json()["event"]["type"].startswith("message_m")
         ]
 
+        newer = {"event_type": "bridge_post", "event_payload": {"conversation": "c-2"}}
+        await _post_json(
+            emu,
+            "chat.update",
+            poster.bot_token,
+            channel=GENERAL,
+            ts=posted["ts"],
+            text="y",
+            metadata=newer,
+        )
+        await emu.app.state.outbound.wait_idle()  # type: ignore[attr-defined]
+        updated = [
+            r.json()["event"]
+            for r in receiver.on("/subscriber")
+            if r.json()["event"]["type"] == "message_metadata_updated"
+        ]
+        assert len(updated) == 1
+        assert updated[0]["previous_metadata"] == META and updated[0]["metadata"] == newer
+        changed = [
+            r.json()["event"]
+            for r in receiver.on("/other")
+            if r.json()["event"].get("subtype") == "message_changed"
+        ]
+        assert changed and "metadata" not in changed[0]["message"]
+        assert "metadata" not in changed[0]["previous_message"]
+        mine = [
+            r.json()["event"]
+            for r in receiver.on("/poster")
+            if r.json()["event"].get("subtype") == "message_changed"
+        ]
+        assert mine[0]["message"]["metadata"] == newer
+        assert mine[0]["previous_message"]["metadata"] == META
+
         await call(emu, "chat.delete", poster.bot_token, channel=GENERAL, ts=posted["ts"])
         await emu.app.state.outbound.wait_idle()  # type: ignore[attr-defined]
         deleted = [
@@ -185,7 +223,7 @@ async def test_events_carry_metadata_to_the_poster_and_subscribers_only(
             for r in receiver.on("/subscriber")
             if r.json()["event"]["type"] == "message_metadata_deleted"
         ]
-        assert deleted and deleted[0]["previous_metadata"] == META
+        assert deleted and deleted[0]["previous_metadata"] == newer
         other_deleted = [
             r.json()["event"]
             for r in receiver.on("/other")
