@@ -40,18 +40,30 @@ def _declared_length(scope: Scope) -> int | None:
 
 class BodyLimit:
     """Refuse bodies over ``limit`` bytes; ``limits`` sets other limits per route path (the path
-    inside the app, e.g. ``/files``)."""
+    inside the app, e.g. ``/files``), ``suffix_limits`` per path ending (e.g. ``/messages``)."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, limits: Mapping[str, int] | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        limits: Mapping[str, int] | None = None,
+        suffix_limits: Mapping[str, int] | None = None,
+    ):
         self.app = app
         self.limit = limit
         self.limits = dict(limits or {})
+        self.suffix_limits = dict(suffix_limits or {})
 
     def limit_for(self, scope: Scope) -> int:
         path: str = scope.get("path", "")
         root: str = scope.get("root_path", "")
         inner = path[len(root) :] if root and path.startswith(root) else path
-        return self.limits.get(inner.rstrip("/") or "/", self.limit)
+        inner = inner.rstrip("/") or "/"
+        for suffix, limit in self.suffix_limits.items():
+            if inner.endswith(suffix):
+                return limit
+        return self.limits.get(inner, self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
