@@ -35,7 +35,7 @@ ProductUserPath = Annotated[
     Path(
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$",
+        pattern=r"^[\x21-\x2e\x30-\x7e](?:[\x20-\x2e\x30-\x7e]*[\x21-\x2e\x30-\x7e])?$",
         description="the product's own id of the user",
     ),
 ]

@@ -40,8 +40,8 @@ ConversationKey = Annotated[
     Field(
         min_length=1,
         max_length=200,
-        pattern=r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$",
-        description="the product's own id of the conversation (1-200 printable characters)",
+        pattern=r"^[\x21-\x2e\x30-\x7e](?:[\x20-\x2e\x30-\x7e]*[\x21-\x2e\x30-\x7e])?$",
+        description="the product's own id of the conversation (1-200 printable characters, no /)",
         examples=["ticket-1042"],
     ),
 ]
@@ -50,7 +50,7 @@ ProductMessageId = Annotated[
     Field(
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$",
+        pattern=r"^[\x21-\x2e\x30-\x7e](?:[\x20-\x2e\x30-\x7e]*[\x21-\x2e\x30-\x7e])?$",
         description="the product's own id of the message (unique within its conversation)",
     ),
 ]
