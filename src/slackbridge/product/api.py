@@ -71,7 +71,7 @@ def create_api_app() -> FastAPI:
         limit=MAX_BODY_BYTES,
         limits={api_files.UPLOAD_PATH: MAX_UPLOAD_BODY_BYTES},
         # A conversation's message may carry files.
-        suffix_limits={"/messages": MAX_UPLOAD_BODY_BYTES},
+        pattern_limits={r"/conversations/[^/]+/messages": MAX_UPLOAD_BODY_BYTES},
     )
     for module in (
         api_workspaces,

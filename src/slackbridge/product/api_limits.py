@@ -7,6 +7,7 @@ once when its ``Content-Length`` says so, else as soon as the bytes received pas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from fastapi import HTTPException
@@ -40,7 +41,8 @@ def _declared_length(scope: Scope) -> int | None:
 
 class BodyLimit:
     """Refuse bodies over ``limit`` bytes; ``limits`` sets other limits per route path (the path
-    inside the app, e.g. ``/files``), ``suffix_limits`` per path ending (e.g. ``/messages``)."""
+    inside the app, e.g. ``/files``), ``pattern_limits`` per path pattern (a regular expression the
+    whole path matches)."""
 
     def __init__(
         self,
@@ -48,20 +50,20 @@ class BodyLimit:
         *,
         limit: int,
         limits: Mapping[str, int] | None = None,
-        suffix_limits: Mapping[str, int] | None = None,
+        pattern_limits: Mapping[str, int] | None = None,
     ):
         self.app = app
         self.limit = limit
         self.limits = dict(limits or {})
-        self.suffix_limits = dict(suffix_limits or {})
+        self.pattern_limits = [(re.compile(p), n) for p, n in (pattern_limits or {}).items()]
 
     def limit_for(self, scope: Scope) -> int:
         path: str = scope.get("path", "")
         root: str = scope.get("root_path", "")
         inner = path[len(root) :] if root and path.startswith(root) else path
         inner = inner.rstrip("/") or "/"
-        for suffix, limit in self.suffix_limits.items():
-            if inner.endswith(suffix):
+        for pattern, limit in self.pattern_limits:
+            if pattern.fullmatch(inner):
                 return limit
         return self.limits.get(inner, self.limit)
 

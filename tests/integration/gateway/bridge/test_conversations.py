@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
 
 from slackbridge.emulator.state import Channel
@@ -193,6 +194,19 @@ async def test_bad_input_answers_clearly(stack: ApiStack) -> None:
         json={"id": "1", "author": {"email": "nobody@nowhere.example"}, "text": "hi"},
     )
     assert nobody.status_code == 422 and nobody.json()["error"]["code"] == "author_not_found"
+    # A message may carry files beyond the API's usual 1 MiB body.
+    big = base64.b64encode(b"x" * 1_500_000).decode()
+    with_file = await stack.api.post(
+        "/conversations/y/messages",
+        json={
+            "id": "2",
+            "author": {"persona": {"name": "Ann"}},
+            "files": [{"filename": "big.bin", "content_base64": big}],
+        },
+    )
+    assert with_file.status_code == 202, with_file.text[:300]
+    slash = await stack.api.put("/conversations/a%2Fb", json=_still())
+    assert slash.status_code in (404, 422)
 
 
 async def _wait_for(check: Any, within: float = 20.0) -> None:
