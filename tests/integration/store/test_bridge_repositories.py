@@ -147,3 +147,39 @@ async def test_watched_channels(store: Store) -> None:
     assert await store.watched_channels.remove("T1", "C1")
     assert not await store.watched_channels.remove("T1", "C1")
     assert await store.watched_channels.get("T1", "C1") is None
+
+
+async def test_a_reply_to_a_closed_conversation_reopens_or_tells(store: Store) -> None:
+    from slackbridge.bridge.closing import reply_to_closed
+
+    made = await store.conversations.create(
+        NewConversation(key="c", team_id="T1", mode="still", channel_id="C1"), _post
+    )
+    conversation = await store.conversations.update(
+        made.conversation.id, state="closed", thread_ts="1.000100"
+    )
+    assert conversation is not None
+    told = await reply_to_closed(
+        store, conversation, user="U1", setting="tell", closed_message="closed, sorry"
+    )
+    assert told == "told"
+    ephemeral = [
+        r for r in await store.outbox.list(team_id="T1") if r.method == "chat.postEphemeral"
+    ]
+    assert ephemeral[0].payload["args"] == {
+        "user": "U1",
+        "text": "closed, sorry",
+        "thread_ts": "1.000100",
+    }
+    reopened = await reply_to_closed(
+        store, conversation, user="U1", setting="reopen", closed_message="x"
+    )
+    assert reopened == "reopened"
+    after = await store.conversations.get("c")
+    assert after is not None and after.state == "open"
+    rows = await store.outbox.list(team_id="T1")
+    assert rows[-1].method == "reactions.remove"
+    assert rows[-1].payload["ref"] == made.conversation.create_operation_id
+    assert await reply_to_closed(store, after, user="U1", setting="tell", closed_message="x") == (
+        "ignored"
+    )
