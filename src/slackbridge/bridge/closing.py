@@ -35,11 +35,12 @@ def place_of(conversation: Conversation, installation_id: int | None = None) -> 
         conversation_id=conversation.id,
         key=conversation.key,
         mode=conversation.mode,
-        channel=conversation.channel_id if conversation.mode == "still" else None,
+        channel=conversation.channel_id,
         create_operation_id=conversation.create_operation_id,
         installation_id=installation_id,
         app_id=conversation.app_id,
         created_by=conversation.created_by,
+        thread_ts=conversation.thread_ts,
     )
 
 

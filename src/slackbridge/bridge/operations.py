@@ -56,6 +56,8 @@ class Place:
     installation_id: int | None = None
     app_id: str | None = None
     created_by: str | None = None
+    # still, adopted (no creating operation): the thread, known from the start.
+    thread_ts: str | None = None
 
 
 def _op(
@@ -71,7 +73,8 @@ def _op(
     payload: dict[str, Any] = {
         "args": dict(args or {}),
         "channel": place.channel,
-        "thread_ts": None,
+        # Without a ref (an adopted thread) the thread is named outright.
+        "thread_ts": place.thread_ts if ref is None and place.mode == "still" else None,
         "ref": ref,
         "app_id": place.app_id,
         "request_digest": digest,
@@ -212,8 +215,9 @@ def close_ops(
         args = {"text": message, "metadata": _metadata(place, None)}
         closing = _op(place, "chat.postMessage", args=args, ref=place.create_operation_id)
     if place.mode == "still":
-        if place.create_operation_id is not None:
-            ops.append(reaction_op(place, place.create_operation_id, reaction, add=True))
+        card = _card_reaction(place, reaction, add=True)
+        if card is not None:
+            ops.append(card)
         if closing is not None:
             ops.append(closing)
         return ops
@@ -226,7 +230,16 @@ def close_ops(
 def reopen_ops(place: Place, *, reaction: str = DEFAULT_CLOSED_REACTION) -> list[NewOutboxMessage]:
     """Still: the status reaction taken off the card. Noisy: the channel unarchived."""
     if place.mode == "still":
-        if place.create_operation_id is None:
-            return []
-        return [reaction_op(place, place.create_operation_id, reaction, add=False)]
+        card = _card_reaction(place, reaction, add=False)
+        return [] if card is None else [card]
     return [archive_ops(place, archive=False)]
+
+
+def _card_reaction(place: Place, name: str, *, add: bool) -> NewOutboxMessage | None:
+    """The status reaction on the card: the card's post (``ref``), or an adopted thread's root."""
+    if place.create_operation_id is not None:
+        return reaction_op(place, place.create_operation_id, name, add=add)
+    if place.thread_ts is None:
+        return None
+    method = "reactions.add" if add else "reactions.remove"
+    return _op(place, method, args={"name": name}, ts=place.thread_ts)

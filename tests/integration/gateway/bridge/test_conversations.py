@@ -252,3 +252,26 @@ async def test_a_channel_made_by_a_lost_call_is_taken_not_made_again(stack: ApiS
     opened = await wait_conversation(stack, "lost", within=60)
     assert opened["state"] == "open" and opened["channel"] == "C0LOSTANS1", opened
     assert [c.id for c in workspace.channels.values() if c.name.startswith(name)] == ["C0LOSTANS1"]
+
+
+async def test_adopting_a_thread_slack_opened(stack: ApiStack) -> None:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        posted = await client.post(
+            stack.emulator.url + "/_emulator/messages",
+            json={"channel_id": SUPPORT, "user_id": ALICE, "text": "help, my laptop"},
+        )
+    assert posted.status_code == 200, posted.text
+    root = posted.json()["ts"]
+    body = {"workspace": ACME, "mode": "still", "adopt": {"channel": SUPPORT, "thread_ts": root}}
+    adopted = await stack.api.put("/conversations/laptop", json=body)
+    assert adopted.status_code == 201, adopted.text
+    assert adopted.json()["state"] == "open" and adopted.json()["thread_ts"] == root
+    twice = await stack.api.put("/conversations/laptop-again", json=body)
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "conversation_conflict"
+    post = {"id": "a1", "author": {"persona": {"name": "Dana"}}, "text": "Looking into it"}
+    assert (await stack.api.post("/conversations/laptop/messages", json=post)).status_code == 202
+    sent = await wait_message(stack, "laptop", "a1")
+    channel = _channel(stack, SUPPORT)
+    assert sent["state"] == "sent" and channel.by_ts[sent["ts"]].thread_ts == root
+    await stack.api.post("/conversations/laptop/close", json={})
+    await _wait_for(lambda: "white_check_mark" in channel.by_ts[root].reactions)
