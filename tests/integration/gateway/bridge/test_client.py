@@ -35,6 +35,11 @@ async def test_client_drives_a_conversation(stack: ApiStack) -> None:
         shared = [m for m in channel.messages if m.files and m.thread_ts == conversation.thread_ts]
         assert len(shared) == 1
         assert (await sb.user_links.get("p-bob", workspace=ACME)).slack_user == BOB
+        # Bob's email is known now: posting as him again asks Slack nothing.
+        await sb.conversations.post(
+            "ticket 9?", id="m#0", author={"email": "bob@acme.test"}, text="again"
+        )
+        assert len(stack.emulator.calls_to("users.lookupByEmail")) == 1
 
         await sb.conversations.edit("ticket 9?", "m#1", text="Attached the full log")
         reacted = await sb.conversations.react("ticket 9?", "m#1", "eyes")

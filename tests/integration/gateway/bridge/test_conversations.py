@@ -140,13 +140,19 @@ async def test_noisy_creates_a_channel_invites_and_archives(stack: ApiStack) -> 
         if c.name.startswith("case-case-7")
     ]
     assert len(named) == 1
-    post = {"id": "n1", "author": {"slack_user": BOB}, "text": "hello from the product"}
+    post = {
+        "id": "n1",
+        "author": {"slack_user": BOB},
+        "text": "hello from the product",
+        "files": [{"filename": "notes.txt", "content_base64": base64.b64encode(b"n").decode()}],
+    }
     answer = await stack.api.post("/conversations/Case%207/messages", json=post)
     assert answer.status_code == 202, answer.text
     sent = await wait_message(stack, "Case%207", "n1")
     message = channel.by_ts[sent["ts"]]
     assert message.thread_ts is None
-    assert message.username  # posted under Bob's name
+    assert message.username == "Bob Baker"  # posted under Bob's name
+    assert [m for m in channel.messages if m.files and m.thread_ts is None]  # the file, in there
     await _wait_for(lambda: ALICE in channel.members and BOB in channel.members)
 
     closed = await stack.api.post("/conversations/Case%207/close", json={"message": "done"})
