@@ -53,7 +53,12 @@ _QUEUED = error_responses(
     "conversation_closed",
     "conversation_failed",
     "message_not_found",
+    "idempotency_conflict",
+    "rate_limited",
+    "slack_error",
+    "slack_unavailable",
     "workspace_disconnected",
+    "workspace_uninstalled",
 )
 
 
@@ -231,7 +236,12 @@ async def _changeable(
 
 
 _CHANGE_ERRORS = error_responses(
-    "conversation_not_found", "message_not_found", "message_deleted", "message_not_sent"
+    "conversation_not_found",
+    "message_not_found",
+    "message_deleted",
+    "message_not_sent",
+    "workspace_disconnected",
+    "workspace_uninstalled",
 )
 
 
