@@ -68,6 +68,7 @@ def _op(
     ref: str | None = None,
     message_id: str | None = None,
     digest: str = "",
+    as_user: str | None = None,
     **extra: Any,
 ) -> NewOutboxMessage:
     payload: dict[str, Any] = {
@@ -89,6 +90,7 @@ def _op(
         lane_key=conversation_lane(place.team_id, place.conversation_id),
         message_id=message_id or new_id("msg"),
         created_by=place.created_by,
+        as_user=as_user,
     )
 
 
@@ -199,9 +201,11 @@ def reaction_op(place: Place, post_operation_id: str, name: str, *, add: bool) -
     return _op(place, method, args={"name": name}, ref=post_operation_id)
 
 
-def archive_ops(place: Place, *, archive: bool) -> NewOutboxMessage:
+def archive_ops(place: Place, *, archive: bool, as_user: str | None = None) -> NewOutboxMessage:
+    """Archive or unarchive the noisy channel; ``as_user``: with that person's user token
+    (Slack refuses bot tokens for ``conversations.unarchive``)."""
     method = "conversations.archive" if archive else "conversations.unarchive"
-    return _op(place, method, ref=place.create_operation_id)
+    return _op(place, method, ref=place.create_operation_id, as_user=as_user)
 
 
 def close_ops(
@@ -227,12 +231,15 @@ def close_ops(
     return ops
 
 
-def reopen_ops(place: Place, *, reaction: str = DEFAULT_CLOSED_REACTION) -> list[NewOutboxMessage]:
-    """Still: the status reaction taken off the card. Noisy: the channel unarchived."""
+def reopen_ops(
+    place: Place, *, reaction: str = DEFAULT_CLOSED_REACTION, unarchive_as: str | None = None
+) -> list[NewOutboxMessage]:
+    """Still: the status reaction taken off the card. Noisy: the channel unarchived (as
+    ``unarchive_as``, a person with a user token, when given)."""
     if place.mode == "still":
         card = _card_reaction(place, reaction, add=False)
         return [] if card is None else [card]
-    return [archive_ops(place, archive=False)]
+    return [archive_ops(place, archive=False, as_user=unarchive_as)]
 
 
 def _card_reaction(place: Place, name: str, *, add: bool) -> NewOutboxMessage | None:

@@ -48,6 +48,7 @@ from slackbridge.product.schemas_bridge import (
 )
 from slackbridge.server import Gateway, gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
+from slackbridge.slack.workspaces.tokens import TokenRefreshError, WorkspaceUnavailable, user_token
 from slackbridge.store.repositories.bridge_conversations import (
     Conversation as StoredConversation,
 )
@@ -134,6 +135,24 @@ async def _with_permalink(
         link = str(outcome.data["permalink"])
     updated = await bridge_store(gateway).conversations.update(conversation.id, permalink=link)
     return updated or conversation
+
+
+async def _unarchiver(
+    gateway: Gateway, conversation: StoredConversation, installer: str | None
+) -> str | None:
+    """Who unarchives a noisy channel: Slack takes no bot token for it, so the installing
+    person's user token when they granted the scope it needs (``channels:write``, or
+    ``groups:write`` for a private channel); else the bot tries, and Slack may refuse."""
+    if conversation.mode != "noisy" or installer is None:
+        return None
+    try:
+        creds = await user_token(
+            gateway, conversation.team_id, installer, app_id=conversation.app_id
+        )
+    except (WorkspaceUnavailable, TokenRefreshError):
+        return None
+    needed = "groups:write" if conversation.spec.get("private") else "channels:write"
+    return installer if creds is not None and needed in creds.scopes else None
 
 
 def _conflict(existing: StoredConversation, body: ConversationPut) -> None:
@@ -358,7 +377,9 @@ async def reopen_conversation(
         raise ApiError("conversation_failed", f"{key!r} was never created in Slack")
     _app, inst = await locate(gateway, conversation.team_id, conversation.app_id, caller=caller)
     ops = reopen_ops(
-        place_of(conversation, inst.id), reaction=gateway.settings.bridge_closed_reaction
+        place_of(conversation, inst.id),
+        reaction=gateway.settings.bridge_closed_reaction,
+        unarchive_as=await _unarchiver(gateway, conversation, inst.installer_user_id),
     )
     store = bridge_store(gateway)
     moved, changed = await store.conversations.change_state(
