@@ -32,6 +32,7 @@ __all__ = [
     "list_workspaces",
     "removable_apps",
     "remove_workspace",
+    "visible_teams",
 ]
 
 _R = TypeVar("_R")
@@ -65,7 +66,7 @@ def _repo(db: Database, keyring: Keyring) -> InstallationsRepository:
     return InstallationsRepository(db, keyring)
 
 
-def _visible(scope: ApiKeyScope, installs: Sequence[Installation]) -> set[str]:
+def visible_teams(scope: ApiKeyScope, installs: Sequence[Installation]) -> set[str]:
     """The team ids among ``installs`` that ``scope`` covers (refs judged over every
     installation of a team)."""
     refs: dict[str, list[str | None]] = {}
@@ -90,7 +91,7 @@ async def list_workspaces(
     repo = _repo(db, keyring)
     installs = await repo.list(status=status)
     if scope is not None and not scope.everywhere:
-        allowed = _visible(scope, await repo.list() if status else installs)
+        allowed = visible_teams(scope, await repo.list() if status else installs)
         installs = [i for i in installs if (i.team_id or "") in allowed]
     found = [Workspace(i, apps.get(i.app_ref)) for i in installs]
     return [w for w in found if app is None or (w.app is not None and w.app.name == app)]
