@@ -97,6 +97,7 @@ _MODULES = (
     "slackbridge.demo.walkthrough",
     "slackbridge.demo.tasks.example",
     "slackbridge.demo.calls.example",
+    "slackbridge.demo.servicedesk.example",
 )
 
 for _module in _MODULES:
