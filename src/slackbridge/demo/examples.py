@@ -77,6 +77,9 @@ class Example:
     #: Paths on the product added to the app's OAuth redirect URLs (a Sign in with Slack
     #: callback, for instance), as full URLs once the demo's ports are known.
     redirect_paths: tuple[str, ...] = ()
+    #: More Slack apps the gateway serves beside ``app`` (configured, not provisioned: the
+    #: walkthrough provisions and installs them itself).
+    extra_apps: tuple[SlackAppConfig, ...] = ()
 
 
 #: Every example, by name, in the order registered (the Helpdesk first).
@@ -108,6 +111,7 @@ _MODULES = (
     "slackbridge.demo.calls.example",
     "slackbridge.demo.servicedesk.example",
     "slackbridge.demo.livechat.example",
+    "slackbridge.demo.comments.example",
 )
 
 for _module in _MODULES:

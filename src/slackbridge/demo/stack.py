@@ -178,7 +178,7 @@ class DemoStack:
             slack_api_url=self.urls.slack_api,
             slack_url=self.urls.emulator,
             slack_configuration_token=self.configuration_token,
-            apps=[self.app],
+            apps=[self.app, *self.example.extra_apps],
             webhook_url=self.urls.webhook,
             webhook_secret=webhook_secret,
             webhooks=[],
@@ -201,8 +201,9 @@ class DemoStack:
         )
         self.gateway = ready[0]
 
-    async def provision(self) -> Any:
-        """Create the example's app at the emulator from the manifest; the ProvisionResult."""
+    async def provision(self, app: SlackAppConfig | None = None) -> Any:
+        """Create the example's app (or ``app``, one of its ``extra_apps``) at the emulator from
+        the manifest; the ProvisionResult."""
         from slackbridge.slack.workspaces.provision import provision_app
 
         gateway = self._running_gateway()
@@ -210,11 +211,12 @@ class DemoStack:
             gateway.db,
             gateway.keyring,
             gateway.settings,
-            self.app,
+            app or self.app,
             self.configuration_token,
         )
-        self.app_id = result.app.app_id
-        self.provisioned = result.app
+        if app is None:
+            self.app_id = result.app.app_id
+            self.provisioned = result.app
         return result
 
     async def add_app_token(self) -> str:
