@@ -56,6 +56,7 @@ PARTS: tuple[str, ...] = (
     "slackbridge.pipeline.inbox_worker",
     "slackbridge.product.api",
     "slackbridge.slack.outbound.sender",
+    "slackbridge.bridge.settle",
 )
 
 
