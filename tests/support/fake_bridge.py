@@ -209,14 +209,14 @@ class FakeBridge:
         if request.method == "PATCH":
             message["body"] = {**message["body"], **(body or {})}
         elif request.method == "DELETE":
-            message["state"] = "deleted"
+            message["deleted"] = True
         status = 200 if request.method == "GET" else 202
         return JSONResponse({k: v for k, v in message.items() if k != "body"}, status_code=status)
 
     async def _link(self, request: Request) -> Response:
         body = await self._record(request)
         product_user = request.path_params["product_user"]
-        link = {"product_user": product_user, **(body or {})}
+        link = {"product_user": product_user, "slack_user": None, "email": None, **(body or {})}
         self.user_links[product_user] = link
         return JSONResponse(link)
 

@@ -33,7 +33,6 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from slackbridge.client import Slackbridge, SlackbridgeError
-from slackbridge.demo.bridge_api import BridgeApi
 from slackbridge.demo.comments.review import (
     CODE,
     FILE_NAME,
@@ -100,7 +99,6 @@ class CommentsApp(ProductBase):
 
     def __init__(self, client: Slackbridge, webhook_secret: str, public_url: str) -> None:
         super().__init__(client, "prod")
-        self.bridge = BridgeApi(client)
         self.envs = {name: Environment(name, app, title) for name, app, title in ENVIRONMENTS}
         self._secret = webhook_secret
         self._seen = SeenWebhooks()
@@ -171,7 +169,7 @@ class CommentsApp(ProductBase):
         """Tie each person's email to the workspace's Slack users (for product_user)."""
         for person in PEOPLE.values():
             try:
-                await self.bridge.user_links.put(
+                await self.client.user_links.put(
                     person.id, workspace=env.team_id or "", email=person.email
                 )
             except (SlackbridgeError, httpx.HTTPError) as exc:
@@ -200,7 +198,7 @@ class CommentsApp(ProductBase):
             return error(409, "not_installed", f"{env.title} is not in a workspace yet")
         url = f"{self._public}/{env.name}/comments/{comment.number}"
         try:
-            comment.shared = await self.bridge.conversations.put(
+            shared = await self.client.conversations.put(
                 comment.key,
                 workspace=env.team_id,
                 mode="still",
@@ -209,6 +207,7 @@ class CommentsApp(ProductBase):
                 title=f"{FILE_NAME}:{comment.line}",
                 metadata={"env": env.name, "comment": comment.number},
             )
+            comment.shared = shared.model_dump(mode="json")
         except SlackbridgeError as exc:
             return error(502, exc.code, f"slackbridge refused: {exc.message}")
         except httpx.HTTPError as exc:
@@ -225,7 +224,7 @@ class CommentsApp(ProductBase):
         reply = env.review.reply_on_page(comment, person, self._text(body))
         if comment.shared is not None:
             try:
-                await self.bridge.conversations.post(
+                await self.client.conversations.post(
                     comment.key,
                     id=reply.id,
                     author={
@@ -250,11 +249,11 @@ class CommentsApp(ProductBase):
             if request.method == "DELETE":
                 reply.deleted = True
                 if comment.shared is not None:
-                    await self.bridge.conversations.delete_message(comment.key, reply.id)
+                    await self.client.conversations.delete_message(comment.key, reply.id)
             else:
                 reply.text, reply.edited = self._text(await self._body(request)), True
                 if comment.shared is not None:
-                    await self.bridge.conversations.edit(comment.key, reply.id, text=reply.text)
+                    await self.client.conversations.edit(comment.key, reply.id, text=reply.text)
         except SlackbridgeError as exc:
             return error(502, exc.code, f"slackbridge refused: {exc.message}")
         except httpx.HTTPError as exc:

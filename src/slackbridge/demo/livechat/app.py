@@ -43,7 +43,6 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from slackbridge.client import Slackbridge, SlackbridgeError
-from slackbridge.demo.bridge_api import BridgeApi
 from slackbridge.demo.livechat.chats import (
     CLAIM_ACTION,
     CLOSE_ACTION,
@@ -119,7 +118,6 @@ class LivechatApp(ProductBase):
         slack_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(client, "")
-        self.bridge = BridgeApi(client)
         self.live = Livechat()
         self._secret = webhook_secret
         self._seen = SeenWebhooks()
@@ -221,7 +219,7 @@ class LivechatApp(ProductBase):
         title = f"Chat {chat.number:04d} with {chat.visitor}"
         chat.first_text = first
         if chat.mode == "still":
-            chat.conversation = await self.bridge.conversations.put(
+            opened = await self.client.conversations.put(
                 chat.key,
                 workspace=account.team_id,
                 mode="still",
@@ -230,9 +228,10 @@ class LivechatApp(ProductBase):
                 title=title,
                 metadata={"account": account.id},
             )
+            chat.conversation = opened.model_dump(mode="json")
             chat.card_posted = True
             return
-        chat.conversation = await self.bridge.conversations.put(
+        opened = await self.client.conversations.put(
             chat.key,
             workspace=account.team_id,
             mode="noisy",
@@ -241,8 +240,9 @@ class LivechatApp(ProductBase):
             title=title,
             metadata={"account": account.id},
         )
+        chat.conversation = opened.model_dump(mode="json")
         body = card(chat, first)
-        await self.bridge.conversations.post(
+        await self.client.conversations.post(
             chat.key, id="card", author={"persona": _CARD_PERSONA}, **body
         )
         chat.card_posted = True
@@ -269,16 +269,12 @@ class LivechatApp(ProductBase):
         message = self.live.visitor_said(chat, text, shown)
         self._notify(chat)
         try:
-            await self.bridge.conversations.post(
+            await self.client.conversations.post(
                 chat.key,
                 id=message.id,
                 author={"persona": {"name": chat.visitor, "icon_emoji": ":bust_in_silhouette:"}},
                 text=text or None,
-                files=[
-                    {"filename": name, "content_base64": base64.b64encode(content).decode()}
-                    for name, content in files
-                ]
-                or None,
+                files=list(files) or None,
             )
         except (SlackbridgeError, httpx.HTTPError) as exc:
             return error(502, "not_sent", f"slackbridge refused the message: {exc}")
@@ -411,10 +407,11 @@ class LivechatApp(ProductBase):
         body = card(chat, chat.first_text)
         try:
             if chat.mode == "noisy":
-                await self.bridge.conversations.edit(chat.key, "card", **body)
+                await self.client.conversations.edit(chat.key, "card", **body)
                 return
             if not chat.conversation.get("thread_ts"):
-                chat.conversation = await self.bridge.conversations.get(chat.key)
+                current = await self.client.conversations.get(chat.key)
+                chat.conversation = current.model_dump(mode="json")
             conv = chat.conversation
             await self.client.messages.update(
                 workspace=conv.get("workspace"),
@@ -429,7 +426,8 @@ class LivechatApp(ProductBase):
     async def _close_conversation(self, chat: Chat, name: str, note: str) -> None:
         message = f"Closed by {name}" + (f": {note}" if note else "")
         try:
-            chat.conversation = await self.bridge.conversations.close(chat.key, message)
+            closed = await self.client.conversations.close(chat.key, message)
+            chat.conversation = closed.model_dump(mode="json")
         except (SlackbridgeError, httpx.HTTPError) as exc:
             _log.warning("could not close %s in Slack: %s", chat.key, exc)
         await self._update_card(chat)
