@@ -17,13 +17,20 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
+from slackbridge.bridge.closing import place_of
 from slackbridge.bridge.naming import (
     DEFAULT_TEMPLATE,
     NameTemplateError,
     candidate_names,
     check_template,
 )
-from slackbridge.bridge.operations import Place, card_op, close_ops, create_channel_ops, reopen_ops
+from slackbridge.bridge.operations import (
+    Place,
+    card_op,
+    close_ops,
+    create_channel_ops,
+    reopen_ops,
+)
 from slackbridge.bridge.settle import settle_conversation
 from slackbridge.bridge.states import CLOSABLE
 from slackbridge.product.api_common import call_slack, locate
@@ -82,20 +89,6 @@ def conversation_view(conversation: StoredConversation) -> Conversation:
         created_at=conversation.created_at,
         closed_at=conversation.closed_at,
         error=conversation.error,
-    )
-
-
-def place_of(conversation: StoredConversation, installation_id: int | None = None) -> Place:
-    return Place(
-        team_id=conversation.team_id,
-        conversation_id=conversation.id,
-        key=conversation.key,
-        mode=conversation.mode,
-        channel=conversation.channel_id if conversation.mode == "still" else None,
-        create_operation_id=conversation.create_operation_id,
-        installation_id=installation_id,
-        app_id=conversation.app_id,
-        created_by=conversation.created_by,
     )
 
 

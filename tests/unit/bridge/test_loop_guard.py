@@ -3,7 +3,7 @@ whatever shape the event has, and lets everyone else's messages through."""
 
 from __future__ import annotations
 
-from slackbridge.bridge.loop_guard import MARKER_KEY, is_own_post
+from slackbridge.bridge.loop_guard import MARKER_KEY, is_own_post, is_own_upload
 from slackbridge.slack.outbound.outbox_ops import MARKER_KEY as OUTBOX_MARKER_KEY
 from slackbridge.slack.outbound.outbox_ops import with_marker
 
@@ -34,3 +34,13 @@ def test_other_messages_pass() -> None:
     assert is_own_post(other_bot) is None
     assert is_own_post({"metadata": "nonsense"}) is None
     assert is_own_post({"metadata": {"event_payload": {MARKER_KEY: 7}}}) is None
+
+
+def test_own_uploads_are_the_bot_users_file_shares() -> None:
+    share = {"type": "message", "subtype": "file_share", "user": "UBOT", "files": [{"id": "F1"}]}
+    assert is_own_upload(share, "UBOT")
+    assert not is_own_upload({**share, "user": "U1"}, "UBOT")
+    assert not is_own_upload(share, None)
+    assert not is_own_upload({"type": "message", "user": "UBOT", "text": "no file"}, "UBOT")
+    changed = {"subtype": "message_changed", "message": share}
+    assert is_own_upload(changed, "UBOT")

@@ -7,6 +7,8 @@ import asyncio
 import base64
 from typing import Any
 
+import httpx
+
 from slackbridge.emulator.state import Channel
 from tests.integration.gateway.api.conftest import ACME, ALICE, BOB, GENERAL, SUPPORT, ApiStack
 from tests.integration.gateway.bridge.conftest import wait_conversation, wait_message
@@ -35,6 +37,7 @@ async def test_concurrent_puts_make_one_thread(stack: ApiStack) -> None:
     opened = await wait_conversation(stack, "ticket-1")
     assert opened["state"] == "open", opened
     assert opened["channel"] == SUPPORT and opened["thread_ts"]
+    assert opened["permalink"] and opened["thread_ts"].replace(".", "") in opened["permalink"]
     cards = [m for m in _channel(stack, SUPPORT).messages if m.text == "Ticket 1: printer on fire"]
     assert len(cards) == 1
     assert cards[0].ts == opened["thread_ts"]
@@ -216,3 +219,36 @@ async def _wait_for(check: Any, within: float = 20.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("timed out")
         await asyncio.sleep(0.05)
+
+
+async def test_a_channel_made_by_a_lost_call_is_taken_not_made_again(stack: ApiStack) -> None:
+    """conversations.create reached Slack but its answer was lost: the retry meets name_taken
+    for the name it tried, finds the channel its own bot made, and takes it."""
+    workspace = stack.emulator.state.workspaces[ACME]
+    (bot_user,) = [
+        inst.bot_user_id
+        for (_app, team), inst in stack.emulator.state.installations.items()
+        if team == ACME
+    ]
+    name = "lost-answer"
+    # What the lost call made (the fault below stands for losing its answer).
+    workspace.channels["C0LOSTANS1"] = Channel(
+        id="C0LOSTANS1",
+        team_id=ACME,
+        name=name,
+        kind="public",
+        creator=bot_user,
+        created=0,
+        members=[bot_user],
+    )
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        fault = await client.post(
+            stack.emulator.url + "/_emulator/faults",
+            json={"method": "conversations.create", "drop": True, "times": 1},
+        )
+    assert fault.status_code in (200, 201), fault.text
+    body = {"workspace": ACME, "mode": "noisy", "channel_name": name}
+    assert (await stack.api.put("/conversations/lost", json=body)).status_code == 201
+    opened = await wait_conversation(stack, "lost", within=60)
+    assert opened["state"] == "open" and opened["channel"] == "C0LOSTANS1", opened
+    assert [c.id for c in workspace.channels.values() if c.name.startswith(name)] == ["C0LOSTANS1"]
