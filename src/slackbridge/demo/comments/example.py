@@ -186,7 +186,9 @@ async def run_comments_walkthrough(stack: DemoStack, steps: Steps) -> None:
             )
             if reply.get("username") != "Alice Archer":
                 raise Failure(f"alice's reply shows as {reply.get('username')!r}")
-            s.note(f"as “{reply['username']}” (the email matched a Slack user)")
+            if "avatars.example.org" in str(reply.get("icons")):
+                raise Failure("alice's reply shows the review tool's avatar, not her Slack one")
+            s.note(f"as “{reply['username']}” with her Slack avatar (her email is a Slack user's)")
 
         async with steps.step("Pat replies on the page: in Slack as the persona Pat Quinn") as s:
             sent = await http.post(
@@ -199,6 +201,8 @@ async def run_comments_walkthrough(stack: DemoStack, steps: Steps) -> None:
             )
             if reply.get("username") != "Pat Quinn":
                 raise Failure(f"Pat's reply shows as {reply.get('username')!r}")
+            if "avatars.example.org/pat" not in str(reply.get("icons")):
+                raise Failure(f"Pat's reply does not show Pat's avatar: {reply.get('icons')}")
             s.note("no Slack user has Pat's email: a persona with Pat's name and avatar")
 
         async with steps.step("Edits go both ways") as s:
