@@ -71,6 +71,9 @@ class SlackAppConfig(BaseModel):
     outgoing_webhooks: bool = False  # take legacy outgoing webhooks on /slack/outgoing
     display_name: str | None = None  # the app's name in Slack (default: slackbridge or `name`)
     slash_commands: list[str] = Field(default_factory=lambda: ["/bridge"])  # in the manifest
+    #: More redirect URLs for the app's manifest, after the gateway's OAuth callback: a
+    #: product's own "Sign in with Slack" callback, for instance.
+    redirect_urls: list[str] = Field(default_factory=list)
 
 
 class WebhookEndpointConfig(BaseModel):

@@ -121,6 +121,45 @@ class EmulatorControl:
             },
         )
 
+    async def click(
+        self, team_id: str, channel_id: str, user_id: str, message_ts: str, action_id: str
+    ) -> Any:
+        """``user_id`` clicks the button ``action_id`` in the message ``message_ts``."""
+        body = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "message_ts": message_ts,
+            "action_id": action_id,
+        }
+        return await self._call("POST", "actions", body)
+
+    async def submit_view(self, view_id: str, user_id: str, values: dict[str, Any]) -> Any:
+        """``user_id`` submits the open modal ``view_id`` with ``{block_id: {action_id: v}}``."""
+        body = {"view_id": view_id, "user_id": user_id, "values": values}
+        return await self._call("POST", "views/submit", body)
+
+    async def share_file(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        filename: str,
+        content: str,
+        thread_ts: str | None = None,
+    ) -> Any:
+        """``user_id`` shares a text file (in ``thread_ts``'s thread)."""
+        body: dict[str, Any] = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "filename": filename,
+            "content": content,
+        }
+        if thread_ts:
+            body["thread_ts"] = thread_ts
+        return await self._call("POST", "files", body)
+
     async def messages(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
         """The channel's top-level messages, each with its ``replies``."""
         answer = await self._call("GET", f"conversations/{team_id}/{channel_id}/messages")

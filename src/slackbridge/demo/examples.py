@@ -50,6 +50,12 @@ class ProductSetup:
     product_url: str
     api_key: str
     webhook_secret: str
+    #: Slack's addresses and the provisioned app's credentials, for a product that signs people
+    #: in with Slack itself (the live chat's console); None before provisioning.
+    slack_url: str | None = None
+    slack_api_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,12 @@ class Example:
     invite_channel: str | None = None
     #: What the demo's API key may do (``admin`` to declare commands or remove workspaces).
     api_permissions: frozenset[str] = frozenset({"read", "write"})
+    #: Paths on the product added to the app's OAuth redirect URLs (a Sign in with Slack
+    #: callback, for instance), as full URLs once the demo's ports are known.
+    redirect_paths: tuple[str, ...] = ()
+    #: More Slack apps the gateway serves beside ``app`` (configured, not provisioned: the
+    #: walkthrough provisions and installs them itself).
+    extra_apps: tuple[SlackAppConfig, ...] = ()
 
 
 #: Every example, by name, in the order registered (the Helpdesk first).
@@ -97,6 +109,9 @@ _MODULES = (
     "slackbridge.demo.walkthrough",
     "slackbridge.demo.tasks.example",
     "slackbridge.demo.calls.example",
+    "slackbridge.demo.servicedesk.example",
+    "slackbridge.demo.livechat.example",
+    "slackbridge.demo.comments.example",
 )
 
 for _module in _MODULES:

@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from slackbridge.demo.servers import bind_port, serve
 from slackbridge.server import Gateway
-from slackbridge.settings import Settings
+from slackbridge.settings import Settings, SlackAppConfig
 
 if TYPE_CHECKING:
     from slackbridge.demo.examples import Example
@@ -133,6 +133,7 @@ class DemoStack:
         self.webhook_secret: str | None = None
         self.product: Any = None  # the running product's ASGI app (its state, for walkthroughs)
         self.workspace: dict[str, Any] | None = None  # the installed workspace, from the API
+        self.provisioned: Any = None  # the provisioned app (its client id and secret)
 
     # --- stages -------------------------------------------------------------------------------
 
@@ -177,7 +178,7 @@ class DemoStack:
             slack_api_url=self.urls.slack_api,
             slack_url=self.urls.emulator,
             slack_configuration_token=self.configuration_token,
-            apps=[self.example.app],
+            apps=[self.app, *self.example.extra_apps],
             webhook_url=self.urls.webhook,
             webhook_secret=webhook_secret,
             webhooks=[],
@@ -200,8 +201,9 @@ class DemoStack:
         )
         self.gateway = ready[0]
 
-    async def provision(self) -> Any:
-        """Create the example's app at the emulator from the manifest; the ProvisionResult."""
+    async def provision(self, app: SlackAppConfig | None = None) -> Any:
+        """Create the example's app (or ``app``, one of its ``extra_apps``) at the emulator from
+        the manifest; the ProvisionResult."""
         from slackbridge.slack.workspaces.provision import provision_app
 
         gateway = self._running_gateway()
@@ -209,10 +211,12 @@ class DemoStack:
             gateway.db,
             gateway.keyring,
             gateway.settings,
-            self.example.app,
+            app or self.app,
             self.configuration_token,
         )
-        self.app_id = result.app.app_id
+        if app is None:
+            self.app_id = result.app.app_id
+            self.provisioned = result.app
         return result
 
     async def add_app_token(self) -> str:
@@ -264,6 +268,10 @@ class DemoStack:
             product_url=self.urls.product,
             api_key=self.api_key,
             webhook_secret=self.webhook_secret,
+            slack_url=self.urls.emulator,
+            slack_api_url=self.urls.slack_api,
+            client_id=getattr(self.provisioned, "client_id", None),
+            client_secret=getattr(self.provisioned, "client_secret", None),
         )
         app = self.example.create_product(setup)
         await self._exit.enter_async_context(
@@ -279,6 +287,15 @@ class DemoStack:
             self._close_sockets()
 
     # --- helpers ------------------------------------------------------------------------------
+
+    @property
+    def app(self) -> SlackAppConfig:
+        """The example's Slack app, with the product's redirect URLs (its ``redirect_paths``)."""
+        app = self.example.app
+        if not self.example.redirect_paths:
+            return app
+        extra = [self.urls.product + path for path in self.example.redirect_paths]
+        return app.model_copy(update={"redirect_urls": [*app.redirect_urls, *extra]})
 
     @property
     def configuration_token(self) -> str:

@@ -40,6 +40,11 @@ def test_manifest_for_an_http_app() -> None:
         "https://bridge.example.com/slack/oauth/callback"
     ]
     assert manifest["oauth_config"]["scopes"] == {"bot": SlackAppConfig().bot_scopes}
+    signing_in = SlackAppConfig(redirect_urls=["https://product.example.com/console/callback"])
+    assert build_manifest(_settings(), signing_in)["oauth_config"]["redirect_urls"] == [
+        "https://bridge.example.com/slack/oauth/callback",
+        "https://product.example.com/console/callback",
+    ]
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["request_url"] == (
         "https://bridge.example.com/slack/events"

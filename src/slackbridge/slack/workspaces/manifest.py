@@ -148,7 +148,10 @@ def build_manifest(settings: Settings, app: SlackAppConfig) -> dict[str, Any]:
             "description": "Connects this workspace to our product through slackbridge.",
         },
         "features": features,
-        "oauth_config": {"redirect_urls": [redirect_uri(settings)], "scopes": scopes},
+        "oauth_config": {
+            "redirect_urls": list(dict.fromkeys([redirect_uri(settings), *app.redirect_urls])),
+            "scopes": scopes,
+        },
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,
