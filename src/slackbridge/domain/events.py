@@ -45,6 +45,14 @@ WEBHOOK_TYPES: dict[str, str] = {
     "interaction.view_closed": "someone closed a modal that asked to be told",
     "interaction.shortcut": "someone ran a global or message shortcut",
     "interaction.block_suggestion": "an external select asked for options",
+    "conversation.opened": "Slack opened a conversation in a watched channel (adopt it by key)",
+    "conversation.message.created": "a person or another app wrote in a bridged conversation",
+    "conversation.message.edited": "a message of a bridged conversation was edited in Slack",
+    "conversation.message.deleted": "a message of a bridged conversation was deleted in Slack",
+    "conversation.reaction.added": "a reaction was added to a message of a conversation",
+    "conversation.reaction.removed": "a reaction was removed from a message of a conversation",
+    "conversation.closed": "a conversation was closed (by the product, or its channel archived)",
+    "conversation.reopened": "a closed conversation was reopened (by the product, or in Slack)",
     "slack.event": "any other Slack payload, raw (opt-in per endpoint)",
 }
 
