@@ -44,6 +44,13 @@ BOT_EVENTS: dict[str, tuple[str, ...]] = {
     "reaction_added": ("reactions:read",),
     "reaction_removed": ("reactions:read",),
     "member_joined_channel": ("channels:read", "groups:read"),
+    # The bridge: a noisy conversation's channel archived or unarchived in Slack, and people's
+    # names and emails kept fresh.
+    "channel_archive": ("channels:read",),
+    "channel_unarchive": ("channels:read",),
+    "group_archive": ("groups:read",),
+    "group_unarchive": ("groups:read",),
+    "user_change": ("users:read",),
     "app_home_opened": (),
     "app_uninstalled": (),
     "tokens_revoked": (),
