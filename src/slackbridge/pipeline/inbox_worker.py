@@ -33,7 +33,7 @@ from slackbridge.domain.events import (
     SlackListener,
 )
 from slackbridge.domain.payloads import PAYLOAD_KINDS, PayloadKind
-from slackbridge.pipeline.bridge_listener import bridge_listeners
+from slackbridge.pipeline.bridge_inbound import bridge_listeners
 from slackbridge.pipeline.commands import route_commands
 from slackbridge.pipeline.dispatch import build_deliveries
 from slackbridge.pipeline.enrich import enrich_users
