@@ -245,13 +245,20 @@ def _message(
     thread_ts = _str(event.get("thread_ts"))
     top_level = thread_ts is None or thread_ts == ts
     place = directory.place_of(team_id, channel, ts, thread_ts)
-    if place is not None and place.id is None and top_level:
-        # A new top-level message of a channel watched for messages: it opens a conversation.
+    if place is not None and top_level and (place.id is None or _reopening(place, ts)):
+        # A new top-level message of a channel watched for messages: it opens a conversation
+        # (again, for a redelivery: the same webhook id, stored once).
         return [Route("conversation.opened", place, ts=ts, message=event)]
     if place is None or (top_level and place.mode == "still" and place.id is not None):
         # The root of a still conversation is its card (or the message that opened it).
         return []
     return [Route("conversation.message.created", place, ts=ts, message=event)]
+
+
+def _reopening(place: Place, ts: str) -> bool:
+    """True for the root of a stored conversation Slack opened that the product has not adopted
+    yet: its opening message (or reaction) heard again."""
+    return place.id is not None and place.key is None and place.thread_ts == ts
 
 
 def _reaction(
@@ -267,18 +274,16 @@ def _reaction(
     added = event.get("type") == "reaction_added"
     thread_ts = directory.threads.get((team_id, channel, ts))
     place = directory.place_of(team_id, channel, ts, thread_ts)
+    watch = directory.watch(team_id, channel)
+    trigger = added and watch is not None and watch.open_on == "reaction" and watch.reaction == name
+    if place is not None and trigger and _reopening(place, ts):
+        # The reaction that opened it, heard again (a redelivery): the same opening.
+        return [Route("conversation.opened", place, ts=ts, reaction=name, actor=user)]
     if place is not None and place.id is not None:
         kind = "conversation.reaction.added" if added else "conversation.reaction.removed"
         return [Route(kind, place, ts=ts, reaction=name, actor=user)]
-    watch = directory.watch(team_id, channel)
     top_level = thread_ts is None or thread_ts == ts
-    if (
-        added
-        and watch is not None
-        and watch.open_on == "reaction"
-        and watch.reaction == name
-        and top_level
-    ):
+    if trigger and watch is not None and top_level:
         opened = Place(None, None, team_id, watch.mode, channel, ts)
         return [Route("conversation.opened", opened, ts=ts, reaction=name, actor=user)]
     if place is not None:

@@ -242,3 +242,24 @@ def test_routing_is_deterministic_and_never_routes_to_two_places(
     assert len(routes) <= 1
     for route in routes:
         assert route.place.channel_id == channel
+
+
+def test_an_opening_heard_again_opens_again_until_adopted() -> None:
+    # A retried inbox row: the conversation was stored by the first attempt.
+    stored = Place(9, None, T, "still", W, "1795260608.000010")
+    for watch, event in (
+        (Watch(T, W, "message"), _msg(W, "1795260608.000010")),
+        (
+            Watch(T, W, "reaction", "ticket"),
+            {
+                "type": "reaction_added",
+                "user": "U2",
+                "reaction": "ticket",
+                "item": {"type": "message", "channel": W, "ts": "1795260608.000010"},
+            },
+        ),
+    ):
+        directory = Directory([stored], [watch])
+        assert _types(route_event(T, event, directory)) == ["conversation.opened"]
+        adopted = Directory([Place(9, "ticket-9", T, "still", W, "1795260608.000010")], [watch])
+        assert "conversation.opened" not in _types(route_event(T, event, adopted))
