@@ -195,7 +195,11 @@ def list_apps_command() -> None:
 # --- workspaces -----------------------------------------------------------------------------
 
 
-def _row(app_name: str, inst: Any) -> dict[str, Any]:
+def _row(app_name: str, inst: Any, wanted: Any = (), public_url: str = "") -> dict[str, Any]:
+    from slackbridge.slack.workspaces.scopes import missing_scopes, reinstall_hint, reinstall_url
+
+    missing = missing_scopes(wanted, inst.bot_scopes)
+    url = reinstall_url(public_url, inst.team_id, app_name, inst.product_ref) if missing else None
     return {
         "team_id": inst.team_id,
         "team_name": inst.team_name,
@@ -203,6 +207,9 @@ def _row(app_name: str, inst: Any) -> dict[str, Any]:
         "app": app_name,
         "status": inst.status,
         "scopes": list(inst.bot_scopes),
+        "missing_scopes": missing,
+        "reinstall_url": url,
+        "reinstall_hint": reinstall_hint(missing, url, inst.product_ref),
         "installer_user_id": inst.installer_user_id,
         "ref": inst.product_ref,
         "installed_at": inst.installed_at.isoformat(),
@@ -225,13 +232,16 @@ def list_workspaces_command(
     settings = load_settings()
 
     async def job(gateway: Gateway) -> list[dict[str, Any]]:
-        names = {a.id: a.name for a in await list_apps(gateway, fresh=True)}
+        apps = {a.id: a for a in await list_apps(gateway, fresh=True)}
+        names = {ref: a.name for ref, a in apps.items()}
         if app is not None and app not in names.values():
             raise LookupError(f"no Slack app named {app!r}")
         rows = []
         for inst in await installations_repo(gateway).list():
             if app is None or names.get(inst.app_ref) == app:
-                rows.append(_row(names.get(inst.app_ref, "?"), inst))
+                found = apps.get(inst.app_ref)
+                wanted = found.bot_scopes if found else ()
+                rows.append(_row(names.get(inst.app_ref, "?"), inst, wanted, settings.public_url))
         return rows
 
     try:
@@ -251,7 +261,15 @@ def list_workspaces_command(
         )
         return
     table = Table(title="Workspaces")
-    for column in ("Team", "App", "Status", "Scopes", "Installed at", "Last error"):
+    for column in (
+        "Team",
+        "App",
+        "Status",
+        "Scopes",
+        "Missing scopes",
+        "Installed at",
+        "Last error",
+    ):
         table.add_column(column, overflow="fold")
     for r in rows:
         style = _STATUS_STYLE.get(r["status"], "dim")
@@ -261,10 +279,14 @@ def list_workspaces_command(
             r["app"],
             f"[{style}]{r['status']}[/]",
             ", ".join(r["scopes"]),
+            f"[yellow]{', '.join(r['missing_scopes'])}[/]" if r["missing_scopes"] else "",
             r["installed_at"][:19].replace("T", " "),
             r["last_error"] or "",
         )
     _console.print(table)
+    for r in rows:
+        if r["reinstall_hint"]:
+            _console.print(f"{r['team_id'] or r['enterprise_id']}: {r['reinstall_hint']}")
 
 
 @workspaces_app.command("install-link")

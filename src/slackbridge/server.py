@@ -57,6 +57,7 @@ PARTS: tuple[str, ...] = (
     "slackbridge.pipeline.bridge_inbound",
     "slackbridge.product.api",
     "slackbridge.slack.outbound.sender",
+    "slackbridge.bridge.settle",
 )
 
 

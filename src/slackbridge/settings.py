@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -44,6 +44,7 @@ class SlackAppConfig(BaseModel):
             "app_mentions:read",
             "channels:history",
             "channels:join",
+            "channels:manage",
             "channels:read",
             "chat:write",
             "chat:write.customize",
@@ -52,8 +53,10 @@ class SlackAppConfig(BaseModel):
             "files:write",
             "groups:history",
             "groups:read",
+            "groups:write",
             "im:history",
             "im:read",
+            "metadata.message:read",
             "mpim:history",
             "reactions:read",
             "reactions:write",
@@ -161,6 +164,10 @@ class Settings(BaseSettings):
     outbox_concurrency: int = 64  # rows (lanes) worked on at once
     outbox_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
     socket_ping_interval: float = 10.0
+    # The conversation bridge (docs/bridge.md).
+    bridge_reply_after_close: Literal["reopen", "tell"] = "reopen"  # a Slack reply to a closed one
+    bridge_closed_message: str = "This conversation is closed."  # what "tell" posts in the thread
+    bridge_closed_reaction: str = "white_check_mark"  # still mode: the card's status when closed
 
     @field_validator("slack_api_url")
     @classmethod

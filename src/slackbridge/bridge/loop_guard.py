@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["BRIDGE_EVENT_TYPE", "MARKER_KEY", "is_own_post", "marker_of"]
+__all__ = ["BRIDGE_EVENT_TYPE", "MARKER_KEY", "is_own_post", "is_own_upload", "marker_of"]
 
 #: The metadata event type of the bridge's posts.
 BRIDGE_EVENT_TYPE = "slackbridge_post"
@@ -55,3 +55,15 @@ def is_own_post(event: Mapping[str, Any]) -> str | None:
             if own is not None:
                 return own
     return None
+
+
+def is_own_upload(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
+    """Whether ``event`` shares a file the gateway uploaded: file shares carry no metadata
+    (``files.completeUploadExternal`` takes none), and the gateway uploads as its bot user, so
+    a ``file_share`` by the app's own bot user is its own. Other bots' uploads pass."""
+    if not bot_user_id:
+        return False
+    message = event.get("message") if event.get("subtype") == "message_changed" else event
+    if not isinstance(message, Mapping):
+        return False
+    return bool(message.get("files")) and message.get("user") == bot_user_id

@@ -29,6 +29,7 @@ from slackbridge.server import gateway_of
 from slackbridge.slack.workspaces.apps import AppNotFound, SlackApp, list_apps, resolve_app
 from slackbridge.slack.workspaces.install_links import DEFAULT_TTL_SECONDS, make_install_link
 from slackbridge.slack.workspaces.lifecycle import installations_repo, remove_workspace
+from slackbridge.slack.workspaces.scopes import missing_scopes, reinstall_hint, reinstall_url
 from slackbridge.store.repositories.installations import Installation
 
 __all__ = ["router", "workspace_of"]
@@ -38,8 +39,14 @@ router = APIRouter(prefix="/workspaces", tags=["workspaces"])
 TeamPath = Annotated[TeamId, Path(description="the Slack workspace id (T…)")]
 
 
-def workspace_of(app: SlackApp | None, inst: Installation) -> Workspace:
-    """The public view of an installation (no secrets)."""
+def workspace_of(
+    app: SlackApp | None, inst: Installation, public_url: str | None = None
+) -> Workspace:
+    """The public view of an installation (no secrets), with the scopes it lacks."""
+    missing = missing_scopes(app.bot_scopes, inst.bot_scopes) if app else []
+    url = None
+    if missing and public_url is not None and app is not None:
+        url = reinstall_url(public_url, inst.team_id, app.name, inst.product_ref)
     return Workspace(
         team_id=inst.team_id,
         team_name=inst.team_name,
@@ -51,6 +58,9 @@ def workspace_of(app: SlackApp | None, inst: Installation) -> Workspace:
         installer_user_id=inst.installer_user_id,
         product_ref=inst.product_ref,
         scopes=list(inst.bot_scopes),
+        missing_scopes=missing,
+        reinstall_url=url,
+        reinstall_hint=reinstall_hint(missing, url, inst.product_ref),
         last_error=inst.last_error,
         installed_at=inst.installed_at,
         updated_at=inst.updated_at,
@@ -72,7 +82,10 @@ async def list_workspaces(
         # Refs are judged over every installation of a team, whatever the status asked for.
         allowed = covered_teams(caller, await repo.list() if status else installs)
         installs = [i for i in installs if (i.team_id or "") in allowed]
-    return WorkspaceList(workspaces=[workspace_of(apps.get(i.app_ref), i) for i in installs])
+    public_url = gateway.settings.public_url
+    return WorkspaceList(
+        workspaces=[workspace_of(apps.get(i.app_ref), i, public_url) for i in installs]
+    )
 
 
 @router.get(
@@ -87,8 +100,9 @@ async def get_workspace(
     app_id: Annotated[AppId | None, Query(description="when several apps are installed")] = None,
 ) -> Workspace:
     """One workspace's installation, whatever its status."""
-    app, inst = await locate(gateway_of(request), team_id, app_id, caller=caller, active=False)
-    return workspace_of(app, inst)
+    gateway = gateway_of(request)
+    app, inst = await locate(gateway, team_id, app_id, caller=caller, active=False)
+    return workspace_of(app, inst, gateway.settings.public_url)
 
 
 @router.delete(

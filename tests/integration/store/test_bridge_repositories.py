@@ -147,3 +147,68 @@ async def test_watched_channels(store: Store) -> None:
     assert await store.watched_channels.remove("T1", "C1")
     assert not await store.watched_channels.remove("T1", "C1")
     assert await store.watched_channels.get("T1", "C1") is None
+
+
+async def test_a_reply_to_a_closed_conversation_reopens_or_tells(store: Store) -> None:
+    from slackbridge.bridge.closing import reply_to_closed
+
+    made = await store.conversations.create(
+        NewConversation(key="c", team_id="T1", mode="still", channel_id="C1"), _post
+    )
+    conversation = await store.conversations.update(
+        made.conversation.id, state="closed", thread_ts="1.000100"
+    )
+    assert conversation is not None
+    told = await reply_to_closed(
+        store, conversation, user="U1", setting="tell", closed_message="closed, sorry"
+    )
+    assert told == "told"
+    ephemeral = [
+        r for r in await store.outbox.list(team_id="T1") if r.method == "chat.postEphemeral"
+    ]
+    assert ephemeral[0].payload["args"] == {
+        "user": "U1",
+        "text": "closed, sorry",
+        "thread_ts": "1.000100",
+    }
+    reopened = await reply_to_closed(
+        store, conversation, user="U1", setting="reopen", closed_message="x"
+    )
+    assert reopened == "reopened"
+    after = await store.conversations.get("c")
+    assert after is not None and after.state == "open"
+    rows = await store.outbox.list(team_id="T1")
+    assert rows[-1].method == "reactions.remove"
+    assert rows[-1].payload["ref"] == made.conversation.create_operation_id
+    assert await reply_to_closed(store, after, user="U1", setting="tell", closed_message="x") == (
+        "ignored"
+    )
+
+
+async def test_an_event_before_the_answer_finds_its_message(store: Store) -> None:
+    """Slack's event about a post may arrive before chat.postMessage answers: the operation id
+    in its metadata names the message though its ts is not known yet."""
+    from slackbridge.bridge.loop_guard import is_own_post
+    from slackbridge.slack.outbound.outbox_ops import with_marker
+
+    conversation = (
+        await store.conversations.create(NewConversation(key="r", team_id="T1", mode="still"))
+    ).conversation
+    stored = await store.bridge_messages.add_product_message(
+        NewProductMessage(
+            conversation_id=conversation.id, product_message_id="m", author={}, request_digest="d"
+        ),
+        lambda: PostOperations(
+            post=NewOutboxMessage(team_id="T1", method="chat.postMessage", payload={})
+        ),
+    )
+    assert stored.message.ts is None and stored.message.operation_id is not None
+    event = {
+        "type": "message",
+        "ts": "9.000100",
+        "metadata": with_marker({"event_type": "slackbridge_post"}, stored.message.operation_id),
+    }
+    own = is_own_post(event)
+    assert own is not None
+    found = await store.bridge_messages.by_operation(own)
+    assert found is not None and found.product_message_id == "m" and found.ts is None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from slackbridge.store.models import BridgeConversationRow, table_of
@@ -217,8 +217,22 @@ class ConversationsRepository(Repository):
         return [_to_conversation(r) for r in rows]
 
     async def creating(self, *, limit: int = 100) -> builtins.list[Conversation]:
-        """Conversations whose Slack place is still being made, oldest first."""
-        return await self.list(state="creating", limit=limit)
+        """Conversations whose Slack place is still being made (also those closed meanwhile),
+        oldest first."""
+        unplaced = or_(
+            _T.c.state == "creating",
+            _T.c.channel_id.is_(None),
+            and_(_T.c.mode == "still", _T.c.thread_ts.is_(None)),
+        )
+        stmt = (
+            select(_T)
+            .where(_T.c.create_operation_id.is_not(None), _T.c.state != "failed", unplaced)
+            .order_by(_T.c.id)
+            .limit(limit)
+        )
+        async with self._db.session() as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return [_to_conversation(r) for r in rows]
 
     async def most_recently_active(
         self, *, state: str = "open", limit: int = 100

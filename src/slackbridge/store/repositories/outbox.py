@@ -283,6 +283,16 @@ class OutboxRepository(Repository):
         rows = await self._select([_T.c.message_id == message_id], 1, session)
         return rows[0] if rows else None
 
+    async def get_many(
+        self, message_ids: Sequence[str], *, session: AsyncSession | None = None
+    ) -> dict[str, OutboxMessage]:
+        """The rows with these public ids, by id (unknown ids are left out)."""
+        if not message_ids:
+            return {}
+        ids = tuple(dict.fromkeys(message_ids))
+        rows = await self._select([_T.c.message_id.in_(ids)], len(ids), session)
+        return {r.message_id: r for r in rows}
+
     async def get_by_idempotency_key(
         self, scope: str, key: str, *, session: AsyncSession | None = None
     ) -> OutboxMessage | None:

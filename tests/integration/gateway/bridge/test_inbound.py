@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from slackbridge.emulator.ops_channels import archive_channel
 from slackbridge.store.repositories.bridge_conversations import (
     Conversation,
@@ -16,6 +18,12 @@ from slackbridge.store.repositories.bridge_users import UserLinksRepository
 from slackbridge.store.repositories.watched_channels import WatchedChannelsRepository
 from tests.integration.gateway.api.conftest import ACME, ALICE, BOB, GENERAL, SUPPORT, ApiStack
 from tests.integration.gateway.bridge.conftest import act, invite_bot
+
+
+@pytest.fixture
+def stack(inbound: ApiStack) -> ApiStack:
+    """These tests hear Slack's events from #support: the bot is a member."""
+    return inbound
 
 
 def _conversations(stack: ApiStack) -> ConversationsRepository:
