@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from slackbridge.emulator.ops_channels import archive_channel
@@ -17,7 +18,12 @@ from slackbridge.store.repositories.bridge_conversations import (
 from slackbridge.store.repositories.bridge_users import UserLinksRepository
 from slackbridge.store.repositories.watched_channels import WatchedChannelsRepository
 from tests.integration.gateway.api.conftest import ACME, ALICE, BOB, GENERAL, SUPPORT, ApiStack
-from tests.integration.gateway.bridge.conftest import act, invite_bot
+from tests.integration.gateway.bridge.conftest import (
+    act,
+    invite_bot,
+    wait_conversation,
+    wait_message,
+)
 
 
 @pytest.fixture
@@ -249,3 +255,41 @@ async def test_a_watched_channel_opens_on_the_chosen_reaction(stack: ApiStack) -
     assert opened["data"]["message"]["text"] == "broken"
     assert opened["data"]["trigger"]["reaction"] == "ticket"
     assert opened["data"]["trigger"]["user"]["slack_user"] == BOB
+
+
+async def test_an_event_before_the_posts_answer_never_echoes(stack: ApiStack) -> None:
+    """Slack's event for the product's post reaches the gateway before chat.postMessage has
+    answered (the emulator's ``events_first`` fault): still no conversation.message.created."""
+    async with httpx.AsyncClient(timeout=10.0) as control:
+        fault = await control.post(
+            stack.emulator.url + "/_emulator/faults",
+            json={"method": "chat.postMessage", "events_first": True, "times": 10},
+        )
+    if fault.status_code != 200 and "events_first" in fault.text:
+        pytest.skip("this emulator has no events_first fault (it comes with branch emu)")
+    assert fault.status_code == 200, fault.text
+    body = {"workspace": ACME, "channel": SUPPORT, "card": {"text": "race"}}
+    assert (await stack.api.put("/conversations/race-1", json=body)).status_code == 201
+    conversation = await wait_conversation(stack, "race-1")
+    for i in range(3):
+        post = {"id": f"p{i}", "author": {"persona": {"name": "Ann"}}, "text": f"ours {i}"}
+        answer = await stack.api.post("/conversations/race-1/messages", json=post)
+        assert answer.status_code == 202, answer.text
+    sent = [await wait_message(stack, "race-1", f"p{i}") for i in range(3)]
+    person = await act(
+        stack,
+        "messages",
+        channel_id=SUPPORT,
+        user_id=ALICE,
+        text="a person",
+        thread_ts=conversation["thread_ts"],
+    )
+    await stack.product.wait_for(
+        lambda p: any(
+            e["data"]["message"]["ts"] == person["ts"]
+            for e in _conv(stack, "race-1", "conversation.message.created")
+        )
+    )
+    heard = {e["data"]["message"]["ts"] for e in _conv(stack, "race-1", *_ALL)}
+    assert heard == {person["ts"]}
+    assert all(s["ts"] not in heard for s in sent)
