@@ -187,9 +187,12 @@ def route_event_body(
             }
         }
         return conversation_event(route.type, place, source, data)
-    # conversation.closed / conversation.reopened from Slack (a noisy channel (un)archived)
+    # conversation.closed / conversation.reopened from Slack (a noisy channel (un)archived, a
+    # reply to a closed still conversation)
     data = {"closed_by" if route.type == "conversation.closed" else "reopened_by": "slack"}
-    return conversation_event(route.type, place, source, data)
+    return conversation_event(
+        route.type, place, source, data, dedupe_key=f"{source.dedupe_key}:{route.type}"
+    )
 
 
 def _bare(user_id: str | None) -> Author:

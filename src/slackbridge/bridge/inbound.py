@@ -43,13 +43,16 @@ from slackbridge.store.repositories.bridge_conversations import (
 from slackbridge.store.repositories.bridge_inbound import InboundRepository, KnownMessage
 from slackbridge.store.repositories.bridge_messages import MessagesRepository
 
-__all__ = ["InboundBridge", "MessageFetch", "opened_key", "place_of", "unadopted"]
+__all__ = ["ClosedReply", "InboundBridge", "MessageFetch", "opened_key", "place_of", "unadopted"]
 
 _log = logging.getLogger("slackbridge.bridge")
 
 #: (team, app id, channel, ts) → the message as Slack has it (for an opening by reaction,
 #: whose event names only the message's ts), or None.
 MessageFetch = Callable[[str, str | None, str, str], Awaitable[Mapping[str, Any] | None]]
+#: (conversation id, the replying Slack user) → what a reply to a closed conversation did:
+#: "reopened", "told" or "ignored" (``bridge/closing.py``, with the deployment's settings).
+ClosedReply = Callable[[int, str], Awaitable[str]]
 
 _OPENED_PREFIX = "slack:"
 
@@ -140,6 +143,7 @@ class InboundBridge:
         *,
         base_url: str,
         fetch_message: MessageFetch | None = None,
+        closed_reply: ClosedReply | None = None,
     ) -> None:
         self._inbound = inbound
         self._conversations = conversations
@@ -147,6 +151,7 @@ class InboundBridge:
         self._identities = identities
         self._base_url = base_url
         self._fetch = fetch_message
+        self._closed_reply = closed_reply
 
     async def __call__(self, items: Sequence[Received]) -> list[list[DomainEvent]]:
         out: list[list[DomainEvent]] = [[] for _ in items]
@@ -223,7 +228,7 @@ class InboundBridge:
             entry.item.dedupe_key,
             float(entry.item.payload.get("event_time") or entry.item.received_at),
         )
-        routes = [await self._settle(route, entry) for route in routes]
+        routes = [settled for route in routes for settled in await self._settle(route, entry)]
         authors = await self._identities.authors(team, entry.app_id, author_ids(routes))
         product_ids = {
             key[2]: k.product_message_id
@@ -241,9 +246,10 @@ class InboundBridge:
             for route in routes
         ]
 
-    async def _settle(self, route: Route, entry: _Event) -> Route:
-        """Record what ``route`` tells about the conversation; the route to send (an opening
-        gains its stored conversation and, by reaction, its message)."""
+    async def _settle(self, route: Route, entry: _Event) -> list[Route]:
+        """Record what ``route`` tells about the conversation; the routes to send (an opening
+        gains its stored conversation and, by reaction, its message; a reply that reopens a
+        closed conversation adds its reopening)."""
         place = route.place
         seen_at = _ts_time(route.ts)
         if route.type == "conversation.opened":
@@ -258,7 +264,7 @@ class InboundBridge:
             stored = await self._open(place, entry.app_id)
             if stored is not None and route.ts is not None:
                 await self._record(stored.id, route.ts, message, seen_at)
-            return Route(
+            opened = Route(
                 route.type,
                 place_of(stored) or place if stored is not None else place,
                 ts=route.ts,
@@ -266,11 +272,31 @@ class InboundBridge:
                 reaction=route.reaction,
                 actor=route.actor,
             )
+            return [opened]
         if place.id is None:
-            return route
+            return [route]
         if route.type in ("conversation.message.created", "conversation.message.edited"):
             if route.ts is not None:
                 await self._record(place.id, route.ts, route.message, seen_at)
+            author = (route.message or {}).get("user")
+            if (
+                route.type == "conversation.message.created"
+                and place.state == "closed"
+                and self._closed_reply is not None
+                and isinstance(author, str)
+            ):
+                outcome = await self._closed_reply(place.id, author)
+                if outcome == "reopened":
+                    reopened = Place(
+                        place.id,
+                        place.key,
+                        place.team_id,
+                        place.mode,
+                        place.channel_id,
+                        place.thread_ts,
+                        "open",
+                    )
+                    return [route, Route("conversation.reopened", reopened, actor=author)]
         elif route.type == "conversation.message.deleted" and route.ts is not None:
             found = await self._messages.record_slack_message(place.id, route.ts)
             await self._messages.settle(found.message.id, deleted_at=datetime.now(UTC))
@@ -282,7 +308,7 @@ class InboundBridge:
             await self._conversations.change_state(
                 place.id, state="open", from_states=("closed",), closed_at=None
             )
-        return route
+        return [route]
 
     async def _record(
         self,

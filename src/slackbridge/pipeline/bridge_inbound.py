@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from slackbridge.bridge.authors import Identities
 from slackbridge.bridge.catchup import Budget, CatchUp, CatchUpWorker, HistoryPage, RateLimited
+from slackbridge.bridge.closing import reply_to_closed
 from slackbridge.bridge.events import Author
 from slackbridge.bridge.inbound import InboundBridge
 from slackbridge.domain.events import DomainEvent, SlackListener
@@ -28,6 +29,7 @@ from slackbridge.store.repositories.bridge_inbound import InboundRepository
 from slackbridge.store.repositories.bridge_messages import MessagesRepository
 from slackbridge.store.repositories.bridge_users import UserLinksRepository
 from slackbridge.store.repositories.users import UsersRepository
+from slackbridge.store.store import Store
 
 __all__ = ["bridge_listeners", "catch_up", "inbound_bridge", "workers"]
 
@@ -75,6 +77,28 @@ def inbound_bridge(gateway: Gateway) -> InboundBridge:
         messages = answer.get("messages") or []
         return messages[0] if messages and isinstance(messages[0], dict) else None
 
+    async def closed_reply(conversation_id: int, user: str) -> str:
+        store = Store(db, keyring)
+        conversation = await store.conversations.get_by_id(conversation_id)
+        if conversation is None:
+            return "ignored"
+        link = await store.user_links.by_slack_user(conversation.team_id, user)
+        creds = await bot_token(gateway, conversation.team_id, app_id=conversation.app_id)
+        settings = gateway.settings
+        outcome = await reply_to_closed(
+            store,
+            conversation,
+            user=user,
+            setting=settings.bridge_reply_after_close,
+            closed_message=settings.bridge_closed_message,
+            reaction=settings.bridge_closed_reaction,
+            from_product_user=link is not None and link.product_user is not None,
+            installation_id=creds.installation_id,
+        )
+        if outcome != "ignored":
+            gateway.wakeup("outbox").set()
+        return outcome
+
     return InboundBridge(
         InboundRepository(db, keyring),
         ConversationsRepository(db, keyring),
@@ -82,6 +106,7 @@ def inbound_bridge(gateway: Gateway) -> InboundBridge:
         _identities(gateway),
         base_url=gateway.settings.public_url,
         fetch_message=fetch,
+        closed_reply=closed_reply,
     )
 
 

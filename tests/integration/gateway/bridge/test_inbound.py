@@ -4,6 +4,7 @@ gateway's own posts never come back; watched channels open conversations."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -293,3 +294,102 @@ async def test_an_event_before_the_posts_answer_never_echoes(stack: ApiStack) ->
     heard = {e["data"]["message"]["ts"] for e in _conv(stack, "race-1", *_ALL)}
     assert heard == {person["ts"]}
     assert all(s["ts"] not in heard for s in sent)
+
+
+async def test_a_reply_to_a_closed_thread_reopens_it(stack: ApiStack) -> None:
+    body = {"workspace": ACME, "channel": SUPPORT, "card": {"text": "closing soon"}}
+    assert (await stack.api.put("/conversations/c-1", json=body)).status_code == 201
+    conversation = await wait_conversation(stack, "c-1")
+    closed = await stack.api.post("/conversations/c-1/close", json={"message": "done"})
+    assert closed.status_code == 200, closed.text
+    await wait_conversation(stack, "c-1", ("closed",))
+    reply = await act(
+        stack,
+        "messages",
+        channel_id=SUPPORT,
+        user_id=BOB,
+        text="one more thing",
+        thread_ts=conversation["thread_ts"],
+    )
+    await _heard(stack, "c-1", "conversation.reopened")
+    (created,) = _conv(stack, "c-1", "conversation.message.created")
+    assert created["data"]["message"]["ts"] == reply["ts"]
+    (reopened,) = _conv(stack, "c-1", "conversation.reopened")
+    assert reopened["data"]["reopened_by"] == "slack"
+    assert (await wait_conversation(stack, "c-1", ("open",)))["state"] == "open"
+
+
+async def test_broadcast_replies_and_files_reach_the_product(stack: ApiStack) -> None:
+    conv = await open_still(stack, "ticket-3")
+    broadcast = await act(
+        stack,
+        "messages",
+        channel_id=SUPPORT,
+        user_id=BOB,
+        text="for everyone",
+        thread_ts=conv.thread_ts,
+        reply_broadcast=True,
+    )
+    await _heard(stack, "ticket-3", "conversation.message.created")
+    content = b"%PDF-1.4 not really"
+    shared = await act(
+        stack,
+        "files",
+        channel_id=SUPPORT,
+        user_id=ALICE,
+        filename="invoice.pdf",
+        content_base64=base64.b64encode(content).decode(),
+        thread_ts=conv.thread_ts,
+    )
+    await _heard(stack, "ticket-3", "conversation.message.created", 2)
+    first, second = _conv(stack, "ticket-3", "conversation.message.created")
+    assert first["data"]["message"]["ts"] == broadcast["ts"]
+    assert first["data"]["message"]["broadcast"] is True
+    assert second["data"]["message"]["ts"] == shared["ts"]
+    assert second["data"]["message"]["broadcast"] is False
+    (file,) = second["data"]["message"]["files"]
+    assert file["id"] == shared["file"]["id"] and file["name"] == "invoice.pdf"
+    assert "url_private" not in file
+    # The download URL works with the product's API key.
+    answer = await stack.api.get(file["download_url"])
+    assert answer.status_code == 200
+    assert answer.content == content
+
+
+async def test_a_deleted_parent_is_one_deletion_and_no_flood(stack: ApiStack) -> None:
+    gw = stack.gateway.gateway
+    await WatchedChannelsRepository(gw.db, gw.keyring).put(ACME, SUPPORT, open_on="message")
+    root = await act(stack, "messages", channel_id=SUPPORT, user_id=ALICE, text="parent")
+    await stack.product.wait_for(lambda p: bool(p.of_type("conversation.opened")))
+    replies = []
+    for i in range(3):
+        replies.append(
+            await act(
+                stack,
+                "messages",
+                channel_id=SUPPORT,
+                user_id=BOB,
+                text=f"reply {i}",
+                thread_ts=root["ts"],
+            )
+        )
+        await stack.product.wait_for(
+            lambda p, n=i + 1: len(p.of_type("conversation.message.created")) == n
+        )
+    await act(stack, "messages/delete", channel_id=SUPPORT, ts=root["ts"])
+    # A later top-level message: once its opening is here, the deletion's aftermath is too.
+    sentinel = await act(stack, "messages", channel_id=SUPPORT, user_id=ALICE, text="next")
+    await stack.product.wait_for(
+        lambda p: (
+            any(
+                e["data"]["message"]["ts"] == sentinel["ts"]
+                for e in p.of_type("conversation.opened")
+            )
+            and bool(p.of_type("conversation.message.deleted"))
+        )
+    )
+    deleted = stack.product.of_type("conversation.message.deleted")
+    assert [e["data"]["message"]["ts"] for e in deleted] == [root["ts"]]
+    created = stack.product.of_type("conversation.message.created")
+    assert [e["data"]["message"]["ts"] for e in created] == [r["ts"] for r in replies]
+    assert not stack.product.of_type("conversation.message.edited")
