@@ -149,3 +149,60 @@ async def test_a_watched_channel_opening_is_stored_once(store: Store) -> None:
     assert first[0].data["conversation"]["key"] is None
     stored = await store.conversations.get(opened_key(T, C, "1795260605.000001"))
     assert stored is not None and stored.state == "open" and stored.thread_ts == "1795260605.000001"
+
+
+async def test_user_change_refreshes_the_cache_and_the_links(store: Store) -> None:
+    await store.user_links.put_link(T, "agent-7", slack_user="U0ACME0002", email=None)
+    await store.user_links.remember_lookup(T, "old@acme.test", slack_user="U0ACME0002")
+    forgotten: list[tuple[str, str]] = []
+    identities = Identities(
+        store.users,
+        store.user_links,
+        _cached(store),
+        forget=lambda team, user: forgotten.append((team, user)),
+    )
+    bridge = InboundBridge(
+        InboundRepository(store.db, store.keyring),
+        store.conversations,
+        store.bridge_messages,
+        identities,
+        base_url="http://gw.test",
+    )
+    changed = {
+        "type": "user_change",
+        "user": {
+            "id": "U0ACME0002",
+            "name": "bob",
+            "real_name": "Robert Baker",
+            "tz": "Europe/Berlin",
+            "profile": {"display_name": "Rob", "email": "rob@acme.test", "image_72": "http://i/72"},
+        },
+    }
+    payload = {"type": "event_callback", "team_id": T, "event": changed, "event_id": "EvU"}
+    out = await bridge([Received("events", payload, "EvU", 0.0, lambda _m: False)])
+    assert out == [[]]  # nothing for the product: the next message carries the new name
+    cached = await store.users.get(T, "U0ACME0002")
+    assert cached is not None and cached.real_name == "Robert Baker"
+    assert cached.email == "rob@acme.test" and cached.profile.get("tz") == "Europe/Berlin"
+    assert forgotten == [(T, "U0ACME0002")]
+    link = await store.user_links.by_product_user(T, "agent-7")
+    assert link is not None and link.name == "Rob" and link.fetched_at is None  # asked again
+    authors = await identities.authors(T, None, ["U0ACME0002"])
+    assert authors["U0ACME0002"]["real_name"] == "Robert Baker"
+    assert authors["U0ACME0002"]["product_user"] == "agent-7"
+
+
+def _cached(store: Store) -> Any:
+    async def lookup(team: str, _app: str | None, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for user_id in ids:
+            user = await store.users.get(team, user_id)
+            if user is not None:
+                found[user_id] = {
+                    "name": user.name,
+                    "real_name": user.real_name,
+                    "email": user.email,
+                }
+        return found
+
+    return lookup
