@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from slackbridge.bridge.events import Author, Source, author_ids, route_event_body
 from slackbridge.bridge.inbound import place_of
-from slackbridge.bridge.loop_guard import is_own_post
+from slackbridge.bridge.loop_guard import is_own_post, is_own_upload
 from slackbridge.bridge.noise import content_digest, file_ids
 from slackbridge.bridge.routing import Place, Route
 from slackbridge.domain.events import DomainEvent
@@ -137,8 +137,19 @@ def missed(
 
 @dataclass(frozen=True)
 class HistoryPage:
+    """One page of history, and who the gateway's bot is in that workspace (its own posts
+    are skipped)."""
+
     messages: list[dict[str, Any]]
     next_cursor: str | None
+    bot_id: str | None = None
+    bot_user_id: str | None = None
+
+    def own(self, message: Mapping[str, Any]) -> bool:
+        """The gateway's own post: its marker, its bot, or a file its bot user uploaded."""
+        if is_own_post(message) is not None or is_own_upload(message, self.bot_user_id):
+            return True
+        return bool(self.bot_id and message.get("bot_id") == self.bot_id)
 
 
 #: (team, app id, method, args) → one page of Slack's answer; raises :class:`RateLimited`.
@@ -222,26 +233,17 @@ class CatchUp:
         oldest = self._oldest(conversation, place)
         seen = await self._inbound.seen_ts(conversation.id, oldest)
         before = self._clock() - self._settle
-        found: list[Mapping[str, Any]] = []
-        cursor: str | None = None
-        for _ in range(_MAX_PAGES):
-            page = await self._page(conversation, place, oldest, cursor)
-            found.extend(
-                missed(
-                    page.messages,
-                    place,
-                    seen=seen,
-                    after=oldest,
-                    before=before,
-                    own=lambda m: (
-                        is_own_post(m) is not None
-                        or bool(m.get("bot_id") and m.get("app_id") == conversation.app_id)
-                    ),
-                )
-            )
-            cursor = page.next_cursor
-            if not cursor:
-                break
+        found, parents = await self._missed_in(conversation, place, oldest, None, seen, before)
+        if place.mode == "noisy":
+            # History has a noisy channel's top-level messages; replies in its threads are
+            # asked for thread by thread, only where a reply came after the mark.
+            for parent in parents:
+                latest = parent.get("latest_reply")
+                if isinstance(latest, str) and (oldest is None or latest > oldest):
+                    more, _ = await self._missed_in(
+                        conversation, place, oldest, str(parent["ts"]), seen, before
+                    )
+                    found += more
         if not found:
             return 0
         found = sorted({str(m["ts"]): m for m in found}.values(), key=lambda m: float(m["ts"]))
@@ -282,8 +284,38 @@ class CatchUp:
         )
         return len(found)
 
+    async def _missed_in(
+        self,
+        conversation: Conversation,
+        place: Place,
+        oldest: str | None,
+        thread_ts: str | None,
+        seen: set[str],
+        before: float,
+    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+        """The missed messages of the conversation's history (or of one thread of a noisy
+        channel), page by page, and the thread parents seen on the way."""
+        found: list[Mapping[str, Any]] = []
+        parents: list[Mapping[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            page = await self._page(conversation, place, oldest, cursor, thread_ts)
+            parents.extend(m for m in page.messages if m.get("reply_count"))
+            found.extend(
+                missed(page.messages, place, seen=seen, after=oldest, before=before, own=page.own)
+            )
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        return found, parents
+
     async def _page(
-        self, conversation: Conversation, place: Place, oldest: str | None, cursor: str | None
+        self,
+        conversation: Conversation,
+        place: Place,
+        oldest: str | None,
+        cursor: str | None,
+        thread_ts: str | None = None,
     ) -> HistoryPage:
         # With the metadata: the gateway's own posts are known by their marker.
         args: dict[str, Any] = {
@@ -295,9 +327,9 @@ class CatchUp:
             args["oldest"] = oldest
         if cursor:
             args["cursor"] = cursor
-        if place.mode == "still":
+        if place.mode == "still" or thread_ts is not None:
             method = "conversations.replies"
-            args["ts"] = place.thread_ts
+            args["ts"] = thread_ts or place.thread_ts
         else:
             method = "conversations.history"
         while True:

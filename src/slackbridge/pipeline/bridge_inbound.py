@@ -142,7 +142,15 @@ def catch_up(gateway: Gateway) -> CatchUp:
             raise
         messages = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
         cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
-        return HistoryPage(messages, cursor if answer.get("has_more", True) else None)
+        more = answer.get("has_more", True) or (answer.get("response_metadata") or {}).get(
+            "next_cursor"
+        )
+        return HistoryPage(
+            messages,
+            cursor if more else None,
+            bot_id=creds.bot_id,
+            bot_user_id=creds.bot_user_id,
+        )
 
     async def authors(team_id: str, app_id: str | None, ids: set[str]) -> dict[str, Author]:
         return await identities.authors(team_id, app_id, ids)

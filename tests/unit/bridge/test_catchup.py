@@ -61,3 +61,15 @@ def test_missed_in_a_noisy_channel_takes_everything_after_the_mark() -> None:
     page = [_m("1795260601.000001", None), _m("1795260602.000001"), _m("1795260600.000000", None)]
     found = missed(page, NOISY, seen=set(), after="1795260600.500000", before=2e9, own=_own)
     assert [m["ts"] for m in found] == ["1795260601.000001", "1795260602.000001"]
+
+
+def test_the_gateways_own_posts_and_uploads_are_not_missed() -> None:
+    from slackbridge.bridge.catchup import HistoryPage
+
+    page = HistoryPage([], None, bot_id="BOURS", bot_user_id="UBOT")
+    marker = {"event_type": "slackbridge_post", "event_payload": {"slackbridge_message_id": "m"}}
+    assert page.own({"ts": "1", "metadata": marker, "user": "U1"})
+    assert page.own({"ts": "1", "bot_id": "BOURS", "text": "x"})
+    assert page.own({"ts": "1", "user": "UBOT", "files": [{"id": "F1"}], "subtype": "file_share"})
+    assert not page.own({"ts": "1", "bot_id": "BOTHER", "text": "x"})
+    assert not page.own({"ts": "1", "user": "U1", "files": [{"id": "F1"}]})

@@ -21,6 +21,7 @@ from tests.integration.gateway.api.conftest import (
     ALICE,
     API_KEY,
     BOB,
+    GENERAL,
     SUPPORT,
     ProductServer,
 )
@@ -114,3 +115,60 @@ async def test_replies_posted_while_stopped_arrive_once_in_order_after_restart(
         e["data"]["message"]["ts"] for e in product.of_type("conversation.message.created")
     )
     assert max(tss.values()) == 1
+
+
+async def test_a_noisy_channels_messages_and_thread_replies_are_caught_up(
+    emulator: EmulatorServer, product: ProductServer, tmp_path: Path
+) -> None:
+    settings: dict[str, Any] = {
+        "api_keys": API_KEY,
+        "webhook_url": product.url,
+        "webhook_secret": product.secret,
+        "webhook_retry_scale": 0.02,
+        "bridge_history_per_minute": 600.0,
+        "bridge_catchup_interval": 0.5,
+    }
+    data_dir = tmp_path / "gateway"
+    async with run_gateway(emulator, data_dir, **settings) as gw:
+        await gw.provision()
+        async with browser() as b:
+            page = await install_via_browser(b, gw, ACME, ALICE)
+        assert page.status_code == 200, page.text
+        bot_user = next(
+            inst.bot_user_id
+            for (_, team), inst in emulator.state.installations.items()
+            if team == ACME
+        )
+        await _act(
+            emulator, "conversations/invite", channel_id=GENERAL, user_id=ALICE, users=[bot_user]
+        )
+        await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
+            NewConversation(
+                key="room-9",
+                team_id=ACME,
+                mode="noisy",
+                state="open",
+                channel_id=GENERAL,
+                created_by="test",
+            )
+        )
+        first = await _act(emulator, "messages", channel_id=GENERAL, user_id=BOB, text="n0")
+        await product.wait_for(lambda p: len(_created(p, "room-9")) == 1)
+
+    top = await _act(emulator, "messages", channel_id=GENERAL, user_id=ALICE, text="n1")
+    reply = await _act(
+        emulator, "messages", channel_id=GENERAL, user_id=BOB, text="n2", thread_ts=top["ts"]
+    )
+    old_thread = await _act(
+        emulator, "messages", channel_id=GENERAL, user_id=BOB, text="n3", thread_ts=first["ts"]
+    )
+    async with run_gateway(emulator, data_dir, **settings):
+        await product.wait_for(lambda p: len(_created(p, "room-9")) == 4, within=60)
+    created = _created(product, "room-9")
+    assert [e["data"]["message"]["ts"] for e in created] == [
+        first["ts"],
+        top["ts"],
+        reply["ts"],
+        old_thread["ts"],
+    ]
+    assert created[2]["data"]["message"]["thread_ts"] == top["ts"]
