@@ -177,15 +177,19 @@ class InboundBridge:
         places = {(e.team_id, c) for e in events for c in channels_of([e.event])}
         conversations = await self._inbound.conversations_in(places)
         watched = await self._inbound.watched_in(places)
+        # Messages are looked up only in channels the bridge has something in.
+        bridged = {(c.team_id, c.channel_id) for c in conversations} | {
+            (w.team_id, w.channel_id) for w in watched
+        }
         named = {
             (e.team_id, c, ts)
             for e in events
             for c in channels_of([e.event])
+            if (e.team_id, c) in bridged
             for ts in _named_ts(e.event)
         }
-        known = {
-            (k.team_id, k.channel_id, k.ts): k for k in await self._inbound.known_messages(named)
-        }
+        found = await self._inbound.known_messages(named) if named else []
+        known = {(k.team_id, k.channel_id, k.ts): k for k in found}
         threads = {key: k.thread_ts or key[2] for key, k in known.items()}
         directory = Directory(
             places=[p for p in map(place_of, conversations) if p is not None],
