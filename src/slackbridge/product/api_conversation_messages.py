@@ -9,7 +9,7 @@ Edits, deletions and reactions name the message by the product's id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -53,7 +53,12 @@ _QUEUED = error_responses(
     "conversation_closed",
     "conversation_failed",
     "message_not_found",
+    "idempotency_conflict",
+    "rate_limited",
+    "slack_error",
+    "slack_unavailable",
     "workspace_disconnected",
+    "workspace_uninstalled",
 )
 
 
@@ -206,10 +211,13 @@ async def _queue_on(
     conversation: Conversation,
     message: StoredMessage,
     op: NewOutboxMessage,
+    *,
+    before: Sequence[NewOutboxMessage] = (),
     **values: Any,
 ) -> BridgeMessage:
     store = bridge_store(gateway)
-    updated, _rows = await store.bridge_messages.add_operations(message.id, [op], **values)
+    ops = [*before, op]
+    updated, _rows = await store.bridge_messages.add_operations(message.id, ops, **values)
     gateway.wakeup("outbox").set()
     return message_view(conversation.key, updated)
 
@@ -231,7 +239,12 @@ async def _changeable(
 
 
 _CHANGE_ERRORS = error_responses(
-    "conversation_not_found", "message_not_found", "message_deleted", "message_not_sent"
+    "conversation_not_found",
+    "message_not_found",
+    "message_deleted",
+    "message_not_sent",
+    "workspace_disconnected",
+    "workspace_uninstalled",
 )
 
 
@@ -272,9 +285,18 @@ async def delete_message(
         return message_view(key, message)
     conversation, message, installation_id = await _changeable(gateway, key, message_id, caller)
     assert message.operation_id is not None
-    op = delete_op(place_of(conversation, installation_id), message.operation_id)
+    place = place_of(conversation, installation_id)
+    # The files' shares go too (each upload is a message of its own in Slack).
+    shares = [
+        delete_op(place, op_id)
+        for op_id in message.file_operation_ids
+        if op_id != message.operation_id
+    ]
+    op = delete_op(place, message.operation_id)
     store = bridge_store(gateway)
-    return await _queue_on(gateway, caller, conversation, message, op, deleted_at=store.clock())
+    return await _queue_on(
+        gateway, caller, conversation, message, op, before=shares, deleted_at=store.clock()
+    )
 
 
 @router.post(

@@ -299,7 +299,12 @@ async def list_conversations(
 @router.post(
     "/{key}/close",
     summary="Close a conversation",
-    responses=error_responses("conversation_not_found", "conversation_failed"),
+    responses=error_responses(
+        "conversation_not_found",
+        "conversation_failed",
+        "workspace_disconnected",
+        "workspace_uninstalled",
+    ),
 )
 async def close_conversation(
     key: KeyPath, body: CloseRequest, request: Request, caller: WriteCaller
@@ -334,7 +339,12 @@ async def close_conversation(
 @router.post(
     "/{key}/reopen",
     summary="Reopen a conversation",
-    responses=error_responses("conversation_not_found", "conversation_failed"),
+    responses=error_responses(
+        "conversation_not_found",
+        "conversation_failed",
+        "workspace_disconnected",
+        "workspace_uninstalled",
+    ),
 )
 async def reopen_conversation(
     key: KeyPath, body: ReopenRequest, request: Request, caller: WriteCaller

@@ -288,6 +288,9 @@ async def _delete(attempt: Attempt, client: AsyncWebClient) -> Outcome:
     channel, ts, failure = await _target(attempt)
     if failure is not None:
         return failure
+    if ts in ("", "None"):
+        # The operation referred to left no message (an upload shared nowhere): nothing to do.
+        return Outcome.ok({"channel": channel})
     outcome = await attempt.call(client, "chat.delete", {"channel": channel, "ts": ts})
     if outcome.code == "message_not_found" and attempt.row.attempts > 1:
         # An earlier attempt deleted it and was not recorded.

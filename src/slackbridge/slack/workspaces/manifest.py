@@ -44,8 +44,8 @@ BOT_EVENTS: dict[str, tuple[str, ...]] = {
     "reaction_added": ("reactions:read",),
     "reaction_removed": ("reactions:read",),
     "member_joined_channel": ("channels:read", "groups:read"),
-    # The conversation bridge: a noisy channel archived in Slack closes its conversation, and
-    # a changed profile refreshes the names and avatars posts are made under.
+    # The bridge: a noisy conversation's channel archived or unarchived in Slack, and people's
+    # names and emails kept fresh.
     "channel_archive": ("channels:read",),
     "channel_unarchive": ("channels:read",),
     "group_archive": ("groups:read",),

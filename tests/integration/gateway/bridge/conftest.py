@@ -1,7 +1,6 @@
-"""Fixtures for the bridge's tests: the API stack (gateway + emulator + a recording product) and
-helpers that wait for a conversation or a message to settle; ``inbound``: the same stack with the
-bot in #support (where Slack's events for the inbound tests come from), ``act`` to do things in
-Slack as a person."""
+"""Fixtures for the bridge's tests: the API stack (gateway, emulator, a recording product, an
+API key) with the bot in #support, where the conversations live; helpers that act as people in
+the emulator and wait for a conversation or a message to settle."""
 
 from __future__ import annotations
 
@@ -18,17 +17,38 @@ from tests.integration.gateway.api.conftest import (
     SUPPORT,
     ApiStack,
     ProductServer,
-    product,
     start_stack,
 )
+from tests.integration.gateway.api.conftest import product as product
 from tests.integration.gateway.conftest import GatewayFactory
 
-__all__ = ["act", "invite_bot", "product", "wait_conversation", "wait_message"]
+
+async def act(stack: ApiStack, path: str, **body: Any) -> dict[str, Any]:
+    """POST to the emulator's control API as a person; asserts success."""
+    async with httpx.AsyncClient(timeout=20.0) as client:
+        response = await client.post(f"{stack.emulator.url}/_emulator/{path}", json=body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def invite_bot(stack: ApiStack, channel_id: str) -> None:
+    from slackbridge.slack.workspaces.tokens import bot_token
+
+    creds = await bot_token(stack.gateway.gateway, stack.team_id)
+    await act(
+        stack,
+        "conversations/invite",
+        channel_id=channel_id,
+        user_id=ALICE,
+        users=[creds.bot_user_id],
+    )
 
 
 @pytest.fixture
 async def stack(gateway_factory: GatewayFactory, product: ProductServer) -> AsyncIterator[ApiStack]:
     s = await start_stack(gateway_factory, product)
+    await invite_bot(s, SUPPORT)
     async with s.api:
         yield s
 
@@ -63,36 +83,3 @@ async def wait_message(
         lambda b: b["state"] in ("sent", "failed"),
         within,
     )
-
-
-async def act(stack: ApiStack, path: str, **body: Any) -> dict[str, Any]:
-    """POST to the emulator's control API as a person; asserts success."""
-    async with httpx.AsyncClient(timeout=20.0) as client:
-        response = await client.post(f"{stack.emulator.url}/_emulator/{path}", json=body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-async def invite_bot(stack: ApiStack, channel_id: str) -> None:
-    from slackbridge.slack.workspaces.tokens import bot_token
-
-    creds = await bot_token(stack.gateway.gateway, stack.team_id)
-    await act(
-        stack,
-        "conversations/invite",
-        channel_id=channel_id,
-        user_id=ALICE,
-        users=[creds.bot_user_id],
-    )
-
-
-@pytest.fixture
-async def inbound(
-    gateway_factory: GatewayFactory, product: ProductServer
-) -> AsyncIterator[ApiStack]:
-    """The API stack with the bot a member of #support."""
-    s = await start_stack(gateway_factory, product)
-    await invite_bot(s, SUPPORT)
-    async with s.api:
-        yield s

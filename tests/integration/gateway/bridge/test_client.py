@@ -50,7 +50,12 @@ async def test_client_drives_a_conversation(stack: ApiStack) -> None:
         assert unreacted.operation_id is not None
         await sb.messages.wait(unreacted.operation_id)
         deleted = await sb.conversations.delete_message("ticket 9?", "m#1")
-        assert deleted.deleted
+        assert deleted.deleted and deleted.operation_id is not None
+        await sb.messages.wait(deleted.operation_id)
+        gone = channel.by_ts.get(sent.ts)
+        assert gone is None or gone.deleted
+        shares = [m for m in channel.messages if m.files and not m.deleted]
+        assert shares == []  # the file's share went with it
 
         closed = await sb.conversations.close("ticket 9?", message="Done here")
         assert closed.state == "closed"

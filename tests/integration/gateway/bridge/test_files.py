@@ -6,14 +6,8 @@ import base64
 import os
 
 import httpx
-import pytest
 
 from tests.integration.gateway.api.conftest import ACME, ALICE, GENERAL, ApiStack
-
-
-@pytest.fixture
-def stack(inbound: ApiStack) -> ApiStack:
-    return inbound
 
 
 async def _share(stack: ApiStack, content: bytes, name: str = "report.bin") -> dict[str, object]:

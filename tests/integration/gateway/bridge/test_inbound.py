@@ -27,12 +27,6 @@ from tests.integration.gateway.bridge.conftest import (
 )
 
 
-@pytest.fixture
-def stack(inbound: ApiStack) -> ApiStack:
-    """These tests hear Slack's events from #support: the bot is a member."""
-    return inbound
-
-
 def _conversations(stack: ApiStack) -> ConversationsRepository:
     gw = stack.gateway.gateway
     return ConversationsRepository(gw.db, gw.keyring)
