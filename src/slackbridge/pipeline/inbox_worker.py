@@ -48,12 +48,14 @@ from slackbridge.slack.workspaces.lifecycle import own_identity, revoke_user_tok
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 from slackbridge.store.repositories.inbox import InboxItem, InboxRepository
 
-__all__ = ["MAX_ATTEMPTS", "InboxWorker", "parse_stored", "workers"]
+__all__ = ["LISTENER_ATTEMPTS", "MAX_ATTEMPTS", "InboxWorker", "parse_stored", "workers"]
 
 _log = logging.getLogger("slackbridge.inbox")
 
 #: Attempts before a row that keeps failing is set aside as ``failed``.
 MAX_ATTEMPTS = 10
+#: Attempts after which a row goes on without the events of a listener that keeps failing on it.
+LISTENER_ATTEMPTS = 3
 # How long the loop guard's view of our own bots and apps is reused (a new install's bot is
 # recognised within this; it takes longer than that for an install to post anything anyway).
 _IDENTITY_SECONDS = 5.0
@@ -218,8 +220,7 @@ class InboxWorker:
             reason = str(event.get("type")) if isinstance(event, dict) else kind
             heard = Received(kind, payload, item.dedupe_key, received, own.authored)
             prepared.append(_Prepared(item, normalized, received, reason, heard))
-        if not await self._tell_listeners(prepared):
-            return
+        prepared = await self._tell_listeners(prepared)
         ready: list[_Prepared] = []
         for entry in prepared:
             try:
@@ -233,24 +234,33 @@ class InboxWorker:
         if ready:
             await self._deliver(ready)
 
-    async def _tell_listeners(self, prepared: list[_Prepared]) -> bool:
-        """Add what the listeners (the bridge) make of the batch to its rows' events; False
-        when one failed (the rows are then retried: listeners are idempotent)."""
+    async def _tell_listeners(self, prepared: list[_Prepared]) -> list[_Prepared]:
+        """Add what the listeners (the bridge) make of the batch to its rows' events; the rows
+        to go on with. When a listener fails, its rows are retried (listeners are idempotent),
+        but a row that has failed :data:`LISTENER_ATTEMPTS` times goes on without the
+        listener's events: a broken listener must not hold up every other webhook."""
         for listener in self._listeners:
             try:
                 extra = await listener([entry.received for entry in prepared])
             except Exception as exc:
-                _log.warning("a listener failed on %d inbox rows: %r", len(prepared), exc)
-                for entry in prepared:
+                later = [e for e in prepared if e.item.attempts < LISTENER_ATTEMPTS]
+                _log.warning(
+                    "a listener failed on %d inbox rows (%d retried): %r",
+                    len(prepared),
+                    len(later),
+                    exc,
+                )
+                for entry in later:
                     await self._retry(entry.item, f"listener failed: {exc!r}")
-                return False
+                prepared = [e for e in prepared if e.item.attempts >= LISTENER_ATTEMPTS]
+                continue
             for entry, events in zip(prepared, extra, strict=True):
                 if events:
                     normalized = entry.normalized
                     entry.normalized = replace(
                         normalized, events=[*normalized.events, *events], ignored_reason=None
                     )
-        return True
+        return prepared
 
     async def _with_app_id(self, normalized: Normalized, app_ref: int) -> Normalized:
         """Fill in the app where Slack's payload doesn't name it (shortcuts, legacy outgoing
