@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     webhook_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
     sync_webhook_deadline: float = 2.5
     user_cache_ttl: float = 3600.0
+    # The bridge's catch-up (docs/bridge.md): conversations.history/replies requests per minute
+    # and workspace (1 with 15 messages: the tier of apps outside the Marketplace), messages per
+    # request, seconds between sweeps, and how far before its mark a conversation is looked at
+    # again (events Slack gave up retrying).
+    bridge_history_per_minute: float = Field(1.0, gt=0)
+    bridge_history_page_size: int = Field(15, ge=1, le=1000)
+    bridge_catchup_interval: float = Field(300.0, gt=0)
+    bridge_catchup_lookback: float = Field(900.0, ge=0)
     # The outbox sender (product API → Slack); docs/api.md explains each one.
     outbox_lease_seconds: float = 30.0  # a crashed sender's rows are taken again after this
     outbox_concurrency: int = 64  # rows (lanes) worked on at once

@@ -17,6 +17,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 
 from slackbridge import __version__
+from slackbridge.bridge import files as bridge_files
 from slackbridge.product import (
     api_bridge_links,
     api_commands,
@@ -83,6 +84,7 @@ def create_api_app() -> FastAPI:
         api_slack,
         api_webhooks,
         api_commands,
+        bridge_files,
     ):
         app.include_router(module.router)
     app.include_router(api_conversations.router)

@@ -46,6 +46,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "user_not_found": (404, "Slack knows no such user in the workspace"),
     "endpoint_not_found": (404, "no webhook endpoint with this id"),
     "secret_not_found": (404, "the endpoint has no previous secret with this id"),
+    "file_not_found": (404, "Slack knows no such file in the workspace (or the app can't see it)"),
     "conversation_not_found": (404, "no conversation with this key (in the key's workspaces)"),
     "method_not_allowed": (405, "the route exists but not with this HTTP method"),
     "idempotency_conflict": (409, "the Idempotency-Key was used before with a different body"),
