@@ -60,6 +60,15 @@ class Bridge:
         """Wait until the emulator has delivered everything and the gateway's inbox and
         deliveries have nothing left to do."""
         deadline = time.monotonic() + within
+        await self.delivered(within)
+        await settled(self.gw.gateway, max(0.1, deadline - time.monotonic()))
+
+    async def delivered(self, within: float = 15.0) -> None:
+        """Wait until the emulator has delivered every event (the gateway acked them all).
+
+        The emulator, like Slack, sends events concurrently, so two events sent close together
+        may reach the gateway in either order; a test about order waits for each one."""
+        deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=10.0) as client:
             while True:
                 answer = await client.get(
@@ -69,7 +78,6 @@ class Bridge:
                     break
                 assert time.monotonic() < deadline, "the emulator is still delivering"
                 await asyncio.sleep(0.05)
-        await settled(self.gw.gateway, max(0.1, deadline - time.monotonic()))
 
     async def invite_bot(self, channel_id: str) -> None:
         await self.act(

@@ -102,6 +102,8 @@ async def test_endpoint_down_for_a_while_gets_everything_in_channel_order(bridge
                 "messages", channel_id=channel, user_id=BOB, text=f"{channel} #{i}"
             )
             sent[channel].append(posted["ts"])
+            # Slack's order is the order the gateway received them in: one at a time here.
+            await bridge.delivered()
     # Several attempts fail (the endpoint answers 503, retried with backoff) before it is back.
     refused = await product.wait_refused(6)
     # Only the head of each channel's lane is tried while the endpoint is down.
