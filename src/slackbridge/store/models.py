@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from slackbridge.store.models_base import Base, QueueColumns, UtcDateTime, table_of, utcnow
+from slackbridge.store.models_cluster import ClusterLeaseRow, ClusterRunRow, RateBucketRow
 from slackbridge.store.models_product import (
     ApiKeyRow,
     CommandSetRow,
@@ -39,6 +40,8 @@ __all__ = [
     "ApiKeyRow",
     "AuditLogRow",
     "Base",
+    "ClusterLeaseRow",
+    "ClusterRunRow",
     "CommandSetRow",
     "ConversationLinkRow",
     "DeliveryRow",
@@ -48,6 +51,7 @@ __all__ = [
     "OAuthStateRow",
     "OutboxRow",
     "QueueColumns",
+    "RateBucketRow",
     "SlackAppRow",
     "UserCacheRow",
     "UserTokenRow",
