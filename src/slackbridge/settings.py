@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     outbox_concurrency: int = 64  # rows (lanes) worked on at once
     outbox_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
     socket_ping_interval: float = 10.0
+    # Several gateways on one PostgreSQL (docs/operations.md, "Several instances").
+    cluster_lease_seconds: float = Field(default=10.0, gt=0)  # a dead holder is replaced after
+    socket_connections_per_app: int = Field(default=2, ge=1, le=10)  # across all gateways
+    retention_every_seconds: float = Field(default=3600.0, gt=0)  # one purge per period
 
     @field_validator("slack_api_url")
     @classmethod

@@ -33,6 +33,7 @@ from slackbridge.slack.inbound.group_commit import CommitUnavailable
 from slackbridge.slack.inbound.ingress_checks import socket_dedupe_key
 from slackbridge.slack.inbound.intake import Intake, accept
 from slackbridge.slack.workspaces.apps import SlackApp, list_apps
+from slackbridge.store.elector import elector_of, run_elected
 
 __all__ = ["ENVELOPE_KINDS", "AppConnection", "SocketModeSupervisor", "SocketModeWorker", "workers"]
 
@@ -310,7 +311,9 @@ class SocketModeWorker:
                     if key not in running:
                         app_stop = asyncio.Event()
                         supervisor = SocketModeSupervisor(self._gateway, app)
-                        task = asyncio.get_running_loop().create_task(supervisor.run(app_stop))
+                        task = asyncio.get_running_loop().create_task(
+                            self._in_slot(app, supervisor, app_stop)
+                        )
                         running[key] = (app_stop, task)
                 await _first_or_timeout(_RESCAN_SECONDS, stop, rescan)
         finally:
@@ -318,6 +321,23 @@ class SocketModeWorker:
                 app_stop.set()
             if running:
                 await asyncio.gather(*(t for _, t in running.values()), return_exceptions=True)
+
+    async def _in_slot(
+        self, app: SlackApp, supervisor: SocketModeSupervisor, stop: asyncio.Event
+    ) -> None:
+        """Run the app's connection only while this gateway holds one of the app's slots:
+        at most ``SLACKBRIDGE_SOCKET_CONNECTIONS_PER_APP`` gateways connect an app at once."""
+        settings = self._gateway.settings
+        elector = elector_of(
+            self._gateway.db, self._gateway.instance_id, ttl=settings.cluster_lease_seconds
+        )
+        await run_elected(
+            elector,
+            f"socket-mode:{app.id}",
+            lambda inner_stop, _held: supervisor.run(inner_stop),
+            stop,
+            slots=settings.socket_connections_per_app,
+        )
 
 
 def _log_crash(app_name: str, task: asyncio.Task[None]) -> None:
