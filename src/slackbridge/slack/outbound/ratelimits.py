@@ -59,6 +59,8 @@ METHOD_TIERS: dict[str, Tier] = {
     "team.info": 3,
     "bots.info": 3,
     "auth.test": 4,
+    # Socket Mode: counted per app (the caller passes the app's id where a team id goes).
+    "apps.connections.open": 1,
 }
 
 
