@@ -122,7 +122,7 @@ class PgWakeups:
         self._local.signal_all()
 
     def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        origin, _, queue = payload.partition(":")
+        origin, _, queue = payload.rpartition(":")  # origins may hold colons, queues not
         if origin == self.origin or not queue:
             return
         self.received += 1

@@ -40,12 +40,10 @@ async def test_the_gateways_together_keep_one_channels_burst(
 
 
 async def test_a_method_tier_is_shared(gateways: list[SharedRateLimiter]) -> None:
-    # Tier 2: 20/min with a fifth of it at once (3.96 → 3 calls) before waiting.
-    granted = 0
-    for i in range(12):
-        if await gateways[i % 3].reserve("T1", "conversations.list", None) == 0:
-            granted += 1
-    assert granted == 3
+    # Tier 1 (apps.connections.open, per app): one call, then a minute's wait, cluster-wide.
+    waits = [await gateways[i % 3].reserve("A1", "apps.connections.open", None) for i in range(6)]
+    assert waits.count(0.0) == 1
+    assert all(w > 30 for w in waits if w)
 
 
 async def test_retry_after_holds_the_lane_back_everywhere(

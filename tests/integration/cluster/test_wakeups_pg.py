@@ -46,8 +46,9 @@ class _Recording:
 async def pair(dsn: str) -> AsyncIterator[tuple[PgWakeups, PgWakeups, _Recording]]:
     channel = channel_name(f"t{uuid.uuid4().hex[:12]}")
     recording = _Recording()
-    a = PgWakeups(dsn, channel=channel, origin="a")
-    b = PgWakeups(dsn, channel=channel, origin="b", connect=recording)
+    # Origins as gateways name themselves (host:pid:clock), colons included.
+    a = PgWakeups(dsn, channel=channel, origin="host:1:100")
+    b = PgWakeups(dsn, channel=channel, origin="host:2:200", connect=recording)
     await a.start()
     await b.start()
     await _until(lambda: a.connected and b.connected)
