@@ -81,6 +81,7 @@ class Outcome:
     nominal_rate: float
     ratelimited: int
     complete: bool
+    submit_seconds: float
     load_before: str
     load_after: str
 
@@ -300,7 +301,9 @@ async def _one(size: int, args: argparse.Namespace, work: Path) -> Outcome:
                         for text in texts[channel]:
                             await sb.messages.post(ACME, channel, text)
 
+                    posting = time.time()
                     await asyncio.gather(*(lane(ch) for ch in channels))
+                    submit_seconds = time.time() - posting
                     deadline = time.monotonic() + 600
                     while (
                         sum(len(t) for t in arrivals.by_channel.values())
@@ -334,6 +337,7 @@ async def _one(size: int, args: argparse.Namespace, work: Path) -> Outcome:
             nominal_rate=min(args.channels * 1.0, 10.0),
             ratelimited=limited,
             complete=complete,
+            submit_seconds=submit_seconds,
             load_before=load_before,
             load_after=load_line("after"),
         )
@@ -343,7 +347,7 @@ def _row(o: Outcome) -> str:
     return (
         f"| {o.size} | {o.ack_rate:,.0f} | {o.errors} | {o.delivered_rate:,.0f} "
         f"({o.delivered}/{o.acks}) | {o.cpu_ms_per_event:.2f} | {o.steady_rate:.2f} / "
-        f"{o.nominal_rate:.0f} = {o.share:.0%} | {o.ratelimited} | "
+        f"{o.nominal_rate:.0f} = {o.share:.0%} | {o.submit_seconds:.1f} | {o.ratelimited} | "
         f"{'yes' if o.complete else 'NO'} | {o.load_before.split(' (')[0].split()[-1]} → "
         f"{o.load_after.split(' (')[0].split()[-1]} |"
     )
@@ -352,8 +356,9 @@ def _row(o: Outcome) -> str:
 def _section(outcomes: list[Outcome], args: argparse.Namespace) -> str:
     header = (
         "| gateways | acks/s | non-2xx | delivered/s (delivered/acked) | CPU ms/event | "
-        "outbound msg/s / allowed | 429s | every post once, in order | load avg (1 min) |\n"
-        "|---|---|---|---|---|---|---|---|---|"
+        "outbound msg/s / allowed | API posting s | 429s | every post once, in order | "
+        "load avg (1 min) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|"
     )
     last = outcomes[-1]
     verdict = (

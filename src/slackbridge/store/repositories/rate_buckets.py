@@ -1,9 +1,11 @@
 """Slack's rate-limit buckets shared by every gateway on one PostgreSQL database.
 
-One transaction per decision: the buckets a call touches are created if missing, locked in key
-order (so two decisions never deadlock), handed with the database's clock to a pure function
-that decides, and written back. Each bucket row is a few numbers; contention is per workspace and
-lasts one short transaction, far below Slack's own rates.
+One transaction per decision: the buckets a call touches are locked in key order (so two
+decisions never deadlock; missing ones are made first), handed with the database's clock to a
+pure function that decides, and written back in one statement: three round trips hold the
+locks (lock, update, commit), two when the answer is "wait" and nothing changes. Each bucket
+row is a few numbers; contention is per workspace (its ``chat.postMessage`` ceiling) and lasts
+one short transaction.
 """
 
 from __future__ import annotations
@@ -31,17 +33,22 @@ _ENSURE = text(
     ON CONFLICT (key) DO NOTHING
     """
 )
+# The database's clock comes with the rows (one round trip while the locks are held).
 _LOCK = text(
     """
-    SELECT key, tokens, updated_at, blocked_until FROM rate_buckets
+    SELECT key, tokens, updated_at, blocked_until,
+           extract(epoch FROM clock_timestamp())::float8 AS now
+    FROM rate_buckets
     WHERE key = ANY(CAST(:keys AS text[])) ORDER BY key FOR UPDATE
     """
 )
 _SAVE = text(
     """
-    UPDATE rate_buckets SET tokens = :tokens, updated_at = :updated_at,
-                            blocked_until = :blocked_until
-    WHERE key = :key
+    UPDATE rate_buckets AS b
+    SET tokens = c.tokens, updated_at = c.updated_at, blocked_until = c.blocked_until
+    FROM unnest(CAST(:keys AS text[]), CAST(:tokens AS float8[]), CAST(:updated AS float8[]),
+                CAST(:blocked AS float8[])) AS c(key, tokens, updated_at, blocked_until)
+    WHERE b.key = c.key
     """
 )
 _PRUNE = text(
@@ -82,22 +89,26 @@ class RateBucketsRepository:
         returns; returns its answer. ``now`` is the database's clock in epoch seconds."""
         ordered = sorted(set(keys))
         async with self._db.transaction() as session:
-            await session.execute(_ENSURE, {"keys": ordered})
             rows = (await session.execute(_LOCK, {"keys": ordered})).all()
-            now = float((await session.execute(_NOW)).scalar_one())
+            if len(rows) < len(ordered):
+                # First use of a bucket: make its row, then lock them all in order.
+                await session.execute(_ENSURE, {"keys": ordered})
+                rows = (await session.execute(_LOCK, {"keys": ordered})).all()
+            now = float(rows[0][4])
             states = {
                 str(key): BucketState(float(tokens), float(updated), float(blocked))
-                for key, tokens, updated, blocked in rows
+                for key, tokens, updated, blocked, _now in rows
             }
             answer, changed = decision(now, states)
-            for key, state in sorted(changed.items()):
+            if changed:
+                items = sorted(changed.items())
                 await session.execute(
                     _SAVE,
                     {
-                        "key": key,
-                        "tokens": state.tokens,
-                        "updated_at": state.updated_at,
-                        "blocked_until": state.blocked_until,
+                        "keys": [key for key, _ in items],
+                        "tokens": [state.tokens for _, state in items],
+                        "updated": [state.updated_at for _, state in items],
+                        "blocked": [state.blocked_until for _, state in items],
                     },
                 )
         return answer
