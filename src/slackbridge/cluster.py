@@ -7,7 +7,7 @@ A gateway part (``on_startup``, ``workers``, ``readiness``; see :mod:`slackbridg
   its own; while the listening connection is down, workers poll as before;
 * :func:`elector` is the process's :class:`~slackbridge.store.elector.Elector`, through which
   retention, Socket Mode connections (a bounded number per app across the cluster) and any other
-  singleton (the bridge's catch-up: ``async with elector(gateway).hold("catch-up", stop)``, or
+  singleton (the bridge's catch-up: ``async with singleton(gateway, "catch-up", stop)``, or
   :class:`~slackbridge.store.elector.SingletonWorker`) have one holder at a time;
 * ``/readyz`` shows, under ``cluster``, the leases this process holds (with their fencing
   tokens), whether wake-ups are connected, and how Slack's budgets are kept.
@@ -18,14 +18,15 @@ On SQLite (one process) leases are held in memory at once and wake-ups stay in t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 from slackbridge.server import Gateway, Worker
-from slackbridge.store.elector import Elector, elector_of
+from slackbridge.store.elector import Elector, Held, elector_of
 from slackbridge.store.wakeups_pg import PgWakeups, channel_name, dsn_of
 
-__all__ = ["QUEUES", "elector", "on_startup", "readiness", "workers"]
+__all__ = ["QUEUES", "elector", "on_startup", "readiness", "singleton", "workers"]
 
 _log = logging.getLogger("slackbridge.cluster")
 
@@ -38,6 +39,15 @@ _wakeups: dict[int, PgWakeups] = {}
 def elector(gateway: Gateway) -> Elector:
     """The gateway's :class:`Elector` (its holder name is the gateway's instance id)."""
     return elector_of(gateway.db, gateway.instance_id, ttl=gateway.settings.cluster_lease_seconds)
+
+
+def singleton(
+    gateway: Gateway, name: str, stop: asyncio.Event, *, slots: int = 1
+) -> contextlib.AbstractAsyncContextManager[Held | None]:
+    """``async with singleton(gateway, "catch-up", stop) as held:``: the block runs while this
+    gateway holds ``name`` (None when ``stop`` came first); stop acting when ``held.lost`` is
+    set. For a whole worker, wrap it: ``SingletonWorker(elector(gateway), worker)``."""
+    return elector(gateway).hold(name, stop, slots=slots)
 
 
 class _NotifyingEvent(asyncio.Event):
