@@ -4,7 +4,8 @@ The app is assembled from *parts*: modules listed in :data:`PARTS`, each of whic
 ``router`` (a FastAPI ``APIRouter``), ``mounts`` (a list of ``(path, ASGI app)``, e.g. the product
 API with its own OpenAPI document), ``raw_routes`` (``{path: ASGI app}``: hot paths answered
 before FastAPI's middleware and routing, e.g. Slack's ingress), ``async def
-on_startup(gateway)`` and ``def workers(gateway) -> list[Worker]``. The lifespan opens the store
+on_startup(gateway)``, ``def workers(gateway) -> list[Worker]`` and ``def readiness(gateway)``
+(checks of its own for ``/readyz``). The lifespan opens the store
 (upgrading its schema), runs the parts' start-up hooks, then keeps every worker running under
 supervision (a worker that crashes is restarted with backoff) until shutdown. Parts reach shared
 resources through the :class:`Gateway` on ``request.state.gateway`` (lifespan state, so mounted
@@ -46,6 +47,7 @@ _log = logging.getLogger("slackbridge.server")
 
 #: The modules that make up the gateway, in start-up order.
 PARTS: tuple[str, ...] = (
+    "slackbridge.cluster",
     "slackbridge.slack.workspaces.apps",
     "slackbridge.slack.workspaces.oauth",
     "slackbridge.slack.workspaces.tokens",
@@ -270,6 +272,10 @@ def create_app(
         """Readiness: the store answers and every component reports healthy."""
         gateway = gateway_of(request)
         checks = gateway.health.snapshot()
+        for module in modules:  # parts may add checks of their own (e.g. ``cluster``)
+            readiness = getattr(module, "readiness", None)
+            if readiness is not None:
+                checks.update(readiness(gateway))
         try:
             from sqlalchemy import text
 

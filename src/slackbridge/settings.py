@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     bridge_reply_after_close: Literal["reopen", "tell"] = "reopen"  # a Slack reply to a closed one
     bridge_closed_message: str = "This conversation is closed."  # what "tell" posts in the thread
     bridge_closed_reaction: str = "white_check_mark"  # still mode: the card's status when closed
+    # Several gateways on one PostgreSQL (docs/operations.md, "Several instances").
+    cluster_lease_seconds: float = Field(default=10.0, gt=0)  # a dead holder is replaced after
+    socket_connections_per_app: int = Field(default=2, ge=1, le=10)  # across all gateways
+    retention_every_seconds: float = Field(default=3600.0, gt=0)  # one purge per period
 
     @field_validator("slack_api_url")
     @classmethod

@@ -39,7 +39,7 @@ from slackbridge.pipeline.dispatch import build_deliveries
 from slackbridge.pipeline.enrich import enrich_users
 from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.pipeline.normalize import OwnIdentity, normalize
-from slackbridge.pipeline.retention import RetentionWorker
+from slackbridge.pipeline.retention import elected_retention
 from slackbridge.product.endpoints import enabled_endpoints
 from slackbridge.product.sync import SYNC_HOLD_SECONDS
 from slackbridge.server import Gateway, Worker
@@ -379,4 +379,7 @@ def _count(*entries: _Prepared) -> None:
 
 def workers(gateway: Gateway) -> list[Worker]:
     """Gateway part hook: one inbox worker per process, and the retention of old rows."""
-    return [InboxWorker(gateway, listeners=bridge_listeners(gateway)), RetentionWorker(gateway)]
+    return [
+        InboxWorker(gateway, listeners=bridge_listeners(gateway)),
+        elected_retention(gateway),
+    ]

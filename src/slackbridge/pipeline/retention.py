@@ -14,10 +14,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from slackbridge.server import Gateway
+from slackbridge.store.elector import PeriodicSingleton, elector_of
 from slackbridge.store.repositories.deliveries import DeliveriesRepository
 from slackbridge.store.repositories.inbox import InboxRepository
 
-__all__ = ["RetentionWorker", "purge_once"]
+__all__ = ["RetentionWorker", "elected_retention", "purge_once"]
 
 _log = logging.getLogger("slackbridge.retention")
 _EVERY_SECONDS = 3600.0
@@ -48,3 +49,19 @@ class RetentionWorker:
                 _log.info("retention: deleted %d inbox rows and %d delivered webhooks", rows, sent)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._every)
+
+
+def elected_retention(gateway: Gateway) -> PeriodicSingleton:
+    """Retention for gateways sharing a database: one of them purges, once per period
+    (``SLACKBRIDGE_RETENTION_EVERY_SECONDS``, an hour)."""
+
+    async def purge() -> None:
+        rows, sent = await purge_once(gateway)
+        _log.info("retention: deleted %d inbox rows and %d delivered webhooks", rows, sent)
+
+    return PeriodicSingleton(
+        elector_of(gateway.db, gateway.instance_id, ttl=gateway.settings.cluster_lease_seconds),
+        "retention",
+        gateway.settings.retention_every_seconds,
+        purge,
+    )

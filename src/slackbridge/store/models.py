@@ -9,6 +9,7 @@ from slackbridge.store.models_bridge import (
     BridgeUserLinkRow,
     BridgeWatchedChannelRow,
 )
+from slackbridge.store.models_cluster import ClusterLeaseRow, ClusterRunRow, RateBucketRow
 from slackbridge.store.models_product import ApiKeyRow, CommandSetRow
 from slackbridge.store.models_queues import (
     DELIVERY_STATUSES,
@@ -44,6 +45,8 @@ __all__ = [
     "BridgeMessageRow",
     "BridgeUserLinkRow",
     "BridgeWatchedChannelRow",
+    "ClusterLeaseRow",
+    "ClusterRunRow",
     "CommandSetRow",
     "DeliveryRow",
     "InboxRow",
@@ -51,6 +54,7 @@ __all__ = [
     "OAuthStateRow",
     "OutboxRow",
     "QueueColumns",
+    "RateBucketRow",
     "SlackAppRow",
     "UserCacheRow",
     "UserTokenRow",

@@ -32,7 +32,9 @@ from slackbridge.server import Gateway, Worker
 from slackbridge.slack.inbound.group_commit import CommitUnavailable
 from slackbridge.slack.inbound.ingress_checks import socket_dedupe_key
 from slackbridge.slack.inbound.intake import Intake, accept
+from slackbridge.slack.outbound.web_api import outbound_of
 from slackbridge.slack.workspaces.apps import SlackApp, list_apps
+from slackbridge.store.elector import elector_of, run_elected
 
 __all__ = ["ENVELOPE_KINDS", "AppConnection", "SocketModeSupervisor", "SocketModeWorker", "workers"]
 
@@ -163,8 +165,26 @@ class SocketModeSupervisor:
         self._app_token = app.app_token or ""
         self.component = f"socket_mode:{app.name}"
         self._retiring: set[asyncio.Task[None]] = set()
+        self._app_key = app.app_id or f"app:{app.id}"
+        self._stop = asyncio.Event()
+
+    async def _budget(self) -> None:
+        """Wait until Slack's budget for ``apps.connections.open`` (Tier 1, per app, shared by
+        every gateway on PostgreSQL) lets this app open a connection. One process alone opens
+        one connection at a time with backoff, well within the budget, and doesn't wait."""
+        outbound = outbound_of(self.gateway)
+        while outbound.shared is not None:
+            wait = await outbound.acquire(
+                self._app_key, "apps.connections.open", None, max_wait=0.0
+            )
+            if wait <= 0:
+                return
+            await _sleep(self._stop, wait)
+            if self._stop.is_set():
+                raise ConnectionError("stopping")
 
     async def _open(self) -> AppConnection:
+        await self._budget()
         client = self.gateway.slack_client(self._app_token)
         response = await client.apps_connections_open(app_token=self._app_token)
         url = str(response["url"])
@@ -190,6 +210,7 @@ class SocketModeSupervisor:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, move over on disconnect messages, reconnect on loss, until ``stop``."""
+        self._stop = stop
         current: AppConnection | None = None
         delay = _BACKOFF_MIN
         try:
@@ -310,7 +331,9 @@ class SocketModeWorker:
                     if key not in running:
                         app_stop = asyncio.Event()
                         supervisor = SocketModeSupervisor(self._gateway, app)
-                        task = asyncio.get_running_loop().create_task(supervisor.run(app_stop))
+                        task = asyncio.get_running_loop().create_task(
+                            self._in_slot(app, supervisor, app_stop)
+                        )
                         running[key] = (app_stop, task)
                 await _first_or_timeout(_RESCAN_SECONDS, stop, rescan)
         finally:
@@ -318,6 +341,23 @@ class SocketModeWorker:
                 app_stop.set()
             if running:
                 await asyncio.gather(*(t for _, t in running.values()), return_exceptions=True)
+
+    async def _in_slot(
+        self, app: SlackApp, supervisor: SocketModeSupervisor, stop: asyncio.Event
+    ) -> None:
+        """Run the app's connection only while this gateway holds one of the app's slots:
+        at most ``SLACKBRIDGE_SOCKET_CONNECTIONS_PER_APP`` gateways connect an app at once."""
+        settings = self._gateway.settings
+        elector = elector_of(
+            self._gateway.db, self._gateway.instance_id, ttl=settings.cluster_lease_seconds
+        )
+        await run_elected(
+            elector,
+            f"socket-mode:{app.id}",
+            lambda inner_stop, _held: supervisor.run(inner_stop),
+            stop,
+            slots=settings.socket_connections_per_app,
+        )
 
 
 def _log_crash(app_name: str, task: asyncio.Task[None]) -> None:

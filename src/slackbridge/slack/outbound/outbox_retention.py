@@ -14,12 +14,13 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from slackbridge.store.elector import PeriodicSingleton, elector_of
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
 
-__all__ = ["OutboxRetention", "purge_outbox", "without_file_content"]
+__all__ = ["OutboxRetention", "elected_outbox_retention", "purge_outbox", "without_file_content"]
 
 _log = logging.getLogger("slackbridge.sender")
 _EVERY_SECONDS = 3600.0
@@ -58,3 +59,19 @@ class OutboxRetention:
                 _log.info("retention: deleted %d settled outbox rows", deleted)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._every)
+
+
+def elected_outbox_retention(gateway: Gateway) -> PeriodicSingleton:
+    """Outbox retention for gateways sharing a database: one of them purges, once per period
+    (``SLACKBRIDGE_RETENTION_EVERY_SECONDS``, an hour)."""
+
+    async def purge() -> None:
+        deleted = await purge_outbox(gateway)
+        _log.info("retention: deleted %d settled outbox rows", deleted)
+
+    return PeriodicSingleton(
+        elector_of(gateway.db, gateway.instance_id, ttl=gateway.settings.cluster_lease_seconds),
+        "outbox-retention",
+        gateway.settings.retention_every_seconds,
+        purge,
+    )

@@ -59,6 +59,8 @@ METHOD_TIERS: dict[str, Tier] = {
     "team.info": 3,
     "bots.info": 3,
     "auth.test": 4,
+    # Socket Mode: counted per app (the caller passes the app's id where a team id goes).
+    "apps.connections.open": 1,
 }
 
 
@@ -208,6 +210,34 @@ class RateLimiter:
         for key in over:
             del self._blocked_until[key]
         return len(stale) + len(over)
+
+    # --- state kept elsewhere (the buckets shared by several gateways in PostgreSQL) -------
+
+    def touches(self, team_id: str, method: str, channel: str | None) -> list[tuple[str, ...]]:
+        """The keys of every bucket a call draws on, and its lane's (the first for a post
+        without a channel, which blocks on its method)."""
+        keys = self._keys(team_id, method, channel)
+        lane = self.lane(team_id, method, channel)
+        return keys if lane in keys else [*keys, lane]
+
+    def fresh(self, key: tuple[str, ...], method: str) -> Bucket:
+        """A new (full) bucket of the kind ``key`` names."""
+        return self._make(key, method)
+
+    def load(self, key: tuple[str, ...], bucket: Bucket | None, blocked_until: float) -> None:
+        """Put a bucket's stored state (None: as new) and its lane's block in this limiter."""
+        if bucket is None:
+            self._buckets.pop(key, None)
+        else:
+            self._buckets[key] = bucket
+        if blocked_until > 0:
+            self._blocked_until[key] = blocked_until
+        else:
+            self._blocked_until.pop(key, None)
+
+    def saved(self, key: tuple[str, ...]) -> tuple[Bucket | None, float]:
+        """A bucket's state to store again (None: never drawn on) and its lane's block."""
+        return self._buckets.get(key), self._blocked_until.get(key, 0.0)
 
     def penalize(
         self, team_id: str, method: str, channel: str | None, retry_after: float, now: float

@@ -38,7 +38,10 @@ from slackbridge.domain.events import DomainEvent, channel_kind
 from slackbridge.slack.outbound.outbox_channels import CHANNEL_OPERATIONS
 from slackbridge.slack.outbound.outbox_files import FILE_OPERATIONS
 from slackbridge.slack.outbound.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
-from slackbridge.slack.outbound.outbox_retention import OutboxRetention, without_file_content
+from slackbridge.slack.outbound.outbox_retention import (
+    elected_outbox_retention,
+    without_file_content,
+)
 from slackbridge.slack.outbound.outcomes import MAX_ATTEMPTS, Outcome, error_message, retry_delay
 from slackbridge.slack.outbound.web_api import CALL_TIMEOUT, Outbound, outbound_of
 from slackbridge.slack.workspaces.lifecycle import report_token_error
@@ -362,5 +365,5 @@ def workers(gateway: Gateway) -> list[Worker]:
             concurrency=settings.outbox_concurrency,
             retry_scale=settings.outbox_retry_scale,
         ),
-        OutboxRetention(gateway),
+        elected_outbox_retention(gateway),
     ]

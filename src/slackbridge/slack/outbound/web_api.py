@@ -27,6 +27,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.slack.outbound.outcomes import Outcome, classify_http_status, classify_slack_error
 from slackbridge.slack.outbound.ratelimits import RateLimiter, RatePolicy
+from slackbridge.slack.outbound.ratelimits_shared import SharedRateLimiter
+from slackbridge.store.repositories.rate_buckets import RateBucketsRepository
 
 if TYPE_CHECKING:
     from slackbridge.server import Gateway
@@ -49,7 +51,11 @@ def outbound_of(gateway: Gateway) -> Outbound:
     key = id(gateway)
     found = _registry.get(key)
     if found is None:
-        found = _registry[key] = Outbound()
+        # Several gateways on one PostgreSQL share Slack's budget: the buckets live there.
+        shared = (
+            SharedRateLimiter(RateBucketsRepository(gateway.db)) if gateway.db.is_postgres else None
+        )
+        found = _registry[key] = Outbound(shared=shared)
         weakref.finalize(gateway, _registry.pop, key, None)
     return found
 
@@ -111,6 +117,8 @@ class Outbound:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(RatePolicy()))
     clock: Callable[[], float] = time.monotonic
     session: aiohttp.ClientSession | None = None
+    #: Buckets shared with the other gateways (PostgreSQL); ``limiter`` is used without it.
+    shared: SharedRateLimiter | None = None
     calls: int = 0
     ratelimited: int = 0
     _pruned_at: float = 0.0
@@ -125,8 +133,12 @@ class Outbound:
             self._pruned_at = deadline
             self.limiter.prune(self.clock())
         while True:
-            now = self.clock()
-            wait = self.limiter.reserve(team_id, method, channel, now)
+            if self.shared is not None:
+                wait = await self.shared.reserve(team_id, method, channel)
+                now = self.clock()
+            else:
+                now = self.clock()
+                wait = self.limiter.reserve(team_id, method, channel, now)
             if wait <= 0:
                 return 0.0
             if now + wait > deadline:
@@ -176,7 +188,10 @@ class Outbound:
         outcome = await self.call_now(client, method, args, form=form)
         if outcome.disposition == "ratelimited":
             self.ratelimited += 1
-            self.limiter.penalize(team_id, method, channel, outcome.retry_after, self.clock())
+            if self.shared is not None:
+                await self.shared.penalize(team_id, method, channel, outcome.retry_after)
+            else:
+                self.limiter.penalize(team_id, method, channel, outcome.retry_after, self.clock())
             _log.warning(
                 "Slack rate-limited %s for %s (channel %s): retry after %.0fs",
                 method,

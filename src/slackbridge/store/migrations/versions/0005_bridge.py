@@ -1,6 +1,6 @@
 """The conversation bridge.
 
-Revision ID: 0005_bridge
+Revision ID: 0005
 Revises: 0004
 
 Conversations, their messages, user links and watched channels (docs/bridge.md). They replace

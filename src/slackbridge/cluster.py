@@ -1,0 +1,139 @@
+"""Several gateways on one database: the gateway part that connects them.
+
+A gateway part (``on_startup``, ``workers``, ``readiness``; see :mod:`slackbridge.server`):
+
+* on PostgreSQL, wake-ups travel between the gateways (:mod:`slackbridge.store.wakeups_pg`):
+  a queue's rows committed by one gateway wake every gateway's worker for that queue, not only
+  its own; while the listening connection is down, workers poll as before;
+* :func:`elector` is the process's :class:`~slackbridge.store.elector.Elector`, through which
+  retention, Socket Mode connections (a bounded number per app across the cluster) and any other
+  singleton (the bridge's catch-up: ``async with singleton(gateway, "catch-up", stop)``, or
+  :class:`~slackbridge.store.elector.SingletonWorker`) have one holder at a time;
+* ``/readyz`` shows, under ``cluster``, the leases this process holds (with their fencing
+  tokens), whether wake-ups are connected, and how Slack's budgets are kept.
+
+On SQLite (one process) leases are held in memory at once and wake-ups stay in the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from slackbridge.server import Gateway, Worker
+from slackbridge.store.elector import Elector, Held, elector_of
+from slackbridge.store.wakeups_pg import PgWakeups, channel_name, dsn_of
+
+__all__ = ["QUEUES", "elector", "on_startup", "readiness", "singleton", "workers"]
+
+_log = logging.getLogger("slackbridge.cluster")
+
+#: The queues whose wake-ups travel between gateways.
+QUEUES = ("inbox", "deliveries", "outbox", "socket_mode")
+
+_wakeups: dict[int, PgWakeups] = {}
+
+
+def elector(gateway: Gateway) -> Elector:
+    """The gateway's :class:`Elector` (its holder name is the gateway's instance id)."""
+    return elector_of(gateway.db, gateway.instance_id, ttl=gateway.settings.cluster_lease_seconds)
+
+
+def singleton(
+    gateway: Gateway, name: str, stop: asyncio.Event, *, slots: int = 1
+) -> contextlib.AbstractAsyncContextManager[Held | None]:
+    """``async with singleton(gateway, "catch-up", stop) as held:``: the block runs while this
+    gateway holds ``name`` (None when ``stop`` came first); stop acting when ``held.lost`` is
+    set. For a whole worker, wrap it: ``SingletonWorker(elector(gateway), worker)``."""
+    return elector(gateway).hold(name, stop, slots=slots)
+
+
+class _NotifyingEvent(asyncio.Event):
+    """A queue's wake-up event whose ``set`` also tells the other gateways.
+
+    The gateway's code sets it after its rows are committed; the NOTIFY follows on the wake-ups
+    connection, outside any transaction. Remote wake-ups set it through :meth:`wake_here`.
+    """
+
+    def __init__(self, queue: str, wakeups: PgWakeups) -> None:
+        super().__init__()
+        self._queue = queue
+        self._wakeups = wakeups
+
+    def set(self) -> None:
+        super().set()
+        self._wakeups.publish(self._queue)
+
+    def wake_here(self) -> None:
+        super().set()
+
+
+async def on_startup(gateway: Gateway) -> None:
+    """Gateway part hook: on PostgreSQL, make each queue's wake-up reach the other gateways."""
+    db = gateway.db
+    if not db.is_postgres:
+        return
+
+    def heard(queue: str) -> None:
+        event = gateway.wakeups.get(queue)
+        if isinstance(event, _NotifyingEvent):
+            event.wake_here()
+        elif event is not None:
+            event.set()
+
+    wakeups = PgWakeups(
+        dsn_of(db.url),
+        channel=channel_name(db.schema),
+        origin=gateway.instance_id,
+        on_remote=heard,
+    )
+    _wakeups[id(gateway)] = wakeups
+    for queue in QUEUES:
+        gateway.wakeups[queue] = _NotifyingEvent(queue, wakeups)
+
+
+class _WakeupsWorker:
+    """Keeps the LISTEN connection (reconnecting with backoff) while the gateway runs."""
+
+    name = "cluster-wakeups"
+
+    def __init__(self, gateway: Gateway, wakeups: PgWakeups) -> None:
+        self._gateway = gateway
+        self._wakeups = wakeups
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._wakeups.start()
+        try:
+            await stop.wait()
+        finally:
+            await self._wakeups.close()
+
+
+def workers(gateway: Gateway) -> list[Worker]:
+    """Gateway part hook: the wake-ups connection (PostgreSQL)."""
+    wakeups = _wakeups.get(id(gateway))
+    return [] if wakeups is None else [_WakeupsWorker(gateway, wakeups)]
+
+
+def readiness(gateway: Gateway) -> dict[str, dict[str, Any]]:
+    """Gateway part hook for ``/readyz``: what this process holds in the cluster."""
+    held = elector(gateway).held()
+    wakeups = _wakeups.get(id(gateway))
+    shared = gateway.db.is_postgres
+    detail = ", ".join(held) if held else "holds no singleton"
+    return {
+        "cluster": {
+            "ok": True,  # holding nothing is normal: another gateway does
+            "detail": detail,
+            "instance": gateway.instance_id,
+            "leases": [{"name": name, "fence": fence} for name, fence in held.items()],
+            "wakeups": (
+                "in process"
+                if wakeups is None
+                else ("listening" if wakeups.connected else "polling (reconnecting)")
+            ),
+            "rate_limits": "shared in PostgreSQL" if shared else "this process",
+        }
+    }
