@@ -22,12 +22,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import text
 
 from slackbridge.bridge.events import Author, Source, author_ids, route_event_body
 from slackbridge.bridge.inbound import place_of
@@ -35,7 +34,6 @@ from slackbridge.bridge.loop_guard import is_own_post, is_own_upload
 from slackbridge.bridge.noise import content_digest, file_ids
 from slackbridge.bridge.routing import Place, Route
 from slackbridge.domain.events import DomainEvent
-from slackbridge.store.db import Database
 from slackbridge.store.repositories.bridge_conversations import (
     Conversation,
     ConversationsRepository,
@@ -72,8 +70,6 @@ CATCHUP_CONVERSATIONS_LEFT = Gauge(
 
 # Message subtypes a person (or another app) wrote.
 _WRITTEN = frozenset({"", "bot_message", "thread_broadcast", "file_share", "me_message"})
-# An arbitrary constant: the PostgreSQL advisory lock held by the one catch-up of a cluster.
-_SINGLETON_KEY = 0x5B_B41D_CA7C
 _MAX_PAGES = 50  # per conversation per sweep: a very long backlog continues next sweep
 
 
@@ -347,25 +343,9 @@ class CatchUp:
             return page
 
 
-@contextlib.asynccontextmanager
-async def singleton(db: Database) -> AsyncIterator[bool]:
-    """True while this process is the cluster's one catch-up (PostgreSQL: an advisory lock on
-    a connection of its own; SQLite serves one process)."""
-    if not db.is_postgres:
-        yield True
-        return
-    async with db.engine.connect() as conn:
-        got = bool(
-            (
-                await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _SINGLETON_KEY})
-            ).scalar()
-        )
-        try:
-            yield got
-        finally:
-            if got:
-                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _SINGLETON_KEY})
-            await conn.commit()
+#: Holds the cluster's one catch-up while the block runs: yields the lease (with a ``lost``
+#: event to stop on) or None when ``stop`` came first. Given at composition (the store's elector).
+Hold = Callable[[asyncio.Event], contextlib.AbstractAsyncContextManager[Any]]
 
 
 class CatchUpWorker:
@@ -373,21 +353,25 @@ class CatchUpWorker:
 
     name = "bridge-catchup"
 
-    def __init__(self, db: Database, catchup: CatchUp, *, interval: float) -> None:
-        self._db = db
+    def __init__(self, hold: Hold, catchup: CatchUp, *, interval: float) -> None:
+        self._hold = hold
         self._catchup = catchup
         self._interval = interval
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            async with singleton(self._db) as mine:
-                if mine:
+            async with self._hold(stop) as held:
+                if held is not None:
                     sweep = asyncio.ensure_future(self._catchup.sweep())
                     stopping = asyncio.ensure_future(stop.wait())
+                    lost = asyncio.ensure_future(held.lost.wait())
                     try:
-                        await asyncio.wait({sweep, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                        await asyncio.wait(
+                            {sweep, stopping, lost}, return_when=asyncio.FIRST_COMPLETED
+                        )
                     finally:
                         stopping.cancel()
+                        lost.cancel()
                         if not sweep.done():
                             sweep.cancel()
                             with contextlib.suppress(asyncio.CancelledError):

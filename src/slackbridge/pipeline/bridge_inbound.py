@@ -19,6 +19,7 @@ from slackbridge.bridge.catchup import Budget, CatchUp, CatchUpWorker, HistoryPa
 from slackbridge.bridge.closing import reply_to_closed
 from slackbridge.bridge.events import Author
 from slackbridge.bridge.inbound import InboundBridge
+from slackbridge.cluster import singleton
 from slackbridge.domain.events import DomainEvent, SlackListener
 from slackbridge.pipeline.dispatch import dispatch
 from slackbridge.pipeline.enrich import enrich_users, forget_user
@@ -173,6 +174,8 @@ def workers(gateway: Gateway) -> list[Worker]:
     """Gateway part hook: the bridge's catch-up (one per cluster)."""
     return [
         CatchUpWorker(
-            gateway.db, catch_up(gateway), interval=gateway.settings.bridge_catchup_interval
+            lambda stop: singleton(gateway, "bridge-catchup", stop),
+            catch_up(gateway),
+            interval=gateway.settings.bridge_catchup_interval,
         )
     ]
