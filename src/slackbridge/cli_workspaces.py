@@ -182,7 +182,11 @@ def list_apps_command() -> None:
 # --- workspaces -----------------------------------------------------------------------------
 
 
-def _row(app_name: str, inst: Any) -> dict[str, Any]:
+def _row(app_name: str, inst: Any, wanted: Any = (), public_url: str = "") -> dict[str, Any]:
+    from slackbridge.slack.workspaces.scopes import missing_scopes, reinstall_hint, reinstall_url
+
+    missing = missing_scopes(wanted, inst.bot_scopes)
+    url = reinstall_url(public_url, inst.team_id, app_name, inst.product_ref) if missing else None
     return {
         "team_id": inst.team_id,
         "team_name": inst.team_name,
@@ -190,6 +194,9 @@ def _row(app_name: str, inst: Any) -> dict[str, Any]:
         "app": app_name,
         "status": inst.status,
         "scopes": list(inst.bot_scopes),
+        "missing_scopes": missing,
+        "reinstall_url": url,
+        "reinstall_hint": reinstall_hint(missing, url, inst.product_ref),
         "installer_user_id": inst.installer_user_id,
         "ref": inst.product_ref,
         "installed_at": inst.installed_at.isoformat(),
@@ -213,7 +220,15 @@ def list_workspaces_command(
 
     async def job(gateway: Gateway) -> list[dict[str, Any]]:
         found = await list_workspaces(gateway.db, gateway.keyring, app=app)
-        return [_row(w.app_name, w.installation) for w in found]
+        return [
+            _row(
+                w.app_name,
+                w.installation,
+                w.app.bot_scopes if w.app else (),
+                settings.public_url,
+            )
+            for w in found
+        ]
 
     try:
         rows = run_with_gateway(settings, job, existing_store=True)
@@ -232,7 +247,15 @@ def list_workspaces_command(
         )
         return
     table = Table(title="Workspaces")
-    for column in ("Team", "App", "Status", "Scopes", "Installed at", "Last error"):
+    for column in (
+        "Team",
+        "App",
+        "Status",
+        "Scopes",
+        "Missing scopes",
+        "Installed at",
+        "Last error",
+    ):
         table.add_column(column, overflow="fold")
     for r in rows:
         style = _STATUS_STYLE.get(r["status"], "dim")
@@ -242,10 +265,14 @@ def list_workspaces_command(
             r["app"],
             f"[{style}]{r['status']}[/]",
             ", ".join(r["scopes"]),
+            f"[yellow]{', '.join(r['missing_scopes'])}[/]" if r["missing_scopes"] else "",
             r["installed_at"][:19].replace("T", " "),
             r["last_error"] or "",
         )
     _console.print(table)
+    for r in rows:
+        if r["reinstall_hint"]:
+            _console.print(f"{r['team_id'] or r['enterprise_id']}: {r['reinstall_hint']}")
 
 
 @workspaces_app.command("install-link")

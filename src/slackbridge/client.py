@@ -28,6 +28,15 @@ from slackbridge.client_commands import (
     Commands,
     DeclaredCommand,
 )
+from slackbridge.client_conversations import (
+    BridgeMessage,
+    Conversation,
+    Conversations,
+    UserLink,
+    UserLinks,
+    WatchedChannel,
+    WatchedChannels,
+)
 from slackbridge.client_models import (
     Accepted,
     ErrorBody,
@@ -55,9 +64,11 @@ from slackbridge.product.signing import WebhookVerificationError, verify_webhook
 __all__ = [
     "Accepted",
     "AuthenticationError",
+    "BridgeMessage",
     "CommandDeclaration",
     "CommandMatched",
     "ConflictError",
+    "Conversation",
     "DeclaredCommand",
     "InstallUrl",
     "InvalidRequestError",
@@ -71,7 +82,9 @@ __all__ = [
     "Slackbridge",
     "SlackbridgeError",
     "UnavailableError",
+    "UserLink",
     "ViewResult",
+    "WatchedChannel",
     "WebhookEvent",
     "WebhookVerificationError",
     "Workspace",
@@ -105,7 +118,7 @@ class AuthenticationError(SlackbridgeError):
 
 
 class NotFoundError(SlackbridgeError):
-    """404: no such workspace, message, user or app."""
+    """404: no such workspace, message, user, app or conversation."""
 
 
 class ConflictError(SlackbridgeError):
@@ -192,6 +205,9 @@ class Slackbridge:
         self.users = Users(self)
         self.slack = SlackPassThrough(self)
         self.commands = Commands(self)
+        self.conversations = Conversations(self)
+        self.user_links = UserLinks(self)
+        self.watched_channels = WatchedChannels(self)
 
     async def request(
         self,
@@ -206,6 +222,13 @@ class Slackbridge:
         response = await self._http.request(method, path, json=json, params=params, headers=headers)
         _raise_for(response)
         return response.json()
+
+    async def request_empty(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
+    ) -> None:
+        """A call answered without a body (204), or a :class:`SlackbridgeError`."""
+        response = await self._http.request(method, path, params=params)
+        _raise_for(response)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -54,8 +54,10 @@ PARTS: tuple[str, ...] = (
     "slackbridge.slack.inbound.ingress",
     "slackbridge.slack.inbound.socket_mode",
     "slackbridge.pipeline.inbox_worker",
+    "slackbridge.pipeline.bridge_inbound",
     "slackbridge.product.api",
     "slackbridge.slack.outbound.sender",
+    "slackbridge.bridge.settle",
 )
 
 

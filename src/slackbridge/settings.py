@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -44,6 +44,7 @@ class SlackAppConfig(BaseModel):
             "app_mentions:read",
             "channels:history",
             "channels:join",
+            "channels:manage",
             "channels:read",
             "chat:write",
             "chat:write.customize",
@@ -52,8 +53,10 @@ class SlackAppConfig(BaseModel):
             "files:write",
             "groups:history",
             "groups:read",
+            "groups:write",
             "im:history",
             "im:read",
+            "metadata.message:read",
             "mpim:history",
             "reactions:read",
             "reactions:write",
@@ -148,11 +151,23 @@ class Settings(BaseSettings):
     webhook_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
     sync_webhook_deadline: float = 2.5
     user_cache_ttl: float = 3600.0
+    # The bridge's catch-up (docs/bridge.md): conversations.history/replies requests per minute
+    # and workspace (1 with 15 messages: the tier of apps outside the Marketplace), messages per
+    # request, seconds between sweeps, and how far before its mark a conversation is looked at
+    # again (events Slack gave up retrying).
+    bridge_history_per_minute: float = Field(1.0, gt=0)
+    bridge_history_page_size: int = Field(15, ge=1, le=1000)
+    bridge_catchup_interval: float = Field(300.0, gt=0)
+    bridge_catchup_lookback: float = Field(900.0, ge=0)
     # The outbox sender (product API → Slack); docs/api.md explains each one.
     outbox_lease_seconds: float = 30.0  # a crashed sender's rows are taken again after this
     outbox_concurrency: int = 64  # rows (lanes) worked on at once
     outbox_retry_scale: float = 1.0  # multiplies the retry backoff (tests shrink it)
     socket_ping_interval: float = 10.0
+    # The conversation bridge (docs/bridge.md).
+    bridge_reply_after_close: Literal["reopen", "tell"] = "reopen"  # a Slack reply to a closed one
+    bridge_closed_message: str = "This conversation is closed."  # what "tell" posts in the thread
+    bridge_closed_reaction: str = "white_check_mark"  # still mode: the card's status when closed
 
     @field_validator("slack_api_url")
     @classmethod

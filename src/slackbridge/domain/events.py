@@ -9,6 +9,7 @@ docs/webhooks.md shows an example body for every type in :data:`WEBHOOK_TYPES`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,6 +20,8 @@ __all__ = [
     "ControlAction",
     "DomainEvent",
     "Normalized",
+    "Received",
+    "SlackListener",
     "channel_kind",
 ]
 
@@ -45,6 +48,14 @@ WEBHOOK_TYPES: dict[str, str] = {
     "interaction.view_closed": "someone closed a modal that asked to be told",
     "interaction.shortcut": "someone ran a global or message shortcut",
     "interaction.block_suggestion": "an external select asked for options",
+    "conversation.opened": "Slack opened a conversation in a watched channel (adopt it by key)",
+    "conversation.message.created": "a person or another app wrote in a bridged conversation",
+    "conversation.message.edited": "a message of a bridged conversation was edited in Slack",
+    "conversation.message.deleted": "a message of a bridged conversation was deleted in Slack",
+    "conversation.reaction.added": "a reaction was added to a message of a conversation",
+    "conversation.reaction.removed": "a reaction was removed from a message of a conversation",
+    "conversation.closed": "a conversation was closed (by the product, or its channel archived)",
+    "conversation.reopened": "a closed conversation was reopened (by the product, or in Slack)",
     "slack.event": "any other Slack payload, raw (opt-in per endpoint)",
 }
 
@@ -119,3 +130,21 @@ class Normalized:
     events: list[DomainEvent] = field(default_factory=list)
     actions: list[ControlAction] = field(default_factory=list)
     ignored_reason: str | None = None  # why nothing came out (loop guard, unfurl, ...)
+
+
+@dataclass(slots=True)
+class Received:
+    """One Slack payload as the pipeline received it, for a part that reads Slack's own words
+    (the bridge): ``authored`` tells messages posted by slackbridge's own bots (the loop guard's
+    view of the workspace)."""
+
+    kind: str
+    payload: Mapping[str, Any]
+    dedupe_key: str
+    received_at: float
+    authored: Callable[[Mapping[str, Any]], bool]
+
+
+#: A part that hears every payload of an inbox batch and answers, per payload and in order, the
+#: further domain events it makes (stored with the batch's other deliveries, in one transaction).
+SlackListener = Callable[[Sequence[Received]], Awaitable[list[list[DomainEvent]]]]

@@ -22,7 +22,7 @@ from slackbridge.server import Gateway
 from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 
-__all__ = ["LOOKUP_TIMEOUT", "enrich_users", "user_fields"]
+__all__ = ["LOOKUP_TIMEOUT", "enrich_users", "forget_user", "user_fields"]
 
 _log = logging.getLogger("slackbridge.dispatch")
 
@@ -51,6 +51,11 @@ def _remember(key: _Key, user: CachedUser, ttl: float) -> None:
     if len(_memory) >= _MEMORY_MAX:
         _memory.clear()  # crude but bounded; the store cache is still there
     _memory[key] = (time.monotonic() + min(_MEMORY_SECONDS, ttl), user)
+
+
+def forget_user(gateway: Gateway, team_id: str, user_id: str) -> None:
+    """Drop a user from this process's memory (``user_change``: the store has the new one)."""
+    _memory.pop((str(gateway.db.url), team_id, user_id), None)
 
 
 async def _lookup(gateway: Gateway, team_id: str, user_id: str, app_id: str | None) -> CachedUser:

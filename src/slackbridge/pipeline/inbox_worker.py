@@ -25,8 +25,15 @@ from urllib.parse import parse_qsl
 import orjson
 
 from slackbridge import metrics
-from slackbridge.domain.events import ControlAction, DomainEvent, Normalized
+from slackbridge.domain.events import (
+    ControlAction,
+    DomainEvent,
+    Normalized,
+    Received,
+    SlackListener,
+)
 from slackbridge.domain.payloads import PAYLOAD_KINDS, PayloadKind
+from slackbridge.pipeline.bridge_inbound import bridge_listeners
 from slackbridge.pipeline.commands import route_commands
 from slackbridge.pipeline.dispatch import build_deliveries
 from slackbridge.pipeline.enrich import enrich_users
@@ -93,6 +100,7 @@ class _Prepared:
     normalized: Normalized
     received_at: float
     reason: str  # the Slack event type, for the control actions' audit
+    received: Received  # what listeners (the bridge) read
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -113,8 +121,10 @@ class InboxWorker:
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
         linger_seconds: float = 0.005,
+        listeners: Sequence[SlackListener] = (),
     ) -> None:
         self._gateway = gateway
+        self._listeners = tuple(listeners)
         self._batch = batch
         self._lease = lease_seconds or gateway.settings.inbox_lease_seconds
         self._poll = poll_seconds
@@ -206,7 +216,10 @@ class InboxWorker:
                 normalized = await self._with_app_id(normalized, item.app_ref)
             event = payload.get("event") if kind == "events" else None
             reason = str(event.get("type")) if isinstance(event, dict) else kind
-            prepared.append(_Prepared(item, normalized, received, reason))
+            heard = Received(kind, payload, item.dedupe_key, received, own.authored)
+            prepared.append(_Prepared(item, normalized, received, reason, heard))
+        if not await self._tell_listeners(prepared):
+            return
         ready: list[_Prepared] = []
         for entry in prepared:
             try:
@@ -219,6 +232,25 @@ class InboxWorker:
             ready.append(entry)
         if ready:
             await self._deliver(ready)
+
+    async def _tell_listeners(self, prepared: list[_Prepared]) -> bool:
+        """Add what the listeners (the bridge) make of the batch to its rows' events; False
+        when one failed (the rows are then retried: listeners are idempotent)."""
+        for listener in self._listeners:
+            try:
+                extra = await listener([entry.received for entry in prepared])
+            except Exception as exc:
+                _log.warning("a listener failed on %d inbox rows: %r", len(prepared), exc)
+                for entry in prepared:
+                    await self._retry(entry.item, f"listener failed: {exc!r}")
+                return False
+            for entry, events in zip(prepared, extra, strict=True):
+                if events:
+                    normalized = entry.normalized
+                    entry.normalized = replace(
+                        normalized, events=[*normalized.events, *events], ignored_reason=None
+                    )
+        return True
 
     async def _with_app_id(self, normalized: Normalized, app_ref: int) -> Normalized:
         """Fill in the app where Slack's payload doesn't name it (shortcuts, legacy outgoing
@@ -337,4 +369,4 @@ def _count(*entries: _Prepared) -> None:
 
 def workers(gateway: Gateway) -> list[Worker]:
     """Gateway part hook: one inbox worker per process, and the retention of old rows."""
-    return [InboxWorker(gateway), RetentionWorker(gateway)]
+    return [InboxWorker(gateway, listeners=bridge_listeners(gateway)), RetentionWorker(gateway)]

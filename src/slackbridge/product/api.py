@@ -17,8 +17,12 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 
 from slackbridge import __version__
+from slackbridge.bridge import files as bridge_files
 from slackbridge.product import (
+    api_bridge_links,
     api_commands,
+    api_conversation_messages,
+    api_conversations,
     api_files,
     api_messages,
     api_responses,
@@ -64,7 +68,11 @@ def create_api_app() -> FastAPI:
     install_error_handlers(app)
     # A bigger body is refused (413) before it is read into memory; /files allows more.
     app.add_middleware(
-        BodyLimit, limit=MAX_BODY_BYTES, limits={api_files.UPLOAD_PATH: MAX_UPLOAD_BODY_BYTES}
+        BodyLimit,
+        limit=MAX_BODY_BYTES,
+        limits={api_files.UPLOAD_PATH: MAX_UPLOAD_BODY_BYTES},
+        # A conversation's message may carry files.
+        pattern_limits={r"/conversations/[^/]+/messages": MAX_UPLOAD_BODY_BYTES},
     )
     for module in (
         api_workspaces,
@@ -76,8 +84,13 @@ def create_api_app() -> FastAPI:
         api_slack,
         api_webhooks,
         api_commands,
+        bridge_files,
     ):
         app.include_router(module.router)
+    app.include_router(api_conversations.router)
+    app.include_router(api_conversation_messages.router)
+    app.include_router(api_bridge_links.links_router)
+    app.include_router(api_bridge_links.watched_router)
 
     generate = app.openapi
 

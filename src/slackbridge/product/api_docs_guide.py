@@ -154,6 +154,14 @@ Posting as a person (`as_user`) uses the user token that person granted when ins
 app's user scopes); `persona` posts as the bot under another name and icon (needs
 `chat:write.customize`).
 
+### Conversations
+
+The conversation bridge keeps a conversation of your product (under your own key) and a thread
+or a channel in Slack in step: `PUT /conversations/{key}` creates it once however often it is
+asked, `POST /conversations/{key}/messages` posts under your own message ids, as personas or as
+people's Slack names, and edits, deletions, reactions, close and reopen follow. See
+[the conversation bridge](bridge.md) for the guide.
+
 ### Idempotency
 
 Send an `Idempotency-Key` header (any unique string up to 255 printable characters, a UUID say)
@@ -185,7 +193,8 @@ Every error has the same shape and a stable `code`:
 Validation errors (422 `invalid_request`) add `details`, one `{"field", "message"}` per problem;
 a body that is not JSON, or not a JSON object, is one of them (`"field": "body"`). Request bodies
 are limited to 1 MiB (`POST /files`: about 13.4 MB, a 10 MiB file in base64); a larger one is
-refused with 413 `payload_too_large` before it is read. A path under `/api/v1` that is no route
+refused with 413 `payload_too_large` before it is read (a conversation's messages, which may
+carry files, take as much as `POST /files`). A path under `/api/v1` that is no route
 answers 404 `not_found`, and a route called with another HTTP method 405 `method_not_allowed`.
 Slack's refusals of immediate calls answer 422 `slack_error` with Slack's code in
 `details[0].slack_error`. 503 means the call cannot be made now: the workspace is disconnected

@@ -7,6 +7,7 @@ once when its ``Content-Length`` says so, else as soon as the bytes received pas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from fastapi import HTTPException
@@ -40,18 +41,31 @@ def _declared_length(scope: Scope) -> int | None:
 
 class BodyLimit:
     """Refuse bodies over ``limit`` bytes; ``limits`` sets other limits per route path (the path
-    inside the app, e.g. ``/files``)."""
+    inside the app, e.g. ``/files``), ``pattern_limits`` per path pattern (a regular expression the
+    whole path matches)."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, limits: Mapping[str, int] | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        limits: Mapping[str, int] | None = None,
+        pattern_limits: Mapping[str, int] | None = None,
+    ):
         self.app = app
         self.limit = limit
         self.limits = dict(limits or {})
+        self.pattern_limits = [(re.compile(p), n) for p, n in (pattern_limits or {}).items()]
 
     def limit_for(self, scope: Scope) -> int:
         path: str = scope.get("path", "")
         root: str = scope.get("root_path", "")
         inner = path[len(root) :] if root and path.startswith(root) else path
-        return self.limits.get(inner.rstrip("/") or "/", self.limit)
+        inner = inner.rstrip("/") or "/"
+        for pattern, limit in self.pattern_limits:
+            if pattern.fullmatch(inner):
+                return limit
+        return self.limits.get(inner, self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

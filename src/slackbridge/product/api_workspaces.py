@@ -28,6 +28,7 @@ from slackbridge.product.schemas import (
 from slackbridge.server import gateway_of
 from slackbridge.slack.workspaces import lifecycle
 from slackbridge.slack.workspaces.lifecycle import RemoveResult
+from slackbridge.slack.workspaces.scopes import missing_scopes, reinstall_hint, reinstall_url
 from slackbridge.store.repositories.apps import SlackApp
 from slackbridge.store.repositories.installations import Installation
 
@@ -38,8 +39,14 @@ router = APIRouter(prefix="/workspaces", tags=["workspaces"])
 TeamPath = Annotated[TeamId, Path(description="the Slack workspace id (T…)")]
 
 
-def workspace_of(app: SlackApp | None, inst: Installation) -> Workspace:
-    """The public view of an installation (no secrets)."""
+def workspace_of(
+    app: SlackApp | None, inst: Installation, public_url: str | None = None
+) -> Workspace:
+    """The public view of an installation (no secrets), with the scopes it lacks."""
+    missing = missing_scopes(app.bot_scopes, inst.bot_scopes) if app else []
+    url = None
+    if missing and public_url is not None and app is not None:
+        url = reinstall_url(public_url, inst.team_id, app.name, inst.product_ref)
     return Workspace(
         team_id=inst.team_id,
         team_name=inst.team_name,
@@ -51,6 +58,9 @@ def workspace_of(app: SlackApp | None, inst: Installation) -> Workspace:
         installer_user_id=inst.installer_user_id,
         product_ref=inst.product_ref,
         scopes=list(inst.bot_scopes),
+        missing_scopes=missing,
+        reinstall_url=url,
+        reinstall_hint=reinstall_hint(missing, url, inst.product_ref),
         last_error=inst.last_error,
         installed_at=inst.installed_at,
         updated_at=inst.updated_at,
@@ -68,7 +78,10 @@ async def list_workspaces(
     found = await workspaces.list_workspaces(
         gateway.db, gateway.keyring, status=status, scope=caller.access
     )
-    return WorkspaceList(workspaces=[workspace_of(w.app, w.installation) for w in found])
+    public_url = gateway.settings.public_url
+    return WorkspaceList(
+        workspaces=[workspace_of(w.app, w.installation, public_url) for w in found]
+    )
 
 
 @router.get(
@@ -86,7 +99,7 @@ async def get_workspace(
     gateway = gateway_of(request)
     await require_workspace(gateway, caller, team_id)
     found = await workspaces.get_workspace(gateway.db, gateway.keyring, team_id, app_id=app_id)
-    return workspace_of(found.app, found.installation)
+    return workspace_of(found.app, found.installation, gateway.settings.public_url)
 
 
 @router.delete(

@@ -141,6 +141,14 @@ class Workspace(BaseModel):
     installer_user_id: str | None
     product_ref: str | None = Field(description="the ref given when the install URL was made")
     scopes: list[str]
+    missing_scopes: list[str] = Field(
+        default_factory=list,
+        description="scopes the app asks for that this workspace has not granted (reinstall)",
+    )
+    reinstall_url: str | None = Field(
+        default=None, description="where an admin reinstalls the app to grant missing scopes"
+    )
+    reinstall_hint: str | None = Field(default=None, description="what is missing, in words")
     last_error: str | None
     installed_at: datetime
     updated_at: datetime

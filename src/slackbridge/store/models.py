@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from slackbridge.store.models_base import Base, QueueColumns, UtcDateTime, table_of, utcnow
-from slackbridge.store.models_product import (
-    ApiKeyRow,
-    CommandSetRow,
-    ConversationLinkRow,
-    MessageLinkRow,
+from slackbridge.store.models_bridge import (
+    BridgeConversationRow,
+    BridgeMessageRow,
+    BridgeUserLinkRow,
+    BridgeWatchedChannelRow,
 )
+from slackbridge.store.models_product import ApiKeyRow, CommandSetRow
 from slackbridge.store.models_queues import (
     DELIVERY_STATUSES,
     INBOX_KINDS,
@@ -39,12 +40,14 @@ __all__ = [
     "ApiKeyRow",
     "AuditLogRow",
     "Base",
+    "BridgeConversationRow",
+    "BridgeMessageRow",
+    "BridgeUserLinkRow",
+    "BridgeWatchedChannelRow",
     "CommandSetRow",
-    "ConversationLinkRow",
     "DeliveryRow",
     "InboxRow",
     "InstallationRow",
-    "MessageLinkRow",
     "OAuthStateRow",
     "OutboxRow",
     "QueueColumns",

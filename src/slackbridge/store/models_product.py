@@ -1,16 +1,16 @@
-"""Tables about the product side: API keys, the bridge's links between ids, declared commands."""
+"""Tables about the product side: API keys and declared commands."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from slackbridge.store.models_base import Base, BigId, Json, utcnow
 
-__all__ = ["ApiKeyRow", "CommandSetRow", "ConversationLinkRow", "MessageLinkRow"]
+__all__ = ["ApiKeyRow", "CommandSetRow"]
 
 
 class ApiKeyRow(Base):
@@ -30,37 +30,6 @@ class ApiKeyRow(Base):
     # The workspaces (team ids) and install refs the key may touch; both NULL: every workspace.
     team_ids: Mapped[list[str] | None] = mapped_column(Json)
     product_refs: Mapped[list[str] | None] = mapped_column(Json)
-
-
-class ConversationLinkRow(Base):
-    """A product conversation ↔ a Slack thread (or a whole channel when ``thread_ts`` is ``''``).
-
-    Unique both ways: one product conversation maps to one place in Slack and back.
-    """
-
-    __tablename__ = "conversation_links"
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", "thread_ts"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    product_ref: Mapped[str] = mapped_column(String(255), unique=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
-    thread_ts: Mapped[str] = mapped_column(String(32), default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class MessageLinkRow(Base):
-    """A product message ↔ a Slack message (team, channel, ts); unique both ways."""
-
-    __tablename__ = "message_links"
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", "ts"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    product_ref: Mapped[str] = mapped_column(String(255), unique=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CommandSetRow(Base):

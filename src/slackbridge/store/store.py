@@ -11,14 +11,17 @@ from slackbridge.store.repositories._base import Clock
 from slackbridge.store.repositories.api_keys import ApiKeysRepository
 from slackbridge.store.repositories.apps import AppsRepository
 from slackbridge.store.repositories.audit import AuditRepository
+from slackbridge.store.repositories.bridge_conversations import ConversationsRepository
+from slackbridge.store.repositories.bridge_messages import MessagesRepository
+from slackbridge.store.repositories.bridge_users import UserLinksRepository
 from slackbridge.store.repositories.deliveries import DeliveriesRepository
 from slackbridge.store.repositories.endpoints import EndpointsRepository
 from slackbridge.store.repositories.inbox import InboxRepository
 from slackbridge.store.repositories.installations import InstallationsRepository
-from slackbridge.store.repositories.links import LinksRepository
 from slackbridge.store.repositories.oauth_states import OAuthStatesRepository
 from slackbridge.store.repositories.outbox import OutboxRepository
 from slackbridge.store.repositories.users import UsersRepository
+from slackbridge.store.repositories.watched_channels import WatchedChannelsRepository
 from slackbridge.store.rotation import RotationProgress, RotationReport, rotate_all
 
 __all__ = ["Store", "keyring_from_settings"]
@@ -50,7 +53,10 @@ class Store:
         self.outbox = OutboxRepository(db, keyring, clock)
         self.api_keys = ApiKeysRepository(db, keyring, clock)
         self.users = UsersRepository(db, keyring, clock)
-        self.links = LinksRepository(db, keyring, clock)
+        self.conversations = ConversationsRepository(db, keyring, clock)
+        self.bridge_messages = MessagesRepository(db, keyring, clock)
+        self.user_links = UserLinksRepository(db, keyring, clock)
+        self.watched_channels = WatchedChannelsRepository(db, keyring, clock)
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> Store:

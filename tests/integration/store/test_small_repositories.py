@@ -1,14 +1,11 @@
-"""OAuth states, audit log, API keys, the user cache and the bridge's links."""
+"""OAuth states, audit log, API keys and the user cache."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from slackbridge.store.crypto import Keyring, generate_key
 from slackbridge.store.db import Database
-from slackbridge.store.errors import ConflictError
 from slackbridge.store.repositories.api_keys import hash_api_key
 from slackbridge.store.repositories.apps import AppSpec
 from slackbridge.store.repositories.users import CachedUser
@@ -151,46 +148,3 @@ async def test_user_cache(cstore: Store, clock: FakeClock) -> None:
     assert await cstore.users.forget("T1", "UB") == 1
     assert await cstore.users.forget("T1") == 1
     assert await cstore.users.get("T1", "U1") is None
-
-
-# -- links ----------------------------------------------------------------------------------
-
-
-async def test_conversation_links_are_unique_both_ways(store: Store) -> None:
-    link = await store.links.link_conversation(
-        "conv-1", team_id="T1", channel_id="C1", thread_ts="1.000100"
-    )
-    again = await store.links.link_conversation(
-        "conv-1", team_id="T1", channel_id="C1", thread_ts="1.000100"
-    )
-    assert again == link
-    with pytest.raises(ConflictError):
-        await store.links.link_conversation("conv-1", team_id="T1", channel_id="C2")
-    with pytest.raises(ConflictError):
-        await store.links.link_conversation(
-            "conv-2", team_id="T1", channel_id="C1", thread_ts="1.000100"
-        )
-    channel = await store.links.link_conversation("conv-3", team_id="T1", channel_id="C1")
-    assert channel.thread_ts is None
-
-    assert await store.links.conversation_by_ref("conv-1") == link
-    assert await store.links.conversation_by_thread("T1", "C1", "1.000100") == link
-    assert await store.links.conversation_by_thread("T1", "C1") == channel
-    assert await store.links.conversation_by_thread("T1", "C9") is None
-    assert await store.links.unlink_conversation("conv-1")
-    assert await store.links.conversation_by_ref("conv-1") is None
-    assert not await store.links.unlink_conversation("conv-1")
-
-
-async def test_message_links(store: Store) -> None:
-    link = await store.links.link_message("pm-1", team_id="T1", channel_id="C1", ts="1.000200")
-    assert (
-        await store.links.link_message("pm-1", team_id="T1", channel_id="C1", ts="1.000200") == link
-    )
-    with pytest.raises(ConflictError):
-        await store.links.link_message("pm-2", team_id="T1", channel_id="C1", ts="1.000200")
-    assert await store.links.message_by_ts("T1", "C1", "1.000200") == link
-    assert await store.links.message_by_ref("pm-1") == link
-    assert await store.links.message_by_ts("T1", "C1", "9.0") is None
-    assert await store.links.unlink_message("pm-1")
-    assert await store.links.message_by_ref("pm-1") is None

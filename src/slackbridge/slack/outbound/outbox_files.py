@@ -23,7 +23,13 @@ from typing import Any
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slackbridge.slack.outbound.outbox_ops import Attempt, Operation, join_and_retry, thread_of
+from slackbridge.slack.outbound.outbox_ops import (
+    Attempt,
+    Operation,
+    channel_of,
+    join_and_retry,
+    thread_of,
+)
 from slackbridge.slack.outbound.outcomes import Outcome
 from slackbridge.slack.outbound.web_api import CALL_TIMEOUT
 from slackbridge.store.repositories.outbox_progress import OutboxProgressRepository
@@ -108,7 +114,9 @@ async def upload_file(attempt: Attempt, client: AsyncWebClient) -> Outcome:
         content = await asyncio.to_thread(base64.b64decode, spec["content_b64"], validate=True)
     except (binascii.Error, ValueError):
         return Outcome.failed("invalid_file_content")
-    channel = attempt.payload.get("channel")
+    channel, failure = await channel_of(attempt)
+    if failure is not None:
+        return failure
     thread_ts, failure = await thread_of(attempt)
     if failure is not None:
         return failure

@@ -37,6 +37,7 @@ __all__ = [
     "MESSAGE_OPERATIONS",
     "Attempt",
     "Operation",
+    "channel_of",
     "find_marker",
     "join_and_retry",
     "resolve_ref",
@@ -175,6 +176,19 @@ async def resolve_ref(attempt: Attempt) -> tuple[Mapping[str, Any] | None, Outco
     return ref.result, None
 
 
+async def channel_of(attempt: Attempt) -> tuple[str | None, Outcome | None]:
+    """The channel an operation acts in: its own ``channel``, or the one of the operation its
+    ``ref`` names (a channel the outbox created, say); or a failure."""
+    channel = attempt.payload.get("channel")
+    if channel:
+        return str(channel), None
+    ref, failure = await resolve_ref(attempt)
+    if failure is not None:
+        return None, failure
+    found = (ref or {}).get("channel")
+    return (str(found) if found else None), None
+
+
 async def thread_of(attempt: Attempt) -> tuple[str | None, Outcome | None]:
     """The thread a post or upload goes into: its own ``thread_ts``, or the thread of the
     message its ``ref`` names (the root's ts when that one is not a reply); or a failure."""
@@ -212,7 +226,12 @@ async def join_and_retry(
 
 async def _post(attempt: Attempt, client: AsyncWebClient) -> Outcome:
     args = attempt.args()
-    channel = str(attempt.payload["channel"])
+    in_channel, failure = await channel_of(attempt)
+    if failure is not None:
+        return failure
+    if not in_channel:
+        return Outcome.failed("channel_not_found")
+    channel = in_channel
     thread_ts, failure = await thread_of(attempt)
     if failure is not None:
         return failure

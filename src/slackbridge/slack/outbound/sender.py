@@ -35,6 +35,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.domain.events import DomainEvent, channel_kind
+from slackbridge.slack.outbound.outbox_channels import CHANNEL_OPERATIONS
 from slackbridge.slack.outbound.outbox_files import FILE_OPERATIONS
 from slackbridge.slack.outbound.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
 from slackbridge.slack.outbound.outbox_retention import OutboxRetention, without_file_content
@@ -58,7 +59,7 @@ __all__ = ["OPERATIONS", "OutboxSender", "message_event", "workers"]
 _log = logging.getLogger("slackbridge.sender")
 
 #: Every operation the outbox carries out, by the name stored in the row's ``method``.
-OPERATIONS: dict[str, Operation] = {**MESSAGE_OPERATIONS, **FILE_OPERATIONS}
+OPERATIONS: dict[str, Operation] = {**MESSAGE_OPERATIONS, **FILE_OPERATIONS, **CHANNEL_OPERATIONS}
 
 _WORKSPACE_CODES = {
     "not_installed": "workspace_not_found",
@@ -220,6 +221,8 @@ class OutboxSender:
         finally:
             self._tasks.pop(row.id, None)
             self._changed.set()
+            # Whoever follows operations' results (the bridge) looks again.
+            self.gateway.wakeup("outbox-settled").set()
 
     async def _interrupted(self, attempt: Attempt) -> None:
         """Hand back a row whose attempt was cut short by a shutdown."""
@@ -322,7 +325,17 @@ class OutboxSender:
 
 
 def _kept(data: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("ts", "channel", "thread_ts", "message_ts", "file_id", "view_id", "found", "status")
+    keep = (
+        "ts",
+        "channel",
+        "thread_ts",
+        "message_ts",
+        "file_id",
+        "view_id",
+        "found",
+        "status",
+        "name",
+    )
     return {k: data[k] for k in keep if data.get(k) is not None}
 
 

@@ -44,6 +44,13 @@ BOT_EVENTS: dict[str, tuple[str, ...]] = {
     "reaction_added": ("reactions:read",),
     "reaction_removed": ("reactions:read",),
     "member_joined_channel": ("channels:read", "groups:read"),
+    # The conversation bridge: a noisy channel archived in Slack closes its conversation, and
+    # a changed profile refreshes the names and avatars posts are made under.
+    "channel_archive": ("channels:read",),
+    "channel_unarchive": ("channels:read",),
+    "group_archive": ("groups:read",),
+    "group_unarchive": ("groups:read",),
+    "user_change": ("users:read",),
     "app_home_opened": (),
     "app_uninstalled": (),
     "tokens_revoked": (),

@@ -24,13 +24,16 @@ from slackbridge.store.ids import new_id
 from slackbridge.store.models import OutboxRow, table_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.queue import Backlog, Queue, QueueSpec
-from slackbridge.store.repositories._base import Clock, Repository, dialect_insert
+from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
+from slackbridge.store.write_path import Job
 
 __all__ = [
     "NewOutboxMessage",
     "OutboxEnqueueResult",
     "OutboxMessage",
     "OutboxRepository",
+    "enqueue_job",
+    "get_job",
     "outbox_lane",
 ]
 
@@ -121,6 +124,60 @@ def _to_message(row: RowMapping) -> OutboxMessage:
     )
 
 
+def enqueue_job(dialect: str, message: NewOutboxMessage, now: datetime) -> Job[OutboxEnqueueResult]:
+    """The write job that stores ``message`` (see :meth:`OutboxRepository.enqueue`); other
+    repositories run it inside their own jobs to enqueue atomically with their rows."""
+    stmt = (
+        dialect_insert_for(dialect, _T)
+        .values(
+            message_id=message.message_id or new_id("msg"),
+            idempotency_scope=message.idempotency_scope,
+            idempotency_key=message.idempotency_key,
+            team_id=message.team_id,
+            installation_id=message.installation_id,
+            method=message.method,
+            lane_key=message.lane_key,
+            payload=dict(message.payload),
+            as_user=message.as_user,
+            created_by=message.created_by,
+            status=_SPEC.ready,
+            attempts=0,
+            not_before=message.not_before or now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_scope", "idempotency_key"])
+        .returning(*_T.c)
+    )
+
+    def job(conn: Connection) -> OutboxEnqueueResult:
+        row = conn.execute(stmt).mappings().first()
+        if row is not None:
+            return OutboxEnqueueResult(_to_message(row), created=True)
+        existing = (
+            conn.execute(
+                select(_T).where(
+                    _T.c.idempotency_scope == message.idempotency_scope,
+                    _T.c.idempotency_key == message.idempotency_key,
+                )
+            )
+            .mappings()
+            .one()
+        )
+        return OutboxEnqueueResult(_to_message(existing), created=False)
+
+    return job
+
+
+def get_job(message_id: str) -> Job[OutboxMessage | None]:
+    """A job reading the row with this public id inside another write job's transaction."""
+
+    def job(conn: Connection) -> OutboxMessage | None:
+        row = conn.execute(select(_T).where(_T.c.message_id == message_id)).mappings().first()
+        return None if row is None else _to_message(row)
+
+    return job
+
+
 class OutboxRepository(Repository):
     """Enqueue (idempotently), claim (head of each lane only) and settle outbox rows."""
 
@@ -132,46 +189,7 @@ class OutboxRepository(Repository):
         self, message: NewOutboxMessage, *, session: AsyncSession | None = None
     ) -> OutboxEnqueueResult:
         """Store a call; with an idempotency key already used in its scope, return that row."""
-        now = self._clock()
-        stmt = (
-            dialect_insert(self._db, _T)
-            .values(
-                message_id=message.message_id or new_id("msg"),
-                idempotency_scope=message.idempotency_scope,
-                idempotency_key=message.idempotency_key,
-                team_id=message.team_id,
-                installation_id=message.installation_id,
-                method=message.method,
-                lane_key=message.lane_key,
-                payload=dict(message.payload),
-                as_user=message.as_user,
-                created_by=message.created_by,
-                status=_SPEC.ready,
-                attempts=0,
-                not_before=message.not_before or now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_scope", "idempotency_key"])
-            .returning(*_T.c)
-        )
-
-        def job(conn: Connection) -> OutboxEnqueueResult:
-            row = conn.execute(stmt).mappings().first()
-            if row is not None:
-                return OutboxEnqueueResult(_to_message(row), created=True)
-            existing = (
-                conn.execute(
-                    select(_T).where(
-                        _T.c.idempotency_scope == message.idempotency_scope,
-                        _T.c.idempotency_key == message.idempotency_key,
-                    )
-                )
-                .mappings()
-                .one()
-            )
-            return OutboxEnqueueResult(_to_message(existing), created=False)
-
-        return await self._write(job, session)
+        return await self._write(enqueue_job(self._db.dialect, message, self._clock()), session)
 
     async def claim(
         self,
@@ -264,6 +282,16 @@ class OutboxRepository(Repository):
         """The row with this public id (``msg_…``)."""
         rows = await self._select([_T.c.message_id == message_id], 1, session)
         return rows[0] if rows else None
+
+    async def get_many(
+        self, message_ids: Sequence[str], *, session: AsyncSession | None = None
+    ) -> dict[str, OutboxMessage]:
+        """The rows with these public ids, by id (unknown ids are left out)."""
+        if not message_ids:
+            return {}
+        ids = tuple(dict.fromkeys(message_ids))
+        rows = await self._select([_T.c.message_id.in_(ids)], len(ids), session)
+        return {r.message_id: r for r in rows}
 
     async def get_by_idempotency_key(
         self, scope: str, key: str, *, session: AsyncSession | None = None

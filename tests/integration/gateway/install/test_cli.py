@@ -7,10 +7,12 @@ import json
 from typing import Any
 
 from click.testing import Result
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from slackbridge.cli import app as cli
 from slackbridge.slack.workspaces.lifecycle import audit_repo, installations_repo
+from slackbridge.store.models import InstallationRow, table_of
 from tests.support.stack import GatewayServer, browser, install_via_browser
 
 ACME, ALICE = "T0ACME0001", "U0ACME0001"
@@ -89,9 +91,22 @@ async def test_workspaces_list(gateway: GatewayServer, gateway_app: Any) -> None
     ]
     assert "chat:write" in rows[0]["scopes"]
     assert rows[0]["installed_at"] and rows[0]["last_error"] is None
+    assert rows[0]["missing_scopes"] == [] and rows[0]["reinstall_hint"] is None
     table = await _cli(gateway, "workspaces", "list")
     assert table.exit_code == 0
     assert "T0ACME0001 (Acme)" in table.output and "active" in table.output
+    # Installed before the app asked for more: the lacking scopes and how to fix it.
+    inst = table_of(InstallationRow)
+    async with gateway.gateway.db.transaction() as session:
+        await session.execute(
+            update(inst).where(inst.c.team_id == ACME).values(bot_scopes=["chat:write"])
+        )
+    rows = json.loads((await _cli(gateway, "workspaces", "list", "--json")).output)
+    assert "channels:manage" in rows[0]["missing_scopes"]
+    assert rows[0]["reinstall_url"] is None  # its install carries a ref: a signed link is needed
+    assert "install-link" in rows[0]["reinstall_hint"]
+    table = await _cli(gateway, "workspaces", "list")
+    assert "reinstalls it" in table.output
     unknown = await _cli(gateway, "workspaces", "list", "--app", "nope")
     assert unknown.exit_code == 1 and "no Slack app named 'nope'" in unknown.output
 

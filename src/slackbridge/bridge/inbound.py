@@ -1,0 +1,334 @@
+"""Slack → product for conversations: the inbox worker's batches → ``conversation.*`` events.
+
+:class:`InboundBridge` is a :data:`~slackbridge.domain.events.SlackListener`: the inbox worker
+calls it once per batch with every payload it received, and stores the events it answers with
+the batch's other deliveries, in the same transaction as the rows' completion (so each is
+delivered once, signed, in its channel's lane, with the deliveries' retries). Per batch it
+reads the conversations, watched channels and known messages of the channels involved
+(``store/repositories/bridge_inbound.py``), routes each event (``bridge/routing.py``, pure),
+resolves the authors (``bridge/authors.py``) and records what it saw: the message by ts (so
+catch-up doesn't send it again, and reactions and edits find their conversation), the
+conversation's activity and catch-up mark, a conversation opened from a watched channel, a
+noisy conversation closed or reopened in Slack. A batch without message, reaction or channel
+events costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from slackbridge.bridge.authors import Identities
+from slackbridge.bridge.events import Source, author_ids, route_event_body
+from slackbridge.bridge.loop_guard import is_own_post
+from slackbridge.bridge.noise import content_digest, file_ids
+from slackbridge.bridge.routing import (
+    ROUTED_EVENT_TYPES,
+    Directory,
+    Place,
+    Route,
+    Watch,
+    channels_of,
+    route_event,
+)
+from slackbridge.domain.events import DomainEvent, Received
+from slackbridge.store.repositories.bridge_conversations import (
+    Conversation,
+    ConversationsRepository,
+    NewConversation,
+)
+from slackbridge.store.repositories.bridge_inbound import InboundRepository, KnownMessage
+from slackbridge.store.repositories.bridge_messages import MessagesRepository
+
+__all__ = ["InboundBridge", "MessageFetch", "opened_key", "place_of", "unadopted"]
+
+_log = logging.getLogger("slackbridge.bridge")
+
+#: (team, app id, channel, ts) → the message as Slack has it (for an opening by reaction,
+#: whose event names only the message's ts), or None.
+MessageFetch = Callable[[str, str | None, str, str], Awaitable[Mapping[str, Any] | None]]
+
+_OPENED_PREFIX = "slack:"
+
+
+def opened_key(team_id: str, channel_id: str, thread_ts: str) -> str:
+    """The stored key of a conversation Slack opened, until the product adopts it."""
+    return f"{_OPENED_PREFIX}{team_id}:{channel_id}:{thread_ts}"
+
+
+def unadopted(conversation: Conversation) -> bool:
+    return conversation.created_by is None and conversation.key.startswith(_OPENED_PREFIX)
+
+
+def place_of(conversation: Conversation) -> Place | None:
+    """The routing view of a stored conversation (None while it has no Slack place)."""
+    if conversation.channel_id is None or conversation.mode not in ("still", "noisy"):
+        return None
+    return Place(
+        id=conversation.id,
+        key=None if unadopted(conversation) else conversation.key,
+        team_id=conversation.team_id,
+        mode="still" if conversation.mode == "still" else "noisy",
+        channel_id=conversation.channel_id,
+        thread_ts=conversation.thread_ts,
+        state=conversation.state,
+    )
+
+
+@dataclass(slots=True)
+class _Event:
+    index: int
+    team_id: str
+    enterprise_id: str | None
+    app_id: str | None
+    event: Mapping[str, Any]
+    item: Received
+
+
+def _events(items: Sequence[Received]) -> list[_Event]:
+    found: list[_Event] = []
+    for index, item in enumerate(items):
+        if item.kind != "events":
+            continue
+        payload = item.payload
+        event = payload.get("event")
+        if payload.get("type") != "event_callback" or not isinstance(event, Mapping):
+            continue
+        etype = event.get("type")
+        if etype not in ROUTED_EVENT_TYPES and etype != "user_change":
+            continue
+        team = payload.get("team_id") or event.get("team")
+        if not isinstance(team, str) or not team:
+            continue
+        enterprise = payload.get("enterprise_id")
+        app = payload.get("api_app_id")
+        found.append(
+            _Event(
+                index,
+                team,
+                enterprise if isinstance(enterprise, str) else None,
+                app if isinstance(app, str) else None,
+                event,
+                item,
+            )
+        )
+    return found
+
+
+def _named_ts(event: Mapping[str, Any]) -> list[str]:
+    """The ts of the messages an event names (for the known-message lookup)."""
+    names: list[Any] = [event.get("deleted_ts")]
+    for inner in ("message", "previous_message", "item"):
+        nested = event.get(inner)
+        if isinstance(nested, Mapping):
+            names.append(nested.get("ts"))
+    return [ts for ts in names if isinstance(ts, str) and ts]
+
+
+class InboundBridge:
+    """The bridge's listener on the inbox (see the module's docstring)."""
+
+    def __init__(
+        self,
+        inbound: InboundRepository,
+        conversations: ConversationsRepository,
+        messages: MessagesRepository,
+        identities: Identities,
+        *,
+        base_url: str,
+        fetch_message: MessageFetch | None = None,
+    ) -> None:
+        self._inbound = inbound
+        self._conversations = conversations
+        self._messages = messages
+        self._identities = identities
+        self._base_url = base_url
+        self._fetch = fetch_message
+
+    async def __call__(self, items: Sequence[Received]) -> list[list[DomainEvent]]:
+        out: list[list[DomainEvent]] = [[] for _ in items]
+        events = _events(items)
+        if not events:
+            return out
+        for entry in events:
+            if entry.event.get("type") == "user_change":
+                user = entry.event.get("user")
+                if isinstance(user, Mapping):
+                    await self._identities.user_changed(entry.team_id, user)
+        routable = [e for e in events if e.event.get("type") != "user_change"]
+        if not routable:
+            return out
+        directory, known = await self._directory(routable)
+        for entry in routable:
+            out[entry.index] = await self._route(entry, directory, known)
+        return out
+
+    async def _directory(
+        self, events: Sequence[_Event]
+    ) -> tuple[Directory, dict[tuple[str, str, str], KnownMessage]]:
+        places = {(e.team_id, c) for e in events for c in channels_of([e.event])}
+        conversations = await self._inbound.conversations_in(places)
+        watched = await self._inbound.watched_in(places)
+        named = {
+            (e.team_id, c, ts)
+            for e in events
+            for c in channels_of([e.event])
+            for ts in _named_ts(e.event)
+        }
+        known = {
+            (k.team_id, k.channel_id, k.ts): k for k in await self._inbound.known_messages(named)
+        }
+        threads = {key: k.thread_ts or key[2] for key, k in known.items()}
+        directory = Directory(
+            places=[p for p in map(place_of, conversations) if p is not None],
+            watches=[
+                Watch(
+                    w.team_id,
+                    w.channel_id,
+                    "reaction" if w.open_on == "reaction" else "message",
+                    w.reaction,
+                    "noisy" if w.mode == "noisy" else "still",
+                )
+                for w in watched
+            ],
+            threads=threads,
+        )
+        return directory, known
+
+    async def _route(
+        self,
+        entry: _Event,
+        directory: Directory,
+        known: Mapping[tuple[str, str, str], KnownMessage],
+    ) -> list[DomainEvent]:
+        team = entry.team_id
+
+        def own(message: Mapping[str, Any]) -> bool:
+            return entry.item.authored(message) or is_own_post(message) is not None
+
+        def digest(channel: str, ts: str) -> str | None:
+            found = known.get((team, channel, ts))
+            return found.content_digest if found is not None else None
+
+        routes = route_event(team, entry.event, directory, own=own, known_digest=digest)
+        if not routes:
+            return []
+        source = Source(
+            team,
+            entry.enterprise_id,
+            entry.app_id,
+            entry.item.dedupe_key,
+            float(entry.item.payload.get("event_time") or entry.item.received_at),
+        )
+        routes = [await self._settle(route, entry) for route in routes]
+        authors = await self._identities.authors(team, entry.app_id, author_ids(routes))
+        product_ids = {
+            key[2]: k.product_message_id
+            for key, k in known.items()
+            if k.product_message_id is not None
+        }
+        return [
+            route_event_body(
+                route,
+                source,
+                base_url=self._base_url,
+                authors=authors,
+                product_ids=product_ids,
+            )
+            for route in routes
+        ]
+
+    async def _settle(self, route: Route, entry: _Event) -> Route:
+        """Record what ``route`` tells about the conversation; the route to send (an opening
+        gains its stored conversation and, by reaction, its message)."""
+        place = route.place
+        seen_at = _ts_time(route.ts)
+        if route.type == "conversation.opened":
+            message = route.message
+            if message is None and self._fetch is not None and route.ts is not None:
+                try:
+                    message = await self._fetch(
+                        place.team_id, entry.app_id, place.channel_id, route.ts
+                    )
+                except Exception as exc:  # the opening goes out with the ts alone
+                    _log.info("fetching the opening message %s failed: %r", route.ts, exc)
+            stored = await self._open(place, entry.app_id)
+            if stored is not None and route.ts is not None:
+                await self._record(stored.id, route.ts, message, seen_at)
+            return Route(
+                route.type,
+                place_of(stored) or place if stored is not None else place,
+                ts=route.ts,
+                message=message or {"ts": route.ts, "thread_ts": None},
+                reaction=route.reaction,
+                actor=route.actor,
+            )
+        if place.id is None:
+            return route
+        if route.type in ("conversation.message.created", "conversation.message.edited"):
+            if route.ts is not None:
+                await self._record(place.id, route.ts, route.message, seen_at)
+        elif route.type == "conversation.message.deleted" and route.ts is not None:
+            found = await self._messages.record_slack_message(place.id, route.ts)
+            await self._messages.settle(found.message.id, deleted_at=datetime.now(UTC))
+        elif route.type == "conversation.closed":
+            await self._conversations.change_state(
+                place.id, state="closed", from_states=("open",), closed_at=datetime.now(UTC)
+            )
+        elif route.type == "conversation.reopened":
+            await self._conversations.change_state(
+                place.id, state="open", from_states=("closed",), closed_at=None
+            )
+        return route
+
+    async def _record(
+        self,
+        conversation_id: int,
+        ts: str,
+        message: Mapping[str, Any] | None,
+        seen_at: datetime | None,
+    ) -> None:
+        digest = content_digest(message) if message is not None else None
+        stored = await self._messages.record_slack_message(
+            conversation_id,
+            ts,
+            author={"slack_user": (message or {}).get("user")},
+            content_digest=digest,
+            file_ids=file_ids(message or {}),
+        )
+        if not stored.created and digest is not None and stored.message.content_digest != digest:
+            await self._messages.settle(stored.message.id, content_digest=digest)
+        await self._conversations.touch(conversation_id, at=seen_at, seen_ts=ts)
+
+    async def _open(self, place: Place, app_id: str | None) -> Conversation | None:
+        """Store a conversation Slack opened (idempotent by its place)."""
+        if place.thread_ts is None:
+            return None
+        existing = await self._conversations.by_place(
+            place.team_id, place.channel_id, place.thread_ts
+        )
+        if existing is not None:
+            return existing
+        created = await self._conversations.create(
+            NewConversation(
+                key=opened_key(place.team_id, place.channel_id, place.thread_ts),
+                team_id=place.team_id,
+                mode=place.mode,
+                state="open",
+                app_id=app_id,
+                channel_id=place.channel_id,
+                thread_ts=place.thread_ts,
+                spec={"opened_from_slack": True},
+            )
+        )
+        return created.conversation
+
+
+def _ts_time(ts: str | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC) if ts else None
+    except ValueError:
+        return None

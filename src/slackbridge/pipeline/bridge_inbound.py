@@ -1,0 +1,145 @@
+"""The bridge's inbound side, composed: the listener the inbox worker hands its batches to,
+and the catch-up worker (a gateway part: ``workers``).
+
+The bridge (``bridge/inbound.py``) gets its ports here: the user cache and ``users.info``
+through the pipeline's enrichment (so authors have the same names and emails as every other
+webhook), the forgetting of a changed user, the workspace's Slack client for the message an
+opening by reaction names, and the gateway's public URL for file download links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from slackbridge.bridge.authors import Identities
+from slackbridge.bridge.catchup import Budget, CatchUp, CatchUpWorker, HistoryPage, RateLimited
+from slackbridge.bridge.events import Author
+from slackbridge.bridge.inbound import InboundBridge
+from slackbridge.domain.events import DomainEvent, SlackListener
+from slackbridge.pipeline.dispatch import dispatch
+from slackbridge.pipeline.enrich import enrich_users, forget_user
+from slackbridge.server import Gateway, Worker
+from slackbridge.slack.workspaces.tokens import bot_token
+from slackbridge.store.repositories.bridge_conversations import ConversationsRepository
+from slackbridge.store.repositories.bridge_inbound import InboundRepository
+from slackbridge.store.repositories.bridge_messages import MessagesRepository
+from slackbridge.store.repositories.bridge_users import UserLinksRepository
+from slackbridge.store.repositories.users import UsersRepository
+
+__all__ = ["bridge_listeners", "catch_up", "inbound_bridge", "workers"]
+
+
+def _identities(gateway: Gateway) -> Identities:
+    db, keyring = gateway.db, gateway.keyring
+
+    async def lookup(
+        team_id: str, app_id: str | None, user_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        probes = [
+            DomainEvent(
+                type="message.posted",
+                team_id=team_id,
+                app_id=app_id,
+                data={"user": {"id": user_id}},
+                ordering_key="",
+                dedupe_key="",
+                occurred_at=0.0,
+            )
+            for user_id in user_ids
+        ]
+        enriched = await enrich_users(gateway, probes)
+        return {e.data["user"]["id"]: dict(e.data["user"]) for e in enriched}
+
+    return Identities(
+        UsersRepository(db, keyring),
+        UserLinksRepository(db, keyring),
+        lookup,
+        forget=lambda team, user: forget_user(gateway, team, user),
+    )
+
+
+def inbound_bridge(gateway: Gateway) -> InboundBridge:
+    """The bridge's inbound side wired to ``gateway``'s store, user cache and Slack."""
+    db, keyring = gateway.db, gateway.keyring
+
+    async def fetch(
+        team_id: str, app_id: str | None, channel: str, ts: str
+    ) -> Mapping[str, Any] | None:
+        creds = await bot_token(gateway, team_id, app_id=app_id)
+        answer = await gateway.slack_client(creds.token).conversations_history(
+            channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        messages = answer.get("messages") or []
+        return messages[0] if messages and isinstance(messages[0], dict) else None
+
+    return InboundBridge(
+        InboundRepository(db, keyring),
+        ConversationsRepository(db, keyring),
+        MessagesRepository(db, keyring),
+        _identities(gateway),
+        base_url=gateway.settings.public_url,
+        fetch_message=fetch,
+    )
+
+
+def bridge_listeners(gateway: Gateway) -> list[SlackListener]:
+    """The listeners the inbox worker tells about every batch."""
+    return [inbound_bridge(gateway)]
+
+
+def catch_up(gateway: Gateway) -> CatchUp:
+    """The catch-up wired to ``gateway``: Slack's history with the workspace's bot token, the
+    pipeline's dispatch, the settings' budget."""
+    db, keyring, settings = gateway.db, gateway.keyring, gateway.settings
+    identities = _identities(gateway)
+
+    async def fetch(
+        team_id: str, app_id: str | None, method: str, args: dict[str, Any]
+    ) -> HistoryPage:
+        creds = await bot_token(gateway, team_id, app_id=app_id)
+        try:
+            client = gateway.slack_client(creds.token)
+            call = (
+                client.conversations_replies
+                if method == "conversations.replies"
+                else client.conversations_history
+            )
+            answer = await call(**args)
+        except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                retry = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+                    "retry-after"
+                )
+                raise RateLimited(float(retry or 60)) from None
+            raise
+        messages = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+        return HistoryPage(messages, cursor if answer.get("has_more", True) else None)
+
+    async def authors(team_id: str, app_id: str | None, ids: set[str]) -> dict[str, Author]:
+        return await identities.authors(team_id, app_id, ids)
+
+    return CatchUp(
+        conversations=ConversationsRepository(db, keyring),
+        messages=MessagesRepository(db, keyring),
+        inbound=InboundRepository(db, keyring),
+        fetch=fetch,
+        dispatch=lambda events: dispatch(gateway, events),
+        authors=authors,
+        budget=Budget(settings.bridge_history_per_minute),
+        base_url=settings.public_url,
+        page_size=settings.bridge_history_page_size,
+        lookback=settings.bridge_catchup_lookback,
+    )
+
+
+def workers(gateway: Gateway) -> list[Worker]:
+    """Gateway part hook: the bridge's catch-up (one per cluster)."""
+    return [
+        CatchUpWorker(
+            gateway.db, catch_up(gateway), interval=gateway.settings.bridge_catchup_interval
+        )
+    ]

@@ -1,0 +1,117 @@
+"""What the bridge's inbound side reads about a batch of Slack events, in a few queries.
+
+For the channels a batch is about: the conversations living there (still threads and noisy
+channels, open or closed), the watched channels, and what the bridge knows of the messages the
+batch names by ts (their conversation's thread, the product's message id, the content digest
+last seen). One query each, whatever the batch's size, so routing costs the inbox worker three
+reads per batch that touches bridged channels and none otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select, tuple_
+
+from slackbridge.store.models import (
+    BridgeConversationRow,
+    BridgeMessageRow,
+    BridgeWatchedChannelRow,
+    table_of,
+)
+from slackbridge.store.repositories._base import Repository
+from slackbridge.store.repositories.bridge_conversations import Conversation, _to_conversation
+from slackbridge.store.repositories.watched_channels import WatchedChannel, _to_watched
+
+__all__ = ["InboundRepository", "KnownMessage"]
+
+_C = table_of(BridgeConversationRow)
+_M = table_of(BridgeMessageRow)
+_W = table_of(BridgeWatchedChannelRow)
+
+#: Conversation states in which Slack's messages still reach the product.
+_HEARD = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class KnownMessage:
+    """A message of a conversation the bridge has seen or posted."""
+
+    team_id: str
+    channel_id: str
+    ts: str
+    conversation_id: int
+    thread_ts: str | None  # the conversation's thread (None: a noisy channel)
+    product_message_id: str | None
+    content_digest: str | None
+    deleted: bool
+
+
+class InboundRepository(Repository):
+    """Batch reads for routing Slack's events to conversations."""
+
+    async def conversations_in(self, places: Collection[tuple[str, str]]) -> list[Conversation]:
+        """The open and closed conversations living in these (team, channel) pairs."""
+        if not places:
+            return []
+        stmt = select(_C).where(
+            tuple_(_C.c.team_id, _C.c.channel_id).in_(sorted(places)),
+            _C.c.state.in_(_HEARD),
+        )
+        async with self._db.session() as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return [_to_conversation(r) for r in rows]
+
+    async def watched_in(self, places: Collection[tuple[str, str]]) -> list[WatchedChannel]:
+        if not places:
+            return []
+        stmt = select(_W).where(tuple_(_W.c.team_id, _W.c.channel_id).in_(sorted(places)))
+        async with self._db.session() as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return [_to_watched(r) for r in rows]
+
+    async def known_messages(
+        self, messages: Collection[tuple[str, str, str]]
+    ) -> list[KnownMessage]:
+        """What the bridge knows of these (team, channel, ts) messages."""
+        if not messages:
+            return []
+        stmt = (
+            select(
+                _C.c.team_id,
+                _C.c.channel_id,
+                _C.c.thread_ts,
+                _M.c.ts,
+                _M.c.conversation_id,
+                _M.c.product_message_id,
+                _M.c.content_digest,
+                _M.c.deleted_at,
+            )
+            .join(_C, _C.c.id == _M.c.conversation_id)
+            .where(tuple_(_C.c.team_id, _C.c.channel_id, _M.c.ts).in_(sorted(messages)))
+        )
+        async with self._db.session() as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return [
+            KnownMessage(
+                team_id=r["team_id"],
+                channel_id=r["channel_id"],
+                ts=r["ts"],
+                conversation_id=int(r["conversation_id"]),
+                thread_ts=r["thread_ts"],
+                product_message_id=r["product_message_id"],
+                content_digest=r["content_digest"],
+                deleted=r["deleted_at"] is not None,
+            )
+            for r in rows
+        ]
+
+    async def seen_ts(self, conversation_id: int, after: str | None = None) -> set[str]:
+        """The ts of the conversation's messages the bridge knows (either way), after ``after``:
+        what catch-up must not send again."""
+        stmt = select(_M.c.ts).where(_M.c.conversation_id == conversation_id, _M.c.ts.is_not(None))
+        if after is not None:
+            stmt = stmt.where(_M.c.ts > after)
+        async with self._db.session() as s:
+            return {str(ts) for ts in (await s.execute(stmt)).scalars().all()}
