@@ -55,6 +55,11 @@ def emulator(
         1.0, help="Time factor for Slack's waits (retries, expiries); 60 makes a minute a second."
     ),
     rate_limits: bool = typer.Option(True, help="Apply Slack's Web API rate limits."),
+    history_limits: str = typer.Option(
+        "default",
+        help="conversations.history/replies limits: default (Tier 3), or non-marketplace "
+        "(1 request a minute, at most 15 messages a page).",
+    ),
 ) -> None:
     """Run the Slack emulator (default 127.0.0.1:8001)."""
     from slackbridge.emulator.runner import run_emulator
@@ -65,6 +70,7 @@ def emulator(
         seed_path=seed,
         speed=speed,
         rate_limits=rate_limits,
+        history_limits=history_limits,
         console=console,
         err_console=err_console,
     )

@@ -33,6 +33,7 @@ _ROUTE_MODULES: list[str] = [
     "slackbridge.emulator.file_routes",
     "slackbridge.emulator.control_delivery",
     "slackbridge.emulator.oauth_pages",
+    "slackbridge.emulator.oidc",
     "slackbridge.emulator.responses",
     "slackbridge.emulator.socket_mode",
     "slackbridge.emulator.assistant",
@@ -81,6 +82,7 @@ def create_app(
     base_url: str | None = None,
     delivery_transport: httpx.AsyncBaseTransport | None = None,
     ack_timeout: float | None = None,
+    history_limits: str = "default",
 ) -> Starlette:
     """The emulator as an ASGI app.
 
@@ -91,11 +93,16 @@ def create_app(
     links (otherwise taken from the first Web API request); ``delivery_transport`` routes the
     emulator's outbound HTTP (tests pass an in-process transport). ``ack_timeout`` (real
     seconds) replaces Slack's 3-second answer timeout divided by ``speed``: tests that speed up
-    retries keep answers from timing out on a loaded machine.
+    retries keep answers from timing out on a loaded machine. ``history_limits`` is
+    ``"default"`` (Tier 3, pages up to 999) or ``"non_marketplace"`` (conversations.history and
+    .replies at 1 request per minute and at most 15 messages a page, Slack's 2025 limits for
+    commercially distributed apps outside the Marketplace).
     """
     assert _methods.LOADED  # the Web API methods are registered
     if state is None:
         state = build_state(seed, speed=speed, rate_limits=rate_limits)
+    if history_limits != "default":
+        state.rate_limiter.set_history(history_limits)
     if rate_limit_overrides:
         state.rate_limiter.configure(rate_limit_overrides)
     if base_url:

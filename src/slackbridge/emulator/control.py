@@ -23,6 +23,7 @@ from slackbridge.emulator.control_common import (
     user_field,
 )
 from slackbridge.emulator.control_users import routes as user_routes
+from slackbridge.emulator.ratelimit import HISTORY_PROFILES
 from slackbridge.emulator.render import render_user
 from slackbridge.emulator.seed import reset_state
 from slackbridge.emulator.state import App, Installation
@@ -57,6 +58,7 @@ def render_app(app: App) -> dict[str, Any]:
         "token_rotation": app.token_rotation,
         "owner_team_id": app.owner_team_id,
         "distributed": app.distributed,
+        "metadata_subscriptions": [dict(sub) for sub in app.metadata_subscriptions],
     }
 
 
@@ -182,7 +184,7 @@ async def _get_ratelimits(request: Request) -> dict[str, Any]:
 async def _set_ratelimits(request: Request) -> dict[str, Any]:
     state = state_of(request)
     body = await read_body(request)
-    unknown = sorted(set(body) - {"enabled", "overrides", "reset"})
+    unknown = sorted(set(body) - {"enabled", "overrides", "reset", "history"})
     if unknown:
         raise ControlError("invalid_arguments", f"{unknown[0]}: unknown field")
     overrides = body.get("overrides", {})
@@ -191,14 +193,31 @@ async def _set_ratelimits(request: Request) -> dict[str, Any]:
     enabled = body.get("enabled", state.rate_limits_enabled)
     if not isinstance(enabled, bool):
         raise ControlError("invalid_arguments", "enabled: expected true or false")
+    history = body.get("history")
+    if history is not None and history not in HISTORY_PROFILES:
+        raise ControlError(
+            "invalid_arguments", f"history: expected one of {', '.join(HISTORY_PROFILES)}"
+        )
     try:
         state.rate_limiter.configure(overrides)
     except ValueError as exc:
         raise ControlError("invalid_arguments", f"overrides.{exc}") from None
+    if history is not None:
+        state.rate_limiter.set_history(history)
     state.rate_limits_enabled = enabled
     if bool_field(body, "reset"):
         state.rate_limiter.reset()
     return {"enabled": state.rate_limits_enabled, **state.rate_limiter.snapshot()}
+
+
+async def _ratelimit_report(request: Request) -> dict[str, Any]:
+    """Per workspace and bucket: calls, peak calls in any minute and second, over-limit calls
+    and 429s; ``clean`` when no bucket was exceeded and no 429 answered."""
+    state = state_of(request)
+    team_id = request.query_params.get("team_id") or None
+    if team_id is not None and team_id not in state.workspaces:
+        raise ControlError("team_not_found", f"team_id: no workspace {team_id}", 404)
+    return state.rate_limiter.usage_report(team_id)
 
 
 async def _reset(request: Request) -> dict[str, Any]:
@@ -223,6 +242,7 @@ def routes() -> list[BaseRoute]:
         Route(p + "/faults/{fault_id}", endpoint(_remove_fault), methods=["DELETE"]),
         Route(f"{p}/ratelimits", endpoint(_get_ratelimits), methods=["GET"]),
         Route(f"{p}/ratelimits", endpoint(_set_ratelimits), methods=["POST"]),
+        Route(f"{p}/ratelimits/report", endpoint(_ratelimit_report), methods=["GET"]),
         Route(f"{p}/reset", endpoint(_reset), methods=["POST"]),
         *user_routes(),
     ]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
@@ -27,6 +29,8 @@ from slackbridge.emulator.control_common import (
     str_field,
     user_field,
 )
+from slackbridge.emulator.ops_users import PROFILE_FIELDS, change_user
+from slackbridge.emulator.render import render_user
 
 __all__ = ["routes"]
 
@@ -87,6 +91,62 @@ async def _delete_message(request: Request) -> dict[str, Any]:
             raise ControlError("cant_delete_message", f"user_id: {user.id} did not post {msg.ts}")
     ops.delete_message(state, channel, msg.ts)
     return {"ts": msg.ts, "channel_id": channel.id}
+
+
+async def _change_profile(request: Request) -> dict[str, Any]:
+    """A person (or an admin for them) changes their profile; apps hear ``user_change``."""
+    state = state_of(request)
+    body = await read_body(request)
+    user_id = required_field(body, "user_id")
+    found = state.user(user_id)
+    if found is None:
+        raise ControlError("user_not_found", f"user_id: no user {user_id}")
+    user = user_field(state, found.team_id, user_id)
+    unknown = sorted(set(body) - {"team_id", "user_id", *PROFILE_FIELDS})
+    if unknown:
+        allowed = ", ".join(PROFILE_FIELDS)
+        raise ControlError("invalid_arguments", f"{unknown[0]}: unknown field (allowed: {allowed})")
+    changes: dict[str, str] = {}
+    for name in PROFILE_FIELDS:
+        if name in body:
+            value = body[name]
+            if not isinstance(value, str):
+                raise ControlError("invalid_arguments", f"{name}: expected a string")
+            changes[name] = value
+    if not changes:
+        raise ControlError("invalid_arguments", f"give at least one of {', '.join(PROFILE_FIELDS)}")
+    changed = change_user(state, user, changes)
+    return {"changed": changed, "user": render_user(user, include_email=True)}
+
+
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>|(https?://\S+)")
+
+
+async def _unfurl(request: Request) -> dict[str, Any]:
+    """Slack unfurls a link in a message (the first link in its text, or ``url``)."""
+    state = state_of(request)
+    body = await read_body(request)
+    channel = channel_field(state, body)
+    msg = ops.find_message(channel, required_field(body, "ts"))
+    url = str_field(body, "url", required=False)
+    if url is None:
+        found = _LINK.search(msg.text or "")
+        if found is None:
+            raise ControlError("no_link", "url: the message has no link to unfurl; give url")
+        url = found.group(1) or found.group(2)
+    title = str_field(body, "title", required=False) or url
+    attachment: dict[str, Any] = {
+        "id": len(msg.attachments or []) + 1,
+        "from_url": url,
+        "original_url": url,
+        "fallback": title,
+        "title": title,
+        "title_link": url,
+        "text": str_field(body, "text", required=False) or "",
+        "service_name": urlsplit(url).hostname or url,
+    }
+    ops.unfurl_message(state, channel, msg.ts, [attachment])
+    return {"ts": msg.ts, "channel_id": channel.id, "attachment": attachment}
 
 
 async def _react(request: Request) -> dict[str, Any]:
@@ -183,6 +243,8 @@ def routes() -> list[BaseRoute]:
         Route(f"{p}/messages", endpoint(_post_message), methods=["POST"]),
         Route(f"{p}/messages/edit", endpoint(_edit_message), methods=["POST"]),
         Route(f"{p}/messages/delete", endpoint(_delete_message), methods=["POST"]),
+        Route(f"{p}/messages/unfurl", endpoint(_unfurl), methods=["POST"]),
         Route(f"{p}/reactions", endpoint(_react), methods=["POST"]),
+        Route(f"{p}/users/profile", endpoint(_change_profile), methods=["POST"]),
         Route(f"{p}/files", endpoint(_share_file), methods=["POST"]),
     ]

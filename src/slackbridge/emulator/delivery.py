@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
+from slackbridge.emulator.capture import captured
 from slackbridge.emulator.delivery_records import (
     RETRY_DELAYS,
     Attempt,
@@ -185,7 +186,8 @@ class Deliverer:
         delivery = self._record(
             "event", app, team_id, url, body, "application/json", envelope.get("event_id")
         )
-        self._spawn(self._deliver_event(app, delivery, envelope))
+        first_attempt = captured()  # an events_first answer waits for it (capture.py)
+        self._spawn(self._deliver_event(app, delivery, envelope, first_attempt))
         return delivery
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -201,7 +203,26 @@ class Deliverer:
         if not self._tasks:
             self._idle.set()
 
-    async def _deliver_event(self, app: App, delivery: Delivery, envelope: dict[str, Any]) -> None:
+    async def _deliver_event(
+        self,
+        app: App,
+        delivery: Delivery,
+        envelope: dict[str, Any],
+        first_attempt: asyncio.Event | None = None,
+    ) -> None:
+        try:
+            await self._attempt_event(app, delivery, envelope, first_attempt)
+        finally:
+            if first_attempt is not None:
+                first_attempt.set()
+
+    async def _attempt_event(
+        self,
+        app: App,
+        delivery: Delivery,
+        envelope: dict[str, Any],
+        first_attempt: asyncio.Event | None,
+    ) -> None:
         retry_num = 0
         reason: str | None = None
         avoid: str | None = None
@@ -215,6 +236,8 @@ class Deliverer:
                 outcome = await self._http_attempt(
                     app, delivery, delivery.body.encode(), retry_num, reason
                 )
+            if first_attempt is not None:
+                first_attempt.set()
             if outcome.ok:
                 delivery.status = "delivered"
                 delivery.response_status = outcome.status

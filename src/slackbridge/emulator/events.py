@@ -16,15 +16,14 @@ envelope's ``authorizations`` then names that person (``is_bot`` false).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from slackbridge.emulator.event_envelope import Routed, Target, envelope, subscribers
+from slackbridge.emulator.events_more import metadata_events, user_change
+from slackbridge.emulator.metadata import for_app
 from slackbridge.emulator.render import channel_letter, channel_type
-from slackbridge.emulator.state import App, Channel, EmulatorState, Installation, Signal
+from slackbridge.emulator.state import App, Channel, EmulatorState, Signal
 
 __all__ = ["MESSAGE_SUBSCRIPTIONS", "EventRouter", "Routed", "build_envelopes", "envelope"]
 
@@ -58,99 +57,16 @@ _PREBUILT = {
 }
 
 
-@dataclass
-class Routed:
-    """One envelope for one app installation."""
-
-    app: App
-    installation: Installation
-    envelope: dict[str, Any]
-
-
-def _event_context(team_id: str, app_id: str, event_type: str, channel_id: str | None) -> str:
-    # Slack's event_context is an opaque token; this one encodes the same facts it carries.
-    raw = {"et": event_type, "tid": team_id, "aid": app_id, "cid": channel_id}
-    encoded = base64.urlsafe_b64encode(orjson.dumps(raw)).decode().rstrip("=")
-    return f"4-{encoded}"
-
-
-def envelope(
-    state: EmulatorState,
-    app: App,
-    inst: Installation,
-    event: dict[str, Any],
-    channel_id: str | None = None,
-    authorizer: str | None = None,
-) -> dict[str, Any]:
-    """Wrap ``event`` in the ``event_callback`` envelope Slack sends to ``app``.
-
-    ``authorizations`` names the app's bot user, or ``authorizer`` (a person whose user token
-    subscribed to the event) when given."""
-    team_id = inst.team_id
-    ws = state.workspace(team_id)
-    enterprise_id = ws.enterprise_id if ws else None
-    return {
-        "token": app.verification_token,
-        "team_id": team_id,
-        "context_team_id": team_id,
-        "context_enterprise_id": enterprise_id,
-        "api_app_id": app.id,
-        "event": event,
-        "type": "event_callback",
-        "event_id": state.ids.event_id(),
-        "event_time": int(state.now()),
-        "authorizations": [
-            {
-                "enterprise_id": enterprise_id,
-                "team_id": team_id,
-                "user_id": authorizer or inst.bot_user_id,
-                "is_bot": authorizer is None,
-                "is_enterprise_install": False,
-            }
-        ],
-        "is_ext_shared_channel": False,
-        "event_context": _event_context(team_id, app.id, event.get("type", ""), channel_id),
-    }
-
-
-# One receiver: the app, its installation, and the person authorizing (None: the bot).
-_Target = tuple[App, Installation, str | None]
-
-
-def _subscribers(
-    state: EmulatorState, team_id: str, event_name: str, channel: Channel | None
-) -> list[_Target]:
-    """Apps to tell about ``event_name``: through their bot user when it subscribes (and sees the
-    channel), else through an installing person's user token subscribed to it as a user event."""
-    out: list[_Target] = []
-    for inst in state.active_installations(team_id):
-        app = state.apps.get(inst.app_id)
-        if app is None:
-            continue
-        if event_name in app.bot_events and (
-            channel is None or inst.bot_user_id in channel.members
-        ):
-            out.append((app, inst, None))
-            continue
-        if event_name in app.user_events and event_name != "app_mention":
-            person = next(
-                (u for u in inst.user_tokens if channel is None or u in channel.members), None
-            )
-            if person is not None:
-                out.append((app, inst, person))
-    return out
-
-
 def _message_events(
     state: EmulatorState, signal: Signal, channel: Channel
-) -> list[tuple[str, dict[str, Any], list[_Target]]]:
+) -> list[tuple[str, dict[str, Any], list[Target]]]:
     data = signal.data
     message: dict[str, Any] = dict(data.get("message") or {})
     ts = str(message.get("ts", ""))
     event = {**message, "channel": channel.id, "event_ts": ts}
     event["channel_type"] = data.get("channel_type") or channel_type(channel)
     subscription = MESSAGE_SUBSCRIPTIONS[channel.kind]
-    out = [(subscription, event, _subscribers(state, signal.team_id, subscription, channel))]
+    out = [(subscription, event, subscribers(state, signal.team_id, subscription, channel))]
     mentioned = set(data.get("mentions") or [])
     # Slack never sends app_mention for a DM: the app hears those through message.im.
     if mentioned and channel.kind != "im":
@@ -158,7 +74,7 @@ def _message_events(
         mention.update(type="app_mention", channel=channel.id, event_ts=ts)
         targets = [
             (app, inst, who)
-            for app, inst, who in _subscribers(state, signal.team_id, "app_mention", channel)
+            for app, inst, who in subscribers(state, signal.team_id, "app_mention", channel)
             if inst.bot_user_id in mentioned and message.get("user") != inst.bot_user_id
         ]
         out.append(("app_mention", mention, targets))
@@ -212,7 +128,7 @@ def _channel_event(signal: Signal, channel: Channel) -> dict[str, Any]:
 
 def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
     """Every envelope that ``signal`` causes, one per receiving app installation."""
-    plans: list[tuple[str, dict[str, Any], list[_Target]]] = []
+    plans: list[tuple[str, dict[str, Any], list[Target]]] = []
     channel = state.channel(signal.team_id, signal.channel_id) if signal.channel_id else None
     kind = signal.kind
     if kind in ("app_uninstalled", "tokens_revoked"):
@@ -228,6 +144,8 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
             event["tokens"] = signal.data.get("tokens") or {"oauth": [], "bot": []}
         event["event_ts"] = f"{state.now():.6f}"
         return [Routed(app, inst, envelope(state, app, inst, event))]
+    if kind == "user_change":
+        return user_change(state, signal)
     if channel is None:
         return []
     if kind == "message":
@@ -235,20 +153,31 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
     elif kind in ("message_changed", "message_deleted"):
         name = MESSAGE_SUBSCRIPTIONS[channel.kind]
         plans = [
-            (name, _edit_event(signal, channel), _subscribers(state, signal.team_id, name, channel))
+            (name, _edit_event(signal, channel), subscribers(state, signal.team_id, name, channel))
         ]
     elif kind in _CHANNEL_EVENTS:
-        targets = _subscribers(state, signal.team_id, kind, channel)
+        targets = subscribers(state, signal.team_id, kind, channel)
         if kind == "member_left_channel":
             # A bot removed from a channel still hears about its own departure.
             targets += [
                 (app, inst, who)
-                for app, inst, who in _subscribers(state, signal.team_id, kind, None)
+                for app, inst, who in subscribers(state, signal.team_id, kind, None)
                 if inst.bot_user_id == signal.data.get("user")
                 and who is None
                 and all(t[1] is not inst for t in targets)
             ]
         plans = [(kind, _channel_event(signal, channel), targets)]
+    elif kind == "file_shared":
+        data = signal.data
+        event = {
+            "type": "file_shared",
+            "channel_id": channel.id,
+            "file_id": data.get("file_id"),
+            "user_id": data.get("user_id"),
+            "file": {"id": data.get("file_id")},
+            "event_ts": data.get("event_ts") or "",
+        }
+        plans = [(kind, event, subscribers(state, signal.team_id, kind, channel))]
     elif kind == "channel_created" and channel.kind == "public":
         event = {
             "type": "channel_created",
@@ -262,13 +191,13 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
             },
             "event_ts": signal.data.get("event_ts") or f"{state.now():.6f}",
         }
-        plans = [(kind, event, _subscribers(state, signal.team_id, kind, None))]
+        plans = [(kind, event, subscribers(state, signal.team_id, kind, None))]
     elif kind in _PREBUILT and isinstance(signal.data.get("event"), dict):
         members_only = bool(signal.data.get("members_only", True))
         only_app = signal.data.get("app_id")
         targets = [
             (app, inst, who)
-            for app, inst, who in _subscribers(
+            for app, inst, who in subscribers(
                 state, signal.team_id, kind, channel if members_only else None
             )
             if only_app is None or app.id == only_app
@@ -287,14 +216,18 @@ def build_envelopes(state: EmulatorState, signal: Signal) -> list[Routed]:
             event["view"] = signal.data["view"]
         targets = [
             (app, inst, who)
-            for app, inst, who in _subscribers(state, signal.team_id, kind, None)
+            for app, inst, who in subscribers(state, signal.team_id, kind, None)
             if app.id == app_id
         ]
         plans = [(kind, event, targets)]
+    if kind in ("message", "message_changed", "message_deleted"):
+        plans += metadata_events(state, signal, channel)
     routed = []
     for _name, event, targets in plans:
         for app, inst, who in targets:
-            routed.append(Routed(app, inst, envelope(state, app, inst, event, channel.id, who)))
+            # Message metadata reaches the app that posted it and apps subscribed to its type.
+            shown = for_app(event, app.id, app.metadata_subscriptions)
+            routed.append(Routed(app, inst, envelope(state, app, inst, shown, channel.id, who)))
     return routed
 
 

@@ -3,7 +3,10 @@
 A :class:`Fault` targets a Web API method (``method``, exact or a glob like ``chat.*``) or an
 outbound URL (``url``, matched as a prefix). When it matches it can add ``latency`` seconds,
 answer with an HTTP ``status`` (with ``retry_after`` for 429), answer a Slack ``error`` code
-(HTTP 200, ``{"ok": false, "error": …}``) or ``drop`` the exchange. ``times`` limits how many
+(HTTP 200, ``{"ok": false, "error": …}``) or ``drop`` the exchange; a method fault with
+``events_first`` holds the method's answer until the events the call caused have reached the
+apps (their first delivery attempt is over), so a test can force the race where an app hears
+about its own post before ``chat.postMessage`` answers. ``times`` limits how many
 matches it applies to (``None``: until removed). Matching here is pure bookkeeping; the Web API
 dispatcher and the delivery engine apply the effect.
 """
@@ -30,6 +33,7 @@ class Fault:
     times: int | None = None  # remaining applications; None: unlimited
     error: str | None = None
     retry_after: int | None = None
+    events_first: bool = False
     hits: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -56,7 +60,17 @@ def _opt_int(body: Mapping[str, Any], name: str, low: int, high: int) -> int | N
 
 def parse_fault(body: Mapping[str, Any], fault_id: str) -> Fault:
     """Validate a control-API fault body; ``ValueError`` names the bad field."""
-    known = {"method", "url", "status", "latency", "drop", "times", "error", "retry_after"}
+    known = {
+        "method",
+        "url",
+        "status",
+        "latency",
+        "drop",
+        "times",
+        "error",
+        "retry_after",
+        "events_first",
+    }
     unknown = sorted(set(body) - known)
     if unknown:
         raise ValueError(f"{unknown[0]}: unknown field (allowed: {', '.join(sorted(known))})")
@@ -70,6 +84,11 @@ def parse_fault(body: Mapping[str, Any], fault_id: str) -> Fault:
     drop = body.get("drop", False)
     if not isinstance(drop, bool):
         raise ValueError("drop: expected true or false")
+    events_first = body.get("events_first", False)
+    if not isinstance(events_first, bool):
+        raise ValueError("events_first: expected true or false")
+    if events_first and method is None:
+        raise ValueError("events_first: only for a method fault")
     fault = Fault(
         id=fault_id,
         method=method,
@@ -80,9 +99,12 @@ def parse_fault(body: Mapping[str, Any], fault_id: str) -> Fault:
         times=_opt_int(body, "times", 1, 1_000_000),
         error=_opt_str(body, "error"),
         retry_after=_opt_int(body, "retry_after", 0, 86_400),
+        events_first=events_first,
     )
-    if not (fault.status or fault.error or fault.drop or fault.latency):
-        raise ValueError("status: give at least one of status, error, drop or latency")
+    if not (fault.status or fault.error or fault.drop or fault.latency or fault.events_first):
+        raise ValueError(
+            "status: give at least one of status, error, drop, latency or events_first"
+        )
     return fault
 
 

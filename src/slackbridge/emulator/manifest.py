@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from slackbridge.emulator.metadata import subscriptions_of
 from slackbridge.emulator.state import App, EmulatorState, SlashCommand
 
 __all__ = [
@@ -49,6 +50,9 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "file_shared": ("files:read",),
     "team_join": ("users:read",),
     "user_change": ("users:read",),
+    "message_metadata_posted": ("metadata.message:read",),
+    "message_metadata_updated": ("metadata.message:read",),
+    "message_metadata_deleted": ("metadata.message:read",),
 }
 
 _TOP_LEVEL = {"_metadata", "display_information", "features", "oauth_config", "settings"}
@@ -373,6 +377,7 @@ def apply_manifest(app: App, parsed: ParsedManifest) -> bool:
     app.options_load_url = parsed.options_load_url
     app.socket_mode = parsed.socket_mode
     app.token_rotation = parsed.token_rotation
+    app.metadata_subscriptions = subscriptions_of(parsed.raw)
     return scopes_changed
 
 

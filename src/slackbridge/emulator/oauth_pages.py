@@ -1,5 +1,5 @@
-"""The OAuth consent page (``/oauth/v2/authorize``, legacy ``/oauth/authorize``) and its
-scripted twin ``POST /_emulator/oauth/approve``.
+"""The OAuth consent page (``/oauth/v2/authorize``, legacy ``/oauth/authorize``, and Sign in
+with Slack's ``/openid/connect/authorize``) and its scripted twin ``POST /_emulator/oauth/approve``.
 
 The page lets a person pick a workspace and the user installing, then Allow or Cancel; it
 redirects to the app's ``redirect_uri`` with ``code`` and ``state`` or with
@@ -37,6 +37,9 @@ __all__ = [
 ]
 
 CODE_LIFETIME = 600.0  # seconds an authorization code stays valid (Slack: 10 minutes)
+OPENID = 3  # the "version" of a Sign in with Slack request (/openid/connect/authorize)
+OPENID_SCOPES = ("openid", "profile", "email")
+_PATHS = {"/oauth/v2/authorize": 2, "/oauth/authorize": 1, "/openid/connect/authorize": OPENID}
 _SCOPE = re.compile(r"^[a-z]+(?:[._:-][a-z]+)*$")
 
 
@@ -59,6 +62,7 @@ class AuthorizeRequest:
     target: str  # where to send the browser back
     state: str | None
     team: str | None
+    nonce: str | None = None
 
 
 def redirect_allowed(app: App, uri: str) -> bool:
@@ -104,6 +108,16 @@ def parse_authorize(state: EmulatorState, params: dict[str, str], version: int) 
         raise AuthorizeError("bad_redirect_uri", "The app has no redirect URL configured")
     scopes = _scopes(params.get("scope"))
     user_scopes = _scopes(params.get("user_scope"))
+    if version == OPENID:
+        # Sign in with Slack: response_type=code and the openid scope, plus profile/email.
+        if params.get("response_type", "code") != "code":
+            raise AuthorizeError("invalid_request", "response_type must be code")
+        if "openid" not in scopes:
+            raise AuthorizeError("invalid_scope", "The openid scope is required")
+        extra = [s for s in scopes if s not in OPENID_SCOPES]
+        if extra:
+            raise AuthorizeError("invalid_scope", f"Invalid permissions requested: {extra[0]}")
+        scopes, user_scopes = [], scopes
     if version == 2 and not scopes and not user_scopes:
         scopes, user_scopes = list(app.bot_scopes), list(app.user_scopes)
     if not scopes and not user_scopes:
@@ -120,6 +134,7 @@ def parse_authorize(state: EmulatorState, params: dict[str, str], version: int) 
         target=target,
         state=params.get("state"),
         team=team,
+        nonce=params.get("nonce") or None,
     )
 
 
@@ -177,6 +192,7 @@ def approve(
             expires_at=state.now() + CODE_LIFETIME,
             incoming_webhook_channel=channel_id,
             version=req.version,
+            nonce=req.nonce,
         )
         extra["code"] = code
     if req.state is not None:
@@ -266,9 +282,14 @@ def _consent_page(state: EmulatorState, req: AuthorizeRequest, params: dict[str,
             "<label for=channel>Post to</label>"
             f"<select id=channel name=channel_id>{channels}</select>"
         )
+    heading = (
+        f"Sign in to {html.escape(app.name)} with Slack"
+        if req.version == OPENID
+        else f"{html.escape(app.name)} is requesting permission"
+    )
     body = (
         f"<div class=app><div class=logo>{html.escape(app.name[:1].upper() or 'A')}</div><div>"
-        f"<h1>{html.escape(app.name)} is requesting permission</h1>"
+        f"<h1>{heading}</h1>"
         "<div class=muted>to access a workspace on this Slack emulator</div></div></div>"
         f'<form method=post action="">{hidden}'
         "<label for=installer>Workspace and user installing</label>"
@@ -291,7 +312,7 @@ def _state(request: Request) -> EmulatorState:
 
 
 def _version(request: Request) -> int:
-    return 2 if request.url.path.startswith("/oauth/v2/") else 1
+    return _PATHS.get(request.url.path.rstrip("/"), 1)
 
 
 async def _authorize_get(request: Request) -> Response:
@@ -333,10 +354,13 @@ async def _approve_endpoint(request: Request) -> dict[str, Any]:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unclosed "[" in the host
         parts = None
-    if parts is None or parts.path.rstrip("/") not in ("/oauth/v2/authorize", "/oauth/authorize"):
-        raise ControlError("invalid_authorize_url", "authorize_url: an /oauth/v2/authorize link")
+    if parts is None or parts.path.rstrip("/") not in _PATHS:
+        raise ControlError(
+            "invalid_authorize_url",
+            "authorize_url: an /oauth/v2/authorize or /openid/connect/authorize link",
+        )
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    version = 2 if parts.path.startswith("/oauth/v2/") else 1
+    version = _PATHS[parts.path.rstrip("/")]
     channel_id = body.get("channel_id")
     state = _state(request)
     try:
@@ -361,5 +385,7 @@ def routes() -> list[BaseRoute]:
         Route("/oauth/v2/authorize", _authorize_post, methods=["POST"]),
         Route("/oauth/authorize", _authorize_get, methods=["GET"]),
         Route("/oauth/authorize", _authorize_post, methods=["POST"]),
+        Route("/openid/connect/authorize", _authorize_get, methods=["GET"]),
+        Route("/openid/connect/authorize", _authorize_post, methods=["POST"]),
         Route("/_emulator/oauth/approve", endpoint(_approve_endpoint), methods=["POST"]),
     ]

@@ -55,6 +55,7 @@ from slackbridge.emulator.ops_messages import (
     remove_reaction,
     thread_of,
     thread_root,
+    unfurl_message,
 )
 from slackbridge.emulator.ops_views import (
     close_view,
@@ -100,5 +101,6 @@ __all__ = [
     "take_trigger",
     "thread_of",
     "thread_root",
+    "unfurl_message",
     "update_view",
 ]

@@ -208,9 +208,22 @@ def open_mpim(
 
 
 def archive_channel(state: EmulatorState, channel: Channel, user_id: str) -> None:
-    """Archive ``channel``; emits ``channel_archive``. Raises ``already_archived``."""
+    """Archive ``channel``; emits ``channel_archive``. Raises ``already_archived``.
+
+    As on Slack, the channel first gets a ``channel_archive`` message ("archived the channel")
+    by the person or bot archiving it, which apps in the channel hear as a message event."""
     if channel.is_archived:
         raise SlackError("already_archived")
+    ws = state.workspaces.get(channel.team_id)
+    archiver = ws.users.get(user_id) if ws is not None else None
+    if archiver is not None:
+        post_message(
+            state,
+            channel,
+            archiver,
+            text=f"<@{user_id}> archived the channel",
+            subtype="channel_archive",
+        )
     channel.is_archived = True
     announce(
         state,

@@ -6,6 +6,7 @@ import mimetypes
 from collections.abc import Sequence
 from typing import Any
 
+from slackbridge.emulator.ops_common import announce, new_ts
 from slackbridge.emulator.ops_messages import post_message
 from slackbridge.emulator.state import Channel, EmulatorState, File, Message, User
 from slackbridge.emulator.webapi.registry import SlackError
@@ -89,4 +90,11 @@ def share_files(
     )
     for file in files:
         file.shares.setdefault(channel.id, []).append(msg.ts)
+        # Slack also sends file_shared (files:read) for each file, after the message.
+        announce(
+            state,
+            "file_shared",
+            channel,
+            {"file_id": file.id, "user_id": author.id, "event_ts": new_ts(state)},
+        )
     return msg

@@ -27,6 +27,7 @@ __all__ = [
     "remove_reaction",
     "thread_of",
     "thread_root",
+    "unfurl_message",
 ]
 
 _TOMBSTONE_TEXT = "This message was deleted."
@@ -116,7 +117,7 @@ def post_message(
         if author.id not in root.reply_users:
             root.reply_users.append(author.id)
     rendered = message_json(state, channel, msg)
-    if not author.is_bot and subtype is None:
+    if not author.is_bot and subtype in (None, "thread_broadcast"):
         # Messages typed in Slack's clients carry a client-generated id.
         rendered["client_msg_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{channel.id}/{msg.ts}"))
     announce(
@@ -230,30 +231,86 @@ def edit_message(
     return msg
 
 
+def unfurl_message(
+    state: EmulatorState, channel: Channel, ts: str, attachments: list[dict[str, Any]]
+) -> Message:
+    """Slack unfurls links in a message: ``attachments`` join it and apps hear a
+    ``message_changed`` with no ``edited`` (not an edit: the author changed nothing)."""
+    msg = find_message(channel, ts)
+    previous = message_json(state, channel, msg)
+    msg.attachments = [*(msg.attachments or []), *attachments]
+    announce(
+        state,
+        "message_changed",
+        channel,
+        {
+            "message": message_json(state, channel, msg),
+            "previous_message": previous,
+            "channel_type": channel_type(channel),
+            "event_ts": new_ts(state),
+            "user": msg.user,
+            "mentions": [],
+        },
+    )
+    return msg
+
+
 def delete_message(state: EmulatorState, channel: Channel, ts: str) -> Message:
     """Delete a message and emit ``message_deleted``.
 
-    A thread root that still has replies stays behind as Slack's ``tombstone``; a reply leaves
-    its thread's ``reply_count``/``reply_users``/``latest_reply`` recomputed.
+    A thread root that still has replies stays behind as Slack's ``tombstone`` ("This message
+    was deleted.", by ``USLACKBOT``, ``hidden``), and apps hear a ``message_changed`` whose
+    ``message`` is that tombstone, as on Slack, not a ``message_deleted``. A reply leaves its
+    thread's ``reply_count``/``reply_users``/``latest_reply`` recomputed.
     """
     msg = find_message(channel, ts)
     previous = message_json(state, channel, msg)
     if msg.replies:
-        msg.deleted = True
-        msg.subtype = "tombstone"
-        msg.text = _TOMBSTONE_TEXT
-        msg.user = "USLACKBOT"
-        msg.bot_id = msg.app_id = msg.username = msg.icons = None
-        msg.blocks = msg.attachments = None
-        msg.files = []
-        msg.reactions = {}
-        msg.edited = None
-    else:
-        _remove(channel, msg)
-        if msg.thread_ts and msg.thread_ts != msg.ts:
-            root = channel.by_ts.get(msg.thread_ts)
-            if root is not None:
-                _unlink_reply(channel, root, msg.ts)
+        _tombstone(msg)
+        event_ts = new_ts(state)
+        announce(
+            state,
+            "message_changed",
+            channel,
+            {
+                "message": message_json(state, channel, msg),
+                "previous_message": previous,
+                "channel_type": channel_type(channel),
+                "event_ts": event_ts,
+                "user": "USLACKBOT",
+                "mentions": [],
+            },
+        )
+        return msg
+    _remove(channel, msg)
+    root = None
+    if msg.thread_ts and msg.thread_ts != msg.ts:
+        root = channel.by_ts.get(msg.thread_ts)
+    tombstone = message_json(state, channel, root) if root is not None and root.deleted else None
+    if root is not None:
+        _unlink_reply(channel, root, msg.ts)
+    _announce_deleted(state, channel, ts, previous, msg.thread_ts if msg.thread_ts != ts else None)
+    if root is not None and tombstone is not None and root.ts not in channel.by_ts:
+        # The tombstone's last reply went: the tombstone goes too, and apps hear of it (Slack
+        # shows the tombstone with its thread emptied).
+        tombstone.update(
+            thread_ts=root.ts,
+            reply_count=0,
+            reply_users_count=0,
+            latest_reply="0000000000.000000",
+            reply_users=[],
+        )
+        _announce_deleted(state, channel, root.ts, tombstone, None)
+    return msg
+
+
+def _announce_deleted(
+    state: EmulatorState,
+    channel: Channel,
+    ts: str,
+    previous: dict[str, Any],
+    thread_ts: str | None,
+) -> None:
     announce(
         state,
         "message_deleted",
@@ -263,10 +320,22 @@ def delete_message(state: EmulatorState, channel: Channel, ts: str) -> Message:
             "previous_message": previous,
             "channel_type": channel_type(channel),
             "event_ts": new_ts(state),
-            "thread_ts": msg.thread_ts if msg.thread_ts != ts else None,
+            "thread_ts": thread_ts,
         },
     )
-    return msg
+
+
+def _tombstone(msg: Message) -> None:
+    msg.deleted = True
+    msg.subtype = "tombstone"
+    msg.text = _TOMBSTONE_TEXT
+    msg.user = "USLACKBOT"
+    msg.bot_id = msg.app_id = msg.username = msg.icons = None
+    msg.blocks = msg.attachments = None
+    msg.metadata = None
+    msg.files = []
+    msg.reactions = {}
+    msg.edited = None
 
 
 def _remove(channel: Channel, msg: Message) -> None:

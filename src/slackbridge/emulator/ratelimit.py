@@ -19,10 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from slackbridge.emulator.rate_usage import RateUsage
+
 __all__ = [
     "DEFAULT_CHANNEL_POST_LIMIT",
     "DEFAULT_TIER_LIMITS",
     "DEFAULT_WORKSPACE_POST_LIMIT",
+    "HISTORY_METHODS",
+    "HISTORY_PROFILES",
     "Bucket",
     "Limit",
     "RateLimiter",
@@ -52,6 +56,15 @@ DEFAULT_TIER_LIMITS: dict[int, Limit] = {
 DEFAULT_CHANNEL_POST_LIMIT = Limit(per_minute=60, burst=3)
 # ... and a ceiling over all channels of a workspace for the same app.
 DEFAULT_WORKSPACE_POST_LIMIT = Limit(per_minute=600, burst=100)
+
+
+# conversations.history and .replies: since 2025, commercially distributed apps outside the
+# Slack Marketplace get 1 request per minute and at most 15 messages a page ("non_marketplace");
+# internal and Marketplace apps keep Tier 3 and pages of up to 999/1000 ("default").
+HISTORY_METHODS = ("conversations.history", "conversations.replies")
+HISTORY_PROFILES = ("default", "non_marketplace")
+_NON_MARKETPLACE_LIMIT = Limit(per_minute=1, burst=1)
+_NON_MARKETPLACE_PAGE = 15
 
 
 @dataclass
@@ -112,6 +125,23 @@ class RateLimiter:
     workspace_post: Limit = DEFAULT_WORKSPACE_POST_LIMIT
     methods: dict[str, Limit] = field(default_factory=dict)
     buckets: dict[tuple[str, ...], Bucket] = field(default_factory=dict)
+    usage: RateUsage = field(default_factory=RateUsage)  # kept even when limits are off
+    history: str = "default"  # one of HISTORY_PROFILES
+    history_page_max: int | None = None  # most messages a history/replies page returns
+
+    def set_history(self, profile: str) -> None:
+        """Apply a history profile (``HISTORY_PROFILES``); ``ValueError`` for another name."""
+        if profile not in HISTORY_PROFILES:
+            raise ValueError(f"history: expected one of {', '.join(HISTORY_PROFILES)}")
+        self.history = profile
+        for name in HISTORY_METHODS:
+            if profile == "non_marketplace":
+                self.methods[name] = _NON_MARKETPLACE_LIMIT
+            else:
+                self.methods.pop(name, None)
+        self.history_page_max = _NON_MARKETPLACE_PAGE if profile == "non_marketplace" else None
+        for bucket_key, bucket in self.buckets.items():
+            bucket.limit = self._limit_for_key(bucket_key)
 
     # --- configuration ------------------------------------------------------------------------
     def configure(self, overrides: Mapping[str, Any]) -> None:
@@ -131,8 +161,9 @@ class RateLimiter:
             bucket.limit = self._limit_for_key(bucket_key)
 
     def reset(self) -> None:
-        """Forget every counter (limits stay as configured)."""
+        """Forget every counter and the usage report (limits stay as configured)."""
         self.buckets.clear()
+        self.usage.reset()
 
     def _limit_for_key(self, key: tuple[str, ...]) -> Limit:
         kind, name = key[0], key[1]
@@ -154,32 +185,53 @@ class RateLimiter:
         return bucket
 
     # --- checks -------------------------------------------------------------------------------
-    def check_method(self, method: str, tier: int, app_id: str, team_id: str) -> int:
-        """Take one call of ``method`` (a tier 1-4 method); 0 if allowed, else Retry-After."""
+    def _observe(self, key: tuple[str, ...], now: float) -> None:
+        limit = self._limit_for_key(key)
+        self.usage.seen(key, now, limit.per_minute, limit.burst)
+
+    def check_method(
+        self, method: str, tier: int, app_id: str, team_id: str, *, enforce: bool = True
+    ) -> int:
+        """Take one call of ``method`` (a tier 1-4 method); 0 if allowed, else Retry-After.
+
+        The call is recorded in :attr:`usage` either way; ``enforce=False`` (limits off) only
+        records it."""
         now = self.clock()
-        bucket = self._bucket((f"tier{tier}", method, app_id, team_id), now)
+        key = (f"tier{tier}", method, app_id, team_id)
+        self._observe(key, now)
+        if not enforce:
+            return 0
+        bucket = self._bucket(key, now)
         wait = bucket.wait()
         if wait > 0:
             bucket.limited += 1
+            self.usage.answered_429(key)
             return _retry_after(wait)
         bucket.tokens -= 1.0
         bucket.allowed += 1
         return 0
 
-    def check_post(self, app_id: str, team_id: str, channel: str) -> int:
+    def check_post(self, app_id: str, team_id: str, channel: str, *, enforce: bool = True) -> int:
         """Take one message post to ``channel``: per-channel bucket and workspace ceiling.
 
         Both must have room; a refused post consumes neither. Also used by incoming webhooks.
+        Recorded in :attr:`usage` either way; ``enforce=False`` only records it.
         """
         now = self.clock()
-        per_channel = self._bucket(
-            ("post_channel", "chat.postMessage", app_id, team_id, channel), now
-        )
-        workspace = self._bucket(("post_workspace", "chat.postMessage", app_id, team_id), now)
+        channel_key = ("post_channel", "chat.postMessage", app_id, team_id, channel)
+        workspace_key = ("post_workspace", "chat.postMessage", app_id, team_id)
+        self._observe(channel_key, now)
+        self._observe(workspace_key, now)
+        if not enforce:
+            return 0
+        per_channel = self._bucket(channel_key, now)
+        workspace = self._bucket(workspace_key, now)
         wait = max(per_channel.wait(), workspace.wait())
         if wait > 0:
             per_channel.limited += 1
             workspace.limited += 1
+            # The 429 belongs to the bucket that had no room (the channel's first).
+            self.usage.answered_429(channel_key if per_channel.wait() > 0 else workspace_key)
             return _retry_after(wait)
         per_channel.tokens -= 1.0
         workspace.tokens -= 1.0
@@ -188,6 +240,14 @@ class RateLimiter:
         return 0
 
     # --- reporting ----------------------------------------------------------------------------
+    def usage_report(self, team_id: str | None = None) -> dict[str, Any]:
+        """Every bucket's usage per workspace (``GET /_emulator/ratelimits/report``)."""
+        limits = {}
+        for key in self.usage.buckets:
+            limit = self._limit_for_key(key)
+            limits[key] = (limit.per_minute, limit.burst)
+        return self.usage.report(limits, team_id)
+
     def snapshot(self) -> dict[str, Any]:
         """Limits and counters, for ``GET /_emulator/ratelimits``."""
         now = self.clock()
@@ -216,6 +276,8 @@ class RateLimiter:
                 **{name: _limit_json(limit) for name, limit in sorted(self.methods.items())},
             },
             "counters": counters,
+            "history": self.history,
+            "history_page_max": self.history_page_max,
         }
 
 

@@ -76,6 +76,8 @@ def render_message(
     out: dict[str, Any] = {"type": "message"}
     if msg.subtype:
         out["subtype"] = msg.subtype
+    if msg.subtype == "tombstone":
+        out["hidden"] = True
     if msg.user:
         out["user"] = msg.user
     if msg.bot_id:
@@ -102,6 +104,8 @@ def render_message(
         out["thread_ts"] = msg.thread_ts
         if msg.thread_ts != msg.ts and parent_user_id:
             out["parent_user_id"] = parent_user_id
+        elif msg.subtype == "tombstone":
+            out["parent_user_id"] = "USLACKBOT"  # as Slack shows a deleted thread parent
     if msg.replies:
         out["reply_count"] = len(msg.replies)
         out["reply_users_count"] = len(msg.reply_users)

@@ -298,12 +298,13 @@ async def _incoming_webhook(request: Request) -> Response:
         return _text(404, "channel_not_found")
     if channel.is_archived:
         return _text(410, "channel_is_archived")
-    if state.rate_limits_enabled:
-        retry_after = state.rate_limiter.check_post(inst.app_id, inst.team_id, channel.id)
-        if retry_after:
-            return PlainTextResponse(
-                "rate_limited", status_code=429, headers={"Retry-After": str(retry_after)}
-            )
+    retry_after = state.rate_limiter.check_post(
+        inst.app_id, inst.team_id, channel.id, enforce=state.rate_limits_enabled
+    )
+    if retry_after:
+        return PlainTextResponse(
+            "rate_limited", status_code=429, headers={"Retry-After": str(retry_after)}
+        )
     bot = _bot_user(state, inst.app_id, inst.team_id)
     if bot is None:
         return _text(403, "action_prohibited")

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from slackbridge.emulator.app import create_app
+from slackbridge.emulator.ratelimit import HISTORY_PROFILES
 from slackbridge.emulator.seed import SeedError, build_state, default_seed, describe_seed, load_seed
 
 __all__ = ["run_emulator"]
@@ -38,6 +39,7 @@ def run_emulator(
     speed: float,
     rate_limits: bool,
     console: Console,
+    history_limits: str = "default",
     err_console: Console,
 ) -> int:
     """Serve the emulator until interrupted; returns the process exit code."""
@@ -45,6 +47,10 @@ def run_emulator(
 
     if speed <= 0:
         err_console.print("[red]Error:[/] --speed must be greater than 0 (e.g. 1, or 60).")
+        return 2
+    history_profile = history_limits.replace("-", "_")
+    if history_profile not in HISTORY_PROFILES:
+        err_console.print("[red]Error:[/] --history-limits must be default or non-marketplace.")
         return 2
     if not 0 < port < 65536:
         err_console.print("[red]Error:[/] --port must be between 1 and 65535.")
@@ -63,7 +69,7 @@ def run_emulator(
     link_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
     base = f"http://{link_host}:{port}"
     state.base_url = base
-    app = create_app(state, seed=seed)
+    app = create_app(state, seed=seed, history_limits=history_profile)
 
     console.print(describe_seed(state))
     urls = Table(title="Slack emulator", title_justify="left", show_header=False)
@@ -75,6 +81,7 @@ def run_emulator(
     urls.add_row("Control API", f"{base}/_emulator/state")
     urls.add_row("Speed", f"x{speed:g}")
     urls.add_row("Rate limits", "on" if rate_limits else "off")
+    urls.add_row("History limits", history_profile.replace("_", "-"))
     console.print(urls)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     return 0

@@ -297,7 +297,15 @@ def reset_state(state: EmulatorState, seed: Seed | None = None) -> None:
     from slackbridge.emulator.state import Signal
 
     fresh = build_state(seed, speed=state.speed, rate_limits=state.rate_limits_enabled)
-    keep = {"listeners", "speed", "ack_timeout", "rate_limits_enabled", "base_url", "rate_limiter"}
+    keep = {
+        "listeners",
+        "speed",
+        "ack_timeout",
+        "rate_limits_enabled",
+        "base_url",
+        "rate_limiter",
+        "oidc_key",  # id_tokens signed before a reset still verify against the key set
+    }
     for name in state.__dataclass_fields__:
         if name not in keep:
             setattr(state, name, getattr(fresh, name))

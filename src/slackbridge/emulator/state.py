@@ -213,6 +213,8 @@ class App:
     # Public distribution (Slack's "Manage Distribution" page): without it an app with a home
     # workspace installs there only. Apps without a home (tests, seeds) install anywhere.
     distributed: bool = False
+    # settings.event_subscriptions.metadata_subscriptions: [{"app_id": "A…" | "*", "event_type"}]
+    metadata_subscriptions: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -258,7 +260,9 @@ class OAuthCode:
     expires_at: float
     incoming_webhook_channel: str | None = None
     used: bool = False
-    version: int = 2  # 2: from /oauth/v2/authorize (oauth.v2.access); 1: /oauth/authorize
+    version: int = 2  # 2: from /oauth/v2/authorize (oauth.v2.access); 1: /oauth/authorize;
+    # 3: from /openid/connect/authorize (Sign in with Slack, openid.connect.token)
+    nonce: str | None = None  # OpenID Connect: echoed in the id_token
 
 
 @dataclass
@@ -352,6 +356,8 @@ class EmulatorState:
     streams: dict[tuple[str, str], Stream] = field(default_factory=dict)  # (channel, ts)
     # (channel, thread_ts) -> the assistant thread there
     assistant_threads: dict[tuple[str, str], AssistantThread] = field(default_factory=dict)
+    # Sign in with Slack: the RSA key signing id_tokens (made on first use; see oidc.py).
+    oidc_key: Any = None
     # chat.postEphemeral messages (never in history), newest last, bounded.
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
 

@@ -50,6 +50,10 @@ async def test_page_and_assets_are_served() -> None:
     assert '<script src="/ui/static/app.js">' in page.text
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert "/_emulator/messages" in script.text
+    # Sharing a file, in the channel or in the open thread, goes through the control API.
+    assert 'id="composer-file" type="file"' in page.text
+    assert 'id="thread-file" type="file"' in page.text
+    assert '"/_emulator/files"' in script.text
     assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
     assert missing.status_code == 404
 

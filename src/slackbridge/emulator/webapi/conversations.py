@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from slackbridge.emulator import ops
+from slackbridge.emulator.metadata import for_history
 from slackbridge.emulator.render import render_channel
 from slackbridge.emulator.state import Channel, Message, User
 from slackbridge.emulator.webapi.args import (
@@ -142,7 +143,8 @@ def _in_window(ts: str, latest: float | None, oldest: float | None, inclusive: b
 async def conversations_history(ctx: CallContext) -> dict[str, Any]:
     channel = _history_channel(ctx)
     latest, oldest, inclusive = _window(ctx)
-    limit = min(max(as_int(ctx.arg("limit"), "limit", 100), 1), 999)
+    page_max = ctx.state.rate_limiter.history_page_max or 999
+    limit = min(max(as_int(ctx.arg("limit"), "limit", 100), 1), 999, page_max)
     visible = [
         m
         for m in reversed(channel.messages)
@@ -155,7 +157,7 @@ async def conversations_history(ctx: CallContext) -> dict[str, Any]:
     forward = oldest is not None and latest is None
     chunk, has_more, next_cursor = (_page_forward if forward else _page_back)(ctx, visible, limit)
     out: dict[str, Any] = {
-        "messages": [ops.message_json(ctx.state, channel, m) for m in chunk],
+        "messages": _shown(ctx, channel, chunk),
         "has_more": has_more,
         "pin_count": len(channel.pins),
         "channel_actions_ts": None,
@@ -165,6 +167,16 @@ async def conversations_history(ctx: CallContext) -> dict[str, Any]:
     if ctx.arg("latest") is not None:
         out["latest"] = str(ctx.arg("latest"))
     return out
+
+
+def _shown(ctx: CallContext, channel: Channel, messages: list[Message]) -> list[dict[str, Any]]:
+    """Messages as history/replies render them: metadata payloads only with
+    ``include_all_metadata`` (see ``metadata.py``)."""
+    include_all = as_bool(ctx.arg("include_all_metadata"))
+    return [
+        for_history(ops.message_json(ctx.state, channel, m), include_all=include_all)
+        for m in messages
+    ]
 
 
 _Page = tuple[list[Message], bool, str]
@@ -205,11 +217,18 @@ async def conversations_replies(ctx: CallContext) -> dict[str, Any]:
     thread: list[Message] = ops.thread_of(channel, msg)
     # The parent always leads the page, as Slack returns it; the window filters replies.
     replies = [m for m in thread[1:] if _in_window(m.ts, latest, oldest, inclusive)]
-    chunk, cursor = page(ctx, replies, kind="replies", default_limit=1000)
+    page_max = ctx.state.rate_limiter.history_page_max
+    chunk, cursor = page(
+        ctx,
+        replies,
+        kind="replies",
+        default_limit=page_max or 1000,
+        max_limit=page_max or 1000,
+    )
     first_page = not ctx.arg("cursor")
     messages = ([thread[0]] if first_page else []) + chunk
     return {
-        "messages": [ops.message_json(ctx.state, channel, m) for m in messages],
+        "messages": _shown(ctx, channel, messages),
         "has_more": bool(cursor),
         "response_metadata": {"next_cursor": cursor},
     }

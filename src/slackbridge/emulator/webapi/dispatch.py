@@ -10,7 +10,9 @@ Nothing here ever answers with a traceback: an unexpected exception is logged an
 
 Faults (``POST /_emulator/faults`` with ``method``) apply before anything else: ``latency``
 delays the answer, ``status`` answers that HTTP status, ``error`` answers that Slack error, and
-``drop`` breaks the connection mid-answer (clients see a truncated response).
+``drop`` breaks the connection mid-answer (clients see a truncated response), and
+``events_first`` holds a successful answer until the events the call caused have had their
+first delivery attempt (bounded by :data:`EVENTS_FIRST_WAIT` seconds).
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from slackbridge.emulator.capture import capture_event_deliveries
 from slackbridge.emulator.faults import Fault
 from slackbridge.emulator.state import EmulatorState, Token
 from slackbridge.emulator.webapi.registry import REGISTRY, CallContext, MethodSpec, SlackError
 
-__all__ = ["api_endpoint", "json_response"]
+__all__ = ["EVENTS_FIRST_WAIT", "api_endpoint", "json_response"]
 
 _log = logging.getLogger("slackbridge.emulator.webapi")
 _JSON = "application/json; charset=utf-8"
+EVENTS_FIRST_WAIT = 30.0  # real seconds an events_first answer waits for the deliveries, at most
 
 
 def json_response(
@@ -58,12 +62,14 @@ class _DroppedResponse(Response):
         await send({"type": "http.response.body", "body": b'{"ok":', "more_body": False})
 
 
-async def _apply_fault(fault: Fault) -> Response | None:
+async def _apply_fault(state: EmulatorState, fault: Fault) -> Response | None:
     if fault.latency:
         await asyncio.sleep(fault.latency)
     if fault.drop:
         return _DroppedResponse()
     if fault.status is not None:
+        if fault.status == 429:
+            state.rate_limiter.usage.fault_429s += 1
         headers = {}
         if fault.status == 429 or fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
@@ -197,14 +203,15 @@ def _check_scopes(spec: MethodSpec, token: Token) -> None:
 def _rate_limit(
     state: EmulatorState, spec: MethodSpec, token: Token | None, args: dict[str, Any]
 ) -> int:
-    if spec.tier is None or not state.rate_limits_enabled:
+    if spec.tier is None:
         return 0
+    enforce = state.rate_limits_enabled  # off: the call is only recorded (usage report)
     app_id = (token.app_id if token else None) or "-"
     team_id = (token.team_id if token else None) or "-"
     if spec.tier == "post":
         channel = _channel_key(state, team_id, str(args.get("channel", "")))
-        return state.rate_limiter.check_post(app_id, team_id, channel)
-    return state.rate_limiter.check_method(spec.name, spec.tier, app_id, team_id)
+        return state.rate_limiter.check_post(app_id, team_id, channel, enforce=enforce)
+    return state.rate_limiter.check_method(spec.name, spec.tier, app_id, team_id, enforce=enforce)
 
 
 def _channel_key(state: EmulatorState, team_id: str, ref: str) -> str:
@@ -243,7 +250,7 @@ async def _dispatch(state: EmulatorState, name: str, request: Request) -> Respon
         return json_response({"ok": False, "error": "unknown_method", "req_method": name})
     fault = state.faults.match_method(name)
     if fault is not None:
-        faulted = await _apply_fault(fault)
+        faulted = await _apply_fault(state, fault)
         if faulted is not None:
             return faulted
     warnings: list[str] = []
@@ -265,11 +272,28 @@ async def _dispatch(state: EmulatorState, name: str, request: Request) -> Respon
                 headers={"Retry-After": str(retry_after), **_scope_headers(spec, token)},
             )
         ctx = CallContext(state=state, args=args, token=token, request=request, warnings=warnings)
-        result = await spec.handler(ctx)
+        if fault is not None and fault.events_first:
+            with capture_event_deliveries() as waiters:
+                result = await spec.handler(ctx)
+            await _wait_all(waiters)
+        else:
+            result = await spec.handler(ctx)
     except SlackError as exc:
         headers = _scope_headers(spec, token)
         return _finish({"ok": False, "error": exc.error, **exc.extra}, warnings, headers)
     return _finish({"ok": True, **result}, warnings, _scope_headers(spec, token))
+
+
+async def _wait_all(waiters: list[asyncio.Event]) -> None:
+    """Wait (bounded) until every captured event delivery has had its first attempt."""
+    if not waiters:
+        return
+    try:
+        async with asyncio.timeout(EVENTS_FIRST_WAIT):
+            for waiter in waiters:
+                await waiter.wait()
+    except TimeoutError:
+        _log.warning("emulator: events_first answer sent before its events were delivered")
 
 
 async def api_endpoint(request: Request) -> Response:

@@ -117,8 +117,10 @@ def persona_args(ctx: CallContext, author: User) -> tuple[str | None, dict[str, 
         return None, None
     username = ctx.arg("username")
     icons: dict[str, str] = {}
+    # As on Slack, icon_emoji wins over icon_url; an image is shown at Slack's icon sizes.
     if ctx.arg("icon_emoji"):
         icons["emoji"] = str(ctx.arg("icon_emoji"))
-    if ctx.arg("icon_url"):
-        icons["image_64"] = str(ctx.arg("icon_url"))
+    elif ctx.arg("icon_url"):
+        url = str(ctx.arg("icon_url"))
+        icons = {"image_36": url, "image_48": url, "image_72": url}
     return (str(username) if username else None), (icons or None)

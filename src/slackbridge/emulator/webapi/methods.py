@@ -15,6 +15,7 @@ from slackbridge.emulator.webapi import (  # noqa: F401
     conversations_manage,
     files,
     oauth,
+    openid,
     pins,
     reactions,
     scheduled,

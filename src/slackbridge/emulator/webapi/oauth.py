@@ -16,7 +16,7 @@ from slackbridge.emulator.oauth_pages import redirect_allowed
 from slackbridge.emulator.state import App, OAuthCode, Token
 from slackbridge.emulator.webapi.registry import CallContext, SlackError, method
 
-__all__: list[str] = []
+__all__ = ["client_of", "take_code"]
 
 
 def _basic_credentials(ctx: CallContext) -> tuple[str, str] | None:
@@ -32,7 +32,8 @@ def _basic_credentials(ctx: CallContext) -> tuple[str, str] | None:
     return (client_id, secret) if sep else None
 
 
-def _client(ctx: CallContext) -> App:
+def client_of(ctx: CallContext) -> App:
+    """The app whose client credentials (Basic auth or arguments) the call carries."""
     basic = _basic_credentials(ctx)
     client_id, secret = basic if basic else (ctx.arg("client_id"), ctx.arg("client_secret"))
     app = ctx.state.app_by_client_id(str(client_id)) if client_id else None
@@ -43,7 +44,9 @@ def _client(ctx: CallContext) -> App:
     return app
 
 
-def _take_code(ctx: CallContext, app: App, version: int) -> OAuthCode:
+def take_code(ctx: CallContext, app: App, version: int) -> OAuthCode:
+    """Use up the authorization ``code`` the call carries, issued to ``app`` by the authorize
+    page of ``version``."""
     raw = ctx.arg("code")
     code = ctx.state.oauth_codes.get(str(raw)) if raw else None
     if code is None or code.used or code.app_id != app.id or ctx.state.now() > code.expires_at:
@@ -125,7 +128,7 @@ def _refresh_response(ctx: CallContext, app: App, token: Token) -> dict[str, Any
 
 @method("oauth.v2.access", tier=4, auth="none")
 async def _oauth_v2_access(ctx: CallContext) -> dict[str, Any]:
-    app = _client(ctx)
+    app = client_of(ctx)
     grant_type = ctx.arg("grant_type", "authorization_code")
     if grant_type == "refresh_token":
         try:
@@ -135,7 +138,7 @@ async def _oauth_v2_access(ctx: CallContext) -> dict[str, Any]:
         return _refresh_response(ctx, app, token)
     if grant_type != "authorization_code":
         raise SlackError("invalid_grant_type")
-    code = _take_code(ctx, app, version=2)
+    code = take_code(ctx, app, version=2)
     result = _install(ctx, app, code, code.scopes, code.user_scopes)
     return _v2_response(ctx, app, result, code.user_id)
 
@@ -160,8 +163,8 @@ def _install(
 @method("oauth.access", tier=4, auth="none")
 async def _oauth_access(ctx: CallContext) -> dict[str, Any]:
     """The classic-app exchange: a user token on top, the bot token under ``bot``."""
-    app = _client(ctx)
-    code = _take_code(ctx, app, version=1)
+    app = client_of(ctx)
+    code = take_code(ctx, app, version=1)
     wants_bot = "bot" in code.scopes
     user_scopes = [s for s in code.scopes if s != "bot"] or ["identify"]
     bot_scopes = [s for s in code.scopes if s in ("incoming-webhook", "commands")]

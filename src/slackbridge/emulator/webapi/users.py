@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slackbridge.emulator.ops_users import change_user
 from slackbridge.emulator.render import render_profile, render_user
 from slackbridge.emulator.state import User
 from slackbridge.emulator.webapi.args import as_bool, as_json, page
@@ -99,10 +100,12 @@ async def users_profile_set(ctx: CallContext) -> dict[str, Any]:
         changes[str(name)] = ctx.args.get("value", "")
     if not changes:
         raise SlackError("invalid_profile")
+    updates: dict[str, str] = {}
     for key, value in changes.items():
         attr = _PROFILE_FIELDS.get(key)
         if attr is None:
             # Slack rejects profile fields it does not know.
             raise SlackError("invalid_profile")
-        setattr(target, attr, "" if value is None else str(value))
+        updates[attr] = "" if value is None else str(value)
+    change_user(ctx.state, target, updates)
     return {"username": target.name, "profile": render_profile(target, include_email=True)}

@@ -164,6 +164,23 @@ async function post(text, threadTs, broadcast) {
   await api("POST", "/_emulator/messages", body);
 }
 
+// A file shared as the chosen user (in the thread when threadTs is set): apps hear the
+// file_share message and file_shared, as for a file dropped into Slack.
+async function shareFile(file, threadTs, comment) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  const body = {
+    team_id: S.team, channel_id: S.channel, user_id: S.user,
+    filename: file.name, content_base64: btoa(binary),
+  };
+  if (comment) body.initial_comment = comment;
+  if (threadTs) body.thread_ts = threadTs;
+  await api("POST", "/_emulator/files", body);
+}
+
 // An app's answer only for the user (ephemeral, now or later through its response_url) shows
 // in the channel, marked "Only visible to you", with the next poll of the channel.
 async function runCommand(line) {
@@ -199,7 +216,7 @@ function openThread(ts) {
   $("thread-text").focus();
 }
 
-function wireComposer(formId, textId, threadTs, broadcastId) {
+function wireComposer(formId, textId, threadTs, broadcastId, fileId) {
   const form = $(formId);
   const input = $(textId);
   const submit = () => act(async () => {
@@ -222,6 +239,15 @@ function wireComposer(formId, textId, threadTs, broadcastId) {
       submit();
     }
   });
+  const picker = $(fileId);
+  picker.addEventListener("change", () => act(async () => {
+    const file = picker.files && picker.files[0];
+    picker.value = "";
+    if (!file || !S.channel) return;
+    await shareFile(file, threadTs(), input.value.trim());
+    input.value = "";
+    await Promise.all([refreshMessages(), loadState(), refreshDeliveries()]);
+  }));
 }
 
 // --- sidebar, selects, side panel ----------------------------------------------------------
@@ -413,8 +439,8 @@ async function main() {
     S.thread = null;
     renderThread();
   });
-  wireComposer("composer", "composer-text", () => null, null);
-  wireComposer("thread-composer", "thread-text", () => S.thread, "thread-broadcast");
+  wireComposer("composer", "composer-text", () => null, null, "composer-file");
+  wireComposer("thread-composer", "thread-text", () => S.thread, "thread-broadcast", "thread-file");
   $("modal-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     act(submitModal);
