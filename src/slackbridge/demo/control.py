@@ -121,6 +121,36 @@ class EmulatorControl:
             },
         )
 
+    async def share_file(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        filename: str,
+        content: str,
+        *,
+        thread_ts: str | None = None,
+        comment: str = "",
+    ) -> dict[str, Any]:
+        """Share a (text) file as ``user_id``; the answer has the ``file`` and the ``ts``."""
+        body: dict[str, Any] = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "filename": filename,
+            "content": content,
+            "initial_comment": comment,
+        }
+        if thread_ts:
+            body["thread_ts"] = thread_ts
+        answer: dict[str, Any] = await self._call("POST", "files", body)
+        return answer
+
+    async def deliveries(self, app_id: str) -> list[dict[str, Any]]:
+        """What the emulator sent (or tried to send) to app ``app_id``, with every attempt."""
+        answer = await self._call("GET", f"deliveries?app_id={app_id}")
+        return list(answer.get("deliveries") or [])
+
     async def messages(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
         """The channel's top-level messages, each with its ``replies``."""
         answer = await self._call("GET", f"conversations/{team_id}/{channel_id}/messages")
