@@ -255,12 +255,15 @@ async def _adopt_opened(
     assert body.adopt is not None
     thread_ts = body.adopt.thread_ts if body.mode == "still" else None
     opened = await store.conversations.by_place(body.workspace, body.adopt.channel, thread_ts)
+    if opened is not None and opened.key == key:
+        return opened  # adopted under this key by a concurrent PUT
     if opened is None or not unadopted(opened) or opened.mode != body.mode:
         return None
     spec = {**(opened.spec or {}), "adopted": True}
     try:
         renamed = await store.conversations.update(
             opened.id,
+            expect_key=opened.key,
             key=key,
             created_by=caller.scope,
             title=body.title,
@@ -269,8 +272,11 @@ async def _adopt_opened(
         )
     except IntegrityError:
         raise ApiError("conversation_conflict", f"conversation {key!r} exists") from None
-    if renamed is None or renamed.key != key:
-        raise ApiError("conversation_conflict", "the conversation was adopted meanwhile")
+    if renamed is None:
+        current = await store.conversations.by_place(body.workspace, body.adopt.channel, thread_ts)
+        if current is not None and current.key == key:
+            return current
+        raise ApiError("conversation_conflict", "another key adopted that conversation meanwhile")
     return renamed
 
 
