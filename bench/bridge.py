@@ -113,8 +113,8 @@ class LimiterWaits:
         Outbound.acquire = timed_acquire  # type: ignore[method-assign,assignment]
 
         def undo() -> None:
-            outbox_ops.Attempt.call = call  # type: ignore[method-assign,assignment]
-            Outbound.acquire = acquire  # type: ignore[method-assign,assignment]
+            outbox_ops.Attempt.call = call  # type: ignore[method-assign]
+            Outbound.acquire = acquire  # type: ignore[method-assign]
 
         return undo
 
