@@ -138,6 +138,32 @@ async def test_send_says_why_an_answer_was_not_sent(desk: _Desk) -> None:
         await page.close()
 
 
+@pytest.mark.browser
+async def test_an_answer_can_carry_a_file(desk: _Desk) -> None:
+    from playwright.async_api import expect
+
+    await desk.webhook("w1", "The printer is jammed", "1700000000.000100", None)
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1200, "height": 800})
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.goto(desk.server.url + "/")
+        await expect(page.locator("#t-title")).to_have_text("#1 The printer is jammed")
+        await page.fill("#reply-text", "Here is the guide")
+        await page.set_input_files(
+            "#reply-file",
+            files=[{"name": "guide.txt", "mimeType": "text/plain", "buffer": b"1. open tray 2"}],
+        )
+        await page.click("#reply-send")
+        sent = page.locator("#messages .msg.agent").last
+        await expect(sent.locator(".text")).to_have_text("Here is the guide\n📎 guide.txt")
+        await expect(page.locator("#reply-file")).to_have_value("")
+        await page.close()
+    (posted,) = desk.gateway.posted()[1:]
+    assert posted["text"] == "Here is the guide"
+    (shared,) = posted["files"]
+    assert (shared["filename"], shared["content_base64"]) == ("guide.txt", "MS4gb3BlbiB0cmF5IDI=")
+
+
 async def test_the_page_carries_its_icon_inline(desk: _Desk) -> None:
     async with httpx.AsyncClient(base_url=desk.server.url) as client:
         page = await client.get("/")
