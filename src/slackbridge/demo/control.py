@@ -121,7 +121,19 @@ class EmulatorControl:
             },
         )
 
-    async def share_file(
+    async def messages(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's top-level messages, each with its ``replies``."""
+        answer = await self._call("GET", f"conversations/{team_id}/{channel_id}/messages")
+        return list(answer.get("messages") or [])
+
+    async def ephemerals(self, team_id: str, channel_id: str, user_id: str) -> list[dict[str, Any]]:
+        """What only ``user_id`` sees in the conversation (apps' ephemeral answers), oldest
+        first."""
+        path = f"conversations/{team_id}/{channel_id}/messages?user_id={user_id}"
+        answer = await self._call("GET", path)
+        return list(answer.get("ephemerals") or [])
+
+    async def share_text_file(
         self,
         team_id: str,
         channel_id: str,
@@ -150,18 +162,6 @@ class EmulatorControl:
         """What the emulator sent (or tried to send) to app ``app_id``, with every attempt."""
         answer = await self._call("GET", f"deliveries?app_id={app_id}")
         return list(answer.get("deliveries") or [])
-
-    async def messages(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
-        """The channel's top-level messages, each with its ``replies``."""
-        answer = await self._call("GET", f"conversations/{team_id}/{channel_id}/messages")
-        return list(answer.get("messages") or [])
-
-    async def ephemerals(self, team_id: str, channel_id: str, user_id: str) -> list[dict[str, Any]]:
-        """What only ``user_id`` sees in the conversation (apps' ephemeral answers), oldest
-        first."""
-        path = f"conversations/{team_id}/{channel_id}/messages?user_id={user_id}"
-        answer = await self._call("GET", path)
-        return list(answer.get("ephemerals") or [])
 
 
 def find_channel(state: dict[str, Any], team_id: str, name: str) -> dict[str, Any] | None:

@@ -211,19 +211,6 @@ class DemoStack:
         self._gateway_exit = gateway_exit
         self.gateway = ready[0]
 
-    async def stop_gateway(self) -> None:
-        """Stop the gateway (the walkthrough's outage; Slack's events meet a closed port)."""
-        gateway_exit, self._gateway_exit = self._gateway_exit, None
-        self.gateway = None
-        if gateway_exit is not None:
-            await gateway_exit.aclose()
-
-    async def restart_gateway(self) -> None:
-        """Start the stopped gateway again on its port, store and secrets."""
-        if self._gateway_exit is not None or self.settings is None:
-            raise RuntimeError("the gateway is running (or was never started)")
-        await self._serve_gateway(bind_port(HOST, self.config.gateway_port, "the gateway"))
-
     async def provision(self) -> Any:
         """Create the example's app at the emulator from the manifest; the ProvisionResult."""
         from slackbridge.slack.workspaces.provision import provision_app
@@ -301,6 +288,21 @@ class DemoStack:
             await self._exit.aclose()
         finally:
             self._close_sockets()
+
+    # --- an outage (the Helpdesk walkthrough's catch-up) ------------------------------------
+
+    async def stop_gateway(self) -> None:
+        """Stop the gateway (the walkthrough's outage; Slack's events meet a closed port)."""
+        gateway_exit, self._gateway_exit = self._gateway_exit, None
+        self.gateway = None
+        if gateway_exit is not None:
+            await gateway_exit.aclose()
+
+    async def restart_gateway(self) -> None:
+        """Start the stopped gateway again on its port, store and secrets."""
+        if self._gateway_exit is not None or self.settings is None:
+            raise RuntimeError("the gateway is running (or was never started)")
+        await self._serve_gateway(bind_port(HOST, self.config.gateway_port, "the gateway"))
 
     # --- helpers ------------------------------------------------------------------------------
 

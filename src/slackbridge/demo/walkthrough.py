@@ -196,7 +196,7 @@ async def run_walkthrough(stack: DemoStack, steps: Steps) -> None:
             step.note("PATCH …/messages/{id} → chat.update")
 
         async with steps.step("bob replies with the printer's log (a file into the Helpdesk)") as s:
-            shared = await control.share_file(
+            shared = await control.share_text_file(
                 ACME, channel, BOB, "printer-log.txt", _LOG, thread_ts=root, comment=_THANKS
             )
             thanks, file_id = str(shared["ts"]), str(shared["file"]["id"])
