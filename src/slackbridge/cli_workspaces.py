@@ -221,12 +221,7 @@ def list_workspaces_command(
     async def job(gateway: Gateway) -> list[dict[str, Any]]:
         found = await list_workspaces(gateway.db, gateway.keyring, app=app)
         return [
-            _row(
-                w.app_name,
-                w.installation,
-                w.app.bot_scopes if w.app else (),
-                settings.public_url,
-            )
+            _row(w.app_name, w.installation, w.app.bot_scopes if w.app else (), settings.public_url)
             for w in found
         ]
 
