@@ -5,18 +5,36 @@ follows in the thread carries that key both ways."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from slackbridge.store.repositories.bridge_conversations import ConversationsRepository
-from tests.integration.gateway.api.conftest import ACME, ALICE, BOB, SUPPORT, ApiStack
-from tests.integration.gateway.bridge.conftest import act, wait_message
+from tests.integration.gateway.api.conftest import (
+    ACME,
+    ALICE,
+    BOB,
+    SUPPORT,
+    ApiStack,
+    ProductServer,
+    start_stack,
+)
+from tests.integration.gateway.bridge.conftest import act, invite_bot, wait_message
+from tests.integration.gateway.conftest import GatewayFactory
 
 
 @pytest.fixture
-def stack(inbound: ApiStack) -> ApiStack:
-    return inbound
+async def stack(gateway_factory: GatewayFactory, product: ProductServer) -> AsyncIterator[ApiStack]:
+    """The API stack with the bot a member of #support (where the questions are asked)."""
+    from slackbridge.slack.workspaces.tokens import bot_token
+
+    s = await start_stack(gateway_factory, product)
+    creds = await bot_token(s.gateway.gateway, ACME)
+    if creds.bot_user_id not in s.emulator.state.workspaces[ACME].channels[SUPPORT].members:
+        await invite_bot(s, SUPPORT)
+    async with s.api:
+        yield s
 
 
 def _opened_body(root: str) -> dict[str, Any]:
