@@ -11,7 +11,8 @@ ways at ``--rate`` per second in total, half each way, each to a conversation pi
   minus the time the outbox spent waiting on the shared rate limiter for that operation (the
   sender holds a row through short waits and hands it back for long ones: both are counted, from
   the operation's own calls, by wrapping ``Attempt.call`` and ``Outbound.acquire`` here; the
-  gateway behaves as it always does);
+  gateway behaves as it always does), and the time it queued in its lane (a conversation's
+  operations go one after the other) while the operation ahead of it waited on the limiter;
 - Slack → product: one of Acme's people posts in the conversation's thread (the emulator's own
   ``post_message``, so Slack sends its event); its latency runs from the post to the
   ``conversation.message.created`` webhook's arrival at the product.
@@ -23,7 +24,7 @@ nothing missing, zero echoes. ``--record`` writes the "## Bridge" section of ben
 with the machine's load average (its cores are shared with other work: the figures say so).
 
     .venv/bin/python bench/bridge.py [--conversations 200] [--rate 20] [--seconds 30]
-        [--channels 40] [--quick] [--record]
+        [--channels 40] [--quick] [--slowest N] [--record]
 """
 
 from __future__ import annotations
@@ -76,12 +77,15 @@ _ROW: contextvars.ContextVar[str | None] = contextvars.ContextVar("bench_row", d
 
 @dataclass
 class LimiterWaits:
-    """Seconds each outbox operation spent waiting on the rate limiter: sleeping in
-    ``Outbound.acquire`` while holding its row, and handed back (``ratelimited``) until its
-    next attempt."""
+    """When each outbox operation waited on the rate limiter: sleeping in ``Outbound.acquire``
+    while holding its row, and handed back (``ratelimited``) until its next attempt; its lane
+    and when its first attempt began, so that the time it queued in its lane behind an
+    operation that was waiting on the limiter counts as the limiter's too."""
 
-    seconds: dict[str, float] = field(default_factory=dict)
+    intervals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     handed_back_at: dict[str, float] = field(default_factory=dict)
+    lanes: dict[str, str] = field(default_factory=dict)  # operation → its lane
+    first_attempt: dict[str, float] = field(default_factory=dict)
 
     def install(self) -> Callable[[], None]:
         call, acquire = outbox_ops.Attempt.call, Outbound.acquire
@@ -89,24 +93,27 @@ class LimiterWaits:
 
         async def timed_call(attempt: Any, *args: Any, **kwargs: Any) -> Any:
             row = str(attempt.row.message_id)
+            now = time.time()
+            waits.first_attempt.setdefault(row, now)
+            waits.lanes.setdefault(row, str(attempt.row.lane_key or row))
             back = waits.handed_back_at.pop(row, None)
             if back is not None:
-                waits.add(row, time.monotonic() - back)
+                waits.add(row, back, now)
             token = _ROW.set(row)
             try:
                 outcome = await call(attempt, *args, **kwargs)
             finally:
                 _ROW.reset(token)
             if getattr(outcome, "code", None) == "ratelimited":
-                waits.handed_back_at[row] = time.monotonic()
+                waits.handed_back_at[row] = time.time()
             return outcome
 
         async def timed_acquire(outbound: Any, *args: Any, **kwargs: Any) -> float:
-            began = time.monotonic()
+            began = time.time()
             wait: float = await acquire(outbound, *args, **kwargs)
             row = _ROW.get()
             if row is not None:
-                waits.add(row, time.monotonic() - began)
+                waits.add(row, began, time.time())
             return wait
 
         outbox_ops.Attempt.call = timed_call  # type: ignore[method-assign,assignment]
@@ -118,8 +125,36 @@ class LimiterWaits:
 
         return undo
 
-    def add(self, row: str, seconds: float) -> None:
-        self.seconds[row] = self.seconds.get(row, 0.0) + seconds
+    def add(self, row: str, began: float, ended: float) -> None:
+        if ended - began > 0.0005:
+            self.intervals.setdefault(row, []).append((began, ended))
+
+    def waited(self, row: str, queued_at: float) -> float:
+        """Seconds operation ``row`` (queued at ``queued_at``) lost to the limiter: its own
+        waits, and the part of its time in the lane before its first attempt during which
+        another operation of the lane was waiting on the limiter."""
+        own = self.intervals.get(row, [])
+        spans = list(own)
+        lane, first = self.lanes.get(row), self.first_attempt.get(row)
+        if lane is not None and first is not None:
+            for other, other_lane in self.lanes.items():
+                if other != row and other_lane == lane:
+                    for began, ended in self.intervals.get(other, []):
+                        began, ended = max(began, queued_at), min(ended, first)
+                        if ended > began:
+                            spans.append((began, ended))
+        return _union(spans)
+
+
+def _union(spans: list[tuple[float, float]]) -> float:
+    """The total length of the union of ``spans``."""
+    total, reach = 0.0, float("-inf")
+    for began, ended in sorted(spans):
+        if ended <= reach:
+            continue
+        total += ended - max(began, reach)
+        reach = ended
+    return total
 
 
 # --- the product: notes each webhook's arrival ------------------------------------------------
@@ -174,6 +209,8 @@ class Result:
     echoes: int
     waited_ops: int  # operations that waited on the limiter at all
     setup_seconds: float
+    #: (direction, seconds into the load, latency seconds) of every message, for --slowest
+    samples: list[tuple[str, float, float]] = field(default_factory=list)
 
     def ok(self) -> bool:
         return (
@@ -323,6 +360,7 @@ async def _run(
 
         total = int(args.rate * args.seconds)
         load_began = time.monotonic()
+        load_began_wall = time.time()
         for n in range(total):
             delay = load_began + n / args.rate - time.monotonic()
             if delay > 0:
@@ -360,18 +398,19 @@ async def _run(
         for text, message in product.created_meta.items()
         if text in own or message.get("product_message_id")
     )
-    out_ms, out_raw_ms = [], []
+    out_ms, out_raw_ms, samples = [], [], []
     for text, started in out_started.items():
         if text in arrivals:
             raw = arrivals[text] - started
-            waited = waits.seconds.get(out_ops.get(text, ""), 0.0)
+            waited = waits.waited(out_ops.get(text, ""), started)
             out_raw_ms.append(raw)
             out_ms.append(max(0.0, raw - waited))
-    in_ms = [
-        product.created[text] - started
-        for text, started in in_started.items()
-        if text in product.created
-    ]
+            samples.append(("product → Slack", started - load_began_wall, out_ms[-1]))
+    in_ms = []
+    for text, started in in_started.items():
+        if text in product.created:
+            in_ms.append(product.created[text] - started)
+            samples.append(("Slack → product", started - load_began_wall, in_ms[-1]))
     return Result(
         conversations=len(keys),
         seconds=load_seconds,
@@ -383,13 +422,20 @@ async def _run(
         missing_out=sum(1 for t in out_started if t not in arrivals),
         missing_in=sum(1 for t in in_started if t not in product.created),
         echoes=echoes,
-        waited_ops=sum(1 for op in out_ops.values() if waits.seconds.get(op, 0.0) > 0.001),
+        waited_ops=sum(
+            1 for text, op in out_ops.items() if waits.waited(op, out_started[text]) > 0.001
+        ),
         setup_seconds=setup_seconds,
+        samples=samples,
     )
 
 
 def _ms(values: list[float], p: float) -> str:
     return f"{percentile(values, p):.1f}" if values else "n/a"
+
+
+def _within(values: list[float]) -> float:
+    return sum(1 for v in values if v * 1000 < TARGET_MS) / len(values) if values else 0.0
 
 
 def _lines(r: Result) -> list[str]:
@@ -416,7 +462,9 @@ def _section(r: Result, args: argparse.Namespace) -> str:
         "(Slack's rate limits on), the gateway (SQLite) and the product, after an install "
         "through Add to Slack. Product → Slack runs from the API call to the message's arrival "
         "in Slack, minus the time the outbox spent waiting on the rate limiter for that "
-        "operation (measured by wrapping the sender's calls, not changed); Slack → product from "
+        "operation: its own waits, and its time queued in its lane (one per conversation, in "
+        "order) while the operation ahead of it waited on the limiter (measured by wrapping the "
+        "sender's calls, which are not changed); Slack → product from "
         "the person's post to the `conversation.message.created` webhook's arrival. An echo is "
         "a `conversation.message.created` for one of the bridge's own posts (a card or a "
         "product message). Run with `.venv/bin/python bench/bridge.py --record`.\n\n"
@@ -427,6 +475,8 @@ def _section(r: Result, args: argparse.Namespace) -> str:
         f"({r.waited_ops} operations waited) |\n"
         f"| Slack → product | {r.sent_in} | {r.missing_in} | {_ms(r.in_ms, 50)} "
         f"| {_ms(r.in_ms, 99)} | |\n\n"
+        f"Under {TARGET_MS:.0f} ms: {_within(r.out_ms):.1%} product → Slack, "
+        f"{_within(r.in_ms):.1%} Slack → product. "
         f"Echoes: {r.echoes}. Setup (start, install, {r.conversations} cards within Slack's "
         f"limits): {r.setup_seconds:.0f} s. Target: p99 under {TARGET_MS:.0f} ms each way, "
         f"nothing missing, zero echoes: {verdict}.\n\n"
@@ -443,6 +493,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--channels", type=int, default=40)
     parser.add_argument("--quick", action="store_true", help="20 conversations for 5 s")
+    parser.add_argument(
+        "--slowest", type=int, default=0, help="print the N slowest messages (when, how long)"
+    )
     parser.add_argument("--record", action="store_true", help=f"write the result to {RESULTS}")
     args = parser.parse_args()
     if args.quick:
@@ -454,6 +507,11 @@ def main() -> int:
     result = asyncio.run(_main(args))
     for line in _lines(result):
         print(line)
+    for direction, at, took in sorted(result.samples, key=lambda x: -x[2])[: args.slowest]:
+        print(f"  slow: {direction} at {at:6.2f} s into the load took {took * 1000:7.1f} ms")
+    if result.samples:
+        within = sum(1 for _, _, took in result.samples if took * 1000 < TARGET_MS)
+        print(f"under {TARGET_MS:.0f} ms: {within / len(result.samples):.1%} of the messages")
     print(f"target (p99 < {TARGET_MS:.0f} ms each way, nothing missing, no echo): ", end="")
     print("met" if result.ok() else "NOT met")
     if args.record:
