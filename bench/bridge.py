@@ -509,6 +509,12 @@ def main() -> int:
         print(line)
     for direction, at, took in sorted(result.samples, key=lambda x: -x[2])[: args.slowest]:
         print(f"  slow: {direction} at {at:6.2f} s into the load took {took * 1000:7.1f} ms")
+    if args.slowest:
+        buckets: dict[tuple[str, int], list[float]] = {}
+        for direction, at, took in result.samples:
+            buckets.setdefault((direction, int(at // 5) * 5), []).append(took)
+        for (direction, start), values in sorted(buckets.items()):
+            print(f"  {direction} {start:3d}-{start + 5:3d} s: p50 {_ms(values, 50)} ms")
     if result.samples:
         within = sum(1 for _, _, took in result.samples if took * 1000 < TARGET_MS)
         print(f"under {TARGET_MS:.0f} ms: {within / len(result.samples):.1%} of the messages")
