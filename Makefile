@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-deep lint fmt bench bench-ingress bench-outbound clean
+.PHONY: install demo test test-deep lint fmt bench bench-ingress bench-outbound bench-bridge clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -50,6 +50,9 @@ bench-ingress: $(STAMP)
 
 bench-outbound: $(STAMP)
 	$(BIN)/python bench/outbound.py
+
+bench-bridge: $(STAMP)
+	$(BIN)/python bench/bridge.py
 
 clean:
 	rm -rf $(VENV) .slackbridge .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Helpdesk: an example product on slackbridge (every Slack thread is a ticket).
+"""Helpdesk: an example product on slackbridge (every ticket is a bridged conversation).
 
 Run it beside a slackbridge gateway::
 

@@ -30,12 +30,15 @@ async def test_a_bad_port_is_refused() -> None:
 
 
 async def test_it_serves_the_page_and_only_signed_webhooks() -> None:
+    root, opened = "1700000000.000100", "conversation.opened"
     posted = {
         "workspace": {"team_id": "T0ACME0001"},
-        "channel": {"id": "C0ACME0SUP", "kind": "public"},
-        "user": {"id": "U0ACME0002", "real_name": "Bob Baker"},
-        "text": "The printer is jammed",
-        "ts": "1700000000.000100",
+        "conversation": {"key": None, "mode": "still", "channel": "C0ACME0SUP", "thread_ts": root},
+        "message": {
+            "ts": root,
+            "text": "The printer is jammed",
+            "author": {"slack_user": "U0ACME0002", "real_name": "Bob Baker"},
+        },
     }
     async with (
         RUNNER.running(RUNNER.configured(SECRET)) as url,
@@ -44,12 +47,12 @@ async def test_it_serves_the_page_and_only_signed_webhooks() -> None:
         page = await client.get(f"{url}/")
         assert page.status_code == 200 and "Helpdesk" in page.text
 
-        body, forged = signed_webhook(generate_secret(), "msg_1", "message.posted", posted, _AT)
+        body, forged = signed_webhook(generate_secret(), "msg_1", opened, posted, _AT)
         refused = await client.post(f"{url}/webhooks/slackbridge", content=body, headers=forged)
         assert refused.status_code == 401
         assert (await client.get(f"{url}/api/state")).json()["tickets"] == []
 
-        body, signed = signed_webhook(SECRET, "msg_1", "message.posted", posted, _AT)
+        body, signed = signed_webhook(SECRET, "msg_1", opened, posted, _AT)
         taken = await client.post(f"{url}/webhooks/slackbridge", content=body, headers=signed)
         assert taken.status_code == 200
         tickets = (await client.get(f"{url}/api/state")).json()["tickets"]

@@ -172,6 +172,36 @@ class EmulatorControl:
         answer = await self._call("GET", path)
         return list(answer.get("ephemerals") or [])
 
+    async def share_text_file(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        filename: str,
+        content: str,
+        *,
+        thread_ts: str | None = None,
+        comment: str = "",
+    ) -> dict[str, Any]:
+        """Share a (text) file as ``user_id``; the answer has the ``file`` and the ``ts``."""
+        body: dict[str, Any] = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "filename": filename,
+            "content": content,
+            "initial_comment": comment,
+        }
+        if thread_ts:
+            body["thread_ts"] = thread_ts
+        answer: dict[str, Any] = await self._call("POST", "files", body)
+        return answer
+
+    async def deliveries(self, app_id: str) -> list[dict[str, Any]]:
+        """What the emulator sent (or tried to send) to app ``app_id``, with every attempt."""
+        answer = await self._call("GET", f"deliveries?app_id={app_id}")
+        return list(answer.get("deliveries") or [])
+
 
 def find_channel(state: dict[str, Any], team_id: str, name: str) -> dict[str, Any] | None:
     """The channel called ``name`` in ``team_id`` in a ``GET /_emulator/state`` answer."""

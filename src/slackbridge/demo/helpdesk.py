@@ -2,25 +2,36 @@
 
 It uses only slackbridge's public surface: signed webhooks in (verified with
 :func:`slackbridge.client.parse_webhook`), the product API out (:class:`slackbridge.client.
-Slackbridge`). Every Slack thread is a ticket (:mod:`slackbridge.demo.tickets`): a question posted
-in a channel the bot is in opens one, and the Helpdesk marks it 👀 in Slack; replies, edits and
-deletions update it; a ✅ reaction resolves it. Agents answer from the web page, and the answer is
-posted in the Slack thread as the bot or as the "Helpdesk agent" persona. The app's slash command
-(``/helpdesk`` in the demo) answers the person who ran it with the open tickets.
+Slackbridge`), and it keeps no Slack thread bookkeeping of its own: every ticket is a
+conversation of slackbridge's bridge under the key ``ticket-<number>``
+(:mod:`slackbridge.demo.tickets`). The Helpdesk watches each workspace's #support: a question
+posted there opens a conversation (``conversation.opened``), which the Helpdesk adopts as a
+ticket and acknowledges in the thread. Replies, edits, deletions and files come as
+``conversation.*`` webhooks; a ✅ reaction on the question resolves the ticket and closes the
+conversation. Agents answer from the web page (as the "Helpdesk agent" persona, with files),
+edit and delete their answers, resolve tickets, and open urgent tickets that get a channel of
+their own (the bridge's noisy mode). The app's slash command (``/helpdesk`` in the demo) answers
+the person who ran it with the open tickets.
 
 Routes: ``/`` (the page), ``POST /webhooks/slackbridge`` (slackbridge's webhooks),
-``GET /api/state`` (tickets, workspaces, commands, the Add to Slack link), ``POST
-/api/tickets/{number}/replies`` (``{"text", "as": "agent"|"bot"}``), ``GET /healthz`` and
-``GET /favicon.ico`` (the page's icon, which the page also carries inline).
+``GET /api/state`` (tickets, workspaces, commands, the Add to Slack link), ``POST /api/tickets``
+(``{"team_id", "text", "requester", "invite"}``: an urgent ticket in a channel of its own),
+``POST /api/tickets/{number}/replies`` (``{"text", "as": "agent"|"bot", "files"}``), ``PATCH``
+and ``DELETE /api/tickets/{number}/replies/{id}``, ``POST /api/tickets/{number}/resolve``,
+``GET /api/tickets/{number}/files/{file_id}`` (a file shared in Slack, through slackbridge),
+``GET /healthz`` and ``GET /favicon.ico``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import time
 import uuid
 from collections.abc import Mapping
 from importlib import resources
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -39,9 +50,10 @@ from slackbridge.demo.product_common import (
 from slackbridge.demo.tickets import CommandLog, Desk, Ticket, WorkspaceInfo, command_answer
 
 __all__ = [
-    "ACK_REACTION",
     "AGENT_PERSONA",
+    "BOT_PERSONA",
     "FAVICON_SVG",
+    "SUPPORT_CHANNEL",
     "WEBHOOK_PATH",
     "Helpdesk",
     "create_helpdesk_app",
@@ -50,9 +62,15 @@ __all__ = [
 _log = logging.getLogger("slackbridge.demo.helpdesk")
 
 AGENT_PERSONA = "Helpdesk agent"
-ACK_REACTION = "eyes"
-_PERSONA = {"username": AGENT_PERSONA, "icon_emoji": ":technologist:"}
+BOT_PERSONA = "Helpdesk"
+#: The channel of each workspace whose questions open tickets.
+SUPPORT_CHANNEL = "support"
+_AUTHORS: dict[str, dict[str, Any]] = {
+    "agent": {"persona": {"name": AGENT_PERSONA, "icon_emoji": ":technologist:"}},
+    "bot": {"persona": {"name": BOT_PERSONA, "icon_emoji": ":ticket:"}},
+}
 _MAX_REPLY = 4000
+_MAX_FILES = 5
 _API_RETRY_SECONDS = 10.0
 #: A ticket, drawn: the page inlines it as a data: URL; /favicon.ico serves it too.
 FAVICON_SVG = (
@@ -62,24 +80,47 @@ FAVICON_SVG = (
     '<path d="M19 11v10" stroke="#0f766e" stroke-width="1.6" stroke-dasharray="2 1.6"/></svg>'
 )
 
+_Failures = (SlackbridgeError, httpx.HTTPError)
+
+
+def _api_error(exc: Exception) -> Response:
+    if isinstance(exc, SlackbridgeError):
+        return error(502, exc.code, f"slackbridge refused it: {exc.message}")
+    return error(503, "slackbridge_unreachable", f"slackbridge is not reachable: {exc}")
+
 
 class Helpdesk(ProductBase):
     """The Helpdesk's state and behaviour (one per app; ``app.state.helpdesk``)."""
 
-    def __init__(self, client: Slackbridge, webhook_secret: str, account_ref: str) -> None:
+    def __init__(
+        self,
+        client: Slackbridge,
+        webhook_secret: str,
+        account_ref: str,
+        files: httpx.AsyncClient,
+        support_channel: str = SUPPORT_CHANNEL,
+    ) -> None:
         super().__init__(client, account_ref)
         self.desk = Desk()
         self._secret = webhook_secret
+        self._files = files
+        self.support_channel = support_channel
         self.install_url: str | None = None
         self._api_tried_at = float("-inf")
+        self._watching: set[str] = set()  # teams whose #support watch is set or being set
 
     # --- background work ------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.sync_from_api()
 
+    async def close(self) -> None:
+        await super().close()
+        await self._files.aclose()
+
     async def sync_from_api(self) -> None:
-        """Learn the Add to Slack link and the workspaces (at most every few seconds)."""
+        """Learn the Add to Slack link and the workspaces, and watch each one's #support (at
+        most every few seconds)."""
         now = time.monotonic()
         if now - self._api_tried_at < _API_RETRY_SECONDS:
             return
@@ -92,27 +133,104 @@ class Helpdesk(ProductBase):
                     self.desk.workspaces[ws.team_id] = WorkspaceInfo(
                         ws.team_id, ws.team_name, ws.status
                     )
-        except (SlackbridgeError, httpx.HTTPError) as exc:
+        except _Failures as exc:
             _log.info("slackbridge's API is not answering yet (%s); will try again", exc)
+        for team_id, info in self.desk.workspaces.items():
+            if info.status == "active" and team_id not in self._watching:
+                self._watching.add(team_id)
+                self.spawn(self.watch_support(team_id))
 
-    async def _acknowledge(self, ticket: Ticket) -> None:
-        """Mark the question 👀 in Slack and learn the channel's name."""
-        team, channel = ticket.team_id, ticket.channel_id
+    async def watch_support(self, team_id: str) -> None:
+        """Ask the bridge to open a conversation for every question in ``#support``."""
         try:
-            added = await self.client.slack.call(
-                team,
-                "reactions.add",
-                {"channel": channel, "timestamp": ticket.root_ts, "name": ACK_REACTION},
+            listing = await self.client.slack.call(
+                team_id,
+                "conversations.list",
+                {"types": "public_channel,private_channel", "exclude_archived": True},
             )
-            ticket.acknowledged = bool(added.get("ok"))
-            if ticket.channel_name is None:
-                info = await self.client.slack.call(
-                    team, "conversations.info", {"channel": channel}
+            found = [
+                c["id"]
+                for c in listing.get("channels") or []
+                if isinstance(c, Mapping) and c.get("name") == self.support_channel
+            ]
+            if not found:
+                _log.warning("no #%s in %s: no tickets open there", self.support_channel, team_id)
+                return
+            await self.client.watched_channels.put(found[0], workspace=team_id, open_on="message")
+            self.desk.watched[team_id] = found[0]
+        except _Failures as exc:
+            _log.warning("could not watch #%s in %s: %s", self.support_channel, team_id, exc)
+            self._watching.discard(team_id)
+
+    async def _channel_name(self, ticket: Ticket) -> None:
+        if ticket.channel_id is None or ticket.channel_name is not None:
+            return
+        info = await self.client.slack.call(
+            ticket.team_id, "conversations.info", {"channel": ticket.channel_id}
+        )
+        name = (info.get("channel") or {}).get("name")
+        ticket.channel_name = name if isinstance(name, str) else None
+
+    async def _adopt(self, ticket: Ticket) -> None:
+        """Make the conversation Slack opened ours under the ticket's key, then say so in it."""
+        try:
+            conversation = await self.client.conversations.put(
+                ticket.key,
+                workspace=ticket.team_id,
+                mode=ticket.mode,
+                adopt={"channel": ticket.channel_id, "thread_ts": ticket.root_ts},
+                title=ticket.subject,
+            )
+            ticket.adopted = True
+            ticket.permalink = conversation.permalink
+            await self._post(
+                ticket, "ack", f"Ticket #{ticket.number} is open: an agent will answer here.", "bot"
+            )
+            await self._channel_name(ticket)
+        except _Failures as exc:
+            _log.warning("could not adopt ticket #%s: %s", ticket.number, exc)
+
+    async def _post(
+        self,
+        ticket: Ticket,
+        message_id: str,
+        text: str,
+        as_who: str,
+        files: list[tuple[str, bytes]] | None = None,
+    ) -> tuple[str, str]:
+        """Post in the ticket's conversation; the operation id and who it shows as."""
+        author = _AUTHORS[as_who]
+        accepted = await self.client.conversations.post(
+            ticket.key, id=message_id, author=author, text=text, files=files or None
+        )
+        name = str(author["persona"]["name"])
+        operation_id = accepted.operation_id or ""
+        if message_id in ("ack", "card"):
+            entry = self.desk.agent_entry(ticket.number, message_id)
+            if entry is None:
+                self.desk.add_agent_reply(
+                    ticket.number, text, name, operation_id, message_id=message_id
                 )
-                name = (info.get("channel") or {}).get("name")
-                ticket.channel_name = name if isinstance(name, str) else None
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            _log.warning("could not acknowledge ticket #%s: %s", ticket.number, exc)
+            else:
+                self.desk.track(entry, operation_id)
+        return operation_id, name
+
+    async def _close(self, ticket: Ticket, message: str) -> None:
+        try:
+            await self.client.conversations.close(ticket.key, message=message)
+        except _Failures as exc:
+            _log.warning("could not close ticket #%s: %s", ticket.number, exc)
+
+    async def _placed(self, ticket: Ticket) -> None:
+        """Learn where a ticket the Helpdesk opened lives once Slack has made it."""
+        try:
+            conversation = await self.client.conversations.wait_open(ticket.key)
+            if conversation.channel is not None:
+                self.desk.place(ticket, conversation.channel, conversation.thread_ts)
+            ticket.permalink = conversation.permalink
+            await self._channel_name(ticket)
+        except (TimeoutError, *_Failures) as exc:
+            _log.warning("ticket #%s has no channel yet: %s", ticket.number, exc)
 
     async def _answer_command(self, log: CommandLog, response_url: str, page_url: str) -> None:
         """Tell the person who ran ``/helpdesk`` which tickets are open (only they see it)."""
@@ -121,7 +239,7 @@ class Helpdesk(ProductBase):
             accepted = await self.client.responses.send(
                 log.team_id, response_url, text, response_type="ephemeral"
             )
-        except (SlackbridgeError, httpx.HTTPError) as exc:
+        except _Failures as exc:
             _log.warning("could not answer %s: %s", log.command, exc)
             self.desk.record_answer(log, text, None)
             log.error = str(exc)
@@ -138,8 +256,14 @@ class Helpdesk(ProductBase):
         if not self.desk.first_time(request.headers.get("webhook-id", "")):
             return JSONResponse({"ok": True, "duplicate": True})
         outcome = self.desk.apply(event.type, event.data)
-        if outcome.kind == "opened" and outcome.ticket is not None:
-            self.spawn(self._acknowledge(outcome.ticket))
+        ticket = outcome.ticket
+        if outcome.kind == "opened" and ticket is not None:
+            self.spawn(self._adopt(ticket))
+        elif outcome.kind == "resolved" and ticket is not None:
+            self.spawn(self._close(ticket, f"Ticket #{ticket.number} is resolved. Thank you!"))
+        elif outcome.kind == "workspace":
+            self._api_tried_at = float("-inf")
+            self.spawn(self.sync_from_api())
         elif outcome.kind == "command" and outcome.command is not None:
             response_url = event.data.get("response_url")
             if isinstance(response_url, str):
@@ -152,43 +276,181 @@ class Helpdesk(ProductBase):
         install = "/install" if self.install_url is not None else None
         return JSONResponse({**self.desk.snapshot(), "install_url": install})
 
-    async def reply(self, request: Request) -> Response:
-        """An agent's answer, posted in the ticket's Slack thread through the product API."""
-        try:
-            number = int(request.path_params["number"])
-        except ValueError:
-            return error(404, "ticket_not_found", "no such ticket")
-        ticket = self.desk.tickets.get(number)
+    def _ticket(self, request: Request) -> Ticket | Response:
+        raw = str(request.path_params["number"])
+        ticket = self.desk.tickets.get(int(raw)) if raw.isdigit() else None
         if ticket is None:
-            return error(404, "ticket_not_found", f"no ticket #{number}")
-        try:
-            payload = await request.json()
-        except ValueError:
-            return error(400, "invalid_body", 'send JSON: {"text": "...", "as": "agent"}')
-        text = payload.get("text") if isinstance(payload, Mapping) else None
-        as_who = payload.get("as", "agent") if isinstance(payload, Mapping) else None
+            return error(404, "ticket_not_found", f"no ticket #{raw}")
+        return ticket
+
+    async def open_ticket(self, request: Request) -> Response:
+        """An urgent ticket an agent opens (a phone call, say): a Slack channel of its own
+        (the bridge's noisy mode) with the people to involve invited."""
+        payload = await _json_body(request)
+        if isinstance(payload, Response):
+            return payload
+        text, requester = payload.get("text"), payload.get("requester") or "a caller"
+        team_id, invite = payload.get("team_id"), payload.get("invite") or []
+        if not isinstance(team_id, str) or team_id not in self.desk.workspaces:
+            return error(400, "invalid_team", "team_id: a workspace the Helpdesk is installed in")
         if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
             return error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
-        if as_who not in ("agent", "bot"):
-            return error(400, "invalid_as", 'as: "agent" (the persona) or "bot"')
+        if not isinstance(requester, str) or not isinstance(invite, list):
+            return error(400, "invalid_body", "requester: a name; invite: Slack user ids")
+        ticket = self.desk.open_ticket(team_id, text.strip(), requester, "noisy")
         try:
-            accepted = await self.client.messages.post(
-                ticket.team_id,
-                ticket.channel_id,
-                text.strip(),
-                thread_ts=ticket.root_ts,
-                persona=_PERSONA if as_who == "agent" else None,
-                idempotency_key=f"helpdesk-{uuid.uuid4()}",
+            conversation = await self.client.conversations.put(
+                ticket.key,
+                workspace=team_id,
+                mode="noisy",
+                channel_name="{key}",
+                invite=[str(u) for u in invite],
+                title=ticket.subject,
             )
-        except SlackbridgeError as exc:
-            return error(502, exc.code, f"slackbridge refused the reply: {exc.message}")
-        except httpx.HTTPError as exc:
-            return error(503, "slackbridge_unreachable", f"slackbridge is not reachable: {exc}")
-        author = AGENT_PERSONA if as_who == "agent" else "Helpdesk bot"
-        entry = self.desk.add_agent_reply(number, text.strip(), author, accepted.id)
-        return JSONResponse(
-            {"operation_id": accepted.id, "message": entry.to_json()}, status_code=202
+            if conversation.channel is not None:
+                self.desk.place(ticket, conversation.channel, None)
+            card = f"Ticket #{ticket.number} from {requester}: {text.strip()}"
+            await self._post(ticket, "card", card, "bot")
+        except _Failures as exc:
+            return _api_error(exc)
+        self.spawn(self._placed(ticket))
+        return JSONResponse(ticket.to_json(), status_code=201)
+
+    async def reply(self, request: Request) -> Response:
+        """An agent's answer, posted in the ticket's conversation through the bridge."""
+        ticket = self._ticket(request)
+        if isinstance(ticket, Response):
+            return ticket
+        payload = await _json_body(request)
+        if isinstance(payload, Response):
+            return payload
+        text = payload.get("text")
+        as_who = payload.get("as", "agent")
+        if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
+            return error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
+        if as_who not in _AUTHORS:
+            return error(400, "invalid_as", 'as: "agent" (the persona) or "bot"')
+        files = _files_of(payload.get("files"))
+        if isinstance(files, Response):
+            return files
+        message_id = f"r-{uuid.uuid4().hex[:12]}"
+        try:
+            operation_id, name = await self._post(ticket, message_id, text.strip(), as_who, files)
+        except _Failures as exc:
+            return _api_error(exc)
+        entry = self.desk.add_agent_reply(
+            ticket.number,
+            text.strip(),
+            name,
+            operation_id,
+            message_id=message_id,
+            files=[{"name": filename, "size": len(content)} for filename, content in files],
         )
+        return JSONResponse(
+            {"operation_id": operation_id, "message": entry.to_json()}, status_code=202
+        )
+
+    async def edit_reply(self, request: Request) -> Response:
+        """An agent corrects an answer: edited in Slack too."""
+        ticket = self._ticket(request)
+        if isinstance(ticket, Response):
+            return ticket
+        entry = self.desk.agent_entry(ticket.number, str(request.path_params["message_id"]))
+        if entry is None or entry.id is None or entry.deleted:
+            return error(404, "message_not_found", "no such answer in this ticket")
+        payload = await _json_body(request)
+        if isinstance(payload, Response):
+            return payload
+        text = payload.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
+            return error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
+        try:
+            await self.client.conversations.edit(ticket.key, entry.id, text=text.strip())
+        except _Failures as exc:
+            return _api_error(exc)
+        entry.text, entry.edited = text.strip(), True
+        return JSONResponse({"message": entry.to_json()}, status_code=202)
+
+    async def delete_reply(self, request: Request) -> Response:
+        """An agent takes an answer back: deleted in Slack too."""
+        ticket = self._ticket(request)
+        if isinstance(ticket, Response):
+            return ticket
+        entry = self.desk.agent_entry(ticket.number, str(request.path_params["message_id"]))
+        if entry is None or entry.id is None:
+            return error(404, "message_not_found", "no such answer in this ticket")
+        try:
+            await self.client.conversations.delete_message(ticket.key, entry.id)
+        except _Failures as exc:
+            return _api_error(exc)
+        entry.deleted = True
+        return JSONResponse({"message": entry.to_json()}, status_code=202)
+
+    async def resolve(self, request: Request) -> Response:
+        """An agent resolves a ticket: the conversation is closed (a ✅ on the thread's question,
+        or the ticket's channel archived)."""
+        ticket = self._ticket(request)
+        if isinstance(ticket, Response):
+            return ticket
+        try:
+            await self.client.conversations.close(
+                ticket.key, message=f"Ticket #{ticket.number} is resolved. Thank you!"
+            )
+        except _Failures as exc:
+            return _api_error(exc)
+        ticket.status = "resolved"
+        return JSONResponse(ticket.to_json())
+
+    async def file(self, request: Request) -> Response:
+        """A file someone shared in a ticket's conversation, fetched through slackbridge (only
+        it holds the bot token that Slack's url_private needs)."""
+        ticket = self._ticket(request)
+        if isinstance(ticket, Response):
+            return ticket
+        file_id = str(request.path_params["file_id"])
+        found = next((f for e in ticket.entries for f in e.files if f.get("id") == file_id), None)
+        url = found.get("download_url") if found else None
+        if not isinstance(url, str):
+            return error(404, "file_not_found", f"ticket #{ticket.number} has no file {file_id}")
+        try:
+            answer = await self._files.get(url)
+        except httpx.HTTPError as exc:
+            return _api_error(exc)
+        if answer.status_code != 200:
+            return error(502, "file_unavailable", f"slackbridge answered {answer.status_code}")
+        media = answer.headers.get("content-type", "application/octet-stream")
+        return Response(answer.content, media_type=media)
+
+
+async def _json_body(request: Request) -> Mapping[str, Any] | Response:
+    try:
+        payload = await request.json()
+    except ValueError:
+        return error(400, "invalid_body", "send a JSON object")
+    if not isinstance(payload, Mapping):
+        return error(400, "invalid_body", "send a JSON object")
+    return payload
+
+
+def _files_of(raw: object) -> list[tuple[str, bytes]] | Response:
+    """``[{"filename", "content_base64"}]`` from the page, as the client's (name, bytes)."""
+    if raw is None:
+        return []
+    bad = error(400, "invalid_files", 'files: [{"filename": str, "content_base64": str}]')
+    if not isinstance(raw, list) or len(raw) > _MAX_FILES:
+        return bad
+    found: list[tuple[str, bytes]] = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            return bad
+        name, content = item.get("filename"), item.get("content_base64")
+        if not isinstance(name, str) or not name or not isinstance(content, str):
+            return bad
+        try:
+            found.append((name, base64.b64decode(content, validate=True)))
+        except (binascii.Error, ValueError):
+            return bad
+    return found
 
 
 def _page() -> str:
@@ -214,6 +476,9 @@ def create_helpdesk_app(
         Slackbridge(api_url, api_key, transport=transport, timeout=10.0),
         webhook_secret,
         account_ref,
+        httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {api_key}"}, transport=transport, timeout=30.0
+        ),
     )
     page = _page()
 
@@ -230,7 +495,20 @@ def create_helpdesk_app(
             Route("/", index),
             Route("/favicon.ico", favicon),
             Route("/api/state", helpdesk.state),
+            Route("/api/tickets", helpdesk.open_ticket, methods=["POST"]),
             Route("/api/tickets/{number}/replies", helpdesk.reply, methods=["POST"]),
+            Route(
+                "/api/tickets/{number}/replies/{message_id}",
+                helpdesk.edit_reply,
+                methods=["PATCH"],
+            ),
+            Route(
+                "/api/tickets/{number}/replies/{message_id}",
+                helpdesk.delete_reply,
+                methods=["DELETE"],
+            ),
+            Route("/api/tickets/{number}/resolve", helpdesk.resolve, methods=["POST"]),
+            Route("/api/tickets/{number}/files/{file_id}", helpdesk.file),
         ],
     )
     app.state.helpdesk = helpdesk

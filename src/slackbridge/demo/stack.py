@@ -124,6 +124,7 @@ class DemoStack:
         self.example = example
         self.urls = DemoUrls.of(config, example.webhook_path)
         self._exit = AsyncExitStack()
+        self._gateway_exit: AsyncExitStack | None = None
         self._sockets: dict[str, socket.socket] = {}
         self.emulator_state: Any = None  # slackbridge.emulator.state.EmulatorState
         self.settings: Settings | None = None
@@ -189,16 +190,26 @@ class DemoStack:
     async def start_gateway(self) -> None:
         """The gateway on a fresh store, sending webhooks to the product."""
         from slackbridge.product.signing import generate_secret
-        from slackbridge.server import create_app
 
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.webhook_secret = generate_secret()
         self.settings = self.gateway_settings(self.webhook_secret)
+        self._exit.push_async_callback(self.stop_gateway)
+        await self._serve_gateway(self._sockets.pop("gateway"))
+
+    async def _serve_gateway(self, sock: socket.socket) -> None:
+        from slackbridge.server import create_app
+
+        assert self.settings is not None
         ready: list[Gateway] = []
         app = create_app(self.settings, on_ready=ready.append)
-        await self._exit.enter_async_context(
-            serve(app, self._sockets.pop("gateway"), "the gateway")
-        )
+        gateway_exit = AsyncExitStack()
+        try:
+            await gateway_exit.enter_async_context(serve(app, sock, "the gateway"))
+        except BaseException:
+            await gateway_exit.aclose()
+            raise
+        self._gateway_exit = gateway_exit
         self.gateway = ready[0]
 
     async def provision(self, app: SlackAppConfig | None = None) -> Any:
@@ -285,6 +296,21 @@ class DemoStack:
             await self._exit.aclose()
         finally:
             self._close_sockets()
+
+    # --- an outage (the Helpdesk walkthrough's catch-up) ------------------------------------
+
+    async def stop_gateway(self) -> None:
+        """Stop the gateway (the walkthrough's outage; Slack's events meet a closed port)."""
+        gateway_exit, self._gateway_exit = self._gateway_exit, None
+        self.gateway = None
+        if gateway_exit is not None:
+            await gateway_exit.aclose()
+
+    async def restart_gateway(self) -> None:
+        """Start the stopped gateway again on its port, store and secrets."""
+        if self._gateway_exit is not None or self.settings is None:
+            raise RuntimeError("the gateway is running (or was never started)")
+        await self._serve_gateway(bind_port(HOST, self.config.gateway_port, "the gateway"))
 
     # --- helpers ------------------------------------------------------------------------------
 

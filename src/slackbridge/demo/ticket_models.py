@@ -1,7 +1,8 @@
 """What the Helpdesk keeps: tickets and their messages, workspaces and slash commands.
 
-Plain data with a ``to_json`` each (the web page's shapes); :mod:`slackbridge.demo.tickets`
-changes them as webhooks arrive.
+A ticket is a conversation of slackbridge's bridge under the key ``ticket-<number>``: a thread
+in #support ("still") or a channel of its own ("noisy"). Plain data with a ``to_json`` each (the
+web page's shapes); :mod:`slackbridge.demo.tickets` changes them as webhooks arrive.
 """
 
 from __future__ import annotations
@@ -16,18 +17,26 @@ __all__ = [
     "Delivery",
     "Entry",
     "Ticket",
+    "TicketMode",
     "TicketStatus",
     "WorkspaceInfo",
     "display_name",
     "subject_of",
+    "ticket_key",
 ]
 
 TicketStatus = Literal["open", "answered", "resolved"]
+TicketMode = Literal["still", "noisy"]
 Delivery = Literal["received", "queued", "sent", "failed"]
 
 #: Reactions on a ticket's question that mark it resolved.
 RESOLVE_REACTIONS = frozenset({"white_check_mark", "heavy_check_mark", "ballot_box_with_check"})
 _SUBJECT_MAX = 80
+
+
+def ticket_key(number: int) -> str:
+    """The bridge conversation key of ticket ``number``."""
+    return f"ticket-{number}"
 
 
 def display_name(user: Mapping[str, Any] | None) -> str:
@@ -64,9 +73,13 @@ class Entry:
     edited: bool = False
     deleted: bool = False
     error: str | None = None
+    id: str | None = None  # agent replies: the Helpdesk's own message id (the bridge's key)
+    files: list[dict[str, Any]] = field(default_factory=list)  # {id, name, mimetype, size}
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
+            "files": [] if self.deleted else [dict(f) for f in self.files],
             "author_id": self.author_id,
             "author_name": self.author_name,
             "text": "" if self.deleted else self.text,
@@ -83,12 +96,12 @@ class Entry:
 
 @dataclass
 class Ticket:
-    """A Slack thread seen as a help-desk ticket."""
+    """A help-desk ticket: a bridged conversation (a thread, or a channel of its own)."""
 
     number: int
     team_id: str
-    channel_id: str
-    root_ts: str
+    channel_id: str | None
+    root_ts: str | None
     subject: str
     requester_id: str | None
     requester_name: str
@@ -96,12 +109,23 @@ class Ticket:
     updated_at: float
     status: TicketStatus = "open"
     channel_name: str | None = None
-    acknowledged: bool = False  # the :eyes: reaction reached Slack
+    acknowledged: bool = False  # the Helpdesk's first reply reached Slack
     entries: list[Entry] = field(default_factory=list)
+    mode: TicketMode = "still"
+    adopted: bool = True  # False until the Helpdesk owns the conversation Slack opened
+    permalink: str | None = None
+
+    @property
+    def key(self) -> str:
+        return ticket_key(self.number)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "number": self.number,
+            "key": self.key,
+            "mode": self.mode,
+            "adopted": self.adopted,
+            "permalink": self.permalink,
             "team_id": self.team_id,
             "channel_id": self.channel_id,
             "channel_name": self.channel_name,

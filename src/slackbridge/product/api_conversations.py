@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from slackbridge.bridge.closing import place_of
+from slackbridge.bridge.inbound import unadopted
 from slackbridge.bridge.naming import (
     DEFAULT_TEMPLATE,
     NameTemplateError,
@@ -217,6 +218,11 @@ async def put_conversation(
     if existing is not None:
         _conflict(existing, body)
         return await _answer(gateway, existing, caller)
+    if body.adopt is not None:
+        adopted = await _adopt_opened(store, key, body, caller)
+        if adopted is not None:
+            response.status_code = 201
+            return await _answer(gateway, adopted, caller)
     template = body.channel_name or DEFAULT_TEMPLATE
     try:
         check_template(template)
@@ -259,6 +265,39 @@ async def put_conversation(
         gateway.wakeup("outbox").set()
     response.status_code = 201
     return conversation_view(created.conversation)
+
+
+async def _adopt_opened(
+    store: Store, key: str, body: ConversationPut, caller: Caller
+) -> StoredConversation | None:
+    """Adopting a conversation Slack opened (``conversation.opened``) gives its stored row the
+    product's key; None when there is no such row (the adopt creates one)."""
+    assert body.adopt is not None
+    thread_ts = body.adopt.thread_ts if body.mode == "still" else None
+    opened = await store.conversations.by_place(body.workspace, body.adopt.channel, thread_ts)
+    if opened is not None and opened.key == key:
+        return opened  # adopted under this key by a concurrent PUT
+    if opened is None or not unadopted(opened) or opened.mode != body.mode:
+        return None
+    spec = {**(opened.spec or {}), "adopted": True}
+    try:
+        renamed = await store.conversations.update(
+            opened.id,
+            expect_key=opened.key,
+            key=key,
+            created_by=caller.scope,
+            title=body.title,
+            metadata=body.metadata,
+            spec=spec,
+        )
+    except IntegrityError:
+        raise ApiError("conversation_conflict", f"conversation {key!r} exists") from None
+    if renamed is None:
+        current = await store.conversations.by_place(body.workspace, body.adopt.channel, thread_ts)
+        if current is not None and current.key == key:
+            return current
+        raise ApiError("conversation_conflict", "another key adopted that conversation meanwhile")
+    return renamed
 
 
 async def _answer(

@@ -6,17 +6,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 import httpx
-import orjson
 import pytest
 
 from slackbridge.demo.helpdesk import FAVICON_SVG, WEBHOOK_PATH, create_helpdesk_app
 from slackbridge.product.signing import generate_secret, sign_headers
-from tests.integration.demo.helpdesk_bodies import message_posted
+from tests.integration.demo.helpdesk_bodies import FakeApi, conversation_opened, message_created
 from tests.support.chromium import chromium
 from tests.support.servers import RunningServer, serve_asgi
 
@@ -25,53 +23,13 @@ TIMEOUT_MS = 10_000
 
 
 @dataclass
-class _Gateway:
-    """Stands in for slackbridge's API; ``down`` makes it unreachable, as when it is stopped."""
-
-    down: bool = False
-    posted: list[dict[str, Any]] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
-            raise httpx.ConnectError("All connection attempts failed", request=request)
-        body = orjson.loads(request.content) if request.content else {}
-        if request.url.path.endswith("/api/v1/messages"):
-            self.posted.append(body)
-            n = len(self.posted)
-            return httpx.Response(202, json=_accepted(f"msg_{n}", body))
-        if request.url.path.endswith("/workspaces/install-url"):
-            return httpx.Response(200, json={"url": "http://slackbridge.test/slack/install"})
-        if request.url.path.endswith("/workspaces"):
-            return httpx.Response(200, json={"workspaces": []})
-        if request.url.path.endswith("/conversations.info"):
-            return httpx.Response(200, json={"ok": True, "channel": {"name": "support"}})
-        return httpx.Response(200, json={"ok": True})
-
-
-def _accepted(op_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": op_id,
-        "operation": "chat.postMessage",
-        "workspace": body["workspace"],
-        "channel": body["channel"],
-        "thread_ts": body.get("thread_ts"),
-        "status": "queued",
-        "ts": None,
-        "error": None,
-        "attempts": 0,
-        "created_at": "2026-11-21T10:00:00Z",
-        "sent_at": None,
-        "result": {},
-    }
-
-
-@dataclass
 class _Desk:
     server: RunningServer
-    gateway: _Gateway
+    gateway: FakeApi
 
-    async def webhook(self, webhook_id: str, text: str, ts: str, thread_ts: str | None) -> None:
-        body = message_posted(text, ts, thread_ts)
+    async def webhook(self, webhook_id: str, text: str, ts: str, key: str | None) -> None:
+        """bob's question (``key`` None) or his reply in ticket ``key``."""
+        body = conversation_opened(text, ts) if key is None else message_created(ts, text, key=key)
         headers = sign_headers(SECRET, webhook_id, int(time.time()), body)
         async with httpx.AsyncClient(base_url=self.server.url) as client:
             answer = await client.post(
@@ -82,7 +40,7 @@ class _Desk:
 
 @pytest.fixture
 async def desk() -> AsyncIterator[_Desk]:
-    gateway = _Gateway()
+    gateway = FakeApi()
     app = create_helpdesk_app(
         "http://slackbridge.test", "sbk_test", SECRET, transport=httpx.MockTransport(gateway)
     )
@@ -105,7 +63,7 @@ async def test_a_click_on_a_ticket_survives_a_refresh(desk: _Desk) -> None:
         title = page.locator("#t-title")
         await expect(title).to_have_text("#2 VPN is down")  # the newest, shown first
         first = page.locator("#tickets li", has_text="The printer is jammed")
-        await expect(first.locator(".sub")).to_contain_text("1 msg")
+        await expect(first.locator(".sub")).to_contain_text("2 msg")  # and the Helpdesk's note
         await first.evaluate("node => { node.dataset.marker = 'same node' }")
 
         # Press on ticket #1, let the list refresh with news about it, then release: one click.
@@ -113,15 +71,21 @@ async def test_a_click_on_a_ticket_survives_a_refresh(desk: _Desk) -> None:
         assert box is not None
         await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         await page.mouse.down()
-        await desk.webhook("w3", "Still jammed", "1700000000.000300", "1700000000.000100")
-        await expect(first.locator(".sub")).to_contain_text("2 msg")
+        await desk.webhook("w3", "Still jammed", "1700000000.000300", "ticket-1")
+        await expect(first.locator(".sub")).to_contain_text("3 msg")
         await page.mouse.up()
 
         await expect(title).to_have_text("#1 The printer is jammed")
         await expect(first).to_have_class("active")
         assert await first.get_attribute("data-marker") == "same node"  # updated, not rebuilt
         messages = page.locator("#messages .msg .text")
-        await expect(messages).to_have_text(["The printer is jammed", "Still jammed"])
+        await expect(messages).to_have_text(
+            [
+                "The printer is jammed",
+                "Ticket #1 is open: an agent will answer here.",
+                "Still jammed",
+            ]
+        )
         await page.close()
     assert errors == []
 
@@ -162,16 +126,42 @@ async def test_send_says_why_an_answer_was_not_sent(desk: _Desk) -> None:
         await page.click("#reply-send")
         await expect(status).to_have_text("")
         await expect(page.locator("#reply-text")).to_have_value("")
-        sent = page.locator("#messages .msg.agent")
+        sent = page.locator("#messages .msg.agent").last
         await expect(sent.locator(".text")).to_have_text("On my way")
         await expect(sent.locator(".state")).to_have_text("sending to Slack…")
-        assert [p["text"] for p in desk.gateway.posted] == ["On my way"]
+        assert [p["text"] for p in desk.gateway.posted()][1:] == ["On my way"]
 
         # Ctrl+Enter sends too; an empty answer is refused with a word, not silently.
         await page.fill("#reply-text", "   ")
         await page.press("#reply-text", "Control+Enter")
         await expect(status).to_have_text("Write an answer first.")
         await page.close()
+
+
+@pytest.mark.browser
+async def test_an_answer_can_carry_a_file(desk: _Desk) -> None:
+    from playwright.async_api import expect
+
+    await desk.webhook("w1", "The printer is jammed", "1700000000.000100", None)
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1200, "height": 800})
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.goto(desk.server.url + "/")
+        await expect(page.locator("#t-title")).to_have_text("#1 The printer is jammed")
+        await page.fill("#reply-text", "Here is the guide")
+        await page.set_input_files(
+            "#reply-file",
+            files=[{"name": "guide.txt", "mimeType": "text/plain", "buffer": b"1. open tray 2"}],
+        )
+        await page.click("#reply-send")
+        sent = page.locator("#messages .msg.agent").last
+        await expect(sent.locator(".text")).to_have_text("Here is the guide\n📎 guide.txt")
+        await expect(page.locator("#reply-file")).to_have_value("")
+        await page.close()
+    (posted,) = desk.gateway.posted()[1:]
+    assert posted["text"] == "Here is the guide"
+    (shared,) = posted["files"]
+    assert (shared["filename"], shared["content_base64"]) == ("guide.txt", "MS4gb3BlbiB0cmF5IDI=")
 
 
 async def test_the_page_carries_its_icon_inline(desk: _Desk) -> None:

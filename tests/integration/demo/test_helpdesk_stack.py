@@ -1,5 +1,6 @@
-"""The Helpdesk against the real emulator and gateway on loopback: Slack threads become tickets,
-answers go through slackbridge's product API into the thread."""
+"""The Helpdesk against the real emulator and gateway on loopback: questions in #support become
+bridge conversations the Helpdesk adopts as tickets; answers go through the conversations API
+into the thread."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ import orjson
 import pytest
 
 from slackbridge.demo.control import EmulatorControl, find_message
-from slackbridge.demo.helpdesk import AGENT_PERSONA, WEBHOOK_PATH, create_helpdesk_app
+from slackbridge.demo.helpdesk import (
+    AGENT_PERSONA,
+    BOT_PERSONA,
+    WEBHOOK_PATH,
+    create_helpdesk_app,
+)
 from slackbridge.demo.walkthrough import HELPDESK_APP
 from slackbridge.product.signing import generate_secret, sign_headers
 from slackbridge.store.repositories.api_keys import ApiKeysRepository
@@ -92,24 +98,30 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         await control.invite(ACME, SUPPORT, ALICE, [inst["bot_user_id"]])
         app = create_helpdesk_app(gateway.url, key.secret, secret)
         async with serve_asgi(app, sock=sock):
-            yield Desk(url, secret, emulator, control, http)
+            found = Desk(url, secret, emulator, control, http)
+
+            async def watching() -> bool | None:
+                return True if (await found.state())["watched"] else None
+
+            await until(watching)
+            yield found
 
 
 async def test_a_question_becomes_a_ticket_and_answers_land_in_the_thread(desk: Desk) -> None:
+    assert (await desk.state())["watched"] == [{"team_id": ACME, "channel_id": SUPPORT}]
     root = await desk.control.post(ACME, SUPPORT, BOB, "The printer is jammed")
 
-    ticket = await until(lambda: desk.ticket(root))
-    assert (ticket["number"], ticket["requester_name"], ticket["status"]) == (
+    async def adopted() -> dict[str, Any] | None:
+        found = await desk.ticket(root)
+        return found if found and found["adopted"] and found["acknowledged"] else None
+
+    ticket = await until(adopted)
+    assert (ticket["number"], ticket["key"], ticket["requester_name"], ticket["status"]) == (
         1,
+        "ticket-1",
         "Bob Baker",
         "open",
     )
-
-    async def acknowledged() -> bool | None:
-        reactions = (await desk.thread(root)).get("reactions") or []
-        return True if any(r["name"] == "eyes" for r in reactions) else None
-
-    await until(acknowledged)
 
     as_agent = await desk.http.post(
         f"{desk.url}/api/tickets/1/replies", json={"text": "On it!", "as": "agent"}
@@ -121,25 +133,31 @@ async def test_a_question_becomes_a_ticket_and_answers_land_in_the_thread(desk: 
 
     async def replies() -> list[dict[str, Any]] | None:
         found = (await desk.thread(root)).get("replies") or []
-        return found if len(found) == 2 else None
+        return found if len(found) == 3 else None
 
-    first, second = await until(replies)
-    assert (first["text"], first["username"]) == ("On it!", AGENT_PERSONA)
-    assert second["text"] == "Ticket noted." and "username" not in second
+    ack, first, second = await until(replies)
+    assert (ack["username"], first["username"], second["username"]) == (
+        BOT_PERSONA,
+        AGENT_PERSONA,
+        BOT_PERSONA,
+    )
+    assert (first["text"], second["text"]) == ("On it!", "Ticket noted.")
     assert first["bot_id"] and first["bot_id"] == second["bot_id"]
     # They went through slackbridge: the bot token the Helpdesk never saw posted them.
     posts = desk.emulator.calls_to("chat.postMessage", thread_ts=root)
-    assert [c.args["text"] for c in posts] == ["On it!", "Ticket noted."]
+    assert [c.args["text"] for c in posts][1:] == ["On it!", "Ticket noted."]
     assert all(c.authorization and c.authorization.startswith("Bearer xoxb-") for c in posts)
 
     async def both_sent() -> dict[str, Any] | None:
         current = await desk.ticket(root) or {}
         agents = [m for m in current.get("messages", []) if m["from_agent"]]
-        return current if [m["delivery"] for m in agents] == ["sent", "sent"] else None
+        return current if [m["delivery"] for m in agents] == ["sent"] * 3 else None
 
     current = await until(both_sent)
-    assert [m["ts"] for m in current["messages"][1:]] == [first["ts"], second["ts"]]
+    assert [m["ts"] for m in current["messages"][2:]] == [first["ts"], second["ts"]]
     assert current["status"] == "answered"
+    # The bridge never echoed the Helpdesk's own posts back as people's messages.
+    assert [m["from_agent"] for m in current["messages"]] == [False, True, True, True]
 
 
 async def test_thread_replies_edits_deletions_reactions_and_the_command(desk: Desk) -> None:
@@ -160,12 +178,15 @@ async def test_thread_replies_edits_deletions_reactions_and_the_command(desk: De
         return current if ok else None
 
     current = await until(settled)
-    assert [m["edited"] for m in current["messages"]] == [False, True, False]
+    people = [m for m in current["messages"] if not m["from_agent"]]
+    assert [m["edited"] for m in people] == [False, True, False]
 
     await desk.control.react(ACME, SUPPORT, ALICE, root, "white_check_mark")
 
     async def resolved() -> bool | None:
-        return True if (await desk.ticket(root) or {}).get("status") == "resolved" else None
+        closed = any("is resolved" in r["text"] for r in (await desk.thread(root))["replies"])
+        status = (await desk.ticket(root) or {}).get("status")
+        return True if status == "resolved" and closed else None
 
     await until(resolved)
 
@@ -188,14 +209,21 @@ async def test_reply_errors_are_clear(desk: Desk) -> None:
     # A ticket in a workspace slackbridge doesn't serve: the API refuses, the page says why.
     body = orjson.dumps(
         {
-            "type": "message.posted",
+            "type": "conversation.opened",
             "timestamp": "2026-11-21T10:00:00Z",
             "data": {
                 "workspace": {"team_id": "T0NOPE0001"},
-                "channel": {"id": "C0NOPE0001", "kind": "public"},
-                "user": {"id": "U0NOPE0001"},
-                "text": "hello?",
-                "ts": "1700000000.000100",
+                "conversation": {
+                    "key": None,
+                    "mode": "still",
+                    "channel": "C0NOPE0001",
+                    "thread_ts": "1700000000.000100",
+                },
+                "message": {
+                    "ts": "1700000000.000100",
+                    "text": "hello?",
+                    "author": {"slack_user": "U0NOPE0001"},
+                },
             },
         }
     )
@@ -215,4 +243,4 @@ async def test_reply_errors_are_clear(desk: Desk) -> None:
 
     refused = await post(f"{desk.url}/api/tickets/1/replies", json={"text": "hi"})
     assert refused.status_code == 502
-    assert refused.json()["error"]["code"] == "workspace_not_found"
+    assert refused.json()["error"]["code"] == "conversation_not_found"  # never adopted

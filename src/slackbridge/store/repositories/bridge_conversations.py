@@ -249,17 +249,24 @@ class ConversationsRepository(Repository):
         return [_to_conversation(r) for r in rows]
 
     async def update(
-        self, conversation_id: int, *, expect_state: str | None = None, **values: Any
+        self,
+        conversation_id: int,
+        *,
+        expect_state: str | None = None,
+        expect_key: str | None = None,
+        **values: Any,
     ) -> Conversation | None:
-        """Set columns (``metadata`` names ``product_metadata``); with ``expect_state``, only
-        while the conversation is in that state. Returns the row after, or None when it did not
-        apply."""
+        """Set columns (``metadata`` names ``product_metadata``); with ``expect_state`` (or
+        ``expect_key``), only while the conversation is in that state (has that key). Returns
+        the row after, or None when it did not apply."""
         if "metadata" in values:
             values["product_metadata"] = values.pop("metadata")
         now = self._clock()
         conditions = [_T.c.id == conversation_id]
         if expect_state is not None:
             conditions.append(_T.c.state == expect_state)
+        if expect_key is not None:
+            conditions.append(_T.c.key == expect_key)
         stmt = update(_T).where(*conditions).values(updated_at=now, **values)
 
         def job(conn: Connection) -> Conversation | None:
