@@ -266,6 +266,10 @@ async def _run(
     # Slack's budgets: no bucket of the emulator ever refused a call.
     counters = state.rate_limiter.snapshot()["counters"]
     assert [c for c in counters if c["limited"]] == []
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        report = (await client.get(f"{emulator.url}/_emulator/ratelimits/report")).json()
+    assert report["responses_429"] == 0
+    assert report["clean"], [b for w in report["workspaces"] for b in w["buckets"] if b["exceeded"]]
     assert (
         sum(c["allowed"] for c in counters if c["scope"] == "post_channel")
         >= CHANNELS * PER_CHANNEL

@@ -14,16 +14,13 @@ out by the API, so saying "it exists, but not for you" would only help guessing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from slackbridge.product.api_errors import ApiError
 from slackbridge.product.auth import Caller
 from slackbridge.server import Gateway
 from slackbridge.slack.workspaces.lifecycle import installations_repo
-from slackbridge.store.repositories.installations import Installation
 from slackbridge.store.repositories.outbox import OutboxMessage
 
-__all__ = ["covered_teams", "may_see", "may_touch", "require_workspace"]
+__all__ = ["may_see", "may_touch", "require_workspace"]
 
 
 async def may_touch(gateway: Gateway, caller: Caller, team_id: str) -> bool:
@@ -45,15 +42,6 @@ async def require_workspace(gateway: Gateway, caller: Caller, team_id: str) -> N
             f"this API key may not act in workspace {team_id} "
             "(see its workspaces and refs with: slackbridge apikey list)",
         )
-
-
-def covered_teams(caller: Caller, installs: Iterable[Installation]) -> set[str]:
-    """The team ids among ``installs`` that ``caller``'s key may touch (refs judged over every
-    installation of a team)."""
-    refs: dict[str, list[str | None]] = {}
-    for inst in installs:
-        refs.setdefault(inst.team_id or "", []).append(inst.product_ref)
-    return {team for team, carried in refs.items() if caller.access.covers(team, carried)}
 
 
 async def may_see(gateway: Gateway, caller: Caller, row: OutboxMessage) -> bool:
