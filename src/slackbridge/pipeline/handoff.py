@@ -15,7 +15,6 @@ the ordinary way).
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -32,7 +31,6 @@ class Handoff:
 
     def __init__(self, limit: int = 2000) -> None:
         self.limit = limit
-        self.arrived = asyncio.Event()
         self._owner: str | None = None
         self._lease_seconds = 30.0
         self._items: deque[InboxItem] = deque()
@@ -57,18 +55,15 @@ class Handoff:
         return self._owner, self._lease_seconds
 
     def push(self, items: Sequence[InboxItem]) -> None:
-        """Hand over rows that were committed leased to the worker."""
-        if items:
-            self._items.extend(items)
-            self.arrived.set()
+        """Hand over rows that were committed leased to the worker (the caller then signals
+        the ``inbox`` wake-up)."""
+        self._items.extend(items)
 
     def take(self, limit: int) -> list[InboxItem]:
         """Up to ``limit`` waiting rows, oldest first."""
         taken: list[InboxItem] = []
         while self._items and len(taken) < limit:
             taken.append(self._items.popleft())
-        if not self._items:
-            self.arrived.clear()
         return taken
 
     def __len__(self) -> int:
