@@ -34,6 +34,9 @@ class Handoff:
         self._owner: str | None = None
         self._lease_seconds = 30.0
         self._items: deque[InboxItem] = deque()
+        #: How many times new rows were refused (stored pending instead): a worker that sees
+        #: this change claims from the table before handed-over rows with higher ids go.
+        self.refused = 0
 
     def open(self, owner: str, lease_seconds: float) -> None:
         """The local worker is running as ``owner`` and takes rows leased for ``lease_seconds``."""
@@ -51,6 +54,7 @@ class Handoff:
     def lease(self) -> tuple[str, float] | None:
         """``(owner, lease seconds)`` for new rows, or None to store them ``pending``."""
         if self._owner is None or len(self._items) >= self.limit:
+            self.refused += 1
             return None
         return self._owner, self._lease_seconds
 
@@ -65,6 +69,12 @@ class Handoff:
         while self._items and len(taken) < limit:
             taken.append(self._items.popleft())
         return taken
+
+    def put_back(self, items: Sequence[InboxItem]) -> None:
+        """Return rows taken but not processed yet (still leased to the worker): they are
+        taken again first, in id order with the rows waiting."""
+        if items:
+            self._items = deque(sorted([*items, *self._items], key=lambda item: item.id))
 
     def __len__(self) -> int:
         return len(self._items)

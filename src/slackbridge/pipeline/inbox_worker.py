@@ -123,6 +123,7 @@ class InboxWorker:
         self._owner = f"inbox:{gateway.instance_id}"[:64]
         self._handoff = handoff_of(gateway)
         self._last_claim = 0.0
+        self._refused_seen = 0
         # One batch in flight at a time: rows are handled in inbox order.
         self._worker: QueueWorker[InboxItem] = QueueWorker(
             self,
@@ -130,6 +131,11 @@ class InboxWorker:
             gateway.wakeups,
             on_health=self._report,
         )
+
+    @property
+    def owner(self) -> str:
+        """The lease owner of this worker's rows."""
+        return self._owner
 
     async def run(self, stop: asyncio.Event) -> None:
         self._handoff.open(self._owner, self._lease)
@@ -146,18 +152,33 @@ class InboxWorker:
     # --- the queue (store/queue_worker.py runs the loop) ---------------------------------------
 
     async def claim(self, limit: int) -> Sequence[InboxItem]:
-        """Rows the ingress handed over leased to us (``pipeline/handoff.py``), and, when there
-        are none or once per poll, rows claimed from the table: stored pending (PostgreSQL, a
-        full handoff), due for a retry, or left by a crashed process (on SQLite the claim runs
-        only after a read finds some, so that polling stays off the write lock). In id order."""
-        claimed: list[InboxItem] = []
-        if not self._handoff or time.monotonic() - self._last_claim > self._poll:
-            self._last_claim = time.monotonic()
-            claimed = await self._inbox.claim(self._owner, limit=limit, lease_seconds=self._lease)
-        items = claimed + self._handoff.take(limit - len(claimed))
-        if claimed and len(items) > len(claimed):
-            items.sort(key=lambda item: item.id)
-        return items
+        """Up to ``limit`` rows in inbox (id) order: those the ingress handed over leased to
+        us (``pipeline/handoff.py``), and rows claimed from the table: stored pending (on
+        PostgreSQL; with SQLite when the handoff was full), due for a retry, or left by a
+        crashed process. The table is read when nothing was handed over, once per poll, and
+        whenever rows were stored pending since it was last read to the end: until then a
+        handed-over row may not overtake a pending row with a lower id (Slack's order per
+        channel). On SQLite the claim runs only after a read finds a row (off the write lock)."""
+        refused = self._handoff.refused
+        items = self._handoff.take(limit)
+        spilled = refused != self._refused_seen
+        if items and not spilled and time.monotonic() - self._last_claim <= self._poll:
+            return items
+        self._last_claim = time.monotonic()
+        claimed = await self._inbox.claim(self._owner, limit=limit, lease_seconds=self._lease)
+        if len(claimed) < limit:
+            # Every pending row committed before the handed-over ones were taken is here.
+            self._refused_seen = refused
+        if not claimed:
+            return items
+        merged = sorted([*items, *claimed], key=lambda item: item.id)
+        if len(claimed) >= limit:
+            # More pending rows may come before some handed-over ones: those wait their turn.
+            last = max(item.id for item in claimed)
+            merged = [item for item in merged if item.id <= last]
+            self._handoff.put_back([item for item in items if item.id > last])
+        self._handoff.put_back(merged[limit:])
+        return merged[:limit]
 
     async def handle(self, items: Sequence[InboxItem]) -> None:
         await self.process(items)
