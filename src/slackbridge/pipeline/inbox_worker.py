@@ -180,12 +180,15 @@ class InboxWorker:
         self._handoff.put_back(merged[limit:])
         return merged[:limit]
 
-    async def handle(self, items: Sequence[InboxItem]) -> None:
+    async def handle(self, items: Sequence[InboxItem]) -> bool:
         await self.process(items)
-        if len(items) < self._batch and self._linger:
-            # Under a steady stream, let rows gather a moment: one transaction per batch
-            # instead of per row, at the cost of a few ms of delay.
-            await asyncio.sleep(self._linger)
+        if len(items) < self._batch:
+            if self._linger:
+                # Under a steady stream, let rows gather a moment: one transaction per batch
+                # instead of per row, at the cost of a few ms of delay.
+                await asyncio.sleep(self._linger)
+            return False  # new rows come with a wake-up
+        return True  # a full batch: more are likely waiting
 
     async def extend(self, items: Sequence[InboxItem]) -> None:
         """Not used: a batch is settled well within its lease."""

@@ -154,9 +154,11 @@ class DeliveryWorker:
         """The heads of lanes (endpoint + channel) that are due: one runner per lane."""
         return await self._repo.claim(self._owner, limit=limit, lease_seconds=self._lease)
 
-    async def handle(self, items: Sequence[Delivery]) -> None:
+    async def handle(self, items: Sequence[Delivery]) -> bool:
+        more = False
         for delivery in items:
-            await self._lane(delivery)
+            more = await self._lane(delivery) or more
+        return more
 
     async def extend(self, items: Sequence[Delivery]) -> None:
         """Not used: a lease outlasts one request (see :attr:`_lease`)."""
@@ -179,10 +181,13 @@ class DeliveryWorker:
             elif late < _LAG_LOW and self._limit < most:
                 self._limit += 1
 
-    async def _lane(self, delivery: Delivery) -> None:
-        """Deliver ``delivery`` and the rest of its lane that is due, one after the other."""
+    async def _lane(self, delivery: Delivery) -> bool:
+        """Deliver ``delivery`` and the rest of its lane that is due, one after the other;
+        returns whether the lane was handed back with rows perhaps due (its turn ended, or
+        fewer lanes may run), rather than run dry or left waiting for a retry."""
         current: Delivery | None = delivery
         turns = 0
+        go_on = True
         while current is not None:
             turns += 1
             go_on = (
@@ -196,7 +201,8 @@ class DeliveryWorker:
             except Exception:
                 # The lease expires and the delivery is claimed again; nothing is lost.
                 _log.exception("delivering %s failed unexpectedly", sending.webhook_id)
-                return
+                return False
+        return not go_on
 
     async def deliver(self, delivery: Delivery, *, next_in_lane: bool = False) -> Delivery | None:
         """One attempt at ``delivery`` (already claimed), then settle it; with

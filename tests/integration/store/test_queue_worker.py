@@ -40,13 +40,14 @@ class _Handler:
         self.claims += 1
         return rows
 
-    async def handle(self, items: Sequence[Delivery]) -> None:
+    async def handle(self, items: Sequence[Delivery]) -> bool:
         for delivery in items:
             await self.release.wait()
             self.handled.append(delivery.webhook_id)
             outcome = self._outcome(delivery)
             await self.store.deliveries.settle(delivery, self.owner, outcome)
             self.outcomes.append(outcome.kind)  # settled
+        return True  # the lane's next row is claimed at once
 
     def _outcome(self, delivery: Delivery) -> DeliveryOutcome:
         if not self.fail:

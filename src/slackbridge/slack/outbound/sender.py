@@ -166,9 +166,10 @@ class OutboxSender:
         """The heads of lanes (workspace + channel + thread) that are due, oldest first."""
         return await self.repo.claim(self.owner, limit=limit, lease_seconds=self.lease_seconds)
 
-    async def handle(self, items: Sequence[OutboxMessage]) -> None:
+    async def handle(self, items: Sequence[OutboxMessage]) -> bool:
         for row in items:
             await self._process(row)
+        return True  # the row's lane may go on: its next row is claimed at once
 
     async def extend(self, items: Sequence[OutboxMessage]) -> None:
         await self.repo.extend([row.id for row in items], self.owner, self.lease_seconds)
