@@ -59,6 +59,8 @@ _LANE_TURN = 64
 _LAG_HIGH = 0.004
 _LAG_LOW = 0.0015
 _LAG_TICK = 0.01
+# Seconds the wake-ups of new deliveries are gathered before a claim (see DeliveryWorker).
+_CLAIM_LINGER = 0.005
 
 
 async def on_startup(gateway: Gateway) -> None:
@@ -120,6 +122,9 @@ class DeliveryWorker:
                 "deliveries",
                 poll_seconds=poll_seconds,
                 grace_seconds=self._settings.webhook_timeout + 1,
+                # The inbox signals after every batch it stores; under load that was a claim
+                # every few ms, mostly finding lanes already running.
+                linger_seconds=_CLAIM_LINGER,
             ),
             gateway.wakeups,
             units=lambda: self._limit,

@@ -72,6 +72,9 @@ class WorkerPolicy:
     per_unit: int = 1
     heartbeat_seconds: float | None = None
     grace_seconds: float = 3.0
+    #: After a wake-up, wait this long before claiming, so that the wake-ups of a stream of
+    #: inserts share one claim (at most one claim per linger per stream).
+    linger_seconds: float = 0.0
 
 
 class QueueWorker(Generic[T]):
@@ -122,6 +125,8 @@ class QueueWorker(Generic[T]):
                 if await self._claim() and self.in_flight < self._units():
                     continue  # more may be due right away
                 await self._wait(stop, room)
+                if self._policy.linger_seconds and not room.is_set() and not stop.is_set():
+                    await asyncio.sleep(self._policy.linger_seconds)
         finally:
             self._stopping = True
             if beat is not None:
