@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ClauseElement,
@@ -36,13 +36,10 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
-    exists,
     func,
-    literal,
     literal_column,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.engine import Connection, RowMapping
@@ -206,98 +203,12 @@ class Queue:
         due, in ``conn``'s transaction: a lane runner's step. Returns whether the row was still
         ours and the next row (or None).
 
-        On PostgreSQL this is ONE statement (settling, finding the lane's next row and leasing
-        it are CTEs of one query): a lane is bound by round trips to the server there, and this
-        takes one instead of three. Elsewhere (SQLite: no round trips) it is
-        :meth:`_settle` then :meth:`claim_lane_head`."""
-        if conn.dialect.name != "postgresql" or any(lane.get(n) is None for n in self._spec.lane):
-            ours = self._settle(conn, row_id, owner, values)
-            if not ours:
-                return False, None
-            return True, self.claim_lane_head(conn, owner, lane, lease_seconds)
-        names = tuple(sorted(values))
-        stmt = self._settle_next_statement(names)
-        now = self._clock()
-        params: dict[str, Any] = {
-            "row_id": row_id,
-            "owner": owner,
-            "now": now,
-            "expires": now + timedelta(seconds=lease_seconds),
-        }
-        params.update({f"lane_{name}": lane[name] for name in self._spec.lane})
-        params.update({f"v_{name}": values[name] for name in names})
-        found = conn.execute(stmt, params).mappings().one()
-        ours = bool(found["_ours"])
-        if not ours or found["id"] is None:
-            return ours, None
-        return True, found
-
-    def _settle_next_statement(self, names: tuple[str, ...]) -> Select[Any]:
-        """The statement of :meth:`complete_and_take_next` on PostgreSQL, built once per table
-        and set of columns. Every CTE sees the rows as they were before the statement: the
-        settled row still looks open, so the lane's next row is the oldest open one *other*
-        than it. ``FOR UPDATE`` (not ``SKIP LOCKED``): a claim leasing that row at the same
-        moment is waited for, and then the row is seen leased and left alone, where skipping it
-        would lease the row after it, out of order."""
-        key = (self._spec.table.name, "settle-next", names)
-        found = _STATEMENTS.get(key)
-        if found is not None:
-            return cast("Select[Any]", found)
-        t = self._spec.table
-        when = t.c.not_before.type
-        settled = (
-            update(t)
-            .where(
-                t.c.id == bindparam("row_id"),
-                t.c.lease_owner == bindparam("owner"),
-                t.c.status == self._spec.claimed,
-            )
-            .values(
-                lease_owner=None,
-                lease_expires_at=None,
-                **{name: bindparam(f"v_{name}", type_=t.c[name].type) for name in names},
-            )
-            .returning(t.c.id)
-            .cte("settled")
-        )
-        nxt = t.alias("next_in_lane")
-        head = (
-            select(nxt.c.id)
-            .where(
-                self._open(nxt),
-                *(nxt.c[name] == bindparam(f"lane_{name}") for name in self._spec.lane),
-                nxt.c.id != bindparam("row_id"),
-                exists(select(settled.c.id)),
-            )
-            .order_by(nxt.c.id)
-            .limit(1)
-            .with_for_update(of=nxt)
-            .cte("head")
-        )
-        taken = (
-            update(t)
-            .where(
-                t.c.id == head.c.id,
-                t.c.not_before <= bindparam("now", type_=when),
-                or_(
-                    t.c.lease_expires_at.is_(None),
-                    t.c.lease_expires_at <= bindparam("now", type_=when),
-                ),
-            )
-            .values(
-                status=self._spec.claimed,
-                lease_owner=bindparam("owner"),
-                lease_expires_at=bindparam("expires", type_=when),
-                attempts=t.c.attempts + 1,
-            )
-            .returning(*t.c)
-            .cte("taken")
-        )
-        one = select(literal(1).label("one")).subquery("one")
-        ours = select(func.count()).select_from(settled).scalar_subquery().label("_ours")
-        stmt = select(ours, *taken.c).select_from(one.outerjoin(taken, true()))
-        _STATEMENTS[key] = stmt
-        return stmt
+        Three statements in one job (one transaction). On PostgreSQL the same step as ONE
+        statement (CTEs) measured no faster (3.9 against 3.6 ms a step, bench/RESULTS.md): the
+        commit costs the time there, not the round trips on a local socket."""
+        if not self._settle(conn, row_id, owner, values):
+            return False, None
+        return True, self.claim_lane_head(conn, owner, lane, lease_seconds)
 
     def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
         conditions = []
