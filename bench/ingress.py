@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -422,7 +423,7 @@ def _scenarios(args: argparse.Namespace) -> list[Scenario]:
     out.append(
         Scenario("paced 500/s, 1 hot channel", 1, 500, int(500 * paced_seconds), paced_seconds * 2)
     )
-    return out
+    return [s for s in out if args.scenario in s.name]
 
 
 async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
@@ -436,6 +437,11 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
         pyenv = {**os.environ, "PYTHONPATH": str(work)}
         ours_port, bolt_port, product_port = free_port(), free_port(), free_port()
         ours_cmd = [sys.executable, "-m", "slackbridge.cli", "serve", "--port", str(ours_port)]
+        if args.profile:
+            # The gateway under cProfile (slower): where its CPU per event goes, by function;
+            # SIGUSR1 writes the stats so far (sent once the scenarios ran).
+            (work / "profiled_serve.py").write_text(PROFILED_SERVE)
+            ours_cmd[1:3] = [str(work / "profiled_serve.py"), args.profile]
         env = _slackbridge_env(work, product_port, database, schema)
         try:
             with (
@@ -476,6 +482,8 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
                         "bolt", bolt, bolt_port, None, _scenarios(args)[0], args.concurrency, 0
                     )
                 )
+                if args.profile:
+                    _dump_profile(ours, Path(args.profile))
                 log = (work / "slackbridge.log").read_text(errors="replace")
         finally:
             if database != "sqlite":
@@ -486,6 +494,33 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
     bolt_out.latencies = [x for o in bolt_runs for x in o.latencies]
     bolt_out.non_2xx = sum(o.non_2xx for o in bolt_runs)
     return outcomes, bolt_out, log
+
+
+PROFILED_SERVE = """
+import cProfile, signal, sys, time
+from slackbridge.cli import main
+# CPU time, not wall time: on shared cores, waiting for a core is not the gateway's cost.
+profile, path = cProfile.Profile(time.process_time), sys.argv[1]
+def dump(_signum, _frame):
+    profile.disable()
+    profile.dump_stats(path)
+    profile.enable()
+signal.signal(signal.SIGUSR1, dump)
+sys.argv = ["slackbridge", *sys.argv[2:]]
+profile.enable()
+main()
+"""
+
+
+def _dump_profile(proc: subprocess.Popen[bytes], path: Path) -> None:
+    """Ask the profiled gateway for its stats and wait for them (the scenarios are over)."""
+    path.unlink(missing_ok=True)
+    proc.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # let it finish writing
+    print(f"profile written to {path}" if path.exists() else "no profile was written")
 
 
 def _ms(values: list[float], p: float) -> str:
@@ -592,14 +627,24 @@ def main() -> int:
     parser.add_argument("--stall", type=float, default=30.0, help="give up delivery after")
     parser.add_argument("--quick", action="store_true", help="shorter paced scenarios")
     parser.add_argument("--record", action="store_true", help=f"write the result to {RESULTS}")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="run the gateway under cProfile, its stats to FILE"
+    )
+    parser.add_argument("--scenario", default="", help="only scenarios whose name has this")
     args = parser.parse_args()
     if not (0 < args.requests <= 1_000_000 and 0 < args.seconds <= 600):
         parser.error("--requests must be 1..1000000 and --seconds 1..600")
     if not 1 <= args.concurrency <= 256 or not 1 <= args.channels <= 999:
         parser.error("--concurrency must be 1..256 and --channels 1..999")
+    if args.record and (args.profile or args.scenario):
+        parser.error("--record needs every scenario, without --profile (which slows it down)")
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
     outcomes, bolt, log = asyncio.run(_main(args))
     print(machine())
     print(_row(bolt))
+    if args.scenario:
+        return 0  # the targets need every scenario
     verdicts = _verdicts(outcomes, bolt, log)
     for text, ok in verdicts:
         print(f"{'met' if ok else 'NOT met'}: {text}")

@@ -26,12 +26,9 @@ from slackbridge.server import Gateway, Worker
 from slackbridge.store.elector import Elector, Held, elector_of
 from slackbridge.store.wakeups_pg import PgWakeups, channel_name, dsn_of
 
-__all__ = ["QUEUES", "elector", "on_startup", "readiness", "singleton", "workers"]
+__all__ = ["elector", "on_startup", "readiness", "singleton", "workers"]
 
 _log = logging.getLogger("slackbridge.cluster")
-
-#: The queues whose wake-ups travel between gateways.
-QUEUES = ("inbox", "deliveries", "outbox", "socket_mode")
 
 _wakeups: dict[int, PgWakeups] = {}
 
@@ -50,48 +47,15 @@ def singleton(
     return elector(gateway).hold(name, stop, slots=slots)
 
 
-class _NotifyingEvent(asyncio.Event):
-    """A queue's wake-up event whose ``set`` also tells the other gateways.
-
-    The gateway's code sets it after its rows are committed; the NOTIFY follows on the wake-ups
-    connection, outside any transaction. Remote wake-ups set it through :meth:`wake_here`.
-    """
-
-    def __init__(self, queue: str, wakeups: PgWakeups) -> None:
-        super().__init__()
-        self._queue = queue
-        self._wakeups = wakeups
-
-    def set(self) -> None:
-        super().set()
-        self._wakeups.publish(self._queue)
-
-    def wake_here(self) -> None:
-        super().set()
-
-
 async def on_startup(gateway: Gateway) -> None:
-    """Gateway part hook: on PostgreSQL, make each queue's wake-up reach the other gateways."""
+    """Gateway part hook: on PostgreSQL, the gateway's wake-ups become LISTEN/NOTIFY ones, so a
+    queue's rows committed here wake that queue's worker in every gateway."""
     db = gateway.db
     if not db.is_postgres:
         return
-
-    def heard(queue: str) -> None:
-        event = gateway.wakeups.get(queue)
-        if isinstance(event, _NotifyingEvent):
-            event.wake_here()
-        elif event is not None:
-            event.set()
-
-    wakeups = PgWakeups(
-        dsn_of(db.url),
-        channel=channel_name(db.schema),
-        origin=gateway.instance_id,
-        on_remote=heard,
-    )
+    wakeups = PgWakeups(dsn_of(db.url), channel=channel_name(db.schema), origin=gateway.instance_id)
     _wakeups[id(gateway)] = wakeups
-    for queue in QUEUES:
-        gateway.wakeups[queue] = _NotifyingEvent(queue, wakeups)
+    gateway.wakeups = wakeups
 
 
 class _WakeupsWorker:

@@ -40,6 +40,7 @@ from slackbridge.landing import FAVICON_SVG, render_landing
 from slackbridge.settings import Settings, get_settings
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database, open_database
+from slackbridge.store.wakeups import LocalWakeups, Wakeups
 
 __all__ = ["PARTS", "Gateway", "Health", "Worker", "create_app", "gateway_of"]
 
@@ -113,18 +114,12 @@ class Gateway:
     instance_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
     )
-    wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
+    #: Queue wake-ups: ``wakeups.signal(queue)`` after inserting rows skips the worker's poll.
+    wakeups: Wakeups = field(default_factory=LocalWakeups)
 
     def slack_client(self, token: str | None = None) -> AsyncWebClient:
         """A Web API client pointed at the configured Slack (or the emulator)."""
         return AsyncWebClient(token=token, base_url=self.settings.slack_api_url)
-
-    def wakeup(self, queue: str) -> asyncio.Event:
-        """The event a queue's worker waits on; set it after inserting rows to skip the poll."""
-        event = self.wakeups.get(queue)
-        if event is None:
-            event = self.wakeups[queue] = asyncio.Event()
-        return event
 
 
 class _GatewayApp(FastAPI):
@@ -233,8 +228,6 @@ def create_app(
             gc.set_threshold(*threshold)
             gc.unfreeze()  # collectable again (e.g. when tests run many gateways in one process)
             stop.set()
-            for event in gateway.wakeups.values():
-                event.set()
             if tasks:
                 _done, pending = await asyncio.wait(tasks, timeout=10)
                 for task in pending:

@@ -123,20 +123,20 @@ class BridgeSettler:
         self.store = Store(gateway.db, gateway.keyring)
 
     async def run(self, stop: asyncio.Event) -> None:
-        wake = self.gateway.wakeup("outbox-settled")
+        wakeups = self.gateway.wakeups
         while not stop.is_set():
-            wake.clear()
             try:
                 await settle_pending(self.store)
                 self.gateway.health.report(f"worker:{self.name}", True)
             except Exception as exc:
                 self.gateway.health.report(f"worker:{self.name}", False, repr(exc))
                 _log.exception("settling the bridge's rows failed")
-            waiters = [asyncio.ensure_future(e.wait()) for e in (wake, stop)]
+            waiters = [
+                asyncio.ensure_future(wakeups.wait("outbox-settled", self.poll_seconds)),
+                asyncio.ensure_future(stop.wait()),
+            ]
             try:
-                await asyncio.wait(
-                    waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
-                )
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for waiter in waiters:
                     waiter.cancel()

@@ -67,5 +67,5 @@ async def send_help(gateway: Gateway, replies: Sequence[HelpReply]) -> int:
         stored = await repo.enqueue(message)
         created += int(stored.created)
     if created:
-        gateway.wakeup("outbox").set()
+        gateway.wakeups.signal("outbox")
     return created

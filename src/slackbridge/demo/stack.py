@@ -252,7 +252,7 @@ class DemoStack:
             raise RuntimeError("provision the app first")
         spec = dataclasses.replace(spec_of(app), app_token=token)
         await save_app(gateway.db, gateway.keyring, spec)
-        gateway.wakeup("socket_mode").set()
+        gateway.wakeups.signal("socket_mode")
         return token
 
     async def create_api_key(self) -> str:

@@ -97,7 +97,7 @@ def inbound_bridge(gateway: Gateway) -> InboundBridge:
             installation_id=creds.installation_id,
         )
         if outcome != "ignored":
-            gateway.wakeup("outbox").set()
+            gateway.wakeups.signal("outbox")
         return outcome
 
     return InboundBridge(

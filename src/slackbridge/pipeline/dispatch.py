@@ -86,5 +86,5 @@ async def dispatch(gateway: Gateway, events: Sequence[DomainEvent]) -> int:
     results = await DeliveriesRepository(gateway.db, gateway.keyring).enqueue(items)
     inserted = sum(1 for result in results if result.inserted)
     if inserted:
-        gateway.wakeup("deliveries").set()
+        gateway.wakeups.signal("deliveries")
     return inserted

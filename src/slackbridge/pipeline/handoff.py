@@ -15,7 +15,6 @@ the ordinary way).
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -32,10 +31,12 @@ class Handoff:
 
     def __init__(self, limit: int = 2000) -> None:
         self.limit = limit
-        self.arrived = asyncio.Event()
         self._owner: str | None = None
         self._lease_seconds = 30.0
         self._items: deque[InboxItem] = deque()
+        #: How many times new rows were refused (stored pending instead): a worker that sees
+        #: this change claims from the table before handed-over rows with higher ids go.
+        self.refused = 0
 
     def open(self, owner: str, lease_seconds: float) -> None:
         """The local worker is running as ``owner`` and takes rows leased for ``lease_seconds``."""
@@ -53,23 +54,27 @@ class Handoff:
     def lease(self) -> tuple[str, float] | None:
         """``(owner, lease seconds)`` for new rows, or None to store them ``pending``."""
         if self._owner is None or len(self._items) >= self.limit:
+            self.refused += 1
             return None
         return self._owner, self._lease_seconds
 
     def push(self, items: Sequence[InboxItem]) -> None:
-        """Hand over rows that were committed leased to the worker."""
-        if items:
-            self._items.extend(items)
-            self.arrived.set()
+        """Hand over rows that were committed leased to the worker (the caller then signals
+        the ``inbox`` wake-up)."""
+        self._items.extend(items)
 
     def take(self, limit: int) -> list[InboxItem]:
         """Up to ``limit`` waiting rows, oldest first."""
         taken: list[InboxItem] = []
         while self._items and len(taken) < limit:
             taken.append(self._items.popleft())
-        if not self._items:
-            self.arrived.clear()
         return taken
+
+    def put_back(self, items: Sequence[InboxItem]) -> None:
+        """Return rows taken but not processed yet (still leased to the worker): they are
+        taken again first, in id order with the rows waiting."""
+        if items:
+            self._items = deque(sorted([*items, *self._items], key=lambda item: item.id))
 
     def __len__(self) -> int:
         return len(self._items)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -45,6 +44,8 @@ from slackbridge.product.sync import SYNC_HOLD_SECONDS
 from slackbridge.server import Gateway, Worker
 from slackbridge.slack.workspaces.apps import app_by_ref
 from slackbridge.slack.workspaces.lifecycle import own_identity, revoke_user_tokens, uninstall
+from slackbridge.store.queue_policy import Backoff, RetryPolicy
+from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 from slackbridge.store.repositories.inbox import InboxItem, InboxRepository
 
@@ -56,6 +57,8 @@ _log = logging.getLogger("slackbridge.inbox")
 MAX_ATTEMPTS = 10
 #: Attempts after which a row goes on without the events of a listener that keeps failing on it.
 LISTENER_ATTEMPTS = 3
+# Retries from 2 s, doubling up to 5 minutes (store/queue_policy.py).
+_RETRY = RetryPolicy(Backoff(base=2.0, cap=300.0), MAX_ATTEMPTS)
 # How long the loop guard's view of our own bots and apps is reused (a new install's bot is
 # recognised within this; it takes longer than that for an install to post anything anyway).
 _IDENTITY_SECONDS = 5.0
@@ -105,11 +108,6 @@ class _Prepared:
     received: Received  # what listeners (the bridge) read
 
 
-def _retry_delay(attempts: int) -> timedelta:
-    ceiling = min(300.0, 2.0**attempts)
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
-
-
 class InboxWorker:
     """Claims inbox rows and turns them into deliveries (a supervised gateway worker)."""
 
@@ -135,38 +133,79 @@ class InboxWorker:
         self._inbox = InboxRepository(gateway.db, gateway.keyring)
         self._deliveries = DeliveriesRepository(gateway.db, gateway.keyring)
         self._owner = f"inbox:{gateway.instance_id}"[:64]
+        self._handoff = handoff_of(gateway)
+        self._last_claim = 0.0
+        self._refused_seen = 0
+        # One batch in flight at a time: rows are handled in inbox order.
+        self._worker: QueueWorker[InboxItem] = QueueWorker(
+            self,
+            WorkerPolicy("inbox", poll_seconds=poll_seconds, units=1, per_unit=batch),
+            gateway.wakeups,
+            on_health=self._report,
+        )
+
+    @property
+    def owner(self) -> str:
+        """The lease owner of this worker's rows."""
+        return self._owner
 
     async def run(self, stop: asyncio.Event) -> None:
-        wake = self._gateway.wakeup("inbox")
-        handoff = handoff_of(self._gateway)
-        handoff.open(self._owner, self._lease)
+        self._handoff.open(self._owner, self._lease)
         # Running (again): clears what the supervisor reported if an earlier run crashed.
-        self._gateway.health.report(f"worker:{self.name}", True, "processing the inbox")
-        last_claim = 0.0
+        self._report(True, "")
         try:
-            while not stop.is_set():
-                items = handoff.take(self._batch)
-                if not items or time.monotonic() - last_claim > self._poll:
-                    # Rows stored pending (PostgreSQL, a full handoff), due for a retry, or
-                    # left by a crashed process: claimed from the table (on SQLite only after
-                    # a read finds some, so that polling stays off the write lock).
-                    wake.clear()
-                    last_claim = time.monotonic()
-                    items += await self._inbox.claim(
-                        self._owner, limit=self._batch, lease_seconds=self._lease
-                    )
-                if items:
-                    await self.process(items)
-                    if len(items) < self._batch and self._linger:
-                        # Under a steady stream, let rows gather a moment: one transaction per
-                        # batch instead of per row, at the cost of a few ms of delay.
-                        await asyncio.sleep(self._linger)
-                    continue
-                await _first(self._poll, stop, wake, handoff.arrived)
+            await self._worker.run(stop)
         finally:
-            await self._give_back(handoff.close())
+            await self.give_back(self._handoff.close())
 
-    async def _give_back(self, items: Sequence[InboxItem]) -> None:
+    def _report(self, ok: bool, detail: str) -> None:
+        self._gateway.health.report(f"worker:{self.name}", ok, detail or "processing the inbox")
+
+    # --- the queue (store/queue_worker.py runs the loop) ---------------------------------------
+
+    async def claim(self, limit: int) -> Sequence[InboxItem]:
+        """Up to ``limit`` rows in inbox (id) order: those the ingress handed over leased to
+        us (``pipeline/handoff.py``), and rows claimed from the table: stored pending (on
+        PostgreSQL; with SQLite when the handoff was full), due for a retry, or left by a
+        crashed process. The table is read when nothing was handed over, once per poll, and
+        whenever rows were stored pending since it was last read to the end: until then a
+        handed-over row may not overtake a pending row with a lower id (Slack's order per
+        channel). On SQLite the claim runs only after a read finds a row (off the write lock)."""
+        refused = self._handoff.refused
+        items = self._handoff.take(limit)
+        spilled = refused != self._refused_seen
+        if items and not spilled and time.monotonic() - self._last_claim <= self._poll:
+            return items
+        self._last_claim = time.monotonic()
+        claimed = await self._inbox.claim(self._owner, limit=limit, lease_seconds=self._lease)
+        if len(claimed) < limit:
+            # Every pending row committed before the handed-over ones were taken is here.
+            self._refused_seen = refused
+        if not claimed:
+            return items
+        merged = sorted([*items, *claimed], key=lambda item: item.id)
+        if len(claimed) >= limit:
+            # More pending rows may come before some handed-over ones: those wait their turn.
+            last = max(item.id for item in claimed)
+            merged = [item for item in merged if item.id <= last]
+            self._handoff.put_back([item for item in items if item.id > last])
+        self._handoff.put_back(merged[limit:])
+        return merged[:limit]
+
+    async def handle(self, items: Sequence[InboxItem]) -> bool:
+        await self.process(items)
+        if len(items) < self._batch:
+            if self._linger:
+                # Under a steady stream, let rows gather a moment: one transaction per batch
+                # instead of per row, at the cost of a few ms of delay.
+                await asyncio.sleep(self._linger)
+            return False  # new rows come with a wake-up
+        return True  # a full batch: more are likely waiting
+
+    async def extend(self, items: Sequence[InboxItem]) -> None:
+        """Not used: a batch is settled well within its lease."""
+
+    async def give_back(self, items: Sequence[InboxItem]) -> None:
         """Release rows leased to us that we won't process (stopping): pending again now,
         rather than when their lease expires."""
         if not items:
@@ -334,31 +373,23 @@ class InboxWorker:
         also = self._deliveries.enqueue_job(deliveries) if deliveries else None
         await self._inbox.complete_many(ids, self._owner, with_job=also)
         if deliveries:
-            self._gateway.wakeup("deliveries").set()
+            self._gateway.wakeups.signal("deliveries")
 
     async def _retry(self, item: InboxItem, error: str) -> None:
         try:
-            if item.attempts >= MAX_ATTEMPTS:
+            delay = _RETRY.retry_in(item.attempts)
+            if delay is None:
                 await self._inbox.fail(item.id, self._owner, error)
                 metrics.INBOX_PROCESSED.labels("failed").inc()
                 _log.error("inbox row %d failed for good: %s", item.id, error)
                 return
-            when = datetime.now(UTC) + _retry_delay(item.attempts)
+            when = datetime.now(UTC) + timedelta(seconds=delay)
             await self._inbox.retry_later(item.id, self._owner, when, error)
             metrics.INBOX_PROCESSED.labels("retry").inc()
             _log.warning("inbox row %d will be retried: %s", item.id, error)
         except Exception as exc:
             # The lease runs out and the row is claimed again: nothing is lost.
             _log.warning("could not reschedule inbox row %d: %r", item.id, exc)
-
-
-async def _first(seconds: float, *events: asyncio.Event) -> None:
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 def _hold(entry: _Prepared) -> dict[int, datetime] | None:

@@ -221,7 +221,7 @@ async def enqueue(
     )
     if not stored.created:
         return _replay(stored.message, digest)
-    gateway.wakeup("outbox").set()
+    gateway.wakeups.signal("outbox")
     return _accepted(stored.message, replayed=False)
 
 

@@ -176,7 +176,7 @@ async def post_message(
     if not stored.created:
         _same_request(stored.message, digest)
     else:
-        gateway.wakeup("outbox").set()
+        gateway.wakeups.signal("outbox")
         await store.conversations.touch(conversation.id)
     return message_view(key, stored.message)
 
@@ -218,7 +218,7 @@ async def _queue_on(
     store = bridge_store(gateway)
     ops = [*before, op]
     updated, _rows = await store.bridge_messages.add_operations(message.id, ops, **values)
-    gateway.wakeup("outbox").set()
+    gateway.wakeups.signal("outbox")
     return message_view(conversation.key, updated)
 
 

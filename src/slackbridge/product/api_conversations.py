@@ -262,7 +262,7 @@ async def put_conversation(
         _conflict(created.conversation, body)
         return await _answer(gateway, created.conversation, caller)
     if created.operations:
-        gateway.wakeup("outbox").set()
+        gateway.wakeups.signal("outbox")
     response.status_code = 201
     return conversation_view(created.conversation)
 
@@ -391,7 +391,7 @@ async def close_conversation(
         closed_at=store.clock(),
     )
     if changed and ops:
-        gateway.wakeup("outbox").set()
+        gateway.wakeups.signal("outbox")
     return conversation_view(moved or conversation)
 
 
@@ -426,5 +426,5 @@ async def reopen_conversation(
         conversation.id, state="open", from_states=("closed",), operations=ops, closed_at=None
     )
     if changed and ops:
-        gateway.wakeup("outbox").set()
+        gateway.wakeups.signal("outbox")
     return conversation_view(moved or conversation)

@@ -15,6 +15,7 @@ and URLs to link-local or cloud metadata addresses are refused (``webhook_addres
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -64,6 +65,7 @@ class _Cache:
 
 
 _CACHES: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
+_LOADING: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def endpoint_webhook_id(event: DomainEvent, endpoint_id: int) -> str:
@@ -148,12 +150,27 @@ def forget_cache(gateway: Gateway) -> None:
     _CACHES.pop(gateway.db, None)
 
 
+def _fresh(db: Database) -> _Cache | None:
+    cache = _CACHES.get(db)
+    if cache is None or time.monotonic() - cache.loaded_at > _CACHE_SECONDS:
+        return None
+    return cache
+
+
 async def _all(gateway: Gateway) -> list[WebhookEndpoint]:
-    cache = _CACHES.get(gateway.db)
-    now = time.monotonic()
-    if cache is None or now - cache.loaded_at > _CACHE_SECONDS:
-        cache = _Cache(await _repo(gateway).list(), now)
-        _CACHES[gateway.db] = cache
+    cache = _fresh(gateway.db)
+    if cache is not None:
+        return cache.endpoints
+    # One reload at a time: when the cache runs out, every delivery in flight asks at once
+    # (measured: dozens of identical reads per expiry under load); they wait for one read.
+    lock = _LOADING.get(gateway.db)
+    if lock is None:
+        lock = _LOADING[gateway.db] = asyncio.Lock()
+    async with lock:
+        cache = _fresh(gateway.db)
+        if cache is None:
+            cache = _Cache(await _repo(gateway).list(), time.monotonic())
+            _CACHES[gateway.db] = cache
     return cache.endpoints
 
 

@@ -12,6 +12,7 @@ Loopback and private addresses stay allowed: the product usually runs beside the
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -123,12 +124,19 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(url: str) -> tuple[str, int, str | None, bool]:
+    """``(host, port, why the host is refused or None, whether it is an IP literal)``: pure,
+    so kept for the endpoints' few URLs (it parsed the address on every delivery)."""
+    host, port = _host_port(url)
+    return host, port, refused_host(host), _literal(host) is not None
+
+
 async def refused_resolved(url: str, resolver: Resolver = system_resolver) -> str | None:
     """Why ``url`` is refused once its host is resolved (None: allowed). A name that does not
     resolve is not refused here: the request itself then fails the usual way."""
-    host, port = _host_port(url)
-    why = refused_host(host)
-    if why is not None or _literal(host) is not None:
+    host, port, why, literal = _parsed(url)
+    if why is not None or literal:
         return why
     try:
         addresses: Iterable[str] = await resolver(host, port)

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 import orjson
 
 from slackbridge.domain.events import OPT_IN_TYPES, DomainEvent
+from slackbridge.store.queue_policy import Backoff
 
 __all__ = [
+    "BACKOFF",
     "DEFAULT_MAX_ATTEMPTS",
     "backoff_seconds",
     "endpoint_wants",
@@ -21,8 +23,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_ATTEMPTS = 12  # with the schedule below: about 9 hours of retrying
-_BASE_SECONDS = 2.0
-_CAP_SECONDS = 3600.0
+#: Exponential from two seconds, capped at an hour (``store/queue_policy.py``).
+BACKOFF = Backoff(base=2.0, cap=3600.0)
 
 
 def endpoint_wants(event_types: Sequence[str], event_type: str) -> bool:
@@ -64,5 +66,4 @@ def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
     Full jitter spreads the retries of many failed deliveries over the whole window, so an
     endpoint that comes back is not hit by all of them at once.
     """
-    ceiling = min(_CAP_SECONDS, _BASE_SECONDS * 2 ** (attempt - 1))
-    return (rng or random).uniform(ceiling / 2, ceiling)
+    return BACKOFF.seconds(attempt, rng=rng)

@@ -24,21 +24,22 @@ A 410 Gone is treated like any other failure: slackbridge never disables an endp
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from slackbridge import __version__, metrics
 from slackbridge.product.endpoints import WebhookEndpoint, endpoint_by_id, sync_endpoints
 from slackbridge.product.signing import sign_headers
 from slackbridge.product.webhook_addresses import Resolver, refused_resolved, system_resolver
 from slackbridge.product.webhook_client import WebhookError, WebhookTimeout
-from slackbridge.product.webhook_policy import backoff_seconds
+from slackbridge.product.webhook_policy import BACKOFF
 from slackbridge.product.webhook_transport import webhook_poster
 from slackbridge.redact import redact_in_text
 from slackbridge.server import Gateway, Worker
+from slackbridge.store.queue_policy import RetryPolicy
+from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
 from slackbridge.store.repositories.deliveries import (
     DeliveriesRepository,
     Delivery,
@@ -58,6 +59,8 @@ _LANE_TURN = 64
 _LAG_HIGH = 0.004
 _LAG_LOW = 0.0015
 _LAG_TICK = 0.01
+# Seconds the wake-ups of new deliveries are gathered before a claim (see DeliveryWorker).
+_CLAIM_LINGER = 0.005
 
 
 async def on_startup(gateway: Gateway) -> None:
@@ -109,10 +112,24 @@ class DeliveryWorker:
         self._settings = gateway.settings
         self._repo = DeliveriesRepository(gateway.db, gateway.keyring)
         self._owner = f"webhooks:{gateway.instance_id}"[:64]
-        self._poll = poll_seconds
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._stopping = False
         self._limit = max(1, self._settings.webhook_concurrency)
+        self._retry = RetryPolicy(
+            BACKOFF, self._settings.webhook_max_attempts, scale=self._settings.webhook_retry_scale
+        )
+        self._worker: QueueWorker[Delivery] = QueueWorker(
+            self,
+            WorkerPolicy(
+                "deliveries",
+                poll_seconds=poll_seconds,
+                grace_seconds=self._settings.webhook_timeout + 1,
+                # The inbox signals after every batch it stores; under load that was a claim
+                # every few ms, mostly finding lanes already running.
+                linger_seconds=_CLAIM_LINGER,
+            ),
+            gateway.wakeups,
+            units=lambda: self._limit,
+            on_health=self._report,
+        )
         # Kept-alive connections to the endpoints; a tenth of a general client's CPU per
         # webhook (see product/webhook_client.py and bench/RESULTS.md). A transport given to
         # the gateway (tests, embedding) is used instead.
@@ -126,31 +143,33 @@ class DeliveryWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         self._gateway.health.report(f"worker:{self.name}", True, "delivering webhooks")
-        wake = self._gateway.wakeup("deliveries")
-        self._stopping = False
         watch = asyncio.create_task(self._watch_lag(stop), name="webhook-loop-lag")
         try:
-            while not stop.is_set():
-                wake.clear()
-                claimed = 0
-                free = self._limit - len(self._inflight)
-                if free > 0:
-                    for delivery in await self._repo.claim(
-                        self._owner, limit=free, lease_seconds=self._lease
-                    ):
-                        self._start(delivery)
-                        claimed += 1
-                if claimed and len(self._inflight) < self._limit:
-                    continue  # more may be due right away
-                await self._wait(wake, stop)
+            await self._worker.run(stop)  # runners finish the delivery they hold, then stop
         finally:
             watch.cancel()
-            self._stopping = True  # runners finish the delivery they hold, then stop
-            if self._inflight:
-                await asyncio.wait(self._inflight, timeout=self._settings.webhook_timeout + 1)
-            for task in self._inflight:
-                task.cancel()
             await self._client.aclose()
+
+    def _report(self, ok: bool, detail: str) -> None:
+        self._gateway.health.report(f"worker:{self.name}", ok, detail or "delivering webhooks")
+
+    # --- the queue (store/queue_worker.py runs the loop) ---------------------------------------
+
+    async def claim(self, limit: int) -> Sequence[Delivery]:
+        """The heads of lanes (endpoint + channel) that are due: one runner per lane."""
+        return await self._repo.claim(self._owner, limit=limit, lease_seconds=self._lease)
+
+    async def handle(self, items: Sequence[Delivery]) -> bool:
+        more = False
+        for delivery in items:
+            more = await self._lane(delivery) or more
+        return more
+
+    async def extend(self, items: Sequence[Delivery]) -> None:
+        """Not used: a lease outlasts one request (see :attr:`_lease`)."""
+
+    async def give_back(self, items: Sequence[Delivery]) -> None:
+        """Nothing to do: a runner cut short leaves its delivery to the lease's expiry."""
 
     async def _watch_lag(self, stop: asyncio.Event) -> None:
         """Adjust :attr:`_limit` to the event loop's lateness (see the class doc)."""
@@ -167,36 +186,28 @@ class DeliveryWorker:
             elif late < _LAG_LOW and self._limit < most:
                 self._limit += 1
 
-    def _start(self, delivery: Delivery) -> None:
-        task = asyncio.get_running_loop().create_task(self._lane(delivery))
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
-
-    async def _wait(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
-        signals: set[asyncio.Future[Any]] = {
-            asyncio.ensure_future(wake.wait()),
-            asyncio.ensure_future(stop.wait()),
-        }
-        waiters: set[asyncio.Future[Any]] = signals | set(self._inflight)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
-        for signal in signals:
-            signal.cancel()
-
-    async def _lane(self, delivery: Delivery) -> None:
-        """Deliver ``delivery`` and the rest of its lane that is due, one after the other."""
+    async def _lane(self, delivery: Delivery) -> bool:
+        """Deliver ``delivery`` and the rest of its lane that is due, one after the other;
+        returns whether the lane was handed back with rows perhaps due (its turn ended, or
+        fewer lanes may run), rather than run dry or left waiting for a retry."""
         current: Delivery | None = delivery
         turns = 0
+        go_on = True
         while current is not None:
             turns += 1
-            go_on = turns < _LANE_TURN and not self._stopping and len(self._inflight) <= self._limit
+            go_on = (
+                turns < _LANE_TURN
+                and not self._worker.stopping
+                and self._worker.in_flight <= self._limit
+            )
             sending = current
             try:
                 current = await self.deliver(sending, next_in_lane=go_on)
             except Exception:
                 # The lease expires and the delivery is claimed again; nothing is lost.
                 _log.exception("delivering %s failed unexpectedly", sending.webhook_id)
-                return
+                return False
+        return not go_on
 
     async def deliver(self, delivery: Delivery, *, next_in_lane: bool = False) -> Delivery | None:
         """One attempt at ``delivery`` (already claimed), then settle it; with
@@ -254,19 +265,9 @@ class DeliveryWorker:
     def _failed(
         self, delivery: Delivery, error: str, status: int | None, retry_after: float | None
     ) -> DeliveryOutcome:
-        if delivery.attempts >= self._settings.webhook_max_attempts:
-            metrics.DELIVERIES.labels("dead").inc()
-            _log.warning(
-                "webhook %s to endpoint %d is dead after %d attempts: %s",
-                delivery.webhook_id,
-                delivery.endpoint_id,
-                delivery.attempts,
-                error,
-            )
-            return DeliveryOutcome("dead", status_code=status, error=error)
-        delay = backoff_seconds(delivery.attempts) * self._settings.webhook_retry_scale
-        if retry_after is not None:
-            delay = max(delay, retry_after)
+        delay = self._retry.retry_in(delivery.attempts, at_least=retry_after or 0.0)
+        if delay is None:
+            return self._dead(delivery, error, status)
         when = datetime.now(UTC) + timedelta(seconds=delay)
         metrics.DELIVERIES.labels("retry").inc()
         _log.info(
@@ -277,6 +278,17 @@ class DeliveryWorker:
             delay,
         )
         return DeliveryOutcome("retry", status_code=status, error=error, not_before=when)
+
+    def _dead(self, delivery: Delivery, error: str, status: int | None) -> DeliveryOutcome:
+        metrics.DELIVERIES.labels("dead").inc()
+        _log.warning(
+            "webhook %s to endpoint %d is dead after %d attempts: %s",
+            delivery.webhook_id,
+            delivery.endpoint_id,
+            delivery.attempts,
+            error,
+        )
+        return DeliveryOutcome("dead", status_code=status, error=error)
 
 
 def workers(gateway: Gateway) -> list[Worker]:

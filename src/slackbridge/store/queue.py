@@ -189,6 +189,27 @@ class Queue:
             found = _STATEMENTS[key] = (find, take)
         return found
 
+    def complete_and_take_next(
+        self,
+        conn: Connection,
+        row_id: int,
+        owner: str,
+        lane: Mapping[str, Any],
+        lease_seconds: float,
+        values: Mapping[str, Any],
+    ) -> tuple[bool, RowMapping | None]:
+        """Settle a leased lane head as finished (``values`` holds its ``status``, done or
+        failed, and any other columns) and lease its lane's next row to ``owner`` if that is
+        due, in ``conn``'s transaction: a lane runner's step. Returns whether the row was still
+        ours and the next row (or None).
+
+        Three statements in one job (one transaction). On PostgreSQL the same step as ONE
+        statement (CTEs) measured no faster (3.9 against 3.6 ms a step, bench/RESULTS.md): the
+        commit costs the time there, not the round trips on a local socket."""
+        if not self._settle(conn, row_id, owner, values):
+            return False, None
+        return True, self.claim_lane_head(conn, owner, lane, lease_seconds)
+
     def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
         conditions = []
         for name, value in (filters or {}).items():
@@ -323,6 +344,11 @@ class Queue:
         params = {"row_id": row_id, "owner": owner}
         params.update({f"v_{name}": values[name] for name in names})
         return bool(conn.execute(prepared, params).rowcount == 1)
+
+    def finish(self, conn: Connection, row_id: int, owner: str, values: Mapping[str, Any]) -> bool:
+        """Settle a leased row with ``values`` (its ``status``, done or failed, and any other
+        columns); ``False`` if not ours."""
+        return self._settle(conn, row_id, owner, values)
 
     def complete(self, conn: Connection, row_id: int, owner: str, **values: Any) -> bool:
         """Mark a leased row done (plus any extra column ``values``); ``False`` if not ours."""

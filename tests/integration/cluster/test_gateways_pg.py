@@ -52,7 +52,8 @@ async def test_a_wakeup_reaches_the_other_gateway(
         holders = [name for name, r in ready.items() if r["leases"]]
         assert len(holders) <= 1
 
-        outbox_b = b.gateway.wakeup("outbox")
-        outbox_b.clear()
-        a.gateway.wakeup("outbox").set()  # as the API does after committing a row
-        await asyncio.wait_for(outbox_b.wait(), 30)
+        # Whatever b was signalled before is spent first; then only a's signal can wake it.
+        await b.gateway.wakeups.wait("outbox", 0)
+        woken = asyncio.ensure_future(b.gateway.wakeups.wait("outbox", 60))
+        a.gateway.wakeups.signal("outbox")  # as the API does after committing a row
+        await asyncio.wait_for(woken, 30)

@@ -54,7 +54,7 @@ async def _send(gateway: Gateway, endpoint_id: int, webhook_id: str) -> None:
             )
         ]
     )
-    gateway.wakeup("deliveries").set()
+    gateway.wakeups.signal("deliveries")
 
 
 async def _received(product: Product, webhook_id: str) -> Hook:

@@ -175,3 +175,48 @@ async def test_lanes_stay_ordered_under_concurrent_workers(
     finally:
         for h in handles:
             await h.close()
+
+
+async def test_settling_a_head_leases_the_next_of_its_lane_in_the_same_write(
+    cstore: Store, clock: FakeClock
+) -> None:
+    from slackbridge.store.repositories.deliveries import DeliveryOutcome
+
+    ep = await _endpoint(cstore)
+    await cstore.deliveries.enqueue(
+        [_delivery("a1", ep, "T1:C1"), _delivery("b1", ep, "T1:C2"), _delivery("a2", ep, "T1:C1")]
+    )
+    a1, b1 = await cstore.deliveries.claim("w")
+    delivered = DeliveryOutcome("delivered", status_code=200)
+    # Not ours: nothing settled, nothing leased.
+    assert await cstore.deliveries.settle(a1, "other", delivered, next_lease=30) == (False, None)
+    ours, a2 = await cstore.deliveries.settle(a1, "w", delivered, next_lease=30)
+    assert ours and a2 is not None and a2.webhook_id == "a2"
+    assert (a2.status, a2.attempts, a2.lease_owner) == ("delivering", 1, "w")
+    stored = await cstore.deliveries.get(a1.id)
+    assert stored is not None and stored.status == "delivered" and stored.last_status == 200
+    assert stored.delivered_at is not None and stored.lease_owner is None
+    # The lane's end: settled, nothing next.
+    dead = DeliveryOutcome("dead", status_code=500, error="gave up")
+    assert await cstore.deliveries.settle(a2, "w", dead, next_lease=30) == (True, None)
+    stored = await cstore.deliveries.get(a2.id)
+    assert stored is not None and (stored.status, stored.last_error) == ("dead", "gave up")
+    # A next row that is not due yet is left alone.
+    await cstore.deliveries.enqueue(
+        [
+            _delivery("b2", ep, "T1:C2"),
+            NewDelivery(
+                "b3",
+                ep,
+                "message.posted",
+                "{}",
+                ordering_key="T1:C2",
+                not_before=clock.now + timedelta(seconds=60),
+            ),
+        ]
+    )
+    ours, b2 = await cstore.deliveries.settle(b1, "w", delivered, next_lease=30)
+    assert ours and b2 is not None and b2.webhook_id == "b2"
+    assert await cstore.deliveries.settle(b2, "w", delivered, next_lease=30) == (True, None)
+    b3 = await cstore.deliveries.get_by_webhook_id("b3")
+    assert b3 is not None and b3.status == "pending" and b3.attempts == 0

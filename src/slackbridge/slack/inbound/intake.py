@@ -87,7 +87,9 @@ class InboxCommitter:
     ) -> Sequence[InboxInsertResult]:
         # New rows go straight to the local inbox worker when it has room (no claim needed).
         results, leased = await self._ingest.insert_leased(items, self._handoff.lease())
-        self._handoff.push(leased)
+        if leased:
+            self._handoff.push(leased)
+            self._gateway.wakeups.signal("inbox")
         return results
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -144,7 +146,7 @@ async def accept(gateway: Gateway, item: Intake) -> Accepted:
         _row(item), gateway.settings.ingress_commit_timeout
     )
     if stored.inserted:
-        gateway.wakeup("inbox").set()
+        gateway.wakeups.signal("inbox")
     if plan is None:
         return Accepted(stored.inserted)
     deadline = item.started + gateway.settings.sync_webhook_deadline

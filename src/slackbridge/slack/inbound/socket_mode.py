@@ -285,9 +285,15 @@ async def _first(*events: asyncio.Event) -> None:
             waiter.cancel()
 
 
-async def _first_or_timeout(seconds: float, *events: asyncio.Event) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(_first(*events), seconds)
+async def _rescan_or_stop(gateway: Gateway, stop: asyncio.Event) -> None:
+    """Until the apps are to be read again (a signal, or :data:`_RESCAN_SECONDS`) or stop."""
+    rescan = asyncio.ensure_future(gateway.wakeups.wait("socket_mode", _RESCAN_SECONDS))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({rescan, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        rescan.cancel()
+        stopping.cancel()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
@@ -297,7 +303,7 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
 
 class SocketModeWorker:
     """Runs a supervisor for every Socket Mode app. Apps added or changed later are picked up
-    within a few seconds, or at once when ``gateway.wakeup("socket_mode")`` is set."""
+    within a few seconds, or at once when ``gateway.wakeups.signal("socket_mode")`` is called."""
 
     name = "socket-mode"
 
@@ -307,11 +313,9 @@ class SocketModeWorker:
     async def run(self, stop: asyncio.Event) -> None:
         # Keyed by (app row id, app-level token): a changed token restarts the supervisor.
         running: dict[tuple[int, str], tuple[asyncio.Event, asyncio.Task[None]]] = {}
-        rescan = self._gateway.wakeup("socket_mode")
         self._gateway.health.report(f"worker:{self.name}", True, "supervising connections")
         try:
             while not stop.is_set():
-                rescan.clear()
                 apps = await list_apps(self._gateway, fresh=True)
                 for app in apps:
                     if app.socket_mode and not app.app_token:
@@ -335,7 +339,7 @@ class SocketModeWorker:
                             self._in_slot(app, supervisor, app_stop)
                         )
                         running[key] = (app_stop, task)
-                await _first_or_timeout(_RESCAN_SECONDS, stop, rescan)
+                await _rescan_or_stop(self._gateway, stop)
         finally:
             for app_stop, _ in running.values():
                 app_stop.set()

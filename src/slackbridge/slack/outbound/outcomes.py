@@ -13,7 +13,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from slackbridge.store.queue_policy import Backoff
+
 __all__ = [
+    "BACKOFF",
     "ERROR_MESSAGES",
     "MAX_ATTEMPTS",
     "TOKEN_ERRORS",
@@ -35,8 +38,8 @@ Disposition = Literal["done", "retry", "ratelimited", "fail", "token", "join"]
 
 #: Transient failures are retried this many times in all before the row fails.
 MAX_ATTEMPTS = 10
-_BASE_DELAY = 1.0
-_MAX_DELAY = 120.0
+#: Exponential from one second, capped at two minutes (``store/queue_policy.py``).
+BACKOFF = Backoff(base=1.0, cap=120.0)
 
 #: Codes that mean the token itself no longer works (the workspace gets marked disconnected).
 TOKEN_ERRORS: frozenset[str] = frozenset(
@@ -157,5 +160,4 @@ def retry_delay(attempt: int, *, rng: random.Random | None = None) -> float:
     Exponential from one second, capped at two minutes, with jitter so that many rows hit by the
     same outage do not come back in one wave.
     """
-    ceiling = min(_MAX_DELAY, _BASE_DELAY * 2 ** max(0, attempt - 1))
-    return (rng or random).uniform(ceiling / 2, ceiling)
+    return BACKOFF.seconds(attempt, rng=rng)

@@ -24,7 +24,6 @@ Slack before the crash from being posted twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -42,7 +41,7 @@ from slackbridge.slack.outbound.outbox_retention import (
     elected_outbox_retention,
     without_file_content,
 )
-from slackbridge.slack.outbound.outcomes import MAX_ATTEMPTS, Outcome, error_message, retry_delay
+from slackbridge.slack.outbound.outcomes import BACKOFF, MAX_ATTEMPTS, Outcome, error_message
 from slackbridge.slack.outbound.web_api import CALL_TIMEOUT, Outbound, outbound_of
 from slackbridge.slack.workspaces.lifecycle import report_token_error
 from slackbridge.slack.workspaces.tokens import (
@@ -52,6 +51,8 @@ from slackbridge.slack.workspaces.tokens import (
     user_token,
 )
 from slackbridge.store.models_base import utcnow
+from slackbridge.store.queue_policy import RetryPolicy
+from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 
 if TYPE_CHECKING:
@@ -133,67 +134,52 @@ class OutboxSender:
         self.retry_scale = retry_scale
         self.repo = OutboxRepository(gateway.db, gateway.keyring)
         self.outbound: Outbound = outbound_of(gateway)
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._changed = asyncio.Event()
+        self.retry = RetryPolicy(BACKOFF, MAX_ATTEMPTS, scale=retry_scale)
+        self.worker: QueueWorker[OutboxMessage] = QueueWorker(
+            self,
+            WorkerPolicy(
+                "outbox",
+                poll_seconds=poll_seconds,
+                units=concurrency,
+                heartbeat_seconds=max(0.5, lease_seconds / 3),
+                grace_seconds=3.0,
+            ),
+            gateway.wakeups,
+            on_health=self._report,
+        )
 
     @property
     def owner(self) -> str:
         return self.gateway.instance_id
 
-    # --- the loop -----------------------------------------------------------------------------
+    # --- the queue (store/queue_worker.py runs the loop) ---------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        wake = self.gateway.wakeup("outbox")
         timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self.outbound.session = session
-            heartbeat = asyncio.create_task(self._heartbeat(stop), name="outbox-heartbeat")
             try:
-                while not stop.is_set():
-                    wake.clear()
-                    self._changed.clear()
-                    await self._claim()
-                    await _first_of((wake, stop, self._changed), self.poll_seconds)
+                await self.worker.run(stop)
             finally:
-                heartbeat.cancel()
-                await self._drain()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
                 self.outbound.session = None
 
-    async def _claim(self) -> None:
-        free = self.concurrency - len(self._tasks)
-        if free <= 0:
-            return
-        try:
-            rows = await self.repo.claim(self.owner, limit=free, lease_seconds=self.lease_seconds)
-        except Exception as exc:
-            self.gateway.health.report(f"worker:{self.name}", False, f"claim failed: {exc!r}")
-            _log.exception("claiming outbox rows failed")
-            return
-        self.gateway.health.report(f"worker:{self.name}", True)
-        for row in rows:
-            self._tasks[row.id] = asyncio.create_task(self._process(row), name=row.message_id)
+    def _report(self, ok: bool, detail: str) -> None:
+        self.gateway.health.report(f"worker:{self.name}", ok, detail)
 
-    async def _heartbeat(self, stop: asyncio.Event) -> None:
-        interval = max(0.5, self.lease_seconds / 3)
-        while not stop.is_set():
-            await _first_of((stop,), interval)
-            if self._tasks:
-                try:
-                    await self.repo.extend(list(self._tasks), self.owner, self.lease_seconds)
-                except Exception:
-                    _log.exception("renewing outbox leases failed")
+    async def claim(self, limit: int) -> Sequence[OutboxMessage]:
+        """The heads of lanes (workspace + channel + thread) that are due, oldest first."""
+        return await self.repo.claim(self.owner, limit=limit, lease_seconds=self.lease_seconds)
 
-    async def _drain(self, grace: float = 3.0) -> None:
-        """On stop: let rows in flight finish briefly, then interrupt the rest."""
-        tasks = list(self._tasks.values())
-        if not tasks:
-            return
-        _done, pending = await asyncio.wait(tasks, timeout=grace)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+    async def handle(self, items: Sequence[OutboxMessage]) -> bool:
+        for row in items:
+            await self._process(row)
+        return True  # the row's lane may go on: its next row is claimed at once
+
+    async def extend(self, items: Sequence[OutboxMessage]) -> None:
+        await self.repo.extend([row.id for row in items], self.owner, self.lease_seconds)
+
+    async def give_back(self, items: Sequence[OutboxMessage]) -> None:
+        """Nothing to do: a cancelled attempt hands its row back itself (``_interrupted``)."""
 
     # --- one row ------------------------------------------------------------------------------
 
@@ -208,24 +194,20 @@ class OutboxSender:
             app_id=row.payload.get("app_id"),
         )
         try:
-            try:
-                outcome = await self._attempt(attempt)
-            except asyncio.CancelledError:
-                await asyncio.shield(self._interrupted(attempt))
-                raise
-            except Exception:
-                _log.exception("outbox row %s (%s) failed unexpectedly", row.message_id, row.method)
-                outcome = Outcome("retry", code="internal_error", sent=attempt.touched)
-            try:
-                await self._settle(attempt, outcome)
-            except Exception:
-                # The lease runs out and the row is tried again (the marker prevents a repeat).
-                _log.exception("settling outbox row %s failed", row.message_id)
-        finally:
-            self._tasks.pop(row.id, None)
-            self._changed.set()
-            # Whoever follows operations' results (the bridge) looks again.
-            self.gateway.wakeup("outbox-settled").set()
+            outcome = await self._attempt(attempt)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._interrupted(attempt))
+            raise
+        except Exception:
+            _log.exception("outbox row %s (%s) failed unexpectedly", row.message_id, row.method)
+            outcome = Outcome("retry", code="internal_error", sent=attempt.touched)
+        try:
+            await self._settle(attempt, outcome)
+        except Exception:
+            # The lease runs out and the row is tried again (the marker prevents a repeat).
+            _log.exception("settling outbox row %s failed", row.message_id)
+        # Whoever follows operations' results (the bridge) looks again.
+        self.gateway.wakeups.signal("outbox-settled")
 
     async def _interrupted(self, attempt: Attempt) -> None:
         """Hand back a row whose attempt was cut short by a shutdown."""
@@ -285,13 +267,11 @@ class OutboxSender:
         if outcome.disposition == "ratelimited":
             await repo.release(row.id, owner, now + timedelta(seconds=outcome.retry_after))
             return
-        if outcome.disposition == "retry" and row.attempts < MAX_ATTEMPTS:
-            delay = retry_delay(row.attempts)
-            if outcome.sent:
-                # Slack may still be working on the call that timed out; give it time to land
-                # before the next attempt looks for it.
-                delay = max(delay, CALL_TIMEOUT)
-            delay *= self.retry_scale
+        # Slack may still be working on a call that timed out; give it time to land before
+        # the next attempt looks for it.
+        floor = CALL_TIMEOUT * self.retry_scale if outcome.sent else 0.0
+        delay = self.retry.retry_in(row.attempts, at_least=floor)
+        if outcome.disposition == "retry" and delay is not None:
             _log.info("outbox row %s: %s; retrying in %.1fs", row.message_id, outcome.code, delay)
             await repo.retry_later(
                 row.id, owner, now + timedelta(seconds=delay), error=outcome.code
@@ -340,19 +320,6 @@ def _kept(data: Mapping[str, Any]) -> dict[str, Any]:
         "name",
     )
     return {k: data[k] for k in keep if data.get(k) is not None}
-
-
-async def _first_of(events: Sequence[asyncio.Event], seconds: float) -> None:
-    """Return when any of ``events`` is set, or after ``seconds``."""
-    if any(e.is_set() for e in events):
-        return
-    waiters = [asyncio.create_task(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
 
 
 def workers(gateway: Gateway) -> list[Worker]:

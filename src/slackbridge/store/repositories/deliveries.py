@@ -201,32 +201,37 @@ class DeliveriesRepository(Repository):
         whether the delivery was still ours, and the next delivery (or None)."""
 
         def job(conn: Connection) -> tuple[bool, Delivery | None]:
-            ours = self._settle_row(conn, delivery.id, owner, outcome)
-            if not ours or next_lease is None or outcome.kind not in ("delivered", "dead"):
-                return ours, None
+            if next_lease is None or outcome.kind not in ("delivered", "dead"):
+                return self._settle_row(conn, delivery.id, owner, outcome), None
             lane = {"endpoint_id": delivery.endpoint_id, "ordering_key": delivery.ordering_key}
-            row = self._queue.claim_lane_head(conn, owner, lane, next_lease)
+            ours, row = self._queue.complete_and_take_next(
+                conn, delivery.id, owner, lane, next_lease, self._finished_values(outcome)
+            )
             return ours, (None if row is None else _to_delivery(row))
 
         return await self._db.write(job)
+
+    def _finished_values(self, outcome: DeliveryOutcome) -> dict[str, Any]:
+        """The columns a delivered or dead delivery is settled with."""
+        if outcome.kind == "delivered":
+            return {
+                "status": _SPEC.done,
+                "last_status": outcome.status_code,
+                "last_error": None,
+                "delivered_at": self._clock(),
+            }
+        return {
+            "status": _SPEC.failed,
+            "last_status": outcome.status_code,
+            "last_error": outcome.error or "failed",
+        }
 
     def _settle_row(
         self, conn: Connection, delivery_id: int, owner: str, outcome: DeliveryOutcome
     ) -> bool:
         q = self._queue
-        if outcome.kind == "delivered":
-            return q.complete(
-                conn,
-                delivery_id,
-                owner,
-                last_status=outcome.status_code,
-                last_error=None,
-                delivered_at=self._clock(),
-            )
-        if outcome.kind == "dead":
-            return q.fail(
-                conn, delivery_id, owner, outcome.error or "failed", last_status=outcome.status_code
-            )
+        if outcome.kind in ("delivered", "dead"):
+            return q.finish(conn, delivery_id, owner, self._finished_values(outcome))
         if outcome.kind == "retry":
             return q.retry_later(
                 conn,

@@ -61,7 +61,7 @@ async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered
         )
     finally:
         stop.set()
-        gateway.wakeup("inbox").set()
+        gateway.wakeups.signal("inbox")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(running, 10)
         await stack.api.aclose()
@@ -97,7 +97,7 @@ async def test_a_listener_that_keeps_failing_holds_nothing_up_for_good(
         )
     finally:
         stop.set()
-        gateway.wakeup("inbox").set()
+        gateway.wakeups.signal("inbox")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(running, 10)
         await stack.api.aclose()

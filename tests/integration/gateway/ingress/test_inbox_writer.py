@@ -216,3 +216,54 @@ async def test_leased_rows_carry_the_parsed_payload_but_the_table_does_not(db: D
         assert stored is not None and stored.payload is None  # read back: parsed by the worker
     finally:
         await db.write_path.close()
+
+
+async def test_a_handed_over_row_never_overtakes_a_pending_one(
+    db: Database, tmp_path: Path
+) -> None:
+    """Rows stored pending while the handoff was full are processed before later rows handed
+    over, so the inbox worker keeps Slack's order (per channel) under a flood."""
+    import httpx
+
+    from slackbridge.pipeline.handoff import handoff_of
+    from slackbridge.pipeline.inbox_worker import InboxWorker
+    from slackbridge.server import Gateway
+    from slackbridge.settings import Settings
+
+    keyring = Keyring.parse(generate_key())
+    gateway = Gateway(
+        settings=Settings(data_dir=tmp_path), db=db, keyring=keyring, http=httpx.AsyncClient()
+    )
+    writer = InboxIngest(db, keyring)
+    worker = InboxWorker(gateway, poll_seconds=3600)
+    handoff = handoff_of(gateway)
+    handoff.open(worker.owner, 30.0)
+
+    async def store(*keys: str, room: int) -> None:
+        handoff.limit = len(handoff) + room
+        for key in keys:
+            _results, leased = await writer.insert_leased([_item(key)], handoff.lease())
+            handoff.push(leased)
+
+    async def claim(limit: int = 10) -> list[str]:
+        return [item.dedupe_key for item in await worker.claim(limit)]
+
+    try:
+        assert await claim() == []  # reads the table once
+        await store("a", "b", room=2)
+        await store("c", room=0)  # the handoff is full: stored pending
+        assert await claim() == ["a", "b", "c"]
+        await store("d", room=1)
+        assert await claim() == ["d"]  # handed over, nothing pending: no table read
+        await store("e", room=0)
+        await store("f", room=1)
+        assert await claim() == ["e", "f"]  # f waited for e, stored pending before it
+        await store("g", room=0)
+        await store("h", "i", room=2)
+        assert await claim(1) == ["g"]
+        assert await claim(1) == ["h"]
+        assert await claim(5) == ["i"]
+    finally:
+        handoff.close()
+        await gateway.http.aclose()
+        await db.write_path.close()

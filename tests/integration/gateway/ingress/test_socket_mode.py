@@ -47,7 +47,7 @@ async def _socket_bridge(
     async with httpx.AsyncClient() as client:
         answer = await client.post(f"{emulator.url}/_emulator/apps/{app.app_id}/app_tokens")
     app = await gw.provision(socket_mode=True, app_token=answer.json()["token"])
-    gw.gateway.wakeup("socket_mode").set()
+    gw.gateway.wakeups.signal("socket_mode")
     async with browser() as client:
         page = await install_via_browser(client, gw, ACME, ALICE)
     assert page.status_code == 200, page.text
