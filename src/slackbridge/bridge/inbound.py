@@ -5,12 +5,13 @@ calls it once per batch with every payload it received, and stores the events it
 the batch's other deliveries, in the same transaction as the rows' completion (so each is
 delivered once, signed, in its channel's lane, with the deliveries' retries). Per batch it
 reads the conversations, watched channels and known messages of the channels involved
-(``store/repositories/bridge_inbound.py``), routes each event (``bridge/routing.py``, pure),
-resolves the authors (``bridge/authors.py``) and records what it saw: the message by ts (so
-catch-up doesn't send it again, and reactions and edits find their conversation), the
-conversation's activity and catch-up mark, a conversation opened from a watched channel, a
-noisy conversation closed or reopened in Slack. A batch without message, reaction or channel
-events costs nothing.
+(``store/repositories/bridge_inbound.py``), settles the conversations whose Slack place was
+being made (a reply can come under a new card before the settler saw the card sent), routes
+each event (``bridge/routing.py``, pure), resolves the authors (``bridge/authors.py``) and
+records what it saw: the message by ts (so catch-up doesn't send it again, and reactions and
+edits find their conversation), the conversation's activity and catch-up mark, a
+conversation opened from a watched channel, a noisy conversation closed or reopened in
+Slack. A batch without message, reaction or channel events costs nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +44,15 @@ from slackbridge.store.repositories.bridge_conversations import (
 from slackbridge.store.repositories.bridge_inbound import InboundRepository, KnownMessage
 from slackbridge.store.repositories.bridge_messages import MessagesRepository
 
-__all__ = ["ClosedReply", "InboundBridge", "MessageFetch", "opened_key", "place_of", "unadopted"]
+__all__ = [
+    "ClosedReply",
+    "InboundBridge",
+    "MessageFetch",
+    "Settle",
+    "opened_key",
+    "place_of",
+    "unadopted",
+]
 
 _log = logging.getLogger("slackbridge.bridge")
 
@@ -54,7 +63,14 @@ MessageFetch = Callable[[str, str | None, str, str], Awaitable[Mapping[str, Any]
 #: "reopened", "told" or "ignored" (``bridge/closing.py``, with the deployment's settings).
 ClosedReply = Callable[[int, str], Awaitable[str]]
 
+#: A conversation brought up to date with its creating operation (``bridge/settle.py``'s
+#: ``settle_conversation`` on the deployment's store).
+Settle = Callable[[Conversation], Awaitable[Conversation]]
+
 _OPENED_PREFIX = "slack:"
+
+# States in which a conversation hears from Slack (as the inbound repository reads them).
+_HEARD = frozenset({"open", "closed"})
 
 
 def opened_key(team_id: str, channel_id: str, thread_ts: str) -> str:
@@ -144,6 +160,7 @@ class InboundBridge:
         base_url: str,
         fetch_message: MessageFetch | None = None,
         closed_reply: ClosedReply | None = None,
+        settle: Settle | None = None,
     ) -> None:
         self._inbound = inbound
         self._conversations = conversations
@@ -152,6 +169,7 @@ class InboundBridge:
         self._base_url = base_url
         self._fetch = fetch_message
         self._closed_reply = closed_reply
+        self._settle_place = settle
 
     async def __call__(self, items: Sequence[Received]) -> list[list[DomainEvent]]:
         out: list[list[DomainEvent]] = [[] for _ in items]
@@ -176,6 +194,7 @@ class InboundBridge:
     ) -> tuple[Directory, dict[tuple[str, str, str], KnownMessage]]:
         places = {(e.team_id, c) for e in events for c in channels_of([e.event])}
         conversations = await self._inbound.conversations_in(places)
+        conversations += await self._just_placed(places, {c.id for c in conversations})
         watched = await self._inbound.watched_in(places)
         # Messages are looked up only in channels the bridge has something in.
         bridged = {(c.team_id, c.channel_id) for c in conversations} | {
@@ -206,6 +225,29 @@ class InboundBridge:
             threads=threads,
         )
         return directory, known
+
+    async def _just_placed(
+        self, places: set[tuple[str, str]], known: set[int]
+    ) -> list[Conversation]:
+        """Conversations of these channels whose place was made since the settler last looked.
+
+        The card's post is in Slack as soon as Slack answers it, so a person can reply under
+        it (and Slack send the event) before the settler has given the conversation its
+        thread: settled here, such a reply finds its conversation instead of being dropped
+        until the catch-up."""
+        if self._settle_place is None:
+            return []
+        teams = {team for team, _ in places}
+        found: list[Conversation] = []
+        for waiting in await self._inbound.unplaced_in(teams):
+            settled = await self._settle_place(waiting)
+            if (
+                settled.id not in known
+                and settled.state in _HEARD
+                and (settled.team_id, settled.channel_id) in places
+            ):
+                found.append(settled)
+        return found
 
     async def _route(
         self,
