@@ -63,9 +63,10 @@ MessageFetch = Callable[[str, str | None, str, str], Awaitable[Mapping[str, Any]
 #: "reopened", "told" or "ignored" (``bridge/closing.py``, with the deployment's settings).
 ClosedReply = Callable[[int, str], Awaitable[str]]
 
-#: A conversation brought up to date with its creating operation (``bridge/settle.py``'s
+#: (conversation, its card as Slack's event showed it (``ts``, ``channel``) or None) → the
+#: conversation brought up to date with its creating operation (``bridge/settle.py``'s
 #: ``settle_conversation`` on the deployment's store).
-Settle = Callable[[Conversation], Awaitable[Conversation]]
+Settle = Callable[[Conversation, Mapping[str, Any] | None], Awaitable[Conversation]]
 
 _OPENED_PREFIX = "slack:"
 
@@ -137,6 +138,25 @@ def _events(items: Sequence[Received]) -> list[_Event]:
     return found
 
 
+def _own_cards(events: Sequence[_Event]) -> dict[str, dict[str, str]]:
+    """The gateway's own top-level posts among ``events``: operation id → ``ts`` and
+    ``channel`` (a still conversation's card, when the operation is one's creating one)."""
+    cards: dict[str, dict[str, str]] = {}
+    for entry in events:
+        event = entry.event
+        ts, channel = event.get("ts"), event.get("channel")
+        if event.get("type") != "message" or event.get("subtype") not in (None, "bot_message"):
+            continue
+        if not isinstance(ts, str) or not isinstance(channel, str):
+            continue
+        if event.get("thread_ts") not in (None, ts):
+            continue
+        operation = is_own_post(event)
+        if operation is not None:
+            cards[operation] = {"ts": ts, "channel": channel}
+    return cards
+
+
 def _named_ts(event: Mapping[str, Any]) -> list[str]:
     """The ts of the messages an event names (for the known-message lookup)."""
     names: list[Any] = [event.get("deleted_ts")]
@@ -194,7 +214,8 @@ class InboundBridge:
     ) -> tuple[Directory, dict[tuple[str, str, str], KnownMessage]]:
         places = {(e.team_id, c) for e in events for c in channels_of([e.event])}
         conversations = await self._inbound.conversations_in(places)
-        conversations += await self._just_placed(places, {c.id for c in conversations})
+        known_ids = {c.id for c in conversations}
+        conversations += await self._just_placed(places, known_ids, _own_cards(events))
         watched = await self._inbound.watched_in(places)
         # Messages are looked up only in channels the bridge has something in.
         bridged = {(c.team_id, c.channel_id) for c in conversations} | {
@@ -227,20 +248,25 @@ class InboundBridge:
         return directory, known
 
     async def _just_placed(
-        self, places: set[tuple[str, str]], known: set[int]
+        self,
+        places: set[tuple[str, str]],
+        known: set[int],
+        cards: Mapping[str, Mapping[str, Any]],
     ) -> list[Conversation]:
         """Conversations of these channels whose place was made since the settler last looked.
 
         The card's post is in Slack as soon as Slack answers it, so a person can reply under
         it (and Slack send the event) before the settler has given the conversation its
-        thread: settled here, such a reply finds its conversation instead of being dropped
-        until the catch-up."""
+        thread, even before the sender has stored Slack's answer (``cards``: the gateway's own
+        top-level posts in the batch, by operation id, tell the thread then). Settled here,
+        such a reply finds its conversation instead of being dropped until the catch-up."""
         if self._settle_place is None:
             return []
         teams = {team for team, _ in places}
         found: list[Conversation] = []
         for waiting in await self._inbound.unplaced_in(teams):
-            settled = await self._settle_place(waiting)
+            card = cards.get(waiting.create_operation_id or "")
+            settled = await self._settle_place(waiting, card if waiting.mode == "still" else None)
             if (
                 settled.id not in known
                 and settled.state in _HEARD

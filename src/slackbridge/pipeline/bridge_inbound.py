@@ -104,8 +104,8 @@ def inbound_bridge(gateway: Gateway) -> InboundBridge:
             gateway.wakeup("outbox").set()
         return outcome
 
-    async def settle(conversation: Conversation) -> Conversation:
-        return await settle_conversation(Store(db, keyring), conversation)
+    async def settle(conversation: Conversation, card: Mapping[str, Any] | None) -> Conversation:
+        return await settle_conversation(Store(db, keyring), conversation, posted=card)
 
     return InboundBridge(
         InboundRepository(db, keyring),

@@ -5,7 +5,7 @@ of its channels; what was seen is recorded for catch-up."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slackbridge.bridge.authors import Identities
@@ -29,8 +29,8 @@ async def _no_users(_team: str, _app: str | None, _ids: Sequence[str]) -> dict[s
 def _bridge(store: Store) -> InboundBridge:
     identities = Identities(store.users, store.user_links, _no_users)
 
-    async def settle(conversation: Conversation) -> Conversation:
-        return await settle_conversation(store, conversation)
+    async def settle(conversation: Conversation, card: Mapping[str, Any] | None) -> Conversation:
+        return await settle_conversation(store, conversation, posted=card)
 
     return InboundBridge(
         InboundRepository(store.db, store.keyring),
@@ -152,6 +152,38 @@ async def test_a_reply_under_a_card_just_sent_finds_its_conversation(store: Stor
     # A card not sent yet stays as it was.
     still_waiting = await store.conversations.get_by_id(waiting.id)
     assert still_waiting is not None and still_waiting.state == "creating"
+
+
+async def test_a_reply_finds_a_card_whose_send_is_not_stored_yet(store: Store) -> None:
+    sharing = await _sharing(store, "comment-1")
+    (claimed,) = await store.outbox.claim("sender")  # Slack answered; not stored yet
+    card = {
+        "type": "message",
+        "user": "UBOT",
+        "bot_id": "BBOT",
+        "text": "the card",
+        "ts": ROOT,
+        "metadata": {
+            "event_type": "slackbridge_post",
+            "event_payload": {"slackbridge_message_id": sharing.create_operation_id},
+        },
+    }
+    reply = {
+        "type": "message",
+        "user": "U0ACME0002",
+        "text": "Rounding twice loses a cent",
+        "ts": "1795260601.000001",
+        "thread_ts": ROOT,
+    }
+    bridge = _bridge(store)
+    assert await bridge([_received(card, "Ev1")]) == [[]]
+    (events,) = await bridge([_received(reply, "Ev2")])
+    assert [e.type for e in events] == ["conversation.message.created"]
+    settled = await store.conversations.get_by_id(sharing.id)
+    assert settled is not None and (settled.state, settled.thread_ts) == ("open", ROOT)
+    # The sender's late write changes nothing.
+    await store.outbox.mark_sent(claimed.id, "sender", result={"ts": ROOT, "channel": C})
+    assert await settle_conversation(store, settled) == settled
 
 
 async def test_seen_messages_are_recorded_for_catch_up_and_reactions_find_them(
