@@ -262,9 +262,8 @@ class InboundBridge:
         such a reply finds its conversation instead of being dropped until the catch-up."""
         if self._settle_place is None:
             return []
-        teams = {team for team, _ in places}
         found: list[Conversation] = []
-        for waiting in await self._inbound.unplaced_in(teams):
+        for waiting in await self._inbound.unplaced_in(places):
             card = cards.get(waiting.create_operation_id or "")
             settled = await self._settle_place(waiting, card if waiting.mode == "still" else None)
             if (
