@@ -5,12 +5,13 @@ calls it once per batch with every payload it received, and stores the events it
 the batch's other deliveries, in the same transaction as the rows' completion (so each is
 delivered once, signed, in its channel's lane, with the deliveries' retries). Per batch it
 reads the conversations, watched channels and known messages of the channels involved
-(``store/repositories/bridge_inbound.py``), routes each event (``bridge/routing.py``, pure),
-resolves the authors (``bridge/authors.py``) and records what it saw: the message by ts (so
-catch-up doesn't send it again, and reactions and edits find their conversation), the
-conversation's activity and catch-up mark, a conversation opened from a watched channel, a
-noisy conversation closed or reopened in Slack. A batch without message, reaction or channel
-events costs nothing.
+(``store/repositories/bridge_inbound.py``), settles the conversations whose Slack place was
+being made (a reply can come under a new card before the settler saw the card sent), routes
+each event (``bridge/routing.py``, pure), resolves the authors (``bridge/authors.py``) and
+records what it saw: the message by ts (so catch-up doesn't send it again, and reactions and
+edits find their conversation), the conversation's activity and catch-up mark, a
+conversation opened from a watched channel, a noisy conversation closed or reopened in
+Slack. A batch without message, reaction or channel events costs nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +44,15 @@ from slackbridge.store.repositories.bridge_conversations import (
 from slackbridge.store.repositories.bridge_inbound import InboundRepository, KnownMessage
 from slackbridge.store.repositories.bridge_messages import MessagesRepository
 
-__all__ = ["ClosedReply", "InboundBridge", "MessageFetch", "opened_key", "place_of", "unadopted"]
+__all__ = [
+    "ClosedReply",
+    "InboundBridge",
+    "MessageFetch",
+    "Settle",
+    "opened_key",
+    "place_of",
+    "unadopted",
+]
 
 _log = logging.getLogger("slackbridge.bridge")
 
@@ -54,7 +63,15 @@ MessageFetch = Callable[[str, str | None, str, str], Awaitable[Mapping[str, Any]
 #: "reopened", "told" or "ignored" (``bridge/closing.py``, with the deployment's settings).
 ClosedReply = Callable[[int, str], Awaitable[str]]
 
+#: (conversation, its card as Slack's event showed it (``ts``, ``channel``) or None) → the
+#: conversation brought up to date with its creating operation (``bridge/settle.py``'s
+#: ``settle_conversation`` on the deployment's store).
+Settle = Callable[[Conversation, Mapping[str, Any] | None], Awaitable[Conversation]]
+
 _OPENED_PREFIX = "slack:"
+
+# States in which a conversation hears from Slack (as the inbound repository reads them).
+_HEARD = frozenset({"open", "closed"})
 
 
 def opened_key(team_id: str, channel_id: str, thread_ts: str) -> str:
@@ -121,6 +138,25 @@ def _events(items: Sequence[Received]) -> list[_Event]:
     return found
 
 
+def _own_cards(events: Sequence[_Event]) -> dict[str, dict[str, str]]:
+    """The gateway's own top-level posts among ``events``: operation id → ``ts`` and
+    ``channel`` (a still conversation's card, when the operation is one's creating one)."""
+    cards: dict[str, dict[str, str]] = {}
+    for entry in events:
+        event = entry.event
+        ts, channel = event.get("ts"), event.get("channel")
+        if event.get("type") != "message" or event.get("subtype") not in (None, "bot_message"):
+            continue
+        if not isinstance(ts, str) or not isinstance(channel, str):
+            continue
+        if event.get("thread_ts") not in (None, ts):
+            continue
+        operation = is_own_post(event)
+        if operation is not None:
+            cards[operation] = {"ts": ts, "channel": channel}
+    return cards
+
+
 def _named_ts(event: Mapping[str, Any]) -> list[str]:
     """The ts of the messages an event names (for the known-message lookup)."""
     names: list[Any] = [event.get("deleted_ts")]
@@ -144,6 +180,7 @@ class InboundBridge:
         base_url: str,
         fetch_message: MessageFetch | None = None,
         closed_reply: ClosedReply | None = None,
+        settle: Settle | None = None,
     ) -> None:
         self._inbound = inbound
         self._conversations = conversations
@@ -152,6 +189,7 @@ class InboundBridge:
         self._base_url = base_url
         self._fetch = fetch_message
         self._closed_reply = closed_reply
+        self._settle_place = settle
 
     async def __call__(self, items: Sequence[Received]) -> list[list[DomainEvent]]:
         out: list[list[DomainEvent]] = [[] for _ in items]
@@ -176,6 +214,8 @@ class InboundBridge:
     ) -> tuple[Directory, dict[tuple[str, str, str], KnownMessage]]:
         places = {(e.team_id, c) for e in events for c in channels_of([e.event])}
         conversations = await self._inbound.conversations_in(places)
+        known_ids = {c.id for c in conversations}
+        conversations += await self._just_placed(places, known_ids, _own_cards(events))
         watched = await self._inbound.watched_in(places)
         # Messages are looked up only in channels the bridge has something in.
         bridged = {(c.team_id, c.channel_id) for c in conversations} | {
@@ -206,6 +246,33 @@ class InboundBridge:
             threads=threads,
         )
         return directory, known
+
+    async def _just_placed(
+        self,
+        places: set[tuple[str, str]],
+        known: set[int],
+        cards: Mapping[str, Mapping[str, Any]],
+    ) -> list[Conversation]:
+        """Conversations of these channels whose place was made since the settler last looked.
+
+        The card's post is in Slack as soon as Slack answers it, so a person can reply under
+        it (and Slack send the event) before the settler has given the conversation its
+        thread, even before the sender has stored Slack's answer (``cards``: the gateway's own
+        top-level posts in the batch, by operation id, tell the thread then). Settled here,
+        such a reply finds its conversation instead of being dropped until the catch-up."""
+        if self._settle_place is None:
+            return []
+        found: list[Conversation] = []
+        for waiting in await self._inbound.unplaced_in(places):
+            card = cards.get(waiting.create_operation_id or "")
+            settled = await self._settle_place(waiting, card if waiting.mode == "still" else None)
+            if (
+                settled.id not in known
+                and settled.state in _HEARD
+                and (settled.team_id, settled.channel_id) in places
+            ):
+                found.append(settled)
+        return found
 
     async def _route(
         self,

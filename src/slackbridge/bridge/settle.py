@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from slackbridge.bridge.states import OpView, conversation_update, message_update
 from slackbridge.store.repositories.bridge_conversations import Conversation
@@ -41,14 +42,22 @@ def op_view(row: OutboxMessage) -> OpView:
     )
 
 
-async def settle_conversation(store: Store, conversation: Conversation) -> Conversation:
-    """``conversation`` brought up to date with its creating operation."""
+async def settle_conversation(
+    store: Store, conversation: Conversation, *, posted: Mapping[str, Any] | None = None
+) -> Conversation:
+    """``conversation`` brought up to date with its creating operation; ``posted`` (``ts`` and
+    ``channel``): its card as Slack's event showed it, which may come before the outbox row
+    knows them (Slack answered, the sender's write not committed yet)."""
     if conversation.create_operation_id is None or not _unplaced(conversation):
         return conversation
-    row = await store.outbox.get(conversation.create_operation_id)
-    if row is None:
-        return conversation
-    changes = conversation_update(conversation.mode, op_view(row))
+    if posted is not None:
+        op = OpView(conversation.create_operation_id, "sent", dict(posted))
+    else:
+        row = await store.outbox.get(conversation.create_operation_id)
+        if row is None:
+            return conversation
+        op = op_view(row)
+    changes = conversation_update(conversation.mode, op)
     if changes is None:
         return conversation
     if conversation.state != "creating" and changes["state"] == "open":

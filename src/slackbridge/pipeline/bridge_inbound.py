@@ -4,7 +4,8 @@ and the catch-up worker (a gateway part: ``workers``).
 The bridge (``bridge/inbound.py``) gets its ports here: the user cache and ``users.info``
 through the pipeline's enrichment (so authors have the same names and emails as every other
 webhook), the forgetting of a changed user, the workspace's Slack client for the message an
-opening by reaction names, and the gateway's public URL for file download links.
+opening by reaction names, the settling of a conversation whose creating operation was sent
+(``bridge/settle.py``), and the gateway's public URL for file download links.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from slackbridge.bridge.catchup import Budget, CatchUp, CatchUpWorker, HistoryPa
 from slackbridge.bridge.closing import reply_to_closed
 from slackbridge.bridge.events import Author
 from slackbridge.bridge.inbound import InboundBridge
+from slackbridge.bridge.settle import settle_conversation
 from slackbridge.cluster import singleton
 from slackbridge.domain.events import DomainEvent, SlackListener
 from slackbridge.pipeline.dispatch import dispatch
 from slackbridge.pipeline.enrich import enrich_users, forget_user
 from slackbridge.server import Gateway, Worker
 from slackbridge.slack.workspaces.tokens import bot_token
-from slackbridge.store.repositories.bridge_conversations import ConversationsRepository
+from slackbridge.store.repositories.bridge_conversations import (
+    Conversation,
+    ConversationsRepository,
+)
 from slackbridge.store.repositories.bridge_inbound import InboundRepository
 from slackbridge.store.repositories.bridge_messages import MessagesRepository
 from slackbridge.store.repositories.bridge_users import UserLinksRepository
@@ -100,6 +105,9 @@ def inbound_bridge(gateway: Gateway) -> InboundBridge:
             gateway.wakeups.signal("outbox")
         return outcome
 
+    async def settle(conversation: Conversation, card: Mapping[str, Any] | None) -> Conversation:
+        return await settle_conversation(Store(db, keyring), conversation, posted=card)
+
     return InboundBridge(
         InboundRepository(db, keyring),
         ConversationsRepository(db, keyring),
@@ -108,6 +116,7 @@ def inbound_bridge(gateway: Gateway) -> InboundBridge:
         base_url=gateway.settings.public_url,
         fetch_message=fetch,
         closed_reply=closed_reply,
+        settle=settle,
     )
 
 

@@ -1,16 +1,18 @@
 """The bridge's inbound side over a real store (SQLite and PostgreSQL): the loop guard holds
-when Slack's event for a post arrives before the post's outbox row knows its ts; one batch
-reads the places of its channels; what was seen is recorded for catch-up."""
+when Slack's event for a post arrives before the post's outbox row knows its ts; a reply under
+a card just sent finds its conversation before the settler has run; one batch reads the places
+of its channels; what was seen is recorded for catch-up."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slackbridge.bridge.authors import Identities
 from slackbridge.bridge.inbound import InboundBridge, opened_key
+from slackbridge.bridge.settle import settle_conversation
 from slackbridge.domain.events import DomainEvent, Received
-from slackbridge.store.repositories.bridge_conversations import NewConversation
+from slackbridge.store.repositories.bridge_conversations import Conversation, NewConversation
 from slackbridge.store.repositories.bridge_inbound import InboundRepository
 from slackbridge.store.repositories.bridge_messages import NewProductMessage, PostOperations
 from slackbridge.store.repositories.outbox import NewOutboxMessage
@@ -26,12 +28,17 @@ async def _no_users(_team: str, _app: str | None, _ids: Sequence[str]) -> dict[s
 
 def _bridge(store: Store) -> InboundBridge:
     identities = Identities(store.users, store.user_links, _no_users)
+
+    async def settle(conversation: Conversation, card: Mapping[str, Any] | None) -> Conversation:
+        return await settle_conversation(store, conversation, posted=card)
+
     return InboundBridge(
         InboundRepository(store.db, store.keyring),
         store.conversations,
         store.bridge_messages,
         identities,
         base_url="http://gw.test",
+        settle=settle,
     )
 
 
@@ -101,6 +108,82 @@ async def test_an_event_for_our_post_before_its_ts_is_known_never_echoes(store: 
     assert out[0] == []
     assert [e.type for e in out[1]] == ["conversation.message.created"]
     assert out[1][0].data["message"]["author"]["bot_id"] == "BOTHER"
+
+
+async def _sharing(store: Store, key: str) -> Conversation:
+    """A still conversation whose card is queued (as ``PUT /conversations/{key}`` leaves it)."""
+
+    def card(_conversation_id: int) -> list[NewOutboxMessage]:
+        return [
+            NewOutboxMessage(
+                team_id=T,
+                method="chat.postMessage",
+                payload={"channel": C, "args": {"text": "the card"}},
+                lane_key=f"{T}:{key}",
+            )
+        ]
+
+    created = await store.conversations.create(
+        NewConversation(key=key, team_id=T, mode="still", channel_id=C, created_by="k"), card
+    )
+    assert created.conversation.state == "creating"
+    return created.conversation
+
+
+async def test_a_reply_under_a_card_just_sent_finds_its_conversation(store: Store) -> None:
+    sent = await _sharing(store, "comment-1")
+    waiting = await _sharing(store, "comment-2")
+    (claimed,) = [r for r in await store.outbox.claim("sender") if r.lane_key.endswith("-1")]
+    await store.outbox.mark_sent(claimed.id, "sender", result={"ts": ROOT, "channel": C})
+    # Slack has the card and sends a person's reply under it before the settler has run.
+    reply = {
+        "type": "message",
+        "user": "U0ACME0002",
+        "text": "Rounding twice loses a cent",
+        "ts": "1795260601.000001",
+        "thread_ts": ROOT,
+    }
+    (events,) = await _bridge(store)([_received(reply)])
+    assert [e.type for e in events] == ["conversation.message.created"]
+    assert events[0].data["conversation"]["key"] == "comment-1"
+    settled = await store.conversations.get_by_id(sent.id)
+    assert settled is not None and (settled.state, settled.thread_ts) == ("open", ROOT)
+    assert settled.last_seen_ts == "1795260601.000001"
+    # A card not sent yet stays as it was.
+    still_waiting = await store.conversations.get_by_id(waiting.id)
+    assert still_waiting is not None and still_waiting.state == "creating"
+
+
+async def test_a_reply_finds_a_card_whose_send_is_not_stored_yet(store: Store) -> None:
+    sharing = await _sharing(store, "comment-1")
+    (claimed,) = await store.outbox.claim("sender")  # Slack answered; not stored yet
+    card = {
+        "type": "message",
+        "user": "UBOT",
+        "bot_id": "BBOT",
+        "text": "the card",
+        "ts": ROOT,
+        "metadata": {
+            "event_type": "slackbridge_post",
+            "event_payload": {"slackbridge_message_id": sharing.create_operation_id},
+        },
+    }
+    reply = {
+        "type": "message",
+        "user": "U0ACME0002",
+        "text": "Rounding twice loses a cent",
+        "ts": "1795260601.000001",
+        "thread_ts": ROOT,
+    }
+    bridge = _bridge(store)
+    assert await bridge([_received(card, "Ev1")]) == [[]]
+    (events,) = await bridge([_received(reply, "Ev2")])
+    assert [e.type for e in events] == ["conversation.message.created"]
+    settled = await store.conversations.get_by_id(sharing.id)
+    assert settled is not None and (settled.state, settled.thread_ts) == ("open", ROOT)
+    # The sender's late write changes nothing.
+    await store.outbox.mark_sent(claimed.id, "sender", result={"ts": ROOT, "channel": C})
+    assert await settle_conversation(store, settled) == settled
 
 
 async def test_seen_messages_are_recorded_for_catch_up_and_reactions_find_them(

@@ -3,8 +3,9 @@
 For the channels a batch is about: the conversations living there (still threads and noisy
 channels, open or closed), the watched channels, and what the bridge knows of the messages the
 batch names by ts (their conversation's thread, the product's message id, the content digest
-last seen). One query each, whatever the batch's size, so routing costs the inbox worker three
-reads per batch that touches bridged channels and none otherwise.
+last seen), and the conversations there whose place is still being made.
+One query each, whatever the batch's size, so routing costs the inbox worker four reads per
+batch with message, reaction or channel events and none otherwise.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 
 from slackbridge.store.models import (
     BridgeConversationRow,
@@ -58,6 +59,27 @@ class InboundRepository(Repository):
         stmt = select(_C).where(
             tuple_(_C.c.team_id, _C.c.channel_id).in_(sorted(places)),
             _C.c.state.in_(_HEARD),
+        )
+        async with self._db.session() as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return [_to_conversation(r) for r in rows]
+
+    async def unplaced_in(self, places: Collection[tuple[str, str]]) -> list[Conversation]:
+        """The conversations of these (team, channel) pairs whose Slack place was still being
+        made when last settled (``creating``, or closed meanwhile: a still conversation's card
+        not known sent): it may have been sent since, and Slack's events about the new thread
+        may come before the settler."""
+        if not places:
+            return []
+        unplaced = or_(
+            _C.c.state == "creating",
+            and_(_C.c.mode == "still", _C.c.thread_ts.is_(None)),
+        )
+        stmt = select(_C).where(
+            tuple_(_C.c.team_id, _C.c.channel_id).in_(sorted(places)),
+            _C.c.create_operation_id.is_not(None),
+            _C.c.state != "failed",
+            unplaced,
         )
         async with self._db.session() as s:
             rows = (await s.execute(stmt)).mappings().all()
