@@ -1,0 +1,53 @@
+"""Odd input to the bridge's routes gets a clear 4xx, never a 500 (nor a stored row that breaks
+later answers)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.integration.gateway.api.conftest import ACME, SUPPORT, ApiStack
+
+
+def _still_json(metadata: str) -> bytes:
+    head = json.dumps(
+        {"workspace": ACME, "mode": "still", "channel": SUPPORT, "card": {"text": "x"}}
+    )
+    return (head[:-1] + ', "metadata": ' + metadata + "}").encode()
+
+
+async def _put_raw(stack: ApiStack, key: str, body: bytes) -> Any:
+    return await stack.api.put(
+        f"/conversations/{key}", content=body, headers={"content-type": "application/json"}
+    )
+
+
+async def test_deeply_nested_metadata_is_refused_not_stored(stack: ApiStack) -> None:
+    deep = await _put_raw(stack, "deep", _still_json('{"d":' + "[" * 600 + "]" * 600 + "}"))
+    assert deep.status_code == 422, deep.text
+    assert "metadata" in deep.json()["error"]["message"]
+    assert (await stack.api.get("/conversations/deep")).status_code == 404
+    listed = await stack.api.get("/conversations")
+    assert listed.status_code == 200 and listed.json()["conversations"] == []
+
+
+async def test_oversized_metadata_is_refused(stack: ApiStack) -> None:
+    big = await _put_raw(stack, "big", _still_json('{"d":"' + "x" * 20_000 + '"}'))
+    assert big.status_code == 422, big.text
+    assert "metadata" in big.json()["error"]["message"]
+
+
+async def test_metadata_a_few_levels_deep_is_kept(stack: ApiStack) -> None:
+    nested = {"a": {"b": [{"c": [1, 2, {"d": None}]}]}}
+    created = await stack.api.put(
+        "/conversations/nested",
+        json={
+            "workspace": ACME,
+            "mode": "still",
+            "channel": SUPPORT,
+            "card": {"text": "x"},
+            "metadata": nested,
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["metadata"] == nested
