@@ -156,8 +156,16 @@ async def _unarchiver(
     return installer if creds is not None and needed in creds.scopes else None
 
 
-def _conflict(existing: StoredConversation, body: ConversationPut) -> None:
-    """409 when ``body`` asks for something else than the conversation that exists."""
+async def _conflict(
+    gateway: Gateway, caller: Caller, existing: StoredConversation, body: ConversationPut
+) -> None:
+    """409 when ``body`` asks for something else than the conversation that exists; when it
+    lives in a workspace outside the caller's key, without saying which (or anything of it)."""
+    if not await may_touch(gateway, caller, existing.team_id):
+        raise ApiError(
+            "conversation_conflict",
+            f"conversation {existing.key!r} exists outside this API key's workspaces",
+        )
     differences = []
     if existing.team_id != body.workspace:
         differences.append(f"workspace {existing.team_id}")
@@ -215,7 +223,7 @@ async def put_conversation(
     await require_workspace(gateway, caller, body.workspace)
     existing = await store.conversations.get(key)
     if existing is not None:
-        _conflict(existing, body)
+        await _conflict(gateway, caller, existing, body)
         return await _answer(gateway, existing, caller)
     template = body.channel_name or DEFAULT_TEMPLATE
     try:
@@ -253,7 +261,7 @@ async def put_conversation(
             "another conversation already lives in that channel or thread",
         ) from None
     if not created.created:
-        _conflict(created.conversation, body)
+        await _conflict(gateway, caller, created.conversation, body)
         return await _answer(gateway, created.conversation, caller)
     if created.operations:
         gateway.wakeup("outbox").set()
