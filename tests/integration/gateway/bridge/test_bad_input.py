@@ -3,6 +3,7 @@ later answers)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -51,3 +52,21 @@ async def test_metadata_a_few_levels_deep_is_kept(stack: ApiStack) -> None:
     )
     assert created.status_code == 201, created.text
     assert created.json()["metadata"] == nested
+
+
+async def test_files_of_a_message_share_one_body_limit(stack: ApiStack) -> None:
+    """docs/bridge.md: up to 10 files, 10 MiB in all; two files of 6 MiB are one body too many."""
+    created = await stack.api.put(
+        "/conversations/files",
+        json={"workspace": ACME, "mode": "still", "channel": SUPPORT, "card": {"text": "x"}},
+    )
+    assert created.status_code == 201, created.text
+    six_mib = base64.b64encode(b"\0" * (6 * 1024 * 1024)).decode()
+    post = {
+        "id": "two-files",
+        "author": {"persona": {"name": "x"}},
+        "files": [{"filename": f"{n}.bin", "content_base64": six_mib} for n in "ab"],
+    }
+    answer = await stack.api.post("/conversations/files/messages", json=post)
+    assert answer.status_code == 413, answer.text[:300]
+    assert answer.json()["error"]["code"] == "payload_too_large"
