@@ -40,7 +40,10 @@ ProductUserPath = Annotated[
         description="the product's own id of the user",
     ),
 ]
-ChannelPath = Annotated[ChannelId, Path(description="the channel (C…, G…)")]
+ChannelPath = Annotated[
+    ChannelId,
+    Path(pattern=r"^[CG][A-Z0-9]{2,31}$", description="the channel (C…, G…)"),
+]
 WorkspaceQuery = Annotated[TeamId, Query(description="the Slack workspace id (T…)")]
 
 

@@ -70,3 +70,14 @@ async def test_files_of_a_message_share_one_body_limit(stack: ApiStack) -> None:
     answer = await stack.api.post("/conversations/files/messages", json=post)
     assert answer.status_code == 413, answer.text[:300]
     assert answer.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_only_channels_can_be_watched(stack: ApiStack) -> None:
+    for not_a_channel in ("U0ACME0001", "W0ACME0001", "D0ACME0001"):
+        answer = await stack.api.put(f"/watched-channels/{not_a_channel}", json={"workspace": ACME})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["details"][0]["field"] == "channel"
+    listed = await stack.api.get("/watched-channels")
+    assert listed.status_code == 200 and listed.json()["watched_channels"] == []
+    watched = await stack.api.put(f"/watched-channels/{SUPPORT}", json={"workspace": ACME})
+    assert watched.status_code == 200, watched.text
