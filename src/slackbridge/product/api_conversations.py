@@ -230,6 +230,14 @@ async def put_conversation(
         check_template(template)
     except NameTemplateError as exc:
         raise ApiError("invalid_request", str(exc)) from None
+    if body.adopt is not None and body.mode == "noisy":
+        # A noisy conversation is its whole channel: it can't share it with another one.
+        taken = await store.conversations.any_in_channel(body.workspace, body.adopt.channel)
+        if taken is not None:
+            raise ApiError(
+                "conversation_conflict",
+                f"another conversation already lives in channel {body.adopt.channel}",
+            )
     app, inst = await locate(gateway, body.workspace, caller=caller)
     new = replace(_new_conversation(key, body, caller), app_id=app.app_id)
 

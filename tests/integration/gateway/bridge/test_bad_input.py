@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from tests.integration.gateway.api.conftest import ACME, SUPPORT, ApiStack
+from tests.integration.gateway.api.conftest import ACME, GENERAL, SUPPORT, ApiStack
 
 
 def _still_json(metadata: str) -> bytes:
@@ -81,3 +81,22 @@ async def test_only_channels_can_be_watched(stack: ApiStack) -> None:
     assert listed.status_code == 200 and listed.json()["watched_channels"] == []
     watched = await stack.api.put(f"/watched-channels/{SUPPORT}", json={"workspace": ACME})
     assert watched.status_code == 200, watched.text
+
+
+async def test_a_channel_is_adopted_as_noisy_by_one_conversation_only(stack: ApiStack) -> None:
+    noisy = {"workspace": ACME, "mode": "noisy", "adopt": {"channel": GENERAL}}
+    first = await stack.api.put("/conversations/room-1", json=noisy)
+    assert first.status_code == 201, first.text
+    again = await stack.api.put("/conversations/room-1", json=noisy)
+    assert again.status_code == 200, again.text
+    second = await stack.api.put("/conversations/room-2", json=noisy)
+    assert second.status_code == 409, second.text
+    assert second.json()["error"]["code"] == "conversation_conflict"
+    # Nor a channel a still conversation threads in.
+    still = {"workspace": ACME, "mode": "still", "channel": SUPPORT, "card": {"text": "x"}}
+    assert (await stack.api.put("/conversations/thread-1", json=still)).status_code == 201
+    over = await stack.api.put(
+        "/conversations/room-3", json={**noisy, "adopt": {"channel": SUPPORT}}
+    )
+    assert over.status_code == 409, over.text
+    assert (await stack.api.get("/conversations/room-2")).status_code == 404
