@@ -34,10 +34,20 @@ __all__ = [
     "WatchedChannel",
     "WatchedChannelList",
     "WatchedChannelPut",
+    "not_a_dot_segment",
 ]
+
+
+def not_a_dot_segment(value: str) -> str:
+    """``.`` and ``..`` can't be path segments: HTTP clients resolve them away."""
+    if value in (".", ".."):
+        raise ValueError(f"{value!r} can't be an id: clients resolve it away in a URL path")
+    return value
+
 
 ConversationKey = Annotated[
     str,
+    AfterValidator(not_a_dot_segment),
     Field(
         min_length=1,
         max_length=200,
@@ -48,6 +58,7 @@ ConversationKey = Annotated[
 ]
 ProductMessageId = Annotated[
     str,
+    AfterValidator(not_a_dot_segment),
     Field(
         min_length=1,
         max_length=255,

@@ -7,7 +7,10 @@ import base64
 import json
 from typing import Any
 
-from tests.integration.gateway.api.conftest import ACME, GENERAL, SUPPORT, ApiStack
+import pytest
+
+from slackbridge.client import Slackbridge
+from tests.integration.gateway.api.conftest import ACME, API_KEY, GENERAL, SUPPORT, ApiStack
 
 
 def _still_json(metadata: str) -> bytes:
@@ -100,3 +103,25 @@ async def test_a_channel_is_adopted_as_noisy_by_one_conversation_only(stack: Api
     )
     assert over.status_code == 409, over.text
     assert (await stack.api.get("/conversations/room-2")).status_code == 404
+
+
+async def test_dot_segments_are_no_keys_or_ids(stack: ApiStack) -> None:
+    """``.`` and ``..`` would be resolved away by any HTTP client (``/conversations/..`` is
+    ``/``), so they can't name a conversation, a message or a user."""
+    still = {"workspace": ACME, "mode": "still", "channel": SUPPORT, "card": {"text": "x"}}
+    for dots in ("%2E", "%2E%2E"):
+        answer = await stack.api.put(f"/conversations/{dots}", json=still)
+        assert answer.status_code == 422, answer.text
+        link = await stack.api.put(f"/user-links/{dots}", json={"workspace": ACME, "email": "a@b"})
+        assert link.status_code == 422, link.text
+    assert (await stack.api.put("/conversations/dots", json=still)).status_code == 201
+    post = {"id": "..", "author": {"persona": {"name": "x"}}, "text": "hi"}
+    answer = await stack.api.post("/conversations/dots/messages", json=post)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["field"] == "id"
+    async with Slackbridge(stack.gateway.url, API_KEY) as sb:
+        for bad in (".", ".."):
+            with pytest.raises(ValueError):
+                await sb.conversations.get(bad)
+            with pytest.raises(ValueError):
+                await sb.conversations.get_message("dots", bad)
