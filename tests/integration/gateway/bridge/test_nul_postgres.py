@@ -66,6 +66,8 @@ async def test_nul_characters_are_refused_before_they_reach_postgresql(
             assert error["code"] == "invalid_request"
             assert f"{where} holds a NUL character" in error["message"], error
         assert (await stack.api.get("/conversations/k0")).status_code == 404
+        lookup = await stack.api.get(f"/workspaces/{ACME}/users", params={"email": "a\0@b.c"})
+        assert lookup.status_code == 422, lookup.text
         # The conversation still answers and closes.
         closed = await stack.api.post("/conversations/ok/close", json={"message": "bye"})
         assert closed.status_code == 200, closed.text
