@@ -57,6 +57,10 @@ FileSpec = MessageFile | Mapping[str, Any] | tuple[str, bytes]
 
 
 def _seg(value: str) -> str:
+    """``value`` as one URL path segment (``.`` and ``..`` would be resolved away, reaching
+    another route)."""
+    if value in ("", ".", ".."):
+        raise ValueError(f"{value!r} can't be a key or an id")
     return quote(value, safe="")
 
 

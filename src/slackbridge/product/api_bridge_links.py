@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import AfterValidator
 
 from slackbridge.operations.workspaces import visible_teams
 from slackbridge.product.api_conversations import bridge_store
@@ -19,6 +20,7 @@ from slackbridge.product.schemas_bridge import (
     WatchedChannel,
     WatchedChannelList,
     WatchedChannelPut,
+    not_a_dot_segment,
 )
 from slackbridge.server import gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
@@ -33,6 +35,7 @@ watched_router = APIRouter(prefix="/watched-channels", tags=["conversations"])
 
 ProductUserPath = Annotated[
     str,
+    AfterValidator(not_a_dot_segment),
     Path(
         min_length=1,
         max_length=255,
@@ -40,7 +43,10 @@ ProductUserPath = Annotated[
         description="the product's own id of the user",
     ),
 ]
-ChannelPath = Annotated[ChannelId, Path(description="the channel (C…, G…)")]
+ChannelPath = Annotated[
+    ChannelId,
+    Path(pattern=r"^[CG][A-Z0-9]{2,31}$", description="the channel (C…, G…)"),
+]
 WorkspaceQuery = Annotated[TeamId, Query(description="the Slack workspace id (T…)")]
 
 

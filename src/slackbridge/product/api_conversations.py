@@ -157,8 +157,16 @@ async def _unarchiver(
     return installer if creds is not None and needed in creds.scopes else None
 
 
-def _conflict(existing: StoredConversation, body: ConversationPut) -> None:
-    """409 when ``body`` asks for something else than the conversation that exists."""
+async def _conflict(
+    gateway: Gateway, caller: Caller, existing: StoredConversation, body: ConversationPut
+) -> None:
+    """409 when ``body`` asks for something else than the conversation that exists; when it
+    lives in a workspace outside the caller's key, without saying which (or anything of it)."""
+    if not await may_touch(gateway, caller, existing.team_id):
+        raise ApiError(
+            "conversation_conflict",
+            f"conversation {existing.key!r} exists outside this API key's workspaces",
+        )
     differences = []
     if existing.team_id != body.workspace:
         differences.append(f"workspace {existing.team_id}")
@@ -216,7 +224,7 @@ async def put_conversation(
     await require_workspace(gateway, caller, body.workspace)
     existing = await store.conversations.get(key)
     if existing is not None:
-        _conflict(existing, body)
+        await _conflict(gateway, caller, existing, body)
         return await _answer(gateway, existing, caller)
     if body.adopt is not None:
         adopted = await _adopt_opened(store, key, body, caller)
@@ -228,6 +236,14 @@ async def put_conversation(
         check_template(template)
     except NameTemplateError as exc:
         raise ApiError("invalid_request", str(exc)) from None
+    if body.adopt is not None and body.mode == "noisy":
+        # A noisy conversation is its whole channel: it can't share it with another one.
+        taken = await store.conversations.any_in_channel(body.workspace, body.adopt.channel)
+        if taken is not None:
+            raise ApiError(
+                "conversation_conflict",
+                f"another conversation already lives in channel {body.adopt.channel}",
+            )
     app, inst = await locate(gateway, body.workspace, caller=caller)
     new = replace(_new_conversation(key, body, caller), app_id=app.app_id)
 
@@ -259,7 +275,7 @@ async def put_conversation(
             "another conversation already lives in that channel or thread",
         ) from None
     if not created.created:
-        _conflict(created.conversation, body)
+        await _conflict(gateway, caller, created.conversation, body)
         return await _answer(gateway, created.conversation, caller)
     if created.operations:
         gateway.wakeups.signal("outbox")

@@ -191,7 +191,8 @@ Every error has the same shape and a stable `code`:
 ```
 
 Validation errors (422 `invalid_request`) add `details`, one `{"field", "message"}` per problem;
-a body that is not JSON, or not a JSON object, is one of them (`"field": "body"`). Request bodies
+a body that is not JSON, or not a JSON object, is one of them (`"field": "body"`), and so is a
+string or a key holding a NUL character (`\u0000`; the message says where). Request bodies
 are limited to 1 MiB (`POST /files`: about 13.4 MB, a 10 MiB file in base64); a larger one is
 refused with 413 `payload_too_large` before it is read (a conversation's messages, which may
 carry files, take as much as `POST /files`). A path under `/api/v1` that is no route

@@ -131,7 +131,9 @@ async def lookup_by_email(
     team_id: TeamPath,
     request: Request,
     caller: ReadCaller,
-    email: Annotated[str, Query(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")],
+    email: Annotated[
+        str, Query(min_length=3, max_length=320, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
+    ],
     app_id: AppQuery = None,
     refresh: Refresh = False,
 ) -> SlackUser:

@@ -82,10 +82,40 @@ WorkspaceStatus = Literal["active", "disconnected", "uninstalled", "removed"]
 OperationState = Literal["queued", "sending", "sent", "failed"]
 
 
+def nul_at(value: Any) -> str | None:
+    """Where in ``value`` (a JSON body) a string or a key holds a NUL character (``a.b.0``,
+    ``""`` for ``value`` itself), or None. Iterative: a deep body must not exhaust the stack."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                shown = str(key).replace("\x00", "\\u0000")
+                where = f"{path}.{shown}" if path else shown
+                if isinstance(key, str) and "\x00" in key:
+                    return where
+                stack.append((child, where))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(item))
+    return None
+
+
 class RequestModel(BaseModel):
-    """Base of request bodies: unknown fields are refused."""
+    """Base of request bodies: unknown fields are refused, and so is a NUL character in any
+    string (PostgreSQL can't store one; Slack has no use for it)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        where = nul_at(data)
+        if where is not None:
+            raise ValueError(f"{where or 'the value'} holds a NUL character (\\u0000)")
+        return data
 
 
 class ErrorBody(BaseModel):

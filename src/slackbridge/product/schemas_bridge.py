@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from slackbridge.product.schemas import Blocks, ChannelId, RequestModel, TeamId, Text, Ts, UserId
 from slackbridge.product.schemas_ops import MAX_FILE_BYTES
@@ -33,10 +34,20 @@ __all__ = [
     "WatchedChannel",
     "WatchedChannelList",
     "WatchedChannelPut",
+    "not_a_dot_segment",
 ]
+
+
+def not_a_dot_segment(value: str) -> str:
+    """``.`` and ``..`` can't be path segments: HTTP clients resolve them away."""
+    if value in (".", ".."):
+        raise ValueError(f"{value!r} can't be an id: clients resolve it away in a URL path")
+    return value
+
 
 ConversationKey = Annotated[
     str,
+    AfterValidator(not_a_dot_segment),
     Field(
         min_length=1,
         max_length=200,
@@ -47,6 +58,7 @@ ConversationKey = Annotated[
 ]
 ProductMessageId = Annotated[
     str,
+    AfterValidator(not_a_dot_segment),
     Field(
         min_length=1,
         max_length=255,
@@ -61,6 +73,40 @@ ReactionName = Annotated[
         description="an emoji name, no colons",
     ),
 ]
+#: How deep the product's ``metadata`` may nest (it is stored and answered back as given).
+METADATA_MAX_DEPTH = 32
+#: How large the product's ``metadata`` may be, as JSON.
+METADATA_MAX_BYTES = 16_384
+
+
+def _depth(value: Any) -> int:
+    """How deep ``value`` nests (iteratively: a deep value must not exhaust the stack)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > METADATA_MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _bounded_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    if _depth(value) > METADATA_MAX_DEPTH:
+        raise ValueError(f"metadata nests deeper than {METADATA_MAX_DEPTH} levels")
+    if len(json.dumps(value, ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
+        raise ValueError(f"metadata is larger than {METADATA_MAX_BYTES} bytes as JSON")
+    return value
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(_bounded_metadata)]
 Mode = Literal["still", "noisy"]
 ConversationState = Literal["creating", "open", "closed", "failed"]
 MessageState = Literal["queued", "sent", "failed"]
@@ -99,7 +145,11 @@ class ConversationPut(RequestModel):
     )
     private: bool = Field(default=False, description="noisy: a private channel")
     title: Annotated[str, Field(max_length=1000)] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = Field(
+        default=None,
+        description=f"yours, answered back as given (at most {METADATA_MAX_DEPTH} levels deep "
+        f"and {METADATA_MAX_BYTES} bytes as JSON)",
+    )
     adopt: Adopt | None = None
 
     @model_validator(mode="after")

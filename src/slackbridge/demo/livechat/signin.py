@@ -14,7 +14,7 @@ import base64
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,7 +39,7 @@ class SlackOidc:
     slack_url: str  # https://slack.com (the authorize page)
     slack_api_url: str  # https://slack.com/api/
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)  # a credential: never in a repr or a log
 
 
 @dataclass(frozen=True)

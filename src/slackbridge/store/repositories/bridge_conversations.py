@@ -188,6 +188,11 @@ class ConversationsRepository(Repository):
         )
         return await self._first(*conditions)
 
+    async def any_in_channel(self, team_id: str, channel_id: str) -> Conversation | None:
+        """A conversation living in this channel: the noisy one that is the channel, or a still
+        one threaded in it."""
+        return await self._first(_T.c.team_id == team_id, _T.c.channel_id == channel_id)
+
     async def by_create_operation(self, operation_id: str) -> Conversation | None:
         """The conversation whose Slack place ``operation_id`` creates (the card's post)."""
         return await self._first(_T.c.create_operation_id == operation_id)

@@ -205,11 +205,23 @@ class MessagesRepository(Repository):
         self, message_id: int, operations: Sequence[NewOutboxMessage], **values: Any
     ) -> tuple[BridgeMessage, tuple[OutboxMessage, ...]]:
         """Enqueue operations on a stored message (an edit, a deletion, a reaction) and make the
-        last one its ``last_operation_id``, atomically; ``values`` are set on the row too."""
+        last one its ``last_operation_id``, atomically; ``values`` are set on the row too. A
+        deletion (``values`` set ``deleted_at``) is queued once: when the row is deleted already
+        (a concurrent request won), nothing is queued and the row is answered as it is."""
         dialect = self._db.dialect
         now = self._clock()
 
         def job(conn: Connection) -> tuple[BridgeMessage, tuple[OutboxMessage, ...]]:
+            if values.get("deleted_at") is not None:
+                claim = (
+                    update(_T)
+                    .where(_T.c.id == message_id, _T.c.deleted_at.is_(None))
+                    .values(deleted_at=values["deleted_at"])
+                )
+                if conn.execute(claim).rowcount == 0:
+                    current = _one(conn, _T.c.id == message_id)
+                    assert current is not None
+                    return current, ()
             rows = tuple(enqueue_job(dialect, op, now)(conn).message for op in operations)
             extra = dict(values)
             if rows:

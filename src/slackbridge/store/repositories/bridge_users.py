@@ -13,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from slackbridge.store.errors import ConflictError
 from slackbridge.store.models import BridgeUserLinkRow, table_of
 from slackbridge.store.repositories._base import Repository
+from slackbridge.store.write_path import Job
 
 __all__ = ["UserLink", "UserLinksRepository"]
 
@@ -59,6 +61,14 @@ def _norm(email: str | None) -> str | None:
 
 class UserLinksRepository(Repository):
     """Link product users to Slack users; cache what Slack says about emails."""
+
+    async def _upsert(self, job: Job[UserLink]) -> UserLink:
+        """Run a read-then-insert ``job``; when another process inserted the same row between
+        its read and its insert (gateways sharing PostgreSQL), once more: it then updates it."""
+        try:
+            return await self._write(job)
+        except IntegrityError:
+            return await self._write(job)
 
     async def put_link(
         self,
@@ -105,7 +115,7 @@ class UserLinksRepository(Repository):
             assert found is not None
             return found
 
-        return await self._write(job)
+        return await self._upsert(job)
 
     async def by_product_user(self, team_id: str, product_user: str) -> UserLink | None:
         return await self._first(_T.c.team_id == team_id, _T.c.product_user == product_user)
@@ -156,7 +166,7 @@ class UserLinksRepository(Repository):
             assert stored is not None
             return stored
 
-        return await self._write(job)
+        return await self._upsert(job)
 
     async def remember_profile(
         self, team_id: str, slack_user: str, *, name: str | None, avatar_url: str | None

@@ -176,3 +176,25 @@ async def test_a_key_limited_to_install_refs(two: ApiStack) -> None:
             _error(
                 await globex.post("/workspaces/install-url", json=body), 403, "workspace_forbidden"
             )
+
+
+async def test_a_limited_key_learns_nothing_of_another_workspaces_conversation(
+    two: ApiStack,
+) -> None:
+    acme = {"workspace": ACME, "mode": "still", "channel": GENERAL, "card": {"text": "secret"}}
+    created = await two.api.put("/conversations/shared-key", json=acme)
+    assert created.status_code == 201, created.text
+    async with _key(two, teams=(GLOBEX,)) as globex:
+        mine = {"workspace": GLOBEX, "mode": "still", "channel": GLOBEX_GENERAL}
+        taken = await globex.put("/conversations/shared-key", json={**mine, "card": {"text": "x"}})
+        message = _error(taken, 409, "conversation_conflict")
+        assert ACME not in message and "still" not in message and GENERAL not in message
+        _error(await globex.get("/conversations/shared-key"), 404, "conversation_not_found")
+        post = {"id": "m1", "author": {"persona": {"name": "x"}}, "text": "hi"}
+        answer = await globex.post("/conversations/shared-key/messages", json=post)
+        _error(answer, 404, "conversation_not_found")
+        closing = await globex.post("/conversations/shared-key/close", json={})
+        _error(closing, 404, "conversation_not_found")
+        listed = await globex.get("/conversations")
+        assert listed.status_code == 200 and listed.json()["conversations"] == []
+        _error(await globex.get(f"/conversations?workspace={ACME}"), 403, "workspace_forbidden")
