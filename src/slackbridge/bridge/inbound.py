@@ -213,23 +213,32 @@ class InboundBridge:
         self, events: Sequence[_Event]
     ) -> tuple[Directory, dict[tuple[str, str, str], KnownMessage]]:
         places = {(e.team_id, c) for e in events for c in channels_of([e.event])}
-        conversations = await self._inbound.conversations_in(places)
-        known_ids = {c.id for c in conversations}
-        conversations += await self._just_placed(places, known_ids, _own_cards(events))
-        watched = await self._inbound.watched_in(places)
-        # Messages are looked up only in channels the bridge has something in.
-        bridged = {(c.team_id, c.channel_id) for c in conversations} | {
-            (w.team_id, w.channel_id) for w in watched
-        }
         named = {
             (e.team_id, c, ts)
             for e in events
             for c in channels_of([e.event])
-            if (e.team_id, c) in bridged
             for ts in _named_ts(e.event)
         }
-        found = await self._inbound.known_messages(named) if named else []
-        known = {(k.team_id, k.channel_id, k.ts): k for k in found}
+        # One read session for the whole batch (see store/repositories/bridge_inbound.py).
+        view = await self._inbound.batch_view(places, named)
+        conversations = list(view.conversations)
+        known_ids = {c.id for c in conversations}
+        placed = await self._just_placed(view.unplaced, places, known_ids, _own_cards(events))
+        conversations += placed
+        found = view.known
+        if view.unplaced and named:
+            # Places may have just been settled (rare): their messages' threads, read again.
+            found = await self._inbound.known_messages(named)
+        # Messages count only in channels the bridge has something in.
+        bridged = {(c.team_id, c.channel_id) for c in conversations} | {
+            (w.team_id, w.channel_id) for w in view.watched
+        }
+        watched = view.watched
+        known = {
+            (k.team_id, k.channel_id, k.ts): k
+            for k in found
+            if (k.team_id, k.channel_id) in bridged
+        }
         threads = {key: k.thread_ts or key[2] for key, k in known.items()}
         directory = Directory(
             places=[p for p in map(place_of, conversations) if p is not None],
@@ -249,11 +258,13 @@ class InboundBridge:
 
     async def _just_placed(
         self,
+        unplaced: Sequence[Conversation],
         places: set[tuple[str, str]],
         known: set[int],
         cards: Mapping[str, Mapping[str, Any]],
     ) -> list[Conversation]:
-        """Conversations of these channels whose place was made since the settler last looked.
+        """Those of ``unplaced`` (of these channels, their place being made when last settled)
+        whose place was made since the settler last looked.
 
         The card's post is in Slack as soon as Slack answers it, so a person can reply under
         it (and Slack send the event) before the settler has given the conversation its
@@ -263,7 +274,7 @@ class InboundBridge:
         if self._settle_place is None:
             return []
         found: list[Conversation] = []
-        for waiting in await self._inbound.unplaced_in(places):
+        for waiting in unplaced:
             card = cards.get(waiting.create_operation_id or "")
             settled = await self._settle_place(waiting, card if waiting.mode == "still" else None)
             if (

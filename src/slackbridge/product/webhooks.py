@@ -156,8 +156,11 @@ class DeliveryWorker:
     # --- the queue (store/queue_worker.py runs the loop) ---------------------------------------
 
     async def claim(self, limit: int) -> Sequence[Delivery]:
-        """The heads of lanes (endpoint + channel) that are due: one runner per lane."""
-        return await self._repo.claim(self._owner, limit=limit, lease_seconds=self._lease)
+        """The heads of lanes (endpoint + channel) that are due: one runner per lane (after a
+        wake-up, without first looking whether any is: deliveries were just added)."""
+        return await self._repo.claim(
+            self._owner, limit=limit, lease_seconds=self._lease, probe=not self._worker.woken
+        )
 
     async def handle(self, items: Sequence[Delivery]) -> bool:
         more = False

@@ -285,13 +285,16 @@ class Queue:
         lease_seconds: float,
         *,
         filters: Mapping[str, Any] | None = None,
+        probe: bool = True,
     ) -> list[RowMapping]:
         """:meth:`claim_rows` through the write path (a transaction shared with other jobs).
 
         On SQLite a read on a connection of the async engine first looks for a claimable row:
         a poller with nothing to do then never waits for the write lock (which another process,
-        a CLI command, may hold)."""
-        if limit <= 0 or await self._nothing_due(filters):
+        a CLI command, may hold). ``probe=False`` skips that read when rows are known to be
+        due (the queue's worker was woken because rows were added): it costs a read session
+        on every row's path, and the claim would find them anyway."""
+        if limit <= 0 or (probe and await self._nothing_due(filters)):
             return []
         return await self._db.write(
             lambda conn: self.claim_rows(

@@ -5,7 +5,8 @@ of its channels; what was seen is recorded for catch-up."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from slackbridge.bridge.authors import Identities
@@ -212,6 +213,46 @@ async def test_seen_messages_are_recorded_for_catch_up_and_reactions_find_them(
     # The same delivery processed twice (a retried inbox row) makes the same events.
     (again,) = await bridge([_received(reply)])
     assert again == events
+
+
+class _CountedSessions:
+    """``db`` whose read sessions are counted."""
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.sessions = db, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Any]:
+        self.sessions += 1
+        async with self.db.session() as session:
+            yield session
+
+
+async def test_a_batch_reads_its_channels_in_one_session(store: Store) -> None:
+    """Each read session costs hops to the driver's thread that wait for the event loop, so
+    the batch's conversations, watched channels and known messages are read in one."""
+    await _still(store)
+    db = _CountedSessions(store.db)
+    bridge = _bridge(store)
+    bridge._inbound = InboundRepository(db, store.keyring)  # type: ignore[arg-type]
+    reply = {"type": "message", "user": "U1", "text": "hi", "ts": "1795260601.000001"}
+    reaction = {
+        "type": "reaction_added",
+        "user": "U1",
+        "reaction": "eyes",
+        "item": {"type": "message", "channel": C, "ts": "1795260601.000001"},
+    }
+    (events,) = await bridge([_received({**reply, "thread_ts": ROOT})])
+    assert [e.type for e in events] == ["conversation.message.created"]
+    assert db.sessions == 1
+    (reacted, _again) = await bridge(
+        [_received(reaction, "Ev2"), _received({**reply, "thread_ts": ROOT}, "Ev3")]
+    )  # the reaction names a known message: its lookup shares the session
+    assert [e.type for e in reacted] == ["conversation.reaction.added"]
+    assert db.sessions == 2
 
 
 async def test_batches_without_bridged_channels_cost_no_events(store: Store) -> None:

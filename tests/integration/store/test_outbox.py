@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from slackbridge.store.repositories.outbox import NewOutboxMessage, outbox_lane
 from slackbridge.store.store import Store
@@ -122,3 +127,28 @@ async def test_claim_by_team_and_counts(cstore: Store, clock: FakeClock) -> None
     await cstore.outbox.mark_sent(only.id, "s1", result={})
     clock.advance(10)
     assert await cstore.outbox.purge(older_than=clock.now) == 1
+
+
+async def test_a_claim_without_probe_opens_no_read_session(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a wake-up the sender claims without first looking for a due row (a read session
+    on the row's path); it takes the rows all the same, and in lane order."""
+    first = (await store.outbox.enqueue(_message("one"))).message
+    await store.outbox.enqueue(_message("two"))
+    sessions = 0
+    opened = store.db.session
+
+    @contextlib.asynccontextmanager
+    async def counted() -> AsyncIterator[Any]:
+        nonlocal sessions
+        sessions += 1
+        async with opened() as session:
+            yield session
+
+    monkeypatch.setattr(store.db, "session", counted)
+    claimed = await store.outbox.claim("w", limit=10, probe=False)
+    assert [row.id for row in claimed] == [first.id]  # the head of its lane only
+    assert sessions == 0
+    assert await store.outbox.claim("w", limit=10) == []  # the lane is busy
+    assert sessions == (1 if store.db.is_sqlite else 0)  # the probe's read

@@ -101,3 +101,51 @@ async def test_when_every_unit_was_busy_a_finished_one_starts_a_claim() -> None:
         for _ in range(3):
             await _until(handler.finished)
     assert handler.handled == ["a", "b", "c"]
+
+
+class _Observed(_Handler):
+    """Notes, at each claim, whether the worker said it was woken."""
+
+    def __init__(self) -> None:
+        super().__init__([], more=False)
+        self.worker: QueueWorker[str] | None = None
+        self.woken: list[bool] = []
+
+    async def claim(self, limit: int) -> Sequence[str]:
+        assert self.worker is not None
+        self.woken.append(self.worker.woken)
+        return await super().claim(limit)
+
+
+async def _observed(poll_seconds: float, claims: int, signal: bool) -> list[bool]:
+    handler, wakeups = _Observed(), LocalWakeups()
+    worker = QueueWorker(handler, WorkerPolicy("q", poll_seconds=poll_seconds), wakeups)
+    handler.worker = worker
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(10):
+            while handler.claims < claims:
+                await _until(handler.claimed)
+                if signal and handler.claims < claims:
+                    handler.rows.append("row")
+                    wakeups.signal("q")
+    finally:
+        stop.set()
+        async with asyncio.timeout(10):
+            await task
+    return handler.woken
+
+
+async def test_a_claim_after_a_wake_up_or_taken_rows_is_told_it_was_woken() -> None:
+    # An hour's poll: only the start, the wake-ups and the rows they add start claims.
+    woken = await _observed(3600, claims=5, signal=True)
+    # The start; then after each wake-up a claim (woken) taking the row, and the claim it
+    # starts at once (rows were taken, so still woken).
+    assert woken[0] is False
+    assert all(woken[1:]) and len(woken) >= 5
+
+
+async def test_a_claim_after_the_poll_interval_is_not_told_it_was_woken() -> None:
+    woken = await _observed(0.01, claims=3, signal=False)
+    assert woken[:3] == [False, False, False]

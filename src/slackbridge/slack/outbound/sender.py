@@ -167,8 +167,11 @@ class OutboxSender:
         self.gateway.health.report(f"worker:{self.name}", ok, detail)
 
     async def claim(self, limit: int) -> Sequence[OutboxMessage]:
-        """The heads of lanes (workspace + channel + thread) that are due, oldest first."""
-        return await self.repo.claim(self.owner, limit=limit, lease_seconds=self.lease_seconds)
+        """The heads of lanes (workspace + channel + thread) that are due, oldest first (after a
+        wake-up, without first looking whether any is: rows were just added)."""
+        return await self.repo.claim(
+            self.owner, limit=limit, lease_seconds=self.lease_seconds, probe=not self.worker.woken
+        )
 
     async def handle(self, items: Sequence[OutboxMessage]) -> bool:
         for row in items:

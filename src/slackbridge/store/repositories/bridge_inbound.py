@@ -4,16 +4,21 @@ For the channels a batch is about: the conversations living there (still threads
 channels, open or closed), the watched channels, and what the bridge knows of the messages the
 batch names by ts (their conversation's thread, the product's message id, the content digest
 last seen), and the conversations there whose place is still being made.
-One query each, whatever the batch's size, so routing costs the inbox worker four reads per
-batch with message, reaction or channel events and none otherwise.
+One query each, whatever the batch's size, and all of them in one read session
+(:meth:`InboundRepository.batch_view`): a session costs several hops to the SQLite driver's
+thread, each waiting for the event loop, so four sessions per batch were most of the bridge's
+share of a Slack message's latency (measured: p50 14 ms, p90 40 ms per batch under the bridge
+bench; one session: see bench/RESULTS.md "## Bridge"). A batch without message, reaction or
+channel events reads nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import RowMapping, Select, and_, or_, select, tuple_
 
 from slackbridge.store.models import (
     BridgeConversationRow,
@@ -25,7 +30,7 @@ from slackbridge.store.repositories._base import Repository
 from slackbridge.store.repositories.bridge_conversations import Conversation, _to_conversation
 from slackbridge.store.repositories.watched_channels import WatchedChannel, _to_watched
 
-__all__ = ["InboundRepository", "KnownMessage"]
+__all__ = ["BatchView", "InboundRepository", "KnownMessage"]
 
 _C = table_of(BridgeConversationRow)
 _M = table_of(BridgeMessageRow)
@@ -49,20 +54,98 @@ class KnownMessage:
     deleted: bool
 
 
+@dataclass(frozen=True)
+class BatchView:
+    """What one read session found about a batch's channels (see
+    :meth:`InboundRepository.batch_view`)."""
+
+    conversations: list[Conversation]  # open and closed, living in the channels
+    unplaced: list[Conversation]  # whose Slack place was still being made
+    watched: list[WatchedChannel]
+    known: list[KnownMessage]  # of the messages named
+
+
+def _conversations_stmt(places: Collection[tuple[str, str]]) -> Select[Any]:
+    return select(_C).where(
+        tuple_(_C.c.team_id, _C.c.channel_id).in_(sorted(places)),
+        _C.c.state.in_(_HEARD),
+    )
+
+
+def _unplaced_stmt(places: Collection[tuple[str, str]]) -> Select[Any]:
+    unplaced = or_(
+        _C.c.state == "creating",
+        and_(_C.c.mode == "still", _C.c.thread_ts.is_(None)),
+    )
+    return select(_C).where(
+        tuple_(_C.c.team_id, _C.c.channel_id).in_(sorted(places)),
+        _C.c.create_operation_id.is_not(None),
+        _C.c.state != "failed",
+        unplaced,
+    )
+
+
+def _watched_stmt(places: Collection[tuple[str, str]]) -> Select[Any]:
+    return select(_W).where(tuple_(_W.c.team_id, _W.c.channel_id).in_(sorted(places)))
+
+
+def _known_stmt(messages: Collection[tuple[str, str, str]]) -> Select[Any]:
+    return (
+        select(
+            _C.c.team_id,
+            _C.c.channel_id,
+            _C.c.thread_ts,
+            _M.c.ts,
+            _M.c.conversation_id,
+            _M.c.product_message_id,
+            _M.c.content_digest,
+            _M.c.deleted_at,
+        )
+        .join(_C, _C.c.id == _M.c.conversation_id)
+        .where(tuple_(_C.c.team_id, _C.c.channel_id, _M.c.ts).in_(sorted(messages)))
+    )
+
+
+def _known(rows: Sequence[RowMapping]) -> list[KnownMessage]:
+    return [
+        KnownMessage(
+            team_id=r["team_id"],
+            channel_id=r["channel_id"],
+            ts=r["ts"],
+            conversation_id=int(r["conversation_id"]),
+            thread_ts=r["thread_ts"],
+            product_message_id=r["product_message_id"],
+            content_digest=r["content_digest"],
+            deleted=r["deleted_at"] is not None,
+        )
+        for r in rows
+    ]
+
+
 class InboundRepository(Repository):
     """Batch reads for routing Slack's events to conversations."""
 
-    async def conversations_in(self, places: Collection[tuple[str, str]]) -> list[Conversation]:
-        """The open and closed conversations living in these (team, channel) pairs."""
+    async def batch_view(
+        self,
+        places: Collection[tuple[str, str]],
+        messages: Collection[tuple[str, str, str]] = (),
+    ) -> BatchView:
+        """In one read session: the conversations living in these (team, channel) pairs (open
+        and closed), those whose Slack place was still being made (as :meth:`unplaced_in`),
+        the watched channels among them, and what the bridge knows of ``messages``."""
         if not places:
-            return []
-        stmt = select(_C).where(
-            tuple_(_C.c.team_id, _C.c.channel_id).in_(sorted(places)),
-            _C.c.state.in_(_HEARD),
-        )
+            return BatchView([], [], [], [])
         async with self._db.session() as s:
-            rows = (await s.execute(stmt)).mappings().all()
-        return [_to_conversation(r) for r in rows]
+            conversations = (await s.execute(_conversations_stmt(places))).mappings().all()
+            unplaced = (await s.execute(_unplaced_stmt(places))).mappings().all()
+            watched = (await s.execute(_watched_stmt(places))).mappings().all()
+            known = (await s.execute(_known_stmt(messages))).mappings().all() if messages else []
+        return BatchView(
+            [_to_conversation(r) for r in conversations],
+            [_to_conversation(r) for r in unplaced],
+            [_to_watched(r) for r in watched],
+            _known(known),
+        )
 
     async def unplaced_in(self, places: Collection[tuple[str, str]]) -> list[Conversation]:
         """The conversations of these (team, channel) pairs whose Slack place was still being
@@ -71,27 +154,9 @@ class InboundRepository(Repository):
         may come before the settler."""
         if not places:
             return []
-        unplaced = or_(
-            _C.c.state == "creating",
-            and_(_C.c.mode == "still", _C.c.thread_ts.is_(None)),
-        )
-        stmt = select(_C).where(
-            tuple_(_C.c.team_id, _C.c.channel_id).in_(sorted(places)),
-            _C.c.create_operation_id.is_not(None),
-            _C.c.state != "failed",
-            unplaced,
-        )
         async with self._db.session() as s:
-            rows = (await s.execute(stmt)).mappings().all()
+            rows = (await s.execute(_unplaced_stmt(places))).mappings().all()
         return [_to_conversation(r) for r in rows]
-
-    async def watched_in(self, places: Collection[tuple[str, str]]) -> list[WatchedChannel]:
-        if not places:
-            return []
-        stmt = select(_W).where(tuple_(_W.c.team_id, _W.c.channel_id).in_(sorted(places)))
-        async with self._db.session() as s:
-            rows = (await s.execute(stmt)).mappings().all()
-        return [_to_watched(r) for r in rows]
 
     async def known_messages(
         self, messages: Collection[tuple[str, str, str]]
@@ -99,35 +164,9 @@ class InboundRepository(Repository):
         """What the bridge knows of these (team, channel, ts) messages."""
         if not messages:
             return []
-        stmt = (
-            select(
-                _C.c.team_id,
-                _C.c.channel_id,
-                _C.c.thread_ts,
-                _M.c.ts,
-                _M.c.conversation_id,
-                _M.c.product_message_id,
-                _M.c.content_digest,
-                _M.c.deleted_at,
-            )
-            .join(_C, _C.c.id == _M.c.conversation_id)
-            .where(tuple_(_C.c.team_id, _C.c.channel_id, _M.c.ts).in_(sorted(messages)))
-        )
         async with self._db.session() as s:
-            rows = (await s.execute(stmt)).mappings().all()
-        return [
-            KnownMessage(
-                team_id=r["team_id"],
-                channel_id=r["channel_id"],
-                ts=r["ts"],
-                conversation_id=int(r["conversation_id"]),
-                thread_ts=r["thread_ts"],
-                product_message_id=r["product_message_id"],
-                content_digest=r["content_digest"],
-                deleted=r["deleted_at"] is not None,
-            )
-            for r in rows
-        ]
+            rows = (await s.execute(_known_stmt(messages))).mappings().all()
+        return _known(rows)
 
     async def seen_ts(self, conversation_id: int, after: str | None = None) -> set[str]:
         """The ts of the conversation's messages the bridge knows (either way), after ``after``:

@@ -180,11 +180,13 @@ class DeliveriesRepository(Repository):
         limit: int = 50,
         lease_seconds: float = 60.0,
         endpoint_id: int | None = None,
+        probe: bool = True,
     ) -> builtins.list[Delivery]:
         """Lease due deliveries to ``owner``: at most one per (endpoint, ordering key) lane, and
-        only the oldest unfinished one of its lane."""
+        only the oldest unfinished one of its lane. ``probe``: look for a due row first (see
+        :meth:`~slackbridge.store.queue.Queue.claim`)."""
         filters = None if endpoint_id is None else {"endpoint_id": endpoint_id}
-        rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters)
+        rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters, probe=probe)
         return [_to_delivery(r) for r in rows]
 
     async def settle(

@@ -198,10 +198,12 @@ class OutboxRepository(Repository):
         limit: int = 50,
         lease_seconds: float = 60.0,
         team_ids: Sequence[str] | None = None,
+        probe: bool = True,
     ) -> builtins.list[OutboxMessage]:
-        """Lease due rows to ``owner``: at most one per lane, the oldest unfinished of it."""
+        """Lease due rows to ``owner``: at most one per lane, the oldest unfinished of it.
+        ``probe``: look for a due row first (see :meth:`Queue.claim`)."""
         filters = {"team_id": tuple(team_ids)} if team_ids else None
-        rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters)
+        rows = await self._queue.claim(owner, limit, lease_seconds, filters=filters, probe=probe)
         return [_to_message(r) for r in rows]
 
     async def mark_sent(

@@ -66,8 +66,10 @@ async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered
             await asyncio.wait_for(running, 10)
         await stack.api.aclose()
     assert len(calls) >= 2
-    (heard,) = product.of_type("conversation.closed")
-    assert heard["data"]["heard"] == "hello"
+    # Only "hello" counts: the bot's channel_join message may share the failed batch (when
+    # Slack's events for the invite and the post come close together) and be retried with it.
+    heard = [e for e in product.of_type("conversation.closed") if e["data"]["heard"] == "hello"]
+    assert len(heard) == 1
     assert (
         len([e for e in product.of_type("message.posted") if e["data"]["ts"] == posted["ts"]]) == 1
     )
