@@ -99,7 +99,9 @@ async def test_a_port_in_use_is_explained_and_touches_nothing(tmp_path: Path) ->
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         busy.bind(("127.0.0.1", base + 1))
         busy.listen()
-        code, out, err = await run_demo(tmp_path, "--scripted", "--port-base", str(base))
+        code, out, err = await run_demo(
+            tmp_path, "--scripted", "--port-base", str(base), retry_taken_port=False
+        )
 
     assert code == 2
     assert f"port {base + 1} (the Slack emulator) is already in use" in err

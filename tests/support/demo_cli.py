@@ -55,13 +55,18 @@ def free_port_base() -> int:
 
 
 async def run_demo(
-    cwd: Path, *args: str, within: float = 90.0, env: dict[str, str] | None = None
+    cwd: Path,
+    *args: str,
+    within: float = 90.0,
+    env: dict[str, str] | None = None,
+    retry_taken_port: bool = True,
 ) -> tuple[int, str, str]:
     """``slackbridge demo *args`` in ``cwd`` until it exits: its code, stdout and stderr.
 
     When the demo refuses to start because a port of its ``--port-base`` block was taken since
-    it was found free (by another program on a shared machine), it runs again on a new block."""
-    for _ in range(3):
+    it was found free (by another program on a shared machine), it runs again on a new block,
+    unless ``retry_taken_port`` is False (a test of that refusal)."""
+    for _ in range(3 if retry_taken_port else 1):
         code, out, err = await _run_demo_once(cwd, *args, within=within, env=env)
         if code == 2 and "is already in use" in out + err and "--port-base" in args:
             where = args.index("--port-base") + 1
