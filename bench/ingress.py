@@ -168,6 +168,11 @@ class Outcome:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     server_cpu: float | None = None
+    #: CPU seconds from the first request to the last webhook's arrival: the gateway's, the
+    #: product's, and the load generator's while it sent (None where not measured).
+    server_cpu_total: float | None = None
+    product_cpu: float | None = None
+    client_cpu: float | None = None
     delivered: int | None = None
     e2e: list[float] = field(default_factory=list)
     delivery_seconds: float = 0.0
@@ -181,6 +186,10 @@ class Outcome:
     @property
     def delivered_rate(self) -> float:
         return (self.delivered or 0) / self.delivery_seconds if self.delivery_seconds else 0.0
+
+
+def _per_event_us(seconds: float | None, events: int | None) -> float | None:
+    return seconds / events * 1e6 if seconds is not None and events else None
 
 
 def _signed_request(port: int, run: str, n: int, channel: int) -> bytes:
@@ -220,9 +229,9 @@ def _signed_request(port: int, run: str, n: int, channel: int) -> bytes:
 
 async def _load(
     port: int, scenario: Scenario, run: str, concurrency: int
-) -> tuple[list[Sent], float, dict[int, int]]:
+) -> tuple[list[Sent], float, dict[int, int], float]:
     """Send the scenario's requests (paced or flat out); returns what was sent, the seconds
-    it took and the count of answers per status."""
+    it took, the count of answers per status and the CPU seconds this process spent sending."""
     # Signed ahead of time (the load generator then spends its CPU on sending), unless the run
     # is longer than Slack's 5-minute window for a request's timestamp: then signed when sent.
     ahead = scenario.seconds <= 240
@@ -233,6 +242,7 @@ async def _load(
     sent: list[Sent] = []
     statuses: dict[int, int] = {}
     issued = 0
+    cpu_start = time.process_time()
     start = time.perf_counter()
     deadline = start + scenario.seconds
 
@@ -263,7 +273,7 @@ async def _load(
                 await writer.wait_closed()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return sent, time.perf_counter() - start, statuses
+    return sent, time.perf_counter() - start, statuses, time.process_time() - cpu_start
 
 
 async def _get(port: int, path: str) -> bytes:
@@ -296,26 +306,35 @@ async def _run_scenario(
     server: str,
     proc: subprocess.Popen[bytes],
     port: int,
-    product_port: int | None,
+    product: tuple[subprocess.Popen[bytes], int] | None,
     scenario: Scenario,
     concurrency: int,
     stall: float,
 ) -> Outcome:
     run = uuid.uuid4().hex[:10]
     before = cpu_seconds(proc.pid)
+    product_before = cpu_seconds(product[0].pid) if product else None
     started = time.time()
-    sent, seconds, statuses = await _load(port, scenario, run, concurrency)
+    sent, seconds, statuses, client_cpu = await _load(port, scenario, run, concurrency)
     after = cpu_seconds(proc.pid)
-    out = Outcome(server, scenario, seconds=seconds, statuses=statuses)
+    out = Outcome(server, scenario, seconds=seconds, statuses=statuses, client_cpu=client_cpu)
     out.acked = sum(1 for s in sent if s.acked is not None)
     out.non_2xx = sum(n for status, n in statuses.items() if not 200 <= status < 300)
     out.latencies = [s.acked - s.sent for s in sent if s.acked is not None]
     if before is not None and after is not None:
         out.server_cpu = after - before
-    if product_port is None:
+    if product is None:
+        out.server_cpu_total = out.server_cpu
         return out
+    product_proc, product_port = product
     by_n = {s.n: s for s in sent}
     arrivals = await _arrivals(product_port, run, out.acked, stall)
+    # CPU up to the last arrival (the polls of /arrivals cost the product a little too).
+    end, product_end = cpu_seconds(proc.pid), cpu_seconds(product_proc.pid)
+    if before is not None and end is not None:
+        out.server_cpu_total = end - before
+    if product_before is not None and product_end is not None:
+        out.product_cpu = product_end - product_before
     out.delivered = len({n for _c, n, _t in arrivals})
     e2e = []
     for _channel, n, at in arrivals:
@@ -454,7 +473,7 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
                 await _wait_ready(bolt_port, bolt, work / "bolt.log")
                 warm = Scenario("warm-up", args.channels, None, 2000, 15)
                 await _run_scenario(
-                    "slackbridge", ours, ours_port, product_port, warm, args.concurrency, 20
+                    "slackbridge", ours, ours_port, (pp, product_port), warm, args.concurrency, 20
                 )
                 await _run_scenario("bolt", bolt, bolt_port, None, warm, args.concurrency, 0)
                 bolt_runs: list[Outcome] = []
@@ -470,7 +489,7 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
                         "slackbridge",
                         ours,
                         ours_port,
-                        product_port,
+                        (pp, product_port),
                         scenario,
                         args.concurrency,
                         args.stall,
@@ -529,7 +548,8 @@ def _ms(values: list[float], p: float) -> str:
 
 def _row(o: Outcome) -> str:
     offered = "flat out" if o.scenario.rate is None else f"{o.scenario.rate:,.0f}/s"
-    cpu = f"{o.server_cpu / o.acked * 1e6:.0f}" if o.server_cpu and o.acked else "n/a"
+    per_event = _per_event_us(o.server_cpu_total, o.delivered if o.delivered else o.acked)
+    cpu = f"{per_event:.0f}" if per_event is not None else "n/a"
     delivered = "" if o.delivered is None else f"{o.delivered}"
     rate = "" if o.delivered is None else f"{o.delivered_rate:,.0f}"
     order = "" if o.in_order is None else ("yes" if o.in_order else "**no**")
@@ -538,6 +558,46 @@ def _row(o: Outcome) -> str:
         f"| {_ms(o.latencies, 50)} | {_ms(o.latencies, 99)} | {o.non_2xx} | {delivered} "
         f"| {_ms(o.e2e, 50)} | {_ms(o.e2e, 99)} | {rate} | {order} | {cpu} |"
     )
+
+
+def _budget(flat: Outcome, bolt: Outcome) -> tuple[str, list[tuple[str, bool]]]:
+    """What the flat-out targets ask of the machine's CPU, against what each process spends.
+
+    Acking at twice Bolt's rate B while delivering at B means the run's N events are acked in
+    N/2B seconds and delivered within N/B: in that time the gateway (one process, one event
+    loop: at most one core) has 1/B seconds of CPU per event, and the whole machine (2 cores:
+    the load generator, the gateway, the product) 2/B."""
+    gen = _per_event_us(flat.client_cpu, flat.acked)
+    gateway = _per_event_us(flat.server_cpu_total, flat.delivered)
+    product = _per_event_us(flat.product_cpu, flat.delivered)
+    bolt_ack = _per_event_us(bolt.server_cpu, bolt.acked)
+    bolt_gen = _per_event_us(bolt.client_cpu, bolt.acked)
+    if None in (gen, gateway, product) or not bolt.ack_rate:
+        return "", []
+    assert gen is not None and gateway is not None and product is not None
+    one_core = 1e6 / bolt.ack_rate
+    machine_cores = 2 * one_core
+    total = gen + gateway + product
+    text = (
+        "| process | CPU µs per event (flat out, spread) |\n|---|---:|\n"
+        f"| load generator (sending, per request) | {gen:.0f} |\n"
+        f"| slackbridge (ack to delivery, per delivered event) | {gateway:.0f} |\n"
+        f"| product (per webhook) | {product:.0f} |\n"
+        f"| Bolt (per ack; its load generator: {bolt_gen or 0:.0f}) | {bolt_ack or 0:.0f} |\n"
+    )
+    checks = [
+        (
+            f"CPU budget: the gateway's one event loop within 1/B = {one_core:.0f} µs per event "
+            f"({gateway:.0f} µs)",
+            gateway <= one_core,
+        ),
+        (
+            f"CPU budget: the load generator, gateway and product within the 2 cores' "
+            f"2/B = {machine_cores:.0f} µs per event ({total:.0f} µs)",
+            total <= machine_cores,
+        ),
+    ]
+    return text, checks
 
 
 def _print(o: Outcome) -> None:
@@ -589,6 +649,17 @@ def _section(
     verdicts = _verdicts(outcomes, bolt, log)
     engine = "SQLite (WAL)" if args.database == "sqlite" else "PostgreSQL (a schema of its own)"
     lines = "\n".join(f"- {text}: {'met' if ok else '**NOT met**'}" for text, ok in verdicts)
+    budget, checks = _budget(outcomes[0], bolt)
+    if budget:
+        budget = (
+            "What the flat-out targets ask of the CPU (B: Bolt's ack rate; N events acked at 2B "
+            "and delivered at B leave the gateway's one event loop 1/B of CPU per event and the "
+            "machine's two cores 2/B for everything):\n\n"
+            + budget
+            + "\n"
+            + "\n".join(f"- {text}: {'fits' if ok else '**does not fit**'}" for text, ok in checks)
+            + "\n\n"
+        )
     return (
         f"{heading}\n\n"
         "Signed Events API message events on 127.0.0.1 from "
@@ -602,14 +673,15 @@ def _section(
         "its webhook's arrival at the product; delivered/s: events that reached the product "
         "over the time from the first request to the last arrival; in order: per channel, "
         "no webhook arrived after one whose request was sent after its own ack. CPU: the "
-        "gateway's CPU per acked event while the load ran. Run with `.venv/bin/python "
+        "gateway's CPU per event from the first request to the last webhook's arrival (per "
+        "ack for Bolt). Run with `.venv/bin/python "
         f"bench/ingress.py --database {args.database} --record`.\n\n"
         "| server | scenario | offered | acked | acks/s | ack p50 ms | ack p99 ms | non-2xx "
         "| delivered | e2e p50 ms | e2e p99 ms | delivered/s | in order | CPU µs/event |\n"
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n"
         + "\n".join(_row(o) for o in outcomes)
         + f"\n{_row(bolt)}\n\n"
-        f"Targets:\n{lines}\n\n"
+        f"Targets:\n{lines}\n\n{budget}"
         f"Machine: {machine()}; the two cores are shared by the gateway, the product, Bolt, the "
         f"load generator and whatever else runs ({load_line('at the end')}). "
         f"Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n"
@@ -643,6 +715,10 @@ def main() -> int:
     outcomes, bolt, log = asyncio.run(_main(args))
     print(machine())
     print(_row(bolt))
+    budget, checks = _budget(outcomes[0], bolt)
+    print(budget, end="")
+    for text, ok in checks:
+        print(f"{'fits' if ok else 'does not fit'}: {text}")
     if args.scenario:
         return 0  # the targets need every scenario
     verdicts = _verdicts(outcomes, bolt, log)
