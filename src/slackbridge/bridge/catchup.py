@@ -150,7 +150,7 @@ class HistoryPage:
 
 #: (team, app id, method, args) → one page of Slack's answer; raises :class:`RateLimited`.
 FetchPage = Callable[[str, str | None, str, dict[str, Any]], Awaitable[HistoryPage]]
-#: Store the deliveries of events (the pipeline's dispatch).
+#: Store the deliveries of events (the product's webhook fan-out).
 Dispatch = Callable[[Sequence[DomainEvent]], Awaitable[int]]
 #: (team, app id, user ids) → author objects.
 Authors = Callable[[str, str | None, set[str]], Awaitable[dict[str, Author]]]

@@ -5,6 +5,7 @@ words, quoted strings and mentions), :mod:`.values` and :mod:`.dates` (typed arg
 :mod:`.match` (a message against the declared commands), :mod:`.suggest` (near misses),
 :mod:`.help` (the help answer), :mod:`.render` (a command written out from its arguments) and
 :mod:`.route` (a normalized Slack event → ``command.matched`` or a help answer). The edges:
-:mod:`.declared` (the declared set in the store) and :mod:`.answer` (help through the outbox).
+:mod:`.declared` (the declared set in the store), :mod:`.answer` (help through the outbox) and
+:mod:`.routing` (the inbox pipeline's step, given to the inbox worker at composition).
 docs/commands.md is the user's manual.
 """

@@ -1,10 +1,13 @@
 """User enrichment: fill in ``data.user`` (name, real name, display name, email) from users.info.
 
-Answers are cached in the store (``user_cache``) for ``user_cache_ttl`` seconds and, in front of
-that, in process memory for a minute, so a busy channel costs one users.info call per person
-per TTL. The email is kept only when the workspace granted ``users:read.email``. A lookup that
-fails (no token, a Slack error, a timeout) leaves the user as Slack sent it: enrichment never
-fails a dispatch.
+Slack is asked through the ``lookup_user`` port the composition gives (the Slack side's
+``users.info`` with the workspace's bot token, inside the shared rate limiter:
+``slack/outbound/user_lookup.py``; it keeps the email only when the workspace granted
+``users:read.email``). Answers are cached in the store (``user_cache``) for ``user_cache_ttl``
+seconds and, in front of that, in process memory for a minute, so a busy channel costs one
+users.info call per person per TTL. A lookup that fails (no token, a Slack error, a timeout)
+leaves the user as Slack sent it: enrichment never fails a dispatch. Without a lookup, only the
+caches are read.
 """
 
 from __future__ import annotations
@@ -12,17 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from slackbridge.domain.events import DomainEvent
 from slackbridge.server import Gateway
-from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 
-__all__ = ["LOOKUP_TIMEOUT", "enrich_users", "forget_user", "user_fields"]
+__all__ = ["LOOKUP_TIMEOUT", "LookupUser", "enrich_users", "forget_user", "user_fields"]
 
 _log = logging.getLogger("slackbridge.dispatch")
 
@@ -30,7 +32,11 @@ _log = logging.getLogger("slackbridge.dispatch")
 LOOKUP_TIMEOUT = 3.0
 _MEMORY_SECONDS = 60.0
 _MEMORY_MAX = 10_000
-_EMAIL_SCOPE = "users:read.email"
+
+#: The port that asks Slack about one person: (team, user id, app id or None: the workspace's
+#: app) → the user as Slack describes them now. Raises when Slack can't tell (enrichment then
+#: sends the id only).
+LookupUser = Callable[[str, str, str | None], Awaitable[CachedUser]]
 
 _Key = tuple[str, str, str]  # (store url, team, user)
 _memory: dict[_Key, tuple[float, CachedUser]] = {}
@@ -58,46 +64,21 @@ def forget_user(gateway: Gateway, team_id: str, user_id: str) -> None:
     _memory.pop((str(gateway.db.url), team_id, user_id), None)
 
 
-async def _lookup(gateway: Gateway, team_id: str, user_id: str, app_id: str | None) -> CachedUser:
-    creds = await bot_token(gateway, team_id, app_id=app_id)
-    response = await gateway.slack_client(creds.token).users_info(user=user_id)
-    user: dict[str, Any] = response.get("user") or {}
-    profile: dict[str, Any] = user.get("profile") or {}
-    email = profile.get("email") if _EMAIL_SCOPE in creds.scopes else None
-    return CachedUser(
-        team_id=team_id,
-        user_id=user_id,
-        name=user.get("name"),
-        real_name=user.get("real_name") or profile.get("real_name"),
-        display_name=profile.get("display_name") or None,
-        email=email,
-        is_bot=bool(user.get("is_bot")),
-        deleted=bool(user.get("deleted")),
-        profile=_kept_profile(user, profile),
-    )
-
-
-def _kept_profile(user: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
-    """The profile fields worth caching, with the user's time zone (Slack puts ``tz`` on the
-    user, not in the profile; declared commands read dates in it)."""
-    kept: dict[str, Any] = {k: profile[k] for k in ("title", "image_72", "tz") if k in profile}
-    if isinstance(user.get("tz"), str) and user["tz"]:
-        kept["tz"] = user["tz"]
-    return kept
-
-
 async def _guarded(
-    gateway: Gateway, team_id: str, user_id: str, app_id: str | None
+    lookup_user: LookupUser, team_id: str, user_id: str, app_id: str | None
 ) -> CachedUser | None:
     try:
-        return await asyncio.wait_for(_lookup(gateway, team_id, user_id, app_id), LOOKUP_TIMEOUT)
+        return await asyncio.wait_for(lookup_user(team_id, user_id, app_id), LOOKUP_TIMEOUT)
     except Exception as exc:
         _log.info("users.info for %s in %s failed (%r); sending the id only", user_id, team_id, exc)
         return None
 
 
-async def enrich_users(gateway: Gateway, events: Sequence[DomainEvent]) -> list[DomainEvent]:
-    """``events`` with their ``data.user`` filled in where the user could be found."""
+async def enrich_users(
+    gateway: Gateway, events: Sequence[DomainEvent], lookup_user: LookupUser | None
+) -> list[DomainEvent]:
+    """``events`` with their ``data.user`` filled in where the user could be found: in the
+    caches, or (with ``lookup_user``) from Slack."""
     wanted: dict[tuple[str, str], str | None] = {}
     for event in events:
         if event.team_id and event.user_id:
@@ -124,9 +105,14 @@ async def enrich_users(gateway: Gateway, events: Sequence[DomainEvent]) -> list[
                 to_fetch.append((team_id, user_id))
             else:
                 found[(team_id, user_id)] = cached
-        fetched = await asyncio.gather(
-            *(_guarded(gateway, team, user, wanted[(team, user)]) for team, user in to_fetch)
-        )
+        fetched: list[CachedUser | None] = []
+        if lookup_user is not None:
+            fetched = await asyncio.gather(
+                *(
+                    _guarded(lookup_user, team, user, wanted[(team, user)])
+                    for team, user in to_fetch
+                )
+            )
         fresh = [user for user in fetched if user is not None]
         if fresh:
             try:

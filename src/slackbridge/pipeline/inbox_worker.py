@@ -4,10 +4,14 @@ It takes the rows the group commit stored leased to it (``pipeline/handoff.py``)
 others in batches with a lease (``store/queue.py``; a crashed worker's rows are claimed again
 once their lease expires), normalizes each payload with the pure functions of
 ``pipeline/normalize.py``, runs the control actions itself (``app_uninstalled`` and
-``tokens_revoked`` go to the install part's ``uninstall`` / ``revoke_user_tokens``), and stores
-the batch's deliveries and the rows' completion in ONE transaction. Processing is idempotent:
-a row processed twice yields the same webhook ids, which the deliveries table stores once.
-Rows are handled in inbox order, so deliveries keep Slack's order within each channel.
+``tokens_revoked`` go to the workspace's life: ``uninstall`` / ``revoke_user_tokens``), and
+stores the batch's deliveries and the rows' completion in ONE transaction. Processing is
+idempotent: a row processed twice yields the same webhook ids, which the deliveries table
+stores once. Rows are handled in inbox order, so deliveries keep Slack's order within each
+channel. Everything of an edge it calls (the workspace's life, the declared commands, the
+bridge's listener, the product's fan-out, Slack's users.info) is a port of
+:class:`~slackbridge.pipeline.inbox_ports.InboxPorts`, wired at composition
+(``compose_inbox.py``).
 """
 
 from __future__ import annotations
@@ -24,32 +28,20 @@ from urllib.parse import parse_qsl
 import orjson
 
 from slackbridge import metrics
-from slackbridge.domain.events import (
-    ControlAction,
-    DomainEvent,
-    Normalized,
-    Received,
-    SlackListener,
-)
+from slackbridge.domain.events import ControlAction, DomainEvent, Normalized, Received
 from slackbridge.domain.payloads import PAYLOAD_KINDS, PayloadKind
-from slackbridge.pipeline.bridge_inbound import bridge_listeners
-from slackbridge.pipeline.commands import route_commands
-from slackbridge.pipeline.dispatch import build_deliveries
 from slackbridge.pipeline.enrich import enrich_users
 from slackbridge.pipeline.handoff import handoff_of
+from slackbridge.pipeline.inbox_ports import InboxPorts
 from slackbridge.pipeline.normalize import OwnIdentity, normalize
-from slackbridge.pipeline.retention import elected_retention
-from slackbridge.product.endpoints import enabled_endpoints
-from slackbridge.product.sync import SYNC_HOLD_SECONDS
-from slackbridge.server import Gateway, Worker
-from slackbridge.slack.workspaces.apps import app_by_ref
-from slackbridge.slack.workspaces.lifecycle import own_identity, revoke_user_tokens, uninstall
+from slackbridge.pipeline.sync_answer import SYNC_HOLD_SECONDS
+from slackbridge.server import Gateway
 from slackbridge.store.queue_policy import Backoff, RetryPolicy
 from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 from slackbridge.store.repositories.inbox import InboxItem, InboxRepository
 
-__all__ = ["LISTENER_ATTEMPTS", "MAX_ATTEMPTS", "InboxWorker", "parse_stored", "workers"]
+__all__ = ["LISTENER_ATTEMPTS", "MAX_ATTEMPTS", "InboxWorker", "parse_stored"]
 
 _log = logging.getLogger("slackbridge.inbox")
 
@@ -116,15 +108,16 @@ class InboxWorker:
     def __init__(
         self,
         gateway: Gateway,
+        ports: InboxPorts,
         *,
         batch: int = 500,
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
         linger_seconds: float = 0.005,
-        listeners: Sequence[SlackListener] = (),
     ) -> None:
         self._gateway = gateway
-        self._listeners = tuple(listeners)
+        self._ports = ports
+        self._listeners = tuple(ports.listeners)
         self._batch = batch
         self._lease = lease_seconds or gateway.settings.inbox_lease_seconds
         self._poll = poll_seconds
@@ -224,7 +217,7 @@ class InboxWorker:
 
     async def _load(self, team_id: str | None) -> OwnIdentity:
         """Read (and cache briefly) slackbridge's own bots in ``team_id``."""
-        identity = await own_identity(self._gateway, team_id)
+        identity = await self._ports.own_identity(team_id)
         self._identities[team_id] = (time.monotonic() + _IDENTITY_SECONDS, identity)
         return identity
 
@@ -265,7 +258,7 @@ class InboxWorker:
             try:
                 for action in entry.normalized.actions:
                     await self._act(action, entry.reason)
-                entry.normalized = await route_commands(self._gateway, entry.normalized)
+                entry.normalized = await self._ports.route(entry.normalized)
             except Exception as exc:
                 await self._retry(entry.item, f"control action failed: {exc!r}")
                 continue
@@ -304,39 +297,38 @@ class InboxWorker:
     async def _with_app_id(self, normalized: Normalized, app_ref: int) -> Normalized:
         """Fill in the app where Slack's payload doesn't name it (shortcuts, legacy outgoing
         webhooks): the app whose signing secret (or token) the request carried."""
-        app = await app_by_ref(self._gateway, app_ref)
-        if app is None or not app.app_id:
+        app_id = await self._ports.app_id_of(app_ref)
+        if not app_id:
             return normalized
         events = []
         for event in normalized.events:
             if event.app_id is None:
-                workspace = {**event.data.get("workspace", {}), "app_id": app.app_id}
-                event = replace(
-                    event, app_id=app.app_id, data={**event.data, "workspace": workspace}
-                )
+                workspace = {**event.data.get("workspace", {}), "app_id": app_id}
+                event = replace(event, app_id=app_id, data={**event.data, "workspace": workspace})
             events.append(event)
         return replace(normalized, events=events)
 
     async def _act(self, action: ControlAction, reason: str) -> None:
         if action.kind == "uninstall":
-            await uninstall(
-                self._gateway, action.team_id, action.app_id, action.enterprise_id, reason
-            )
+            await self._ports.uninstall(action.team_id, action.app_id, action.enterprise_id, reason)
         else:
-            await revoke_user_tokens(
-                self._gateway, action.team_id, action.app_id, list(action.user_ids)
+            await self._ports.revoke_user_tokens(
+                action.team_id, action.app_id, list(action.user_ids)
             )
 
     async def _deliver(self, ready: Sequence[_Prepared]) -> None:
-        endpoints = await enabled_endpoints(self._gateway)
+        ports = self._ports
+        endpoints = await ports.endpoints()
         events: list[DomainEvent] = [e for entry in ready for e in entry.normalized.events]
-        enriched = iter(await enrich_users(self._gateway, events) if endpoints else events)
+        if endpoints:
+            events = await enrich_users(self._gateway, events, ports.lookup_user)
+        enriched = iter(events)
         per_row: list[tuple[_Prepared, list[NewDelivery]]] = []
         for count, entry in enumerate(ready, 1):
             if count % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
             row_events = [next(enriched) for _ in entry.normalized.events]
-            per_row.append((entry, build_deliveries(endpoints, row_events, hold=_hold(entry))))
+            per_row.append((entry, ports.fan_out(endpoints, row_events, _hold(entry))))
         try:
             # In chunks, each its own job of the write path: one job never holds the event
             # loop (where the SQLite writer runs) for long. Submitted together, they commit in
@@ -406,11 +398,3 @@ def _count(*entries: _Prepared) -> None:
         metrics.INBOX_PROCESSED.labels("done").inc(done)
     if len(entries) > done:
         metrics.INBOX_PROCESSED.labels("ignored").inc(len(entries) - done)
-
-
-def workers(gateway: Gateway) -> list[Worker]:
-    """Gateway part hook: one inbox worker per process, and the retention of old rows."""
-    return [
-        InboxWorker(gateway, listeners=bridge_listeners(gateway)),
-        elected_retention(gateway),
-    ]

@@ -12,7 +12,7 @@ import httpx
 
 from tests.support.stack import run_emulator, run_gateway
 
-PARTS = ("slackbridge.cluster", "slackbridge.pipeline.inbox_worker")
+PARTS = ("slackbridge.cluster", "slackbridge.compose_inbox")
 
 
 async def _until(check: Any, within: float = 30.0) -> None:

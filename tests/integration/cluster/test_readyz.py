@@ -19,7 +19,7 @@ async def test_readyz_lists_the_leases_this_gateway_holds(tmp_path: Path) -> Non
     ready: list[Gateway] = []
     app = create_app(
         settings,
-        parts=("slackbridge.cluster", "slackbridge.pipeline.inbox_worker"),
+        parts=("slackbridge.cluster", "slackbridge.compose_inbox"),
         on_ready=ready.append,
     )
     async with serve_asgi(app) as server, httpx.AsyncClient(base_url=server.url) as client:

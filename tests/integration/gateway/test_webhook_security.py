@@ -384,6 +384,7 @@ async def test_a_synchronous_call_to_a_metadata_address_is_not_made(tmp_path: Pa
     import time
 
     from slackbridge.domain.events import DomainEvent
+    from slackbridge.pipeline.sync_answer import SyncPlan
     from slackbridge.product import sync
     from slackbridge.store.repositories.endpoints import WebhookEndpoint
 
@@ -398,7 +399,7 @@ async def test_a_synchronous_call_to_a_metadata_address_is_not_made(tmp_path: Pa
     )
     secret = "whsec_" + "QUJD" * 8
     metadata = WebhookEndpoint(7, "http://169.254.169.254/sync", secret, (), True, True)
-    plan = sync.SyncPlan(endpoint=metadata, event=event, webhook_id="msg_sync", body=b"{}")
+    plan = SyncPlan(endpoint=metadata, event=event)
     async with _standalone(tmp_path, _ok, webhook_url="http://product.test/hooks") as (
         gateway,
         calls,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from slackbridge.domain.events import DomainEvent
-from slackbridge.pipeline.dispatch import build_deliveries
+from slackbridge.product.dispatch import build_deliveries
 from slackbridge.product.endpoints import (
     EndpointConfigError,
     configured_endpoints,

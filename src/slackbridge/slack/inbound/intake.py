@@ -5,8 +5,9 @@ only once the row is committed (the caller then acks Slack), raising
 :class:`~slackbridge.slack.inbound.group_commit.CommitUnavailable` when the store can't commit in
 time (the
 caller then answers so that Slack retries). For commands and interactions that a synchronous
-product endpoint handles (``product/sync.py``), it then calls that endpoint and returns its answer
-for Slack.
+product endpoint handles, it then has that endpoint called and returns its answer for Slack:
+the deciding and the calling are the pipeline's :class:`~slackbridge.pipeline.sync_answer.
+SyncAnswers`, which the composition gives the gateway's committer (:func:`answer_with`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,22 @@ from typing import Any
 
 from slackbridge.domain.payloads import PayloadKind
 from slackbridge.pipeline.handoff import handoff_of
-from slackbridge.product import sync
+from slackbridge.pipeline.sync_answer import SyncAnswer, SyncAnswers
 from slackbridge.server import Gateway
 from slackbridge.slack.inbound.group_commit import GroupCommitter
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.inbox import InboxInsertResult, NewInboxItem
 from slackbridge.store.repositories.inbox_writer import InboxIngest
 
-__all__ = ["Accepted", "InboxCommitter", "Intake", "accept", "committer", "team_of"]
+__all__ = [
+    "Accepted",
+    "InboxCommitter",
+    "Intake",
+    "accept",
+    "answer_with",
+    "committer",
+    "team_of",
+]
 
 
 @dataclass
@@ -69,12 +78,15 @@ class InboxCommitter:
     jobs waiting there, and never waits behind a transaction of theirs). Where the store can
     (a SQLite file), new rows are leased to the local inbox worker and handed to it in memory
     (``pipeline/handoff.py``); elsewhere they are stored pending for the workers to claim.
+    ``answers`` are the synchronous answers of commands and interactions (none: Slack always
+    gets the plain ack).
     """
 
     name = "ingress-group-commit"
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, answers: SyncAnswers | None = None) -> None:
         self._gateway = gateway
+        self.answers = answers
         self._ingest = InboxIngest(gateway.db, gateway.keyring)
         self._handoff = handoff_of(gateway)
         window = max(0.0, gateway.settings.ingress_group_commit_ms / 1000)
@@ -109,6 +121,12 @@ def committer(gateway: Gateway) -> InboxCommitter:
     return found
 
 
+def answer_with(gateway: Gateway, answers: SyncAnswers) -> None:
+    """Composition: ``gateway``'s intake has synchronous endpoints answer through ``answers``
+    (before any payload is accepted: called at start-up)."""
+    committer(gateway).answers = answers
+
+
 def _row(item: Intake) -> NewInboxItem:
     return NewInboxItem(
         dedupe_key=item.dedupe_key,
@@ -127,7 +145,7 @@ class Accepted:
     already stored) and a synchronous endpoint's answer, if one was called and answered."""
 
     new: bool
-    answer: sync.SyncAnswer | None = None
+    answer: SyncAnswer | None = None
 
 
 async def accept(gateway: Gateway, item: Intake) -> Accepted:
@@ -137,17 +155,16 @@ async def accept(gateway: Gateway, item: Intake) -> Accepted:
     not be
     committed within ``ingress_commit_timeout``: never ack Slack then.
     """
+    inbox = committer(gateway)
+    answers = inbox.answers
     plan = None
-    if item.kind in ("commands", "interactivity"):
-        plan = await sync.plan(gateway, item.kind, item.payload, item.dedupe_key, item.received_at)
+    if answers is not None and item.kind in ("commands", "interactivity"):
+        plan = await answers.plan(item.kind, item.payload, item.dedupe_key, item.received_at)
         if plan is not None:
             item.headers["sync_endpoint"] = plan.endpoint.id
-    stored = await committer(gateway).group.commit(
-        _row(item), gateway.settings.ingress_commit_timeout
-    )
+    stored = await inbox.group.commit(_row(item), gateway.settings.ingress_commit_timeout)
     if stored.inserted:
         gateway.wakeups.signal("inbox")
-    if plan is None:
+    if answers is None or plan is None:
         return Accepted(stored.inserted)
-    deadline = item.started + gateway.settings.sync_webhook_deadline
-    return Accepted(stored.inserted, await sync.call(gateway, plan, deadline))
+    return Accepted(stored.inserted, await answers.answer(plan, item.started))

@@ -305,7 +305,7 @@ class OutboxSender:
         )
 
     async def _emit(self, row: OutboxMessage, outcome: Outcome, app_id: str | None) -> None:
-        from slackbridge.pipeline.dispatch import dispatch
+        from slackbridge.product.dispatch import dispatch
 
         await dispatch(self.gateway, [message_event(row, outcome, app_id, attempts=row.attempts)])
 

@@ -123,7 +123,7 @@ async def emit_workspace_event(
 
 async def _dispatch(gateway: Gateway, events: list[DomainEvent]) -> int:
     # Imported here: dispatch's user enrichment imports slack.tokens, which imports this module.
-    from slackbridge.pipeline.dispatch import dispatch
+    from slackbridge.product.dispatch import dispatch
 
     return await dispatch(gateway, events)
 

@@ -8,8 +8,9 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import replace
 
+from slackbridge.compose_inbox import inbox_worker
 from slackbridge.domain.events import DomainEvent, Received
-from slackbridge.pipeline.inbox_worker import LISTENER_ATTEMPTS, InboxWorker
+from slackbridge.pipeline.inbox_worker import LISTENER_ATTEMPTS
 from slackbridge.server import PARTS
 from tests.integration.gateway.api.conftest import ALICE, SUPPORT, ProductServer, start_stack
 from tests.integration.gateway.bridge.conftest import act, invite_bot
@@ -19,7 +20,7 @@ from tests.integration.gateway.conftest import GatewayFactory
 async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered(
     gateway_factory: GatewayFactory, product: ProductServer
 ) -> None:
-    parts = tuple(p for p in PARTS if p != "slackbridge.pipeline.inbox_worker")
+    parts = tuple(p for p in PARTS if p != "slackbridge.compose_inbox")
     stack = await start_stack(gateway_factory, product, parts=parts)
     await invite_bot(stack, SUPPORT)
     calls: list[int] = []
@@ -47,7 +48,7 @@ async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered
         return out
 
     gateway = stack.gateway.gateway
-    worker = InboxWorker(gateway, listeners=[flaky], poll_seconds=0.1)
+    worker = inbox_worker(gateway, listeners=[flaky], poll_seconds=0.1)
     stop = asyncio.Event()
     running = asyncio.ensure_future(worker.run(stop))
     try:
@@ -78,7 +79,7 @@ async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered
 async def test_a_listener_that_keeps_failing_holds_nothing_up_for_good(
     gateway_factory: GatewayFactory, product: ProductServer
 ) -> None:
-    parts = tuple(p for p in PARTS if p != "slackbridge.pipeline.inbox_worker")
+    parts = tuple(p for p in PARTS if p != "slackbridge.compose_inbox")
     stack = await start_stack(gateway_factory, product, parts=parts)
     await invite_bot(stack, SUPPORT)
     calls: list[int] = []
@@ -88,7 +89,7 @@ async def test_a_listener_that_keeps_failing_holds_nothing_up_for_good(
         raise RuntimeError("always")
 
     gateway = stack.gateway.gateway
-    worker = InboxWorker(gateway, listeners=[broken], poll_seconds=0.1)
+    worker = inbox_worker(gateway, listeners=[broken], poll_seconds=0.1)
     stop = asyncio.Event()
     running = asyncio.ensure_future(worker.run(stop))
     try:

@@ -225,8 +225,8 @@ async def test_a_handed_over_row_never_overtakes_a_pending_one(
     over, so the inbox worker keeps Slack's order (per channel) under a flood."""
     import httpx
 
+    from slackbridge.compose_inbox import inbox_worker
     from slackbridge.pipeline.handoff import handoff_of
-    from slackbridge.pipeline.inbox_worker import InboxWorker
     from slackbridge.server import Gateway
     from slackbridge.settings import Settings
 
@@ -235,7 +235,7 @@ async def test_a_handed_over_row_never_overtakes_a_pending_one(
         settings=Settings(data_dir=tmp_path), db=db, keyring=keyring, http=httpx.AsyncClient()
     )
     writer = InboxIngest(db, keyring)
-    worker = InboxWorker(gateway, poll_seconds=3600)
+    worker = inbox_worker(gateway, poll_seconds=3600)
     handoff = handoff_of(gateway)
     handoff.open(worker.owner, 30.0)
 

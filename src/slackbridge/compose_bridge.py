@@ -1,11 +1,14 @@
-"""The bridge's inbound side, composed: the listener the inbox worker hands its batches to,
-and the catch-up worker (a gateway part: ``workers``).
+"""The bridge's inbound side, composed: the listener the inbox worker hands its batches to
+(``compose_inbox.py`` gives it to the worker), and the catch-up worker (a gateway part:
+``workers``).
 
 The bridge (``bridge/inbound.py``) gets its ports here: the user cache and ``users.info``
-through the pipeline's enrichment (so authors have the same names and emails as every other
-webhook), the forgetting of a changed user, the workspace's Slack client for the message an
-opening by reaction names, the settling of a conversation whose creating operation was sent
-(``bridge/settle.py``), and the gateway's public URL for file download links.
+(``slack/outbound/user_lookup.py``) through the pipeline's enrichment (so authors have the
+same names and emails as every other webhook), the forgetting of a changed user, the
+workspace's Slack client for the message an opening by reaction names, the settling of a
+conversation whose creating operation was sent (``bridge/settle.py``), the product's
+webhooks for the catch-up (``product/dispatch.py``), and the gateway's public URL for file
+download links.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from slackbridge.bridge.inbound import InboundBridge
 from slackbridge.bridge.settle import settle_conversation
 from slackbridge.cluster import singleton
 from slackbridge.domain.events import DomainEvent, SlackListener
-from slackbridge.pipeline.dispatch import dispatch
 from slackbridge.pipeline.enrich import enrich_users, forget_user
+from slackbridge.product.dispatch import dispatch
 from slackbridge.server import Gateway, Worker
+from slackbridge.slack.outbound.user_lookup import user_lookup
 from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.bridge_conversations import (
     Conversation,
@@ -42,6 +46,7 @@ __all__ = ["bridge_listeners", "catch_up", "inbound_bridge", "workers"]
 
 def _identities(gateway: Gateway) -> Identities:
     db, keyring = gateway.db, gateway.keyring
+    lookup_user = user_lookup(gateway)
 
     async def lookup(
         team_id: str, app_id: str | None, user_ids: Sequence[str]
@@ -58,7 +63,7 @@ def _identities(gateway: Gateway) -> Identities:
             )
             for user_id in user_ids
         ]
-        enriched = await enrich_users(gateway, probes)
+        enriched = await enrich_users(gateway, probes, lookup_user)
         return {e.data["user"]["id"]: dict(e.data["user"]) for e in enriched}
 
     return Identities(
@@ -127,9 +132,10 @@ def bridge_listeners(gateway: Gateway) -> list[SlackListener]:
 
 def catch_up(gateway: Gateway) -> CatchUp:
     """The catch-up wired to ``gateway``: Slack's history with the workspace's bot token, the
-    pipeline's dispatch, the settings' budget."""
+    product's webhooks, the settings' budget."""
     db, keyring, settings = gateway.db, gateway.keyring, gateway.settings
     identities = _identities(gateway)
+    lookup_user = user_lookup(gateway)
 
     async def fetch(
         team_id: str, app_id: str | None, method: str, args: dict[str, Any]
@@ -170,7 +176,7 @@ def catch_up(gateway: Gateway) -> CatchUp:
         messages=MessagesRepository(db, keyring),
         inbound=InboundRepository(db, keyring),
         fetch=fetch,
-        dispatch=lambda events: dispatch(gateway, events),
+        dispatch=lambda events: dispatch(gateway, events, lookup_user=lookup_user),
         authors=authors,
         budget=Budget(settings.bridge_history_per_minute),
         base_url=settings.public_url,

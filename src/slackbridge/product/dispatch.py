@@ -1,11 +1,13 @@
-"""Dispatch: domain events → one delivery row per interested product endpoint.
+"""The product's webhook fan-out: domain events → one delivery row per interested endpoint.
 
-:func:`dispatch` is what every part calls to tell the product something (the inbox worker for
-Slack's events; the install flow for ``workspace.*``; the sender for ``message.delivered`` /
-``message.failed``). It fills in ``data.user`` (``pipeline/enrich.py``), renders each webhook
-body once, and stores the deliveries of all ``events`` in ONE transaction, in order (lanes keep
-that order per endpoint and Slack channel). Each delivery's ``webhook_id`` is derived from the
-event's dedupe key, so dispatching the same event again stores nothing new.
+:func:`build_deliveries` is the fan-out itself (pure), which the inbox worker is given at
+composition to store with its batch. :func:`dispatch` is what other parts call to tell the
+product something (the install flow for ``workspace.*``; the sender for ``message.delivered`` /
+``message.failed``; the bridge's catch-up). It fills in ``data.user`` (``pipeline/enrich.py``,
+asking Slack through the ``lookup_user`` port when given one), renders each webhook body once,
+and stores the deliveries of all ``events`` in ONE transaction, in order (lanes keep that order
+per endpoint and Slack channel). Each delivery's ``webhook_id`` is derived from the event's
+dedupe key, so dispatching the same event again stores nothing new.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from slackbridge.domain.events import DomainEvent
-from slackbridge.pipeline.enrich import enrich_users
+from slackbridge.pipeline.enrich import LookupUser, enrich_users
 from slackbridge.product.endpoints import (
     WebhookEndpoint,
     enabled_endpoints,
@@ -63,8 +65,10 @@ async def prepare_deliveries(
     events: Sequence[DomainEvent],
     *,
     hold: Mapping[int, datetime] | None = None,
+    lookup_user: LookupUser | None = None,
 ) -> list[NewDelivery]:
-    """Enrich the events some endpoint wants and build their deliveries (nothing stored yet)."""
+    """Enrich the events some endpoint wants and build their deliveries (nothing stored yet).
+    Without ``lookup_user`` people are filled in from the user cache only."""
     endpoints = await enabled_endpoints(gateway)
     wanted = [
         event
@@ -73,14 +77,18 @@ async def prepare_deliveries(
     ]
     if not wanted:
         return []
-    return build_deliveries(endpoints, await enrich_users(gateway, wanted), hold=hold)
+    enriched = await enrich_users(gateway, wanted, lookup_user)
+    return build_deliveries(endpoints, enriched, hold=hold)
 
 
-async def dispatch(gateway: Gateway, events: Sequence[DomainEvent]) -> int:
+async def dispatch(
+    gateway: Gateway, events: Sequence[DomainEvent], *, lookup_user: LookupUser | None = None
+) -> int:
     """Store one delivery per matching endpoint for each of ``events`` (one transaction) and
     wake the delivery worker; returns how many rows were inserted (0 for events dispatched
-    before)."""
-    items = await prepare_deliveries(gateway, events)
+    before). ``lookup_user`` asks Slack about people the user cache doesn't know (events that
+    name no Slack user, such as ``workspace.*`` and ``message.delivered``, need none)."""
+    items = await prepare_deliveries(gateway, events, lookup_user=lookup_user)
     if not items:
         return 0
     results = await DeliveriesRepository(gateway.db, gateway.keyring).enqueue(items)
