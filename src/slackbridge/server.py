@@ -58,7 +58,7 @@ PARTS: tuple[str, ...] = (
     "slackbridge.slack.inbound.socket_mode",
     "slackbridge.pipeline.inbox_worker",
     "slackbridge.pipeline.bridge_inbound",
-    "slackbridge.product.api",
+    "slackbridge.api.app",
     "slackbridge.slack.outbound.sender",
     "slackbridge.bridge.settle",
 )

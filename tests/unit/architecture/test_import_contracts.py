@@ -48,7 +48,7 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("emulator/app.py", "import slackbridge.store.db"),
         ("pipeline/normalize.py", "import slackbridge.emulator.state"),
         ("operations/workspaces.py", "import slackbridge.cli_workspaces"),
-        ("operations/apps.py", "import slackbridge.product.api_workspaces"),
+        ("operations/apps.py", "import slackbridge.api.workspaces"),
         ("operations/deliveries.py", "import slackbridge.server"),
     ],
 )
