@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench examples scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/architecture
 
 fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench examples scripts

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from slackbridge.product.api import api_app
-from slackbridge.product.api_docs import render_api_markdown
+from slackbridge.api.app import api_app
+from slackbridge.api.docs import render_api_markdown
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from slackbridge.api.commands import CommandDeclaration, CommandList, DeclaredCommand
 from slackbridge.client_models import WebhookEvent
-from slackbridge.product.api_commands import CommandDeclaration, CommandList, DeclaredCommand
 
 if TYPE_CHECKING:
     from slackbridge.client import Slackbridge

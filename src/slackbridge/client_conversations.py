@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from slackbridge.product.schemas_bridge import (
+from slackbridge.api.schemas_bridge import (
     Author,
     BridgeMessage,
     Card,

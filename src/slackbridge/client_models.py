@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from slackbridge.product.schemas import (
+from slackbridge.api.schemas import (
     Accepted,
     ErrorBody,
     InstallUrl,
@@ -19,7 +19,7 @@ from slackbridge.product.schemas import (
     Workspace,
     WorkspaceList,
 )
-from slackbridge.product.schemas_ops import Permalink, ViewResult
+from slackbridge.api.schemas_ops import Permalink, ViewResult
 
 __all__ = [
     "Accepted",

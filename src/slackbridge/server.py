@@ -37,12 +37,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from slackbridge import __version__
 from slackbridge.backlog import publish_backlogs
 from slackbridge.landing import FAVICON_SVG, render_landing
+from slackbridge.ports import Ports
 from slackbridge.settings import Settings, get_settings
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database, open_database
 from slackbridge.store.wakeups import LocalWakeups, Wakeups
 
-__all__ = ["PARTS", "Gateway", "Health", "Worker", "create_app", "gateway_of"]
+__all__ = ["COMPOSITION", "PARTS", "Gateway", "Health", "Worker", "create_app", "gateway_of"]
 
 _log = logging.getLogger("slackbridge.server")
 
@@ -58,11 +59,14 @@ PARTS: tuple[str, ...] = (
     "slackbridge.slack.inbound.socket_mode",
     "slackbridge.compose_inbox",
     "slackbridge.compose_bridge",
-    "slackbridge.product.api",
+    "slackbridge.api.app",
     "slackbridge.slack.outbound.sender",
     "slackbridge.bridge.settle",
 )
 
+#: The module whose ``compose_ports(gateway)`` fills ``gateway.ports`` at start-up; loaded with
+#: the parts, since it imports them.
+COMPOSITION = "slackbridge.wiring"
 
 #: Allocations between two collections of the youngest generation while the gateway runs.
 _YOUNG_GC_THRESHOLD = 20_000
@@ -116,6 +120,8 @@ class Gateway:
     )
     #: Queue wake-ups: ``wakeups.signal(queue)`` after inserting rows skips the worker's poll.
     wakeups: Wakeups = field(default_factory=LocalWakeups)
+    #: What parts reach each other through (filled at start-up by :data:`COMPOSITION`).
+    ports: Ports = field(default_factory=Ports)
 
     def slack_client(self, token: str | None = None) -> AsyncWebClient:
         """A Web API client pointed at the configured Slack (or the emulator)."""
@@ -179,6 +185,7 @@ def create_app(
     (tests pass the product's ASGI app); ``on_ready`` is called with the Gateway after start-up."""
     settings = settings or get_settings()
     modules = _load_parts(PARTS if parts is None else parts)
+    compose_ports: Callable[[Gateway], Ports] = importlib.import_module(COMPOSITION).compose_ports
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -194,6 +201,7 @@ def create_app(
         gateway = Gateway(
             settings=settings, db=db, keyring=keyring, http=http, http_transport=http_transport
         )
+        gateway.ports = compose_ports(gateway)
         app.state.gateway = gateway
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []

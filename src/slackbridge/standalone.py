@@ -17,6 +17,7 @@ from slackbridge.slack.workspaces.apps import sync_configured_apps
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import open_database
 from slackbridge.store.migrate import upgrade_database
+from slackbridge.wiring import compose_ports
 
 __all__ = ["open_gateway"]
 
@@ -37,6 +38,7 @@ async def open_gateway(
         await upgrade_database(db)
         async with httpx.AsyncClient(timeout=10.0) as http:
             gateway = Gateway(settings=settings, db=db, keyring=keyring, http=http)
+            gateway.ports = compose_ports(gateway)
             await sync_configured_apps(gateway)
             yield gateway
     finally:

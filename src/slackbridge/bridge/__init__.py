@@ -6,6 +6,6 @@ messages are the gateway's own posts), :mod:`states` (what a settled outbox oper
 a conversation or a message), :mod:`operations` (the outbox operations each action makes).
 I/O at the edges: :mod:`settle` (follows the outbox into the bridge's tables, and its worker),
 :mod:`identity` (who a post is by: personas, linked Slack users, ``users.lookupByEmail``).
-The API routes live in ``product/api_conversations.py``; the store's tables in
+The API routes live in ``api/conversations.py``; the store's tables in
 ``store/models_bridge.py``.
 """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from slackbridge.product.api import api_app
-from slackbridge.product.api_docs import render_api_markdown
-from slackbridge.product.api_errors import ERROR_CODES
+from slackbridge.api.app import api_app
+from slackbridge.api.docs import render_api_markdown
+from slackbridge.api.errors import ERROR_CODES
 
 _DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 

@@ -6,6 +6,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from slackbridge.api.errors import (
+    ERROR_CODES,
+    ApiError,
+    error_responses,
+    install_error_handlers,
+    refusal,
+)
 from slackbridge.operations.errors import (
     ApiKeyNotFound,
     DeliveriesNotRetryable,
@@ -13,13 +20,6 @@ from slackbridge.operations.errors import (
     InvalidInput,
     OperationError,
     SecretConfigured,
-)
-from slackbridge.product.api_errors import (
-    ERROR_CODES,
-    ApiError,
-    error_responses,
-    install_error_handlers,
-    refusal,
 )
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from slackbridge.product.api_common import operation_status, request_digest
-from slackbridge.product.schemas_ops import PostMessageRequest
+from slackbridge.api.common import operation_status, request_digest
+from slackbridge.api.schemas_ops import PostMessageRequest
 from slackbridge.slack.outbound.outbox_files import _shared_ts, _text_outcome
 from slackbridge.slack.outbound.outbox_ops import (
     MARKER_EVENT_TYPE,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slackbridge.product.api_slack import method_refusal
+from slackbridge.api.slack import method_refusal
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slackbridge.product.response_urls import response_url_problem, response_url_rules
+from slackbridge.api.response_urls import response_url_problem, response_url_rules
 
 _REAL = response_url_rules(("https://slack.com/", "https://slack.com/api/"))
 _EMULATED = response_url_rules(("http://127.0.0.1:8001/", "http://127.0.0.1:8001/api/"))

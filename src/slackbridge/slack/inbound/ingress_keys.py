@@ -16,8 +16,8 @@ import weakref
 from dataclasses import dataclass
 
 from slackbridge.server import Gateway
-from slackbridge.slack.workspaces.apps import list_apps
 from slackbridge.store.db import Database
+from slackbridge.store.repositories.apps_cache import cached_apps
 
 __all__ = ["REFRESH_SECONDS", "RETRY_SECONDS", "IngressKeys", "KnownKeys", "keys_of"]
 
@@ -63,7 +63,7 @@ class IngressKeys:
             known = self._known
             if known is not None and time.monotonic() - known.loaded_at < max_age:
                 return known  # read by whoever held the lock before us
-            apps = await list_apps(self._gateway, fresh=True)
+            apps = await cached_apps(self._gateway.db, self._gateway.keyring, fresh=True)
             # A stored verification token (every provisioned app has one) opens /slack/outgoing
             # only for an app explicitly configured to take legacy outgoing webhooks.
             outgoing = {c.name for c in self._gateway.settings.apps if c.outgoing_webhooks}

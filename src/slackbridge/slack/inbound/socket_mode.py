@@ -32,9 +32,9 @@ from slackbridge.server import Gateway, Worker
 from slackbridge.slack.inbound.group_commit import CommitUnavailable
 from slackbridge.slack.inbound.ingress_checks import socket_dedupe_key
 from slackbridge.slack.inbound.intake import Intake, accept
-from slackbridge.slack.outbound.web_api import outbound_of
-from slackbridge.slack.workspaces.apps import SlackApp, list_apps
 from slackbridge.store.elector import elector_of, run_elected
+from slackbridge.store.repositories.apps import SlackApp
+from slackbridge.store.repositories.apps_cache import cached_apps
 
 __all__ = ["ENVELOPE_KINDS", "AppConnection", "SocketModeSupervisor", "SocketModeWorker", "workers"]
 
@@ -171,12 +171,11 @@ class SocketModeSupervisor:
     async def _budget(self) -> None:
         """Wait until Slack's budget for ``apps.connections.open`` (Tier 1, per app, shared by
         every gateway on PostgreSQL) lets this app open a connection. One process alone opens
-        one connection at a time with backoff, well within the budget, and doesn't wait."""
-        outbound = outbound_of(self.gateway)
-        while outbound.shared is not None:
-            wait = await outbound.acquire(
-                self._app_key, "apps.connections.open", None, max_wait=0.0
-            )
+        one connection at a time with backoff, well within the budget, and doesn't wait (the
+        ``reserve_shared_call`` port answers 0 at once)."""
+        reserve = self.gateway.ports.reserve_shared_call
+        while True:
+            wait = await reserve(self._app_key, "apps.connections.open", None)
             if wait <= 0:
                 return
             await _sleep(self._stop, wait)
@@ -316,7 +315,7 @@ class SocketModeWorker:
         self._gateway.health.report(f"worker:{self.name}", True, "supervising connections")
         try:
             while not stop.is_set():
-                apps = await list_apps(self._gateway, fresh=True)
+                apps = await cached_apps(self._gateway.db, self._gateway.keyring, fresh=True)
                 for app in apps:
                     if app.socket_mode and not app.app_token:
                         self._gateway.health.report(

@@ -4,17 +4,20 @@ A gateway part (``workers``). One loop claims outbox rows with a lease: at most 
 (workspace + channel + thread), the oldest unfinished, so every lane is served in order while
 lanes proceed side by side. Each claimed row is carried out in a task of its own
 (:mod:`slackbridge.slack.outbound.outbox_ops`), which waits for the shared rate limiter (holding
-the row
-for short waits, handing it back with ``not_before`` for long ones), calls Slack, and settles the
-row:
+the row for short waits, handing it back with ``not_before`` for long ones), calls Slack, and
+settles the row:
 
-* done → ``message.delivered`` is dispatched, then the row is marked sent (with the ts);
+* done → ``message.delivered`` is told (the ``notify`` port), then the row is marked sent (with
+  the ts);
 * Slack said 429, or the limiter asks for a long wait → handed back; the attempt does not count
   and only that lane waits;
 * transient failure (5xx, timeout, connection) → retried with backoff, up to
   :data:`~slackbridge.slack.outbound.outcomes.MAX_ATTEMPTS`, then failed;
-* permanent failure, or the workspace's token died (reported to the install part, which marks
-  the workspace disconnected) → ``message.failed`` is dispatched and the row is marked failed.
+* permanent failure, or the workspace's token died (reported through the
+  ``report_token_error`` port, which marks the workspace disconnected) → ``message.failed`` is
+  told and the row is marked failed.
+
+Tokens come through the ``bot_token`` and ``user_token`` ports (:mod:`slackbridge.ports`).
 
 Leases are renewed while a row is worked on; a sender that dies leaves its rows to be claimed
 again when their leases expire, and the marker search in ``outbox_ops`` keeps a post that reached
@@ -34,6 +37,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slackbridge.domain.events import DomainEvent, channel_kind
+from slackbridge.ports import TokenRefreshError, WorkspaceUnavailable
 from slackbridge.slack.outbound.outbox_channels import CHANNEL_OPERATIONS
 from slackbridge.slack.outbound.outbox_files import FILE_OPERATIONS
 from slackbridge.slack.outbound.outbox_ops import MESSAGE_OPERATIONS, Attempt, Operation
@@ -43,13 +47,6 @@ from slackbridge.slack.outbound.outbox_retention import (
 )
 from slackbridge.slack.outbound.outcomes import BACKOFF, MAX_ATTEMPTS, Outcome, error_message
 from slackbridge.slack.outbound.web_api import CALL_TIMEOUT, Outbound, outbound_of
-from slackbridge.slack.workspaces.lifecycle import report_token_error
-from slackbridge.slack.workspaces.tokens import (
-    TokenRefreshError,
-    WorkspaceUnavailable,
-    bot_token,
-    user_token,
-)
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.queue_policy import RetryPolicy
 from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
@@ -229,13 +226,14 @@ class OutboxSender:
         if row.method == "response_url":
             return self.gateway.slack_client(None)
         app_id = row.payload.get("app_id")
+        ports = self.gateway.ports
         if row.as_user:
-            user = await user_token(self.gateway, row.team_id, row.as_user, app_id=app_id)
+            user = await ports.user_token(row.team_id, row.as_user, app_id)
             if user is None:
                 return None
             attempt.app_id = user.app_id
             return self.outbound.client(self.gateway, user.token)
-        creds = await bot_token(self.gateway, row.team_id, app_id=app_id)
+        creds = await ports.bot_token(row.team_id, app_id)
         attempt.app_id = creds.app_id
         return self.outbound.client(self.gateway, creds.token)
 
@@ -255,8 +253,8 @@ class OutboxSender:
         outcome = await operation(attempt, client)
         if outcome.disposition == "token":
             code = outcome.code or "invalid_auth"
-            if not row.as_user and await report_token_error(
-                self.gateway, row.team_id, attempt.app_id, code
+            if not row.as_user and await self.gateway.ports.report_token_error(
+                row.team_id, attempt.app_id, code
             ):
                 return Outcome.failed("workspace_disconnected", {"error": code})
             return Outcome.failed(code, outcome.data)
@@ -305,9 +303,8 @@ class OutboxSender:
         )
 
     async def _emit(self, row: OutboxMessage, outcome: Outcome, app_id: str | None) -> None:
-        from slackbridge.product.dispatch import dispatch
-
-        await dispatch(self.gateway, [message_event(row, outcome, app_id, attempts=row.attempts)])
+        event = message_event(row, outcome, app_id, attempts=row.attempts)
+        await self.gateway.ports.notify([event])
 
 
 def _kept(data: Mapping[str, Any]) -> dict[str, Any]:

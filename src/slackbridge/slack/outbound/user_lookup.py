@@ -2,10 +2,10 @@
 
 The pipeline asks Slack about a person through a ``lookup_user`` port
 (``pipeline/enrich.py``); this is its implementation: the workspace's bot token (of the event's
-app, when it names one), one ``users.info`` call through :class:`~slackbridge.slack.outbound.
-web_api.Outbound` (so lookups and the outbox share Slack's per-method budget, and a 429 holds
-back only that method's lane), and the answer as a user cache entry. The email is kept only
-when the workspace granted ``users:read.email``.
+app, when it names one; through the ``bot_token`` port), one ``users.info`` call through
+:class:`~slackbridge.slack.outbound.web_api.Outbound` (so lookups and the outbox share Slack's
+per-method budget, and a 429 holds back only that method's lane), and the answer as a user
+cache entry. The email is kept only when the workspace granted ``users:read.email``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from slackbridge.slack.outbound.web_api import outbound_of
-from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.users import CachedUser
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ async def lookup_user(
     Raises :class:`UserLookupFailed` when Slack answers with an error (or the limiter would
     make the call wait longer than a lookup may), and whatever finding the bot token raises
     (an unavailable workspace)."""
-    creds = await bot_token(gateway, team_id, app_id=app_id)
+    creds = await gateway.ports.bot_token(team_id, app_id)
     outbound = outbound_of(gateway)
     outcome = await outbound.call(
         outbound.client(gateway, creds.token),

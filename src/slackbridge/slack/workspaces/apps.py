@@ -9,16 +9,10 @@ in the gateway looks apps up here, by row id, by Slack's app id or by name.
 
 from __future__ import annotations
 
-import time
-import weakref
-from dataclasses import dataclass
-
 from slackbridge.server import Gateway
 from slackbridge.settings import SlackAppConfig
-from slackbridge.store.crypto import Keyring
-from slackbridge.store.db import Database
 from slackbridge.store.repositories.apps import AppSpec, AppsRepository, SlackApp
-from slackbridge.store.repositories.apps_version import apps_version
+from slackbridge.store.repositories.apps_cache import cached_apps, save_app
 
 __all__ = [
     "AppConfigError",
@@ -38,12 +32,6 @@ __all__ = [
     "sync_configured_apps",
 ]
 
-# Ingress reads the apps (signing secrets) for every request: they are cached, and the cache
-# is checked against a cheap fingerprint of the table at most this often (seconds), so that an
-# app provisioned by another process is seen within moments without re-reading (and
-# decrypting) every app each time.
-_CHECK_SECONDS = 0.25
-
 
 class AppNotFound(LookupError):
     """No app matches; the message names the apps there are."""
@@ -51,16 +39,6 @@ class AppNotFound(LookupError):
 
 class AppConfigError(ValueError):
     """The configured apps can't be used as they are; the message says what to change."""
-
-
-@dataclass
-class _Cache:
-    apps: list[SlackApp]
-    version: tuple[int, int, str]
-    checked_at: float
-
-
-_CACHES: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
 
 
 def apps_repo(gateway: Gateway) -> AppsRepository:
@@ -115,13 +93,6 @@ def spec_of(app: SlackApp) -> AppSpec:
     )
 
 
-async def save_app(db: Database, keyring: Keyring, spec: AppSpec) -> SlackApp:
-    """Store ``spec`` (secrets encrypted) and make every reader in this process see it at once."""
-    app = await AppsRepository(db, keyring).upsert(spec)
-    _CACHES.pop(db, None)
-    return app
-
-
 async def sync_configured_apps(gateway: Gateway) -> list[SlackApp]:
     """Write every app of ``settings.apps`` into the store; returns them as stored."""
     repo = apps_repo(gateway)
@@ -156,17 +127,7 @@ async def on_startup(gateway: Gateway) -> None:
 
 async def list_apps(gateway: Gateway, *, fresh: bool = False) -> list[SlackApp]:
     """Every stored app, in creation order (cached; ``fresh`` re-reads them)."""
-    cache = _CACHES.get(gateway.db)
-    now = time.monotonic()
-    if not fresh and cache is not None and now - cache.checked_at < _CHECK_SECONDS:
-        return list(cache.apps)
-    version = await apps_version(gateway.db)
-    if fresh or cache is None or cache.version != version:
-        cache = _Cache(await apps_repo(gateway).list(), version, now)
-        _CACHES[gateway.db] = cache
-    else:
-        cache.checked_at = now
-    return list(cache.apps)
+    return await cached_apps(gateway.db, gateway.keyring, fresh=fresh)
 
 
 async def signing_secrets(gateway: Gateway) -> list[tuple[int, str | None, str]]:

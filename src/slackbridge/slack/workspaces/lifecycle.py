@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from slackbridge.domain.events import DomainEvent
 from slackbridge.pipeline.normalize import OwnIdentity
+from slackbridge.ports import WorkspaceUnavailable
 from slackbridge.slack.workspaces.apps import SlackApp, app_by_ref, list_apps
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.audit import AuditRepository
@@ -42,7 +43,6 @@ __all__ = [
     "mark_disconnected",
     "own_identity",
     "remove_workspace",
-    "report_token_error",
     "revoke_user_tokens",
     "uninstall",
     "workspace_data",
@@ -54,24 +54,6 @@ _log = logging.getLogger("slackbridge.workspaces")
 TOKEN_DEATH_ERRORS = frozenset(
     {"invalid_auth", "account_inactive", "token_revoked", "token_expired"}
 )
-
-_HINTS = {
-    "not_installed": "the app is not installed there; send an admin to /slack/install",
-    "disconnected": "Slack rejected its token; reinstall the app through /slack/install",
-    "uninstalled": "the app was uninstalled from it; reinstall it through /slack/install",
-    "removed": "an operator removed it; reinstall it through /slack/install",
-}
-
-
-class WorkspaceUnavailable(Exception):
-    """Calls for this workspace can't be made: ``status`` is ``not_installed``,
-    ``disconnected``, ``uninstalled`` or ``removed``."""
-
-    def __init__(self, team_id: str, status: str) -> None:
-        self.team_id = team_id
-        self.status = status
-        hint = _HINTS.get(status, "")
-        super().__init__(f"workspace {team_id or '?'} is {status}" + (f": {hint}" if hint else ""))
 
 
 def installations_repo(gateway: Gateway) -> InstallationsRepository:
@@ -106,7 +88,8 @@ async def emit_workspace_event(
     *,
     at: datetime | None = None,
 ) -> int:
-    """Hand a ``workspace.*`` event to dispatch (one delivery per interested endpoint)."""
+    """Tell the product a ``workspace.*`` event (the ``notify`` port: one delivery per
+    interested endpoint)."""
     moment = at or utcnow()
     data = {"workspace": workspace_data(app, inst), **(extra or {})}
     event = DomainEvent(
@@ -118,14 +101,7 @@ async def emit_workspace_event(
         dedupe_key=f"{type_}:{inst.id}:{moment.isoformat()}",
         occurred_at=moment.timestamp(),
     )
-    return await _dispatch(gateway, [event])
-
-
-async def _dispatch(gateway: Gateway, events: list[DomainEvent]) -> int:
-    # Imported here: dispatch's user enrichment imports slack.tokens, which imports this module.
-    from slackbridge.product.dispatch import dispatch
-
-    return await dispatch(gateway, events)
+    return await gateway.ports.notify([event])
 
 
 async def locate_installations(
@@ -153,62 +129,6 @@ async def locate_installations(
         if app is not None and (app_id is None or app.app_id == app_id):
             located.append((app, inst))
     return sorted(located, key=lambda pair: pair[0].id)
-
-
-async def report_token_error(
-    gateway: Gateway,
-    team_id: str | None,
-    app_id: str | None,
-    error_code: str,
-) -> bool:
-    """Tell the gateway that Slack answered ``error_code`` to a call with this workspace's token.
-
-    Returns True when the error is token death: the installation is then marked
-    ``disconnected`` (once; with ``error_code`` as its last error), audited, and
-    ``workspace.disconnected`` is dispatched. Returns False for any other error, and for
-    ``token_expired`` on a rotating installation whose token could be refreshed (or was
-    refreshed meanwhile): then the next :func:`~slackbridge.slack.workspaces.tokens.bot_token` is
-    fresh
-    and the call can be retried.
-    """
-    if error_code not in TOKEN_DEATH_ERRORS:
-        return False
-    targets = [
-        (a, i) for a, i in await locate_installations(gateway, team_id, app_id, None) if i.is_active
-    ]
-    if error_code == "token_expired" and len(targets) == 1 and targets[0][1].bot_refresh_token:
-        return not await _revive(gateway, *targets[0])
-    # Without an app id, only an unambiguous workspace is marked.
-    if app_id is None and len(targets) > 1:
-        _log.warning(
-            "%s for %s, which has %d apps installed; pass app_id to say which died",
-            error_code,
-            team_id,
-            len(targets),
-        )
-        return True
-    for app, target in targets:
-        await mark_disconnected(gateway, app, target, error_code)
-    return True
-
-
-async def _revive(gateway: Gateway, app: SlackApp, inst: Installation) -> bool:
-    """A rotating token expired: refresh it. True when the installation has a live token
-    again; False when its refresh token is dead too (it is then marked disconnected)."""
-    # Imported here: tokens builds on this module.
-    from slackbridge.slack.workspaces.tokens import (
-        REFRESH_MARGIN,
-        TokenRefreshError,
-        refresh_bot_token,
-    )
-
-    try:
-        await refresh_bot_token(gateway, app, inst, margin=REFRESH_MARGIN)
-    except WorkspaceUnavailable:
-        return False
-    except TokenRefreshError as exc:
-        _log.warning("token_expired for %s and the refresh failed: %s", inst.team_id, exc)
-    return True
 
 
 async def mark_disconnected(

@@ -24,16 +24,15 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from slackbridge.ports import TokenRefreshError, WorkspaceUnavailable
 from slackbridge.slack.workspaces.apps import SlackApp, app_by_ref
 from slackbridge.slack.workspaces.install_result import expiry_of
 from slackbridge.slack.workspaces.lifecycle import (
     TOKEN_DEATH_ERRORS,
-    WorkspaceUnavailable,
     installations_repo,
     locate_installations,
     mark_disconnected,
     own_identity,
-    report_token_error,
     revoke_user_tokens,
     uninstall,
 )
@@ -71,10 +70,6 @@ _log = logging.getLogger("slackbridge.tokens")
 REFRESH_MARGIN = timedelta(minutes=5)
 # Answers to a refresh that mean the refresh token itself is dead (not a passing failure).
 _DEAD_REFRESH = frozenset({"invalid_refresh_token", "invalid_grant_type", *TOKEN_DEATH_ERRORS})
-
-
-class TokenRefreshError(RuntimeError):
-    """A refresh failed for a passing reason (network, rate limit); try again later."""
 
 
 @dataclass(frozen=True)
@@ -304,6 +299,53 @@ async def user_token(
         scopes=fresh.scopes,
         expires_at=fresh.expires_at,
     )
+
+
+async def report_token_error(
+    gateway: Gateway,
+    team_id: str | None,
+    app_id: str | None,
+    error_code: str,
+) -> bool:
+    """Tell the gateway that Slack answered ``error_code`` to a call with this workspace's token.
+
+    Returns True when the error is token death: the installation is then marked
+    ``disconnected`` (once; with ``error_code`` as its last error), audited, and
+    ``workspace.disconnected`` is dispatched. Returns False for any other error, and for
+    ``token_expired`` on a rotating installation whose token could be refreshed (or was
+    refreshed meanwhile): then the next :func:`bot_token` is fresh and the call can be retried.
+    """
+    if error_code not in TOKEN_DEATH_ERRORS:
+        return False
+    targets = [
+        (a, i) for a, i in await locate_installations(gateway, team_id, app_id, None) if i.is_active
+    ]
+    if error_code == "token_expired" and len(targets) == 1 and targets[0][1].bot_refresh_token:
+        return not await _revive(gateway, *targets[0])
+    # Without an app id, only an unambiguous workspace is marked.
+    if app_id is None and len(targets) > 1:
+        _log.warning(
+            "%s for %s, which has %d apps installed; pass app_id to say which died",
+            error_code,
+            team_id,
+            len(targets),
+        )
+        return True
+    for app, target in targets:
+        await mark_disconnected(gateway, app, target, error_code)
+    return True
+
+
+async def _revive(gateway: Gateway, app: SlackApp, inst: Installation) -> bool:
+    """A rotating token expired: refresh it. True when the installation has a live token
+    again; False when its refresh token is dead too (it is then marked disconnected)."""
+    try:
+        await refresh_bot_token(gateway, app, inst, margin=REFRESH_MARGIN)
+    except WorkspaceUnavailable:
+        return False
+    except TokenRefreshError as exc:
+        _log.warning("token_expired for %s and the refresh failed: %s", inst.team_id, exc)
+    return True
 
 
 async def call_as_bot(

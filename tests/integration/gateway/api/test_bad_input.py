@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from slackbridge.product.schemas_ops import MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES
+from slackbridge.api.schemas_ops import MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES
 from tests.integration.gateway.api.conftest import ACME, API_KEY, GENERAL
 from tests.integration.gateway.conftest import GatewayFactory
 

@@ -10,7 +10,6 @@ from slackbridge.slack.workspaces.lifecycle import (
     installations_repo,
     own_identity,
     remove_workspace,
-    report_token_error,
     revoke_user_tokens,
     uninstall,
 )
@@ -18,6 +17,7 @@ from slackbridge.slack.workspaces.tokens import (
     WorkspaceUnavailable,
     bot_token,
     call_as_bot,
+    report_token_error,
     user_token,
 )
 from tests.integration.gateway.conftest import GatewayFactory

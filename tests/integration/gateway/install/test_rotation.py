@@ -9,15 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from slackbridge.slack.workspaces.lifecycle import (
-    audit_repo,
-    installations_repo,
-    report_token_error,
-)
+from slackbridge.slack.workspaces.lifecycle import audit_repo, installations_repo
 from slackbridge.slack.workspaces.tokens import (
     WorkspaceUnavailable,
     bot_token,
     refresh_expiring,
+    report_token_error,
     user_token,
 )
 from slackbridge.store.crypto import generate_key

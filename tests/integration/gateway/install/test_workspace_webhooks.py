@@ -10,8 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from slackbridge.slack.workspaces.lifecycle import installations_repo, report_token_error
-from slackbridge.slack.workspaces.tokens import WorkspaceUnavailable, bot_token, call_as_bot
+from slackbridge.slack.workspaces.lifecycle import installations_repo
+from slackbridge.slack.workspaces.tokens import (
+    WorkspaceUnavailable,
+    bot_token,
+    call_as_bot,
+    report_token_error,
+)
 from tests.integration.gateway.conftest import GatewayFactory
 from tests.integration.gateway.ingress.conftest import settled
 from tests.support.product import Product, run_product

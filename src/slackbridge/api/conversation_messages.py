@@ -15,15 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from slackbridge.bridge.identity import AuthorNotFound, resolve_author
-from slackbridge.bridge.operations import delete_op, edit_op, post_ops, reaction_op
-from slackbridge.bridge.settle import settle_message
-from slackbridge.product.api_common import call_slack, locate, request_digest
-from slackbridge.product.api_conversations import bridge_store, find_conversation, place_of
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.api_users import cached_user
-from slackbridge.product.auth import Caller, ReadCaller, WriteCaller
-from slackbridge.product.schemas_bridge import (
+from slackbridge.api.auth import Caller, ReadCaller, WriteCaller
+from slackbridge.api.common import call_slack, locate, request_digest
+from slackbridge.api.conversations import bridge_store, find_conversation, place_of
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas_bridge import (
     BridgeMessage,
     ConversationKey,
     EditMessageRequest,
@@ -32,6 +28,10 @@ from slackbridge.product.schemas_bridge import (
     ReactionName,
     ReactionRequest,
 )
+from slackbridge.api.users import cached_user
+from slackbridge.bridge.identity import AuthorNotFound, resolve_author
+from slackbridge.bridge.operations import delete_op, edit_op, post_ops, reaction_op
+from slackbridge.bridge.settle import settle_message
 from slackbridge.server import Gateway, gateway_of
 from slackbridge.store.repositories.bridge_conversations import Conversation
 from slackbridge.store.repositories.bridge_messages import (

@@ -1,7 +1,7 @@
 """``/responses``: answer a slash command or an interaction through its ``response_url``.
 
 Queued (202) in a lane per response_url, so several answers to one command arrive in order. Only
-URLs shaped like the ones Slack hands out are accepted (:mod:`slackbridge.product.response_urls`):
+URLs shaped like the ones Slack hands out are accepted (:mod:`slackbridge.api.response_urls`):
 the gateway must not become a way to POST anywhere.
 """
 
@@ -11,16 +11,16 @@ import hashlib
 
 from fastapi import APIRouter, Request
 
-from slackbridge.product.api_common import IdempotencyKey, Operation, enqueue, request_digest
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import WriteCaller
-from slackbridge.product.response_urls import (
+from slackbridge.api.auth import WriteCaller
+from slackbridge.api.common import IdempotencyKey, Operation, enqueue, request_digest
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.response_urls import (
     ResponseUrlRule,
     response_url_problem,
     response_url_rules,
 )
-from slackbridge.product.schemas import Accepted
-from slackbridge.product.schemas_ops import ResponseRequest
+from slackbridge.api.schemas import Accepted
+from slackbridge.api.schemas_ops import ResponseRequest
 from slackbridge.server import gateway_of
 from slackbridge.settings import Settings
 

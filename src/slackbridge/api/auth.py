@@ -9,7 +9,7 @@ A stored key has an :class:`ApiKeyScope`: its permissions (``read``, ``write``, 
 the workspaces it may touch; keys from ``SLACKBRIDGE_API_KEYS`` may do everything everywhere.
 Routes declare the permission they need with :data:`ReadCaller`, :data:`WriteCaller` or
 :data:`AdminCaller` (403 ``permission_denied`` without it); workspace checks happen where the
-route finds its workspace (:mod:`slackbridge.product.api_scope`).
+route finds its workspace (:mod:`slackbridge.api.scope`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from slackbridge.product.api_errors import ApiError
+from slackbridge.api.errors import ApiError
 from slackbridge.server import Gateway, gateway_of
 from slackbridge.settings import Settings
 from slackbridge.store.repositories.api_keys import (

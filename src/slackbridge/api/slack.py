@@ -20,10 +20,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
 
-from slackbridge.product.api_common import call_slack
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import WriteCaller
-from slackbridge.product.schemas import AppId, TeamId, UserId
+from slackbridge.api.auth import WriteCaller
+from slackbridge.api.common import call_slack
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas import AppId, TeamId, UserId
 from slackbridge.server import gateway_of
 
 __all__ = ["ADMIN_METHODS", "FORBIDDEN_METHODS", "method_refusal", "router"]

@@ -15,7 +15,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from slackbridge.product.api_errors import ApiError
+from slackbridge.api.errors import ApiError
 
 __all__ = ["BodyLimit", "BodyTooLarge"]
 

@@ -2,8 +2,8 @@
 
 Its OpenAPI document is served at ``/api/v1/openapi.json``; docs/api.md is generated from it
 (``scripts/gen_api_docs.py``). Every route needs a Bearer API
-key (:mod:`slackbridge.product.auth`); every error answers ``{"error": {"code", "message"}}``
-(:mod:`slackbridge.product.api_errors`). Writes to Slack are queued in the outbox and answered
+key (:mod:`slackbridge.api.auth`); every error answers ``{"error": {"code", "message"}}``
+(:mod:`slackbridge.api.errors`). Writes to Slack are queued in the outbox and answered
 202 with an operation id; the sender (:mod:`slackbridge.slack.outbound.sender`) delivers them.
 """
 
@@ -17,24 +17,24 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 
 from slackbridge import __version__
-from slackbridge.bridge import files as bridge_files
-from slackbridge.product import (
-    api_bridge_links,
-    api_commands,
-    api_conversation_messages,
-    api_conversations,
-    api_files,
-    api_messages,
-    api_responses,
-    api_slack,
-    api_users,
-    api_views,
-    api_webhooks,
-    api_workspaces,
+from slackbridge.api import (
+    bridge_links,
+    commands,
+    conversation_messages,
+    conversations,
+    file_content,
+    files,
+    messages,
+    responses,
+    slack,
+    users,
+    views,
+    webhooks,
+    workspaces,
 )
-from slackbridge.product.api_errors import ApiError, install_error_handlers
-from slackbridge.product.api_limits import BodyLimit
-from slackbridge.product.schemas_ops import (
+from slackbridge.api.errors import ApiError, install_error_handlers
+from slackbridge.api.limits import BodyLimit
+from slackbridge.api.schemas_ops import (
     MAX_BODY_BYTES,
     MAX_UPLOAD_BODY_BYTES,
     FileUploadRequest,
@@ -70,27 +70,27 @@ def create_api_app() -> FastAPI:
     app.add_middleware(
         BodyLimit,
         limit=MAX_BODY_BYTES,
-        limits={api_files.UPLOAD_PATH: MAX_UPLOAD_BODY_BYTES},
+        limits={files.UPLOAD_PATH: MAX_UPLOAD_BODY_BYTES},
         # A conversation's message may carry files.
         pattern_limits={r"/conversations/[^/]+/messages": MAX_UPLOAD_BODY_BYTES},
     )
     for module in (
-        api_workspaces,
-        api_users,
-        api_messages,
-        api_files,
-        api_views,
-        api_responses,
-        api_slack,
-        api_webhooks,
-        api_commands,
-        bridge_files,
+        workspaces,
+        users,
+        messages,
+        files,
+        views,
+        responses,
+        slack,
+        webhooks,
+        commands,
+        file_content,
     ):
         app.include_router(module.router)
-    app.include_router(api_conversations.router)
-    app.include_router(api_conversation_messages.router)
-    app.include_router(api_bridge_links.links_router)
-    app.include_router(api_bridge_links.watched_router)
+    app.include_router(conversations.router)
+    app.include_router(conversation_messages.router)
+    app.include_router(bridge_links.links_router)
+    app.include_router(bridge_links.watched_router)
 
     generate = app.openapi
 

@@ -11,17 +11,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from slackbridge.operations.webhook_endpoints import get_endpoint, list_endpoints
-from slackbridge.operations.webhook_secrets import describe_secrets, retire_secrets, rotate_secret
-from slackbridge.product.api_errors import error_responses
-from slackbridge.product.auth import AdminCaller
-from slackbridge.product.endpoints import configured_endpoints, forget_cache
-from slackbridge.product.schemas_webhooks import (
+from slackbridge.api.auth import AdminCaller
+from slackbridge.api.errors import error_responses
+from slackbridge.api.schemas_webhooks import (
     RotatedSecret,
     SigningSecret,
     WebhookEndpointInfo,
     WebhookEndpointList,
 )
+from slackbridge.operations.webhook_endpoints import get_endpoint, list_endpoints
+from slackbridge.operations.webhook_secrets import describe_secrets, retire_secrets, rotate_secret
+from slackbridge.product.endpoints import configured_endpoints, forget_cache
 from slackbridge.server import gateway_of
 from slackbridge.store.repositories.endpoints import WebhookEndpoint
 

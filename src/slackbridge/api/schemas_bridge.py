@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from slackbridge.product.schemas import Blocks, ChannelId, RequestModel, TeamId, Text, Ts, UserId
-from slackbridge.product.schemas_ops import MAX_FILE_BYTES
+from slackbridge.api.schemas import Blocks, ChannelId, RequestModel, TeamId, Text, Ts, UserId
+from slackbridge.api.schemas_ops import MAX_FILE_BYTES
 
 __all__ = [
     "Adopt",

@@ -19,10 +19,10 @@ import httpx
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
 
-from slackbridge.product.api_common import call_slack, slack_refusal
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import ReadCaller
-from slackbridge.product.schemas import TeamId
+from slackbridge.api.auth import ReadCaller
+from slackbridge.api.common import call_slack, slack_refusal
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas import TeamId
 from slackbridge.server import gateway_of
 from slackbridge.slack.workspaces.tokens import bot_token
 

@@ -17,8 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from slackbridge.api.schemas import ErrorResponse
 from slackbridge.operations.errors import NotFound, OperationError
-from slackbridge.product.schemas import ErrorResponse
 
 __all__ = [
     "ERROR_CODES",

@@ -13,11 +13,11 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from slackbridge.api.auth import AdminCaller, ReadCaller
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas import RequestModel
 from slackbridge.commands.declaration import CommandError
 from slackbridge.commands.declared import DeclaredSet, declared_set, replace_api_commands
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import AdminCaller, ReadCaller
-from slackbridge.product.schemas import RequestModel
 from slackbridge.server import gateway_of
 
 __all__ = ["CommandDeclaration", "CommandList", "CommandSet", "DeclaredCommand", "router"]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from slackbridge.product.schemas import (
+from slackbridge.api.schemas import (
     AppId,
     Attachments,
     Blocks,

@@ -7,7 +7,7 @@ the request; the same key again returns the first row (``replayed: true``) when 
 the same, and 409 ``idempotency_conflict`` when it differs. Keys live as long as their rows.
 
 Every helper that finds a workspace or an operation takes the caller and checks its key's scope
-first (:mod:`slackbridge.product.api_scope`), so no route can forget to.
+first (:mod:`slackbridge.api.scope`), so no route can forget to.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Annotated, Any
 from fastapi import Header
 from pydantic import BaseModel
 
-from slackbridge.product.api_errors import ApiError
-from slackbridge.product.api_scope import may_see, require_workspace
-from slackbridge.product.auth import Caller
-from slackbridge.product.schemas import Accepted, ErrorBody, OperationStatus
+from slackbridge.api.auth import Caller
+from slackbridge.api.errors import ApiError
+from slackbridge.api.schemas import Accepted, ErrorBody, OperationStatus
+from slackbridge.api.scope import may_see, require_workspace
 from slackbridge.server import Gateway
 from slackbridge.slack.outbound.outcomes import Outcome, error_message
 from slackbridge.slack.outbound.web_api import outbound_of

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from slackbridge.product.api_common import (
+from slackbridge.api.auth import Caller, ReadCaller, WriteCaller
+from slackbridge.api.common import (
     IdempotencyKey,
     Operation,
     call_slack,
@@ -21,10 +22,9 @@ from slackbridge.product.api_common import (
     request_digest,
     slack_refusal,
 )
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.auth import Caller, ReadCaller, WriteCaller
-from slackbridge.product.schemas import Accepted, MessageId, OperationStatus, Persona
-from slackbridge.product.schemas_ops import (
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas import Accepted, MessageId, OperationStatus, Persona
+from slackbridge.api.schemas_ops import (
     DeleteMessageRequest,
     EphemeralRequest,
     MessageRef,

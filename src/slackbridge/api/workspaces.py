@@ -11,12 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from slackbridge.operations import install_links, workspaces
-from slackbridge.operations.install_links import DEFAULT_TTL_SECONDS
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.api_scope import require_workspace
-from slackbridge.product.auth import AdminCaller, ReadCaller, WriteCaller
-from slackbridge.product.schemas import (
+from slackbridge.api.auth import AdminCaller, ReadCaller, WriteCaller
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas import (
     AppId,
     InstallUrl,
     InstallUrlRequest,
@@ -25,6 +22,9 @@ from slackbridge.product.schemas import (
     WorkspaceList,
     WorkspaceStatus,
 )
+from slackbridge.api.scope import require_workspace
+from slackbridge.operations import install_links, workspaces
+from slackbridge.operations.install_links import DEFAULT_TTL_SECONDS
 from slackbridge.server import gateway_of
 from slackbridge.slack.workspaces import lifecycle
 from slackbridge.slack.workspaces.lifecycle import RemoveResult

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slackbridge.product.api_docs_guide import GUIDE
-from slackbridge.product.api_errors import ERROR_CODES
+from slackbridge.api.docs_guide import GUIDE
+from slackbridge.api.errors import ERROR_CODES
 
 __all__ = ["render_api_markdown"]
 

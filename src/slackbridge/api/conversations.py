@@ -6,7 +6,7 @@ Slack (the card's post in still mode, ``conversations.create`` and invites in no
 number of concurrent creates make exactly one thread or channel. The answer says ``creating``
 until Slack has answered, then ``open`` with the channel and thread (see ``bridge/settle.py``).
 ``close`` and ``reopen`` queue their Slack side in the conversation's lane. Messages are in
-``api_conversation_messages.py``.
+``conversation_messages.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
+from slackbridge.api.auth import Caller, ReadCaller, WriteCaller
+from slackbridge.api.common import call_slack, locate
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas import TeamId
+from slackbridge.api.schemas_bridge import (
+    CloseRequest,
+    Conversation,
+    ConversationKey,
+    ConversationList,
+    ConversationPut,
+    ReopenRequest,
+)
+from slackbridge.api.scope import may_touch, require_workspace
 from slackbridge.bridge.closing import place_of
 from slackbridge.bridge.inbound import unadopted
 from slackbridge.bridge.naming import (
@@ -35,19 +48,6 @@ from slackbridge.bridge.operations import (
 from slackbridge.bridge.settle import settle_conversation
 from slackbridge.bridge.states import CLOSABLE
 from slackbridge.operations.workspaces import visible_teams
-from slackbridge.product.api_common import call_slack, locate
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.api_scope import may_touch, require_workspace
-from slackbridge.product.auth import Caller, ReadCaller, WriteCaller
-from slackbridge.product.schemas import TeamId
-from slackbridge.product.schemas_bridge import (
-    CloseRequest,
-    Conversation,
-    ConversationKey,
-    ConversationList,
-    ConversationPut,
-    ReopenRequest,
-)
 from slackbridge.server import Gateway, gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.slack.workspaces.tokens import TokenRefreshError, WorkspaceUnavailable, user_token

@@ -1,6 +1,6 @@
 """``/files``: upload a file and share it into a channel or thread (queued, 202).
 
-The body is JSON (:class:`~slackbridge.product.schemas_ops.FileUploadRequest`, the content
+The body is JSON (:class:`~slackbridge.api.schemas_ops.FileUploadRequest`, the content
 base64) or ``multipart/form-data`` with the same fields and the bytes in a ``file`` part. The
 sender carries out Slack's external upload flow (see
 :mod:`slackbridge.slack.outbound.outbox_files`).
@@ -18,17 +18,17 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from slackbridge.product.api_common import (
+from slackbridge.api.auth import WriteCaller
+from slackbridge.api.common import (
     IdempotencyKey,
     Operation,
     enqueue,
     referenced,
     request_digest,
 )
-from slackbridge.product.api_errors import ApiError, error_responses, validation_failure
-from slackbridge.product.auth import WriteCaller
-from slackbridge.product.schemas import Accepted
-from slackbridge.product.schemas_ops import MAX_FILE_BYTES, FileUploadRequest
+from slackbridge.api.errors import ApiError, error_responses, validation_failure
+from slackbridge.api.schemas import Accepted
+from slackbridge.api.schemas_ops import MAX_FILE_BYTES, FileUploadRequest
 from slackbridge.server import gateway_of
 from slackbridge.store.repositories.outbox import outbox_lane
 
@@ -93,7 +93,7 @@ def _checked_digest(body: FileUploadRequest) -> str:
 
 
 async def _from_json(request: Request) -> FileUploadRequest:
-    raw = await request.body()  # at most MAX_UPLOAD_BODY_BYTES (api_limits.BodyLimit)
+    raw = await request.body()  # at most MAX_UPLOAD_BODY_BYTES (limits.BodyLimit)
     return await asyncio.to_thread(_parse_json, raw)
 
 

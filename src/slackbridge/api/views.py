@@ -11,7 +11,8 @@ import hashlib
 
 from fastapi import APIRouter, Request
 
-from slackbridge.product.api_common import (
+from slackbridge.api.auth import Caller, WriteCaller
+from slackbridge.api.common import (
     IdempotencyKey,
     Operation,
     call_slack,
@@ -19,10 +20,9 @@ from slackbridge.product.api_common import (
     request_digest,
     slack_refusal,
 )
-from slackbridge.product.api_errors import error_responses
-from slackbridge.product.auth import Caller, WriteCaller
-from slackbridge.product.schemas import Accepted
-from slackbridge.product.schemas_ops import (
+from slackbridge.api.errors import error_responses
+from slackbridge.api.schemas import Accepted
+from slackbridge.api.schemas_ops import (
     ViewOpenRequest,
     ViewPublishRequest,
     ViewResult,

@@ -14,8 +14,8 @@ out by the API, so saying "it exists, but not for you" would only help guessing.
 
 from __future__ import annotations
 
-from slackbridge.product.api_errors import ApiError
-from slackbridge.product.auth import Caller
+from slackbridge.api.auth import Caller
+from slackbridge.api.errors import ApiError
 from slackbridge.server import Gateway
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.store.repositories.outbox import OutboxMessage

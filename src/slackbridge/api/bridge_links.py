@@ -8,13 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AfterValidator
 
-from slackbridge.operations.workspaces import visible_teams
-from slackbridge.product.api_conversations import bridge_store
-from slackbridge.product.api_errors import ApiError, error_responses
-from slackbridge.product.api_scope import require_workspace
-from slackbridge.product.auth import ReadCaller, WriteCaller
-from slackbridge.product.schemas import ChannelId, TeamId
-from slackbridge.product.schemas_bridge import (
+from slackbridge.api.auth import ReadCaller, WriteCaller
+from slackbridge.api.conversations import bridge_store
+from slackbridge.api.errors import ApiError, error_responses
+from slackbridge.api.schemas import ChannelId, TeamId
+from slackbridge.api.schemas_bridge import (
     UserLink,
     UserLinkPut,
     WatchedChannel,
@@ -22,6 +20,8 @@ from slackbridge.product.schemas_bridge import (
     WatchedChannelPut,
     not_a_dot_segment,
 )
+from slackbridge.api.scope import require_workspace
+from slackbridge.operations.workspaces import visible_teams
 from slackbridge.server import gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.store.errors import ConflictError
