@@ -1,6 +1,6 @@
 """Several gateways on one database: the gateway part that connects them.
 
-A gateway part (``on_startup``, ``workers``, ``readiness``; see :mod:`slackbridge.server`):
+A gateway part (``on_startup``, ``workers``, ``readiness``; see :mod:`slackbridge.runtime`):
 
 * on PostgreSQL, wake-ups travel between the gateways (:mod:`slackbridge.store.wakeups_pg`):
   a queue's rows committed by one gateway wake every gateway's worker for that queue, not only
@@ -22,7 +22,7 @@ import contextlib
 import logging
 from typing import Any
 
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.store.elector import Elector, Held, elector_of
 from slackbridge.store.wakeups_pg import PgWakeups, channel_name, dsn_of
 

@@ -19,28 +19,23 @@ import contextlib
 import gc
 import importlib
 import logging
-import os
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_sdk.web.async_client import AsyncWebClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import __version__
-from slackbridge.backlog import publish_backlogs
 from slackbridge.landing import FAVICON_SVG, render_landing
+from slackbridge.runtime import Gateway, Health, Worker, gateway_of
 from slackbridge.settings import Settings, get_settings
 from slackbridge.store.crypto import Keyring
-from slackbridge.store.db import Database, open_database
-from slackbridge.store.wakeups import LocalWakeups, Wakeups
+from slackbridge.store.db import open_database
 
 __all__ = ["PARTS", "Gateway", "Health", "Worker", "create_app", "gateway_of"]
 
@@ -68,60 +63,6 @@ PARTS: tuple[str, ...] = (
 _YOUNG_GC_THRESHOLD = 20_000
 
 
-class Worker(Protocol):
-    """A long-running job (a queue worker, a Socket Mode connection, ...)."""
-
-    name: str
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set; return promptly after it is."""
-
-
-@dataclass
-class Health:
-    """What each component last said about itself; /readyz reports it."""
-
-    _status: dict[str, tuple[bool, str, float]] = field(default_factory=dict)
-
-    def report(self, component: str, ok: bool, detail: str = "") -> None:
-        self._status[component] = (ok, detail, time.time())
-
-    def forget(self, component: str) -> None:
-        self._status.pop(component, None)
-
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: {"ok": ok, "detail": detail, "since": since}
-            for name, (ok, detail, since) in sorted(self._status.items())
-        }
-
-    @property
-    def ok(self) -> bool:
-        return all(ok for ok, _, _ in self._status.values())
-
-
-@dataclass
-class Gateway:
-    """Shared resources of one gateway process."""
-
-    settings: Settings
-    db: Database
-    keyring: Keyring
-    http: httpx.AsyncClient
-    #: What replaced the network for product webhooks, if anything (``create_app``'s argument).
-    http_transport: httpx.AsyncBaseTransport | None = None
-    health: Health = field(default_factory=Health)
-    instance_id: str = field(
-        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
-    )
-    #: Queue wake-ups: ``wakeups.signal(queue)`` after inserting rows skips the worker's poll.
-    wakeups: Wakeups = field(default_factory=LocalWakeups)
-
-    def slack_client(self, token: str | None = None) -> AsyncWebClient:
-        """A Web API client pointed at the configured Slack (or the emulator)."""
-        return AsyncWebClient(token=token, base_url=self.settings.slack_api_url)
-
-
 class _GatewayApp(FastAPI):
     """FastAPI plus a few raw ASGI routes that skip its middleware stack (see module doc)."""
 
@@ -134,12 +75,6 @@ class _GatewayApp(FastAPI):
                 await handler(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
-
-
-def gateway_of(request: Request) -> Gateway:
-    """The Gateway serving ``request`` (works in mounted sub-apps as well)."""
-    gateway: Gateway = request.state.gateway
-    return gateway
 
 
 def _load_parts(names: tuple[str, ...]) -> list[ModuleType]:
@@ -275,7 +210,7 @@ def create_app(
             async with gateway.db.session() as session:
                 await session.execute(text("SELECT 1"))
             checks["store"] = {"ok": True, "detail": gateway.db.dialect, "since": time.time()}
-            queues = await publish_backlogs(gateway.db, gateway.keyring)
+            queues = await gateway.backlogs.publish(gateway.db, gateway.keyring)
             checks["queues"] = {
                 "ok": True,  # a backlog is reported, it doesn't make the gateway unready
                 "detail": ", ".join(
@@ -301,7 +236,7 @@ def create_app(
         """Prometheus metrics (each queue's backlog read fresh, at most once a second)."""
         with contextlib.suppress(Exception):  # the store's state shows in /readyz
             gateway = gateway_of(request)
-            await publish_backlogs(gateway.db, gateway.keyring)
+            await gateway.backlogs.publish(gateway.db, gateway.keyring)
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for module in modules:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.settings import Settings
 from slackbridge.slack.workspaces.apps import sync_configured_apps
 from slackbridge.store.crypto import Keyring
@@ -25,7 +25,7 @@ __all__ = ["open_gateway"]
 async def open_gateway(
     settings: Settings, *, pool_size: int = 2, create_key: bool = True
 ) -> AsyncIterator[Gateway]:
-    """A :class:`~slackbridge.server.Gateway` over the configured store and keys.
+    """A :class:`~slackbridge.runtime.Gateway` over the configured store and keys.
 
     ``create_key=False`` refuses to generate the key file (a command on an existing store)."""
     keys = settings.secret_keys.get_secret_value() if settings.secret_keys else None

@@ -12,7 +12,7 @@
   call it answers (:attr:`EmulatorServer.calls`).
 * :func:`run_gateway` serves the gateway with settings pointing at the emulator, a data dir of
   its own and SQLite there (or ``database_url``/``database_schema`` for PostgreSQL), and hands
-  back the live :class:`~slackbridge.server.Gateway`.
+  back the live :class:`~slackbridge.runtime.Gateway`.
 * :meth:`GatewayServer.provision` provisions an app as ``slackbridge apps provision`` does.
 * :func:`install_via_browser` runs "Add to Slack" as a browser would: the install link, the
   consent (approved or denied through ``POST /_emulator/oauth/approve``), the callback.
@@ -142,7 +142,7 @@ class GatewayServer:
 
     server: RunningServer
     settings: Any  # slackbridge.settings.Settings
-    gateway: Any  # slackbridge.server.Gateway
+    gateway: Any  # slackbridge.runtime.Gateway
     emulator: EmulatorServer
 
     @property

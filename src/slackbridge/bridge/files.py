@@ -23,7 +23,7 @@ from slackbridge.product.api_common import call_slack, slack_refusal
 from slackbridge.product.api_errors import ApiError, error_responses
 from slackbridge.product.auth import ReadCaller
 from slackbridge.product.schemas import TeamId
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.slack.workspaces.tokens import bot_token
 
 __all__ = ["CHUNK_BYTES", "router"]

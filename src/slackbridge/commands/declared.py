@@ -19,7 +19,7 @@ from typing import Any
 
 from slackbridge.commands.command import Command
 from slackbridge.commands.declaration import CommandError, build_commands
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.commands import CommandsRepository
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from slackbridge.demo.servers import bind_port, serve
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.settings import Settings, SlackAppConfig
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from slackbridge.domain.events import DomainEvent
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 

@@ -19,7 +19,7 @@ import weakref
 from collections import deque
 from collections.abc import Sequence
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.inbox import InboxItem
 

@@ -41,7 +41,7 @@ from slackbridge.pipeline.normalize import OwnIdentity, normalize
 from slackbridge.pipeline.retention import elected_retention
 from slackbridge.product.endpoints import enabled_endpoints
 from slackbridge.product.sync import SYNC_HOLD_SECONDS
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.slack.workspaces.apps import app_by_ref
 from slackbridge.slack.workspaces.lifecycle import own_identity, revoke_user_tokens, uninstall
 from slackbridge.store.queue_policy import Backoff, RetryPolicy

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.elector import PeriodicSingleton, elector_of
 from slackbridge.store.repositories.deliveries import DeliveriesRepository
 from slackbridge.store.repositories.inbox import InboxRepository

@@ -22,7 +22,7 @@ from slackbridge.product.schemas_bridge import (
     WatchedChannelPut,
     not_a_dot_segment,
 )
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.store.errors import ConflictError
 from slackbridge.store.repositories.bridge_users import UserLink as StoredLink

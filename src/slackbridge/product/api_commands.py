@@ -18,7 +18,7 @@ from slackbridge.commands.declared import DeclaredSet, declared_set, replace_api
 from slackbridge.product.api_errors import ApiError, error_responses
 from slackbridge.product.auth import AdminCaller, ReadCaller
 from slackbridge.product.schemas import RequestModel
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 
 __all__ = ["CommandDeclaration", "CommandList", "CommandSet", "DeclaredCommand", "router"]
 

@@ -32,7 +32,7 @@ from slackbridge.product.schemas_bridge import (
     ReactionName,
     ReactionRequest,
 )
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.store.repositories.bridge_conversations import Conversation
 from slackbridge.store.repositories.bridge_messages import (
     BridgeMessage as StoredMessage,

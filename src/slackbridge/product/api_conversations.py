@@ -48,7 +48,7 @@ from slackbridge.product.schemas_bridge import (
     ConversationPut,
     ReopenRequest,
 )
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.slack.workspaces.tokens import TokenRefreshError, WorkspaceUnavailable, user_token
 from slackbridge.store.repositories.bridge_conversations import (

@@ -29,7 +29,7 @@ from slackbridge.product.api_errors import ApiError, error_responses, validation
 from slackbridge.product.auth import WriteCaller
 from slackbridge.product.schemas import Accepted
 from slackbridge.product.schemas_ops import MAX_FILE_BYTES, FileUploadRequest
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.store.repositories.outbox import outbox_lane
 
 __all__ = ["UPLOAD_PATH", "router"]

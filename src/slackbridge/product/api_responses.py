@@ -21,7 +21,7 @@ from slackbridge.product.response_urls import (
 )
 from slackbridge.product.schemas import Accepted
 from slackbridge.product.schemas_ops import ResponseRequest
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.settings import Settings
 
 __all__ = ["allowed_response_urls", "router"]

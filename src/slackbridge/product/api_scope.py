@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from slackbridge.product.api_errors import ApiError
 from slackbridge.product.auth import Caller
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.store.repositories.outbox import OutboxMessage
 

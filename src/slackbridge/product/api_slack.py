@@ -24,7 +24,7 @@ from slackbridge.product.api_common import call_slack
 from slackbridge.product.api_errors import ApiError, error_responses
 from slackbridge.product.auth import WriteCaller
 from slackbridge.product.schemas import AppId, TeamId, UserId
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 
 __all__ = ["ADMIN_METHODS", "FORBIDDEN_METHODS", "method_refusal", "router"]
 

@@ -17,7 +17,7 @@ from slackbridge.product.api_common import call_slack, locate, slack_refusal
 from slackbridge.product.api_errors import ApiError, error_responses
 from slackbridge.product.auth import Caller, ReadCaller
 from slackbridge.product.schemas import AppId, SlackUser, TeamId, UserId
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 

@@ -22,7 +22,7 @@ from slackbridge.product.schemas_webhooks import (
     WebhookEndpointInfo,
     WebhookEndpointList,
 )
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.store.repositories.endpoints import WebhookEndpoint
 
 __all__ = ["router"]

@@ -25,7 +25,7 @@ from slackbridge.product.schemas import (
     WorkspaceList,
     WorkspaceStatus,
 )
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.slack.workspaces import lifecycle
 from slackbridge.slack.workspaces.lifecycle import RemoveResult
 from slackbridge.slack.workspaces.scopes import missing_scopes, reinstall_hint, reinstall_url

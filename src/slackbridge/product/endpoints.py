@@ -27,7 +27,7 @@ from slackbridge.product.signing import generate_secret
 from slackbridge.product.webhook_addresses import refused_url
 from slackbridge.product.webhook_policy import webhook_id
 from slackbridge.redact import redact_url
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.settings import Settings, WebhookEndpointConfig
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.endpoints import (

@@ -15,7 +15,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.workspaces.apps import list_apps
 from slackbridge.store.db import Database
 

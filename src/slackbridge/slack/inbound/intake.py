@@ -21,7 +21,7 @@ from typing import Any
 from slackbridge.domain.payloads import PayloadKind
 from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.product import sync
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.inbound.group_commit import GroupCommitter
 from slackbridge.store.db import Database
 from slackbridge.store.repositories.inbox import InboxInsertResult, NewInboxItem

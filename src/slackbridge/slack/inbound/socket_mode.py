@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from slackbridge import metrics
 from slackbridge.domain.payloads import PayloadKind
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.slack.inbound.group_commit import CommitUnavailable
 from slackbridge.slack.inbound.ingress_checks import socket_dedupe_key
 from slackbridge.slack.inbound.intake import Intake, accept

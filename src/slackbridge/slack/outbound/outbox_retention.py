@@ -18,7 +18,7 @@ from slackbridge.store.elector import PeriodicSingleton, elector_of
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
 
 __all__ = ["OutboxRetention", "elected_outbox_retention", "purge_outbox", "without_file_content"]
 

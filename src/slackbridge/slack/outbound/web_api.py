@@ -31,7 +31,7 @@ from slackbridge.slack.outbound.ratelimits_shared import SharedRateLimiter
 from slackbridge.store.repositories.rate_buckets import RateBucketsRepository
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
 
 __all__ = ["CALL_TIMEOUT", "Outbound", "form_args", "outbound_of"]
 

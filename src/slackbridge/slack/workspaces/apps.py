@@ -13,7 +13,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.settings import SlackAppConfig
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database

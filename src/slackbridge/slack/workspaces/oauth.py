@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from slack_sdk.errors import SlackApiError
 
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.slack.workspaces.apps import (
     AppNotFound,
     SlackApp,
