@@ -21,7 +21,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import httpx
 from fastapi import APIRouter, Request
@@ -32,9 +32,23 @@ from slackbridge.backlog import BacklogCache
 from slackbridge.settings import Settings
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
+from slackbridge.store.elector import Elector
+from slackbridge.store.inbox_handoff import Handoff
+from slackbridge.store.leases import leases_for
 from slackbridge.store.wakeups import LocalWakeups, Wakeups
 
-__all__ = ["Gateway", "Health", "Part", "PartSpec", "Readiness", "Worker", "gateway_of"]
+__all__ = [
+    "Gateway",
+    "Health",
+    "Part",
+    "PartSpec",
+    "Readiness",
+    "Slot",
+    "Worker",
+    "gateway_of",
+]
+
+_T = TypeVar("_T")
 
 
 class Worker(Protocol):
@@ -93,10 +107,55 @@ class Gateway:
     wakeups: Wakeups = field(default_factory=LocalWakeups)
     #: Each queue's backlog, read at most once a second (``/readyz``, ``/metrics``).
     backlogs: BacklogCache = field(default_factory=BacklogCache)
+    #: Inbox rows the ingress stored leased to this process's inbox worker, waiting for it.
+    handoff: Handoff = field(default_factory=Handoff)
+    #: The singletons (retention, Socket Mode slots, catch-up) this process holds, by lease;
+    #: its holder name is :attr:`instance_id`.
+    elector: Elector = field(init=False)
+    #: State owned by the parts, whose classes live in their own layers (see :class:`Slot`).
+    part_state: dict[Slot[Any], Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.elector = Elector(
+            leases_for(self.db), self.instance_id, ttl=self.settings.cluster_lease_seconds
+        )
 
     def slack_client(self, token: str | None = None) -> AsyncWebClient:
         """A Web API client pointed at the configured Slack (or the emulator)."""
         return AsyncWebClient(token=token, base_url=self.settings.slack_api_url)
+
+
+class Slot(Generic[_T]):
+    """A typed place in the runtime for state that a part owns (a cache, a committer, the rate
+    limiter), whose class lives in the part's own layer, above this module.
+
+    The part declares the slot once (``_KEYS = Slot("ingress keys", IngressKeys)``, holding
+    nothing itself) and reads its state with ``_KEYS.of(gateway)``: made from the runtime on
+    first use, kept in :attr:`Gateway.part_state`, gone with the runtime. So every runtime (a
+    server, a CLI command, a test's) has its own, and no module keeps state keyed by database
+    or process.
+    """
+
+    __slots__ = ("_make", "name")
+
+    def __init__(self, name: str, make: Callable[[Gateway], _T]) -> None:
+        self.name = name
+        self._make = make
+
+    def of(self, gateway: Gateway) -> _T:
+        """This runtime's value (made on first use)."""
+        state = gateway.part_state
+        if self in state:
+            return cast(_T, state[self])
+        value = state[self] = self._make(gateway)
+        return value
+
+    def peek(self, gateway: Gateway) -> _T | None:
+        """This runtime's value if it was made, else None (to forget without making it)."""
+        return cast(_T | None, gateway.part_state.get(self))
+
+    def __repr__(self) -> str:
+        return f"Slot({self.name!r})"
 
 
 def gateway_of(request: Request) -> Gateway:

@@ -170,6 +170,7 @@ class GatewayServer:
     async def provision_result(self, name: str = "default", **config: Any) -> Any:
         """Like :meth:`provision`, returning the whole ``ProvisionResult``."""
         from slackbridge.settings import SlackAppConfig
+        from slackbridge.slack.workspaces.apps import forget_apps
         from slackbridge.slack.workspaces.provision import provision_app
 
         result = await provision_app(
@@ -179,6 +180,7 @@ class GatewayServer:
             SlackAppConfig(name=name, **config),
             self.emulator.configuration_token,
         )
+        forget_apps(self.gateway)
         # The gateway installs into many workspaces: turn on public distribution, as its
         # operator does on Slack's "Manage Distribution" page.
         self.emulator.state.apps[result.app.app_id].distributed = True

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from dataclasses import dataclass
 
-from slackbridge.runtime import Gateway
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.slack.workspaces.apps import list_apps
-from slackbridge.store.db import Database
 
 __all__ = ["REFRESH_SECONDS", "RETRY_SECONDS", "IngressKeys", "KnownKeys", "keys_of"]
 
@@ -80,12 +78,9 @@ class IngressKeys:
             return known
 
 
-_KEYS: weakref.WeakKeyDictionary[Database, IngressKeys] = weakref.WeakKeyDictionary()
+_KEYS: Slot[IngressKeys] = Slot("ingress keys", IngressKeys)
 
 
 def keys_of(gateway: Gateway) -> IngressKeys:
-    """The gateway's :class:`IngressKeys` (one per store)."""
-    keys = _KEYS.get(gateway.db)
-    if keys is None:
-        keys = _KEYS[gateway.db] = IngressKeys(gateway)
-    return keys
+    """The gateway's :class:`IngressKeys` (one per runtime)."""
+    return _KEYS.of(gateway)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,9 +20,8 @@ from typing import Any
 from slackbridge.domain.payloads import PayloadKind
 from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.product import sync
-from slackbridge.runtime import Gateway
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.slack.inbound.group_commit import GroupCommitter
-from slackbridge.store.db import Database
 from slackbridge.store.repositories.inbox import InboxInsertResult, NewInboxItem
 from slackbridge.store.repositories.inbox_writer import InboxIngest
 
@@ -98,15 +96,12 @@ class InboxCommitter:
         await self.group.run(stop)
 
 
-_COMMITTERS: weakref.WeakKeyDictionary[Database, InboxCommitter] = weakref.WeakKeyDictionary()
+_COMMITTER: Slot[InboxCommitter] = Slot("inbox committer", InboxCommitter)
 
 
 def committer(gateway: Gateway) -> InboxCommitter:
-    """The gateway's :class:`InboxCommitter` (one per store)."""
-    found = _COMMITTERS.get(gateway.db)
-    if found is None:
-        found = _COMMITTERS[gateway.db] = InboxCommitter(gateway)
-    return found
+    """The gateway's :class:`InboxCommitter` (one per runtime)."""
+    return _COMMITTER.of(gateway)
 
 
 def _row(item: Intake) -> NewInboxItem:

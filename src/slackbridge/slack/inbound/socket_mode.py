@@ -34,7 +34,7 @@ from slackbridge.slack.inbound.ingress_checks import socket_dedupe_key
 from slackbridge.slack.inbound.intake import Intake, accept
 from slackbridge.slack.outbound.web_api import outbound_of
 from slackbridge.slack.workspaces.apps import SlackApp, list_apps
-from slackbridge.store.elector import elector_of, run_elected
+from slackbridge.store.elector import run_elected
 
 __all__ = ["ENVELOPE_KINDS", "AppConnection", "SocketModeSupervisor", "SocketModeWorker", "workers"]
 
@@ -351,16 +351,12 @@ class SocketModeWorker:
     ) -> None:
         """Run the app's connection only while this gateway holds one of the app's slots:
         at most ``SLACKBRIDGE_SOCKET_CONNECTIONS_PER_APP`` gateways connect an app at once."""
-        settings = self._gateway.settings
-        elector = elector_of(
-            self._gateway.db, self._gateway.instance_id, ttl=settings.cluster_lease_seconds
-        )
         await run_elected(
-            elector,
+            self._gateway.elector,
             f"socket-mode:{app.id}",
             lambda inner_stop, _held: supervisor.run(inner_stop),
             stop,
-            slots=settings.socket_connections_per_app,
+            slots=self._gateway.settings.socket_connections_per_app,
         )
 
 

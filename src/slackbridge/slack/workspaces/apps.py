@@ -10,10 +10,9 @@ in the gateway looks apps up here, by row id, by Slack's app id or by name.
 from __future__ import annotations
 
 import time
-import weakref
 from dataclasses import dataclass
 
-from slackbridge.runtime import Gateway
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.settings import SlackAppConfig
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
@@ -28,6 +27,7 @@ __all__ = [
     "app_by_name",
     "app_by_ref",
     "apps_repo",
+    "forget_apps",
     "list_apps",
     "on_startup",
     "resolve_app",
@@ -60,7 +60,19 @@ class _Cache:
     checked_at: float
 
 
-_CACHES: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
+class _Apps:
+    """The apps as this runtime last read them."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.read: _Cache | None = None
+
+
+_APPS: Slot[_Apps] = Slot("apps", _Apps)
+
+
+def forget_apps(gateway: Gateway) -> None:
+    """Make the gateway's next lookup read the apps from the store (after storing one)."""
+    _APPS.of(gateway).read = None
 
 
 def apps_repo(gateway: Gateway) -> AppsRepository:
@@ -116,10 +128,9 @@ def spec_of(app: SlackApp) -> AppSpec:
 
 
 async def save_app(db: Database, keyring: Keyring, spec: AppSpec) -> SlackApp:
-    """Store ``spec`` (secrets encrypted) and make every reader in this process see it at once."""
-    app = await AppsRepository(db, keyring).upsert(spec)
-    _CACHES.pop(db, None)
-    return app
+    """Store ``spec`` (secrets encrypted). A running gateway sees it within
+    ``_CHECK_SECONDS``, or at once after :func:`forget_apps`."""
+    return await AppsRepository(db, keyring).upsert(spec)
 
 
 async def sync_configured_apps(gateway: Gateway) -> list[SlackApp]:
@@ -137,6 +148,7 @@ async def sync_configured_apps(gateway: Gateway) -> list[SlackApp]:
         stored = await repo.get_by_name(config.name)
         spec = spec_from_config(config, stored)
         saved.append(await save_app(gateway.db, gateway.keyring, spec))
+    forget_apps(gateway)
     return saved
 
 
@@ -156,14 +168,14 @@ async def on_startup(gateway: Gateway) -> None:
 
 async def list_apps(gateway: Gateway, *, fresh: bool = False) -> list[SlackApp]:
     """Every stored app, in creation order (cached; ``fresh`` re-reads them)."""
-    cache = _CACHES.get(gateway.db)
+    held = _APPS.of(gateway)
+    cache = held.read
     now = time.monotonic()
     if not fresh and cache is not None and now - cache.checked_at < _CHECK_SECONDS:
         return list(cache.apps)
     version = await apps_version(gateway.db)
     if fresh or cache is None or cache.version != version:
-        cache = _Cache(await apps_repo(gateway).list(), version, now)
-        _CACHES[gateway.db] = cache
+        cache = held.read = _Cache(await apps_repo(gateway).list(), version, now)
     else:
         cache.checked_at = now
     return list(cache.apps)

@@ -34,6 +34,7 @@ from slackbridge.slack.workspaces.apps import (
     AppNotFound,
     SlackApp,
     app_by_ref,
+    forget_apps,
     resolve_app,
     save_app,
     spec_of,
@@ -301,7 +302,9 @@ async def _remember_app_id(gateway: Gateway, app: SlackApp, app_id: object) -> S
     """Fill in Slack's app id when it was not configured (the answer tells it)."""
     if app.app_id or not isinstance(app_id, str) or not app_id:
         return app
-    return await save_app(gateway.db, gateway.keyring, replace(spec_of(app), app_id=app_id))
+    saved = await save_app(gateway.db, gateway.keyring, replace(spec_of(app), app_id=app_id))
+    forget_apps(gateway)
+    return saved
 
 
 @router.get("/slack/oauth/callback", include_in_schema=False)
