@@ -24,13 +24,16 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import httpx
 import orjson
 
 from tests.support.servers import RunningServer, bind_loopback, serve_asgi
+
+if TYPE_CHECKING:
+    from slackbridge.runtime import Part
 
 __all__ = [
     "ApiCall",
@@ -192,14 +195,15 @@ async def run_gateway(
     emulator: EmulatorServer,
     data_dir: Path,
     *,
-    parts: tuple[str, ...] | None = None,
+    parts: Sequence[Part | str] | None = None,
     http_transport: httpx.AsyncBaseTransport | None = None,
     database_url: str | None = None,
     database_schema: str | None = None,
     **settings: Any,
 ) -> AsyncIterator[GatewayServer]:
     """Serve the gateway against ``emulator``. ``settings`` override Settings fields (e.g.
-    ``apps=[...]``, ``webhook_url=...``); ``parts`` replaces server.PARTS."""
+    ``apps=[...]``, ``webhook_url=...``); ``parts`` replaces compose.PARTS (parts, or their
+    names)."""
     from slackbridge.server import create_app
     from slackbridge.settings import Settings
 

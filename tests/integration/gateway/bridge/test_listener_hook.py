@@ -8,9 +8,9 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import replace
 
+from slackbridge.compose import PARTS
 from slackbridge.domain.events import DomainEvent, Received
 from slackbridge.pipeline.inbox_worker import LISTENER_ATTEMPTS, InboxWorker
-from slackbridge.server import PARTS
 from tests.integration.gateway.api.conftest import ALICE, SUPPORT, ProductServer, start_stack
 from tests.integration.gateway.bridge.conftest import act, invite_bot
 from tests.integration.gateway.conftest import GatewayFactory
@@ -19,7 +19,7 @@ from tests.integration.gateway.conftest import GatewayFactory
 async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered(
     gateway_factory: GatewayFactory, product: ProductServer
 ) -> None:
-    parts = tuple(p for p in PARTS if p != "slackbridge.pipeline.inbox_worker")
+    parts = tuple(p for p in PARTS if p.name != "slackbridge.pipeline.inbox_worker")
     stack = await start_stack(gateway_factory, product, parts=parts)
     await invite_bot(stack, SUPPORT)
     calls: list[int] = []
@@ -78,7 +78,7 @@ async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered
 async def test_a_listener_that_keeps_failing_holds_nothing_up_for_good(
     gateway_factory: GatewayFactory, product: ProductServer
 ) -> None:
-    parts = tuple(p for p in PARTS if p != "slackbridge.pipeline.inbox_worker")
+    parts = tuple(p for p in PARTS if p.name != "slackbridge.pipeline.inbox_worker")
     stack = await start_stack(gateway_factory, product, parts=parts)
     await invite_bot(stack, SUPPORT)
     calls: list[int] = []
