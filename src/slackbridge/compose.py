@@ -93,6 +93,7 @@ async def build_runtime(
     db, keyring = await open_store(settings, pool_size=pool_size, create_key=create_key)
     try:
         async with httpx.AsyncClient(transport=http_transport, timeout=10.0) as http:
+            # Whatever the edges are handed at composition (their ports) is filled in here.
             yield Gateway(
                 settings=settings,
                 db=db,
