@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slackbridge.domain.payloads import PayloadKind
-from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.product import sync
 from slackbridge.runtime import Gateway, Slot
 from slackbridge.slack.inbound.group_commit import GroupCommitter
@@ -66,7 +65,8 @@ class InboxCommitter:
     Each batch of rows is one urgent job of the store's write path (it goes before the workers'
     jobs waiting there, and never waits behind a transaction of theirs). Where the store can
     (a SQLite file), new rows are leased to the local inbox worker and handed to it in memory
-    (``pipeline/handoff.py``); elsewhere they are stored pending for the workers to claim.
+    (the runtime's ``handoff``, ``store/inbox_handoff.py``); elsewhere they are stored pending
+    for the workers to claim.
     """
 
     name = "ingress-group-commit"
@@ -74,7 +74,7 @@ class InboxCommitter:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
         self._ingest = InboxIngest(gateway.db, gateway.keyring)
-        self._handoff = handoff_of(gateway)
+        self._handoff = gateway.handoff
         window = max(0.0, gateway.settings.ingress_group_commit_ms / 1000)
         self.group: GroupCommitter[NewInboxItem, InboxInsertResult] = GroupCommitter(
             self._write_handing_off, window=window
