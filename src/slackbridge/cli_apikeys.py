@@ -22,7 +22,7 @@ from rich.table import Table
 from slackbridge.cli_common import refused, run_job
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
     from slackbridge.store.repositories.api_keys import ApiKeyScope
 
 __all__ = ["apikey_app"]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
     from slackbridge.operations.errors import OperationError
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
     from slackbridge.settings import Settings
 
 __all__ = [

@@ -18,7 +18,7 @@ from rich.table import Table
 from slackbridge.cli_common import err_console, fail, refused, run_job
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
     from slackbridge.store.repositories.deliveries import Delivery
 
 __all__ = ["deliveries_app", "webhooks_app"]

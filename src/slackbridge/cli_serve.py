@@ -30,7 +30,7 @@ from slackbridge.cli_common import (
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
 
 __all__ = ["serve_command"]
 

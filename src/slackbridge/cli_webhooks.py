@@ -19,7 +19,7 @@ from rich.table import Table
 from slackbridge.cli_common import fail, refused, run_job
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
     from slackbridge.store.repositories.endpoints import WebhookEndpoint
 
 __all__ = ["webhook_secrets_app"]

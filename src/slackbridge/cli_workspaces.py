@@ -14,7 +14,7 @@ from rich.table import Table
 from slackbridge.cli_common import fail, load_settings, refused, run_with_gateway
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
     from slackbridge.settings import Settings, SlackAppConfig
 
 __all__ = ["apps_app", "manifest_command", "workspaces_app"]

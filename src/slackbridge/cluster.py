@@ -1,6 +1,6 @@
 """Several gateways on one database: the gateway part that connects them.
 
-A gateway part (``on_startup``, ``workers``, ``readiness``; see :mod:`slackbridge.server`):
+A gateway part (``on_startup``, ``workers``, ``readiness``; see :mod:`slackbridge.runtime`):
 
 * on PostgreSQL, wake-ups travel between the gateways (:mod:`slackbridge.store.wakeups_pg`):
   a queue's rows committed by one gateway wake every gateway's worker for that queue, not only
@@ -22,20 +22,23 @@ import contextlib
 import logging
 from typing import Any
 
-from slackbridge.server import Gateway, Worker
-from slackbridge.store.elector import Elector, Held, elector_of
+from slackbridge.runtime import Gateway, Worker
+from slackbridge.store.elector import Elector, Held
 from slackbridge.store.wakeups_pg import PgWakeups, channel_name, dsn_of
 
 __all__ = ["elector", "on_startup", "readiness", "singleton", "workers"]
 
 _log = logging.getLogger("slackbridge.cluster")
 
-_wakeups: dict[int, PgWakeups] = {}
-
 
 def elector(gateway: Gateway) -> Elector:
     """The gateway's :class:`Elector` (its holder name is the gateway's instance id)."""
-    return elector_of(gateway.db, gateway.instance_id, ttl=gateway.settings.cluster_lease_seconds)
+    return gateway.elector
+
+
+def _pg_wakeups(gateway: Gateway) -> PgWakeups | None:
+    """The gateway's LISTEN/NOTIFY wake-ups, when :func:`on_startup` installed them."""
+    return gateway.wakeups if isinstance(gateway.wakeups, PgWakeups) else None
 
 
 def singleton(
@@ -53,9 +56,9 @@ async def on_startup(gateway: Gateway) -> None:
     db = gateway.db
     if not db.is_postgres:
         return
-    wakeups = PgWakeups(dsn_of(db.url), channel=channel_name(db.schema), origin=gateway.instance_id)
-    _wakeups[id(gateway)] = wakeups
-    gateway.wakeups = wakeups
+    gateway.wakeups = PgWakeups(
+        dsn_of(db.url), channel=channel_name(db.schema), origin=gateway.instance_id
+    )
 
 
 class _WakeupsWorker:
@@ -77,14 +80,14 @@ class _WakeupsWorker:
 
 def workers(gateway: Gateway) -> list[Worker]:
     """Gateway part hook: the wake-ups connection (PostgreSQL)."""
-    wakeups = _wakeups.get(id(gateway))
+    wakeups = _pg_wakeups(gateway)
     return [] if wakeups is None else [_WakeupsWorker(gateway, wakeups)]
 
 
 def readiness(gateway: Gateway) -> dict[str, dict[str, Any]]:
     """Gateway part hook for ``/readyz``: what this process holds in the cluster."""
     held = elector(gateway).held()
-    wakeups = _wakeups.get(id(gateway))
+    wakeups = _pg_wakeups(gateway)
     shared = gateway.db.is_postgres
     detail = ", ".join(held) if held else "holds no singleton"
     return {

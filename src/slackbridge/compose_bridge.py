@@ -28,7 +28,7 @@ from slackbridge.cluster import singleton
 from slackbridge.domain.events import DomainEvent, SlackListener
 from slackbridge.pipeline.enrich import enrich_users, forget_user
 from slackbridge.product.dispatch import dispatch
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.slack.outbound.user_lookup import user_lookup
 from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.bridge_conversations import (

@@ -31,7 +31,7 @@ from slackbridge.pipeline.sync_answer import SyncAnswers
 from slackbridge.product import sync
 from slackbridge.product.dispatch import build_deliveries
 from slackbridge.product.endpoints import enabled_endpoints
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.slack.inbound.intake import answer_with
 from slackbridge.slack.outbound.user_lookup import user_lookup
 from slackbridge.slack.workspaces.apps import app_by_ref

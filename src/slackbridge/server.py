@@ -1,15 +1,14 @@
 """Builds the gateway's ASGI app and its lifespan.
 
-The app is assembled from *parts*: modules listed in :data:`PARTS`, each of which may expose
-``router`` (a FastAPI ``APIRouter``), ``mounts`` (a list of ``(path, ASGI app)``, e.g. the product
-API with its own OpenAPI document), ``raw_routes`` (``{path: ASGI app}``: hot paths answered
-before FastAPI's middleware and routing, e.g. Slack's ingress), ``async def
-on_startup(gateway)``, ``def workers(gateway) -> list[Worker]`` and ``def readiness(gateway)``
-(checks of its own for ``/readyz``). The lifespan opens the store
-(upgrading its schema), runs the parts' start-up hooks, then keeps every worker running under
-supervision (a worker that crashes is restarted with backoff) until shutdown. Parts reach shared
-resources through the :class:`Gateway` on ``request.state.gateway`` (lifespan state, so mounted
-sub-apps see it too; :func:`gateway_of` reads it).
+The app is assembled from *parts* (:class:`~slackbridge.runtime.Part`: ``router``, ``mounts``,
+``raw_routes`` answered before FastAPI's middleware and routing, e.g. Slack's ingress,
+``on_startup``, ``workers`` and ``readiness`` checks of their own for ``/readyz``), by default
+every part the composition lists (:data:`slackbridge.compose.PARTS`). The lifespan gets the
+runtime from :func:`slackbridge.compose.build_runtime` (the store opened and its schema
+upgraded), runs the parts' start-up hooks, then keeps every worker running under supervision (a
+worker that crashes is restarted with backoff) until shutdown. Parts reach the runtime through
+``request.state.gateway`` (lifespan state, so mounted sub-apps see it too;
+:func:`~slackbridge.runtime.gateway_of` reads it).
 """
 
 from __future__ import annotations
@@ -17,115 +16,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
 import logging
-import os
-import socket
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_sdk.web.async_client import AsyncWebClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import __version__
-from slackbridge.backlog import publish_backlogs
+from slackbridge.compose import PARTS, build_runtime, parts_named
 from slackbridge.landing import FAVICON_SVG, render_landing
-from slackbridge.ports import Ports
+from slackbridge.runtime import Gateway, Health, Part, Worker, gateway_of
 from slackbridge.settings import Settings, get_settings
-from slackbridge.store.crypto import Keyring
-from slackbridge.store.db import Database, open_database
-from slackbridge.store.wakeups import LocalWakeups, Wakeups
 
-__all__ = ["COMPOSITION", "PARTS", "Gateway", "Health", "Worker", "create_app", "gateway_of"]
+__all__ = ["PARTS", "Gateway", "Health", "Part", "Worker", "create_app", "gateway_of"]
 
 _log = logging.getLogger("slackbridge.server")
 
-#: The modules that make up the gateway, in start-up order.
-PARTS: tuple[str, ...] = (
-    "slackbridge.cluster",
-    "slackbridge.slack.workspaces.apps",
-    "slackbridge.slack.workspaces.oauth",
-    "slackbridge.slack.workspaces.tokens",
-    "slackbridge.product.webhooks",
-    "slackbridge.commands.declared",
-    "slackbridge.slack.inbound.ingress",
-    "slackbridge.slack.inbound.socket_mode",
-    "slackbridge.compose_inbox",
-    "slackbridge.compose_bridge",
-    "slackbridge.api.app",
-    "slackbridge.slack.outbound.sender",
-    "slackbridge.bridge.settle",
-)
-
-#: The module whose ``compose_ports(gateway)`` fills ``gateway.ports`` at start-up; loaded with
-#: the parts, since it imports them.
-COMPOSITION = "slackbridge.wiring"
-
 #: Allocations between two collections of the youngest generation while the gateway runs.
 _YOUNG_GC_THRESHOLD = 20_000
-
-
-class Worker(Protocol):
-    """A long-running job (a queue worker, a Socket Mode connection, ...)."""
-
-    name: str
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set; return promptly after it is."""
-
-
-@dataclass
-class Health:
-    """What each component last said about itself; /readyz reports it."""
-
-    _status: dict[str, tuple[bool, str, float]] = field(default_factory=dict)
-
-    def report(self, component: str, ok: bool, detail: str = "") -> None:
-        self._status[component] = (ok, detail, time.time())
-
-    def forget(self, component: str) -> None:
-        self._status.pop(component, None)
-
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: {"ok": ok, "detail": detail, "since": since}
-            for name, (ok, detail, since) in sorted(self._status.items())
-        }
-
-    @property
-    def ok(self) -> bool:
-        return all(ok for ok, _, _ in self._status.values())
-
-
-@dataclass
-class Gateway:
-    """Shared resources of one gateway process."""
-
-    settings: Settings
-    db: Database
-    keyring: Keyring
-    http: httpx.AsyncClient
-    #: What replaced the network for product webhooks, if anything (``create_app``'s argument).
-    http_transport: httpx.AsyncBaseTransport | None = None
-    health: Health = field(default_factory=Health)
-    instance_id: str = field(
-        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
-    )
-    #: Queue wake-ups: ``wakeups.signal(queue)`` after inserting rows skips the worker's poll.
-    wakeups: Wakeups = field(default_factory=LocalWakeups)
-    #: What parts reach each other through (filled at start-up by :data:`COMPOSITION`).
-    ports: Ports = field(default_factory=Ports)
-
-    def slack_client(self, token: str | None = None) -> AsyncWebClient:
-        """A Web API client pointed at the configured Slack (or the emulator)."""
-        return AsyncWebClient(token=token, base_url=self.settings.slack_api_url)
 
 
 class _GatewayApp(FastAPI):
@@ -140,16 +53,6 @@ class _GatewayApp(FastAPI):
                 await handler(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
-
-
-def gateway_of(request: Request) -> Gateway:
-    """The Gateway serving ``request`` (works in mounted sub-apps as well)."""
-    gateway: Gateway = request.state.gateway
-    return gateway
-
-
-def _load_parts(names: tuple[str, ...]) -> list[ModuleType]:
-    return [importlib.import_module(name) for name in names]
 
 
 async def _supervise(worker: Worker, stop: asyncio.Event, health: Health) -> None:
@@ -177,72 +80,23 @@ async def _supervise(worker: Worker, stop: asyncio.Event, health: Health) -> Non
 def create_app(
     settings: Settings | None = None,
     *,
-    parts: tuple[str, ...] | None = None,
+    parts: Sequence[Part | str] | None = None,
     http_transport: httpx.AsyncBaseTransport | None = None,
     on_ready: Callable[[Gateway], None] | None = None,
 ) -> FastAPI:
-    """The gateway ASGI app. ``http_transport`` replaces the network for product webhooks
-    (tests pass the product's ASGI app); ``on_ready`` is called with the Gateway after start-up."""
+    """The gateway ASGI app. ``parts`` replaces :data:`~slackbridge.compose.PARTS` (part
+    objects, or the names of the composition's parts); ``http_transport`` replaces the network
+    for product webhooks (tests pass the product's ASGI app); ``on_ready`` is called with the
+    Gateway after start-up."""
     settings = settings or get_settings()
-    modules = _load_parts(PARTS if parts is None else parts)
-    compose_ports: Callable[[Gateway], Ports] = importlib.import_module(COMPOSITION).compose_ports
+    chosen = list(PARTS) if parts is None else parts_named(parts)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        from slackbridge.store.migrate import upgrade_database
-
-        keyring = Keyring.load(
-            settings.secret_keys.get_secret_value() if settings.secret_keys else None,
-            settings.data_dir,
-        )
-        db = open_database(settings.effective_database_url, schema=settings.database_schema)
-        await upgrade_database(db)
-        http = httpx.AsyncClient(transport=http_transport, timeout=10.0)
-        gateway = Gateway(
-            settings=settings, db=db, keyring=keyring, http=http, http_transport=http_transport
-        )
-        gateway.ports = compose_ports(gateway)
-        app.state.gateway = gateway
-        stop = asyncio.Event()
-        tasks: list[asyncio.Task[None]] = []
-        threshold = gc.get_threshold()
-        try:
-            for module in modules:
-                hook = getattr(module, "on_startup", None)
-                if hook is not None:
-                    await hook(gateway)
-            for module in modules:
-                factory = getattr(module, "workers", None)
-                for worker in factory(gateway) if factory else []:
-                    tasks.append(
-                        asyncio.create_task(
-                            _supervise(worker, stop, gateway.health), name=worker.name
-                        )
-                    )
-            if on_ready:
-                on_ready(gateway)
-            # Start-up leaves many long-lived objects (SQLAlchemy, FastAPI, pydantic): moved out
-            # of the cyclic collector's way, every later collection is cheap (measured: about a
-            # quarter of the ingress's CPU per request went to walking them again and again).
-            gc.collect()
-            gc.freeze()
-            # Each request allocates a few hundred short-lived objects that reference counting
-            # frees; collecting the young generation after every 700 allocations (the default)
-            # cost about a tenth of the ingress's CPU per request, after every 20,000 it is
-            # noise. Garbage cycles wait a little longer for it; nothing else changes.
-            gc.set_threshold(_YOUNG_GC_THRESHOLD, *threshold[1:])
-            yield {"gateway": gateway}
-        finally:
-            gc.set_threshold(*threshold)
-            gc.unfreeze()  # collectable again (e.g. when tests run many gateways in one process)
-            stop.set()
-            if tasks:
-                _done, pending = await asyncio.wait(tasks, timeout=10)
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-            await http.aclose()
-            await db.close()
+        async with build_runtime(settings, http_transport=http_transport) as gateway:
+            app.state.gateway = gateway
+            async with _running(gateway, chosen, on_ready):
+                yield {"gateway": gateway}
 
     app = _GatewayApp(
         title="slackbridge",
@@ -273,17 +127,15 @@ def create_app(
         """Readiness: the store answers and every component reports healthy."""
         gateway = gateway_of(request)
         checks = gateway.health.snapshot()
-        for module in modules:  # parts may add checks of their own (e.g. ``cluster``)
-            readiness = getattr(module, "readiness", None)
-            if readiness is not None:
-                checks.update(readiness(gateway))
+        for part in chosen:  # parts may add checks of their own (e.g. ``cluster``)
+            checks.update(part.readiness(gateway))
         try:
             from sqlalchemy import text
 
             async with gateway.db.session() as session:
                 await session.execute(text("SELECT 1"))
             checks["store"] = {"ok": True, "detail": gateway.db.dialect, "since": time.time()}
-            queues = await publish_backlogs(gateway.db, gateway.keyring)
+            queues = await gateway.backlogs.publish(gateway.db, gateway.keyring)
             checks["queues"] = {
                 "ok": True,  # a backlog is reported, it doesn't make the gateway unready
                 "detail": ", ".join(
@@ -309,14 +161,54 @@ def create_app(
         """Prometheus metrics (each queue's backlog read fresh, at most once a second)."""
         with contextlib.suppress(Exception):  # the store's state shows in /readyz
             gateway = gateway_of(request)
-            await publish_backlogs(gateway.db, gateway.keyring)
+            await gateway.backlogs.publish(gateway.db, gateway.keyring)
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    for module in modules:
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router)
-        for path, sub_app in getattr(module, "mounts", []):
+    for part in chosen:
+        if part.router is not None:
+            app.include_router(part.router)
+        for path, sub_app in part.mounts:
             app.mount(path, sub_app)
-        app.raw_routes.update(getattr(module, "raw_routes", {}))
+        app.raw_routes.update(part.raw_routes)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    gateway: Gateway, parts: Sequence[Part], on_ready: Callable[[Gateway], None] | None
+) -> AsyncIterator[None]:
+    """The parts started (their hooks in order, then their workers under supervision) for the
+    block; the workers stopped after it."""
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    threshold = gc.get_threshold()
+    try:
+        for part in parts:
+            await part.on_startup(gateway)
+        for part in parts:
+            for worker in part.workers(gateway):
+                tasks.append(
+                    asyncio.create_task(_supervise(worker, stop, gateway.health), name=worker.name)
+                )
+        if on_ready:
+            on_ready(gateway)
+        # Start-up leaves many long-lived objects (SQLAlchemy, FastAPI, pydantic): moved out
+        # of the cyclic collector's way, every later collection is cheap (measured: about a
+        # quarter of the ingress's CPU per request went to walking them again and again).
+        gc.collect()
+        gc.freeze()
+        # Each request allocates a few hundred short-lived objects that reference counting
+        # frees; collecting the young generation after every 700 allocations (the default)
+        # cost about a tenth of the ingress's CPU per request, after every 20,000 it is
+        # noise. Garbage cycles wait a little longer for it; nothing else changes.
+        gc.set_threshold(_YOUNG_GC_THRESHOLD, *threshold[1:])
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()  # collectable again (e.g. when tests run many gateways in one process)
+        stop.set()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)

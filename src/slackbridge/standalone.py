@@ -1,6 +1,7 @@
 """A gateway's resources outside ``slackbridge serve``: for the CLI and for Bolt apps.
 
-:func:`open_gateway` opens the store (upgrading its schema), loads the keys and syncs the
+:func:`open_gateway` builds the runtime as the server does (:func:`slackbridge.compose.
+build_runtime`: the store opened, its schema upgraded, the keys loaded) and syncs the
 configured apps, exactly as the server's start-up does, but runs no HTTP server and no worker.
 """
 
@@ -9,15 +10,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import httpx
-
-from slackbridge.server import Gateway
+from slackbridge.compose import build_runtime
+from slackbridge.runtime import Gateway
 from slackbridge.settings import Settings
 from slackbridge.slack.workspaces.apps import sync_configured_apps
-from slackbridge.store.crypto import Keyring
-from slackbridge.store.db import open_database
-from slackbridge.store.migrate import upgrade_database
-from slackbridge.wiring import compose_ports
 
 __all__ = ["open_gateway"]
 
@@ -26,20 +22,9 @@ __all__ = ["open_gateway"]
 async def open_gateway(
     settings: Settings, *, pool_size: int = 2, create_key: bool = True
 ) -> AsyncIterator[Gateway]:
-    """A :class:`~slackbridge.server.Gateway` over the configured store and keys.
+    """A :class:`~slackbridge.runtime.Gateway` over the configured store and keys.
 
     ``create_key=False`` refuses to generate the key file (a command on an existing store)."""
-    keys = settings.secret_keys.get_secret_value() if settings.secret_keys else None
-    keyring = Keyring.load(keys, settings.data_dir, create=create_key)
-    db = open_database(
-        settings.effective_database_url, schema=settings.database_schema, pool_size=pool_size
-    )
-    try:
-        await upgrade_database(db)
-        async with httpx.AsyncClient(timeout=10.0) as http:
-            gateway = Gateway(settings=settings, db=db, keyring=keyring, http=http)
-            gateway.ports = compose_ports(gateway)
-            await sync_configured_apps(gateway)
-            yield gateway
-    finally:
-        await db.close()
+    async with build_runtime(settings, pool_size=pool_size, create_key=create_key) as gateway:
+        await sync_configured_apps(gateway)
+        yield gateway

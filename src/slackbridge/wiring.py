@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from slackbridge.domain.events import DomainEvent
 from slackbridge.ports import Ports, SlackCredentials
 from slackbridge.product.dispatch import dispatch
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.outbound.web_api import outbound_of
 from slackbridge.slack.workspaces.tokens import bot_token, report_token_error, user_token
 

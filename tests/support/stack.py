@@ -12,7 +12,7 @@
   call it answers (:attr:`EmulatorServer.calls`).
 * :func:`run_gateway` serves the gateway with settings pointing at the emulator, a data dir of
   its own and SQLite there (or ``database_url``/``database_schema`` for PostgreSQL), and hands
-  back the live :class:`~slackbridge.server.Gateway`.
+  back the live :class:`~slackbridge.runtime.Gateway`.
 * :meth:`GatewayServer.provision` provisions an app as ``slackbridge apps provision`` does.
 * :func:`install_via_browser` runs "Add to Slack" as a browser would: the install link, the
   consent (approved or denied through ``POST /_emulator/oauth/approve``), the callback.
@@ -24,13 +24,16 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import httpx
 import orjson
 
 from tests.support.servers import RunningServer, bind_loopback, serve_asgi
+
+if TYPE_CHECKING:
+    from slackbridge.runtime import Part
 
 __all__ = [
     "ApiCall",
@@ -142,7 +145,7 @@ class GatewayServer:
 
     server: RunningServer
     settings: Any  # slackbridge.settings.Settings
-    gateway: Any  # slackbridge.server.Gateway
+    gateway: Any  # slackbridge.runtime.Gateway
     emulator: EmulatorServer
 
     @property
@@ -170,6 +173,7 @@ class GatewayServer:
     async def provision_result(self, name: str = "default", **config: Any) -> Any:
         """Like :meth:`provision`, returning the whole ``ProvisionResult``."""
         from slackbridge.settings import SlackAppConfig
+        from slackbridge.slack.workspaces.apps import forget_apps
         from slackbridge.slack.workspaces.provision import provision_app
 
         result = await provision_app(
@@ -179,6 +183,7 @@ class GatewayServer:
             SlackAppConfig(name=name, **config),
             self.emulator.configuration_token,
         )
+        forget_apps(self.gateway)
         # The gateway installs into many workspaces: turn on public distribution, as its
         # operator does on Slack's "Manage Distribution" page.
         self.emulator.state.apps[result.app.app_id].distributed = True
@@ -190,14 +195,15 @@ async def run_gateway(
     emulator: EmulatorServer,
     data_dir: Path,
     *,
-    parts: tuple[str, ...] | None = None,
+    parts: Sequence[Part | str] | None = None,
     http_transport: httpx.AsyncBaseTransport | None = None,
     database_url: str | None = None,
     database_schema: str | None = None,
     **settings: Any,
 ) -> AsyncIterator[GatewayServer]:
     """Serve the gateway against ``emulator``. ``settings`` override Settings fields (e.g.
-    ``apps=[...]``, ``webhook_url=...``); ``parts`` replaces server.PARTS."""
+    ``apps=[...]``, ``webhook_url=...``); ``parts`` replaces compose.PARTS (parts, or their
+    names)."""
     from slackbridge.server import create_app
     from slackbridge.settings import Settings
 

@@ -23,7 +23,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from slackbridge.api.errors import ApiError
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.settings import Settings
 from slackbridge.store.repositories.api_keys import (
     FULL_SCOPE,

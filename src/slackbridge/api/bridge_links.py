@@ -22,7 +22,7 @@ from slackbridge.api.schemas_bridge import (
 )
 from slackbridge.api.scope import require_workspace
 from slackbridge.operations.workspaces import visible_teams
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.store.errors import ConflictError
 from slackbridge.store.repositories.bridge_users import UserLink as StoredLink

@@ -18,7 +18,7 @@ from slackbridge.api.errors import ApiError, error_responses
 from slackbridge.api.schemas import RequestModel
 from slackbridge.commands.declaration import CommandError
 from slackbridge.commands.declared import DeclaredSet, declared_set, replace_api_commands
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 
 __all__ = ["CommandDeclaration", "CommandList", "CommandSet", "DeclaredCommand", "router"]
 

@@ -25,7 +25,7 @@ from slackbridge.api.auth import Caller
 from slackbridge.api.errors import ApiError
 from slackbridge.api.schemas import Accepted, ErrorBody, OperationStatus
 from slackbridge.api.scope import may_see, require_workspace
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.outbound.outcomes import Outcome, error_message
 from slackbridge.slack.outbound.web_api import outbound_of
 from slackbridge.slack.workspaces.apps import SlackApp

@@ -32,7 +32,7 @@ from slackbridge.api.users import cached_user
 from slackbridge.bridge.identity import AuthorNotFound, resolve_author
 from slackbridge.bridge.operations import delete_op, edit_op, post_ops, reaction_op
 from slackbridge.bridge.settle import settle_message
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.store.repositories.bridge_conversations import Conversation
 from slackbridge.store.repositories.bridge_messages import (
     BridgeMessage as StoredMessage,

@@ -48,7 +48,7 @@ from slackbridge.bridge.operations import (
 from slackbridge.bridge.settle import settle_conversation
 from slackbridge.bridge.states import CLOSABLE
 from slackbridge.operations.workspaces import visible_teams
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.slack.workspaces.tokens import TokenRefreshError, WorkspaceUnavailable, user_token
 from slackbridge.store.repositories.bridge_conversations import (

@@ -23,7 +23,7 @@ from slackbridge.api.auth import ReadCaller
 from slackbridge.api.common import call_slack, slack_refusal
 from slackbridge.api.errors import ApiError, error_responses
 from slackbridge.api.schemas import TeamId
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.slack.workspaces.tokens import bot_token
 
 __all__ = ["CHUNK_BYTES", "router"]

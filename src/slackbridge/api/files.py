@@ -29,7 +29,7 @@ from slackbridge.api.common import (
 from slackbridge.api.errors import ApiError, error_responses, validation_failure
 from slackbridge.api.schemas import Accepted
 from slackbridge.api.schemas_ops import MAX_FILE_BYTES, FileUploadRequest
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.store.repositories.outbox import outbox_lane
 
 __all__ = ["UPLOAD_PATH", "router"]

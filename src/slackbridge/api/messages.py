@@ -33,7 +33,7 @@ from slackbridge.api.schemas_ops import (
     PostMessageRequest,
     UpdateMessageRequest,
 )
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.store.repositories.outbox import OutboxMessage, outbox_lane
 
 __all__ = ["router"]

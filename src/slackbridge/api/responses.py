@@ -21,7 +21,7 @@ from slackbridge.api.response_urls import (
 )
 from slackbridge.api.schemas import Accepted
 from slackbridge.api.schemas_ops import ResponseRequest
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.settings import Settings
 
 __all__ = ["allowed_response_urls", "router"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from slackbridge.api.auth import Caller
 from slackbridge.api.errors import ApiError
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.workspaces.lifecycle import installations_repo
 from slackbridge.store.repositories.outbox import OutboxMessage
 

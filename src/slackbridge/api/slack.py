@@ -24,7 +24,7 @@ from slackbridge.api.auth import WriteCaller
 from slackbridge.api.common import call_slack
 from slackbridge.api.errors import ApiError, error_responses
 from slackbridge.api.schemas import AppId, TeamId, UserId
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 
 __all__ = ["ADMIN_METHODS", "FORBIDDEN_METHODS", "method_refusal", "router"]
 

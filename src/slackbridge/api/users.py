@@ -17,7 +17,7 @@ from slackbridge.api.auth import Caller, ReadCaller
 from slackbridge.api.common import call_slack, locate, slack_refusal
 from slackbridge.api.errors import ApiError, error_responses
 from slackbridge.api.schemas import AppId, SlackUser, TeamId, UserId
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 

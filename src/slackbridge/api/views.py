@@ -28,7 +28,7 @@ from slackbridge.api.schemas_ops import (
     ViewResult,
     ViewUpdateRequest,
 )
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 
 __all__ = ["router"]
 

@@ -22,7 +22,7 @@ from slackbridge.api.schemas_webhooks import (
 from slackbridge.operations.webhook_endpoints import get_endpoint, list_endpoints
 from slackbridge.operations.webhook_secrets import describe_secrets, retire_secrets, rotate_secret
 from slackbridge.product.endpoints import configured_endpoints, forget_cache
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.store.repositories.endpoints import WebhookEndpoint
 
 __all__ = ["router"]

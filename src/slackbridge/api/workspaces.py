@@ -25,7 +25,7 @@ from slackbridge.api.schemas import (
 from slackbridge.api.scope import require_workspace
 from slackbridge.operations import install_links, workspaces
 from slackbridge.operations.install_links import DEFAULT_TTL_SECONDS
-from slackbridge.server import gateway_of
+from slackbridge.runtime import gateway_of
 from slackbridge.slack.workspaces import lifecycle
 from slackbridge.slack.workspaces.lifecycle import RemoveResult
 from slackbridge.slack.workspaces.scopes import missing_scopes, reinstall_hint, reinstall_url

@@ -22,7 +22,7 @@ from slackbridge.store.repositories.outbox import OutboxMessage
 from slackbridge.store.store import Store
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway, Worker
+    from slackbridge.runtime import Gateway, Worker
 
 __all__ = [
     "BridgeSettler",

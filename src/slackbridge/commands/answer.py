@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slackbridge.commands.route import HelpReply
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.repositories.outbox import NewOutboxMessage, OutboxRepository, outbox_lane
 
 __all__ = ["HELP_SCOPE", "help_message", "send_help"]

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from slackbridge.commands.command import Command
 from slackbridge.commands.declaration import CommandError, build_commands
-from slackbridge.server import Gateway
-from slackbridge.store.db import Database
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.store.repositories.commands import CommandsRepository
 
 __all__ = [
@@ -52,9 +50,14 @@ class DeclaredSet:
         return [*self.config, *self.api]
 
 
-_CACHES: weakref.WeakKeyDictionary[Database, tuple[float, DeclaredSet]] = (
-    weakref.WeakKeyDictionary()
-)
+class _Cached:
+    """The last read of both sources, and when (one per runtime)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.read: tuple[float, DeclaredSet] | None = None
+
+
+_CACHE: Slot[_Cached] = Slot("declared commands", _Cached)
 
 
 def _repo(gateway: Gateway) -> CommandsRepository:
@@ -72,7 +75,7 @@ def _built(stored: Sequence[Mapping[str, Any]], source: str) -> tuple[Command, .
 
 async def declared_set(gateway: Gateway) -> DeclaredSet:
     """Both sources' commands (read from a short-lived cache)."""
-    cached = _CACHES.get(gateway.db)
+    cached = _CACHE.of(gateway).read
     now = time.monotonic()
     if cached is not None and now - cached[0] <= _CACHE_SECONDS:
         return cached[1]
@@ -81,7 +84,7 @@ async def declared_set(gateway: Gateway) -> DeclaredSet:
     names = {c.name for c in config}
     api = tuple(c for c in _built(stored.get("api", []), "api") if c.name not in names)
     found = DeclaredSet(config, api)
-    _CACHES[gateway.db] = (now, found)
+    _CACHE.of(gateway).read = (now, found)
     return found
 
 
@@ -105,7 +108,7 @@ async def replace_api_commands(
                 f"{command.name!r} is declared in the configuration file; pick another name",
             )
     await _repo(gateway).replace("api", [c.declaration() for c in commands])
-    _CACHES.pop(gateway.db, None)
+    _CACHE.of(gateway).read = None
     return await declared_set(gateway)
 
 
@@ -119,4 +122,4 @@ async def on_startup(gateway: Gateway) -> None:
             f"[[commands]] in the configuration: {exc}; see docs/commands.md"
         ) from None
     await _repo(gateway).replace("config", [c.declaration() for c in commands])
-    _CACHES.pop(gateway.db, None)
+    _CACHE.of(gateway).read = None

@@ -19,7 +19,7 @@ from slackbridge.commands.declared import declared_commands
 from slackbridge.commands.route import Routed, routable, route
 from slackbridge.domain.events import DomainEvent, Normalized
 from slackbridge.pipeline.enrich import LookupUser, enrich_users
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.repositories.users import UsersRepository
 
 __all__ = ["route_commands", "routed_events"]

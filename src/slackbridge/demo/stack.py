@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from slackbridge.demo.servers import bind_port, serve
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.settings import Settings, SlackAppConfig
 
 if TYPE_CHECKING:
@@ -215,6 +215,7 @@ class DemoStack:
     async def provision(self, app: SlackAppConfig | None = None) -> Any:
         """Create the example's app (or ``app``, one of its ``extra_apps``) at the emulator from
         the manifest; the ProvisionResult."""
+        from slackbridge.slack.workspaces.apps import forget_apps
         from slackbridge.slack.workspaces.provision import provision_app
 
         gateway = self._running_gateway()
@@ -225,6 +226,7 @@ class DemoStack:
             app or self.app,
             self.configuration_token,
         )
+        forget_apps(gateway)
         if app is None:
             self.app_id = result.app.app_id
             self.provisioned = result.app
@@ -238,7 +240,12 @@ class DemoStack:
 
         import httpx
 
-        from slackbridge.slack.workspaces.apps import app_by_api_app_id, save_app, spec_of
+        from slackbridge.slack.workspaces.apps import (
+            app_by_api_app_id,
+            forget_apps,
+            save_app,
+            spec_of,
+        )
 
         gateway = self._running_gateway()
         async with httpx.AsyncClient(timeout=10.0) as http:
@@ -252,6 +259,7 @@ class DemoStack:
             raise RuntimeError("provision the app first")
         spec = dataclasses.replace(spec_of(app), app_token=token)
         await save_app(gateway.db, gateway.keyring, spec)
+        forget_apps(gateway)
         gateway.wakeups.signal("socket_mode")
         return token
 

@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from slackbridge.domain.events import DomainEvent
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 
 __all__ = ["LOOKUP_TIMEOUT", "LookupUser", "enrich_users", "forget_user", "user_fields"]
@@ -38,8 +38,22 @@ _MEMORY_MAX = 10_000
 #: sends the id only).
 LookupUser = Callable[[str, str, str | None], Awaitable[CachedUser]]
 
-_Key = tuple[str, str, str]  # (store url, team, user)
-_memory: dict[_Key, tuple[float, CachedUser]] = {}
+_Key = tuple[str, str]  # (team, user)
+
+
+class _Memory:
+    """Users looked up lately, in front of the store's cache (one per runtime)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.users: dict[_Key, tuple[float, CachedUser]] = {}
+
+    def remember(self, key: _Key, user: CachedUser, ttl: float) -> None:
+        if len(self.users) >= _MEMORY_MAX:
+            self.users.clear()  # crude but bounded; the store cache is still there
+        self.users[key] = (time.monotonic() + min(_MEMORY_SECONDS, ttl), user)
+
+
+_MEMORY: Slot[_Memory] = Slot("enriched users", _Memory)
 
 
 def user_fields(user: CachedUser) -> dict[str, Any]:
@@ -53,15 +67,11 @@ def user_fields(user: CachedUser) -> dict[str, Any]:
     }
 
 
-def _remember(key: _Key, user: CachedUser, ttl: float) -> None:
-    if len(_memory) >= _MEMORY_MAX:
-        _memory.clear()  # crude but bounded; the store cache is still there
-    _memory[key] = (time.monotonic() + min(_MEMORY_SECONDS, ttl), user)
-
-
 def forget_user(gateway: Gateway, team_id: str, user_id: str) -> None:
     """Drop a user from this process's memory (``user_change``: the store has the new one)."""
-    _memory.pop((str(gateway.db.url), team_id, user_id), None)
+    memory = _MEMORY.peek(gateway)
+    if memory is not None:
+        memory.users.pop((team_id, user_id), None)
 
 
 async def _guarded(
@@ -85,12 +95,12 @@ async def enrich_users(
             wanted.setdefault((event.team_id, event.user_id), event.app_id)
     if not wanted:
         return list(events)
-    store = str(gateway.db.url)
+    memory = _MEMORY.of(gateway)
     now = time.monotonic()
     found: dict[tuple[str, str], CachedUser] = {}
     missing: list[tuple[str, str]] = []
     for pair in wanted:
-        hit = _memory.get((store, *pair))
+        hit = memory.users.get(pair)
         if hit is not None and hit[0] > now:
             found[pair] = hit[1]
         else:
@@ -122,7 +132,7 @@ async def enrich_users(
         found.update({(u.team_id, u.user_id): u for u in fresh})
         for pair in missing:
             if pair in found:
-                _remember((store, *pair), found[pair], gateway.settings.user_cache_ttl)
+                memory.remember(pair, found[pair], gateway.settings.user_cache_ttl)
     return [_with_user(event, found) for event in events]
 
 

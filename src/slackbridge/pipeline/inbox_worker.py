@@ -35,7 +35,7 @@ from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.pipeline.inbox_ports import InboxPorts
 from slackbridge.pipeline.normalize import OwnIdentity, normalize
 from slackbridge.pipeline.sync_answer import SYNC_HOLD_SECONDS
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.queue_policy import Backoff, RetryPolicy
 from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery

@@ -13,8 +13,8 @@ import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
-from slackbridge.server import Gateway
-from slackbridge.store.elector import PeriodicSingleton, elector_of
+from slackbridge.runtime import Gateway
+from slackbridge.store.elector import PeriodicSingleton
 from slackbridge.store.repositories.deliveries import DeliveriesRepository
 from slackbridge.store.repositories.inbox import InboxRepository
 
@@ -60,7 +60,7 @@ def elected_retention(gateway: Gateway) -> PeriodicSingleton:
         _log.info("retention: deleted %d inbox rows and %d delivered webhooks", rows, sent)
 
     return PeriodicSingleton(
-        elector_of(gateway.db, gateway.instance_id, ttl=gateway.settings.cluster_lease_seconds),
+        gateway.elector,
         "retention",
         gateway.settings.retention_every_seconds,
         purge,

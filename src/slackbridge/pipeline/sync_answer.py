@@ -37,7 +37,7 @@ from slackbridge.domain.events import DomainEvent
 from slackbridge.domain.payloads import PayloadKind
 from slackbridge.pipeline.enrich import LookupUser, enrich_users
 from slackbridge.pipeline.normalize import normalize
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.repositories.endpoints import WebhookEndpoint
 
 __all__ = [

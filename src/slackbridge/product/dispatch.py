@@ -23,7 +23,7 @@ from slackbridge.product.endpoints import (
     endpoint_webhook_id,
 )
 from slackbridge.product.webhook_policy import endpoint_wants, render_body
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
 
 __all__ = ["build_deliveries", "dispatch", "prepare_deliveries"]

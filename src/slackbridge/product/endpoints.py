@@ -19,7 +19,6 @@ import asyncio
 import hashlib
 import logging
 import time
-import weakref
 from dataclasses import dataclass
 
 from slackbridge.domain.events import DomainEvent
@@ -27,9 +26,8 @@ from slackbridge.product.signing import generate_secret
 from slackbridge.product.webhook_addresses import refused_url
 from slackbridge.product.webhook_policy import webhook_id
 from slackbridge.redact import redact_url
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.settings import Settings, WebhookEndpointConfig
-from slackbridge.store.db import Database
 from slackbridge.store.repositories.endpoints import (
     EndpointSpec,
     EndpointsRepository,
@@ -64,8 +62,21 @@ class _Cache:
     loaded_at: float
 
 
-_CACHES: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
-_LOADING: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+class _Endpoints:
+    """The endpoints as this runtime last read them, and the lock of the one reload at a time."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.read: _Cache | None = None
+        self.loading = asyncio.Lock()
+
+    def fresh(self) -> _Cache | None:
+        cache = self.read
+        if cache is None or time.monotonic() - cache.loaded_at > _CACHE_SECONDS:
+            return None
+        return cache
+
+
+_ENDPOINTS: Slot[_Endpoints] = Slot("webhook endpoints", _Endpoints)
 
 
 def endpoint_webhook_id(event: DomainEvent, endpoint_id: int) -> str:
@@ -147,30 +158,20 @@ async def sync_endpoints(gateway: Gateway) -> list[WebhookEndpoint]:
 
 def forget_cache(gateway: Gateway) -> None:
     """Make the next lookup read the endpoints from the store."""
-    _CACHES.pop(gateway.db, None)
-
-
-def _fresh(db: Database) -> _Cache | None:
-    cache = _CACHES.get(db)
-    if cache is None or time.monotonic() - cache.loaded_at > _CACHE_SECONDS:
-        return None
-    return cache
+    _ENDPOINTS.of(gateway).read = None
 
 
 async def _all(gateway: Gateway) -> list[WebhookEndpoint]:
-    cache = _fresh(gateway.db)
+    held = _ENDPOINTS.of(gateway)
+    cache = held.fresh()
     if cache is not None:
         return cache.endpoints
     # One reload at a time: when the cache runs out, every delivery in flight asks at once
     # (measured: dozens of identical reads per expiry under load); they wait for one read.
-    lock = _LOADING.get(gateway.db)
-    if lock is None:
-        lock = _LOADING[gateway.db] = asyncio.Lock()
-    async with lock:
-        cache = _fresh(gateway.db)
+    async with held.loading:
+        cache = held.fresh()
         if cache is None:
-            cache = _Cache(await _repo(gateway).list(), time.monotonic())
-            _CACHES[gateway.db] = cache
+            cache = held.read = _Cache(await _repo(gateway).list(), time.monotonic())
     return cache.endpoints
 
 

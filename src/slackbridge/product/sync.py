@@ -25,7 +25,7 @@ from slackbridge.product.endpoints import endpoint_webhook_id
 from slackbridge.product.signing import sign_headers
 from slackbridge.product.webhook_addresses import refused_resolved
 from slackbridge.product.webhook_policy import endpoint_wants, render_body
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.store.repositories.deliveries import NewDelivery
 from slackbridge.store.repositories.deliveries_sync import (
     record_sync_delivery,

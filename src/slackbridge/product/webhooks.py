@@ -37,7 +37,7 @@ from slackbridge.product.webhook_client import WebhookError, WebhookTimeout
 from slackbridge.product.webhook_policy import BACKOFF
 from slackbridge.product.webhook_transport import webhook_poster
 from slackbridge.redact import redact_in_text
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.store.queue_policy import RetryPolicy
 from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
 from slackbridge.store.repositories.deliveries import (

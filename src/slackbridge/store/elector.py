@@ -22,13 +22,11 @@ import contextlib
 import logging
 import random
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from slackbridge.store.db import Database
-from slackbridge.store.leases import Lease, Leases, leases_for
+from slackbridge.store.leases import Lease, Leases
 
 __all__ = [
     "DEFAULT_TTL",
@@ -36,7 +34,6 @@ __all__ = [
     "Held",
     "PeriodicSingleton",
     "SingletonWorker",
-    "elector_of",
     "run_elected",
 ]
 
@@ -261,16 +258,3 @@ class PeriodicSingleton:
                 await self.job()
             # Wake a little after the boundary so the database's clock is surely past it.
             await _wait_any((stop,), claim.next_in + 0.05)
-
-
-_electors: dict[int, Elector] = {}
-
-
-def elector_of(db: Database, holder: str, *, ttl: float = DEFAULT_TTL) -> Elector:
-    """The process's :class:`Elector` for ``db`` (made on first use, forgotten with ``db``)."""
-    key = id(db)
-    found = _electors.get(key)
-    if found is None or found.holder != holder:
-        found = _electors[key] = Elector(leases_for(db), holder, ttl=ttl)
-        weakref.finalize(db, _electors.pop, key, None)
-    return found

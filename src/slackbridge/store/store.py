@@ -24,13 +24,33 @@ from slackbridge.store.repositories.users import UsersRepository
 from slackbridge.store.repositories.watched_channels import WatchedChannelsRepository
 from slackbridge.store.rotation import RotationProgress, RotationReport, rotate_all
 
-__all__ = ["Store", "keyring_from_settings"]
+__all__ = ["Store", "keyring_from_settings", "open_store"]
 
 
-def keyring_from_settings(settings: Settings) -> Keyring:
-    """``SLACKBRIDGE_SECRET_KEYS``, or the key file in the data dir (generated when missing)."""
+def keyring_from_settings(settings: Settings, *, create: bool = True) -> Keyring:
+    """``SLACKBRIDGE_SECRET_KEYS``, or the key file in the data dir (generated when missing,
+    unless ``create`` is false)."""
     keys = settings.secret_keys.get_secret_value() if settings.secret_keys else None
-    return Keyring.load(keys, settings.data_dir)
+    return Keyring.load(keys, settings.data_dir, create=create)
+
+
+async def open_store(
+    settings: Settings, *, pool_size: int = 10, create_key: bool = True, migrate: bool = True
+) -> tuple[Database, Keyring]:
+    """The configured database (migrated to the newest schema unless told not to) and keys:
+    how every process opens the store (the server, the CLI, :class:`Store`). The caller closes
+    the database."""
+    keyring = keyring_from_settings(settings, create=create_key)
+    db = open_database(
+        settings.effective_database_url, schema=settings.database_schema, pool_size=pool_size
+    )
+    try:
+        if migrate:
+            await upgrade_database(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db, keyring
 
 
 class Store:
@@ -61,14 +81,7 @@ class Store:
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
         """Open the configured database (migrating it to the newest schema unless told not to)."""
-        keyring = keyring_from_settings(settings)
-        db = open_database(settings.effective_database_url, schema=settings.database_schema)
-        try:
-            if migrate:
-                await upgrade_database(db)
-        except BaseException:
-            await db.close()
-            raise
+        db, keyring = await open_store(settings, migrate=migrate)
         return cls(db, keyring)
 
     async def rotate_secrets(self, *, progress: RotationProgress | None = None) -> RotationReport:

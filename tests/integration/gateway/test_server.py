@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi import APIRouter
+from starlette.types import ASGIApp
 
-from slackbridge.server import Gateway, create_app
+from slackbridge.runtime import Gateway, Part, Readiness, Worker
+from slackbridge.server import create_app
 from slackbridge.settings import Settings
 from slackbridge.store.repositories.inbox import InboxRepository, NewInboxItem
 from tests.support.servers import serve_asgi
@@ -21,39 +21,46 @@ def settings_for(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, public_url="http://127.0.0.1:1", apps=[], webhooks=[])
 
 
-@pytest.fixture
-def flaky_part() -> types.ModuleType:
+class _FlakyWorker:
+    name = "flaky"
+
+    def __init__(self, part: FlakyPart, gateway: Gateway) -> None:
+        self.part = part
+        self.gateway = gateway
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.part.runs.append(1)
+        if len(self.part.runs) == 1:
+            raise RuntimeError("boom")
+        self.gateway.health.report("worker:flaky", True, "recovered")
+        self.part.recovered.set()
+        await stop.wait()
+
+
+class FlakyPart:
     """A part whose worker crashes once, then reports healthy; it also adds a route."""
-    module = types.ModuleType("tests_flaky_part")
-    runs: list[int] = []
-    recovered = asyncio.Event()
 
-    class _Worker:
-        name = "flaky"
+    name = "tests.flaky"
+    mounts: Sequence[tuple[str, ASGIApp]] = ()
+    raw_routes: Mapping[str, ASGIApp] = {}
 
-        def __init__(self, gateway: Gateway) -> None:
-            self.gateway = gateway
+    def __init__(self) -> None:
+        self.runs: list[int] = []
+        self.recovered = asyncio.Event()
+        self.router = APIRouter()
 
-        async def run(self, stop: asyncio.Event) -> None:
-            runs.append(1)
-            if len(runs) == 1:
-                raise RuntimeError("boom")
-            self.gateway.health.report("worker:flaky", True, "recovered")
-            recovered.set()
-            await stop.wait()
+        @self.router.get("/part-route")
+        async def part_route() -> dict[str, int]:
+            return {"runs": len(self.runs)}
 
-    router = APIRouter()
+    async def on_startup(self, gateway: Gateway) -> None:
+        return None
 
-    @router.get("/part-route")
-    async def part_route() -> dict[str, int]:
-        return {"runs": len(runs)}
+    def workers(self, gateway: Gateway) -> Sequence[Worker]:
+        return [_FlakyWorker(self, gateway)]
 
-    module.router = router  # type: ignore[attr-defined]
-    module.workers = lambda gateway: [_Worker(gateway)]  # type: ignore[attr-defined]
-    module.recovered = recovered  # type: ignore[attr-defined]
-    sys.modules[module.__name__] = module
-    yield module
-    del sys.modules[module.__name__]
+    def readiness(self, gateway: Gateway) -> Readiness:
+        return {}
 
 
 async def test_health_readiness_and_metrics(tmp_path: Path) -> None:
@@ -78,12 +85,14 @@ async def test_health_readiness_and_metrics(tmp_path: Path) -> None:
 
 
 async def test_crashed_worker_is_restarted_and_readiness_follows(
-    tmp_path: Path, flaky_part: types.ModuleType
+    tmp_path: Path,
 ) -> None:
     seen: list[Gateway] = []
-    app = create_app(settings_for(tmp_path), parts=(flaky_part.__name__,), on_ready=seen.append)
+    flaky = FlakyPart()
+    part: Part = flaky  # a Part by its shape: no registration, no module
+    app = create_app(settings_for(tmp_path), parts=[part], on_ready=seen.append)
     async with serve_asgi(app) as server, httpx.AsyncClient(base_url=server.url) as client:
-        await asyncio.wait_for(flaky_part.recovered.wait(), timeout=10)
+        await asyncio.wait_for(flaky.recovered.wait(), timeout=10)
         assert (await client.get("/part-route")).json() == {"runs": 2}
         ready = await client.get("/readyz")
         assert ready.status_code == 200

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from slackbridge.product.endpoints import sync_endpoints
 from slackbridge.product.webhooks import DeliveryWorker
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.settings import Settings
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import open_database

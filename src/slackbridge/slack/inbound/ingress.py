@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from slackbridge import metrics
 from slackbridge.domain.payloads import PayloadKind
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.slack.inbound.group_commit import CommitUnavailable
 from slackbridge.slack.inbound.ingress_checks import (
     Rejected,

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from dataclasses import dataclass
 
-from slackbridge.server import Gateway
-from slackbridge.store.db import Database
-from slackbridge.store.repositories.apps_cache import cached_apps
+from slackbridge.runtime import Gateway, Slot
 
 __all__ = ["REFRESH_SECONDS", "RETRY_SECONDS", "IngressKeys", "KnownKeys", "keys_of"]
 
@@ -63,7 +60,7 @@ class IngressKeys:
             known = self._known
             if known is not None and time.monotonic() - known.loaded_at < max_age:
                 return known  # read by whoever held the lock before us
-            apps = await cached_apps(self._gateway.db, self._gateway.keyring, fresh=True)
+            apps = await self._gateway.apps.apps(fresh=True)
             # A stored verification token (every provisioned app has one) opens /slack/outgoing
             # only for an app explicitly configured to take legacy outgoing webhooks.
             outgoing = {c.name for c in self._gateway.settings.apps if c.outgoing_webhooks}
@@ -80,12 +77,9 @@ class IngressKeys:
             return known
 
 
-_KEYS: weakref.WeakKeyDictionary[Database, IngressKeys] = weakref.WeakKeyDictionary()
+_KEYS: Slot[IngressKeys] = Slot("ingress keys", IngressKeys)
 
 
 def keys_of(gateway: Gateway) -> IngressKeys:
-    """The gateway's :class:`IngressKeys` (one per store)."""
-    keys = _KEYS.get(gateway.db)
-    if keys is None:
-        keys = _KEYS[gateway.db] = IngressKeys(gateway)
-    return keys
+    """The gateway's :class:`IngressKeys` (one per runtime)."""
+    return _KEYS.of(gateway)

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from slackbridge.domain.payloads import PayloadKind
-from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.pipeline.sync_answer import SyncAnswer, SyncAnswers
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.slack.inbound.group_commit import GroupCommitter
-from slackbridge.store.db import Database
 from slackbridge.store.repositories.inbox import InboxInsertResult, NewInboxItem
 from slackbridge.store.repositories.inbox_writer import InboxIngest
 
@@ -88,7 +85,7 @@ class InboxCommitter:
         self._gateway = gateway
         self.answers = answers
         self._ingest = InboxIngest(gateway.db, gateway.keyring)
-        self._handoff = handoff_of(gateway)
+        self._handoff = gateway.handoff
         window = max(0.0, gateway.settings.ingress_group_commit_ms / 1000)
         self.group: GroupCommitter[NewInboxItem, InboxInsertResult] = GroupCommitter(
             self._write_handing_off, window=window
@@ -110,15 +107,12 @@ class InboxCommitter:
         await self.group.run(stop)
 
 
-_COMMITTERS: weakref.WeakKeyDictionary[Database, InboxCommitter] = weakref.WeakKeyDictionary()
+_COMMITTER: Slot[InboxCommitter] = Slot("inbox committer", InboxCommitter)
 
 
 def committer(gateway: Gateway) -> InboxCommitter:
-    """The gateway's :class:`InboxCommitter` (one per store)."""
-    found = _COMMITTERS.get(gateway.db)
-    if found is None:
-        found = _COMMITTERS[gateway.db] = InboxCommitter(gateway)
-    return found
+    """The gateway's :class:`InboxCommitter` (one per runtime)."""
+    return _COMMITTER.of(gateway)
 
 
 def answer_with(gateway: Gateway, answers: SyncAnswers) -> None:

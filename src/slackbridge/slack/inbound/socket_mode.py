@@ -28,13 +28,12 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from slackbridge import metrics
 from slackbridge.domain.payloads import PayloadKind
-from slackbridge.server import Gateway, Worker
+from slackbridge.runtime import Gateway, Worker
 from slackbridge.slack.inbound.group_commit import CommitUnavailable
 from slackbridge.slack.inbound.ingress_checks import socket_dedupe_key
 from slackbridge.slack.inbound.intake import Intake, accept
-from slackbridge.store.elector import elector_of, run_elected
+from slackbridge.store.elector import run_elected
 from slackbridge.store.repositories.apps import SlackApp
-from slackbridge.store.repositories.apps_cache import cached_apps
 
 __all__ = ["ENVELOPE_KINDS", "AppConnection", "SocketModeSupervisor", "SocketModeWorker", "workers"]
 
@@ -315,7 +314,7 @@ class SocketModeWorker:
         self._gateway.health.report(f"worker:{self.name}", True, "supervising connections")
         try:
             while not stop.is_set():
-                apps = await cached_apps(self._gateway.db, self._gateway.keyring, fresh=True)
+                apps = await self._gateway.apps.apps(fresh=True)
                 for app in apps:
                     if app.socket_mode and not app.app_token:
                         self._gateway.health.report(
@@ -350,16 +349,12 @@ class SocketModeWorker:
     ) -> None:
         """Run the app's connection only while this gateway holds one of the app's slots:
         at most ``SLACKBRIDGE_SOCKET_CONNECTIONS_PER_APP`` gateways connect an app at once."""
-        settings = self._gateway.settings
-        elector = elector_of(
-            self._gateway.db, self._gateway.instance_id, ttl=settings.cluster_lease_seconds
-        )
         await run_elected(
-            elector,
+            self._gateway.elector,
             f"socket-mode:{app.id}",
             lambda inner_stop, _held: supervisor.run(inner_stop),
             stop,
-            slots=settings.socket_connections_per_app,
+            slots=self._gateway.settings.socket_connections_per_app,
         )
 
 

@@ -29,7 +29,7 @@ from slackbridge.slack.outbound.web_api import Outbound
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
 
 __all__ = [
     "MARKER_EVENT_TYPE",

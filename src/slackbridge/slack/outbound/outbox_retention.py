@@ -14,11 +14,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from slackbridge.store.elector import PeriodicSingleton, elector_of
+from slackbridge.store.elector import PeriodicSingleton
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
 
 __all__ = ["OutboxRetention", "elected_outbox_retention", "purge_outbox", "without_file_content"]
 
@@ -70,7 +70,7 @@ def elected_outbox_retention(gateway: Gateway) -> PeriodicSingleton:
         _log.info("retention: deleted %d settled outbox rows", deleted)
 
     return PeriodicSingleton(
-        elector_of(gateway.db, gateway.instance_id, ttl=gateway.settings.cluster_lease_seconds),
+        gateway.elector,
         "outbox-retention",
         gateway.settings.retention_every_seconds,
         purge,

@@ -53,7 +53,7 @@ from slackbridge.store.queue_worker import QueueWorker, WorkerPolicy
 from slackbridge.store.repositories.outbox import OutboxMessage, OutboxRepository
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway, Worker
+    from slackbridge.runtime import Gateway, Worker
 
 __all__ = ["OPERATIONS", "OutboxSender", "message_event", "workers"]
 

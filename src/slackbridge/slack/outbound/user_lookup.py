@@ -18,7 +18,7 @@ from slackbridge.slack.outbound.web_api import outbound_of
 from slackbridge.store.repositories.users import CachedUser
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
 
 __all__ = ["UserLookupFailed", "lookup_user", "user_lookup"]
 

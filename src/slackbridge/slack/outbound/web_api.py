@@ -16,22 +16,19 @@ import asyncio
 import json
 import logging
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from slackbridge.runtime import Gateway, Slot
 from slackbridge.slack.outbound.outcomes import Outcome, classify_http_status, classify_slack_error
 from slackbridge.slack.outbound.ratelimits import RateLimiter, RatePolicy
 from slackbridge.slack.outbound.ratelimits_shared import SharedRateLimiter
 from slackbridge.store.repositories.rate_buckets import RateBucketsRepository
-
-if TYPE_CHECKING:
-    from slackbridge.server import Gateway
 
 __all__ = ["CALL_TIMEOUT", "Outbound", "form_args", "outbound_of"]
 
@@ -43,21 +40,21 @@ CALL_TIMEOUT = 15.0
 # How often idle rate-limit buckets are forgotten (seconds).
 _PRUNE_SECONDS = 60.0
 
-_registry: dict[int, Outbound] = {}
+
+def _make_outbound(gateway: Gateway) -> Outbound:
+    # Several gateways on one PostgreSQL share Slack's budget: the buckets live there.
+    shared = (
+        SharedRateLimiter(RateBucketsRepository(gateway.db)) if gateway.db.is_postgres else None
+    )
+    return Outbound(shared=shared)
+
+
+_OUTBOUND: Slot[Outbound] = Slot("outbound", _make_outbound)
 
 
 def outbound_of(gateway: Gateway) -> Outbound:
-    """The gateway's :class:`Outbound` (created on first use, forgotten with the gateway)."""
-    key = id(gateway)
-    found = _registry.get(key)
-    if found is None:
-        # Several gateways on one PostgreSQL share Slack's budget: the buckets live there.
-        shared = (
-            SharedRateLimiter(RateBucketsRepository(gateway.db)) if gateway.db.is_postgres else None
-        )
-        found = _registry[key] = Outbound(shared=shared)
-        weakref.finalize(gateway, _registry.pop, key, None)
-    return found
+    """The gateway's :class:`Outbound` (one per runtime, made on first use)."""
+    return _OUTBOUND.of(gateway)
 
 
 def form_args(args: Mapping[str, Any]) -> dict[str, str]:

@@ -9,10 +9,11 @@ in the gateway looks apps up here, by row id, by Slack's app id or by name.
 
 from __future__ import annotations
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.settings import SlackAppConfig
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import Database
 from slackbridge.store.repositories.apps import AppSpec, AppsRepository, SlackApp
-from slackbridge.store.repositories.apps_cache import cached_apps, save_app
 
 __all__ = [
     "AppConfigError",
@@ -22,6 +23,7 @@ __all__ = [
     "app_by_name",
     "app_by_ref",
     "apps_repo",
+    "forget_apps",
     "list_apps",
     "on_startup",
     "resolve_app",
@@ -39,6 +41,18 @@ class AppNotFound(LookupError):
 
 class AppConfigError(ValueError):
     """The configured apps can't be used as they are; the message says what to change."""
+
+
+def forget_apps(gateway: Gateway) -> None:
+    """Make the gateway's next lookup read the apps from the store (after storing one)."""
+    gateway.apps.forget()
+
+
+async def save_app(db: Database, keyring: Keyring, spec: AppSpec) -> SlackApp:
+    """Store ``spec`` (secrets encrypted). A running gateway sees it within
+    :data:`~slackbridge.store.repositories.apps_cache.CHECK_SECONDS`, or at once after
+    :func:`forget_apps`."""
+    return await AppsRepository(db, keyring).upsert(spec)
 
 
 def apps_repo(gateway: Gateway) -> AppsRepository:
@@ -108,6 +122,7 @@ async def sync_configured_apps(gateway: Gateway) -> list[SlackApp]:
         stored = await repo.get_by_name(config.name)
         spec = spec_from_config(config, stored)
         saved.append(await save_app(gateway.db, gateway.keyring, spec))
+    forget_apps(gateway)
     return saved
 
 
@@ -127,7 +142,7 @@ async def on_startup(gateway: Gateway) -> None:
 
 async def list_apps(gateway: Gateway, *, fresh: bool = False) -> list[SlackApp]:
     """Every stored app, in creation order (cached; ``fresh`` re-reads them)."""
-    return await cached_apps(gateway.db, gateway.keyring, fresh=fresh)
+    return await gateway.apps.apps(fresh=fresh)
 
 
 async def signing_secrets(gateway: Gateway) -> list[tuple[int, str | None, str]]:

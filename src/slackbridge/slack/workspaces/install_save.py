@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.workspaces.apps import SlackApp
 from slackbridge.slack.workspaces.install_result import scopes_of
 from slackbridge.slack.workspaces.lifecycle import (

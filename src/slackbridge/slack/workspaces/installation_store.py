@@ -22,7 +22,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation as SdkInstallation
 
-from slackbridge.server import Gateway
+from slackbridge.runtime import Gateway
 from slackbridge.slack.workspaces.apps import SlackApp, resolve_app
 from slackbridge.slack.workspaces.lifecycle import (
     audit_repo,

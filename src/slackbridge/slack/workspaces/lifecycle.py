@@ -30,7 +30,7 @@ from slackbridge.store.repositories.audit import AuditRepository
 from slackbridge.store.repositories.installations import Installation, InstallationsRepository
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
 
 __all__ = [
     "TOKEN_DEATH_ERRORS",

@@ -29,11 +29,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from slack_sdk.errors import SlackApiError
 
-from slackbridge.server import Gateway, gateway_of
+from slackbridge.runtime import Gateway, gateway_of
 from slackbridge.slack.workspaces.apps import (
     AppNotFound,
     SlackApp,
     app_by_ref,
+    forget_apps,
     resolve_app,
     save_app,
     spec_of,
@@ -301,7 +302,9 @@ async def _remember_app_id(gateway: Gateway, app: SlackApp, app_id: object) -> S
     """Fill in Slack's app id when it was not configured (the answer tells it)."""
     if app.app_id or not isinstance(app_id, str) or not app_id:
         return app
-    return await save_app(gateway.db, gateway.keyring, replace(spec_of(app), app_id=app_id))
+    saved = await save_app(gateway.db, gateway.keyring, replace(spec_of(app), app_id=app_id))
+    forget_apps(gateway)
+    return saved
 
 
 @router.get("/slack/oauth/callback", include_in_schema=False)

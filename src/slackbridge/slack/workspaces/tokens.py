@@ -42,7 +42,7 @@ from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.installations import Installation, UserToken
 
 if TYPE_CHECKING:
-    from slackbridge.server import Gateway, Worker
+    from slackbridge.runtime import Gateway, Worker
 
 __all__ = [
     "REFRESH_MARGIN",

@@ -50,6 +50,9 @@ _I = table_of(InstallationRow)
 _U = table_of(UserTokenRow)
 
 # One asyncio.Lock per (database, installation) per event loop (a lock can't cross loops).
+# Deliberately process-wide, not per runtime: every Database object over one SQLite file in a
+# process (the server's, a CLI command's, a Bolt app's) must take the same lock, as they would
+# take the same row lock on PostgreSQL.
 _LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, int], asyncio.Lock]]
 _LOCKS = weakref.WeakKeyDictionary()
 

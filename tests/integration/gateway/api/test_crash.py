@@ -24,8 +24,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from slackbridge.compose import PARTS
 from slackbridge.emulator.ops_channels import create_channel
-from slackbridge.server import PARTS
 from slackbridge.settings import Settings, SlackAppConfig
 from slackbridge.slack.outbound.outbox_ops import with_marker
 from slackbridge.slack.outbound.sender import OutboxSender
@@ -90,7 +90,7 @@ async def _interrupted_after_slack_answered(
 async def test_a_post_slack_took_before_the_crash_is_not_posted_again(
     gateway_factory: GatewayFactory, product: ProductServer
 ) -> None:
-    without_sender = tuple(p for p in PARTS if p != "slackbridge.slack.outbound.sender")
+    without_sender = tuple(p for p in PARTS if p.name != "slackbridge.slack.outbound.sender")
     stack = await start_stack(gateway_factory, product, parts=without_sender)
     # This test posts behind the sender's back; keep the channel limit out of its way.
     stack.emulator.state.rate_limiter.configure({"post_channel": {"per_minute": 600, "burst": 20}})

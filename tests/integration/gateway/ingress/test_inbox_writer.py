@@ -98,7 +98,7 @@ async def test_retention_deletes_only_old_settled_rows(db: Database, tmp_path: P
     import httpx
 
     from slackbridge.pipeline.retention import purge_once
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
     from slackbridge.settings import Settings
 
     keyring = Keyring.parse(generate_key())
@@ -227,7 +227,7 @@ async def test_a_handed_over_row_never_overtakes_a_pending_one(
 
     from slackbridge.compose_inbox import inbox_worker
     from slackbridge.pipeline.handoff import handoff_of
-    from slackbridge.server import Gateway
+    from slackbridge.runtime import Gateway
     from slackbridge.settings import Settings
 
     keyring = Keyring.parse(generate_key())
