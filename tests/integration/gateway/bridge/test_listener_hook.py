@@ -11,7 +11,7 @@ from dataclasses import replace
 from slackbridge.compose_inbox import inbox_worker
 from slackbridge.domain.events import DomainEvent, Received
 from slackbridge.pipeline.inbox_worker import LISTENER_ATTEMPTS
-from slackbridge.runtime import PARTS
+from slackbridge.compose import PARTS
 from tests.integration.gateway.api.conftest import ALICE, SUPPORT, ProductServer, start_stack
 from tests.integration.gateway.bridge.conftest import act, invite_bot
 from tests.integration.gateway.conftest import GatewayFactory
@@ -20,7 +20,7 @@ from tests.integration.gateway.conftest import GatewayFactory
 async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered(
     gateway_factory: GatewayFactory, product: ProductServer
 ) -> None:
-    parts = tuple(p for p in PARTS if p != "slackbridge.compose_inbox")
+    parts = tuple(p for p in PARTS if p.name != "slackbridge.compose_inbox")
     stack = await start_stack(gateway_factory, product, parts=parts)
     await invite_bot(stack, SUPPORT)
     calls: list[int] = []
@@ -79,7 +79,7 @@ async def test_a_failing_listener_gets_the_rows_retried_and_its_events_delivered
 async def test_a_listener_that_keeps_failing_holds_nothing_up_for_good(
     gateway_factory: GatewayFactory, product: ProductServer
 ) -> None:
-    parts = tuple(p for p in PARTS if p != "slackbridge.compose_inbox")
+    parts = tuple(p for p in PARTS if p.name != "slackbridge.compose_inbox")
     stack = await start_stack(gateway_factory, product, parts=parts)
     await invite_bot(stack, SUPPORT)
     calls: list[int] = []
