@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from slackbridge.bridge.authors import Identities
 from slackbridge.bridge.catchup import Budget, CatchUp, CatchUpWorker, HistoryPage, RateLimited
 from slackbridge.bridge.closing import reply_to_closed
@@ -30,6 +28,7 @@ from slackbridge.pipeline.enrich import enrich_users, forget_user
 from slackbridge.product.dispatch import dispatch
 from slackbridge.runtime import Gateway, Worker
 from slackbridge.slack.outbound.user_lookup import user_lookup
+from slackbridge.slack.outbound.web_api import outbound_of
 from slackbridge.slack.workspaces.tokens import bot_token
 from slackbridge.store.repositories.bridge_conversations import (
     Conversation,
@@ -74,6 +73,46 @@ def _identities(gateway: Gateway) -> Identities:
     )
 
 
+#: Seconds a read of one message (an event that names a message the bridge hasn't seen) waits
+#: for the rate limiter; the catch-up's pages wait longer (nobody is waiting on them).
+_FETCH_WAIT = 5.0
+_CATCHUP_WAIT = 30.0
+
+
+class HistoryCallFailed(RuntimeError):
+    """Slack (or the network) did not answer a history read with its messages."""
+
+
+async def _history_call(
+    gateway: Gateway,
+    team_id: str,
+    token: str,
+    method: str,
+    args: Mapping[str, Any],
+    *,
+    max_wait: float,
+) -> dict[str, Any]:
+    """``conversations.history`` / ``conversations.replies`` through the gateway's rate limiter
+    (the one the outbox and every other call go through: a 429 holds back that method's lane).
+    Raises :class:`~slackbridge.bridge.catchup.RateLimited` while the limiter or Slack says
+    wait, :class:`HistoryCallFailed` on any other error."""
+    outbound = outbound_of(gateway)
+    outcome = await outbound.call(
+        outbound.client(gateway, token),
+        team_id,
+        method,
+        args,
+        channel=None,
+        max_wait=max_wait,
+        form=True,
+    )
+    if outcome.disposition == "ratelimited":
+        raise RateLimited(outcome.retry_after or 60.0)
+    if outcome.disposition != "done":
+        raise HistoryCallFailed(f"{method}: {outcome.code or outcome.disposition}")
+    return outcome.data
+
+
 def inbound_bridge(gateway: Gateway) -> InboundBridge:
     """The bridge's inbound side wired to ``gateway``'s store, user cache and Slack."""
     db, keyring = gateway.db, gateway.keyring
@@ -82,8 +121,13 @@ def inbound_bridge(gateway: Gateway) -> InboundBridge:
         team_id: str, app_id: str | None, channel: str, ts: str
     ) -> Mapping[str, Any] | None:
         creds = await bot_token(gateway, team_id, app_id=app_id)
-        answer = await gateway.slack_client(creds.token).conversations_history(
-            channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+        answer = await _history_call(
+            gateway,
+            team_id,
+            creds.token,
+            "conversations.history",
+            {"channel": channel, "latest": ts, "oldest": ts, "inclusive": True, "limit": 1},
+            max_wait=_FETCH_WAIT,
         )
         messages = answer.get("messages") or []
         return messages[0] if messages and isinstance(messages[0], dict) else None
@@ -141,21 +185,9 @@ def catch_up(gateway: Gateway) -> CatchUp:
         team_id: str, app_id: str | None, method: str, args: dict[str, Any]
     ) -> HistoryPage:
         creds = await bot_token(gateway, team_id, app_id=app_id)
-        try:
-            client = gateway.slack_client(creds.token)
-            call = (
-                client.conversations_replies
-                if method == "conversations.replies"
-                else client.conversations_history
-            )
-            answer = await call(**args)
-        except SlackApiError as exc:
-            if exc.response.status_code == 429:
-                retry = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-                    "retry-after"
-                )
-                raise RateLimited(float(retry or 60)) from None
-            raise
+        answer = await _history_call(
+            gateway, team_id, creds.token, method, args, max_wait=_CATCHUP_WAIT
+        )
         messages = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
         cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
         more = answer.get("has_more", True) or (answer.get("response_metadata") or {}).get(

@@ -84,6 +84,10 @@ ReportTokenError = Callable[[str | None, str | None, str], Awaitable[bool]]
 #: ``(team or app key, method, channel)`` → seconds to wait before this call fits the rate-limit
 #: budget shared by every gateway on the store; 0.0 when it may go now (it is then counted).
 ReserveSharedCall = Callable[[str, str, str | None], Awaitable[float]]
+#: ``(team or app key, method, max_wait)`` → wait (at most ``max_wait`` seconds) until the
+#: gateway's rate limiter (the one the outbox and every other Web API call go through) lets
+#: this call go; 0.0 when it may go now (it is then counted), else the seconds still to wait.
+ReserveCall = Callable[[str, str, float], Awaitable[float]]
 
 
 async def _tell_no_one(events: Sequence[DomainEvent]) -> int:
@@ -108,6 +112,10 @@ async def _nothing_shared(key: str, method: str, channel: str | None) -> float:
     return 0.0
 
 
+async def _no_limit(key: str, method: str, max_wait: float) -> float:
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Ports:
     """The callables one gateway's parts reach each other through (see the module doc)."""
@@ -117,3 +125,4 @@ class Ports:
     user_token: UserToken = _no_user_token
     report_token_error: ReportTokenError = _no_token_death
     reserve_shared_call: ReserveSharedCall = _nothing_shared
+    reserve_call: ReserveCall = _no_limit

@@ -45,10 +45,14 @@ def compose_ports(gateway: Gateway) -> Ports:
             return 0.0
         return await outbound.acquire(key, method, channel, max_wait=0.0)
 
+    async def reserve_call(key: str, method: str, max_wait: float) -> float:
+        return await outbound_of(gateway).acquire(key, method, None, max_wait=max_wait)
+
     return Ports(
         notify=notify,
         bot_token=bot,
         user_token=user,
         report_token_error=token_error,
         reserve_shared_call=reserve_shared_call,
+        reserve_call=reserve_call,
     )

@@ -27,6 +27,7 @@ async def test_uncomposed_ports_are_inert() -> None:
     assert await ports.user_token("T1", "U1", None) is None
     assert await ports.report_token_error("T1", None, "invalid_auth") is False
     assert await ports.reserve_shared_call("A1", "apps.connections.open", None) == 0.0
+    assert await ports.reserve_call("T1", "auth.test", 0.0) == 0.0
 
 
 def test_the_workspaces_edge_raises_the_ports_errors() -> None:

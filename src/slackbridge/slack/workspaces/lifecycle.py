@@ -25,6 +25,7 @@ from slackbridge.domain.events import DomainEvent
 from slackbridge.pipeline.normalize import OwnIdentity
 from slackbridge.ports import WorkspaceUnavailable
 from slackbridge.slack.workspaces.apps import SlackApp, app_by_ref, list_apps
+from slackbridge.slack.workspaces.call_budget import within_budget
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.audit import AuditRepository
 from slackbridge.store.repositories.installations import Installation, InstallationsRepository
@@ -232,9 +233,12 @@ class RemoveResult:
     user_tokens_revoked: int
 
 
-async def _revoke_at_slack(gateway: Gateway, token: str | None) -> tuple[bool, str | None]:
+async def _revoke_at_slack(
+    gateway: Gateway, team_id: str | None, token: str | None
+) -> tuple[bool, str | None]:
     if not token:
         return False, "no_token"
+    await within_budget(gateway, team_id, "auth.revoke")
     try:
         answer = await gateway.slack_client(token).auth_revoke()
     except Exception as exc:
@@ -268,9 +272,9 @@ async def remove_workspace(
         # People's tokens first: some Slack answers stop accepting them once the bot is gone.
         users = 0
         for user in await repo.list_user_tokens(inst.id):
-            user_revoked, _ = await _revoke_at_slack(gateway, user.token)
+            user_revoked, _ = await _revoke_at_slack(gateway, inst.team_id, user.token)
             users += int(user_revoked)
-        revoked, error = await _revoke_at_slack(gateway, inst.bot_token)
+        revoked, error = await _revoke_at_slack(gateway, inst.team_id, inst.bot_token)
         async with gateway.db.transaction() as tx:
             await repo.retire(inst.id, "removed", reason=f"removed by {actor}", session=tx)
             await audit_repo(gateway).record(

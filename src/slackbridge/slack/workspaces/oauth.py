@@ -39,6 +39,7 @@ from slackbridge.slack.workspaces.apps import (
     save_app,
     spec_of,
 )
+from slackbridge.slack.workspaces.call_budget import within_budget
 from slackbridge.slack.workspaces.install_links import check_install_link, signed_install_query
 from slackbridge.slack.workspaces.install_result import (
     InstallAnswerError,
@@ -282,13 +283,21 @@ async def install(
 
 
 async def _exchange(gateway: Gateway, app: SlackApp, code: str) -> dict[str, Any]:
+    await within_budget(gateway, app.app_id, "oauth.v2.access")
     answer = await exchange_code(gateway.slack_client(), app, code, redirect_uri(gateway.settings))
     return dict(answer.data) if isinstance(answer.data, dict) else {}
 
 
-async def _bot_id(gateway: Gateway, bot_token: str | None) -> str | None:
+def _team_of(answer: dict[str, Any]) -> str | None:
+    team = answer.get("team")
+    found = team.get("id") if isinstance(team, dict) else None
+    return str(found) if found else None
+
+
+async def _bot_id(gateway: Gateway, team_id: str | None, bot_token: str | None) -> str | None:
     if not bot_token:
         return None
+    await within_budget(gateway, team_id, "auth.test")
     try:
         answer = await gateway.slack_client(bot_token).auth_test()
     except Exception as exc:
@@ -355,7 +364,7 @@ async def callback(
         spec = installation_spec(
             answer,
             app_ref=app.id,
-            bot_id=await _bot_id(gateway, answer.get("access_token")),
+            bot_id=await _bot_id(gateway, _team_of(answer), answer.get("access_token")),
             product_ref=check.product_ref,
             now=utcnow(),
         )

@@ -26,6 +26,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from slackbridge.ports import TokenRefreshError, WorkspaceUnavailable
 from slackbridge.slack.workspaces.apps import SlackApp, app_by_ref
+from slackbridge.slack.workspaces.call_budget import within_budget
 from slackbridge.slack.workspaces.install_result import expiry_of
 from slackbridge.slack.workspaces.lifecycle import (
     TOKEN_DEATH_ERRORS,
@@ -139,7 +140,10 @@ async def _active(
     return app, inst
 
 
-async def _refresh_call(gateway: Gateway, app: SlackApp, token: str) -> AsyncSlackResponse:
+async def _refresh_call(
+    gateway: Gateway, app: SlackApp, team_id: str | None, token: str
+) -> AsyncSlackResponse:
+    await within_budget(gateway, team_id or app.app_id, "oauth.v2.access")
     return await refresh_token(gateway.slack_client(), app, token)
 
 
@@ -166,7 +170,7 @@ async def refresh_bot_token(
         if not _due(current.bot_token_expires_at, now, margin):
             return current  # refreshed by whoever held the lock before us
         try:
-            answer = await _refresh_call(gateway, app, current.bot_refresh_token)
+            answer = await _refresh_call(gateway, app, current.team_id, current.bot_refresh_token)
         except Exception as exc:
             failure = exc
         else:
@@ -243,7 +247,7 @@ async def _fresh_user(
         if current is None or not current.refresh_token or not _due(current.expires_at, now):
             return current
         try:
-            answer = await _refresh_call(gateway, app, current.refresh_token)
+            answer = await _refresh_call(gateway, app, inst.team_id, current.refresh_token)
         except Exception as exc:
             failure = exc
         else:
@@ -364,6 +368,7 @@ async def call_as_bot(
     ``SlackApiError`` as usual.
     """
     creds = await bot_token(gateway, team_id, app_id=app_id, enterprise_id=enterprise_id)
+    await within_budget(gateway, creds.team_id or team_id, method)
     client = gateway.slack_client(creds.token)
     try:
         return await client.api_call(method, data=params)

@@ -8,10 +8,10 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import replace
 
+from slackbridge.compose import PARTS
 from slackbridge.compose_inbox import inbox_worker
 from slackbridge.domain.events import DomainEvent, Received
 from slackbridge.pipeline.inbox_worker import LISTENER_ATTEMPTS
-from slackbridge.compose import PARTS
 from tests.integration.gateway.api.conftest import ALICE, SUPPORT, ProductServer, start_stack
 from tests.integration.gateway.bridge.conftest import act, invite_bot
 from tests.integration.gateway.conftest import GatewayFactory
