@@ -46,6 +46,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.db import Database
+from slackbridge.store.queue_sqlite import SqliteQueue, raw_sqlite
 from slackbridge.store.repositories._base import Clock
 
 __all__ = ["Backlog", "Queue", "QueueSpec"]
@@ -86,6 +87,7 @@ class Queue:
         self._db = db
         self._spec = spec
         self._clock = clock
+        self._plain = _plain_statements(spec)
 
     @property
     def spec(self) -> QueueSpec:
@@ -122,14 +124,19 @@ class Queue:
 
     def claim_lane_head(
         self, conn: Connection, owner: str, lane: Mapping[str, Any], lease_seconds: float
-    ) -> RowMapping | None:
+    ) -> RowMapping | Mapping[str, Any] | None:
         """Lease the head of one lane (``lane`` gives every lane column's value) to ``owner``
         if it is claimable, in ``conn``'s transaction: a lane runner's next row, found through
-        the partial lane index instead of a claim over all lanes."""
+        the partial lane index instead of a claim over all lanes. On the SQLite write path's
+        own connection, as plain statements (``store/queue_sqlite.py``)."""
         if any(lane.get(name) is None for name in self._spec.lane):
             rows = self.claim_rows(conn, owner, 1, lease_seconds, filters=lane)
             return rows[0] if rows else None
         now = self._clock()
+        raw = raw_sqlite(conn)
+        if raw is not None:
+            expires = now + timedelta(seconds=lease_seconds)
+            return self._plain.take_lane_head(raw, lane, owner, now, expires)
         find, take = self._lane_statements(conn.dialect.name)
         params = {f"lane_{name}": lane[name] for name in self._spec.lane}
         head = conn.execute(find, params).first()
@@ -197,7 +204,7 @@ class Queue:
         lane: Mapping[str, Any],
         lease_seconds: float,
         values: Mapping[str, Any],
-    ) -> tuple[bool, RowMapping | None]:
+    ) -> tuple[bool, RowMapping | Mapping[str, Any] | None]:
         """Settle a leased lane head as finished (``values`` holds its ``status``, done or
         failed, and any other columns) and lease its lane's next row to ``owner`` if that is
         due, in ``conn``'s transaction: a lane runner's step. Returns whether the row was still
@@ -317,7 +324,12 @@ class Queue:
 
     def _settle(self, conn: Connection, row_id: int, owner: str, values: Mapping[str, Any]) -> bool:
         t = self._spec.table
-        if any(isinstance(v, ClauseElement) for v in values.values()):
+        expression = any(isinstance(v, ClauseElement) for v in values.values())
+        if not expression:
+            raw = raw_sqlite(conn)
+            if raw is not None:
+                return self._plain.settle(raw, row_id, owner, values)
+        if expression:
             stmt = (
                 update(t)
                 .where(t.c.id == row_id, t.c.lease_owner == owner, t.c.status == self._spec.claimed)
@@ -468,3 +480,16 @@ class Queue:
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=self._clock().tzinfo)
         return Backlog(int(depth), max(0.0, (self._clock() - oldest).total_seconds()))
+
+
+_PLAIN: dict[str, SqliteQueue] = {}
+
+
+def _plain_statements(spec: QueueSpec) -> SqliteQueue:
+    """The queue's plain SQLite statements, built once per table."""
+    found = _PLAIN.get(spec.table.name)
+    if found is None:
+        found = _PLAIN[spec.table.name] = SqliteQueue(
+            spec.table, claimed=spec.claimed, open_statuses=spec.open_statuses, lane=spec.lane
+        )
+    return found

@@ -1,0 +1,154 @@
+"""The queues' plain SQLite statements write and read exactly what their Core versions do."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
+
+from slackbridge.store.crypto import Keyring
+from slackbridge.store.db import Database, open_database
+from slackbridge.store.models import metadata
+from slackbridge.store.models_base import UtcDateTime
+from slackbridge.store.queue_sqlite import from_text, raw_sqlite, to_text
+from slackbridge.store.repositories.deliveries import DeliveryOutcome, NewDelivery
+from slackbridge.store.repositories.endpoints import EndpointSpec
+from slackbridge.store.repositories.inbox import NewInboxItem
+from slackbridge.store.repositories.inbox_batch import complete_many
+from slackbridge.store.store import Store
+
+from .conftest import FakeClock
+
+_DIALECT = sqlite.dialect()
+_TYPE = UtcDateTime().dialect_impl(_DIALECT)
+_BIND = _TYPE.bind_processor(_DIALECT)
+_READ = _TYPE.result_processor(_DIALECT, None)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1970, 1, 2),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
+    )
+)
+def test_timestamps_are_the_column_types_own(value: datetime) -> None:
+    assert _BIND is not None and _READ is not None
+    assert to_text(value) == _BIND(value)
+    assert from_text(to_text(value)) == _READ(to_text(value)) == value
+
+
+def test_a_naive_timestamp_is_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        to_text(datetime(2030, 1, 1))
+
+
+@pytest.fixture
+async def file_store(tmp_path: Path, keyring: Keyring, clock: FakeClock) -> Any:
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield Store(db, keyring, clock=clock)
+    finally:
+        await db.close()
+
+
+def _without_ids(value: Any) -> dict[str, Any]:
+    row = asdict(value)
+    for name in ("id", "webhook_id", "dedupe_key"):
+        row.pop(name, None)
+    return row
+
+
+async def _write_in_session(db: Database, job: Any) -> Any:
+    """``job`` in a session's transaction: on the async engine, so through SQLAlchemy Core."""
+    async with db.transaction() as session:
+        return await session.run_sync(lambda sync: job(sync.connection()))
+
+
+async def test_the_write_path_runs_them_plain_and_a_session_through_core(
+    file_store: Store,
+) -> None:
+    db = file_store.db
+    assert await db.write(lambda conn: raw_sqlite(conn) is not None)
+    assert not await _write_in_session(db, lambda conn: raw_sqlite(conn) is not None)
+
+
+async def test_deliveries_stored_and_settled_either_way_read_back_the_same(
+    file_store: Store, clock: FakeClock
+) -> None:
+    repo = file_store.deliveries
+    ep = (await file_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
+    later = clock.now + timedelta(seconds=90)
+
+    def items(prefix: str) -> list[NewDelivery]:
+        return [
+            NewDelivery(f"{prefix}1", ep, "message.posted", '{"a":1}', ordering_key=f"{prefix}:C"),
+            NewDelivery(f"{prefix}2", ep, "message.posted", '{"b":"é"}', not_before=later),
+        ]
+
+    plain = await repo.enqueue(items("p"))
+    async with file_store.db.transaction() as session:
+        core = await repo.enqueue(items("c"), session=session)
+    assert [r.inserted for r in plain] == [r.inserted for r in core] == [True, True]
+    again = await repo.enqueue(items("p")[:1])
+    assert [r.inserted for r in again] == [False]
+    for n in ("1", "2"):
+        p, c = await repo.get_by_webhook_id(f"p{n}"), await repo.get_by_webhook_id(f"c{n}")
+        assert p is not None and c is not None
+        assert _without_ids(p) | {"ordering_key": None} == _without_ids(c) | {"ordering_key": None}
+    # Settled: through the write path (plain) and in a session (Core).
+    p1, c1 = await repo.claim("w", limit=10)
+    clock.advance(1)
+    assert await repo.mark_dead(p1.id, "w", error="gone", status_code=410)
+    async with file_store.db.transaction() as session:
+        assert await repo.mark_dead(c1.id, "w", error="gone", status_code=410, session=session)
+    assert not await repo.mark_dead(p1.id, "w", error="twice")
+    p, c = await repo.get(p1.id), await repo.get(c1.id)
+    assert p is not None and c is not None
+    assert _without_ids(p) | {"ordering_key": None} == _without_ids(c) | {"ordering_key": None}
+
+
+async def test_a_lane_step_leases_the_same_row_as_a_claim_would(
+    file_store: Store, clock: FakeClock
+) -> None:
+    repo = file_store.deliveries
+    ep = (await file_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
+    await repo.enqueue(
+        [NewDelivery(f"d{n}", ep, "message.posted", "{}", ordering_key="T:C") for n in range(3)]
+    )
+    (head,) = await repo.claim("w", limit=10)
+    ours, following = await repo.settle(
+        head, "w", DeliveryOutcome("delivered", status_code=200), next_lease=30
+    )
+    assert ours and following is not None
+    stored = await repo.get(following.id)
+    assert stored is not None
+    assert following == stored
+    assert (following.webhook_id, following.status, following.attempts) == ("d1", "delivering", 1)
+    assert following.lease_expires_at == clock.now + timedelta(seconds=30)
+
+
+async def test_an_inbox_batch_is_completed_either_way_alike(file_store: Store) -> None:
+    inbox = file_store.inbox
+    await inbox.insert_many(
+        [NewInboxItem(f"k{n}", "events", b"{}", None, "T1", {}) for n in range(4)]
+    )
+    rows = await inbox.claim("w", limit=10, lease_seconds=30)
+    ids = [row.id for row in rows]
+    assert await file_store.db.write(lambda conn: complete_many(conn, ids[:2], "w")) == 2
+    assert (
+        await _write_in_session(file_store.db, lambda conn: complete_many(conn, ids[2:], "w")) == 2
+    )
+    assert await file_store.db.write(lambda conn: complete_many(conn, ids, "w")) == 0
+    done = [await inbox.get(row_id) for row_id in ids]
+    assert {(r.status, r.lease_owner, r.lease_expires_at) for r in done if r} == {
+        ("done", None, None)
+    }
