@@ -49,7 +49,10 @@ from slackbridge.store.db import Database
 from slackbridge.store.queue_sqlite import SqliteQueue, raw_sqlite
 from slackbridge.store.repositories._base import Clock
 
-__all__ = ["Backlog", "Queue", "QueueSpec"]
+__all__ = ["Backlog", "Queue", "QueueRow", "QueueSpec"]
+
+#: A row as the queue hands it out: SQLAlchemy's, or a plain dict from the SQLite write path.
+QueueRow = RowMapping | Mapping[str, Any]
 
 # Statements built once and reused with parameters, by (table, purpose, detail).
 _STATEMENTS: dict[tuple[str, str, Any], Any] = {}
@@ -124,7 +127,7 @@ class Queue:
 
     def claim_lane_head(
         self, conn: Connection, owner: str, lane: Mapping[str, Any], lease_seconds: float
-    ) -> RowMapping | Mapping[str, Any] | None:
+    ) -> QueueRow | None:
         """Lease the head of one lane (``lane`` gives every lane column's value) to ``owner``
         if it is claimable, in ``conn``'s transaction: a lane runner's next row, found through
         the partial lane index instead of a claim over all lanes. On the SQLite write path's
@@ -204,7 +207,7 @@ class Queue:
         lane: Mapping[str, Any],
         lease_seconds: float,
         values: Mapping[str, Any],
-    ) -> tuple[bool, RowMapping | Mapping[str, Any] | None]:
+    ) -> tuple[bool, QueueRow | None]:
         """Settle a leased lane head as finished (``values`` holds its ``status``, done or
         failed, and any other columns) and lease its lane's next row to ``owner`` if that is
         due, in ``conn``'s transaction: a lane runner's step. Returns whether the row was still
@@ -236,7 +239,7 @@ class Queue:
         *,
         filters: Mapping[str, Any] | None = None,
         probe: bool = True,
-    ) -> list[RowMapping]:
+    ) -> list[QueueRow]:
         """Lease up to ``limit`` claimable rows to ``owner`` in ``conn``'s transaction; returns
         them in id order.
 
@@ -248,6 +251,10 @@ class Queue:
             return []
         t = self._spec.table
         now = self._clock()
+        raw = raw_sqlite(conn)
+        if raw is not None:
+            expires = now + timedelta(seconds=lease_seconds)
+            return list(self._plain.claim(raw, owner, limit, now, expires, filters, probe=probe))
         if probe and conn.dialect.name == "sqlite":
             # A read first: cheap where nothing is due, unlike the update's subqueries. Lanes
             # are not looked at, so it may let a claim run that then takes nothing.
@@ -293,7 +300,7 @@ class Queue:
         *,
         filters: Mapping[str, Any] | None = None,
         probe: bool = True,
-    ) -> list[RowMapping]:
+    ) -> list[QueueRow]:
         """:meth:`claim_rows` through the write path (a transaction shared with other jobs).
 
         On SQLite a read on a connection of the async engine first looks for a claimable row:

@@ -108,6 +108,8 @@ class SqliteQueue:
         name = table.name
         # Literal statuses: only then can SQLite use the partial lane index (store/queue.py).
         is_open = "status IN (" + ", ".join(f"'{s}'" for s in open_statuses) + ")"
+        self._is_open = is_open
+        self._claims: dict[tuple[tuple[str, int], ...], tuple[str, str]] = {}
         in_lane = "".join(f" AND {column} = ?" for column in self._lane)
         self._find = (
             f"SELECT id, not_before, lease_expires_at FROM {name} "
@@ -161,3 +163,79 @@ class SqliteQueue:
             self._take, (self._claimed, owner, to_text(expires), head_id, stamp)
         ).fetchall()
         return self.table.row(rows[0]) if rows else None
+
+    def claim(
+        self,
+        raw: sqlite3.Connection,
+        owner: str,
+        limit: int,
+        now: datetime,
+        expires: datetime,
+        filters: Mapping[str, Any] | None,
+        *,
+        probe: bool,
+    ) -> list[dict[str, Any]]:
+        """:meth:`Queue.claim_rows <slackbridge.store.queue.Queue.claim_rows>` on SQLite: up
+        to ``limit`` claimable rows (only lanes' heads) leased to ``owner``, in id order."""
+        filters = filters or {}
+        shape = tuple(
+            (name, -1 if value is None else len(value) if isinstance(value, list | tuple) else 0)
+            for name, value in filters.items()
+        )
+        texts = self._claims.get(shape)
+        if texts is None:
+            texts = self._claims[shape] = self._claim_statements(shape)
+        find, take = texts
+        convert = self.table.value
+        params: list[Any] = []
+        for name, value in filters.items():
+            if isinstance(value, list | tuple):
+                params += [convert(name, one) for one in value]
+            elif value is not None:
+                params.append(convert(name, value))
+        stamp = to_text(now)
+        if probe and raw.execute(find, [stamp, stamp, *params]).fetchone() is None:
+            return []
+        taken = raw.execute(
+            take, [self._claimed, owner, to_text(expires), stamp, stamp, *params, limit]
+        ).fetchall()
+        rows = [self.table.row(values) for values in taken]
+        rows.sort(key=lambda row: int(row["id"]))
+        return rows
+
+    def _claim_statements(self, shape: tuple[tuple[str, int], ...]) -> tuple[str, str]:
+        """The probe and the claim for filters of ``shape`` (column, -1 for NULL, n for a list
+        of n values, 0 for one value), as ``store/queue.py`` builds them in Core."""
+
+        def claimable(alias: str) -> str:
+            parts = [
+                f"{alias}.{self._is_open}",
+                f"{alias}.not_before <= ?",
+                f"({alias}.lease_expires_at IS NULL OR {alias}.lease_expires_at <= ?)",
+            ]
+            for column, size in shape:
+                if size < 0:
+                    parts.append(f"{alias}.{column} IS NULL")
+                elif size == 0:
+                    parts.append(f"{alias}.{column} = ?")
+                else:
+                    parts.append(f"{alias}.{column} IN ({', '.join('?' * size)})")
+            return " AND ".join(parts)
+
+        name = self.table.name
+        find = f"SELECT {name}.id FROM {name} WHERE {claimable(name)} LIMIT 1"
+        head = ""
+        if self._lane:
+            no_lane = " OR ".join(f"candidate.{column} IS NULL" for column in self._lane)
+            lanes = ", ".join(f"lane_head.{column}" for column in self._lane)
+            head = (
+                f" AND ({no_lane} OR candidate.id IN (SELECT min(lane_head.id) FROM {name} AS "
+                f"lane_head WHERE lane_head.{self._is_open} GROUP BY {lanes}))"
+            )
+        take = (
+            f"UPDATE {name} SET status = ?, lease_owner = ?, lease_expires_at = ?, "
+            f"attempts = attempts + 1 WHERE id IN (SELECT candidate.id FROM {name} AS candidate "
+            f"WHERE {claimable('candidate')}{head} ORDER BY candidate.id LIMIT ?) "
+            f"RETURNING {self.table.returning}"
+        )
+        return find, take

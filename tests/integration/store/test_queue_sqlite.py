@@ -152,3 +152,90 @@ async def test_an_inbox_batch_is_completed_either_way_alike(file_store: Store) -
     assert {(r.status, r.lease_owner, r.lease_expires_at) for r in done if r} == {
         ("done", None, None)
     }
+
+
+async def test_a_failing_batch_of_plain_statements_is_rolled_back(file_store: Store) -> None:
+    db = file_store.db
+
+    def plain_then_fail(conn: Any) -> None:
+        raw = raw_sqlite(conn)
+        assert raw is not None
+        raw.execute(
+            "INSERT INTO webhook_endpoints (url_key, event_types, synchronous, enabled, "
+            "created_at, updated_at) VALUES ('x', '[]', 0, 1, '', '')"
+        )
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        await db.write(plain_then_fail)
+    # The connection is usable again, and nothing of the failed job was kept.
+    assert await db.write(
+        lambda conn: (
+            raw_sqlite(conn)
+            .execute(  # type: ignore[union-attr]
+                "SELECT count(*) FROM webhook_endpoints"
+            )
+            .fetchone()
+        )
+    ) == (0,)
+
+
+class _Undo(Exception):
+    """Rolls a session's claim back, so that the plain claim sees the same rows."""
+
+
+async def _core_claim(db: Database, queue: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with pytest.raises(_Undo):
+        async with db.transaction() as session:
+            rows = await session.run_sync(
+                lambda sync: [dict(r) for r in queue.claim_rows(sync.connection(), **kwargs)]
+            )
+            raise _Undo
+    return rows
+
+
+async def test_claims_take_the_same_rows_either_way(file_store: Store, clock: FakeClock) -> None:
+    db, repo = file_store.db, file_store.deliveries
+    eps = [
+        (await file_store.endpoints.upsert(EndpointSpec(f"http://127.0.0.1:9/{n}", secret="s"))).id
+        for n in range(2)
+    ]
+    later = clock.now + timedelta(seconds=60)
+    await repo.enqueue(
+        [
+            NewDelivery(f"d{n}", eps[n % 2], "message.posted", "{}", ordering_key=f"T:C{n % 3}")
+            for n in range(12)
+        ]
+        + [
+            NewDelivery("free", eps[0], "message.posted", "{}"),
+            NewDelivery("late", eps[1], "message.posted", "{}", not_before=later),
+        ]
+    )
+    await repo.claim("other", limit=1)  # one lane's head leased to another worker
+    queue = repo._queue
+    for filters in (
+        None,
+        {"endpoint_id": eps[1]},
+        {"endpoint_id": [eps[0]]},
+        {"ordering_key": None},
+    ):
+        for limit in (1, 3, 50):
+            kwargs = {"owner": "w", "limit": limit, "lease_seconds": 30.0, "filters": filters}
+            core = await _core_claim(db, queue, **kwargs)
+            plain = await db.write(
+                lambda conn, kw=kwargs: [dict(r) for r in queue.claim_rows(conn, **kw)]
+            )
+            assert plain == core
+            assert plain
+            await db.write(
+                lambda conn, rows=plain: [queue.release(conn, r["id"], "w") for r in rows]
+            )
+    inbox = file_store.inbox
+    await inbox.insert_many(
+        [NewInboxItem(f"k{n}", "events" if n % 2 else "commands", b"{}") for n in range(5)]
+    )
+    kwargs = {"owner": "w", "limit": 10, "lease_seconds": 30.0, "filters": {"kind": ["events"]}}
+    core = await _core_claim(db, inbox._queue, **kwargs)
+    plain = await db.write(lambda conn: [dict(r) for r in inbox._queue.claim_rows(conn, **kwargs)])
+    assert plain == core and len(plain) == 2

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import DeliveryRow, table_of
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.queue import Backlog, Queue, QueueSpec
+from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
 from slackbridge.store.queue_sqlite import raw_sqlite, to_text
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.write_path import Job
@@ -103,7 +103,7 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def _to_delivery(row: RowMapping | Mapping[str, Any]) -> Delivery:
+def _to_delivery(row: QueueRow) -> Delivery:
     return Delivery(
         id=int(row["id"]),
         webhook_id=row["webhook_id"],
