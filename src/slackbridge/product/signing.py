@@ -50,8 +50,7 @@ def sign_headers(
         "webhook-id": webhook_id,
         "webhook-timestamp": stamp,
         "webhook-signature": " ".join(
-            "v1," + base64.b64encode(hmac.digest(_key(k), signed, "sha256")).decode()
-            for k in keys
+            "v1," + base64.b64encode(hmac.digest(_key(k), signed, "sha256")).decode() for k in keys
         ),
     }
 

@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slackbridge.store.connector_sqlite import ReadLater, SqliteFileConnector
 from slackbridge.store.db import Database
 from slackbridge.store.queue_sqlite import SqliteQueue, raw_sqlite
 from slackbridge.store.repositories._base import Clock
@@ -323,6 +324,14 @@ class Queue:
         there."""
         if not self._db.is_sqlite:
             return False
+        connector = self._db.write_path.connector
+        if isinstance(connector, SqliteFileConnector):
+            # On the write path's own connection, at once (it reads without a lock too).
+            now = self._clock()
+            try:
+                return connector.read_now(lambda raw: self._plain.nothing_due(raw, now, filters))
+            except ReadLater:
+                pass
         t = self._spec.table
         conditions = [self._claimable(t, self._clock()), *self._filtered(t, filters)]
         async with self._db.session() as session:

@@ -164,6 +164,33 @@ class SqliteQueue:
         ).fetchall()
         return self.table.row(rows[0]) if rows else None
 
+    def nothing_due(
+        self, raw: sqlite3.Connection, now: datetime, filters: Mapping[str, Any] | None
+    ) -> bool:
+        """Whether no row is claimable (lanes not looked at): the claim's probe on its own,
+        a read (every statement run to its end, so that no read stays open)."""
+        find, _take, params = self._claim_parts(filters)
+        stamp = to_text(now)
+        return not raw.execute(find, [stamp, stamp, *params]).fetchall()
+
+    def _claim_parts(self, filters: Mapping[str, Any] | None) -> tuple[str, str, list[Any]]:
+        filters = filters or {}
+        shape = tuple(
+            (name, -1 if value is None else len(value) if isinstance(value, list | tuple) else 0)
+            for name, value in filters.items()
+        )
+        texts = self._claims.get(shape)
+        if texts is None:
+            texts = self._claims[shape] = self._claim_statements(shape)
+        convert = self.table.value
+        params: list[Any] = []
+        for name, value in filters.items():
+            if isinstance(value, list | tuple):
+                params += [convert(name, one) for one in value]
+            elif value is not None:
+                params.append(convert(name, value))
+        return texts[0], texts[1], params
+
     def claim(
         self,
         raw: sqlite3.Connection,
@@ -177,24 +204,9 @@ class SqliteQueue:
     ) -> list[dict[str, Any]]:
         """:meth:`Queue.claim_rows <slackbridge.store.queue.Queue.claim_rows>` on SQLite: up
         to ``limit`` claimable rows (only lanes' heads) leased to ``owner``, in id order."""
-        filters = filters or {}
-        shape = tuple(
-            (name, -1 if value is None else len(value) if isinstance(value, list | tuple) else 0)
-            for name, value in filters.items()
-        )
-        texts = self._claims.get(shape)
-        if texts is None:
-            texts = self._claims[shape] = self._claim_statements(shape)
-        find, take = texts
-        convert = self.table.value
-        params: list[Any] = []
-        for name, value in filters.items():
-            if isinstance(value, list | tuple):
-                params += [convert(name, one) for one in value]
-            elif value is not None:
-                params.append(convert(name, value))
+        find, take, params = self._claim_parts(filters)
         stamp = to_text(now)
-        if probe and raw.execute(find, [stamp, stamp, *params]).fetchone() is None:
+        if probe and not raw.execute(find, [stamp, stamp, *params]).fetchall():
             return []
         taken = raw.execute(
             take, [self._claimed, owner, to_text(expires), stamp, stamp, *params, limit]
