@@ -79,6 +79,14 @@ def _engine(path: str) -> Engine:
     return engine
 
 
+def _end_read(conn: Connection, raw: sqlite3.Connection) -> None:
+    """End a read transaction, on SQLAlchemy's side too if a statement began it there."""
+    if conn.in_transaction():
+        conn.rollback()
+    if raw.in_transaction:
+        raw.rollback()
+
+
 class ReadLater(Exception):
     """:meth:`SqliteFileConnector.read_now` could not read at once (read elsewhere)."""
 
@@ -160,6 +168,24 @@ class SqliteFileConnector:
         try:
             return query(raw)
         except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise ReadLater from exc
+            raise
+
+    def read_core_now(self, query: Callable[[Connection], R]) -> R:
+        """:meth:`read_now` for Core statements: ``query`` runs on this connection in a read
+        transaction (a deferred ``BEGIN``: no write lock), rolled back after it."""
+        conn = self._connection()
+        raw = self._driver(conn)
+        if self._queued or raw.in_transaction:
+            raise ReadLater
+        try:
+            raw.execute("BEGIN")  # a read: the statements' autobegin joins it (_on_begin)
+            try:
+                return query(conn)
+            finally:
+                _end_read(conn, raw)
+        except Exception as exc:
             if is_busy(exc):
                 raise ReadLater from exc
             raise

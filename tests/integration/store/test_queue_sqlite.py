@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
 from slackbridge.store.crypto import Keyring
@@ -239,3 +241,21 @@ async def test_claims_take_the_same_rows_either_way(file_store: Store, clock: Fa
     core = await _core_claim(db, inbox._queue, **kwargs)
     plain = await db.write(lambda conn: [dict(r) for r in inbox._queue.claim_rows(conn, **kwargs)])
     assert plain == core and len(plain) == 2
+
+
+async def test_a_quick_read_takes_no_write_lock_and_ends_its_transaction(
+    file_store: Store,
+) -> None:
+    db = file_store.db
+    assert db.sqlite_file is not None
+    holder = sqlite3.connect(db.sqlite_file, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process writing
+        count = db.read_now(lambda conn: conn.execute(text("SELECT count(*) FROM inbox")).scalar())
+        assert count == 0
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    # The read's transaction is over: the write path writes, and the read sees it.
+    await file_store.inbox.insert_many([NewInboxItem("k", "events", b"{}")])
+    assert db.read_now(lambda conn: conn.execute(text("SELECT count(*) FROM inbox")).scalar()) == 1
