@@ -59,6 +59,10 @@ def from_text(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+def _stamp(value: datetime | None) -> str | None:
+    return None if value is None else to_text(value)
+
+
 class SqliteTable:
     """One table's column conversions for plain statements (built once per table)."""
 
@@ -71,7 +75,7 @@ class SqliteTable:
         for column in table.columns:
             kind = column.type
             if isinstance(kind, UtcDateTime):
-                self._bind[column.name] = to_text
+                self._bind[column.name] = _stamp
                 readers.append(from_text)
                 continue
             impl = kind.dialect_impl(_DIALECT)
@@ -81,9 +85,8 @@ class SqliteTable:
         self.returning = ", ".join(self.columns)
 
     def value(self, name: str, value: Any) -> Any:
-        """``value`` for column ``name`` as the driver takes it."""
-        if value is None:
-            return None
+        """``value`` for column ``name`` as the driver takes it (None too goes through the
+        type: a JSON column stores it as JSON ``null``, as SQLAlchemy does)."""
         convert = self._bind[name]
         return value if convert is None else convert(value)
 

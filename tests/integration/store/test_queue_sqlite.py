@@ -16,9 +16,9 @@ from sqlalchemy.dialects import sqlite
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database, open_database
-from slackbridge.store.models import metadata
+from slackbridge.store.models import OutboxRow, metadata, table_of
 from slackbridge.store.models_base import UtcDateTime
-from slackbridge.store.queue_sqlite import from_text, raw_sqlite, to_text
+from slackbridge.store.queue_sqlite import SqliteTable, from_text, raw_sqlite, to_text
 from slackbridge.store.repositories.deliveries import DeliveryOutcome, NewDelivery
 from slackbridge.store.repositories.endpoints import EndpointSpec
 from slackbridge.store.repositories.inbox import NewInboxItem
@@ -259,3 +259,18 @@ async def test_a_quick_read_takes_no_write_lock_and_ends_its_transaction(
     # The read's transaction is over: the write path writes, and the read sees it.
     await file_store.inbox.insert_many([NewInboxItem("k", "events", b"{}")])
     assert db.read_now(lambda conn: conn.execute(text("SELECT count(*) FROM inbox")).scalar()) == 1
+
+
+def test_values_are_bound_as_their_column_types_bind_them() -> None:
+    outbox = table_of(OutboxRow)
+    plain = SqliteTable(outbox)
+    for name, value in (
+        ("result", None),
+        ("result", {"ts": "1.2", "ok": True}),
+        ("payload", {"text": "é"}),
+        ("sent_at", None),
+        ("sent_at", datetime(2030, 1, 1, 12, tzinfo=UTC)),
+        ("method", "chat.postMessage"),
+    ):
+        bind = outbox.c[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+        assert plain.value(name, value) == (value if bind is None else bind(value))
