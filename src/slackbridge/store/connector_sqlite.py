@@ -13,7 +13,9 @@ case since every write of the process comes through here; else in a dedicated th
 connection has no busy timeout, so a lock held by another process (a CLI command) or by an
 emptying WAL checkpoint fails ``BEGIN IMMEDIATE`` at once instead of stalling the loop; the
 batch then goes to the thread, which waits for the lock (up to the store's busy timeout), and
-later batches follow it there until it is done, so batches commit in order. Commits never
+later batches follow it there until it is done, so batches commit in order. Small reads may use
+the connection too, between batches (:meth:`SqliteFileConnector.read_now`), in a read
+transaction that takes no lock a writer needs. Commits never
 checkpoint the write-ahead log themselves: a :class:`~slackbridge.store.wal_checkpoint.
 WalCheckpointer` does that beside them.
 """
