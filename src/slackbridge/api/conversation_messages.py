@@ -283,7 +283,14 @@ async def delete_message(
     conversation, message = await _message(gateway, key, message_id, caller)
     if message.deleted_at is not None:
         return message_view(key, message)
-    conversation, message, installation_id = await _changeable(gateway, key, message_id, caller)
+    try:
+        conversation, message, installation_id = await _changeable(gateway, key, message_id, caller)
+    except ApiError as exc:
+        if exc.code != "message_deleted":
+            raise
+        # A concurrent request deleted it between the two reads: the same answer as above.
+        _conversation, message = await _message(gateway, key, message_id, caller)
+        return message_view(key, message)
     assert message.operation_id is not None
     place = place_of(conversation, installation_id)
     # The files' shares go too (each upload is a message of its own in Slack).

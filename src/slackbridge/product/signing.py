@@ -2,8 +2,10 @@
 
 Headers: ``webhook-id`` (stable across retries of one event, for the receiver's dedupe),
 ``webhook-timestamp`` (unix seconds) and ``webhook-signature`` (``v1,<base64 HMAC-SHA256>`` of
-``"{id}.{timestamp}.{body}"`` under the endpoint's ``whsec_…`` secret). Receivers verify with
-:func:`verify_webhook` (or any Standard Webhooks library, in any language).
+``"{id}.{timestamp}.{body}"`` under the endpoint's ``whsec_…`` secret; computed here directly,
+the same as the Standard Webhooks library's ``sign`` at a fraction of its cost per call).
+Receivers verify with :func:`verify_webhook` (or any Standard Webhooks library, in any
+language).
 
 While a secret rotation overlaps, ``webhook-signature`` holds one signature per secret, separated
 by spaces (``v1,<new> v1,<old>``), as the spec provides: a receiver that knows either secret
@@ -13,9 +15,10 @@ verifies, so the product can switch over whenever it likes.
 from __future__ import annotations
 
 import base64
+import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -41,13 +44,27 @@ def sign_headers(
     keys = [secret] if isinstance(secret, str) else list(secret)
     if not keys:
         raise ValueError("a webhook needs at least one secret to be signed with")
-    when = datetime.fromtimestamp(timestamp, tz=UTC)
-    text = body.decode()
+    stamp = str(timestamp)
+    signed = f"{webhook_id}.{stamp}.".encode() + body
     return {
         "webhook-id": webhook_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": " ".join(Webhook(k).sign(webhook_id, when, text) for k in keys),
+        "webhook-timestamp": stamp,
+        "webhook-signature": " ".join(
+            "v1," + base64.b64encode(hmac.digest(_key(k), signed, "sha256")).decode() for k in keys
+        ),
     }
+
+
+@lru_cache(maxsize=256)
+def _key(secret: str) -> bytes:
+    """The HMAC key of a ``whsec_…`` secret, as the Standard Webhooks library decodes it
+    (decoded once per secret, not once per webhook: every delivery is signed)."""
+    if secret.startswith("whsec_"):
+        secret = secret[len("whsec_") :]
+    key = base64.b64decode(secret + "==")
+    if not key:
+        raise ValueError("webhook secret may not be empty")
+    return key
 
 
 def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes | str) -> Any:

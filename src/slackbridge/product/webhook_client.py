@@ -23,6 +23,7 @@ import contextlib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 __all__ = ["MAX_BODY", "WebhookClient", "WebhookError", "WebhookResponse", "WebhookTimeout"]
@@ -177,6 +178,7 @@ class WebhookClient:
         self._idle.clear()
 
 
+@lru_cache(maxsize=256)  # every delivery to an endpoint posts to the same URL
 def _parse(url: str) -> tuple[_Origin, str, str | None]:
     """The origin, the request target, and Basic credentials from the URL's userinfo (a
     webhook URL like ``https://user:pw@host/hook`` authenticates the way browsers and httpx do)."""

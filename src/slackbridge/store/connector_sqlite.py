@@ -13,7 +13,9 @@ case since every write of the process comes through here; else in a dedicated th
 connection has no busy timeout, so a lock held by another process (a CLI command) or by an
 emptying WAL checkpoint fails ``BEGIN IMMEDIATE`` at once instead of stalling the loop; the
 batch then goes to the thread, which waits for the lock (up to the store's busy timeout), and
-later batches follow it there until it is done, so batches commit in order. Commits never
+later batches follow it there until it is done, so batches commit in order. Small reads may use
+the connection too, between batches (:meth:`SqliteFileConnector.read_now`), in a read
+transaction that takes no lock a writer needs. Commits never
 checkpoint the write-ahead log themselves: a :class:`~slackbridge.store.wal_checkpoint.
 WalCheckpointer` does that beside them.
 """
@@ -33,7 +35,7 @@ from sqlalchemy.pool import StaticPool
 
 from slackbridge.store.wal_checkpoint import WalCheckpointer
 
-__all__ = ["SqliteFileConnector", "is_busy"]
+__all__ = ["ReadLater", "SqliteFileConnector", "is_busy"]
 
 R = TypeVar("R")
 
@@ -70,9 +72,25 @@ def _engine(path: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # The connector begins each batch on the driver's connection itself (see _once): a
+        # job's first Core statement then joins that transaction instead of beginning one.
+        raw = conn.connection.driver_connection
+        if not (isinstance(raw, sqlite3.Connection) and raw.in_transaction):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _end_read(conn: Connection, raw: sqlite3.Connection) -> None:
+    """End a read transaction, on SQLAlchemy's side too if a statement began it there."""
+    if conn.in_transaction():
+        conn.rollback()
+    if raw.in_transaction:
+        raw.rollback()
+
+
+class ReadLater(Exception):
+    """:meth:`SqliteFileConnector.read_now` could not read at once (read elsewhere)."""
 
 
 class SqliteFileConnector:
@@ -84,6 +102,7 @@ class SqliteFileConnector:
         self._busy_timeout = busy_timeout_ms / 1000
         self._engine: Engine | None = None
         self._conn: Connection | None = None
+        self._raw: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._queued = 0  # batches waiting in or for the thread
         self.deferred = 0  # batches that found the write lock taken (for tests and curiosity)
@@ -96,14 +115,33 @@ class SqliteFileConnector:
             self._conn = self._engine.connect()
         return self._conn
 
+    def _driver(self, conn: Connection) -> sqlite3.Connection:
+        if self._raw is None:
+            raw = conn.connection.driver_connection
+            assert isinstance(raw, sqlite3.Connection)
+            self._raw = raw
+        return self._raw
+
     def _once(self, batch: Callable[[Connection], R]) -> R:
+        """``batch`` in one transaction, begun and ended on the driver's connection: SQLAlchemy's
+        transaction events cost more per batch than SQLite's BEGIN and COMMIT. Jobs that run
+        Core statements join it (see ``_on_begin``), and SQLAlchemy's side is ended with it."""
         conn = self._connection()
+        raw = self._driver(conn)
+        raw.execute("BEGIN IMMEDIATE")
         try:
-            with conn.begin():
-                return batch(conn)
-        finally:
-            if conn.in_transaction():  # BEGIN itself failed half-way
+            result = batch(conn)
+            if conn.in_transaction():
+                conn.commit()  # COMMIT on the driver's connection, and SQLAlchemy's side ended
+            else:
+                raw.commit()
+        except BaseException:
+            if conn.in_transaction():
                 conn.rollback()
+            if raw.in_transaction:
+                raw.rollback()
+            raise
+        return result
 
     def _patiently(self, batch: Callable[[Connection], R]) -> R:
         """In the thread: ``batch`` again while the write lock is taken, up to the timeout."""
@@ -117,6 +155,42 @@ class SqliteFileConnector:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, 0.01)
+
+    def read_now(self, query: Callable[[sqlite3.Connection], R]) -> R:
+        """Run ``query`` (a read: it must leave no statement open) on this connection, outside
+        any transaction, at once: a read in WAL mode takes no lock a writer holds, and on the
+        loop's thread costs microseconds where a read session of the async engine costs two
+        thread hops. Raises :class:`ReadLater` while a batch runs in the thread (the connection
+        is then in use there) or when SQLite answers busy."""
+        if self._queued:
+            raise ReadLater
+        raw = self._driver(self._connection())
+        if raw.in_transaction:
+            raise ReadLater
+        try:
+            return query(raw)
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise ReadLater from exc
+            raise
+
+    def read_core_now(self, query: Callable[[Connection], R]) -> R:
+        """:meth:`read_now` for Core statements: ``query`` runs on this connection in a read
+        transaction (a deferred ``BEGIN``: no write lock), rolled back after it."""
+        conn = self._connection()
+        raw = self._driver(conn)
+        if self._queued or raw.in_transaction:
+            raise ReadLater
+        try:
+            raw.execute("BEGIN")  # a read: the statements' autobegin joins it (_on_begin)
+            try:
+                return query(conn)
+            finally:
+                _end_read(conn, raw)
+        except Exception as exc:
+            if is_busy(exc):
+                raise ReadLater from exc
+            raise
 
     async def commit(self, batch: Callable[[Connection], R]) -> R:
         """Run ``batch`` in one transaction: on this thread if the lock is free and nothing
@@ -143,6 +217,7 @@ class SqliteFileConnector:
         return result
 
     def _close(self) -> None:
+        self._raw = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from slackbridge.store.connector_async import AsyncEngineConnector
-from slackbridge.store.connector_sqlite import SqliteFileConnector
+from slackbridge.store.connector_sqlite import ReadLater, SqliteFileConnector
 from slackbridge.store.files import create_private_file
 from slackbridge.store.write_path import Job, WritePath
 
@@ -131,6 +131,18 @@ class Database:
         """Run ``job`` (a function of a synchronous connection) in the write path's next batch;
         returns its result once committed. ``urgent``: ahead of the jobs waiting (the ingress)."""
         return await self.write_path.write(job, urgent=urgent)
+
+    def read_now(self, query: Callable[[Connection], T]) -> T:
+        """Run ``query`` (reads only, a few indexed rows) at once on the SQLite write path's
+        own connection, in a read transaction: no thread hop and no ORM session, where a read
+        session of the async engine costs several of each. Raises
+        :class:`~slackbridge.store.connector_sqlite.ReadLater` where it can't (PostgreSQL, an
+        in-memory database, the connection busy in the writer's thread): read with
+        :meth:`session` instead."""
+        connector = self.write_path.connector
+        if not isinstance(connector, SqliteFileConnector):
+            raise ReadLater
+        return connector.read_core_now(query)
 
     @property
     def url(self) -> URL:

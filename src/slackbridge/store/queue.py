@@ -45,10 +45,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slackbridge.store.connector_sqlite import ReadLater, SqliteFileConnector
 from slackbridge.store.db import Database
+from slackbridge.store.queue_sqlite import SqliteQueue, raw_sqlite
 from slackbridge.store.repositories._base import Clock
 
-__all__ = ["Backlog", "Queue", "QueueSpec"]
+__all__ = ["Backlog", "Queue", "QueueRow", "QueueSpec"]
+
+#: A row as the queue hands it out: SQLAlchemy's, or a plain dict from the SQLite write path.
+QueueRow = RowMapping | Mapping[str, Any]
 
 # Statements built once and reused with parameters, by (table, purpose, detail).
 _STATEMENTS: dict[tuple[str, str, Any], Any] = {}
@@ -86,6 +91,7 @@ class Queue:
         self._db = db
         self._spec = spec
         self._clock = clock
+        self._plain = _plain_statements(spec)
 
     @property
     def spec(self) -> QueueSpec:
@@ -122,14 +128,19 @@ class Queue:
 
     def claim_lane_head(
         self, conn: Connection, owner: str, lane: Mapping[str, Any], lease_seconds: float
-    ) -> RowMapping | None:
+    ) -> QueueRow | None:
         """Lease the head of one lane (``lane`` gives every lane column's value) to ``owner``
         if it is claimable, in ``conn``'s transaction: a lane runner's next row, found through
-        the partial lane index instead of a claim over all lanes."""
+        the partial lane index instead of a claim over all lanes. On the SQLite write path's
+        own connection, as plain statements (``store/queue_sqlite.py``)."""
         if any(lane.get(name) is None for name in self._spec.lane):
             rows = self.claim_rows(conn, owner, 1, lease_seconds, filters=lane)
             return rows[0] if rows else None
         now = self._clock()
+        raw = raw_sqlite(conn)
+        if raw is not None:
+            expires = now + timedelta(seconds=lease_seconds)
+            return self._plain.take_lane_head(raw, lane, owner, now, expires)
         find, take = self._lane_statements(conn.dialect.name)
         params = {f"lane_{name}": lane[name] for name in self._spec.lane}
         head = conn.execute(find, params).first()
@@ -197,7 +208,7 @@ class Queue:
         lane: Mapping[str, Any],
         lease_seconds: float,
         values: Mapping[str, Any],
-    ) -> tuple[bool, RowMapping | None]:
+    ) -> tuple[bool, QueueRow | None]:
         """Settle a leased lane head as finished (``values`` holds its ``status``, done or
         failed, and any other columns) and lease its lane's next row to ``owner`` if that is
         due, in ``conn``'s transaction: a lane runner's step. Returns whether the row was still
@@ -229,7 +240,7 @@ class Queue:
         *,
         filters: Mapping[str, Any] | None = None,
         probe: bool = True,
-    ) -> list[RowMapping]:
+    ) -> list[QueueRow]:
         """Lease up to ``limit`` claimable rows to ``owner`` in ``conn``'s transaction; returns
         them in id order.
 
@@ -241,6 +252,10 @@ class Queue:
             return []
         t = self._spec.table
         now = self._clock()
+        raw = raw_sqlite(conn)
+        if raw is not None:
+            expires = now + timedelta(seconds=lease_seconds)
+            return list(self._plain.claim(raw, owner, limit, now, expires, filters, probe=probe))
         if probe and conn.dialect.name == "sqlite":
             # A read first: cheap where nothing is due, unlike the update's subqueries. Lanes
             # are not looked at, so it may let a claim run that then takes nothing.
@@ -286,7 +301,7 @@ class Queue:
         *,
         filters: Mapping[str, Any] | None = None,
         probe: bool = True,
-    ) -> list[RowMapping]:
+    ) -> list[QueueRow]:
         """:meth:`claim_rows` through the write path (a transaction shared with other jobs).
 
         On SQLite a read on a connection of the async engine first looks for a claimable row:
@@ -309,6 +324,14 @@ class Queue:
         there."""
         if not self._db.is_sqlite:
             return False
+        connector = self._db.write_path.connector
+        if isinstance(connector, SqliteFileConnector):
+            # On the write path's own connection, at once (it reads without a lock too).
+            now = self._clock()
+            try:
+                return connector.read_now(lambda raw: self._plain.nothing_due(raw, now, filters))
+            except ReadLater:
+                pass
         t = self._spec.table
         conditions = [self._claimable(t, self._clock()), *self._filtered(t, filters)]
         async with self._db.session() as session:
@@ -317,7 +340,12 @@ class Queue:
 
     def _settle(self, conn: Connection, row_id: int, owner: str, values: Mapping[str, Any]) -> bool:
         t = self._spec.table
-        if any(isinstance(v, ClauseElement) for v in values.values()):
+        expression = any(isinstance(v, ClauseElement) for v in values.values())
+        if not expression:
+            raw = raw_sqlite(conn)
+            if raw is not None:
+                return self._plain.settle(raw, row_id, owner, values)
+        if expression:
             stmt = (
                 update(t)
                 .where(t.c.id == row_id, t.c.lease_owner == owner, t.c.status == self._spec.claimed)
@@ -468,3 +496,16 @@ class Queue:
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=self._clock().tzinfo)
         return Backlog(int(depth), max(0.0, (self._clock() - oldest).total_seconds()))
+
+
+_PLAIN: dict[str, SqliteQueue] = {}
+
+
+def _plain_statements(spec: QueueSpec) -> SqliteQueue:
+    """The queue's plain SQLite statements, built once per table."""
+    found = _PLAIN.get(spec.table.name)
+    if found is None:
+        found = _PLAIN[spec.table.name] = SqliteQueue(
+            spec.table, claimed=spec.claimed, open_statuses=spec.open_statuses, lane=spec.lane
+        )
+    return found

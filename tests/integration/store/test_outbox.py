@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from slackbridge.store.connector_sqlite import SqliteFileConnector
 from slackbridge.store.repositories.outbox import NewOutboxMessage, outbox_lane
 from slackbridge.store.store import Store
 
@@ -147,8 +148,20 @@ async def test_a_claim_without_probe_opens_no_read_session(
             yield session
 
     monkeypatch.setattr(store.db, "session", counted)
+    reads = 0
+    connector = store.db.write_path.connector
+    if isinstance(connector, SqliteFileConnector):
+        read_now = connector.read_now
+
+        def counted_read(query: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            return read_now(query)
+
+        monkeypatch.setattr(connector, "read_now", counted_read)
     claimed = await store.outbox.claim("w", limit=10, probe=False)
     assert [row.id for row in claimed] == [first.id]  # the head of its lane only
-    assert sessions == 0
+    assert (sessions, reads) == (0, 0)
     assert await store.outbox.claim("w", limit=10) == []  # the lane is busy
-    assert sessions == (1 if store.db.is_sqlite else 0)  # the probe's read
+    # The probe's read: on a SQLite file, on the write path's own connection (no session).
+    assert (sessions, reads) == ((0, 1) if store.db.is_sqlite else (0, 0))

@@ -7,6 +7,8 @@ import json
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slackbridge.product.signing import (
     WebhookVerificationError,
@@ -70,3 +72,25 @@ def test_several_secrets_sign_once_each_and_either_verifies() -> None:
         Webhook(other).verify(body, headers)
     with pytest.raises(ValueError, match="at least one secret"):
         sign_headers([], "msg_1", 1, body)
+
+
+@given(
+    secret=st.binary(min_size=1, max_size=64).map(
+        lambda key: "whsec_" + base64.b64encode(key).decode()
+    ),
+    webhook_id=st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40
+    ),
+    timestamp=st.integers(min_value=0, max_value=4_000_000_000),
+    body=st.text(max_size=200).map(str.encode),
+)
+def test_signatures_are_the_standard_webhooks_librarys(
+    secret: str, webhook_id: str, timestamp: int, body: bytes
+) -> None:
+    from datetime import UTC, datetime
+
+    from standardwebhooks import Webhook
+
+    headers = sign_headers(secret, webhook_id, timestamp, body)
+    when = datetime.fromtimestamp(timestamp, tz=UTC)
+    assert headers["webhook-signature"] == Webhook(secret).sign(webhook_id, when, body)

@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slackbridge.store.connector_sqlite import ReadLater
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models_base import utcnow
@@ -63,6 +65,17 @@ class Repository:
         if session is not None:
             return await session.run_sync(lambda sync: job(sync.connection()))
         return await self._db.write(job)
+
+    async def _read_quick(self, query: Callable[[Connection], T]) -> T:
+        """Run ``query`` (a few indexed reads) at once on a SQLite file's write connection
+        (:meth:`Database.read_now <slackbridge.store.db.Database.read_now>`), else in a read
+        session: the same code either way."""
+        try:
+            return self._db.read_now(query)
+        except ReadLater:
+            pass
+        async with self._db.session() as session:
+            return await session.run_sync(lambda sync: query(sync.connection()))
 
     @asynccontextmanager
     async def _read(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:

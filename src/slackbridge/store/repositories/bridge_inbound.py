@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, and_, or_, select, tuple_
+from sqlalchemy.engine import Connection
 
 from slackbridge.store.models import (
     BridgeConversationRow,
@@ -135,17 +136,21 @@ class InboundRepository(Repository):
         the watched channels among them, and what the bridge knows of ``messages``."""
         if not places:
             return BatchView([], [], [], [])
-        async with self._db.session() as s:
-            conversations = (await s.execute(_conversations_stmt(places))).mappings().all()
-            unplaced = (await s.execute(_unplaced_stmt(places))).mappings().all()
-            watched = (await s.execute(_watched_stmt(places))).mappings().all()
-            known = (await s.execute(_known_stmt(messages))).mappings().all() if messages else []
-        return BatchView(
-            [_to_conversation(r) for r in conversations],
-            [_to_conversation(r) for r in unplaced],
-            [_to_watched(r) for r in watched],
-            _known(known),
-        )
+
+        def read(conn: Connection) -> BatchView:
+            conversations = conn.execute(_conversations_stmt(places)).mappings().all()
+            unplaced = conn.execute(_unplaced_stmt(places)).mappings().all()
+            watched = conn.execute(_watched_stmt(places)).mappings().all()
+            known = conn.execute(_known_stmt(messages)).mappings().all() if messages else []
+            return BatchView(
+                [_to_conversation(r) for r in conversations],
+                [_to_conversation(r) for r in unplaced],
+                [_to_watched(r) for r in watched],
+                _known(known),
+            )
+
+        # Every inbox batch reads this: at once on SQLite (see Repository._read_quick).
+        return await self._read_quick(read)
 
     async def unplaced_in(self, places: Collection[tuple[str, str]]) -> list[Conversation]:
         """The conversations of these (team, channel) pairs whose Slack place was still being

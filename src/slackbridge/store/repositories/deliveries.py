@@ -9,20 +9,22 @@ first; rows without an ordering key go out in any order.
 from __future__ import annotations
 
 import builtins
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import DeliveryRow, table_of
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.queue import Backlog, Queue, QueueSpec
+from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
+from slackbridge.store.queue_sqlite import raw_sqlite, to_text
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.write_path import Job
 
@@ -37,6 +39,13 @@ __all__ = [
 _T = table_of(DeliveryRow)
 _CHUNK = 100  # rows per INSERT: well under SQLite's bound-parameter limit
 _INSERTS: dict[str, Any] = {}  # the enqueue statement per dialect, built once
+# The same INSERT as plain SQL for the SQLite write path (store/queue_sqlite.py).
+_PLAIN_INSERT = (
+    "INSERT INTO deliveries (webhook_id, endpoint_id, event_type, ordering_key, payload, "
+    "status, attempts, not_before, created_at) VALUES "
+)
+_PLAIN_ROW = "(?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+_PLAIN_TAIL = " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id"
 _SPEC = QueueSpec(
     _T,
     ready="pending",
@@ -94,7 +103,7 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def _to_delivery(row: RowMapping) -> Delivery:
+def _to_delivery(row: QueueRow) -> Delivery:
     return Delivery(
         id=int(row["id"]),
         webhook_id=row["webhook_id"],
@@ -124,6 +133,37 @@ class DeliveriesRepository(Repository):
     def _enqueue_rows(
         self, conn: Connection, items: Sequence[NewDelivery]
     ) -> builtins.list[DeliveryEnqueueResult]:
+        raw = raw_sqlite(conn)
+        inserted = self._core_insert(conn, items) if raw is None else self._plain_insert(raw, items)
+        results = []
+        for item in items:
+            results.append(DeliveryEnqueueResult(item.webhook_id, item.webhook_id in inserted))
+            inserted.discard(item.webhook_id)
+        return results
+
+    def _plain_insert(self, raw: sqlite3.Connection, items: Sequence[NewDelivery]) -> set[str]:
+        """The rows as multi-row INSERTs on the SQLite write path's own connection (the same
+        statement as :meth:`_core_insert`'s, without SQLAlchemy's cost per row)."""
+        now = to_text(self._clock())
+        inserted: set[str] = set()
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start : start + _CHUNK]
+            params: builtins.list[Any] = []
+            for item in chunk:
+                params += (
+                    item.webhook_id,
+                    item.endpoint_id,
+                    item.event_type,
+                    item.ordering_key,
+                    item.payload,
+                    now if item.not_before is None else to_text(item.not_before),
+                    now,
+                )
+            sql = _PLAIN_INSERT + ", ".join([_PLAIN_ROW] * len(chunk)) + _PLAIN_TAIL
+            inserted.update(webhook_id for (webhook_id,) in raw.execute(sql, params))
+        return inserted
+
+    def _core_insert(self, conn: Connection, items: Sequence[NewDelivery]) -> set[str]:
         now = self._clock()
         rows = [
             {
@@ -152,11 +192,7 @@ class DeliveriesRepository(Repository):
         inserted: set[str] = set()
         for start in range(0, len(rows), _CHUNK):
             inserted.update(conn.execute(stmt, rows[start : start + _CHUNK]).scalars().all())
-        results = []
-        for item in items:
-            results.append(DeliveryEnqueueResult(item.webhook_id, item.webhook_id in inserted))
-            inserted.discard(item.webhook_id)
-        return results
+        return inserted
 
     def enqueue_job(
         self, items: Sequence[NewDelivery]

@@ -14,14 +14,14 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import InboxRow, table_of
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.queue import Backlog, Queue, QueueSpec
+from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.repositories.inbox_batch import complete_many, release_many
 from slackbridge.store.write_path import Job
@@ -83,7 +83,7 @@ class InboxItem:
     payload: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
-def _to_item(row: RowMapping) -> InboxItem:
+def _to_item(row: QueueRow) -> InboxItem:
     return InboxItem(
         id=int(row["id"]),
         dedupe_key=row["dedupe_key"],

@@ -4,7 +4,8 @@ Completing rows one by one costs a statement (and on SQLite several driver round
 row; under a steady stream of Slack events that was most of the inbox worker's time. This marks
 every row of a batch done with one ``UPDATE``, fenced by the lease owner like
 :meth:`~slackbridge.store.queue.Queue.complete`: a row whose lease was lost to another worker
-is left alone. :func:`release_many` gives rows back the same way.
+is left alone. :func:`release_many` gives rows back the same way. On the SQLite write path's
+own connection the completion is a plain statement (``store/queue_sqlite.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import bindparam, func, update
 from sqlalchemy.engine import Connection
 
 from slackbridge.store.models import InboxRow, table_of
+from slackbridge.store.queue_sqlite import raw_sqlite
 
 __all__ = ["complete_many", "release_many"]
 
@@ -30,6 +32,7 @@ _COMPLETE = (
     .values(status="done", lease_owner=None, lease_expires_at=None)
     .execution_options(synchronize_session=False)
 )
+_CHUNK = 500  # ids per plain statement: well under SQLite's bound-parameter limit
 
 
 def complete_many(conn: Connection, ids: Sequence[int], owner: str) -> int:
@@ -37,7 +40,19 @@ def complete_many(conn: Connection, ids: Sequence[int], owner: str) -> int:
     step); returns how many were (rows whose lease was lost are not)."""
     if not ids:
         return 0
-    return int(conn.execute(_COMPLETE, {"ids": list(ids), "owner": owner}).rowcount)
+    raw = raw_sqlite(conn)
+    if raw is None:
+        return int(conn.execute(_COMPLETE, {"ids": list(ids), "owner": owner}).rowcount)
+    done = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        done += raw.execute(
+            "UPDATE inbox SET status = 'done', lease_owner = NULL, lease_expires_at = NULL "
+            f"WHERE id IN ({marks}) AND lease_owner = ? AND status = 'processing'",
+            [*chunk, owner],
+        ).rowcount
+    return done
 
 
 def release_many(conn: Connection, ids: Sequence[int], owner: str) -> int:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.crypto import Keyring
@@ -23,7 +23,7 @@ from slackbridge.store.db import Database
 from slackbridge.store.ids import new_id
 from slackbridge.store.models import OutboxRow, table_of
 from slackbridge.store.models_base import utcnow
-from slackbridge.store.queue import Backlog, Queue, QueueSpec
+from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.write_path import Job
 
@@ -99,7 +99,7 @@ class OutboxEnqueueResult:
     created: bool
 
 
-def _to_message(row: RowMapping) -> OutboxMessage:
+def _to_message(row: QueueRow) -> OutboxMessage:
     return OutboxMessage(
         id=int(row["id"]),
         message_id=row["message_id"],

@@ -1,0 +1,256 @@
+"""The queues' hot statements as plain SQL on the write path's own ``sqlite3`` connection.
+
+On a SQLite file every queue write runs on one ``sqlite3`` connection of the write path
+(``store/connector_sqlite.py``), where SQLite takes a few microseconds per statement and
+SQLAlchemy Core took several times that around it (compiling from its cache, binding through
+every column type, building result rows): the largest share of the gateway's CPU per event
+(bench/RESULTS.md). The statements every event goes through (settling a lane's head, finding and
+leasing the lane's next row, marking an inbox batch done, storing deliveries) run here instead,
+as SQL text built once per table, with the same meaning as their Core versions in
+``store/queue.py`` and the repositories, which stay the path for PostgreSQL, for an in-memory
+SQLite database and for a caller's own session.
+
+Values are converted as the column types would: timestamps are stored as SQLAlchemy's SQLite
+``DATETIME`` text (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``, so that text order is time order) and
+read back aware in UTC; any other typed column goes through its type's own bind and result
+processors. ``tests/integration/store/test_queue_sqlite.py`` checks that rows written either way
+read back the same.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection
+
+from slackbridge.store.models_base import UtcDateTime
+
+__all__ = ["SqliteQueue", "SqliteTable", "from_text", "raw_sqlite", "to_text"]
+
+_DIALECT = sqlite_dialect.dialect()
+_Convert = Callable[[Any], Any]
+
+
+def raw_sqlite(conn: Connection) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection under ``conn`` when the job runs on the write path's own
+    connection to a SQLite file; None elsewhere (PostgreSQL, the async engine's connections)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    raw = conn.connection.driver_connection
+    return raw if isinstance(raw, sqlite3.Connection) else None
+
+
+def to_text(value: datetime) -> str:
+    """An aware datetime as the store keeps it on SQLite (see the module doc)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def from_text(value: str | None) -> datetime | None:
+    """A stored timestamp, aware in UTC (None stays None)."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return None if value is None else to_text(value)
+
+
+class SqliteTable:
+    """One table's column conversions for plain statements (built once per table)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.name = table.name
+        self.columns = tuple(c.name for c in table.columns)
+        self._bind: dict[str, _Convert | None] = {}
+        readers: list[_Convert | None] = []
+        for column in table.columns:
+            kind = column.type
+            if isinstance(kind, UtcDateTime):
+                self._bind[column.name] = _stamp
+                readers.append(from_text)
+                continue
+            impl = kind.dialect_impl(_DIALECT)
+            self._bind[column.name] = impl.bind_processor(_DIALECT)
+            readers.append(impl.result_processor(_DIALECT, None))
+        self._readers = tuple(readers)
+        self.returning = ", ".join(self.columns)
+
+    def value(self, name: str, value: Any) -> Any:
+        """``value`` for column ``name`` as the driver takes it (None too goes through the
+        type: a JSON column stores it as JSON ``null``, as SQLAlchemy does)."""
+        convert = self._bind[name]
+        return value if convert is None else convert(value)
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        """A row read as ``SELECT`` (or ``RETURNING``) :attr:`returning`, by column name."""
+        return {
+            name: (raw if read is None or raw is None else read(raw))
+            for name, read, raw in zip(self.columns, self._readers, values, strict=True)
+        }
+
+
+class SqliteQueue:
+    """A queue's lane step as plain statements (see :class:`~slackbridge.store.queue.Queue`,
+    whose Core statements these mirror: same conditions, same fences, same order)."""
+
+    def __init__(
+        self, table: Table, *, claimed: str, open_statuses: Sequence[str], lane: Sequence[str]
+    ) -> None:
+        self.table = SqliteTable(table)
+        self._claimed = claimed
+        self._lane = tuple(lane)
+        name = table.name
+        # Literal statuses: only then can SQLite use the partial lane index (store/queue.py).
+        is_open = "status IN (" + ", ".join(f"'{s}'" for s in open_statuses) + ")"
+        self._is_open = is_open
+        self._claims: dict[tuple[tuple[str, int], ...], tuple[str, str]] = {}
+        in_lane = "".join(f" AND {column} = ?" for column in self._lane)
+        self._find = (
+            f"SELECT id, not_before, lease_expires_at FROM {name} "
+            f"WHERE {is_open}{in_lane} ORDER BY id LIMIT 1"
+        )
+        self._take = (
+            f"UPDATE {name} SET status = ?, lease_owner = ?, lease_expires_at = ?, "
+            f"attempts = attempts + 1 WHERE id = ? AND {is_open} "
+            "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) "
+            f"RETURNING {self.table.returning}"
+        )
+        self._settles: dict[tuple[str, ...], str] = {}
+
+    def settle(
+        self, raw: sqlite3.Connection, row_id: int, owner: str, values: Mapping[str, Any]
+    ) -> bool:
+        """Clear the row's lease and set ``values``, if ``owner`` still holds it."""
+        names = tuple(sorted(values))
+        text = self._settles.get(names)
+        if text is None:
+            sets = "".join(f", {name} = ?" for name in names)
+            text = self._settles[names] = (
+                f"UPDATE {self.table.name} SET lease_owner = NULL, lease_expires_at = NULL"
+                f"{sets} WHERE id = ? AND lease_owner = ? AND status = ?"
+            )
+        value = self.table.value
+        params = [value(name, values[name]) for name in names]
+        params += (row_id, owner, self._claimed)
+        return bool(raw.execute(text, params).rowcount == 1)
+
+    def take_lane_head(
+        self,
+        raw: sqlite3.Connection,
+        lane: Mapping[str, Any],
+        owner: str,
+        now: datetime,
+        expires: datetime,
+    ) -> dict[str, Any] | None:
+        """Lease the oldest open row of ``lane`` (no lane value None) to ``owner`` if it is
+        due and not leased; the row, or None."""
+        value = self.table.value
+        head = raw.execute(self._find, [value(c, lane[c]) for c in self._lane]).fetchone()
+        if head is None:
+            return None
+        stamp = to_text(now)
+        head_id, not_before, lease_expires_at = head
+        # Text order is time order (to_text).
+        if not_before > stamp or (lease_expires_at is not None and lease_expires_at > stamp):
+            return None
+        rows = raw.execute(
+            self._take, (self._claimed, owner, to_text(expires), head_id, stamp)
+        ).fetchall()
+        return self.table.row(rows[0]) if rows else None
+
+    def nothing_due(
+        self, raw: sqlite3.Connection, now: datetime, filters: Mapping[str, Any] | None
+    ) -> bool:
+        """Whether no row is claimable (lanes not looked at): the claim's probe on its own,
+        a read (every statement run to its end, so that no read stays open)."""
+        find, _take, params = self._claim_parts(filters)
+        stamp = to_text(now)
+        return not raw.execute(find, [stamp, stamp, *params]).fetchall()
+
+    def _claim_parts(self, filters: Mapping[str, Any] | None) -> tuple[str, str, list[Any]]:
+        filters = filters or {}
+        shape = tuple(
+            (name, -1 if value is None else len(value) if isinstance(value, list | tuple) else 0)
+            for name, value in filters.items()
+        )
+        texts = self._claims.get(shape)
+        if texts is None:
+            texts = self._claims[shape] = self._claim_statements(shape)
+        convert = self.table.value
+        params: list[Any] = []
+        for name, value in filters.items():
+            if isinstance(value, list | tuple):
+                params += [convert(name, one) for one in value]
+            elif value is not None:
+                params.append(convert(name, value))
+        return texts[0], texts[1], params
+
+    def claim(
+        self,
+        raw: sqlite3.Connection,
+        owner: str,
+        limit: int,
+        now: datetime,
+        expires: datetime,
+        filters: Mapping[str, Any] | None,
+        *,
+        probe: bool,
+    ) -> list[dict[str, Any]]:
+        """:meth:`Queue.claim_rows <slackbridge.store.queue.Queue.claim_rows>` on SQLite: up
+        to ``limit`` claimable rows (only lanes' heads) leased to ``owner``, in id order."""
+        find, take, params = self._claim_parts(filters)
+        stamp = to_text(now)
+        if probe and not raw.execute(find, [stamp, stamp, *params]).fetchall():
+            return []
+        taken = raw.execute(
+            take, [self._claimed, owner, to_text(expires), stamp, stamp, *params, limit]
+        ).fetchall()
+        rows = [self.table.row(values) for values in taken]
+        rows.sort(key=lambda row: int(row["id"]))
+        return rows
+
+    def _claim_statements(self, shape: tuple[tuple[str, int], ...]) -> tuple[str, str]:
+        """The probe and the claim for filters of ``shape`` (column, -1 for NULL, n for a list
+        of n values, 0 for one value), as ``store/queue.py`` builds them in Core."""
+
+        def claimable(alias: str) -> str:
+            parts = [
+                f"{alias}.{self._is_open}",
+                f"{alias}.not_before <= ?",
+                f"({alias}.lease_expires_at IS NULL OR {alias}.lease_expires_at <= ?)",
+            ]
+            for column, size in shape:
+                if size < 0:
+                    parts.append(f"{alias}.{column} IS NULL")
+                elif size == 0:
+                    parts.append(f"{alias}.{column} = ?")
+                else:
+                    parts.append(f"{alias}.{column} IN ({', '.join('?' * size)})")
+            return " AND ".join(parts)
+
+        name = self.table.name
+        find = f"SELECT {name}.id FROM {name} WHERE {claimable(name)} LIMIT 1"
+        head = ""
+        if self._lane:
+            no_lane = " OR ".join(f"candidate.{column} IS NULL" for column in self._lane)
+            lanes = ", ".join(f"lane_head.{column}" for column in self._lane)
+            head = (
+                f" AND ({no_lane} OR candidate.id IN (SELECT min(lane_head.id) FROM {name} AS "
+                f"lane_head WHERE lane_head.{self._is_open} GROUP BY {lanes}))"
+            )
+        take = (
+            f"UPDATE {name} SET status = ?, lease_owner = ?, lease_expires_at = ?, "
+            f"attempts = attempts + 1 WHERE id IN (SELECT candidate.id FROM {name} AS candidate "
+            f"WHERE {claimable('candidate')}{head} ORDER BY candidate.id LIMIT ?) "
+            f"RETURNING {self.table.returning}"
+        )
+        return find, take
