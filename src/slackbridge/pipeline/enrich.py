@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from slackbridge.domain.events import DomainEvent
+from slackbridge.ports import WorkspaceUnavailable
 from slackbridge.runtime import Gateway, Slot
 from slackbridge.store.repositories.users import CachedUser, UsersRepository
 
@@ -32,6 +33,9 @@ _log = logging.getLogger("slackbridge.dispatch")
 LOOKUP_TIMEOUT = 3.0
 _MEMORY_SECONDS = 60.0
 _MEMORY_MAX = 10_000
+#: Seconds a workspace that can't be asked (not installed, disconnected) is not asked again:
+#: its events go out with the ids only, without a token lookup for every batch.
+_UNAVAILABLE_SECONDS = 10.0
 
 #: The port that asks Slack about one person: (team, user id, app id or None: the workspace's
 #: app) → the user as Slack describes them now. Raises when Slack can't tell (enrichment then
@@ -46,6 +50,8 @@ class _Memory:
 
     def __init__(self, gateway: Gateway) -> None:
         self.users: dict[_Key, tuple[float, CachedUser]] = {}
+        #: Workspaces (team ids) whose lookups failed as unavailable, until when.
+        self.unavailable: dict[str, float] = {}
 
     def remember(self, key: _Key, user: CachedUser, ttl: float) -> None:
         if len(self.users) >= _MEMORY_MAX:
@@ -75,10 +81,14 @@ def forget_user(gateway: Gateway, team_id: str, user_id: str) -> None:
 
 
 async def _guarded(
-    lookup_user: LookupUser, team_id: str, user_id: str, app_id: str | None
+    lookup_user: LookupUser, team_id: str, user_id: str, app_id: str | None, memory: _Memory
 ) -> CachedUser | None:
     try:
         return await asyncio.wait_for(lookup_user(team_id, user_id, app_id), LOOKUP_TIMEOUT)
+    except WorkspaceUnavailable as exc:
+        memory.unavailable[team_id] = time.monotonic() + _UNAVAILABLE_SECONDS
+        _log.info("users.info for %s: workspace %s unavailable (%s)", user_id, team_id, exc)
+        return None
     except Exception as exc:
         _log.info("users.info for %s in %s failed (%r); sending the id only", user_id, team_id, exc)
         return None
@@ -116,10 +126,11 @@ async def enrich_users(
             else:
                 found[(team_id, user_id)] = cached
         fetched: list[CachedUser | None] = []
+        to_fetch = [pair for pair in to_fetch if memory.unavailable.get(pair[0], 0.0) <= now]
         if lookup_user is not None:
             fetched = await asyncio.gather(
                 *(
-                    _guarded(lookup_user, team, user, wanted[(team, user)])
+                    _guarded(lookup_user, team, user, wanted[(team, user)], memory)
                     for team, user in to_fetch
                 )
             )
