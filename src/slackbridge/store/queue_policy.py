@@ -3,6 +3,12 @@
 Every queue (inbox, webhook deliveries, outbox) retries a failed attempt after an exponential
 backoff with jitter and gives up after a number of attempts; only the numbers differ. Nothing
 here does I/O or reads a clock: the random source is passed in (tests pass a seeded one).
+
+Without one, the jitter comes from a generator of this module's own, never from the
+process-wide one of the ``random`` module: the workers draw from it at any moment (on every
+settled row, from the event loop's thread), and a shared state would let that interleave with
+anything else in the process that draws from it, seeded or not (a property test's generator
+checks that the global state does not move while it draws, and fails by chance when it does).
 """
 
 from __future__ import annotations
@@ -11,6 +17,9 @@ import random
 from dataclasses import dataclass
 
 __all__ = ["Backoff", "RetryPolicy"]
+
+#: The jitter's default source: private, so that drawing from it never moves the global state.
+_JITTER = random.Random()
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,7 @@ class Backoff:
 
     def seconds(self, attempt: int, *, rng: random.Random | None = None) -> float:
         ceiling = self.ceiling(attempt)
-        return (rng or random).uniform(ceiling / 2, ceiling)
+        return (rng or _JITTER).uniform(ceiling / 2, ceiling)
 
 
 @dataclass(frozen=True)
