@@ -28,6 +28,10 @@ from typing import Protocol
 
 from slackbridge.store.leases import Lease, Leases
 
+#: Jitter from a generator of this module's own: the global one belongs to whoever else
+#: draws from it (a property test's data generation, for one).
+_JITTER = random.Random()
+
 __all__ = [
     "DEFAULT_TTL",
     "Elector",
@@ -107,7 +111,7 @@ class Elector:
         """Hold ``name`` (or one of its ``slots``) for the block; see the module docstring."""
         lease = await self.try_acquire(name, slots=slots)
         while lease is None:
-            if await _wait_any((stop,), self.retry * random.uniform(0.8, 1.2)):
+            if await _wait_any((stop,), self.retry * _JITTER.uniform(0.8, 1.2)):
                 yield None
                 return
             lease = await self.try_acquire(name, slots=slots)

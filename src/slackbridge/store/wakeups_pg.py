@@ -30,6 +30,10 @@ from sqlalchemy.engine import URL
 
 from slackbridge.store.wakeups import LocalWakeups
 
+#: Jitter from a generator of this module's own: the global one belongs to whoever else
+#: draws from it (a property test's data generation, for one).
+_JITTER = random.Random()
+
 __all__ = ["PgWakeups", "channel_name", "dsn_of"]
 
 _log = logging.getLogger("slackbridge.wakeups")
@@ -158,7 +162,7 @@ class PgWakeups:
                 if conn is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.shield(_close(conn))
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            await asyncio.sleep(delay * _JITTER.uniform(0.8, 1.2))
             delay = min(delay * 2, _BACKOFF_MAX)
 
     async def _serve(self, conn: Any, lost: asyncio.Event) -> None:

@@ -35,6 +35,10 @@ from slackbridge.slack.inbound.intake import Intake, accept
 from slackbridge.store.elector import run_elected
 from slackbridge.store.repositories.apps import SlackApp
 
+#: Jitter from a generator of this module's own: the global one belongs to whoever else
+#: draws from it (a property test's data generation, for one).
+_JITTER = random.Random()
+
 __all__ = ["ENVELOPE_KINDS", "AppConnection", "SocketModeSupervisor", "SocketModeWorker", "workers"]
 
 _log = logging.getLogger("slackbridge.socket_mode")
@@ -229,7 +233,7 @@ class SocketModeSupervisor:
                             _describe(exc),
                             delay,
                         )
-                        await _sleep(stop, delay * random.uniform(0.8, 1.2))
+                        await _sleep(stop, delay * _JITTER.uniform(0.8, 1.2))
                         delay = min(delay * 2, _BACKOFF_MAX)
                         continue
                     delay = _BACKOFF_MIN
@@ -258,7 +262,7 @@ class SocketModeSupervisor:
                 )
                 if old.closed.is_set():
                     self.gateway.health.report(self.component, False, "reconnecting")
-                await _sleep(stop, delay * random.uniform(0.8, 1.2))
+                await _sleep(stop, delay * _JITTER.uniform(0.8, 1.2))
                 delay = min(delay * 2, _BACKOFF_MAX)
                 continue
             task = asyncio.get_running_loop().create_task(old.retire())
