@@ -73,7 +73,8 @@ def _watched_view(watched: StoredWatched) -> WatchedChannel:
 @links_router.put(
     "/{product_user}",
     summary="Link a product user to a Slack user",
-    responses=error_responses("workspace_forbidden", "user_link_conflict"),
+    # not_found: a value the API can't route (a decoded newline) is answered 404, as on every path.
+    responses=error_responses("workspace_forbidden", "user_link_conflict", "not_found"),
 )
 async def put_user_link(
     product_user: ProductUserPath, body: UserLinkPut, request: Request, caller: WriteCaller
@@ -111,7 +112,7 @@ async def get_user_link(
 @watched_router.put(
     "/{channel}",
     summary="Watch a channel",
-    responses=error_responses("workspace_forbidden"),
+    responses=error_responses("workspace_forbidden", "not_found"),
 )
 async def put_watched_channel(
     channel: ChannelPath, body: WatchedChannelPut, request: Request, caller: WriteCaller

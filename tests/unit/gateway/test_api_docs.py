@@ -29,3 +29,17 @@ def test_every_route_schema_and_error_code_is_documented() -> None:
             assert f"### {name}\n" in text
     for code in ERROR_CODES:
         assert f"| `{code}` |" in text
+
+
+def test_every_path_with_a_parameter_documents_404() -> None:
+    # A value the API can't route (a decoded newline in it) is answered 404 `not_found` by the
+    # API's catch-all, whatever the route: every operation with a path parameter says so.
+    spec = api_app.openapi()
+    missing = [
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        if "{" in path
+        for method, operation in item.items()
+        if "404" not in operation.get("responses", {})
+    ]
+    assert missing == []
