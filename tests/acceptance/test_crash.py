@@ -8,14 +8,8 @@ exactly once by webhook-id (it may see a webhook-id twice: at-least-once deliver
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
-import signal
-import sys
-import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -23,6 +17,7 @@ import pytest
 
 from slackbridge.emulator.seed import build_state
 from slackbridge.emulator.testing import install_app_for_tests, make_test_app
+from tests.support.cluster import GatewayProcess
 from tests.support.product import Product, run_product
 from tests.support.servers import free_port
 from tests.support.stack import run_emulator
@@ -32,67 +27,6 @@ pytestmark = pytest.mark.slow
 SECRET = "whsec_" + "Y3Jhc2gtdGVzdC1zZWNyZXQtZm9yLXdlYmhvb2tzIQ=="
 ACME, ALICE, GENERAL = "T0ACME0001", "U0ACME0001", "C0ACME0GEN"
 MESSAGES = 120
-
-
-class _Gateway:
-    """``slackbridge serve`` in a subprocess, started (again) on one port and data dir."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env = env
-        self.port = port
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "slackbridge.cli",
-                "serve",
-                "--port",
-                str(self.port),
-                env=self.env,
-                stdout=out,
-                stderr=out,
-            )
-
-    async def ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while True:
-                assert self.process is not None and self.process.returncode is None, (
-                    self.log.read_text()[-3000:]
-                )
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(self.url + "/readyz")).status_code == 200:
-                        return
-                assert time.monotonic() < deadline, "gateway not ready"
-                await asyncio.sleep(0.1)
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 15)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-
-
-@contextlib.asynccontextmanager
-async def _gateway(env: dict[str, str], port: int, log: Path) -> AsyncIterator[_Gateway]:
-    gateway = _Gateway(env, port, log)
-    try:
-        yield gateway
-    finally:
-        await gateway.stop()
 
 
 async def _post(client: httpx.AsyncClient, emulator_url: str, text: str) -> str:
@@ -134,13 +68,16 @@ async def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(tmp_path: Pa
             "SLACKBRIDGE_INBOX_LEASE_SECONDS": "2",
             "SLACKBRIDGE_LOG_LEVEL": "WARNING",
         }
-        async with _gateway(env, port, tmp_path / "gateway.log") as gateway:
+        gateway = GatewayProcess(env, port, tmp_path / "gateway.log")
+        try:
             await gateway.start()
             await gateway.ready()
             await _run_stream(emulator.url, gateway, product)
+        finally:
+            await gateway.stop()
 
 
-async def _run_stream(emulator_url: str, gateway: _Gateway, product: Product) -> None:
+async def _run_stream(emulator_url: str, gateway: GatewayProcess, product: Product) -> None:
     posted: list[str] = []
     async with httpx.AsyncClient(timeout=10.0) as client:
         for i in range(MESSAGES):
