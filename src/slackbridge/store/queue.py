@@ -18,70 +18,46 @@ lane. Two rows of one lane are never out at once, and a lane is served in id ord
 
 Every transition after the claim is fenced by the lease owner: a worker whose lease expired and
 whose row was taken again cannot complete or fail it any more (the call returns ``False``).
+
+The statements themselves are built, purely from the queue's :class:`QueueSpec`, in
+:mod:`slackbridge.store.queue_statements`; on the SQLite write path's own connection the hot ones
+run as plain SQL (:mod:`slackbridge.store.queue_sqlite`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ClauseElement,
     ColumnElement,
-    FromClause,
-    Select,
-    Table,
-    Update,
-    and_,
     bindparam,
     func,
-    literal_column,
-    or_,
     select,
     update,
 )
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.connector_sqlite import ReadLater, SqliteFileConnector
 from slackbridge.store.db import Database
-from slackbridge.store.queue_sqlite import SqliteQueue, raw_sqlite
+from slackbridge.store.queue_sqlite import raw_sqlite
+from slackbridge.store.queue_statements import (
+    STATEMENTS,
+    Backlog,
+    QueueRow,
+    QueueSpec,
+    claimable,
+    filtered,
+    head_of_lane,
+    lane_statements,
+    plain_statements,
+)
 from slackbridge.store.repositories._base import Clock
 
 __all__ = ["Backlog", "Queue", "QueueRow", "QueueSpec"]
-
-#: A row as the queue hands it out: SQLAlchemy's, or a plain dict from the SQLite write path.
-QueueRow = RowMapping | Mapping[str, Any]
-
-# Statements built once and reused with parameters, by (table, purpose, detail).
-_STATEMENTS: dict[tuple[str, str, Any], Any] = {}
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    """The shape of one queue table: its statuses and (optionally) its lane columns."""
-
-    table: Table
-    ready: str
-    claimed: str
-    done: str
-    failed: str
-    lane: tuple[str, ...] = ()
-    created: str = "created_at"  # when a row was queued (a backlog's age)
-
-    @property
-    def open_statuses(self) -> tuple[str, str]:
-        return (self.ready, self.claimed)
-
-
-@dataclass(frozen=True)
-class Backlog:
-    """The unfinished rows of a queue: how many, and how long the oldest has waited."""
-
-    depth: int
-    oldest_seconds: float
 
 
 class Queue:
@@ -91,40 +67,11 @@ class Queue:
         self._db = db
         self._spec = spec
         self._clock = clock
-        self._plain = _plain_statements(spec)
+        self._plain = plain_statements(spec)
 
     @property
     def spec(self) -> QueueSpec:
         return self._spec
-
-    def _claimable(self, src: FromClause, now: datetime) -> ColumnElement[bool]:
-        c = src.c
-        return and_(
-            c.status.in_(self._spec.open_statuses),
-            c.not_before <= now,
-            or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
-        )
-
-    def _open(self, src: FromClause) -> ColumnElement[bool]:
-        """``status IN (ready, claimed)`` with the statuses as literals, not parameters: only
-        then can SQLite (and PostgreSQL's generic plans) use the partial lane indexes, whose
-        predicate is that same condition. With parameters, finding a lane's head scanned every
-        open row of every lane, for every candidate: quadratic in the backlog."""
-        return src.c.status.in_([literal_column(f"'{s}'") for s in self._spec.open_statuses])
-
-    def _head_of_lane(self, src: FromClause) -> ColumnElement[bool] | None:
-        """Rows in no lane, or the oldest open row of their lane (lanes' heads are found once
-        per statement, from the partial lane index)."""
-        if not self._spec.lane:
-            return None
-        head = self._spec.table.alias("lane_head")
-        heads = (
-            select(func.min(head.c.id))
-            .where(self._open(head))
-            .group_by(*(head.c[name] for name in self._spec.lane))
-        )
-        no_lane = or_(*(src.c[name].is_(None) for name in self._spec.lane))
-        return or_(no_lane, src.c.id.in_(heads))
 
     def claim_lane_head(
         self, conn: Connection, owner: str, lane: Mapping[str, Any], lease_seconds: float
@@ -141,7 +88,7 @@ class Queue:
         if raw is not None:
             expires = now + timedelta(seconds=lease_seconds)
             return self._plain.take_lane_head(raw, lane, owner, now, expires)
-        find, take = self._lane_statements(conn.dialect.name)
+        find, take = lane_statements(self._spec, conn.dialect.name)
         params = {f"lane_{name}": lane[name] for name in self._spec.lane}
         head = conn.execute(find, params).first()
         if head is None or head.not_before > now:
@@ -158,47 +105,6 @@ class Queue:
             },
         )
         return taken.mappings().first()
-
-    def _lane_statements(self, dialect: str) -> tuple[Select[Any], Update]:
-        """The lane runner's two statements, built once per table (building and hashing a
-        statement costs more than SQLite takes to run it)."""
-        key = (self._spec.table.name, "lane", dialect)
-        found = _STATEMENTS.get(key)
-        if found is None:
-            t = self._spec.table
-            when = t.c.not_before.type
-            find = (
-                select(t.c.id, t.c.not_before, t.c.lease_expires_at)
-                .where(
-                    self._open(t),
-                    *(t.c[name] == bindparam(f"lane_{name}") for name in self._spec.lane),
-                )
-                .order_by(t.c.id)
-                .limit(1)
-            )
-            if dialect == "postgresql":
-                find = find.with_for_update(skip_locked=True)
-            take = (
-                update(t)
-                .where(
-                    t.c.id == bindparam("head_id"),
-                    self._open(t),
-                    or_(
-                        t.c.lease_expires_at.is_(None),
-                        t.c.lease_expires_at <= bindparam("now", type_=when),
-                    ),
-                )
-                .values(
-                    status=self._spec.claimed,
-                    lease_owner=bindparam("owner"),
-                    lease_expires_at=bindparam("expires", type_=when),
-                    attempts=t.c.attempts + 1,
-                )
-                .returning(*t.c)
-                .execution_options(synchronize_session=False)
-            )
-            found = _STATEMENTS[key] = (find, take)
-        return found
 
     def complete_and_take_next(
         self,
@@ -220,16 +126,6 @@ class Queue:
         if not self._settle(conn, row_id, owner, values):
             return False, None
         return True, self.claim_lane_head(conn, owner, lane, lease_seconds)
-
-    def _filtered(self, src: FromClause, filters: Mapping[str, Any] | None) -> list[Any]:
-        conditions = []
-        for name, value in (filters or {}).items():
-            column = src.c[name]
-            if isinstance(value, list | tuple):
-                conditions.append(column.in_(list(value)))
-            else:
-                conditions.append(column.is_(None) if value is None else column == value)
-        return conditions
 
     def claim_rows(
         self,
@@ -259,14 +155,14 @@ class Queue:
         if probe and conn.dialect.name == "sqlite":
             # A read first: cheap where nothing is due, unlike the update's subqueries. Lanes
             # are not looked at, so it may let a claim run that then takes nothing.
-            due = select(t.c.id).where(self._claimable(t, now), *self._filtered(t, filters))
+            due = select(t.c.id).where(claimable(self._spec, t, now), *filtered(t, filters))
             if conn.execute(due.limit(1)).first() is None:
                 return []
         # The candidates come from an alias, so that the subquery can't correlate with the
         # UPDATE's own table (which would apply LIMIT per updated row).
         cand = t.alias("candidate")
-        conditions = [self._claimable(cand, now), *self._filtered(cand, filters)]
-        head = self._head_of_lane(cand)
+        conditions = [claimable(self._spec, cand, now), *filtered(cand, filters)]
+        head = head_of_lane(self._spec, cand)
         if head is not None:
             conditions.append(head)
         candidates = select(cand.c.id).where(*conditions).order_by(cand.c.id).limit(limit)
@@ -333,7 +229,7 @@ class Queue:
             except ReadLater:
                 pass
         t = self._spec.table
-        conditions = [self._claimable(t, self._clock()), *self._filtered(t, filters)]
+        conditions = [claimable(self._spec, t, self._clock()), *filtered(t, filters)]
         async with self._db.session() as session:
             found = await session.execute(select(t.c.id).where(*conditions).limit(1))
             return found.first() is None
@@ -355,10 +251,10 @@ class Queue:
             return bool(conn.execute(stmt).rowcount == 1)
         names = tuple(sorted(values))
         key = (t.name, "settle", names)
-        prepared = _STATEMENTS.get(key)
+        prepared = STATEMENTS.get(key)
         if prepared is None:
-            # Built once per set of columns, with parameters (see _lane_statements).
-            prepared = _STATEMENTS[key] = (
+            # Built once per set of columns, with parameters (see queue_statements.lane_statements).
+            prepared = STATEMENTS[key] = (
                 update(t)
                 .where(
                     t.c.id == bindparam("row_id"),
@@ -496,16 +392,3 @@ class Queue:
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=self._clock().tzinfo)
         return Backlog(int(depth), max(0.0, (self._clock() - oldest).total_seconds()))
-
-
-_PLAIN: dict[str, SqliteQueue] = {}
-
-
-def _plain_statements(spec: QueueSpec) -> SqliteQueue:
-    """The queue's plain SQLite statements, built once per table."""
-    found = _PLAIN.get(spec.table.name)
-    if found is None:
-        found = _PLAIN[spec.table.name] = SqliteQueue(
-            spec.table, claimed=spec.claimed, open_statuses=spec.open_statuses, lane=spec.lane
-        )
-    return found
