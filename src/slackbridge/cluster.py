@@ -23,17 +23,12 @@ import logging
 from typing import Any
 
 from slackbridge.runtime import Gateway, Worker
-from slackbridge.store.elector import Elector, Held
+from slackbridge.store.elector import Held
 from slackbridge.store.wakeups_pg import PgWakeups, channel_name, dsn_of
 
-__all__ = ["elector", "on_startup", "readiness", "singleton", "workers"]
+__all__ = ["on_startup", "readiness", "singleton", "workers"]
 
 _log = logging.getLogger("slackbridge.cluster")
-
-
-def elector(gateway: Gateway) -> Elector:
-    """The gateway's :class:`Elector` (its holder name is the gateway's instance id)."""
-    return gateway.elector
 
 
 def _pg_wakeups(gateway: Gateway) -> PgWakeups | None:
@@ -46,8 +41,8 @@ def singleton(
 ) -> contextlib.AbstractAsyncContextManager[Held | None]:
     """``async with singleton(gateway, "catch-up", stop) as held:``: the block runs while this
     gateway holds ``name`` (None when ``stop`` came first); stop acting when ``held.lost`` is
-    set. For a whole worker, wrap it: ``SingletonWorker(elector(gateway), worker)``."""
-    return elector(gateway).hold(name, stop, slots=slots)
+    set. For a whole worker, wrap it: ``SingletonWorker(gateway.elector, worker)``."""
+    return gateway.elector.hold(name, stop, slots=slots)
 
 
 async def on_startup(gateway: Gateway) -> None:
@@ -86,7 +81,7 @@ def workers(gateway: Gateway) -> list[Worker]:
 
 def readiness(gateway: Gateway) -> dict[str, dict[str, Any]]:
     """Gateway part hook for ``/readyz``: what this process holds in the cluster."""
-    held = elector(gateway).held()
+    held = gateway.elector.held()
     wakeups = _pg_wakeups(gateway)
     shared = gateway.db.is_postgres
     detail = ", ".join(held) if held else "holds no singleton"

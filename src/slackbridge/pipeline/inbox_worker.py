@@ -1,6 +1,6 @@
 """The inbox worker: inbox rows → normalized domain events → deliveries.
 
-It takes the rows the group commit stored leased to it (``pipeline/handoff.py``) and claims the
+It takes the rows the group commit stored leased to it (``gateway.handoff``) and claims the
 others in batches with a lease (``store/queue.py``; a crashed worker's rows are claimed again
 once their lease expires), normalizes each payload with the pure functions of
 ``pipeline/normalize.py``, runs the control actions itself (``app_uninstalled`` and
@@ -31,7 +31,6 @@ from slackbridge import metrics
 from slackbridge.domain.events import ControlAction, DomainEvent, Normalized, Received
 from slackbridge.domain.payloads import PAYLOAD_KINDS, PayloadKind
 from slackbridge.pipeline.enrich import enrich_users
-from slackbridge.pipeline.handoff import handoff_of
 from slackbridge.pipeline.inbox_ports import InboxPorts
 from slackbridge.pipeline.normalize import OwnIdentity, normalize
 from slackbridge.pipeline.sync_answer import SYNC_HOLD_SECONDS
@@ -126,7 +125,7 @@ class InboxWorker:
         self._inbox = InboxRepository(gateway.db, gateway.keyring)
         self._deliveries = DeliveriesRepository(gateway.db, gateway.keyring)
         self._owner = f"inbox:{gateway.instance_id}"[:64]
-        self._handoff = handoff_of(gateway)
+        self._handoff = gateway.handoff
         self._last_claim = 0.0
         self._refused_seen = 0
         # One batch in flight at a time: rows are handled in inbox order.
@@ -158,7 +157,7 @@ class InboxWorker:
 
     async def claim(self, limit: int) -> Sequence[InboxItem]:
         """Up to ``limit`` rows in inbox (id) order: those the ingress handed over leased to
-        us (``pipeline/handoff.py``), and rows claimed from the table: stored pending (on
+        us (``gateway.handoff``), and rows claimed from the table: stored pending (on
         PostgreSQL; with SQLite when the handoff was full), due for a retry, or left by a
         crashed process. The table is read when nothing was handed over, once per poll, and
         whenever rows were stored pending since it was last read to the end: until then a

@@ -74,7 +74,7 @@ class InboxCommitter:
     Each batch of rows is one urgent job of the store's write path (it goes before the workers'
     jobs waiting there, and never waits behind a transaction of theirs). Where the store can
     (a SQLite file), new rows are leased to the local inbox worker and handed to it in memory
-    (``pipeline/handoff.py``); elsewhere they are stored pending for the workers to claim.
+    (``store/inbox_handoff.py``); elsewhere they are stored pending for the workers to claim.
     ``answers`` are the synchronous answers of commands and interactions (none: Slack always
     gets the plain ack).
     """

@@ -4,7 +4,7 @@ This is the write job the group commit submits to the write path (``store/write_
 which runs it on its own SQLite connection, ``store/connector_sqlite.py``): one query for the
 keys already stored, one multi-row ``INSERT`` of the new rows, all on the ``sqlite3`` connection
 under the write path's transaction, without SQLAlchemy's cost per row. New rows may be written
-already leased to this process's inbox worker (see ``pipeline/handoff.py``).
+already leased to this process's inbox worker (see ``store/inbox_handoff.py``).
 
 Timestamps go through SQLAlchemy's own bind processor for the column type and the headers are
 JSON, so the rows read back exactly as the inbox repository's; its ``insert_many`` stays the path

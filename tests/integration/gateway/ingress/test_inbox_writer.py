@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from slackbridge.pipeline.handoff import Handoff
 from slackbridge.store.connector_sqlite import SqliteFileConnector
 from slackbridge.store.crypto import Keyring, generate_key
 from slackbridge.store.db import Database, open_database
+from slackbridge.store.inbox_handoff import Handoff
 from slackbridge.store.migrate import upgrade_database
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.repositories.inbox import InboxRepository, NewInboxItem
@@ -226,7 +226,6 @@ async def test_a_handed_over_row_never_overtakes_a_pending_one(
     import httpx
 
     from slackbridge.compose_inbox import inbox_worker
-    from slackbridge.pipeline.handoff import handoff_of
     from slackbridge.runtime import Gateway
     from slackbridge.settings import Settings
 
@@ -236,7 +235,7 @@ async def test_a_handed_over_row_never_overtakes_a_pending_one(
     )
     writer = InboxIngest(db, keyring)
     worker = inbox_worker(gateway, poll_seconds=3600)
-    handoff = handoff_of(gateway)
+    handoff = gateway.handoff
     handoff.open(worker.owner, 30.0)
 
     async def store(*keys: str, room: int) -> None:
