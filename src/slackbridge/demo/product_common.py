@@ -40,7 +40,9 @@ __all__ = [
     "ProductState",
     "SeenWebhooks",
     "error",
+    "form_or_json",
     "healthz",
+    "json_object",
     "listen_address",
     "product_app",
     "receive_webhook",
@@ -54,6 +56,23 @@ _SEEN_LIMIT = 10_000
 def error(status: int, code: str, message: str) -> JSONResponse:
     """The products' JSON error: ``{"error": {"code", "message"}}`` with ``status``."""
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def json_object(request: Request) -> Mapping[str, Any] | None:
+    """The request's body as a JSON object, or None if it is not one."""
+    try:
+        payload = await request.json()
+    except ValueError:
+        return None
+    return payload if isinstance(payload, Mapping) else None
+
+
+async def form_or_json(request: Request) -> Mapping[str, Any] | None:
+    """A JSON object body (None if the body is not one), or the page's form fields."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return await json_object(request)
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 async def healthz(_request: Request) -> Response:

@@ -8,7 +8,8 @@ once over server-sent events (``GET /api/chats/{n}/events``), their files throug
 (which fetches them from the gateway with the API key). The card's **Claim** button
 (``interaction.block_action``) assigns the agent and updates the card; **Close** opens a modal
 (``views.open``) whose resolution note (``interaction.view_submission``) closes the chat on both
-sides (``POST …/close``). Operators sign in to the console with Sign in with Slack.
+sides (``POST …/close``). Operators sign in to the console (``console.py``) with Sign in with
+Slack; what a visitor may send is checked in ``visitor_input.py``.
 
 Routes: ``/`` (front page), ``/install`` (Add to Slack: makes the account on the way),
 ``/site/{account}`` (a website with the widget), ``POST /api/accounts/{account}/chats``, ``POST
@@ -21,8 +22,6 @@ Routes: ``/`` (front page), ``/install`` (Add to Slack: makes the account on the
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import secrets
 import uuid
@@ -55,13 +54,16 @@ from slackbridge.demo.livechat.chats import (
     close_modal,
     note_of,
 )
-from slackbridge.demo.livechat.pages import console_page, front_page, widget_page
-from slackbridge.demo.livechat.signin import SESSION_COOKIE, SignIn, SignInError, SlackOidc
+from slackbridge.demo.livechat.console import Console
+from slackbridge.demo.livechat.pages import front_page, widget_page
+from slackbridge.demo.livechat.signin import SignIn, SlackOidc
+from slackbridge.demo.livechat.visitor_input import InvalidInput, visitor_content
 from slackbridge.demo.product_common import (
     WEBHOOK_PATH,
     ProductBase,
     SeenWebhooks,
     error,
+    json_object,
     product_app,
     receive_webhook,
 )
@@ -70,37 +72,8 @@ __all__ = ["WEBHOOK_PATH", "LivechatApp", "SlackOidc", "create_livechat_app"]
 
 _log = logging.getLogger("slackbridge.demo.livechat")
 
-_MAX_TEXT = 4000
-_MAX_FILE = 5 * 1024 * 1024
 _KEEPALIVE_SECONDS = 15.0
 _CARD_PERSONA = {"name": "Live chat", "icon_emoji": ":speech_balloon:"}
-
-
-class _Invalid(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _files_of(payload: Mapping[str, Any]) -> list[tuple[str, bytes]]:
-    raw = payload.get("files") or []
-    if not isinstance(raw, list):
-        raise _Invalid("invalid_files", 'files: [{"filename", "content_base64"}]')
-    out = []
-    for f in raw:
-        name = f.get("filename") if isinstance(f, Mapping) else None
-        data = f.get("content_base64") if isinstance(f, Mapping) else None
-        if not isinstance(name, str) or not name.strip() or not isinstance(data, str):
-            raise _Invalid("invalid_files", 'files: [{"filename", "content_base64"}]')
-        try:
-            content = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            raise _Invalid("invalid_files", f"{name}: not base64") from None
-        if len(content) > _MAX_FILE:
-            raise _Invalid("file_too_large", f"{name}: at most {_MAX_FILE // 1024 // 1024} MB")
-        out.append((name.strip()[:200], content))
-    return out
 
 
 class LivechatApp(ProductBase):
@@ -130,6 +103,7 @@ class LivechatApp(ProductBase):
         )
         self._slack_http = httpx.AsyncClient(transport=slack_transport, timeout=10.0)
         self.signin = SignIn(oidc, self._slack_http)
+        self.console = Console(self.live, self.signin, client)
         self.heard: list[str] = []
 
     async def close(self) -> None:
@@ -193,11 +167,11 @@ class LivechatApp(ProductBase):
             return error(404, "account_not_found", "no such account (or not installed yet)")
         if not account.ready:
             return error(409, "not_configured", "the team has not chosen where chats go yet")
-        payload = await _json(request)
+        payload = await json_object(request)
         visitor = payload.get("visitor") if payload else None
         try:
-            text, files = self._content(payload)
-        except _Invalid as exc:
+            text, files = visitor_content(payload)
+        except InvalidInput as exc:
             return error(400, exc.code, exc.message)
         if not isinstance(visitor, str):
             visitor = "Visitor"
@@ -247,17 +221,6 @@ class LivechatApp(ProductBase):
         )
         chat.card_posted = True
 
-    def _content(self, payload: Mapping[str, Any] | None) -> tuple[str, list[tuple[str, bytes]]]:
-        if payload is None:
-            raise _Invalid("invalid_body", 'send JSON: {"text": "...", "files": [...]}')
-        text = payload.get("text") or ""
-        if not isinstance(text, str) or len(text) > _MAX_TEXT:
-            raise _Invalid("invalid_text", f"text: at most {_MAX_TEXT} characters")
-        files = _files_of(payload)
-        if not text.strip() and not files:
-            raise _Invalid("empty", "write something or attach a file")
-        return text.strip(), files
-
     async def _visitor_says(
         self, chat: Chat, text: str, files: list[tuple[str, bytes]]
     ) -> Response | None:
@@ -287,8 +250,8 @@ class LivechatApp(ProductBase):
         if chat.state != "open":
             return error(409, "chat_closed", "this chat is closed")
         try:
-            text, files = self._content(await _json(request))
-        except _Invalid as exc:
+            text, files = visitor_content(await json_object(request))
+        except InvalidInput as exc:
             return error(400, exc.code, exc.message)
         sent = await self._visitor_says(chat, text, files)
         if isinstance(sent, Response):
@@ -432,80 +395,6 @@ class LivechatApp(ProductBase):
             _log.warning("could not close %s in Slack: %s", chat.key, exc)
         await self._update_card(chat)
 
-    # --- console --------------------------------------------------------------------------------
-
-    def _redirect_uri(self, request: Request) -> str:
-        return str(request.url_for("console_callback"))
-
-    async def console(self, request: Request) -> Response:
-        operator = self.signin.operator(request.cookies.get(SESSION_COOKIE))
-        accounts = self.live.accounts_of(operator.team_id) if operator else []
-        channels: dict[str, list[dict[str, Any]]] = {}
-        for account in accounts:
-            channels[account.id] = await self._channels(account)
-        chats = list(self.live.chats.values())
-        return HTMLResponse(
-            console_page(operator, accounts, channels, chats, request.query_params.get("note"))
-        )
-
-    async def _channels(self, account: Account) -> list[dict[str, Any]]:
-        try:
-            listed = await self.client.slack.call(
-                account.team_id or "",
-                "conversations.list",
-                {"types": "public_channel", "exclude_archived": True, "limit": 200},
-            )
-        except (SlackbridgeError, httpx.HTTPError):
-            return []
-        return [c for c in listed.get("channels") or [] if isinstance(c, dict) and "id" in c]
-
-    async def console_login(self, request: Request) -> Response:
-        try:
-            url = self.signin.authorize_url(self._redirect_uri(request))
-        except SignInError as exc:
-            return HTMLResponse(console_page(None, [], {}, [], str(exc)), status_code=503)
-        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-
-    async def console_callback(self, request: Request) -> Response:
-        try:
-            session = await self.signin.finish(request.query_params, self._redirect_uri(request))
-        except SignInError as exc:
-            return HTMLResponse(console_page(None, [], {}, [], str(exc)), status_code=400)
-        operator = self.signin.sessions[session]
-        for account in self.live.accounts_of(operator.team_id):
-            if operator.user_id not in account.operators:
-                account.operators.append(operator.user_id)
-        response = RedirectResponse("/console", status_code=303)
-        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax")
-        return response
-
-    async def console_logout(self, request: Request) -> Response:
-        self.signin.sign_out(request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse("/console", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
-
-    async def console_account(self, request: Request) -> Response:
-        """Where an account's chats go (only its workspace's operators may change it)."""
-        operator = self.signin.operator(request.cookies.get(SESSION_COOKIE))
-        if operator is None:
-            return error(401, "not_signed_in", "sign in with Slack first")
-        account = self.live.accounts.get(request.path_params["account"])
-        if account is None or account.team_id != operator.team_id:
-            return error(404, "account_not_found", "no such account in your workspace")
-        form = await _form_or_json(request)
-        mode = form.get("mode")
-        channel = form.get("channel_id") or None
-        if mode not in ("still", "noisy"):
-            return error(400, "invalid_mode", 'mode: "still" or "noisy"')
-        if mode == "still" and not isinstance(channel, str):
-            return error(400, "invalid_channel", "a still chat needs a channel")
-        account.mode = mode
-        account.channel_id = channel if isinstance(channel, str) else account.channel_id
-        if "text/html" in request.headers.get("accept", ""):
-            return RedirectResponse("/console?note=Saved", status_code=303)
-        return JSONResponse({"account": account.to_json()})
-
     # --- pages and state ------------------------------------------------------------------------
 
     async def front(self, _request: Request) -> Response:
@@ -525,21 +414,6 @@ class LivechatApp(ProductBase):
                 "operators": [o.to_json() for o in self.signin.sessions.values()],
             }
         )
-
-
-async def _json(request: Request) -> Mapping[str, Any] | None:
-    try:
-        payload = await request.json()
-    except ValueError:
-        return None
-    return payload if isinstance(payload, Mapping) else None
-
-
-async def _form_or_json(request: Request) -> Mapping[str, Any]:
-    if request.headers.get("content-type", "").startswith("application/json"):
-        return await _json(request) or {}
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def create_livechat_app(
@@ -574,11 +448,7 @@ def create_livechat_app(
             Route("/api/chats/{number}/messages", live.say, methods=["POST"]),
             Route("/api/chats/{number}/events", live.events),
             Route("/api/chats/{number}/files/{file_id}", live.file),
-            Route("/console", live.console),
-            Route("/console/login", live.console_login),
-            Route("/console/callback", live.console_callback, name="console_callback"),
-            Route("/console/logout", live.console_logout, methods=["POST"]),
-            Route("/console/accounts/{account}", live.console_account, methods=["POST"]),
+            *live.console.routes(),
         ],
     )
     app.state.livechat = live

@@ -19,7 +19,7 @@ import html
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -34,6 +34,7 @@ from slackbridge.demo.product_common import (
     ProductBase,
     SeenWebhooks,
     error,
+    form_or_json,
     product_app,
     receive_webhook,
 )
@@ -182,7 +183,7 @@ class ServiceDesk(ProductBase):
         session = self._session(request)
         if isinstance(session, Response):
             return session
-        payload = await _form_or_json(request)
+        payload = await form_or_json(request)
         text = payload.get("text") if payload is not None else None
         if not isinstance(text, str) or not text.strip() or len(text) > _MAX_ANSWER:
             return error(400, "invalid_text", f"text: 1 to {_MAX_ANSWER} characters")
@@ -210,7 +211,7 @@ class ServiceDesk(ProductBase):
 
     async def settings(self, request: Request) -> Response:
         """Change the idle time (seconds, at least 1)."""
-        payload = await _form_or_json(request)
+        payload = await form_or_json(request)
         raw = payload.get("idle_seconds") if payload is not None else None
         try:
             idle = float(raw) if isinstance(raw, (int, float, str)) else 0.0
@@ -263,18 +264,6 @@ class ServiceDesk(ProductBase):
             "<button>Save</button></form>"
             f"{sessions}<p><a href='/install'>Add to Slack</a></p></body></html>"
         )
-
-
-async def _form_or_json(request: Request) -> Mapping[str, Any] | None:
-    """A JSON object body, or the page's form."""
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            payload = await request.json()
-        except ValueError:
-            return None
-        return payload if isinstance(payload, Mapping) else None
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def create_servicedesk_app(
