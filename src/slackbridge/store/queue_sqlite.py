@@ -64,6 +64,15 @@ def _stamp(value: datetime | None) -> str | None:
     return None if value is None else to_text(value)
 
 
+def _lane_index(table: Table, lane: Sequence[str]) -> str:
+    """The name of ``table``'s index on the lane's columns then ``id`` (the open rows')."""
+    wanted = [*lane, "id"]
+    for index in table.indexes:
+        if [column.name for column in index.columns] == wanted and index.name:
+            return str(index.name)
+    raise LookupError(f"{table.name} has no index on ({', '.join(wanted)})")
+
+
 class SqliteTable:
     """One table's column conversions for plain statements (built once per table)."""
 
@@ -129,10 +138,13 @@ class SqliteQueue:
         # The lane skip scan's statements per lane column (see _lane_heads): the rows whose
         # column is NULL under a prefix of values, the first value, the next value after one
         # (at the last column with the head's id: the index ends with id).
+        # They name the lane index: without statistics the planner would rather take the
+        # claim index for ``status IN (…)`` and read every open row (measured: 6 ms).
         self._skip: list[tuple[str, str, str]] = []
+        index = _lane_index(table, self._lane) if self._lane else ""
         for level, column in enumerate(self._lane):
             prefix = "".join(f" AND {c} = ?" for c in self._lane[:level])
-            at = f"FROM {name} WHERE {is_open}{prefix} AND {column}"
+            at = f"FROM {name} INDEXED BY {index} WHERE {is_open}{prefix} AND {column}"
             picked, order = (
                 (f"{column}, id", f"{column}, id")
                 if level == len(self._lane) - 1

@@ -350,3 +350,26 @@ async def test_the_lane_skip_scan_finds_the_heads_a_group_by_finds(file_store: S
     )
     ours, theirs = await db.write(lambda conn: both(conn, outbox, core))
     assert ours == theirs and len(ours) == 4 + 6
+
+
+async def test_the_lane_skip_scan_seeks_the_lane_index(file_store: Store) -> None:
+    """Its statements read the partial lane index, never the claim index (which, without
+    statistics, SQLite's planner preferred for ``status IN (…)``: every open row read)."""
+    queues = [file_store.deliveries._queue._plain, file_store.outbox._queue._plain]
+
+    def plans(conn: Any) -> list[str]:
+        raw = raw_sqlite(conn)
+        assert raw is not None
+        return [
+            " ".join(
+                str(row[3])
+                for row in raw.execute(f"EXPLAIN QUERY PLAN {text}", ["x"] * text.count("?"))
+            )
+            for plain in queues
+            for level in plain._skip
+            for text in level
+        ]
+
+    found = await file_store.db.write(plans)
+    assert len(found) == 9
+    assert all("_lane_open" in plan and "_claim" not in plan for plan in found)
