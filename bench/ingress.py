@@ -580,6 +580,7 @@ def _budget(flat: Outcome, bolt: Outcome) -> tuple[str, list[tuple[str, bool]]]:
     the load generator, the gateway, the product) 2/B."""
     gen = _per_event_us(flat.client_cpu, flat.acked)
     gateway = _per_event_us(flat.server_cpu_total, flat.delivered)
+    sending = _per_event_us(flat.server_cpu, flat.acked)
     product = _per_event_us(flat.product_cpu, flat.delivered)
     bolt_ack = _per_event_us(bolt.server_cpu, bolt.acked)
     bolt_gen = _per_event_us(bolt.client_cpu, bolt.acked)
@@ -593,6 +594,7 @@ def _budget(flat: Outcome, bolt: Outcome) -> tuple[str, list[tuple[str, bool]]]:
         "| process | CPU µs per event (flat out, spread) |\n|---|---:|\n"
         f"| load generator (sending, per request) | {gen:.0f} |\n"
         f"| slackbridge (ack to delivery, per delivered event) | {gateway:.0f} |\n"
+        f"| slackbridge (while sending, per acked request) | {sending or 0:.0f} |\n"
         f"| product (per webhook) | {product:.0f} |\n"
         f"| Bolt (per ack; its load generator: {bolt_gen or 0:.0f}) | {bolt_ack or 0:.0f} |\n"
     )
