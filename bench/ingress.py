@@ -312,11 +312,16 @@ async def _run_scenario(
     stall: float,
 ) -> Outcome:
     run = uuid.uuid4().hex[:10]
+    stalls = getattr(proc, "stalls", False)
+    if stalls:
+        proc.send_signal(signal.SIGUSR2)  # the stall report so far (warm-up, previous runs)
     before = cpu_seconds(proc.pid)
     product_before = cpu_seconds(product[0].pid) if product else None
     started = time.time()
     sent, seconds, statuses, client_cpu = await _load(port, scenario, run, concurrency)
     after = cpu_seconds(proc.pid)
+    if stalls:
+        proc.send_signal(signal.SIGUSR2)  # the stalls while the requests were sent
     out = Outcome(server, scenario, seconds=seconds, statuses=statuses, client_cpu=client_cpu)
     out.acked = sum(1 for s in sent if s.acked is not None)
     out.non_2xx = sum(n for status, n in statuses.items() if not 200 <= status < 300)
@@ -331,6 +336,8 @@ async def _run_scenario(
     arrivals = await _arrivals(product_port, run, out.acked, stall)
     # CPU up to the last arrival (the polls of /arrivals cost the product a little too).
     end, product_end = cpu_seconds(proc.pid), cpu_seconds(product_proc.pid)
+    if stalls:
+        proc.send_signal(signal.SIGUSR2)  # the stalls while the backlog drained
     if before is not None and end is not None:
         out.server_cpu_total = end - before
     if product_before is not None and product_end is not None:
@@ -461,6 +468,9 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
             # SIGUSR1 writes the stats so far (sent once the scenarios ran).
             (work / "profiled_serve.py").write_text(PROFILED_SERVE)
             ours_cmd[1:3] = [str(work / "profiled_serve.py"), args.profile]
+        elif args.stalls:
+            # The event loop's lag and what runs while it is late (bench/loop_stalls.py).
+            ours_cmd[1:3] = [str(Path(__file__).with_name("loop_stalls.py")), args.stalls]
         env = _slackbridge_env(work, product_port, database, schema)
         try:
             with (
@@ -470,6 +480,7 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
             ):
                 await _wait_ready(product_port, pp, work / "p.log")
                 await _wait_ready(ours_port, ours, work / "slackbridge.log")
+                ours.stalls = bool(args.stalls)  # type: ignore[attr-defined]
                 await _wait_ready(bolt_port, bolt, work / "bolt.log")
                 warm = Scenario("warm-up", args.channels, None, 2000, 15)
                 await _run_scenario(
@@ -569,6 +580,7 @@ def _budget(flat: Outcome, bolt: Outcome) -> tuple[str, list[tuple[str, bool]]]:
     the load generator, the gateway, the product) 2/B."""
     gen = _per_event_us(flat.client_cpu, flat.acked)
     gateway = _per_event_us(flat.server_cpu_total, flat.delivered)
+    sending = _per_event_us(flat.server_cpu, flat.acked)
     product = _per_event_us(flat.product_cpu, flat.delivered)
     bolt_ack = _per_event_us(bolt.server_cpu, bolt.acked)
     bolt_gen = _per_event_us(bolt.client_cpu, bolt.acked)
@@ -582,6 +594,7 @@ def _budget(flat: Outcome, bolt: Outcome) -> tuple[str, list[tuple[str, bool]]]:
         "| process | CPU µs per event (flat out, spread) |\n|---|---:|\n"
         f"| load generator (sending, per request) | {gen:.0f} |\n"
         f"| slackbridge (ack to delivery, per delivered event) | {gateway:.0f} |\n"
+        f"| slackbridge (while sending, per acked request) | {sending or 0:.0f} |\n"
         f"| product (per webhook) | {product:.0f} |\n"
         f"| Bolt (per ack; its load generator: {bolt_gen or 0:.0f}) | {bolt_ack or 0:.0f} |\n"
     )
@@ -703,6 +716,11 @@ def main() -> int:
         "--profile", metavar="FILE", help="run the gateway under cProfile, its stats to FILE"
     )
     parser.add_argument("--scenario", default="", help="only scenarios whose name has this")
+    parser.add_argument(
+        "--stalls",
+        metavar="FILE",
+        help="sample the gateway's event-loop lag and its stacks while late into FILE",
+    )
     args = parser.parse_args()
     if not (0 < args.requests <= 1_000_000 and 0 < args.seconds <= 600):
         parser.error("--requests must be 1..1000000 and --seconds 1..600")
@@ -712,6 +730,9 @@ def main() -> int:
         parser.error("--record needs every scenario, without --profile (which slows it down)")
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
+    if args.stalls:
+        args.stalls = str(Path(args.stalls).resolve())
+        Path(args.stalls).unlink(missing_ok=True)
     outcomes, bolt, log = asyncio.run(_main(args))
     print(machine())
     print(_row(bolt))

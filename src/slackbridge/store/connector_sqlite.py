@@ -39,6 +39,10 @@ __all__ = ["ReadLater", "SqliteFileConnector", "is_busy"]
 
 R = TypeVar("R")
 
+#: Seconds between two attempts at a batch while another connection holds the write lock.
+_RETRY_PAUSE_MIN = 0.00025
+_RETRY_PAUSE_MAX = 0.001
+
 
 def is_busy(exc: BaseException) -> bool:
     """The error is SQLite's "database is locked" (SQLITE_BUSY and its extended codes)."""
@@ -144,9 +148,15 @@ class SqliteFileConnector:
         return result
 
     def _patiently(self, batch: Callable[[Connection], R]) -> R:
-        """In the thread: ``batch`` again while the write lock is taken, up to the timeout."""
+        """In the thread: ``batch`` again while the write lock is taken, up to the timeout.
+
+        The lock is mostly the WAL checkpointer's restart (6 to 30 ms under load, see
+        ``wal_checkpoint.py``) and Slack's acks wait for this batch: the pause between two
+        attempts stays at most :data:`_RETRY_PAUSE_MAX`, so that the batch follows the lock's
+        release within a millisecond (a pause doubling up to 10 ms added up to 10 ms to the
+        acks' tail); an attempt that finds the lock taken costs microseconds."""
         deadline = time.monotonic() + self._busy_timeout
-        pause = 0.0005
+        pause = _RETRY_PAUSE_MIN
         while True:
             try:
                 return self._once(batch)
@@ -154,7 +164,7 @@ class SqliteFileConnector:
                 if not is_busy(exc) or time.monotonic() > deadline:
                     raise
             time.sleep(pause)
-            pause = min(pause * 2, 0.01)
+            pause = min(pause * 2, _RETRY_PAUSE_MAX)
 
     def read_now(self, query: Callable[[sqlite3.Connection], R]) -> R:
         """Run ``query`` (a read: it must leave no statement open) on this connection, outside

@@ -19,6 +19,7 @@ read back the same.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -61,6 +62,15 @@ def from_text(value: str | None) -> datetime | None:
 
 def _stamp(value: datetime | None) -> str | None:
     return None if value is None else to_text(value)
+
+
+def _lane_index(table: Table, lane: Sequence[str]) -> str:
+    """The name of ``table``'s index on the lane's columns then ``id`` (the open rows')."""
+    wanted = [*lane, "id"]
+    for index in table.indexes:
+        if [column.name for column in index.columns] == wanted and index.name:
+            return str(index.name)
+    raise LookupError(f"{table.name} has no index on ({', '.join(wanted)})")
 
 
 class SqliteTable:
@@ -125,6 +135,28 @@ class SqliteQueue:
             f"RETURNING {self.table.returning}"
         )
         self._settles: dict[tuple[str, ...], str] = {}
+        # The lane skip scan's statements per lane column (see _lane_heads): the rows whose
+        # column is NULL under a prefix of values, the first value, the next value after one
+        # (at the last column with the head's id: the index ends with id).
+        # They name the lane index: without statistics the planner would rather take the
+        # claim index for ``status IN (…)`` and read every open row (measured: 6 ms).
+        self._skip: list[tuple[str, str, str]] = []
+        index = _lane_index(table, self._lane) if self._lane else ""
+        for level, column in enumerate(self._lane):
+            prefix = "".join(f" AND {c} = ?" for c in self._lane[:level])
+            at = f"FROM {name} INDEXED BY {index} WHERE {is_open}{prefix} AND {column}"
+            picked, order = (
+                (f"{column}, id", f"{column}, id")
+                if level == len(self._lane) - 1
+                else (column, column)
+            )
+            self._skip.append(
+                (
+                    f"SELECT id {at} IS NULL",
+                    f"SELECT {picked} {at} IS NOT NULL ORDER BY {order} LIMIT 1",
+                    f"SELECT {picked} {at} > ? ORDER BY {order} LIMIT 1",
+                )
+            )
 
     def settle(
         self, raw: sqlite3.Connection, row_id: int, owner: str, values: Mapping[str, Any]
@@ -211,9 +243,12 @@ class SqliteQueue:
         stamp = to_text(now)
         if probe and not raw.execute(find, [stamp, stamp, *params]).fetchall():
             return []
-        taken = raw.execute(
-            take, [self._claimed, owner, to_text(expires), stamp, stamp, *params, limit]
-        ).fetchall()
+        leased = [self._claimed, owner, to_text(expires)]
+        if self._lane:
+            heads = json.dumps(self._lane_heads(raw))
+            taken = raw.execute(take, [*leased, heads, stamp, stamp, *params, limit]).fetchall()
+        else:
+            taken = raw.execute(take, [*leased, stamp, stamp, *params, limit]).fetchall()
         rows = [self.table.row(values) for values in taken]
         rows.sort(key=lambda row: int(row["id"]))
         return rows
@@ -239,18 +274,42 @@ class SqliteQueue:
 
         name = self.table.name
         find = f"SELECT {name}.id FROM {name} WHERE {claimable(name)} LIMIT 1"
-        head = ""
-        if self._lane:
-            no_lane = " OR ".join(f"candidate.{column} IS NULL" for column in self._lane)
-            lanes = ", ".join(f"lane_head.{column}" for column in self._lane)
-            head = (
-                f" AND ({no_lane} OR candidate.id IN (SELECT min(lane_head.id) FROM {name} AS "
-                f"lane_head WHERE lane_head.{self._is_open} GROUP BY {lanes}))"
-            )
+        # With lanes, the candidates are the lanes' heads found by :meth:`_lane_heads` (a JSON
+        # array of ids, first parameter of the subquery); the same rows as Core's
+        # ``id IN (SELECT min(id) … GROUP BY lane)`` or a lane column NULL.
+        head = "candidate.id IN (SELECT value FROM json_each(?)) AND " if self._lane else ""
         take = (
             f"UPDATE {name} SET status = ?, lease_owner = ?, lease_expires_at = ?, "
             f"attempts = attempts + 1 WHERE id IN (SELECT candidate.id FROM {name} AS candidate "
-            f"WHERE {claimable('candidate')}{head} ORDER BY candidate.id LIMIT ?) "
-            f"RETURNING {self.table.returning}"
+            f"WHERE {head}{claimable('candidate')} "
+            f"ORDER BY candidate.id LIMIT ?) RETURNING {self.table.returning}"
         )
         return find, take
+
+    def _lane_heads(self, raw: sqlite3.Connection) -> list[int]:
+        """The ids of every open lane's head, and of every open row with a lane column NULL
+        (each its own lane), by a skip scan of the partial lane index (lane columns, id;
+        open rows only): one seek per lane, instead of reading every open row to group them
+        as Core's ``min(id) … GROUP BY`` does.
+
+        Under a backlog that difference is the event loop's: a claim reads the whole backlog
+        that way (measured: 14 ms for 5,000 open deliveries over 64 lanes, while all their
+        heads were leased and it took nothing), where the skip scan reads one row per lane.
+        Values read from the index are bound back as they are (no conversion), so SQLite
+        compares them exactly as it ordered them."""
+        heads: list[int] = []
+        last = len(self._lane) - 1
+        prefixes: list[tuple[Any, ...]] = [()]
+        while prefixes:
+            prefix = prefixes.pop()
+            level = len(prefix)
+            nulls, first, after = self._skip[level]
+            heads += [row[0] for row in raw.execute(nulls, prefix)]
+            row = raw.execute(first, prefix).fetchone()
+            while row is not None:
+                if level == last:
+                    heads.append(row[1])
+                else:
+                    prefixes.append((*prefix, row[0]))
+                row = raw.execute(after, (*prefix, row[0])).fetchone()
+        return heads

@@ -274,3 +274,102 @@ def test_values_are_bound_as_their_column_types_bind_them() -> None:
     ):
         bind = outbox.c[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
         assert plain.value(name, value) == (value if bind is None else bind(value))
+
+
+_CORE_HEADS = (
+    "SELECT id FROM {t} WHERE {open} AND ({nulls} OR id IN "
+    "(SELECT min(id) FROM {t} WHERE {open} GROUP BY {lane}))"
+)
+
+
+async def test_the_lane_skip_scan_finds_the_heads_a_group_by_finds(file_store: Store) -> None:
+    """Every open lane's oldest row, and every open row with a lane column NULL (each its own
+    lane), under several endpoints, with heads settled (the next row heads the lane), and
+    for the outbox's one-column lanes too."""
+    db, repo = file_store.db, file_store.deliveries
+    eps = [
+        (await file_store.endpoints.upsert(EndpointSpec(f"http://127.0.0.1:9/{n}", secret="s"))).id
+        for n in range(3)
+    ]
+    await repo.enqueue(
+        [
+            NewDelivery(f"d{n}", eps[n % 3], "message.posted", "{}", ordering_key=f"T:C{n % 7}")
+            for n in range(60)
+        ]
+        + [NewDelivery(f"free{n}", eps[n % 2], "message.posted", "{}") for n in range(5)]
+    )
+    for lease in await repo.claim("w", limit=9):  # some heads delivered: their lanes move on
+        await repo.settle(lease, "w", DeliveryOutcome("delivered", status_code=200))
+    await repo.claim("w", limit=4)  # and some leased
+    deliveries = repo._queue._plain
+    core = _CORE_HEADS.format(
+        t="deliveries",
+        open="status IN ('pending', 'delivering')",
+        nulls="endpoint_id IS NULL OR ordering_key IS NULL",
+        lane="endpoint_id, ordering_key",
+    )
+
+    def both(conn: Any, plain: Any, query: str) -> tuple[list[int], list[int]]:
+        raw = raw_sqlite(conn)
+        assert raw is not None
+        return sorted(plain._lane_heads(raw)), sorted(r[0] for r in raw.execute(query))
+
+    ours, theirs = await db.write(lambda conn: both(conn, deliveries, core))
+    assert ours == theirs and len(ours) == 3 * 7 + 5
+
+    outbox = file_store.outbox._queue._plain
+    rows = [
+        {
+            "message_id": f"m{n}",
+            "team_id": "T",
+            "method": "chat.postMessage",
+            "lane_key": None if n % 5 == 0 else f"T:C{n % 4}",
+            "payload": "{}",
+            "status": "queued",
+            "not_before": "2030-01-01 00:00:00.000000",
+        }
+        for n in range(30)
+    ]
+
+    def insert(conn: Any) -> None:
+        raw = raw_sqlite(conn)
+        assert raw is not None
+        raw.executemany(
+            "INSERT INTO outbox (message_id, team_id, method, lane_key, payload, status, "
+            "not_before, attempts, created_at) VALUES (:message_id, :team_id, :method, "
+            ":lane_key, :payload, :status, :not_before, 0, :not_before)",
+            rows,
+        )
+
+    await db.write(insert)
+    core = _CORE_HEADS.format(
+        t="outbox",
+        open="status IN ('queued', 'sending')",
+        nulls="lane_key IS NULL",
+        lane="lane_key",
+    )
+    ours, theirs = await db.write(lambda conn: both(conn, outbox, core))
+    assert ours == theirs and len(ours) == 4 + 6
+
+
+async def test_the_lane_skip_scan_seeks_the_lane_index(file_store: Store) -> None:
+    """Its statements read the partial lane index, never the claim index (which, without
+    statistics, SQLite's planner preferred for ``status IN (…)``: every open row read)."""
+    queues = [file_store.deliveries._queue._plain, file_store.outbox._queue._plain]
+
+    def plans(conn: Any) -> list[str]:
+        raw = raw_sqlite(conn)
+        assert raw is not None
+        return [
+            " ".join(
+                str(row[3])
+                for row in raw.execute(f"EXPLAIN QUERY PLAN {text}", ["x"] * text.count("?"))
+            )
+            for plain in queues
+            for level in plain._skip
+            for text in level
+        ]
+
+    found = await file_store.db.write(plans)
+    assert len(found) == 9
+    assert all("_lane_open" in plan and "_claim" not in plan for plan in found)

@@ -266,3 +266,31 @@ async def test_a_handed_over_row_never_overtakes_a_pending_one(
         handoff.close()
         await gateway.http.aclose()
         await db.write_path.close()
+
+
+async def test_a_deferred_batch_tries_again_at_least_every_millisecond(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While another connection holds the write lock (the WAL checkpointer's restart), the
+    writer's thread tries again after pauses of at most a millisecond: the batch, which
+    Slack's acks wait for, follows the lock's release closely."""
+    connector = db.write_path.connector
+    assert isinstance(connector, SqliteFileConnector)
+    holder = sqlite3.connect(str(db.url.database), isolation_level=None, check_same_thread=False)
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 12:
+            holder.execute("COMMIT")  # the lock is released after a dozen attempts
+
+    monkeypatch.setattr("slackbridge.store.connector_sqlite.time.sleep", sleep)
+    writer = InboxIngest(db, Keyring.parse(generate_key()))
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        assert [r.inserted for r in await writer.insert_many([_item("waited")])] == [True]
+        assert connector.deferred == 1 and len(pauses) == 12
+        assert max(pauses) <= 0.001
+    finally:
+        holder.close()
+        await db.write_path.close()
