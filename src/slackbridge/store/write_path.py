@@ -12,9 +12,14 @@ and a batch's commit (and on PostgreSQL its round trip) is shared by everything 
 
 - Jobs run in the order they were submitted, except that *urgent* ones (the ingress's inbox
   rows: Slack is waiting for the ack) go before the others waiting.
-- A batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so that a
-  long backlog of worker jobs never holds the event loop (the SQLite connector runs batches on
-  the loop's thread) for more than a couple of milliseconds at a time.
+- On SQLite a batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so
+  that a long backlog of worker jobs never holds the event loop (the SQLite connector runs
+  batches on the loop's thread) for more than a couple of milliseconds at a time. A
+  ``concurrent`` connector (PostgreSQL) awaits the driver at every statement, so the loop is
+  never held: a batch there takes every job waiting (up to :attr:`WritePath.max_jobs`). A cut
+  for time there only multiplied the commits (a statement's round trip is a fair share of
+  2 ms: batches of two or three jobs, five commits an event) without letting anything in
+  sooner: the jobs cut off wait for the next batch anyway.
 - A job that raises fails alone: the batch is rolled back, the job's caller gets the error, and
   the others run again in the next batch. Jobs are therefore written to be run again: pure
   functions of the database, their effect visible only through what they return.
@@ -82,11 +87,12 @@ class WritePath:
         self,
         connector: Connector,
         *,
-        slice_seconds: float = 0.002,
+        slice_seconds: float | None = 0.002,
         max_jobs: int = 512,
     ) -> None:
         self.connector = connector
-        self.slice_seconds = slice_seconds
+        # None: no cut for time (the default on a concurrent connector, see the module doc).
+        self.slice_seconds = None if connector.concurrent else slice_seconds
         self.max_jobs = max_jobs
         self._urgent: deque[_Pending] = deque()
         self._normal: deque[_Pending] = deque()
@@ -153,7 +159,11 @@ class WritePath:
         def run(conn: Connection) -> None:
             started = time.perf_counter()
             for index, pending in enumerate(batch):
-                if index and time.perf_counter() - started > slice_seconds:
+                if (
+                    index
+                    and slice_seconds is not None
+                    and time.perf_counter() - started > slice_seconds
+                ):
                     return
                 try:
                     ran.append(pending.job(conn))

@@ -16,12 +16,14 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util import await_only
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import InboxRow, table_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
+from slackbridge.store.queue_postgres import raw_postgres, rowcount
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.repositories.inbox_batch import complete_many, release_many
 from slackbridge.store.write_path import Job
@@ -35,6 +37,12 @@ _SPEC = QueueSpec(
 )
 # Rows per INSERT statement: keeps SQLite well under its bound-parameter limit.
 _CHUNK = 500
+# complete_many (repositories/inbox_batch.py) as plain SQL on PostgreSQL's write path
+# (store/queue_postgres.py): every id in one array parameter.
+_PG_COMPLETE = (
+    "UPDATE inbox SET status = 'done', lease_owner = NULL, lease_expires_at = NULL "
+    "WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'processing'"
+)
 
 
 # The two item types below are values, never changed after construction, but not declared
@@ -231,6 +239,9 @@ class InboxRepository(Repository):
         def job(conn: Connection) -> int:
             if with_job is not None:
                 with_job(conn)
+            pg = raw_postgres(conn) if ids else None
+            if pg is not None:
+                return rowcount(await_only(pg.execute(_PG_COMPLETE, list(ids), owner)))
             return complete_many(conn, ids, owner)
 
         return await self._write(job)
