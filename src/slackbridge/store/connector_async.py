@@ -3,9 +3,10 @@
 A batch's jobs are synchronous functions of a connection; SQLAlchemy runs them on an async
 connection with :meth:`~sqlalchemy.ext.asyncio.AsyncConnection.run_sync`, each statement still
 awaiting the driver underneath. On PostgreSQL a batch is one transaction on one pooled
-connection: one commit (one WAL flush) for everything in it. An in-memory SQLite database lives
-in the engine's one shared connection, which only this engine can see, so it is written here too
-(``BEGIN IMMEDIATE``, as ``Database.transaction`` does).
+connection: one commit (one WAL flush) for everything in it; the queues' hot statements run
+there as plain SQL on the driver's connection (``store/queue_postgres.py``). An in-memory SQLite
+database lives in the engine's one shared connection, which only this engine can see, so it is
+written here too (``BEGIN IMMEDIATE``, as ``Database.transaction`` does).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from slackbridge.store.queue_postgres import PLAIN_OPTION
 
 __all__ = ["AsyncEngineConnector"]
 
@@ -40,7 +43,7 @@ class AsyncEngineConnector:
                 conn = await conn.execution_options(**{str(self._begin_option): "IMMEDIATE"})
                 async with conn.begin():
                     return await conn.run_sync(batch)
-        conn = self._idle.pop() if self._idle else await self._engine.connect()
+        conn = self._idle.pop() if self._idle else await self._connect()
         try:
             async with conn.begin():
                 return await conn.run_sync(batch)
@@ -49,6 +52,12 @@ class AsyncEngineConnector:
                 await conn.close()
             else:
                 self._idle.append(conn)
+
+    async def _connect(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        # The queues' hot statements run as plain SQL on this connection's driver
+        # (store/queue_postgres.py).
+        return await conn.execution_options(**{PLAIN_OPTION: True})
 
     async def close(self) -> None:
         """Return the kept connections to the pool (which belongs to the database)."""

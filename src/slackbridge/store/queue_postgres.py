@@ -5,8 +5,9 @@ greenlet (``AsyncConnection.run_sync``); every statement it ran through SQLAlche
 compiling from the cache, binding through every column type, the asyncpg adapter's cursor
 emulation and building result rows: most of the gateway's CPU per event on PostgreSQL. The
 statements every event goes through run here instead, as SQL text built once per table and run
-on the driver's connection (``conn.connection.driver_connection``), awaited from the sync job
-with :func:`sqlalchemy.util.await_only`:
+on the driver's connection (``conn.connection.driver_connection``) of the write path's
+connections (``store/connector_async.py`` marks them), awaited from the sync job with
+:func:`sqlalchemy.util.await_only`:
 
 - a lane runner's step, *one* statement: settle the lane's head, find the lane's next open row
   (``FOR UPDATE SKIP LOCKED``, as the Core find) and lease it if it is due and under no live
@@ -40,16 +41,19 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.util import await_only
 
-__all__ = ["PgQueue", "PgTable", "raw_postgres", "rowcount"]
+__all__ = ["PLAIN_OPTION", "PgQueue", "PgTable", "raw_postgres", "rowcount"]
 
+#: The execution option the write path's connector sets on its connections: plain statements
+#: run there only (a caller's own session stays on Core, as on SQLite).
+PLAIN_OPTION = "slackbridge_plain"
 _Convert = Callable[[Any], Any]
 
 
 def raw_postgres(conn: Connection) -> asyncpg.Connection | None:
-    """The ``asyncpg`` connection under ``conn`` (a write-path job's connection on PostgreSQL),
-    inside the batch's transaction (begun here if no statement has begun it yet); None on
-    another engine."""
-    if conn.dialect.name != "postgresql":
+    """The ``asyncpg`` connection under ``conn`` when the job runs on a connection of the
+    PostgreSQL write path (:data:`PLAIN_OPTION`), inside the batch's transaction (begun here
+    if no statement has begun it yet); None elsewhere."""
+    if conn.dialect.name != "postgresql" or not conn.get_execution_options().get(PLAIN_OPTION):
         return None
     raw = conn.connection.driver_connection
     if not isinstance(raw, asyncpg.Connection):
@@ -142,7 +146,8 @@ class PgQueue:
         self._lease_sql = (
             f"UPDATE {name} AS t SET status = '{claimed}', lease_owner = ${n + 1}, "
             f"lease_expires_at = ${n + 2}, attempts = t.attempts + 1 "
-            f"WHERE t.id = (SELECT id FROM head) AND t.{self._is_open} AND t.not_before <= ${n + 3} "
+            f"WHERE t.id = (SELECT id FROM head) AND t.{self._is_open} "
+            f"AND t.not_before <= ${n + 3} "
             f"AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= ${n + 3}) "
             f"RETURNING {cols}"
         )
