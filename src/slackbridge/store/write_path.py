@@ -11,7 +11,12 @@ batch, on the engine's :class:`Connector`. Nothing in the process then competes 
 and a batch's commit (and on PostgreSQL its round trip) is shared by everything in it.
 
 - Jobs run in the order they were submitted, except that *urgent* ones (the ingress's inbox
-  rows: Slack is waiting for the ack) go before the others waiting.
+  rows: Slack is waiting for the ack) go before the others waiting. On a ``concurrent``
+  connector (PostgreSQL) the urgent jobs have batches of their own, and so have *steps*: a lane
+  runner's settle-and-next (each runner waits for its own, so they need no order among the
+  other jobs); a step then never waits behind a batch of the inbox worker's (its statements
+  and its commit), which made a hot lane's every event wait for two commits. Elsewhere a step
+  is an ordinary job.
 - On SQLite a batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so
   that a long backlog of worker jobs never holds the event loop (the SQLite connector runs
   batches on the loop's thread) for more than a couple of milliseconds at a time. A
@@ -96,42 +101,53 @@ class WritePath:
         self.max_jobs = max_jobs
         self._urgent: deque[_Pending] = deque()
         self._normal: deque[_Pending] = deque()
-        self._flushers: dict[bool, asyncio.Task[None]] = {}
+        self._steps: deque[_Pending] = deque()  # only on a concurrent connector
+        self._flushers: dict[str, asyncio.Task[None]] = {}
         self.batches = 0  # committed batches (for tests and the bench)
         self.jobs = 0  # committed jobs
 
     @property
     def waiting(self) -> int:
         """Jobs submitted and not yet committed."""
-        return len(self._urgent) + len(self._normal)
+        return len(self._urgent) + len(self._normal) + len(self._steps)
 
-    def submit(self, job: Job[T], *, urgent: bool = False) -> asyncio.Future[T]:
-        """Queue ``job``; the future resolves with its result once its batch is committed."""
+    def submit(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> asyncio.Future[T]:
+        """Queue ``job``; the future resolves with its result once its batch is committed.
+        ``step``: a lane runner's step (see the module doc)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        (self._urgent if urgent else self._normal).append(_Pending(job, future))
-        # One flusher for both queues, or one each where batches may run side by side.
-        lane = urgent and self.connector.concurrent
+        # One flusher for every queue, or one each where batches may run side by side.
+        lane = "normal"
+        if urgent:
+            self._urgent.append(_Pending(job, future))
+            lane = "urgent" if self.connector.concurrent else lane
+        elif step and self.connector.concurrent:
+            self._steps.append(_Pending(job, future))
+            lane = "steps"
+        else:
+            self._normal.append(_Pending(job, future))
         flusher = self._flushers.get(lane)
         if flusher is None or flusher.done():
             self._flushers[lane] = loop.create_task(self._flush(lane), name="write-path")
         return future
 
-    async def write(self, job: Job[T], *, urgent: bool = False) -> T:
+    async def write(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> T:
         """Run ``job`` in the next batch and return its result once committed."""
-        return await self.submit(job, urgent=urgent)
+        return await self.submit(job, urgent=urgent, step=step)
 
-    def _sources(self, urgent_only: bool) -> tuple[deque[_Pending], ...]:
-        if urgent_only:
+    def _sources(self, lane: str) -> tuple[deque[_Pending], ...]:
+        if lane == "urgent":
             return (self._urgent,)
+        if lane == "steps":
+            return (self._steps,)
         if self.connector.concurrent:
             return (self._normal,)
         return (self._urgent, self._normal)
 
-    async def _flush(self, urgent_only: bool) -> None:
+    async def _flush(self, lane: str) -> None:
         # One pass of the loop first: jobs submitted by the same burst of callbacks join.
         await asyncio.sleep(0)
-        sources = self._sources(urgent_only)
+        sources = self._sources(lane)
         while any(sources):
             await self._commit_next(sources)
             await asyncio.sleep(0)  # let requests in between two batches

@@ -313,3 +313,26 @@ async def test_jobs_submitted_together_share_a_commit_however_long_they_run(
     assert await asyncio.gather(*(db.write(slow(n)) for n in range(8))) == list(range(8))
     assert path.batches == before + 1
     assert path.jobs >= 8
+
+
+async def test_lane_steps_have_batches_of_their_own(pg_store: Store) -> None:
+    db = pg_store.db
+    path = db.write_path
+    started = asyncio.Event()
+
+    def blocked(conn: Connection) -> int:
+        started.set()
+        conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # waits for the holder below
+        return 0
+
+    before = path.batches
+    async with db.engine.connect() as holder:
+        await holder.execute(text("SELECT pg_advisory_lock(4242)"))
+        other = asyncio.ensure_future(db.write(blocked))
+        await started.wait()
+        # The other batch can't commit yet; a step goes on in a batch of its own.
+        assert await db.write(lambda conn: 1, step=True) == 1
+        assert not other.done()
+        await holder.execute(text("SELECT pg_advisory_unlock(4242)"))
+    assert await other == 0
+    assert path.batches == before + 2

@@ -285,7 +285,7 @@ class DeliveriesRepository(Repository):
             )
             return ours, (None if row is None else _to_delivery(row))
 
-        return await self._db.write(job)
+        return await self._db.write(job, step=next_lease is not None)
 
     def _finished_values(self, outcome: DeliveryOutcome) -> dict[str, Any]:
         """The columns a delivered or dead delivery is settled with."""
