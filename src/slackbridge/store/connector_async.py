@@ -45,8 +45,9 @@ class AsyncEngineConnector:
                     return await conn.run_sync(batch)
         conn = self._idle.pop() if self._idle else await self._connect()
         try:
-            async with conn.begin():
-                return await conn.run_sync(batch)
+            # Begun, run and committed in ONE greenlet (AsyncConnection.begin() and its commit
+            # would spawn one each, the batch a third).
+            return await conn.run_sync(_in_transaction, batch)
         finally:
             if conn.closed or conn.invalidated:
                 await conn.close()
@@ -64,3 +65,9 @@ class AsyncEngineConnector:
         idle, self._idle = self._idle, []
         for conn in idle:
             await conn.close()
+
+
+def _in_transaction(conn: Connection, batch: Callable[[Connection], R]) -> R:
+    """``batch`` in a transaction of ``conn``: committed, or rolled back if it raises."""
+    with conn.begin():
+        return batch(conn)
