@@ -12,7 +12,7 @@ written here too (``BEGIN IMMEDIATE``, as ``Database.transaction`` does).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,8 +34,9 @@ class AsyncEngineConnector:
         self._begin_option = begin_option  # SQLite: the execution option for BEGIN IMMEDIATE
 
         # PostgreSQL: connections kept between batches (checking one out of the pool pings the
-        # server first: a round trip per batch).
+        # server first: a round trip per batch); and for batches run without a transaction.
         self._idle: list[AsyncConnection] = []
+        self._idle_each: list[AsyncConnection] = []
 
     async def commit(self, batch: Callable[[Connection], R]) -> R:
         if not self.concurrent:
@@ -54,15 +55,31 @@ class AsyncEngineConnector:
             else:
                 self._idle.append(conn)
 
-    async def _connect(self) -> AsyncConnection:
+    async def commit_each(self, batch: Callable[[Connection], R]) -> R:
+        """Run ``batch`` with every statement committed by itself (no BEGIN, no COMMIT: one
+        round trip a statement); PostgreSQL only, for a batch that needs no atomicity (the
+        write path's lone lane step)."""
+        if not self.concurrent:
+            return await self.commit(batch)
+        each = self._idle_each
+        conn = each.pop() if each else await self._connect(isolation_level="AUTOCOMMIT")
+        try:
+            return await conn.run_sync(_each_by_itself, batch)
+        finally:
+            if conn.closed or conn.invalidated:
+                await conn.close()
+            else:
+                each.append(conn)
+
+    async def _connect(self, **options: Any) -> AsyncConnection:
         conn = await self._engine.connect()
         # The queues' hot statements run as plain SQL on this connection's driver
         # (store/queue_postgres.py).
-        return await conn.execution_options(**{PLAIN_OPTION: True})
+        return await conn.execution_options(**{PLAIN_OPTION: True}, **options)
 
     async def close(self) -> None:
         """Return the kept connections to the pool (which belongs to the database)."""
-        idle, self._idle = self._idle, []
+        idle, self._idle, self._idle_each = self._idle + self._idle_each, [], []
         for conn in idle:
             await conn.close()
 
@@ -71,3 +88,13 @@ def _in_transaction(conn: Connection, batch: Callable[[Connection], R]) -> R:
     """``batch`` in a transaction of ``conn``: committed, or rolled back if it raises."""
     with conn.begin():
         return batch(conn)
+
+
+def _each_by_itself(conn: Connection, batch: Callable[[Connection], R]) -> R:
+    """``batch`` on an autocommit connection; SQLAlchemy's own transaction, begun by a Core
+    statement (nothing on the server), ended too."""
+    try:
+        return batch(conn)
+    finally:
+        if conn.in_transaction():
+            conn.rollback()

@@ -52,14 +52,15 @@ _Convert = Callable[[Any], Any]
 def raw_postgres(conn: Connection) -> asyncpg.Connection | None:
     """The ``asyncpg`` connection under ``conn`` when the job runs on a connection of the
     PostgreSQL write path (:data:`PLAIN_OPTION`), inside the batch's transaction (begun here
-    if no statement has begun it yet); None elsewhere."""
+    if no statement has begun it yet; on the connector's autocommit connection, for a lone
+    lane step, each statement commits by itself); None elsewhere."""
     if conn.dialect.name != "postgresql" or not conn.get_execution_options().get(PLAIN_OPTION):
         return None
     raw = conn.connection.driver_connection
     if not isinstance(raw, asyncpg.Connection):
         return None
-    if not raw.is_in_transaction() and conn.in_transaction():
-        adapter: Any = conn.connection.dbapi_connection
+    adapter: Any = conn.connection.dbapi_connection
+    if not raw.is_in_transaction() and conn.in_transaction() and not adapter.autocommit:
         start = getattr(adapter, "_start_transaction", None)
         if start is not None:
             # The adapter's own BEGIN: it then commits or rolls back this transaction.

@@ -336,3 +336,29 @@ async def test_lane_steps_have_batches_of_their_own(pg_store: Store) -> None:
         await holder.execute(text("SELECT pg_advisory_unlock(4242)"))
     assert await other == 0
     assert path.batches == before + 2
+
+
+async def test_a_lone_step_commits_its_statement_without_begin_or_commit(
+    pg_store: Store, clock: FakeClock
+) -> None:
+    repo = pg_store.deliveries
+    ep = (await pg_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
+    await repo.enqueue(
+        [NewDelivery(f"d{n}", ep, "message.posted", "{}", ordering_key="T:C") for n in range(2)]
+    )
+    (head,) = await repo.claim("w", limit=10)
+
+    def in_transaction(conn: Connection) -> bool:
+        raw = raw_postgres(conn)
+        assert raw is not None
+        return bool(raw.is_in_transaction())
+
+    assert not await pg_store.db.write(in_transaction, step=True)
+    assert await pg_store.db.write(in_transaction)  # any other batch: one transaction
+    ours, following = await repo.settle(
+        head, "w", DeliveryOutcome("delivered", status_code=200), next_lease=30
+    )
+    assert ours and following is not None and following.webhook_id == "d1"
+    settled, leased = await repo.get(head.id), await repo.get(following.id)
+    assert settled is not None and settled.status == "delivered"
+    assert leased is not None and (leased.status, leased.lease_owner) == ("delivering", "w")
