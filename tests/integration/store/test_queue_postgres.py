@@ -179,6 +179,30 @@ async def test_a_lane_head_is_leased_alike_and_a_leased_head_holds_its_lane(
     )
 
 
+async def test_inbox_rows_stored_either_way_read_back_the_same(pg_store: Store) -> None:
+    inbox = pg_store.inbox
+
+    def items(prefix: str) -> list[NewInboxItem]:
+        return [
+            NewInboxItem(f"{prefix}1", "events", b'{"a": 1}', None, "T1", {"retry": "1"}),
+            NewInboxItem(f"{prefix}2", "commands", b"x=\xc3\xa9", None, None, {}),
+            NewInboxItem(f"{prefix}1", "events", b"{}", None, "T1", {}),  # a repeat
+        ]
+
+    plain = await inbox.insert_many(items("p"))
+    async with pg_store.db.transaction() as session:
+        core = await inbox.insert_many(items("c"), session=session)
+    assert [r.inserted for r in plain] == [r.inserted for r in core] == [True, True, False]
+    assert [r.inserted for r in await inbox.insert_many(items("p")[:1])] == [False]
+    for n in ("1", "2"):
+        p, c = await inbox.get_by_key(f"p{n}"), await inbox.get_by_key(f"c{n}")
+        assert p is not None and c is not None
+        assert _without_ids(p) == _without_ids(c)
+    p1, p2 = await inbox.get_by_key("p1"), await inbox.get_by_key("p2")
+    assert p1 is not None and p2 is not None and p1.id < p2.id  # ids in the rows' order
+    assert p1.headers == {"retry": "1"} and p2.body == b"x=\xc3\xa9"
+
+
 async def test_an_inbox_batch_is_completed_either_way_alike(pg_store: Store) -> None:
     inbox = pg_store.inbox
     await inbox.insert_many(
