@@ -12,14 +12,16 @@ and a batch's commit (and on PostgreSQL its round trip) is shared by everything 
 
 - Jobs run in the order they were submitted, except that *urgent* ones (the ingress's inbox
   rows: Slack is waiting for the ack) go before the others waiting. On a ``concurrent``
-  connector (PostgreSQL) the urgent jobs have batches of their own, and so have *steps*: a lane
-  runner's settle-and-next (each runner waits for its own, so they need no order among the
-  other jobs); a step then never waits behind a batch of the inbox worker's (its statements
-  and its commit), which made a hot lane's every event wait for two commits. A step alone in
-  its batch runs without a transaction of its own: each of its statements commits by itself
-  (a step is one statement as a rule, and its fallback's two, a settle and then a lease, need
-  not commit together), which spares a hot lane two round trips an event. Elsewhere a step is
-  an ordinary job.
+  connector (PostgreSQL) the urgent jobs have batches of their own, and so has a *step* (a
+  lane runner's settle-and-next; each runner waits for its own, so steps need no order among
+  the other jobs) when no other step is waiting or being run: it then never waits behind a batch
+  of the inbox worker's (its statements and its commit), which made a hot lane's every event
+  wait for two commits, and it runs without a transaction of its own: each of its statements
+  commits by itself (a step is one statement as a rule, and its fallback's two, a settle and
+  then a lease, need not commit together), which spares it two round trips: a hot lane's
+  case. The steps of many busy lanes join the ordinary batches instead, and share their
+  commit: a stream of lone steps' commits beside them cost the ingress's acks more than it
+  gave. Elsewhere a step is an ordinary job.
 - On SQLite a batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so
   that a long backlog of worker jobs never holds the event loop (the SQLite connector runs
   batches on the loop's thread) for more than a couple of milliseconds at a time. A
@@ -105,6 +107,7 @@ class WritePath:
         self._urgent: deque[_Pending] = deque()
         self._normal: deque[_Pending] = deque()
         self._steps: deque[_Pending] = deque()  # only on a concurrent connector
+        self._shared_steps = 0  # steps in the ordinary batches, not yet committed
         self._flushers: dict[str, asyncio.Task[None]] = {}
         self.batches = 0  # committed batches (for tests and the bench)
         self.jobs = 0  # committed jobs
@@ -124,15 +127,30 @@ class WritePath:
         if urgent:
             self._urgent.append(_Pending(job, future))
             lane = "urgent" if self.connector.concurrent else lane
-        elif step and self.connector.concurrent:
+        elif (
+            step
+            and self.connector.concurrent
+            and not self._shared_steps
+            and not self._busy("steps")
+        ):
             self._steps.append(_Pending(job, future))
             lane = "steps"
         else:
+            if step and self.connector.concurrent:
+                self._shared_steps += 1
+                future.add_done_callback(self._shared_step_done)
             self._normal.append(_Pending(job, future))
         flusher = self._flushers.get(lane)
         if flusher is None or flusher.done():
             self._flushers[lane] = loop.create_task(self._flush(lane), name="write-path")
         return future
+
+    def _shared_step_done(self, _future: asyncio.Future[Any]) -> None:
+        self._shared_steps -= 1
+
+    def _busy(self, lane: str) -> bool:
+        flusher = self._flushers.get(lane)
+        return flusher is not None and not flusher.done()
 
     async def write(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> T:
         """Run ``job`` in the next batch and return its result once committed."""
@@ -190,7 +208,7 @@ class WritePath:
                     raise _JobFailed(index, exc) from exc
 
         commit = self.connector.commit
-        if len(batch) == 1 and sources[0] is self._steps:
+        if sources[0] is self._steps:
             # A lone step: its statement (one, as a rule) commits by itself, without the
             # round trips of BEGIN and COMMIT (see the connector's ``commit_each``).
             commit = getattr(self.connector, "commit_each", commit)
