@@ -21,7 +21,9 @@ whose row was taken again cannot complete or fail it any more (the call returns 
 
 The statements themselves are built, purely from the queue's :class:`QueueSpec`, in
 :mod:`slackbridge.store.queue_statements`; on the SQLite write path's own connection the hot ones
-run as plain SQL (:mod:`slackbridge.store.queue_sqlite`).
+run as plain SQL (:mod:`slackbridge.store.queue_sqlite`), and on PostgreSQL as plain SQL on the
+``asyncpg`` connection (:mod:`slackbridge.store.queue_postgres`; a lane's step is one statement
+there).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.connector_sqlite import ReadLater, SqliteFileConnector
 from slackbridge.store.db import Database
+from slackbridge.store.queue_postgres import raw_postgres
 from slackbridge.store.queue_sqlite import raw_sqlite
 from slackbridge.store.queue_statements import (
     STATEMENTS,
@@ -53,6 +56,7 @@ from slackbridge.store.queue_statements import (
     filtered,
     head_of_lane,
     lane_statements,
+    pg_statements,
     plain_statements,
 )
 from slackbridge.store.repositories._base import Clock
@@ -84,10 +88,15 @@ class Queue:
             rows = self.claim_rows(conn, owner, 1, lease_seconds, filters=lane)
             return rows[0] if rows else None
         now = self._clock()
+        expires = now + timedelta(seconds=lease_seconds)
         raw = raw_sqlite(conn)
         if raw is not None:
-            expires = now + timedelta(seconds=lease_seconds)
             return self._plain.take_lane_head(raw, lane, owner, now, expires)
+        pg = raw_postgres(conn)
+        if pg is not None:
+            return pg_statements(self._spec, conn.dialect).take_lane_head(
+                pg, lane, owner, now, expires
+            )
         find, take = lane_statements(self._spec, conn.dialect.name)
         params = {f"lane_{name}": lane[name] for name in self._spec.lane}
         head = conn.execute(find, params).first()
@@ -101,7 +110,7 @@ class Queue:
                 "head_id": head.id,
                 "now": now,
                 "owner": owner,
-                "expires": now + timedelta(seconds=lease_seconds),
+                "expires": expires,
             },
         )
         return taken.mappings().first()
@@ -120,9 +129,19 @@ class Queue:
         due, in ``conn``'s transaction: a lane runner's step. Returns whether the row was still
         ours and the next row (or None).
 
-        Three statements in one job (one transaction). On PostgreSQL the same step as ONE
-        statement (CTEs) measured no faster (3.9 against 3.6 ms a step, bench/RESULTS.md): the
-        commit costs the time there, not the round trips on a local socket."""
+        Three statements in one job (one transaction); on PostgreSQL one (CTEs,
+        ``store/queue_postgres.py``): with the commit shared by a batch of jobs, the round trips
+        and each statement's CPU are what a step costs there."""
+        pg = raw_postgres(conn) if self._plain_values(values) else None
+        if (
+            pg is not None
+            and values.get("status") not in self._spec.open_statuses
+            and all(lane.get(name) is not None for name in self._spec.lane)
+        ):
+            now = self._clock()
+            return pg_statements(self._spec, conn.dialect).settle_and_take_next(
+                pg, row_id, owner, values, lane, now, now + timedelta(seconds=lease_seconds)
+            )
         if not self._settle(conn, row_id, owner, values):
             return False, None
         return True, self.claim_lane_head(conn, owner, lane, lease_seconds)
@@ -149,9 +168,16 @@ class Queue:
         t = self._spec.table
         now = self._clock()
         raw = raw_sqlite(conn)
+        expires = now + timedelta(seconds=lease_seconds)
         if raw is not None:
-            expires = now + timedelta(seconds=lease_seconds)
             return list(self._plain.claim(raw, owner, limit, now, expires, filters, probe=probe))
+        pg = raw_postgres(conn)
+        if pg is not None:
+            return list(
+                pg_statements(self._spec, conn.dialect).claim(
+                    pg, owner, limit, now, expires, filters
+                )
+            )
         if probe and conn.dialect.name == "sqlite":
             # A read first: cheap where nothing is due, unlike the update's subqueries. Lanes
             # are not looked at, so it may let a claim run that then takes nothing.
@@ -180,7 +206,7 @@ class Queue:
             .values(
                 status=self._spec.claimed,
                 lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                lease_expires_at=expires,
                 attempts=t.c.attempts + 1,
             )
             .returning(*t.c)
@@ -234,13 +260,21 @@ class Queue:
             found = await session.execute(select(t.c.id).where(*conditions).limit(1))
             return found.first() is None
 
+    @staticmethod
+    def _plain_values(values: Mapping[str, Any]) -> bool:
+        """Whether ``values`` are all plain values (no SQL expression, which only Core runs)."""
+        return not any(isinstance(v, ClauseElement) for v in values.values())
+
     def _settle(self, conn: Connection, row_id: int, owner: str, values: Mapping[str, Any]) -> bool:
         t = self._spec.table
-        expression = any(isinstance(v, ClauseElement) for v in values.values())
+        expression = not self._plain_values(values)
         if not expression:
             raw = raw_sqlite(conn)
             if raw is not None:
                 return self._plain.settle(raw, row_id, owner, values)
+            pg = raw_postgres(conn)
+            if pg is not None:
+                return pg_statements(self._spec, conn.dialect).settle(pg, row_id, owner, values)
         if expression:
             stmt = (
                 update(t)

@@ -4,7 +4,8 @@
 which are open, which is the head of its lane, a column filter, and the lane runner's two
 statements. Statements are built once per table and reused with parameters where they are hot
 (building and hashing one costs more than SQLite takes to run it); the SQLite write path's plain
-statements (:mod:`slackbridge.store.queue_sqlite`) are kept here per table too.
+statements (:mod:`slackbridge.store.queue_sqlite`) and the PostgreSQL write path's
+(:mod:`slackbridge.store.queue_postgres`) are kept here per table too.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Dialect, RowMapping
 
+from slackbridge.store.queue_postgres import PgQueue
 from slackbridge.store.queue_sqlite import SqliteQueue
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "head_of_lane",
     "lane_statements",
     "open_rows",
+    "pg_statements",
     "plain_statements",
 ]
 
@@ -175,5 +178,22 @@ def plain_statements(spec: QueueSpec) -> SqliteQueue:
     if found is None:
         found = _PLAIN[spec.table.name] = SqliteQueue(
             spec.table, claimed=spec.claimed, open_statuses=spec.open_statuses, lane=spec.lane
+        )
+    return found
+
+
+_PG: dict[str, PgQueue] = {}
+
+
+def pg_statements(spec: QueueSpec, dialect: Dialect) -> PgQueue:
+    """The queue's plain PostgreSQL statements, built once per table."""
+    found = _PG.get(spec.table.name)
+    if found is None:
+        found = _PG[spec.table.name] = PgQueue(
+            spec.table,
+            dialect,
+            claimed=spec.claimed,
+            open_statuses=spec.open_statuses,
+            lane=spec.lane,
         )
     return found

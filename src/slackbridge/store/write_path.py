@@ -11,10 +11,25 @@ batch, on the engine's :class:`Connector`. Nothing in the process then competes 
 and a batch's commit (and on PostgreSQL its round trip) is shared by everything in it.
 
 - Jobs run in the order they were submitted, except that *urgent* ones (the ingress's inbox
-  rows: Slack is waiting for the ack) go before the others waiting.
-- A batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so that a
-  long backlog of worker jobs never holds the event loop (the SQLite connector runs batches on
-  the loop's thread) for more than a couple of milliseconds at a time.
+  rows: Slack is waiting for the ack) go before the others waiting. On a ``concurrent``
+  connector (PostgreSQL) the urgent jobs have batches of their own, and so has a *step* (a
+  lane runner's settle-and-next; each runner waits for its own, so steps need no order among
+  the other jobs) when no other step is waiting or being run: it then never waits behind a batch
+  of the inbox worker's (its statements and its commit), which made a hot lane's every event
+  wait for two commits, and it runs without a transaction of its own: each of its statements
+  commits by itself (a step is one statement as a rule, and its fallback's two, a settle and
+  then a lease, need not commit together), which spares it two round trips: a hot lane's
+  case. The steps of many busy lanes join the ordinary batches instead, and share their
+  commit: a stream of lone steps' commits beside them cost the ingress's acks more than it
+  gave. Elsewhere a step is an ordinary job.
+- On SQLite a batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so
+  that a long backlog of worker jobs never holds the event loop (the SQLite connector runs
+  batches on the loop's thread) for more than a couple of milliseconds at a time. A
+  ``concurrent`` connector (PostgreSQL) awaits the driver at every statement, so the loop is
+  never held: a batch there takes every job waiting (up to :attr:`WritePath.max_jobs`). A cut
+  for time there only multiplied the commits (a statement's round trip is a fair share of
+  2 ms: batches of two or three jobs, five commits an event) without letting anything in
+  sooner: the jobs cut off wait for the next batch anyway.
 - A job that raises fails alone: the batch is rolled back, the job's caller gets the error, and
   the others run again in the next batch. Jobs are therefore written to be run again: pure
   functions of the database, their effect visible only through what they return.
@@ -82,50 +97,78 @@ class WritePath:
         self,
         connector: Connector,
         *,
-        slice_seconds: float = 0.002,
+        slice_seconds: float | None = 0.002,
         max_jobs: int = 512,
     ) -> None:
         self.connector = connector
-        self.slice_seconds = slice_seconds
+        # None: no cut for time (the default on a concurrent connector, see the module doc).
+        self.slice_seconds = None if connector.concurrent else slice_seconds
         self.max_jobs = max_jobs
         self._urgent: deque[_Pending] = deque()
         self._normal: deque[_Pending] = deque()
-        self._flushers: dict[bool, asyncio.Task[None]] = {}
+        self._steps: deque[_Pending] = deque()  # only on a concurrent connector
+        self._shared_steps = 0  # steps in the ordinary batches, not yet committed
+        self._flushers: dict[str, asyncio.Task[None]] = {}
         self.batches = 0  # committed batches (for tests and the bench)
         self.jobs = 0  # committed jobs
 
     @property
     def waiting(self) -> int:
         """Jobs submitted and not yet committed."""
-        return len(self._urgent) + len(self._normal)
+        return len(self._urgent) + len(self._normal) + len(self._steps)
 
-    def submit(self, job: Job[T], *, urgent: bool = False) -> asyncio.Future[T]:
-        """Queue ``job``; the future resolves with its result once its batch is committed."""
+    def submit(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> asyncio.Future[T]:
+        """Queue ``job``; the future resolves with its result once its batch is committed.
+        ``step``: a lane runner's step (see the module doc)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        (self._urgent if urgent else self._normal).append(_Pending(job, future))
-        # One flusher for both queues, or one each where batches may run side by side.
-        lane = urgent and self.connector.concurrent
+        # One flusher for every queue, or one each where batches may run side by side.
+        lane = "normal"
+        if urgent:
+            self._urgent.append(_Pending(job, future))
+            lane = "urgent" if self.connector.concurrent else lane
+        elif (
+            step
+            and self.connector.concurrent
+            and not self._shared_steps
+            and not self._busy("steps")
+        ):
+            self._steps.append(_Pending(job, future))
+            lane = "steps"
+        else:
+            if step and self.connector.concurrent:
+                self._shared_steps += 1
+                future.add_done_callback(self._shared_step_done)
+            self._normal.append(_Pending(job, future))
         flusher = self._flushers.get(lane)
         if flusher is None or flusher.done():
             self._flushers[lane] = loop.create_task(self._flush(lane), name="write-path")
         return future
 
-    async def write(self, job: Job[T], *, urgent: bool = False) -> T:
-        """Run ``job`` in the next batch and return its result once committed."""
-        return await self.submit(job, urgent=urgent)
+    def _shared_step_done(self, _future: asyncio.Future[Any]) -> None:
+        self._shared_steps -= 1
 
-    def _sources(self, urgent_only: bool) -> tuple[deque[_Pending], ...]:
-        if urgent_only:
+    def _busy(self, lane: str) -> bool:
+        flusher = self._flushers.get(lane)
+        return flusher is not None and not flusher.done()
+
+    async def write(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> T:
+        """Run ``job`` in the next batch and return its result once committed."""
+        return await self.submit(job, urgent=urgent, step=step)
+
+    def _sources(self, lane: str) -> tuple[deque[_Pending], ...]:
+        if lane == "urgent":
             return (self._urgent,)
+        if lane == "steps":
+            return (self._steps,)
         if self.connector.concurrent:
             return (self._normal,)
         return (self._urgent, self._normal)
 
-    async def _flush(self, urgent_only: bool) -> None:
+    async def _flush(self, lane: str) -> None:
         # One pass of the loop first: jobs submitted by the same burst of callbacks join.
         await asyncio.sleep(0)
-        sources = self._sources(urgent_only)
+        sources = self._sources(lane)
         while any(sources):
             await self._commit_next(sources)
             await asyncio.sleep(0)  # let requests in between two batches
@@ -153,15 +196,24 @@ class WritePath:
         def run(conn: Connection) -> None:
             started = time.perf_counter()
             for index, pending in enumerate(batch):
-                if index and time.perf_counter() - started > slice_seconds:
+                if (
+                    index
+                    and slice_seconds is not None
+                    and time.perf_counter() - started > slice_seconds
+                ):
                     return
                 try:
                     ran.append(pending.job(conn))
                 except Exception as exc:
                     raise _JobFailed(index, exc) from exc
 
+        commit = self.connector.commit
+        if sources[0] is self._steps:
+            # A lone step: its statement (one, as a rule) commits by itself, without the
+            # round trips of BEGIN and COMMIT (see the connector's ``commit_each``).
+            commit = getattr(self.connector, "commit_each", commit)
         try:
-            await self.connector.commit(run)
+            await commit(run)
         except _JobFailed as failed:
             _settle_error(batch[failed.index].future, failed.error)
             self._put_back(batch[: failed.index] + batch[failed.index + 1 :], sources)

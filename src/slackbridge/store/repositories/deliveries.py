@@ -15,15 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+import asyncpg
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util import await_only
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import DeliveryRow, table_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
+from slackbridge.store.queue_postgres import raw_postgres
 from slackbridge.store.queue_sqlite import raw_sqlite, to_text
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.write_path import Job
@@ -46,6 +49,17 @@ _PLAIN_INSERT = (
 )
 _PLAIN_ROW = "(?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
 _PLAIN_TAIL = " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id"
+# On PostgreSQL: every row in one statement, from arrays (store/queue_postgres.py); ids are
+# given in the order of the rows (ORDER BY the arrays' ordinality), as lanes need.
+_PG_INSERT = (
+    "INSERT INTO deliveries (webhook_id, endpoint_id, event_type, ordering_key, payload, "
+    "status, attempts, not_before, created_at) "
+    "SELECT r.webhook_id, r.endpoint_id, r.event_type, r.ordering_key, r.payload, 'pending', 0, "
+    "coalesce(r.not_before, $7), $7 FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], "
+    "$4::varchar[], $5::text[], $6::timestamptz[]) WITH ORDINALITY AS r(webhook_id, "
+    "endpoint_id, event_type, ordering_key, payload, not_before, n) ORDER BY r.n"
+    " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id"
+)
 _SPEC = QueueSpec(
     _T,
     ready="pending",
@@ -134,7 +148,12 @@ class DeliveriesRepository(Repository):
         self, conn: Connection, items: Sequence[NewDelivery]
     ) -> builtins.list[DeliveryEnqueueResult]:
         raw = raw_sqlite(conn)
-        inserted = self._core_insert(conn, items) if raw is None else self._plain_insert(raw, items)
+        if raw is not None:
+            inserted = self._plain_insert(raw, items)
+        elif (pg := raw_postgres(conn)) is not None:
+            inserted = self._pg_insert(pg, items)
+        else:
+            inserted = self._core_insert(conn, items)
         results = []
         for item in items:
             results.append(DeliveryEnqueueResult(item.webhook_id, item.webhook_id in inserted))
@@ -162,6 +181,25 @@ class DeliveriesRepository(Repository):
             sql = _PLAIN_INSERT + ", ".join([_PLAIN_ROW] * len(chunk)) + _PLAIN_TAIL
             inserted.update(webhook_id for (webhook_id,) in raw.execute(sql, params))
         return inserted
+
+    def _pg_insert(self, raw: asyncpg.Connection, items: Sequence[NewDelivery]) -> set[str]:
+        """The rows as one INSERT from arrays on the PostgreSQL write path's connection."""
+        for item in items:
+            if item.not_before is not None and item.not_before.tzinfo is None:
+                raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        records = await_only(
+            raw.fetch(
+                _PG_INSERT,
+                [item.webhook_id for item in items],
+                [item.endpoint_id for item in items],
+                [item.event_type for item in items],
+                [item.ordering_key for item in items],
+                [item.payload for item in items],
+                [item.not_before for item in items],
+                self._clock(),
+            )
+        )
+        return {record[0] for record in records}
 
     def _core_insert(self, conn: Connection, items: Sequence[NewDelivery]) -> set[str]:
         now = self._clock()
@@ -247,7 +285,7 @@ class DeliveriesRepository(Repository):
             )
             return ours, (None if row is None else _to_delivery(row))
 
-        return await self._db.write(job)
+        return await self._db.write(job, step=next_lease is not None)
 
     def _finished_values(self, outcome: DeliveryOutcome) -> dict[str, Any]:
         """The columns a delivered or dead delivery is settled with."""

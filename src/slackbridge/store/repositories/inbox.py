@@ -13,15 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util import await_only
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
 from slackbridge.store.models import InboxRow, table_of
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
+from slackbridge.store.queue_postgres import raw_postgres, rowcount
+from slackbridge.store.queue_statements import pg_statements
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.repositories.inbox_batch import complete_many, release_many
 from slackbridge.store.write_path import Job
@@ -35,6 +39,22 @@ _SPEC = QueueSpec(
 )
 # Rows per INSERT statement: keeps SQLite well under its bound-parameter limit.
 _CHUNK = 500
+# The rows' INSERT as plain SQL on PostgreSQL's write path (store/queue_postgres.py): every
+# row in one statement, from arrays, ids in the order of the rows.
+_PG_INSERT = (
+    "INSERT INTO inbox (dedupe_key, kind, body, app_ref, team_id, headers, received_at, "
+    "status, attempts, not_before) SELECT r.dedupe_key, r.kind, r.body, r.app_ref, r.team_id, "
+    "r.headers::jsonb, $7, 'pending', 0, $7 FROM unnest($1::varchar[], $2::varchar[], "
+    "$3::bytea[], $4::bigint[], $5::varchar[], $6::text[]) WITH ORDINALITY AS r(dedupe_key, "
+    "kind, body, app_ref, team_id, headers, n) ORDER BY r.n "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+)
+# complete_many (repositories/inbox_batch.py) as plain SQL on PostgreSQL's write path
+# (store/queue_postgres.py): every id in one array parameter.
+_PG_COMPLETE = (
+    "UPDATE inbox SET status = 'done', lease_owner = NULL, lease_expires_at = NULL "
+    "WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'processing'"
+)
 
 
 # The two item types below are values, never changed after construction, but not declared
@@ -113,6 +133,21 @@ class InboxRepository(Repository):
         self, conn: Connection, items: Sequence[NewInboxItem]
     ) -> builtins.list[InboxInsertResult]:
         now = self._clock()
+        pg = raw_postgres(conn)
+        if pg is not None:
+            inserted = self._pg_insert(pg, conn, items, now)
+        else:
+            inserted = self._core_insert(conn, items, now)
+        results = []
+        for item in items:
+            is_new = item.dedupe_key in inserted
+            inserted.discard(item.dedupe_key)  # a repeat within the batch is a duplicate
+            results.append(InboxInsertResult(item.dedupe_key, is_new))
+        return results
+
+    def _core_insert(
+        self, conn: Connection, items: Sequence[NewInboxItem], now: datetime
+    ) -> set[str]:
         inserted: set[str] = set()
         # One cached statement run "executemany" style: SQLAlchemy batches the rows into
         # multi-row INSERTs itself (insertmanyvalues) without compiling SQL per batch, which
@@ -140,12 +175,30 @@ class InboxRepository(Repository):
                 for item in chunk
             ]
             inserted.update(conn.execute(stmt, rows).scalars().all())
-        results = []
-        for item in items:
-            is_new = item.dedupe_key in inserted
-            inserted.discard(item.dedupe_key)  # a repeat within the batch is a duplicate
-            results.append(InboxInsertResult(item.dedupe_key, is_new))
-        return results
+        return inserted
+
+    def _pg_insert(
+        self,
+        raw: asyncpg.Connection,
+        conn: Connection,
+        items: Sequence[NewInboxItem],
+        now: datetime,
+    ) -> set[str]:
+        """The rows as one INSERT from arrays on the PostgreSQL write path's connection."""
+        headers = pg_statements(_SPEC, conn.dialect).table.value
+        records = await_only(
+            raw.fetch(
+                _PG_INSERT,
+                [item.dedupe_key for item in items],
+                [item.kind for item in items],
+                [item.body for item in items],
+                [item.app_ref for item in items],
+                [item.team_id for item in items],
+                [headers("headers", dict(item.headers)) for item in items],
+                now,
+            )
+        )
+        return {record[0] for record in records}
 
     async def insert_many(
         self,
@@ -231,6 +284,9 @@ class InboxRepository(Repository):
         def job(conn: Connection) -> int:
             if with_job is not None:
                 with_job(conn)
+            pg = raw_postgres(conn) if ids else None
+            if pg is not None:
+                return rowcount(await_only(pg.execute(_PG_COMPLETE, list(ids), owner)))
             return complete_many(conn, ids, owner)
 
         return await self._write(job)
