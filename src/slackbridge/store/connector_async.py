@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from slackbridge.store.queue_postgres import PLAIN_OPTION
@@ -70,6 +71,22 @@ class AsyncEngineConnector:
                 await conn.close()
             else:
                 each.append(conn)
+
+    async def read(self, query: Callable[[Connection], R]) -> R:
+        """Run ``query`` (reads only) on a kept autocommit connection (PostgreSQL only): no pool
+        checkout and its ping, no BEGIN and no ROLLBACK, no ORM session; one round trip a
+        statement. Under READ COMMITTED (the default) a read session's statements each see
+        their own snapshot too, so the result is the same. A kept connection found broken (the
+        server restarted) is dropped and the read runs once more on a fresh one, as the pool's
+        ping on checkout would have had it."""
+        if not self.concurrent:
+            raise RuntimeError("read() is for PostgreSQL's kept connections")
+        try:
+            return await self.commit_each(query)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return await self.commit_each(query)
 
     async def _connect(self, **options: Any) -> AsyncConnection:
         conn = await self._engine.connect()

@@ -145,6 +145,18 @@ class Database:
             raise ReadLater
         return connector.read_core_now(query)
 
+    async def read_kept(self, query: Callable[[Connection], T]) -> T:
+        """Run ``query`` (reads only, a few indexed rows) on a PostgreSQL connection the write
+        path keeps, with every statement by itself (:meth:`AsyncEngineConnector.read
+        <slackbridge.store.connector_async.AsyncEngineConnector.read>`): a read session costs a
+        pool checkout with its ping, BEGIN and ROLLBACK, four round trips where this takes one.
+        Raises :class:`~slackbridge.store.connector_sqlite.ReadLater` on SQLite (read with
+        :meth:`read_now` or :meth:`session` there)."""
+        connector = self.write_path.connector
+        if not isinstance(connector, AsyncEngineConnector) or not connector.concurrent:
+            raise ReadLater
+        return await connector.read(query)
+
     @property
     def url(self) -> URL:
         """The engine's URL (render it with :func:`mask_url` before showing it)."""

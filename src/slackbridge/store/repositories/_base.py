@@ -68,10 +68,16 @@ class Repository:
 
     async def _read_quick(self, query: Callable[[Connection], T]) -> T:
         """Run ``query`` (a few indexed reads) at once on a SQLite file's write connection
-        (:meth:`Database.read_now <slackbridge.store.db.Database.read_now>`), else in a read
-        session: the same code either way."""
+        (:meth:`Database.read_now <slackbridge.store.db.Database.read_now>`), on PostgreSQL on a
+        kept autocommit connection (:meth:`Database.read_kept
+        <slackbridge.store.db.Database.read_kept>`), else in a read session: the same code
+        every way."""
         try:
             return self._db.read_now(query)
+        except ReadLater:
+            pass
+        try:
+            return await self._db.read_kept(query)
         except ReadLater:
             pass
         async with self._db.session() as session:

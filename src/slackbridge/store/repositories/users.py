@@ -64,8 +64,11 @@ class UsersRepository(Repository):
         stmt = select(_T).where(_T.c.team_id == team_id, _T.c.user_id == user_id)
         if max_age is not None:
             stmt = stmt.where(_T.c.fetched_at >= self._clock() - max_age)
-        async with self._read(session) as s:
-            row = (await s.execute(stmt)).mappings().first()
+        if session is None:
+            # Read for every inbox batch's enrichment: quick (see Repository._read_quick).
+            row = await self._read_quick(lambda conn: conn.execute(stmt).mappings().first())
+        else:
+            row = (await session.execute(stmt)).mappings().first()
         return None if row is None else _to_user(row)
 
     async def find_by_email(
