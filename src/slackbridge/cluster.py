@@ -22,11 +22,13 @@ import contextlib
 import logging
 from typing import Any
 
+from sqlalchemy import text
+
 from slackbridge.runtime import Gateway, Worker
 from slackbridge.store.elector import Held
 from slackbridge.store.wakeups_pg import PgWakeups, channel_name, dsn_of
 
-__all__ = ["on_startup", "readiness", "singleton", "workers"]
+__all__ = ["AUTOVACUUM_OFF", "on_startup", "readiness", "singleton", "workers"]
 
 _log = logging.getLogger("slackbridge.cluster")
 
@@ -45,15 +47,27 @@ def singleton(
     return gateway.elector.hold(name, stop, slots=slots)
 
 
+AUTOVACUUM_OFF = (
+    "PostgreSQL runs with autovacuum off: every settled queue row leaves dead versions in the "
+    "queues' indexes, and claims and deliveries slow down as they pile up; turn autovacuum on "
+    "(PostgreSQL's default) or VACUUM slackbridge's tables regularly"
+)
+
+
 async def on_startup(gateway: Gateway) -> None:
     """Gateway part hook: on PostgreSQL, the gateway's wake-ups become LISTEN/NOTIFY ones, so a
-    queue's rows committed here wake that queue's worker in every gateway."""
+    queue's rows committed here wake that queue's worker in every gateway; and a server running
+    without autovacuum is warned about (the queues rely on it: see :data:`AUTOVACUUM_OFF`)."""
     db = gateway.db
     if not db.is_postgres:
         return
     gateway.wakeups = PgWakeups(
         dsn_of(db.url), channel=channel_name(db.schema), origin=gateway.instance_id
     )
+    async with db.session() as session:
+        setting = (await session.execute(text("SELECT current_setting('autovacuum')"))).scalar()
+    if setting != "on":
+        _log.warning(AUTOVACUUM_OFF)
 
 
 class _WakeupsWorker:
