@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from slackbridge.store.crypto import Keyring
-from slackbridge.store.db import Database
+from slackbridge.store.db import Database, open_database
+from slackbridge.store.models import metadata
 from slackbridge.store.store import Store
 
 
@@ -47,3 +49,41 @@ async def wait_until(
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+# --- stores whose write path runs the queues' hot statements as plain SQL ----------------------
+
+
+async def _store(db: Database, keyring: Keyring, clock: FakeClock) -> AsyncIterator[Store]:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield Store(db, keyring, clock=clock)
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+async def file_store(tmp_path: Path, keyring: Keyring, clock: FakeClock) -> AsyncIterator[Store]:
+    """A store on a SQLite file (its write path runs plain statements on its own connection)."""
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+    async for store in _store(db, keyring, clock):
+        yield store
+
+
+@pytest.fixture
+async def pg_store(
+    pg_schema: tuple[str, str], keyring: Keyring, clock: FakeClock
+) -> AsyncIterator[Store]:
+    """A store in a fresh PostgreSQL schema (plain statements on the write path's connections)."""
+    url, schema = pg_schema
+    async for store in _store(open_database(url, schema=schema), keyring, clock):
+        yield store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def plain_store(request: pytest.FixtureRequest) -> Store:
+    """:func:`file_store`, then :func:`pg_store` (skipped without PostgreSQL)."""
+    name = "file_store" if request.param == "sqlite" else "pg_store"
+    store: Store = request.getfixturevalue(name)
+    return store

@@ -4,8 +4,6 @@ versions do; a failing batch rolls them back; jobs submitted together share one 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -14,66 +12,21 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.util import await_only
 
-from slackbridge.store.crypto import Keyring
-from slackbridge.store.db import Database, open_database
-from slackbridge.store.models import metadata
 from slackbridge.store.queue_postgres import raw_postgres
 from slackbridge.store.repositories.deliveries import DeliveryOutcome, NewDelivery
 from slackbridge.store.repositories.endpoints import EndpointSpec
 from slackbridge.store.repositories.inbox import NewInboxItem
 from slackbridge.store.repositories.inbox_batch import complete_many
-from slackbridge.store.repositories.outbox import NewOutboxMessage
 from slackbridge.store.store import Store
 
 from .conftest import FakeClock
-
-
-@pytest.fixture
-async def pg_store(
-    pg_schema: tuple[str, str], keyring: Keyring, clock: FakeClock
-) -> AsyncIterator[Store]:
-    url, schema = pg_schema
-    db = open_database(url, schema=schema)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    try:
-        yield Store(db, keyring, clock=clock)
-    finally:
-        await db.close()
-
-
-def _without_ids(value: Any) -> dict[str, Any]:
-    row = asdict(value)
-    for name in ("id", "webhook_id", "dedupe_key", "ordering_key"):
-        row.pop(name, None)
-    return row
-
-
-async def _in_session(db: Database, job: Any) -> Any:
-    """``job`` in a session's transaction: not the write path's connection, so through Core."""
-    async with db.transaction() as session:
-        return await session.run_sync(lambda sync: job(sync.connection()))
-
-
-class _Undo(Exception):
-    """Rolls a session's claim back, so that the plain claim sees the same rows."""
-
-
-async def _core_claim(db: Database, queue: Any, **kwargs: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    with pytest.raises(_Undo):
-        async with db.transaction() as session:
-            rows = await session.run_sync(
-                lambda sync: [dict(r) for r in queue.claim_rows(sync.connection(), **kwargs)]
-            )
-            raise _Undo
-    return rows
+from .plain_support import Undo, in_session, without_ids
 
 
 async def test_the_write_path_runs_them_plain_and_a_session_through_core(pg_store: Store) -> None:
     db = pg_store.db
     assert await db.write(lambda conn: raw_postgres(conn) is not None)
-    assert not await _in_session(db, lambda conn: raw_postgres(conn) is not None)
+    assert not await in_session(db, lambda conn: raw_postgres(conn) is not None)
 
 
 async def test_deliveries_stored_stepped_and_settled_either_way_read_back_the_same(
@@ -100,7 +53,7 @@ async def test_deliveries_stored_stepped_and_settled_either_way_read_back_the_sa
     for n in ("1", "2", "3"):
         p, c = await repo.get_by_webhook_id(f"p{n}"), await repo.get_by_webhook_id(f"c{n}")
         assert p is not None and c is not None
-        assert _without_ids(p) == _without_ids(c)
+        assert without_ids(p) == without_ids(c)
     p1 = await repo.get_by_webhook_id("p1")
     p2 = await repo.get_by_webhook_id("p2")
     assert p1 is not None and p2 is not None and p1.id < p2.id  # ids in the rows' order
@@ -112,7 +65,7 @@ async def test_deliveries_stored_stepped_and_settled_either_way_read_back_the_sa
     queue = repo._queue
     delivered = repo._finished_values(DeliveryOutcome("delivered", status_code=200))
     results = {}
-    for prefix, run in (("p", pg_store.db.write), ("c", lambda job: _in_session(pg_store.db, job))):
+    for prefix, run in (("p", pg_store.db.write), ("c", lambda job: in_session(pg_store.db, job))):
         head = heads[f"{prefix}1"]
         lane = {"endpoint_id": ep, "ordering_key": f"{prefix}:C"}
         results[prefix] = await run(
@@ -129,7 +82,7 @@ async def test_deliveries_stored_stepped_and_settled_either_way_read_back_the_sa
     for n in ("1", "2"):
         p, c = await repo.get_by_webhook_id(f"p{n}"), await repo.get_by_webhook_id(f"c{n}")
         assert p is not None and c is not None
-        assert _without_ids(p) == _without_ids(c)
+        assert without_ids(p) == without_ids(c)
     # Not ours any more: nothing is settled, nothing leased.
     again = await pg_store.db.write(
         lambda conn: queue.complete_and_take_next(
@@ -149,7 +102,7 @@ async def test_deliveries_stored_stepped_and_settled_either_way_read_back_the_sa
         assert await repo.mark_dead(c2.id, "w", error="gone", status_code=410, session=session)
     p, c = await repo.get_by_webhook_id("p2"), await repo.get_by_webhook_id("c2")
     assert p is not None and c is not None and p.status == "dead"
-    assert _without_ids(p) == _without_ids(c)
+    assert without_ids(p) == without_ids(c)
 
 
 async def test_a_lane_head_is_leased_alike_and_a_leased_head_holds_its_lane(
@@ -163,13 +116,13 @@ async def test_a_lane_head_is_leased_alike_and_a_leased_head_holds_its_lane(
     queue = repo._queue
     lane = {"endpoint_id": ep, "ordering_key": "T:C"}
     core: dict[str, Any] = {}
-    with pytest.raises(_Undo):
+    with pytest.raises(Undo):
         async with pg_store.db.transaction() as session:
             found = await session.run_sync(
                 lambda sync: queue.claim_lane_head(sync.connection(), "w", lane, 30.0)
             )
             core = dict(found)
-            raise _Undo
+            raise Undo
     plain = await pg_store.db.write(lambda conn: queue.claim_lane_head(conn, "w", lane, 30.0))
     assert plain is not None and dict(plain) == core
     assert (plain["webhook_id"], plain["attempts"]) == ("d0", 1)
@@ -197,7 +150,7 @@ async def test_inbox_rows_stored_either_way_read_back_the_same(pg_store: Store) 
     for n in ("1", "2"):
         p, c = await inbox.get_by_key(f"p{n}"), await inbox.get_by_key(f"c{n}")
         assert p is not None and c is not None
-        assert _without_ids(p) == _without_ids(c)
+        assert without_ids(p) == without_ids(c)
     p1, p2 = await inbox.get_by_key("p1"), await inbox.get_by_key("p2")
     assert p1 is not None and p2 is not None and p1.id < p2.id  # ids in the rows' order
     assert p1.headers == {"retry": "1"} and p2.body == b"x=\xc3\xa9"
@@ -211,76 +164,12 @@ async def test_an_inbox_batch_is_completed_either_way_alike(pg_store: Store) -> 
     rows = await inbox.claim("w", limit=10, lease_seconds=30)
     ids = [row.id for row in rows]
     assert await inbox.complete_many(ids[:2], "w") == 2  # plain
-    assert await _in_session(pg_store.db, lambda conn: complete_many(conn, ids[2:], "w")) == 2
+    assert await in_session(pg_store.db, lambda conn: complete_many(conn, ids[2:], "w")) == 2
     assert await inbox.complete_many(ids, "w") == 0  # not leased any more
     done = [await inbox.get(row_id) for row_id in ids]
     assert {(r.status, r.lease_owner, r.lease_expires_at) for r in done if r} == {
         ("done", None, None)
     }
-
-
-async def test_claims_take_the_same_rows_either_way(pg_store: Store, clock: FakeClock) -> None:
-    db, repo = pg_store.db, pg_store.deliveries
-    eps = [
-        (await pg_store.endpoints.upsert(EndpointSpec(f"http://127.0.0.1:9/{n}", secret="s"))).id
-        for n in range(2)
-    ]
-    later = clock.now + timedelta(seconds=60)
-    await repo.enqueue(
-        [
-            NewDelivery(f"d{n}", eps[n % 2], "message.posted", "{}", ordering_key=f"T:C{n % 3}")
-            for n in range(12)
-        ]
-        + [
-            NewDelivery("free", eps[0], "message.posted", "{}"),
-            NewDelivery("late", eps[1], "message.posted", "{}", not_before=later),
-        ]
-    )
-    await repo.claim("other", limit=1)  # one lane's head leased to another worker
-    queue = repo._queue
-    for filters in (
-        None,
-        {"endpoint_id": eps[1]},
-        {"endpoint_id": [eps[0]]},
-        {"ordering_key": None},
-    ):
-        for limit in (1, 3, 50):
-            kwargs = {"owner": "w", "limit": limit, "lease_seconds": 30.0, "filters": filters}
-            core = await _core_claim(db, queue, **kwargs)
-            plain = await db.write(
-                lambda conn, kw=kwargs: [dict(r) for r in queue.claim_rows(conn, **kw)]
-            )
-            assert plain == core
-            assert plain
-            await db.write(
-                lambda conn, rows=plain: [queue.release(conn, r["id"], "w") for r in rows]
-            )
-    # JSON columns (the inbox's headers, the outbox's payload) read back as Core reads them.
-    inbox = pg_store.inbox
-    await inbox.insert_many(
-        [
-            NewInboxItem(f"k{n}", "events" if n % 2 else "commands", b"{}", headers={"n": n})
-            for n in range(5)
-        ]
-    )
-    kwargs = {"owner": "w", "limit": 10, "lease_seconds": 30.0, "filters": {"kind": ["events"]}}
-    core = await _core_claim(db, inbox._queue, **kwargs)
-    plain = await db.write(lambda conn: [dict(r) for r in inbox._queue.claim_rows(conn, **kwargs)])
-    assert plain == core and len(plain) == 2 and plain[0]["headers"] == {"n": 1}
-    outbox = pg_store.outbox
-    await outbox.enqueue(
-        NewOutboxMessage(
-            message_id="m1",
-            team_id="T1",
-            method="chat.postMessage",
-            payload={"text": "é", "n": [1, 2]},
-            lane_key="T1:C1",
-        )
-    )
-    kwargs = {"owner": "w", "limit": 10, "lease_seconds": 30.0}
-    core = await _core_claim(db, outbox._queue, **kwargs)
-    plain = await db.write(lambda conn: [dict(r) for r in outbox._queue.claim_rows(conn, **kwargs)])
-    assert plain == core and plain[0]["payload"] == {"text": "é", "n": [1, 2]}
 
 
 async def test_a_failing_batch_rolls_its_plain_statements_back(pg_store: Store) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
-from slackbridge.store.crypto import Keyring
-from slackbridge.store.db import Database, open_database
-from slackbridge.store.models import OutboxRow, metadata, table_of
+from slackbridge.store.models import OutboxRow, table_of
 from slackbridge.store.models_base import UtcDateTime
 from slackbridge.store.queue_sqlite import SqliteTable, from_text, raw_sqlite, to_text
 from slackbridge.store.repositories.deliveries import DeliveryOutcome, NewDelivery
@@ -26,6 +22,7 @@ from slackbridge.store.repositories.inbox_batch import complete_many
 from slackbridge.store.store import Store
 
 from .conftest import FakeClock
+from .plain_support import in_session, without_ids
 
 _DIALECT = sqlite.dialect()
 _TYPE = UtcDateTime().dialect_impl(_DIALECT)
@@ -51,36 +48,12 @@ def test_a_naive_timestamp_is_refused() -> None:
         to_text(datetime(2030, 1, 1))
 
 
-@pytest.fixture
-async def file_store(tmp_path: Path, keyring: Keyring, clock: FakeClock) -> Any:
-    db = open_database(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    try:
-        yield Store(db, keyring, clock=clock)
-    finally:
-        await db.close()
-
-
-def _without_ids(value: Any) -> dict[str, Any]:
-    row = asdict(value)
-    for name in ("id", "webhook_id", "dedupe_key"):
-        row.pop(name, None)
-    return row
-
-
-async def _write_in_session(db: Database, job: Any) -> Any:
-    """``job`` in a session's transaction: on the async engine, so through SQLAlchemy Core."""
-    async with db.transaction() as session:
-        return await session.run_sync(lambda sync: job(sync.connection()))
-
-
 async def test_the_write_path_runs_them_plain_and_a_session_through_core(
     file_store: Store,
 ) -> None:
     db = file_store.db
     assert await db.write(lambda conn: raw_sqlite(conn) is not None)
-    assert not await _write_in_session(db, lambda conn: raw_sqlite(conn) is not None)
+    assert not await in_session(db, lambda conn: raw_sqlite(conn) is not None)
 
 
 async def test_deliveries_stored_and_settled_either_way_read_back_the_same(
@@ -105,7 +78,7 @@ async def test_deliveries_stored_and_settled_either_way_read_back_the_same(
     for n in ("1", "2"):
         p, c = await repo.get_by_webhook_id(f"p{n}"), await repo.get_by_webhook_id(f"c{n}")
         assert p is not None and c is not None
-        assert _without_ids(p) | {"ordering_key": None} == _without_ids(c) | {"ordering_key": None}
+        assert without_ids(p) | {"ordering_key": None} == without_ids(c) | {"ordering_key": None}
     # Settled: through the write path (plain) and in a session (Core).
     p1, c1 = await repo.claim("w", limit=10)
     clock.advance(1)
@@ -115,7 +88,7 @@ async def test_deliveries_stored_and_settled_either_way_read_back_the_same(
     assert not await repo.mark_dead(p1.id, "w", error="twice")
     p, c = await repo.get(p1.id), await repo.get(c1.id)
     assert p is not None and c is not None
-    assert _without_ids(p) | {"ordering_key": None} == _without_ids(c) | {"ordering_key": None}
+    assert without_ids(p) | {"ordering_key": None} == without_ids(c) | {"ordering_key": None}
 
 
 async def test_a_lane_step_leases_the_same_row_as_a_claim_would(
@@ -146,9 +119,7 @@ async def test_an_inbox_batch_is_completed_either_way_alike(file_store: Store) -
     rows = await inbox.claim("w", limit=10, lease_seconds=30)
     ids = [row.id for row in rows]
     assert await file_store.db.write(lambda conn: complete_many(conn, ids[:2], "w")) == 2
-    assert (
-        await _write_in_session(file_store.db, lambda conn: complete_many(conn, ids[2:], "w")) == 2
-    )
+    assert await in_session(file_store.db, lambda conn: complete_many(conn, ids[2:], "w")) == 2
     assert await file_store.db.write(lambda conn: complete_many(conn, ids, "w")) == 0
     done = [await inbox.get(row_id) for row_id in ids]
     assert {(r.status, r.lease_owner, r.lease_expires_at) for r in done if r} == {
@@ -180,67 +151,6 @@ async def test_a_failing_batch_of_plain_statements_is_rolled_back(file_store: St
             .fetchone()
         )
     ) == (0,)
-
-
-class _Undo(Exception):
-    """Rolls a session's claim back, so that the plain claim sees the same rows."""
-
-
-async def _core_claim(db: Database, queue: Any, **kwargs: Any) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    with pytest.raises(_Undo):
-        async with db.transaction() as session:
-            rows = await session.run_sync(
-                lambda sync: [dict(r) for r in queue.claim_rows(sync.connection(), **kwargs)]
-            )
-            raise _Undo
-    return rows
-
-
-async def test_claims_take_the_same_rows_either_way(file_store: Store, clock: FakeClock) -> None:
-    db, repo = file_store.db, file_store.deliveries
-    eps = [
-        (await file_store.endpoints.upsert(EndpointSpec(f"http://127.0.0.1:9/{n}", secret="s"))).id
-        for n in range(2)
-    ]
-    later = clock.now + timedelta(seconds=60)
-    await repo.enqueue(
-        [
-            NewDelivery(f"d{n}", eps[n % 2], "message.posted", "{}", ordering_key=f"T:C{n % 3}")
-            for n in range(12)
-        ]
-        + [
-            NewDelivery("free", eps[0], "message.posted", "{}"),
-            NewDelivery("late", eps[1], "message.posted", "{}", not_before=later),
-        ]
-    )
-    await repo.claim("other", limit=1)  # one lane's head leased to another worker
-    queue = repo._queue
-    for filters in (
-        None,
-        {"endpoint_id": eps[1]},
-        {"endpoint_id": [eps[0]]},
-        {"ordering_key": None},
-    ):
-        for limit in (1, 3, 50):
-            kwargs = {"owner": "w", "limit": limit, "lease_seconds": 30.0, "filters": filters}
-            core = await _core_claim(db, queue, **kwargs)
-            plain = await db.write(
-                lambda conn, kw=kwargs: [dict(r) for r in queue.claim_rows(conn, **kw)]
-            )
-            assert plain == core
-            assert plain
-            await db.write(
-                lambda conn, rows=plain: [queue.release(conn, r["id"], "w") for r in rows]
-            )
-    inbox = file_store.inbox
-    await inbox.insert_many(
-        [NewInboxItem(f"k{n}", "events" if n % 2 else "commands", b"{}") for n in range(5)]
-    )
-    kwargs = {"owner": "w", "limit": 10, "lease_seconds": 30.0, "filters": {"kind": ["events"]}}
-    core = await _core_claim(db, inbox._queue, **kwargs)
-    plain = await db.write(lambda conn: [dict(r) for r in inbox._queue.claim_rows(conn, **kwargs)])
-    assert plain == core and len(plain) == 2
 
 
 async def test_a_quick_read_takes_no_write_lock_and_ends_its_transaction(
