@@ -69,6 +69,9 @@ _LAG_LOW = 0.0015
 _LAG_TICK = 0.01
 # Seconds the wake-ups of new deliveries are gathered before a claim (see DeliveryWorker).
 _CLAIM_LINGER = 0.005
+# Seconds of lease, beyond a request's timeout, a runner wants left before it sends; with less
+# (it waited for a request slot), it renews the lease first.
+_LEASE_MARGIN = 5.0
 
 
 async def on_startup(gateway: Gateway) -> None:
@@ -152,11 +155,10 @@ class DeliveryWorker:
 
     @property
     def _lease(self) -> float:
-        # Longer than a runner may hold the row: its wait for a request slot (the lanes ahead
-        # of it, LANES_PER_REQUEST - 1 rounds of requests at most, each cut at the timeout)
-        # and its own request, so that a slow endpoint can't make the row look abandoned
-        # mid-request; short enough that a crashed process's deliveries resume soon.
-        return self._settings.webhook_timeout * (LANES_PER_REQUEST + 0.5) + 5
+        # Longer than a request may take, so that a slow endpoint can't make the row look
+        # abandoned mid-request; short enough that a crashed process's deliveries resume soon.
+        # A runner that waited for a request slot renews it first (_lease_covers_request).
+        return self._settings.webhook_timeout * 1.5 + 5
 
     async def run(self, stop: asyncio.Event) -> None:
         self._gateway.health.report(f"worker:{self.name}", True, "delivering webhooks")
@@ -245,16 +247,41 @@ class DeliveryWorker:
             "user-agent": f"slackbridge/{__version__}",
             **sign_headers(endpoint.signing_secrets, delivery.webhook_id, int(time.time()), body),
         }
-        started = time.perf_counter()
+        async with self._requests:
+            if not await self._lease_covers_request(delivery):
+                return None  # its lease ran out while it waited: the row may be another's
+            outcome = await self._attempt(delivery, endpoint, body, headers)
+        lease = self._lease if next_in_lane else None
+        _ours, following = await self._repo.settle(delivery, self._owner, outcome, next_lease=lease)
+        return following
+
+    async def _lease_covers_request(self, delivery: Delivery) -> bool:
+        """Whether ``delivery`` is still ours for long enough to make a request (its runner
+        may have waited for a slot behind slow requests): its lease is renewed when less
+        than a request's time (and a margin) is left; False if it ran out and the row is not
+        ours any more (it is then another runner's, which sends it)."""
+        expires = delivery.lease_expires_at
+        need = self._settings.webhook_timeout + _LEASE_MARGIN
+        if expires is not None and (expires - datetime.now(UTC)).total_seconds() > need:
+            return True
+        return await self._repo.extend([delivery.id], self._owner, self._lease) == 1
+
+    async def _attempt(
+        self,
+        delivery: Delivery,
+        endpoint: WebhookEndpoint,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> DeliveryOutcome:
+        """One request (its caller holds a slot); its outcome."""
+        started = time.perf_counter()  # the request's time, not the wait for a slot
         status: int | None = None
         retry_after: float | None = None
         try:
-            async with self._requests:
-                started = time.perf_counter()  # the request's time, not the wait for a slot
-                await self._check_address(endpoint)
-                response = await self._client.post(
-                    endpoint.url, body, headers, timeout=self._settings.webhook_timeout
-                )
+            await self._check_address(endpoint)
+            response = await self._client.post(
+                endpoint.url, body, headers, timeout=self._settings.webhook_timeout
+            )
             status = response.status_code
             error = None if 200 <= status < 300 else f"HTTP {status}"
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
@@ -271,9 +298,7 @@ class DeliveryWorker:
             metrics.DELIVERIES.labels("delivered").inc()
         else:
             outcome = self._failed(delivery, error or "failed", status, retry_after)
-        lease = self._lease if next_in_lane else None
-        _ours, following = await self._repo.settle(delivery, self._owner, outcome, next_lease=lease)
-        return following
+        return outcome
 
     async def _check_address(self, endpoint: WebhookEndpoint) -> None:
         if self._settings.webhook_allow_link_local:

@@ -4,12 +4,15 @@
 worker runs up to ``LANES_PER_REQUEST`` times as many lanes, a lane holding a request slot only
 while its request is out (between two requests it waits for its outcome's write). The product
 must never see more requests at once than the setting, every webhook still arrives, and each
-channel's webhooks arrive in order.
+channel's webhooks arrive in order. A lane that waited for a slot renews its lease before its
+request, and sends nothing for a row whose lease ran out and another worker took.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -61,27 +64,49 @@ class _Product:
         return httpx.Response(200)
 
 
-async def test_requests_in_flight_stay_within_the_setting_while_more_lanes_run(
-    tmp_path: Path,
-) -> None:
-    assert LANES_PER_REQUEST > 1
-    product = _Product()
+@contextlib.asynccontextmanager
+async def _gateway(tmp_path: Path, product: _Product, **settings: Any) -> AsyncIterator[Gateway]:
+    """A gateway's resources (no server) whose webhooks go to ``product``."""
     transport = httpx.MockTransport(product.handle)
-    settings = Settings(
+    config = Settings(
         data_dir=tmp_path,
         webhook_url="https://product.test/hook",
         webhook_secret=generate_secret(),
-        webhook_concurrency=SLOTS,
+        **settings,
     )
-    db = open_database(settings.effective_database_url)
+    db = open_database(config.effective_database_url)
     await upgrade_database(db)
     gateway = Gateway(
-        settings=settings,
+        settings=config,
         db=db,
         keyring=Keyring.load(None, tmp_path),
         http=httpx.AsyncClient(transport=transport),
         http_transport=transport,
     )
+    try:
+        yield gateway
+    finally:
+        await gateway.http.aclose()
+        await db.close()
+
+
+async def test_requests_in_flight_stay_within_the_setting_while_more_lanes_run(
+    tmp_path: Path,
+) -> None:
+    assert LANES_PER_REQUEST > 1
+    product = _Product()
+    async with _gateway(tmp_path, product, webhook_concurrency=SLOTS) as gateway:
+        await _run_all(gateway, product)
+
+    assert product.most_out == SLOTS  # the slots were used, and never more than them
+    assert product.most_lanes > SLOTS  # while more lanes ran, waiting for a slot
+    for channel in range(CHANNELS):
+        numbers = [n for c, n in product.received if c == f"C{channel}"]
+        assert numbers == list(range(PER_CHANNEL)), (channel, numbers)
+
+
+async def _run_all(gateway: Gateway, product: _Product) -> None:
+    """Queue the deliveries and run the delivery worker until the product has them all."""
     stop = asyncio.Event()
     task: asyncio.Task[Any] | None = None
     try:
@@ -97,7 +122,7 @@ async def test_requests_in_flight_stay_within_the_setting_while_more_lanes_run(
             for n in range(PER_CHANNEL)
             for channel in range(CHANNELS)
         ]
-        product.repo = DeliveriesRepository(db, gateway.keyring)
+        product.repo = DeliveriesRepository(gateway.db, gateway.keyring)
         await product.repo.enqueue(deliveries)
         task = asyncio.create_task(DeliveryWorker(gateway, resolver=_resolve).run(stop))
         deadline = asyncio.get_running_loop().time() + 20
@@ -108,11 +133,42 @@ async def test_requests_in_flight_stay_within_the_setting_while_more_lanes_run(
         stop.set()
         if task is not None:
             await task
-        await gateway.http.aclose()
-        await db.close()
 
-    assert product.most_out == SLOTS  # the slots were used, and never more than them
-    assert product.most_lanes > SLOTS  # while more lanes ran, waiting for a slot
-    for channel in range(CHANNELS):
-        numbers = [n for c, n in product.received if c == f"C{channel}"]
-        assert numbers == list(range(PER_CHANNEL)), (channel, numbers)
+
+async def test_a_runner_renews_a_short_lease_before_its_request_and_skips_a_row_not_its_own(
+    tmp_path: Path,
+) -> None:
+    """A runner that waited for a slot may find its lease nearly gone: it renews it before the
+    request; if it ran out and another worker took the row, it sends nothing."""
+    product = _Product()
+    async with _gateway(tmp_path, product) as gateway:
+        (endpoint,) = await sync_endpoints(gateway)
+        repo = DeliveriesRepository(gateway.db, gateway.keyring)
+        await repo.enqueue(
+            [
+                NewDelivery(
+                    webhook_id=f"msg_{n}",
+                    endpoint_id=endpoint.id,
+                    event_type="message.posted",
+                    payload=orjson.dumps({"channel": f"C{n}", "n": n}).decode(),
+                    ordering_key=f"T1:C{n}",
+                )
+                for n in range(2)
+            ]
+        )
+        worker = DeliveryWorker(gateway, resolver=_resolve)
+        owner = f"webhooks:{gateway.instance_id}"[:64]
+        short, gone = await repo.claim(owner, lease_seconds=1.0)  # 1 s left: under a request
+        assert await worker.deliver(short) is None
+        stored = await repo.get_by_webhook_id(short.webhook_id)
+        assert stored is not None and stored.status == "delivered"
+        assert product.received == [("C0", 0)]
+
+        # ``gone``'s lease ran out (it is put in the past) and another worker took the row.
+        assert await repo.extend([gone.id], owner, -1.0) == 1
+        (taken,) = await repo.claim("another-gateway", lease_seconds=60.0)
+        assert taken.id == gone.id
+        assert await worker.deliver(gone) is None
+        assert product.received == [("C0", 0)]  # nothing sent for a row that is not ours
+        stored = await repo.get_by_webhook_id(gone.webhook_id)
+        assert stored is not None and stored.lease_owner == "another-gateway"
