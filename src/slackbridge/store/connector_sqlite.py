@@ -226,6 +226,11 @@ class SqliteFileConnector:
         self.checkpointer.poke()
         return result
 
+    async def commit_each(self, batch: Callable[[Connection], R]) -> R:
+        """As :meth:`commit`: SQLite's one writer runs every batch in a transaction (the write
+        path sends a lone step here only on a ``concurrent`` connector, which this is not)."""
+        return await self.commit(batch)
+
     def _close(self) -> None:
         self._raw = None
         if self._conn is not None:

@@ -68,6 +68,11 @@ class Connector(Protocol):
         """Run ``batch`` in a new transaction and commit it (roll it back if it raises)."""
         ...
 
+    async def commit_each(self, batch: Callable[[Connection], R]) -> R:
+        """Run ``batch`` with each statement committed by itself where the engine allows it
+        (PostgreSQL: a lone lane step, without BEGIN and COMMIT); elsewhere as :meth:`commit`."""
+        ...
+
     async def close(self) -> None:
         """Release the connection (a later commit opens it again)."""
         ...
@@ -207,11 +212,9 @@ class WritePath:
                 except Exception as exc:
                     raise _JobFailed(index, exc) from exc
 
-        commit = self.connector.commit
-        if sources[0] is self._steps:
-            # A lone step: its statement (one, as a rule) commits by itself, without the
-            # round trips of BEGIN and COMMIT (see the connector's ``commit_each``).
-            commit = getattr(self.connector, "commit_each", commit)
+        # A lone step: its statement (one, as a rule) commits by itself, without the round
+        # trips of BEGIN and COMMIT (see the connector's ``commit_each``).
+        commit = self.connector.commit_each if sources[0] is self._steps else self.connector.commit
         try:
             await commit(run)
         except _JobFailed as failed:
