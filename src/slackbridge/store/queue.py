@@ -399,11 +399,23 @@ class Queue:
         return int(conn.execute(stmt).rowcount)
 
     def purge(
-        self, conn: Connection, time_column: str, before: datetime, statuses: Sequence[str]
+        self,
+        conn: Connection,
+        time_column: str,
+        before: datetime,
+        statuses: Sequence[str],
+        *,
+        limit: int | None = None,
     ) -> int:
-        """Delete rows in ``statuses`` whose ``time_column`` is older than ``before``."""
+        """Delete rows in ``statuses`` whose ``time_column`` is older than ``before``: at most
+        ``limit`` of them (any, the oldest first as the table lies) when it is given."""
         t = self._spec.table
-        stmt = t.delete().where(t.c.status.in_(list(statuses)), t.c[time_column] < before)
+        old = (t.c.status.in_(list(statuses)), t.c[time_column] < before)
+        if limit is None:
+            stmt = t.delete().where(*old)
+        else:
+            picked = select(t.c.id).where(*old).limit(limit).scalar_subquery()
+            stmt = t.delete().where(t.c.id.in_(picked))
         return int(conn.execute(stmt).rowcount)
 
     async def counts(self, session: AsyncSession) -> dict[str, int]:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database, open_database
+from slackbridge.store.repositories import _base as repository_base
 from slackbridge.store.repositories.deliveries import NewDelivery
 from slackbridge.store.repositories.endpoints import EndpointSpec
 from slackbridge.store.store import Store
@@ -220,3 +224,39 @@ async def test_settling_a_head_leases_the_next_of_its_lane_in_the_same_write(
     assert await cstore.deliveries.settle(b2, "w", delivered, next_lease=30) == (True, None)
     b3 = await cstore.deliveries.get_by_webhook_id("b3")
     assert b3 is not None and b3.status == "pending" and b3.attempts == 0
+
+
+async def test_purge_goes_in_chunks_of_its_own_writes(
+    cstore: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purge deletes in chunks, each one write of the store's write path (the ingress's
+    commits go between them), until no old settled row is left; dead rows and young rows stay."""
+    monkeypatch.setattr(repository_base, "PURGE_CHUNK", 3)
+    ep = await _endpoint(cstore)
+    await cstore.deliveries.enqueue([_delivery(f"old{i}", ep, None) for i in range(8)])
+    for d in await cstore.deliveries.claim("w1", limit=10):
+        if d.webhook_id == "old0":
+            await cstore.deliveries.mark_dead(d.id, "w1", error="410 Gone", status_code=410)
+        else:
+            await cstore.deliveries.mark_delivered(d.id, "w1", status_code=204)
+    clock.advance(3600)
+    cutoff = clock.now
+    clock.advance(1)
+    await cstore.deliveries.enqueue([_delivery("young", ep, None)])
+    (young,) = await cstore.deliveries.claim("w1", limit=10)
+    await cstore.deliveries.mark_delivered(young.id, "w1", status_code=204)
+
+    writes = 0
+    real_write = cstore.db.write
+
+    async def counted(job: Any) -> Any:
+        nonlocal writes
+        writes += 1
+        return await real_write(job)
+
+    monkeypatch.setattr(cstore.db, "write", counted)
+    assert await cstore.deliveries.purge(older_than=cutoff) == 7
+    assert writes == 3  # 3 + 3 + 1: the last chunk, short, ends the purge
+    left = await cstore.deliveries.list(limit=10)
+    assert sorted(d.webhook_id for d in left) == ["old0", "young"]
+    assert await cstore.deliveries.purge(older_than=cutoff) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,10 +18,26 @@ from slackbridge.store.db import Database
 from slackbridge.store.models_base import utcnow
 from slackbridge.store.write_path import Job
 
-__all__ = ["Clock", "Repository", "dialect_insert", "dialect_insert_for", "secret_purpose"]
+if TYPE_CHECKING:  # the queue builds on Clock, defined here
+    from slackbridge.store.queue import Queue
+
+__all__ = [
+    "PURGE_CHUNK",
+    "Clock",
+    "Repository",
+    "dialect_insert",
+    "dialect_insert_for",
+    "secret_purpose",
+]
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
+
+#: Rows one write of a purge deletes. A purge of an hour of traffic is millions of rows; as one
+#: statement it would hold the store's one writer (SQLite's write lock) for seconds, and Slack's
+#: acks with it. In chunks, the ingress's commits go between them (its jobs go first in the
+#: write path's queue).
+PURGE_CHUNK = 500
 
 
 def secret_purpose(table: str, column: str, row_id: int) -> str:
@@ -58,6 +74,28 @@ class Repository:
             return
         async with self._db.transaction() as own:
             yield own
+
+    async def _purge(
+        self,
+        queue: Queue,
+        time_column: str,
+        before: datetime,
+        statuses: Sequence[str],
+        *,
+        chunk: int | None = None,
+    ) -> int:
+        """Delete ``queue``'s rows in ``statuses`` older than ``before`` (by ``time_column``),
+        ``chunk`` rows (:data:`PURGE_CHUNK`) per write through the write path; returns how many
+        went."""
+        chunk = chunk or PURGE_CHUNK
+        total = 0
+        while True:
+            gone = await self._write(
+                lambda conn: queue.purge(conn, time_column, before, statuses, limit=chunk)
+            )
+            total += gone
+            if gone < chunk:
+                return total
 
     async def _write(self, job: Job[T], session: AsyncSession | None = None) -> T:
         """Run ``job`` through the store's write path, or in ``session``'s transaction when the

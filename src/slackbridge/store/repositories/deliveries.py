@@ -446,9 +446,7 @@ class DeliveriesRepository(Repository):
 
     async def purge(self, *, older_than: datetime, statuses: Sequence[str] = ("delivered",)) -> int:
         """Delete settled deliveries created before ``older_than``."""
-        return await self._write(
-            lambda conn: self._queue.purge(conn, "created_at", older_than, statuses)
-        )
+        return await self._purge(self._queue, "created_at", older_than, statuses)
 
     async def _select(
         self,

@@ -325,6 +325,4 @@ class InboxRepository(Repository):
 
     async def purge(self, *, older_than: datetime, statuses: Sequence[str] = ("done",)) -> int:
         """Delete settled rows received before ``older_than`` (their dedupe keys go with them)."""
-        return await self._write(
-            lambda conn: self._queue.purge(conn, "received_at", older_than, statuses)
-        )
+        return await self._purge(self._queue, "received_at", older_than, statuses)

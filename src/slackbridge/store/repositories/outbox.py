@@ -330,9 +330,7 @@ class OutboxRepository(Repository):
         self, *, older_than: datetime, statuses: Sequence[str] = ("sent", "failed")
     ) -> int:
         """Delete settled rows created before ``older_than`` (idempotency keys expire with them)."""
-        return await self._write(
-            lambda conn: self._queue.purge(conn, "created_at", older_than, statuses)
-        )
+        return await self._purge(self._queue, "created_at", older_than, statuses)
 
     async def backlog(self) -> Backlog:
         """Rows not yet settled, and the age of the oldest."""
