@@ -2,7 +2,8 @@
 
 A ticket is a conversation of slackbridge's bridge under the key ``ticket-<number>``: a thread
 in #support ("still") or a channel of its own ("noisy"). Plain data with a ``to_json`` each (the
-web page's shapes); :mod:`slackbridge.demo.tickets` changes them as webhooks arrive.
+web page's shapes); :mod:`slackbridge.demo.ticket_book` and :mod:`slackbridge.demo.tickets`
+change them as the Helpdesk acts and webhooks arrive.
 """
 
 from __future__ import annotations
