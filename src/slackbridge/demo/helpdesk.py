@@ -19,19 +19,14 @@ Routes: ``/`` (the page), ``POST /webhooks/slackbridge`` (slackbridge's webhooks
 ``POST /api/tickets/{number}/replies`` (``{"text", "as": "agent"|"bot", "files"}``), ``PATCH``
 and ``DELETE /api/tickets/{number}/replies/{id}``, ``POST /api/tickets/{number}/resolve``,
 ``GET /api/tickets/{number}/files/{file_id}`` (a file shared in Slack, through slackbridge),
-``GET /healthz`` and ``GET /favicon.ico``.
+``GET /healthz`` and ``GET /favicon.ico``. The follow-up work these start (watching #support,
+adopting, posting, closing) is :mod:`slackbridge.demo.helpdesk_bridge`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import logging
-import time
 import uuid
-from collections.abc import Mapping
 from importlib import resources
-from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -40,6 +35,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from slackbridge.client import Slackbridge, SlackbridgeError
+from slackbridge.demo.helpdesk_bridge import (
+    AGENT_PERSONA,
+    AUTHORS,
+    BOT_PERSONA,
+    FAILURES,
+    SUPPORT_CHANNEL,
+    TicketBridge,
+    resolved_note,
+)
+from slackbridge.demo.helpdesk_input import files_of, json_body, text_of
 from slackbridge.demo.product_common import (
     WEBHOOK_PATH,
     ProductBase,
@@ -47,7 +52,7 @@ from slackbridge.demo.product_common import (
     product_app,
     receive_webhook,
 )
-from slackbridge.demo.tickets import CommandLog, Desk, Ticket, WorkspaceInfo, command_answer
+from slackbridge.demo.tickets import Desk, Ticket
 
 __all__ = [
     "AGENT_PERSONA",
@@ -59,19 +64,6 @@ __all__ = [
     "create_helpdesk_app",
 ]
 
-_log = logging.getLogger("slackbridge.demo.helpdesk")
-
-AGENT_PERSONA = "Helpdesk agent"
-BOT_PERSONA = "Helpdesk"
-#: The channel of each workspace whose questions open tickets.
-SUPPORT_CHANNEL = "support"
-_AUTHORS: dict[str, dict[str, Any]] = {
-    "agent": {"persona": {"name": AGENT_PERSONA, "icon_emoji": ":technologist:"}},
-    "bot": {"persona": {"name": BOT_PERSONA, "icon_emoji": ":ticket:"}},
-}
-_MAX_REPLY = 4000
-_MAX_FILES = 5
-_API_RETRY_SECONDS = 10.0
 #: A ticket, drawn: the page inlines it as a data: URL; /favicon.ico serves it too.
 FAVICON_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
@@ -79,8 +71,6 @@ FAVICON_SVG = (
     '<path d="M6 10h20v4a2 2 0 0 0 0 4v4H6v-4a2 2 0 0 0 0-4z" fill="#fff"/>'
     '<path d="M19 11v10" stroke="#0f766e" stroke-width="1.6" stroke-dasharray="2 1.6"/></svg>'
 )
-
-_Failures = (SlackbridgeError, httpx.HTTPError)
 
 
 def _api_error(exc: Exception) -> Response:
@@ -90,7 +80,7 @@ def _api_error(exc: Exception) -> Response:
 
 
 class Helpdesk(ProductBase):
-    """The Helpdesk's state and behaviour (one per app; ``app.state.helpdesk``)."""
+    """The Helpdesk's state and its HTTP side (one per app; ``app.state.helpdesk``)."""
 
     def __init__(
         self,
@@ -104,147 +94,14 @@ class Helpdesk(ProductBase):
         self.desk = Desk()
         self._secret = webhook_secret
         self._files = files
-        self.support_channel = support_channel
-        self.install_url: str | None = None
-        self._api_tried_at = float("-inf")
-        self._watching: set[str] = set()  # teams whose #support watch is set or being set
-
-    # --- background work ------------------------------------------------------------------------
+        self.bridge = TicketBridge(client, self.desk, account_ref, self.spawn, support_channel)
 
     async def start(self) -> None:
-        await self.sync_from_api()
+        await self.bridge.sync_from_api()
 
     async def close(self) -> None:
         await super().close()
         await self._files.aclose()
-
-    async def sync_from_api(self) -> None:
-        """Learn the Add to Slack link and the workspaces, and watch each one's #support (at
-        most every few seconds)."""
-        now = time.monotonic()
-        if now - self._api_tried_at < _API_RETRY_SECONDS:
-            return
-        self._api_tried_at = now
-        try:
-            if self.install_url is None:
-                self.install_url = await self.client.workspaces.install_url(self.account_ref)
-            for ws in await self.client.workspaces.list():
-                if ws.team_id and ws.team_id not in self.desk.workspaces:
-                    self.desk.workspaces[ws.team_id] = WorkspaceInfo(
-                        ws.team_id, ws.team_name, ws.status
-                    )
-        except _Failures as exc:
-            _log.info("slackbridge's API is not answering yet (%s); will try again", exc)
-        for team_id, info in self.desk.workspaces.items():
-            if info.status == "active" and team_id not in self._watching:
-                self._watching.add(team_id)
-                self.spawn(self.watch_support(team_id))
-
-    async def watch_support(self, team_id: str) -> None:
-        """Ask the bridge to open a conversation for every question in ``#support``."""
-        try:
-            listing = await self.client.slack.call(
-                team_id,
-                "conversations.list",
-                {"types": "public_channel,private_channel", "exclude_archived": True},
-            )
-            found = [
-                c["id"]
-                for c in listing.get("channels") or []
-                if isinstance(c, Mapping) and c.get("name") == self.support_channel
-            ]
-            if not found:
-                _log.warning("no #%s in %s: no tickets open there", self.support_channel, team_id)
-                return
-            await self.client.watched_channels.put(found[0], workspace=team_id, open_on="message")
-            self.desk.watched[team_id] = found[0]
-        except _Failures as exc:
-            _log.warning("could not watch #%s in %s: %s", self.support_channel, team_id, exc)
-            self._watching.discard(team_id)
-
-    async def _channel_name(self, ticket: Ticket) -> None:
-        if ticket.channel_id is None or ticket.channel_name is not None:
-            return
-        info = await self.client.slack.call(
-            ticket.team_id, "conversations.info", {"channel": ticket.channel_id}
-        )
-        name = (info.get("channel") or {}).get("name")
-        ticket.channel_name = name if isinstance(name, str) else None
-
-    async def _adopt(self, ticket: Ticket) -> None:
-        """Make the conversation Slack opened ours under the ticket's key, then say so in it."""
-        try:
-            conversation = await self.client.conversations.put(
-                ticket.key,
-                workspace=ticket.team_id,
-                mode=ticket.mode,
-                adopt={"channel": ticket.channel_id, "thread_ts": ticket.root_ts},
-                title=ticket.subject,
-            )
-            ticket.adopted = True
-            ticket.permalink = conversation.permalink
-            await self._post(
-                ticket, "ack", f"Ticket #{ticket.number} is open: an agent will answer here.", "bot"
-            )
-            await self._channel_name(ticket)
-        except _Failures as exc:
-            _log.warning("could not adopt ticket #%s: %s", ticket.number, exc)
-
-    async def _post(
-        self,
-        ticket: Ticket,
-        message_id: str,
-        text: str,
-        as_who: str,
-        files: list[tuple[str, bytes]] | None = None,
-    ) -> tuple[str, str]:
-        """Post in the ticket's conversation; the operation id and who it shows as."""
-        author = _AUTHORS[as_who]
-        accepted = await self.client.conversations.post(
-            ticket.key, id=message_id, author=author, text=text, files=files or None
-        )
-        name = str(author["persona"]["name"])
-        operation_id = accepted.operation_id or ""
-        if message_id in ("ack", "card"):
-            entry = self.desk.agent_entry(ticket.number, message_id)
-            if entry is None:
-                self.desk.add_agent_reply(
-                    ticket.number, text, name, operation_id, message_id=message_id
-                )
-            else:
-                self.desk.track(entry, operation_id)
-        return operation_id, name
-
-    async def _close(self, ticket: Ticket, message: str) -> None:
-        try:
-            await self.client.conversations.close(ticket.key, message=message)
-        except _Failures as exc:
-            _log.warning("could not close ticket #%s: %s", ticket.number, exc)
-
-    async def _placed(self, ticket: Ticket) -> None:
-        """Learn where a ticket the Helpdesk opened lives once Slack has made it."""
-        try:
-            conversation = await self.client.conversations.wait_open(ticket.key)
-            if conversation.channel is not None:
-                self.desk.place(ticket, conversation.channel, conversation.thread_ts)
-            ticket.permalink = conversation.permalink
-            await self._channel_name(ticket)
-        except (TimeoutError, *_Failures) as exc:
-            _log.warning("ticket #%s has no channel yet: %s", ticket.number, exc)
-
-    async def _answer_command(self, log: CommandLog, response_url: str, page_url: str) -> None:
-        """Tell the person who ran ``/helpdesk`` which tickets are open (only they see it)."""
-        text = command_answer(self.desk, log.team_id, page_url)
-        try:
-            accepted = await self.client.responses.send(
-                log.team_id, response_url, text, response_type="ephemeral"
-            )
-        except _Failures as exc:
-            _log.warning("could not answer %s: %s", log.command, exc)
-            self.desk.record_answer(log, text, None)
-            log.error = str(exc)
-            return
-        self.desk.record_answer(log, text, accepted.id)
 
     # --- HTTP -----------------------------------------------------------------------------------
 
@@ -258,22 +115,21 @@ class Helpdesk(ProductBase):
         outcome = self.desk.apply(event.type, event.data)
         ticket = outcome.ticket
         if outcome.kind == "opened" and ticket is not None:
-            self.spawn(self._adopt(ticket))
+            self.spawn(self.bridge.adopt(ticket))
         elif outcome.kind == "resolved" and ticket is not None:
-            self.spawn(self._close(ticket, f"Ticket #{ticket.number} is resolved. Thank you!"))
+            self.spawn(self.bridge.close(ticket, resolved_note(ticket)))
         elif outcome.kind == "workspace":
-            self._api_tried_at = float("-inf")
-            self.spawn(self.sync_from_api())
+            self.bridge.resync()
         elif outcome.kind == "command" and outcome.command is not None:
             response_url = event.data.get("response_url")
             if isinstance(response_url, str):
                 page = str(request.base_url).rstrip("/") + "/"
-                self.spawn(self._answer_command(outcome.command, response_url, page))
+                self.spawn(self.bridge.answer_command(outcome.command, response_url, page))
         return JSONResponse({"ok": True, "outcome": outcome.kind, "reason": outcome.reason})
 
     async def state(self, request: Request) -> Response:
-        await self.sync_from_api()
-        install = "/install" if self.install_url is not None else None
+        await self.bridge.sync_from_api()
+        install = "/install" if self.bridge.install_url is not None else None
         return JSONResponse({**self.desk.snapshot(), "install_url": install})
 
     def _ticket(self, request: Request) -> Ticket | Response:
@@ -286,34 +142,25 @@ class Helpdesk(ProductBase):
     async def open_ticket(self, request: Request) -> Response:
         """An urgent ticket an agent opens (a phone call, say): a Slack channel of its own
         (the bridge's noisy mode) with the people to involve invited."""
-        payload = await _json_body(request)
+        payload = await json_body(request)
         if isinstance(payload, Response):
             return payload
         text, requester = payload.get("text"), payload.get("requester") or "a caller"
         team_id, invite = payload.get("team_id"), payload.get("invite") or []
         if not isinstance(team_id, str) or team_id not in self.desk.workspaces:
             return error(400, "invalid_team", "team_id: a workspace the Helpdesk is installed in")
-        if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
-            return error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
+        text = text_of(text)
+        if isinstance(text, Response):
+            return text
         if not isinstance(requester, str) or not isinstance(invite, list):
             return error(400, "invalid_body", "requester: a name; invite: Slack user ids")
-        ticket = self.desk.open_ticket(team_id, text.strip(), requester, "noisy")
+        ticket = self.desk.open_ticket(team_id, text, requester, "noisy")
+        card = f"Ticket #{ticket.number} from {requester}: {text}"
         try:
-            conversation = await self.client.conversations.put(
-                ticket.key,
-                workspace=team_id,
-                mode="noisy",
-                channel_name="{key}",
-                invite=[str(u) for u in invite],
-                title=ticket.subject,
-            )
-            if conversation.channel is not None:
-                self.desk.place(ticket, conversation.channel, None)
-            card = f"Ticket #{ticket.number} from {requester}: {text.strip()}"
-            await self._post(ticket, "card", card, "bot")
-        except _Failures as exc:
+            await self.bridge.open_channel(ticket, [str(u) for u in invite], card)
+        except FAILURES as exc:
             return _api_error(exc)
-        self.spawn(self._placed(ticket))
+        self.spawn(self.bridge.placed(ticket))
         return JSONResponse(ticket.to_json(), status_code=201)
 
     async def reply(self, request: Request) -> Response:
@@ -321,26 +168,26 @@ class Helpdesk(ProductBase):
         ticket = self._ticket(request)
         if isinstance(ticket, Response):
             return ticket
-        payload = await _json_body(request)
+        payload = await json_body(request)
         if isinstance(payload, Response):
             return payload
-        text = payload.get("text")
         as_who = payload.get("as", "agent")
-        if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
-            return error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
-        if as_who not in _AUTHORS:
+        text = text_of(payload.get("text"))
+        if isinstance(text, Response):
+            return text
+        if as_who not in AUTHORS:
             return error(400, "invalid_as", 'as: "agent" (the persona) or "bot"')
-        files = _files_of(payload.get("files"))
+        files = files_of(payload.get("files"))
         if isinstance(files, Response):
             return files
         message_id = f"r-{uuid.uuid4().hex[:12]}"
         try:
-            operation_id, name = await self._post(ticket, message_id, text.strip(), as_who, files)
-        except _Failures as exc:
+            operation_id, name = await self.bridge.post(ticket, message_id, text, as_who, files)
+        except FAILURES as exc:
             return _api_error(exc)
         entry = self.desk.add_agent_reply(
             ticket.number,
-            text.strip(),
+            text,
             name,
             operation_id,
             message_id=message_id,
@@ -358,17 +205,17 @@ class Helpdesk(ProductBase):
         entry = self.desk.agent_entry(ticket.number, str(request.path_params["message_id"]))
         if entry is None or entry.id is None or entry.deleted:
             return error(404, "message_not_found", "no such answer in this ticket")
-        payload = await _json_body(request)
+        payload = await json_body(request)
         if isinstance(payload, Response):
             return payload
-        text = payload.get("text")
-        if not isinstance(text, str) or not text.strip() or len(text) > _MAX_REPLY:
-            return error(400, "invalid_text", f"text: 1 to {_MAX_REPLY} characters")
+        text = text_of(payload.get("text"))
+        if isinstance(text, Response):
+            return text
         try:
-            await self.client.conversations.edit(ticket.key, entry.id, text=text.strip())
-        except _Failures as exc:
+            await self.client.conversations.edit(ticket.key, entry.id, text=text)
+        except FAILURES as exc:
             return _api_error(exc)
-        entry.text, entry.edited = text.strip(), True
+        entry.text, entry.edited = text, True
         return JSONResponse({"message": entry.to_json()}, status_code=202)
 
     async def delete_reply(self, request: Request) -> Response:
@@ -381,7 +228,7 @@ class Helpdesk(ProductBase):
             return error(404, "message_not_found", "no such answer in this ticket")
         try:
             await self.client.conversations.delete_message(ticket.key, entry.id)
-        except _Failures as exc:
+        except FAILURES as exc:
             return _api_error(exc)
         entry.deleted = True
         return JSONResponse({"message": entry.to_json()}, status_code=202)
@@ -393,10 +240,8 @@ class Helpdesk(ProductBase):
         if isinstance(ticket, Response):
             return ticket
         try:
-            await self.client.conversations.close(
-                ticket.key, message=f"Ticket #{ticket.number} is resolved. Thank you!"
-            )
-        except _Failures as exc:
+            await self.client.conversations.close(ticket.key, message=resolved_note(ticket))
+        except FAILURES as exc:
             return _api_error(exc)
         ticket.status = "resolved"
         return JSONResponse(ticket.to_json())
@@ -420,37 +265,6 @@ class Helpdesk(ProductBase):
             return error(502, "file_unavailable", f"slackbridge answered {answer.status_code}")
         media = answer.headers.get("content-type", "application/octet-stream")
         return Response(answer.content, media_type=media)
-
-
-async def _json_body(request: Request) -> Mapping[str, Any] | Response:
-    try:
-        payload = await request.json()
-    except ValueError:
-        return error(400, "invalid_body", "send a JSON object")
-    if not isinstance(payload, Mapping):
-        return error(400, "invalid_body", "send a JSON object")
-    return payload
-
-
-def _files_of(raw: object) -> list[tuple[str, bytes]] | Response:
-    """``[{"filename", "content_base64"}]`` from the page, as the client's (name, bytes)."""
-    if raw is None:
-        return []
-    bad = error(400, "invalid_files", 'files: [{"filename": str, "content_base64": str}]')
-    if not isinstance(raw, list) or len(raw) > _MAX_FILES:
-        return bad
-    found: list[tuple[str, bytes]] = []
-    for item in raw:
-        if not isinstance(item, Mapping):
-            return bad
-        name, content = item.get("filename"), item.get("content_base64")
-        if not isinstance(name, str) or not name or not isinstance(content, str):
-            return bad
-        try:
-            found.append((name, base64.b64decode(content, validate=True)))
-        except (binascii.Error, ValueError):
-            return bad
-    return found
 
 
 def _page() -> str:
