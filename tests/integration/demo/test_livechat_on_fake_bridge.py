@@ -275,7 +275,7 @@ async def test_edits_and_deletions_of_an_answer_reach_the_visitor_live(world: An
         await browser.post("/api/accounts/acct-1/chats", json={"visitor": "V", "text": "Hi"})
     ).json()["chat"]
     conversation = fake.conversations["chat-0001"]
-    stream = live._stream(live.live.chats[1], 0)
+    stream = live.updates.stream(live.live.chats[1], 0)
     assert b"event: message" in await anext(stream)  # the visitor's own first message
     waiting = anext(stream)
 

@@ -4,12 +4,11 @@ A visitor's first message opens a chat: ``PUT /api/v1/conversations/chat-0042`` 
 a card in the account's channel, or a channel of its own, as the console chose), then each of
 their messages and files is ``POST …/messages`` as a persona with their name. Agents answer in
 Slack; ``conversation.message.created`` (and edits and deletions) reach the visitor's page at
-once over server-sent events (``GET /api/chats/{n}/events``), their files through this app
-(which fetches them from the gateway with the API key). The card's **Claim** button
-(``interaction.block_action``) assigns the agent and updates the card; **Close** opens a modal
-(``views.open``) whose resolution note (``interaction.view_submission``) closes the chat on both
-sides (``POST …/close``). Operators sign in to the console (``console.py``) with Sign in with
-Slack; what a visitor may send is checked in ``visitor_input.py``.
+once over server-sent events (``GET /api/chats/{n}/events``, ``updates.py``), their files
+through this app (which fetches them from the gateway with the API key). The card's **Claim**
+and **Close** buttons and the close modal are ``card_actions.py``. Operators sign in to the
+console (``console.py``) with Sign in with Slack; what a visitor may send is checked in
+``visitor_input.py``.
 
 Routes: ``/`` (front page), ``/install`` (Add to Slack: makes the account on the way),
 ``/site/{account}`` (a website with the widget), ``POST /api/accounts/{account}/chats``, ``POST
@@ -21,15 +20,10 @@ Routes: ``/`` (front page), ``/install`` (Add to Slack: makes the account on the
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
 import httpx
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -42,21 +36,12 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from slackbridge.client import Slackbridge, SlackbridgeError
-from slackbridge.demo.livechat.chats import (
-    CLAIM_ACTION,
-    CLOSE_ACTION,
-    CLOSE_CALLBACK,
-    Account,
-    Chat,
-    ChatFile,
-    Livechat,
-    card,
-    close_modal,
-    note_of,
-)
+from slackbridge.demo.livechat.card_actions import CardActions
+from slackbridge.demo.livechat.chats import Account, Chat, ChatFile, Livechat, card
 from slackbridge.demo.livechat.console import Console
 from slackbridge.demo.livechat.pages import front_page, widget_page
 from slackbridge.demo.livechat.signin import SignIn, SlackOidc
+from slackbridge.demo.livechat.updates import LiveUpdates
 from slackbridge.demo.livechat.visitor_input import InvalidInput, visitor_content
 from slackbridge.demo.product_common import (
     WEBHOOK_PATH,
@@ -70,9 +55,6 @@ from slackbridge.demo.product_common import (
 
 __all__ = ["WEBHOOK_PATH", "LivechatApp", "SlackOidc", "create_livechat_app"]
 
-_log = logging.getLogger("slackbridge.demo.livechat")
-
-_KEEPALIVE_SECONDS = 15.0
 _CARD_PERSONA = {"name": "Live chat", "icon_emoji": ":speech_balloon:"}
 
 
@@ -95,7 +77,6 @@ class LivechatApp(ProductBase):
         self._secret = webhook_secret
         self._seen = SeenWebhooks()
         self._tokens: dict[int, str] = {}
-        self._changed: dict[int, asyncio.Event] = {}
         root = api_url.rstrip("/")
         self._gateway = root[: -len("/api/v1")] if root.endswith("/api/v1") else root
         self._files = httpx.AsyncClient(
@@ -104,37 +85,14 @@ class LivechatApp(ProductBase):
         self._slack_http = httpx.AsyncClient(transport=slack_transport, timeout=10.0)
         self.signin = SignIn(oidc, self._slack_http)
         self.console = Console(self.live, self.signin, client)
+        self.updates = LiveUpdates()
+        self.actions = CardActions(self.live, client, self.spawn, self.updates.notify)
         self.heard: list[str] = []
 
     async def close(self) -> None:
         await super().close()
         await self._files.aclose()
         await self._slack_http.aclose()
-
-    # --- live updates ---------------------------------------------------------------------------
-
-    def _notify(self, chat: Chat) -> None:
-        event = self._changed.pop(chat.number, None)
-        if event is not None:
-            event.set()
-
-    async def _stream(self, chat: Chat, after: int) -> AsyncIterator[bytes]:
-        last = after
-        while True:
-            # The waiter first, then the check: an event added in between still wakes us.
-            waiter = self._changed.setdefault(chat.number, asyncio.Event())
-            if last < len(chat.events):
-                event = chat.events[last]
-                data = orjson.dumps(event.data).decode()
-                yield f"id: {event.number}\nevent: {event.kind}\ndata: {data}\n\n".encode()
-                last = event.number
-                continue
-            if chat.state == "closed":
-                return
-            try:
-                await asyncio.wait_for(waiter.wait(), _KEEPALIVE_SECONDS)
-            except TimeoutError:
-                yield b": keep-alive\n\n"
 
     # --- Add to Slack ---------------------------------------------------------------------------
 
@@ -230,7 +188,7 @@ class LivechatApp(ProductBase):
             chat.own_files[file_id] = content
             shown.append(ChatFile(file_id, name, None, len(content)))
         message = self.live.visitor_said(chat, text, shown)
-        self._notify(chat)
+        self.updates.notify(chat)
         try:
             await self.client.conversations.post(
                 chat.key,
@@ -265,7 +223,7 @@ class LivechatApp(ProductBase):
         raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
         after = int(raw) if raw.isdigit() else 0
         return StreamingResponse(
-            self._stream(chat, min(after, len(chat.events))),
+            self.updates.stream(chat, min(after, len(chat.events))),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
@@ -313,87 +271,13 @@ class LivechatApp(ProductBase):
         if event.type.startswith("conversation."):
             outcome, chat = self.live.apply(event.type, data)
             if chat is not None:
-                self._notify(chat)
+                self.updates.notify(chat)
             return JSONResponse({"ok": True, "outcome": outcome})
         if event.type == "interaction.block_action":
-            return self._block_action(data)
+            return self.actions.block_action(data)
         if event.type == "interaction.view_submission":
-            return self._view_submission(data)
+            return self.actions.view_submission(data)
         return JSONResponse({"ok": True, "outcome": "ignored"})
-
-    def _block_action(self, data: Mapping[str, Any]) -> Response:
-        actions = data.get("actions") or []
-        action = actions[0] if isinstance(actions, list) and actions else {}
-        action_id = action.get("action_id") if isinstance(action, Mapping) else None
-        chat = self.live.by_key(action.get("value") if isinstance(action, Mapping) else None)
-        if action_id not in (CLAIM_ACTION, CLOSE_ACTION) or chat is None:
-            return JSONResponse({"ok": True, "outcome": "ignored"})
-        user = data.get("user") or {}
-        team = (data.get("workspace") or {}).get("team_id")
-        if action_id == CLAIM_ACTION:
-            name = str(user.get("real_name") or user.get("name") or user.get("id") or "an agent")
-            if self.live.claim(chat, user.get("id"), name):
-                self._notify(chat)
-                self.spawn(self._update_card(chat))
-                return JSONResponse({"ok": True, "outcome": "claimed"})
-            return JSONResponse({"ok": True, "outcome": "already_claimed"})
-        trigger = data.get("trigger_id")
-        if chat.state == "open" and isinstance(team, str) and isinstance(trigger, str):
-            self.spawn(self._open_modal(team, trigger, chat))
-            return JSONResponse({"ok": True, "outcome": "modal"})
-        return JSONResponse({"ok": True, "outcome": "ignored"})
-
-    def _view_submission(self, data: Mapping[str, Any]) -> Response:
-        view = data.get("view") or {}
-        if view.get("callback_id") != CLOSE_CALLBACK:
-            return JSONResponse({"ok": True, "outcome": "ignored"})
-        chat = self.live.by_key(view.get("private_metadata"))
-        if chat is None:
-            return JSONResponse({"ok": True, "outcome": "ignored"})
-        user = data.get("user") or {}
-        name = str(user.get("real_name") or user.get("name") or "an agent")
-        note = note_of(view.get("values") or {})
-        if self.live.close(chat, name, note):
-            self._notify(chat)
-            self.spawn(self._close_conversation(chat, name, note))
-            return JSONResponse({"ok": True, "outcome": "closed"})
-        return JSONResponse({"ok": True, "outcome": "already_closed"})
-
-    async def _open_modal(self, team: str, trigger: str, chat: Chat) -> None:
-        try:
-            await self.client.views.open(team, trigger, close_modal(chat))
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            _log.warning("could not open the close modal for %s: %s", chat.key, exc)
-
-    async def _update_card(self, chat: Chat) -> None:
-        """Show who has the chat (or that it is closed) on its card."""
-        body = card(chat, chat.first_text)
-        try:
-            if chat.mode == "noisy":
-                await self.client.conversations.edit(chat.key, "card", **body)
-                return
-            if not chat.conversation.get("thread_ts"):
-                current = await self.client.conversations.get(chat.key)
-                chat.conversation = current.model_dump(mode="json")
-            conv = chat.conversation
-            await self.client.messages.update(
-                workspace=conv.get("workspace"),
-                channel=conv.get("channel"),
-                ts=conv.get("thread_ts"),
-                text=body["text"],
-                blocks=body["blocks"],
-            )
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            _log.warning("could not update the card of %s: %s", chat.key, exc)
-
-    async def _close_conversation(self, chat: Chat, name: str, note: str) -> None:
-        message = f"Closed by {name}" + (f": {note}" if note else "")
-        try:
-            closed = await self.client.conversations.close(chat.key, message)
-            chat.conversation = closed.model_dump(mode="json")
-        except (SlackbridgeError, httpx.HTTPError) as exc:
-            _log.warning("could not close %s in Slack: %s", chat.key, exc)
-        await self._update_card(chat)
 
     # --- pages and state ------------------------------------------------------------------------
 
