@@ -124,14 +124,15 @@ class SqliteQueue:
         self._is_open = is_open
         self._claims: dict[tuple[tuple[str, int], ...], tuple[str, str]] = {}
         in_lane = "".join(f" AND {column} = ?" for column in self._lane)
-        self._find = (
-            f"SELECT id, not_before, lease_expires_at FROM {name} "
-            f"WHERE {is_open}{in_lane} ORDER BY id LIMIT 1"
-        )
-        self._take = (
+        # The lane's head, leased if it is due and not leased, in one statement: the head
+        # found by the subquery (the lane index: lane columns then id), the lease taken only
+        # when the outer conditions hold for it (a head not due or leased: nothing, the lane
+        # waits), as the two statements of the Core path do in one transaction.
+        self._take_head = (
             f"UPDATE {name} SET status = ?, lease_owner = ?, lease_expires_at = ?, "
-            f"attempts = attempts + 1 WHERE id = ? AND {is_open} "
-            "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) "
+            f"attempts = attempts + 1 WHERE id = (SELECT id FROM {name} "
+            f"WHERE {is_open}{in_lane} ORDER BY id LIMIT 1) AND {is_open} "
+            "AND not_before <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?) "
             f"RETURNING {self.table.returning}"
         )
         self._settles: dict[tuple[str, ...], str] = {}
@@ -186,17 +187,11 @@ class SqliteQueue:
         """Lease the oldest open row of ``lane`` (no lane value None) to ``owner`` if it is
         due and not leased; the row, or None."""
         value = self.table.value
-        head = raw.execute(self._find, [value(c, lane[c]) for c in self._lane]).fetchone()
-        if head is None:
-            return None
         stamp = to_text(now)
-        head_id, not_before, lease_expires_at = head
-        # Text order is time order (to_text).
-        if not_before > stamp or (lease_expires_at is not None and lease_expires_at > stamp):
-            return None
-        rows = raw.execute(
-            self._take, (self._claimed, owner, to_text(expires), head_id, stamp)
-        ).fetchall()
+        params: list[Any] = [self._claimed, owner, to_text(expires)]
+        params += [value(c, lane[c]) for c in self._lane]
+        params += (stamp, stamp)  # text order is time order (to_text)
+        rows = raw.execute(self._take_head, params).fetchall()
         return self.table.row(rows[0]) if rows else None
 
     def nothing_due(

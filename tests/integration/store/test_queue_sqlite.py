@@ -283,3 +283,58 @@ async def test_the_lane_skip_scan_seeks_the_lane_index(file_store: Store) -> Non
     found = await file_store.db.write(plans)
     assert len(found) == 9
     assert all("_lane_open" in plan and "_claim" not in plan for plan in found)
+
+
+async def test_a_lane_step_takes_the_head_through_the_lane_index_in_one_statement(
+    file_store: Store,
+) -> None:
+    """The lane's head is found in the partial lane index and leased by its primary key, in
+    one statement (it was a read and then an update: two statements per delivered event)."""
+    queues = [file_store.deliveries._queue._plain, file_store.outbox._queue._plain]
+
+    def plans(conn: Any) -> list[str]:
+        raw = raw_sqlite(conn)
+        assert raw is not None
+        return [
+            " ".join(
+                str(row[3])
+                for row in raw.execute(
+                    f"EXPLAIN QUERY PLAN {plain._take_head}", ["x"] * plain._take_head.count("?")
+                )
+            )
+            for plain in queues
+        ]
+
+    found = await file_store.db.write(plans)
+    assert len(found) == 2
+    for plan in found:
+        assert "INTEGER PRIMARY KEY" in plan and "_lane_open" in plan and "_claim" not in plan
+
+
+async def test_a_lane_step_leaves_a_lane_whose_head_waits_or_is_leased(
+    file_store: Store, clock: FakeClock
+) -> None:
+    """The head retried later holds its lane back (the row behind it is not leased), and a
+    head another runner holds is not taken; once due and its lease gone, it is."""
+    repo = file_store.deliveries
+    ep = (await file_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
+    await repo.enqueue(
+        [NewDelivery(f"d{n}", ep, "message.posted", "{}", ordering_key="T:C") for n in range(2)]
+    )
+    (head,) = await repo.claim("w", limit=10)
+    later = clock.now + timedelta(seconds=60)
+    retry = DeliveryOutcome("retry", status_code=500, error="HTTP 500", not_before=later)
+    assert await repo.settle(head, "w", retry, next_lease=30) == (True, None)
+    behind = await repo.get_by_webhook_id("d1")
+    assert behind is not None and (behind.status, behind.attempts) == ("pending", 0)
+    clock.advance(61)
+    (again,) = await repo.claim("x", limit=10)  # the head, due again, leased by another
+    assert again.webhook_id == "d0"
+    queue = repo._queue
+    lane = {"endpoint_id": ep, "ordering_key": "T:C"}
+    taken = await file_store.db.write(lambda conn: queue.claim_lane_head(conn, "w", lane, 30))
+    assert taken is None
+    clock.advance(120)  # the other runner's lease ran out
+    taken = await file_store.db.write(lambda conn: queue.claim_lane_head(conn, "w", lane, 30))
+    assert taken is not None
+    assert (taken["id"], taken["lease_owner"], taken["attempts"]) == (head.id, "w", 3)
