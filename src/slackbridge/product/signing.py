@@ -41,17 +41,18 @@ def sign_headers(
 ) -> dict[str, str]:
     """The three headers that sign ``body`` for delivery, with one secret or several (one
     signature each, in the order given)."""
-    keys = [secret] if isinstance(secret, str) else list(secret)
+    keys = (secret,) if isinstance(secret, str) else secret
     if not keys:
         raise ValueError("a webhook needs at least one secret to be signed with")
     stamp = str(timestamp)
     signed = f"{webhook_id}.{stamp}.".encode() + body
+    signatures = [
+        "v1," + base64.b64encode(hmac.digest(_key(k), signed, "sha256")).decode() for k in keys
+    ]
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": stamp,
-        "webhook-signature": " ".join(
-            "v1," + base64.b64encode(hmac.digest(_key(k), signed, "sha256")).decode() for k in keys
-        ),
+        "webhook-signature": " ".join(signatures),
     }
 
 

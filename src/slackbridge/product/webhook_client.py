@@ -93,16 +93,9 @@ class WebhookClient:
     ) -> WebhookResponse:
         """POST ``body`` to ``url``; the answer's status and headers. Raises
         :class:`WebhookTimeout` or :class:`WebhookError` when no answer came."""
-        origin, target, credentials = _parse(url)
-        host = origin.host if ":" not in origin.host else f"[{origin.host}]"
-        default = 443 if origin.scheme == "https" else 80
-        authority = host if origin.port == default else f"{host}:{origin.port}"
-        lines = [f"POST {target} HTTP/1.1", f"host: {authority}"]
-        if credentials is not None:
-            lines.append(f"authorization: {credentials}")
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        lines.append(f"content-length: {len(body)}")
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        origin, start = _parse(url)
+        fields = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+        request = f"{start}{fields}content-length: {len(body)}\r\n\r\n".encode("latin-1") + body
         try:
             async with asyncio.timeout(timeout):
                 pooled = self._take(origin)
@@ -179,9 +172,22 @@ class WebhookClient:
 
 
 @lru_cache(maxsize=256)  # every delivery to an endpoint posts to the same URL
-def _parse(url: str) -> tuple[_Origin, str, str | None]:
-    """The origin, the request target, and Basic credentials from the URL's userinfo (a
-    webhook URL like ``https://user:pw@host/hook`` authenticates the way browsers and httpx do)."""
+def _parse(url: str) -> tuple[_Origin, str]:
+    """The origin, and the request's start (its request line, ``host`` and, from the URL's
+    userinfo, Basic ``authorization``: a webhook URL like ``https://user:pw@host/hook``
+    authenticates the way browsers and httpx do), each line ended."""
+    origin, target, credentials = _split(url)
+    host = origin.host if ":" not in origin.host else f"[{origin.host}]"
+    default = 443 if origin.scheme == "https" else 80
+    authority = host if origin.port == default else f"{host}:{origin.port}"
+    start = f"POST {target} HTTP/1.1\r\nhost: {authority}\r\n"
+    if credentials is not None:
+        start += f"authorization: {credentials}\r\n"
+    return origin, start
+
+
+def _split(url: str) -> tuple[_Origin, str, str | None]:
+    """The origin, the request target, and Basic credentials from the URL's userinfo."""
     try:
         parts = urlsplit(url)
         port = parts.port
