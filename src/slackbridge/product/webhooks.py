@@ -1,11 +1,12 @@
 """Delivering product webhooks: signed POSTs, retried with backoff, dead-lettered at the end.
 
-The delivery worker keeps up to ``webhook_concurrency`` requests in flight, and up to
-:data:`LANES_PER_REQUEST` times as many lanes running (a lane whose request is answered is
-recording the outcome while another lane's request goes out). It claims only the
-head of each lane (one endpoint + one Slack channel), so webhooks about one channel reach an
-endpoint in order, while other channels go on; once a lane's head is settled, the lane's next
-delivery goes at once (see :class:`DeliveryWorker`). Each attempt is signed afresh per the Standard
+The delivery worker keeps up to ``webhook_concurrency`` requests in flight, and on PostgreSQL
+up to :data:`LANES_PER_REQUEST` times as many lanes running (a lane whose request is answered is
+recording the outcome while another lane's request goes out; on SQLite one lane per request, see
+:func:`lanes_per_request`). It claims only the head of each lane (one endpoint + one Slack
+channel), so webhooks about one channel reach an endpoint in order, while other channels go on;
+once a lane's head is settled, the lane's next delivery goes at once (see
+:class:`DeliveryWorker`). Each attempt is signed afresh per the Standard
 Webhooks spec (same ``webhook-id`` every time, current ``webhook-timestamp``):
 
 - a 2xx answer: delivered;
@@ -48,7 +49,15 @@ from slackbridge.store.repositories.deliveries import (
     DeliveryOutcome,
 )
 
-__all__ = ["DeliveryWorker", "on_startup", "retry_after_seconds", "workers"]
+__all__ = [
+    "LANES_PER_REQUEST",
+    "SERIAL_LANES_PER_REQUEST",
+    "DeliveryWorker",
+    "lanes_per_request",
+    "on_startup",
+    "retry_after_seconds",
+    "workers",
+]
 
 _log = logging.getLogger("slackbridge.webhooks")
 
@@ -56,12 +65,18 @@ _MAX_RETRY_AFTER = 3600.0
 _DISABLED_RECHECK = timedelta(seconds=60)
 # Deliveries a lane runner sends in a row before it hands the lane back to the claim.
 _LANE_TURN = 64
-#: Lanes that may run per request in flight. A lane runner holds a request slot only while its
-#: request is out; between two requests it waits for its outcome's write to commit (with the
-#: lane's next delivery), which on PostgreSQL takes longer than the request to a product that
-#: answers at once: with one lane per slot, the slots sat idle (measured: 16 lanes delivered
-#: ~885 events/s there, 64 lanes 1,518/s, the product still seeing at most 16 requests).
+#: Lanes that may run per request in flight where the store commits side by side (PostgreSQL).
+#: A lane runner holds a request slot only while its request is out; between two requests it
+#: waits for its outcome's write to commit (with the lane's next delivery), which on PostgreSQL
+#: takes longer than the request to a product that answers at once: with one lane per slot, the
+#: slots sat idle (measured: 16 lanes delivered ~885 events/s there, 64 lanes 1,518/s, the
+#: product still seeing at most 16 requests).
 LANES_PER_REQUEST = 4
+#: The same on SQLite, whose one writer commits on the event loop's thread, within a couple of
+#: milliseconds: a lane's write is rarely what keeps its slot idle, and more lanes only put more
+#: delivery work beside Slack's acks (measured flat out: a tenth to a fifth fewer acks/s with 4,
+#: the same deliveries/s and CPU per event; bench/RESULTS.md).
+SERIAL_LANES_PER_REQUEST = 1
 # The event loop's lateness (seconds) above which fewer lanes run, and below which more do,
 # checked every _LAG_TICK seconds.
 _LAG_HIGH = 0.004
@@ -87,6 +102,13 @@ async def on_startup(gateway: Gateway) -> None:
     gateway.health.report("webhooks", True, detail)
 
 
+def lanes_per_request(gateway: Gateway) -> int:
+    """Lanes that may run per request slot with ``gateway``'s store: :data:`LANES_PER_REQUEST`
+    where its commits run side by side (PostgreSQL), :data:`SERIAL_LANES_PER_REQUEST` on
+    SQLite's one writer."""
+    return SERIAL_LANES_PER_REQUEST if gateway.db.is_sqlite else LANES_PER_REQUEST
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """A ``Retry-After`` header in seconds (delta-seconds only), capped at an hour."""
     if not value:
@@ -110,7 +132,7 @@ class DeliveryWorker:
     settle``), and goes on with it at once, so a busy channel drains as fast as the endpoint
     answers instead of one delivery per claim. At most ``webhook_concurrency`` requests are
     out at a time (a semaphore held only around the request), and at most
-    :data:`LANES_PER_REQUEST` times as many lanes run (fewer while the event loop runs late);
+    :func:`lanes_per_request` times as many lanes run (fewer while the event loop runs late);
     a runner hands its lane back after :data:`_LANE_TURN` deliveries, so that a busy lane
     can't keep other lanes waiting while they are more than the runners.
     """
@@ -155,7 +177,7 @@ class DeliveryWorker:
 
     @property
     def _most_lanes(self) -> int:
-        return max(1, self._settings.webhook_concurrency) * LANES_PER_REQUEST
+        return max(1, self._settings.webhook_concurrency) * lanes_per_request(self._gateway)
 
     @property
     def _lease(self) -> float:

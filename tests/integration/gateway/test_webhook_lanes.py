@@ -1,11 +1,12 @@
-"""Webhook lanes and request slots: more lanes run than requests go out at once.
+"""Webhook lanes and request slots: on PostgreSQL more lanes run than requests go out at once.
 
 ``SLACKBRIDGE_WEBHOOK_CONCURRENCY`` caps the requests in flight to the product; the delivery
-worker runs up to ``LANES_PER_REQUEST`` times as many lanes, a lane holding a request slot only
-while its request is out (between two requests it waits for its outcome's write). The product
-must never see more requests at once than the setting, every webhook still arrives, and each
-channel's webhooks arrive in order. A lane that waited for a slot renews its lease before its
-request, and sends nothing for a row whose lease ran out and another worker took.
+worker runs (on PostgreSQL) up to ``LANES_PER_REQUEST`` times as many lanes, a lane holding a
+request slot only while its request is out (between two requests it waits for its outcome's
+write); on SQLite one lane per slot. The product must never see more requests at once than the
+setting, every webhook still arrives, and each channel's webhooks arrive in order. A lane that
+waited for a slot renews its lease before its request, and sends nothing for a row whose lease
+ran out and another worker took.
 """
 
 from __future__ import annotations
@@ -18,16 +19,23 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from slackbridge.product.endpoints import sync_endpoints
 from slackbridge.product.signing import generate_secret
-from slackbridge.product.webhooks import LANES_PER_REQUEST, DeliveryWorker
+from slackbridge.product.webhooks import (
+    LANES_PER_REQUEST,
+    SERIAL_LANES_PER_REQUEST,
+    DeliveryWorker,
+    lanes_per_request,
+)
 from slackbridge.runtime import Gateway
 from slackbridge.settings import Settings
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import open_database
 from slackbridge.store.migrate import upgrade_database
 from slackbridge.store.repositories.deliveries import DeliveriesRepository, NewDelivery
+from tests.conftest import _pg_url, fresh_pg_schema
 
 CHANNELS = 8
 PER_CHANNEL = 3
@@ -65,8 +73,21 @@ class _Product:
 
 
 @contextlib.asynccontextmanager
-async def _gateway(tmp_path: Path, product: _Product, **settings: Any) -> AsyncIterator[Gateway]:
-    """A gateway's resources (no server) whose webhooks go to ``product``."""
+async def _gateway(
+    tmp_path: Path, product: _Product, *, postgres: bool = False, **settings: Any
+) -> AsyncIterator[Gateway]:
+    """A gateway's resources (no server) whose webhooks go to ``product``, its store on a
+    SQLite file (or in a fresh PostgreSQL schema)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if postgres:
+            url = _pg_url()
+            schema = await stack.enter_async_context(fresh_pg_schema(url))
+            settings |= {"database_url": url, "database_schema": schema}
+        yield await stack.enter_async_context(_resources(tmp_path, product, **settings))
+
+
+@contextlib.asynccontextmanager
+async def _resources(tmp_path: Path, product: _Product, **settings: Any) -> AsyncIterator[Gateway]:
     transport = httpx.MockTransport(product.handle)
     config = Settings(
         data_dir=tmp_path,
@@ -74,7 +95,7 @@ async def _gateway(tmp_path: Path, product: _Product, **settings: Any) -> AsyncI
         webhook_secret=generate_secret(),
         **settings,
     )
-    db = open_database(config.effective_database_url)
+    db = open_database(config.effective_database_url, schema=config.database_schema)
     await upgrade_database(db)
     gateway = Gateway(
         settings=config,
@@ -90,16 +111,28 @@ async def _gateway(tmp_path: Path, product: _Product, **settings: Any) -> AsyncI
         await db.close()
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 async def test_requests_in_flight_stay_within_the_setting_while_more_lanes_run(
-    tmp_path: Path,
+    tmp_path: Path, engine: str
 ) -> None:
-    assert LANES_PER_REQUEST > 1
+    """On PostgreSQL more lanes run than requests go out; on SQLite (one writer, committing on
+    the event loop's thread) one lane per request: either way the product sees at most the
+    setting's requests at once, and every channel's webhooks in order."""
     product = _Product()
-    async with _gateway(tmp_path, product, webhook_concurrency=SLOTS) as gateway:
+    postgres = engine == "postgres"
+    async with _gateway(tmp_path, product, postgres=postgres, webhook_concurrency=SLOTS) as gateway:
+        assert lanes_per_request(gateway) == (
+            LANES_PER_REQUEST if postgres else SERIAL_LANES_PER_REQUEST
+        )
         await _run_all(gateway, product)
 
     assert product.most_out == SLOTS  # the slots were used, and never more than them
-    assert product.most_lanes > SLOTS  # while more lanes ran, waiting for a slot
+    if postgres:
+        assert LANES_PER_REQUEST > 1
+        assert product.most_lanes > SLOTS  # while more lanes ran, waiting for a slot
+    else:
+        assert SERIAL_LANES_PER_REQUEST == 1
+        assert product.most_lanes == SLOTS  # a lane per slot
     for channel in range(CHANNELS):
         numbers = [n for c, n in product.received if c == f"C{channel}"]
         assert numbers == list(range(PER_CHANNEL)), (channel, numbers)
