@@ -132,7 +132,8 @@ class DeliveryWorker:
     settle``), and goes on with it at once, so a busy channel drains as fast as the endpoint
     answers instead of one delivery per claim. At most ``webhook_concurrency`` requests are
     out at a time (a semaphore held only around the request), and at most
-    :func:`lanes_per_request` times as many lanes run (fewer while the event loop runs late);
+    :func:`lanes_per_request` times as many lanes run (fewer while the event loop runs late, never
+    fewer than the request slots: :meth:`adjust_lanes`);
     a runner hands its lane back after :data:`_LANE_TURN` deliveries, so that a busy lane
     can't keep other lanes waiting while they are more than the runners.
     """
@@ -221,18 +222,29 @@ class DeliveryWorker:
 
     async def _watch_lag(self, stop: asyncio.Event) -> None:
         """Adjust :attr:`_limit` to the event loop's lateness (see the class doc)."""
-        most = self._most_lanes
-        # Never fewer than a quarter of the lanes: a backlog must still drain at a fair pace.
-        least = max(1, most // 4)
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             asked = loop.time()
             await asyncio.sleep(_LAG_TICK)
-            late = loop.time() - asked - _LAG_TICK
-            if late > _LAG_HIGH:
-                self._limit = max(least, self._limit // 2)
-            elif late < _LAG_LOW and self._limit < most:
-                self._limit += 1
+            self.adjust_lanes(loop.time() - asked - _LAG_TICK)
+
+    def adjust_lanes(self, late: float) -> None:
+        """Halve the lanes that may run when the event loop ran ``late`` seconds behind, add
+        one back when it was on time. Never fewer lanes than request slots: a backlog must
+        still drain at a fair pace (on SQLite, one lane per slot, the lanes then stay as many
+        as the slots: fewer, under a flood, left slots idle and delivered less without
+        acking more)."""
+        most = self._most_lanes
+        least = min(most, max(1, self._settings.webhook_concurrency))
+        if late > _LAG_HIGH:
+            self._limit = max(least, self._limit // 2)
+        elif late < _LAG_LOW and self._limit < most:
+            self._limit += 1
+
+    @property
+    def lanes(self) -> int:
+        """Lanes that may run now (see :meth:`adjust_lanes`)."""
+        return self._limit
 
     async def _lane(self, delivery: Delivery) -> bool:
         """Deliver ``delivery`` and the rest of its lane that is due, one after the other;

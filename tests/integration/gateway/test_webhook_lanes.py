@@ -205,3 +205,24 @@ async def test_a_runner_renews_a_short_lease_before_its_request_and_skips_a_row_
         assert product.received == [("C0", 0)]  # nothing sent for a row that is not ours
         stored = await repo.get_by_webhook_id(gone.webhook_id)
         assert stored is not None and stored.lease_owner == "another-gateway"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+async def test_a_late_event_loop_never_leaves_fewer_lanes_than_request_slots(
+    tmp_path: Path, engine: str
+) -> None:
+    """While the event loop runs late the lanes are halved, down to one per request slot (on
+    SQLite, where a slot has one lane, they stay as many); on time again, they come back."""
+    product = _Product()
+    async with _gateway(
+        tmp_path, product, postgres=engine == "postgres", webhook_concurrency=SLOTS
+    ) as gateway:
+        worker = DeliveryWorker(gateway, resolver=_resolve)
+        most = SLOTS * lanes_per_request(gateway)
+        assert worker.lanes == most
+        for _ in range(10):
+            worker.adjust_lanes(late=1.0)
+        assert worker.lanes == SLOTS
+        for _ in range(most):
+            worker.adjust_lanes(late=0.0)
+        assert worker.lanes == most
