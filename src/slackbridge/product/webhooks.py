@@ -74,8 +74,9 @@ _LANE_TURN = 64
 LANES_PER_REQUEST = 4
 #: The same on SQLite, whose one writer commits on the event loop's thread, within a couple of
 #: milliseconds: a lane's write is rarely what keeps its slot idle, and more lanes only put more
-#: delivery work beside Slack's acks (measured flat out: a tenth to a fifth fewer acks/s with 4,
-#: the same deliveries/s and CPU per event; bench/RESULTS.md).
+#: delivery work beside Slack's acks (measured flat out over 64 channels, with the lanes never
+#: fewer than the slots: 8-31% more acks/s and 7-29% more deliveries/s than 4 lanes per slot
+#: halved down to one under a flood, in four back-to-back pairs).
 SERIAL_LANES_PER_REQUEST = 1
 # The event loop's lateness (seconds) above which fewer lanes run, and below which more do,
 # checked every _LAG_TICK seconds.
