@@ -3,8 +3,11 @@
 A webhook URL pointing at a cloud's instance metadata service (``169.254.169.254`` and its
 relatives) would make the gateway fetch credentials for whoever can set the URL: such URLs are
 refused when the endpoints are configured (literal addresses and the well-known metadata names)
-and again before each request, after resolving the name, so that a name which resolves to such
-an address is refused too. ``SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true`` allows them.
+and again when a connection is opened, after resolving the name, so that a name which resolves
+to such an address is refused too. The connection then goes to the very address that was
+checked (:func:`vetted_addresses`), not to the name resolved once more, so a name whose answer
+changes between the check and the connection can't slip past it; kept-alive connections need no
+new check. ``SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true`` allows them.
 
 Loopback and private addresses stay allowed: the product usually runs beside the gateway.
 """
@@ -15,16 +18,18 @@ import asyncio
 import functools
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 __all__ = [
+    "RefusedAddress",
     "Resolver",
     "refused_address",
     "refused_host",
     "refused_resolved",
     "refused_url",
     "system_resolver",
+    "vetted_addresses",
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -132,6 +137,35 @@ def _parsed(url: str) -> tuple[str, int, str | None, bool]:
     return host, port, refused_host(host), _literal(host) is not None
 
 
+class RefusedAddress(Exception):
+    """Webhooks may not go to this host (the message says why)."""
+
+
+async def vetted_addresses(host: str, port: int, resolver: Resolver = system_resolver) -> list[str]:
+    """The addresses a connection to ``host`` may use, resolved once; raises
+    :class:`RefusedAddress` when the host, or any address it resolves to, is refused, and
+    ``OSError`` when the name does not resolve."""
+    why = refused_host(host)
+    if why is not None:
+        raise RefusedAddress(why)
+    literal = _literal(host)
+    if literal is not None:
+        return [str(literal)]
+    try:
+        addresses = await resolver(host, port)
+    except (UnicodeError, ValueError) as exc:  # UnicodeError: a name IDNA can't encode
+        raise OSError(f"{host} can't be resolved: {exc}") from None
+    for text in addresses:
+        address = _literal(text)
+        if address is not None and refused_address(address) is not None:
+            raise RefusedAddress(
+                f"{host} resolves to {address}, a link-local or cloud metadata address"
+            )
+    if not addresses:
+        raise OSError(f"{host} resolves to no address")
+    return addresses
+
+
 async def refused_resolved(url: str, resolver: Resolver = system_resolver) -> str | None:
     """Why ``url`` is refused once its host is resolved (None: allowed). A name that does not
     resolve is not refused here: the request itself then fails the usual way."""
@@ -139,11 +173,9 @@ async def refused_resolved(url: str, resolver: Resolver = system_resolver) -> st
     if why is not None or literal:
         return why
     try:
-        addresses: Iterable[str] = await resolver(host, port)
-    except (OSError, UnicodeError, ValueError):  # UnicodeError: a name IDNA can't encode
+        await vetted_addresses(host, port, resolver)
+    except RefusedAddress as refused:
+        return str(refused)
+    except OSError:
         return None
-    for text in addresses:
-        address = _literal(text)
-        if address is not None and refused_address(address) is not None:
-            return f"{host} resolves to {address}, a link-local or cloud metadata address"
     return None

@@ -12,7 +12,10 @@ port), ``Content-Length`` and chunked answers (the body is read and dropped, up 
 never followed (a 3xx is an answer like any other). A request that fails on a connection taken
 from the pool before any answer byte came back is tried once more on a new connection: the
 server may have closed an idle connection at the same moment (receivers dedupe on
-``webhook-id`` in any case). Proxies from the environment are not used.
+``webhook-id`` in any case). Proxies from the environment are not used. Given a ``dial``, a new
+connection goes to the addresses it returns for the URL's host, in order, instead of the name
+(TLS still checks the certificate against the name): the delivery worker resolves and vets the
+name there once per connection (product/webhook_addresses.py).
 """
 
 from __future__ import annotations
@@ -21,12 +24,20 @@ import asyncio
 import base64
 import contextlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["MAX_BODY", "WebhookClient", "WebhookError", "WebhookResponse", "WebhookTimeout"]
+__all__ = [
+    "MAX_BODY",
+    "Dial",
+    "WebhookClient",
+    "WebhookError",
+    "WebhookRefused",
+    "WebhookResponse",
+    "WebhookTimeout",
+]
 
 #: Bytes of an answer's body read before the connection is dropped instead of reused.
 MAX_BODY = 1 << 20
@@ -40,6 +51,15 @@ class WebhookError(Exception):
 
 class WebhookTimeout(WebhookError):
     """No complete answer within the timeout."""
+
+
+class WebhookRefused(WebhookError):
+    """The dial refused the host: nothing was sent (the message says why)."""
+
+
+#: ``(host, port)`` → the addresses a new connection may use, in order; raises
+#: :class:`WebhookRefused` (or :class:`WebhookError`) when there are none.
+Dial = Callable[[str, int], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
@@ -74,9 +94,17 @@ class _Stale(Exception):
 class WebhookClient:
     """Posts to webhook URLs (see the module doc); :meth:`aclose` when done."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, *, ssl_context: ssl.SSLContext | None = None, dial: Dial | None = None
+    ) -> None:
         self._ssl = ssl_context
+        self._dial = dial
         self._idle: dict[_Origin, list[_Conn]] = {}
+
+    @property
+    def dials(self) -> bool:
+        """Whether new connections go to the addresses ``dial`` gives (see the module doc)."""
+        return self._dial is not None
 
     def _context(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -122,16 +150,21 @@ class WebhookClient:
         return None
 
     async def _connect(self, origin: _Origin) -> _Conn:
-        try:
-            if origin.scheme == "https":
-                reader, writer = await asyncio.open_connection(
-                    origin.host, origin.port, ssl=self._context(), server_hostname=origin.host
-                )
-            else:
-                reader, writer = await asyncio.open_connection(origin.host, origin.port)
-        except (OSError, ssl.SSLError) as exc:
-            raise WebhookError(f"{exc.__class__.__name__}: {exc}") from None
-        return _Conn(reader, writer)
+        hosts = [origin.host] if self._dial is None else await self._dial(origin.host, origin.port)
+        failed: Exception | None = None
+        for host in hosts:
+            try:
+                if origin.scheme == "https":
+                    reader, writer = await asyncio.open_connection(
+                        host, origin.port, ssl=self._context(), server_hostname=origin.host
+                    )
+                else:
+                    reader, writer = await asyncio.open_connection(host, origin.port)
+            except (OSError, ssl.SSLError) as exc:
+                failed = exc
+                continue
+            return _Conn(reader, writer)
+        raise WebhookError(f"{failed.__class__.__name__}: {failed}") from None
 
     async def _exchange(
         self, origin: _Origin, conn: _Conn, request: bytes, *, reused: bool

@@ -14,6 +14,7 @@ from typing import Protocol
 import httpx
 
 from slackbridge.product.webhook_client import (
+    Dial,
     WebhookClient,
     WebhookError,
     WebhookResponse,
@@ -25,6 +26,12 @@ __all__ = ["HttpxWebhookClient", "WebhookPoster", "webhook_poster"]
 
 class WebhookPoster(Protocol):
     """What the delivery worker posts webhooks through."""
+
+    @property
+    def dials(self) -> bool:
+        """Whether new connections go through the ``dial`` it was given (which vets the host);
+        else the worker vets the host before each request."""
+        ...
 
     async def post(
         self,
@@ -40,6 +47,8 @@ class WebhookPoster(Protocol):
 
 class HttpxWebhookClient:
     """Posts through an ``httpx.AsyncClient`` (whose transport the caller chose)."""
+
+    dials = False
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
@@ -69,9 +78,10 @@ class HttpxWebhookClient:
 
 
 def webhook_poster(
-    http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport | None
+    http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport | None, dial: Dial | None
 ) -> WebhookPoster:
-    """The kept-alive socket client, or the gateway's httpx client when a transport was given."""
+    """The kept-alive socket client (its connections opened through ``dial``), or the gateway's
+    httpx client when a transport was given."""
     if transport is not None:
         return HttpxWebhookClient(http)
-    return WebhookClient()
+    return WebhookClient(dial=dial)

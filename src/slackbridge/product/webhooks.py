@@ -35,8 +35,18 @@ from datetime import UTC, datetime, timedelta
 from slackbridge import __version__, metrics
 from slackbridge.product.endpoints import WebhookEndpoint, endpoint_by_id, sync_endpoints
 from slackbridge.product.signing import sign_headers
-from slackbridge.product.webhook_addresses import Resolver, refused_resolved, system_resolver
-from slackbridge.product.webhook_client import WebhookError, WebhookTimeout
+from slackbridge.product.webhook_addresses import (
+    RefusedAddress,
+    Resolver,
+    refused_resolved,
+    system_resolver,
+    vetted_addresses,
+)
+from slackbridge.product.webhook_client import (
+    WebhookError,
+    WebhookRefused,
+    WebhookTimeout,
+)
 from slackbridge.product.webhook_policy import BACKOFF
 from slackbridge.product.webhook_transport import webhook_poster
 from slackbridge.redact import redact_in_text
@@ -121,6 +131,10 @@ def retry_after_seconds(value: str | None) -> float | None:
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
 
 
+def _refusal(why: str) -> str:
+    return f"refused: {why} (SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true allows it)"
+
+
 class _RefusedAddress(Exception):
     """The endpoint's address may not receive webhooks (the message says why)."""
 
@@ -173,9 +187,13 @@ class DeliveryWorker:
             on_health=self._report,
         )
         # Kept-alive connections to the endpoints; a tenth of a general client's CPU per
-        # webhook (see product/webhook_client.py and bench/RESULTS.md). A transport given to
-        # the gateway (tests, embedding) is used instead.
-        self._client = webhook_poster(gateway.http, gateway.http_transport)
+        # webhook (see product/webhook_client.py and bench/RESULTS.md). Each new connection
+        # goes to an address vetted by _dial (so a kept one needs no new lookup). A transport
+        # given to the gateway (tests, embedding) is used instead, the host vetted per request.
+        allow_any = self._settings.webhook_allow_link_local
+        self._client = webhook_poster(
+            gateway.http, gateway.http_transport, None if allow_any else self._dial
+        )
 
     @property
     def _most_lanes(self) -> int:
@@ -314,7 +332,8 @@ class DeliveryWorker:
         status: int | None = None
         retry_after: float | None = None
         try:
-            await self._check_address(endpoint)
+            if not self._client.dials:
+                await self._check_address(endpoint)
             response = await self._client.post(
                 endpoint.url, body, headers, timeout=self._settings.webhook_timeout
             )
@@ -323,6 +342,8 @@ class DeliveryWorker:
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
         except WebhookTimeout:
             error = f"timed out after {self._settings.webhook_timeout:g}s"
+        except WebhookRefused as exc:
+            error = str(exc)
         except WebhookError as exc:
             error = redact_in_text(f"{exc.__class__.__name__}: {exc}", endpoint.url)[:500]
         except _RefusedAddress as exc:
@@ -341,9 +362,16 @@ class DeliveryWorker:
             return
         why = await refused_resolved(endpoint.url, self._resolver)
         if why is not None:
-            raise _RefusedAddress(
-                f"refused: {why} (SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true allows it)"
-            )
+            raise _RefusedAddress(_refusal(why))
+
+    async def _dial(self, host: str, port: int) -> list[str]:
+        """The addresses a new connection to ``host`` may use (see the client's ``dial``)."""
+        try:
+            return await vetted_addresses(host, port, self._resolver)
+        except RefusedAddress as refused:
+            raise WebhookRefused(_refusal(str(refused))) from None
+        except OSError as exc:
+            raise WebhookError(f"{exc.__class__.__name__}: {exc}") from None
 
     def _failed(
         self, delivery: Delivery, error: str, status: int | None, retry_after: float | None

@@ -1,5 +1,6 @@
 """The webhook client against raw HTTP/1.1 servers on loopback: kept-alive connections, sized and
-chunked answers, a pooled connection the server closed, timeouts and refused connections."""
+chunked answers, a pooled connection the server closed, timeouts and refused connections, and
+connections opened through a dial (the addresses it vetted, once per connection)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from slackbridge.product.webhook_client import WebhookClient, WebhookError, WebhookTimeout
+from slackbridge.product.webhook_client import (
+    WebhookClient,
+    WebhookError,
+    WebhookRefused,
+    WebhookTimeout,
+)
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -102,3 +108,48 @@ async def test_no_answer_in_time_is_a_timeout_and_no_server_an_error() -> None:
     with pytest.raises(WebhookError, match="bad webhook URL"):
         await client.post("ftp://example.com/x", b"x", {}, timeout=5)
     await client.aclose()
+
+
+async def test_a_dial_picks_the_addresses_once_per_connection_and_the_name_stays_the_host() -> None:
+    heads: list[str] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(3):
+            head, _body = await _request(reader)
+            heads.append(head)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    dialled: list[tuple[str, int]] = []
+
+    async def dial(host: str, port: int) -> list[str]:
+        dialled.append((host, port))
+        # The first address has nobody listening (no IPv6 server here): the next one is tried.
+        return ["::1", "127.0.0.1"]
+
+    client = WebhookClient(dial=dial)
+    async with _server(handler) as (url, connections):
+        port = int(url.rsplit(":", 1)[1])
+        for n in range(3):
+            answer = await client.post(f"http://product.test:{port}/hook", b"{}", {}, timeout=5)
+            assert answer.status_code == 200, n
+    await client.aclose()
+    assert dialled == [("product.test", port)]  # one connection, kept alive: one dial
+    assert len(connections) == 1 and len(heads) == 3
+    assert all(f"host: product.test:{port}" in head.lower() for head in heads)
+
+
+async def test_a_refusing_dial_sends_nothing() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    async def dial(host: str, port: int) -> list[str]:
+        raise WebhookRefused(f"refused: {host} resolves to 169.254.169.254")
+
+    client = WebhookClient(dial=dial)
+    async with _server(handler) as (url, connections):
+        port = int(url.rsplit(":", 1)[1])
+        with pytest.raises(WebhookRefused, match=r"169\.254\.169\.254"):
+            await client.post(f"http://sneaky.test:{port}/hook", b"{}", {}, timeout=5)
+    await client.aclose()
+    assert connections == []

@@ -283,11 +283,17 @@ class _standalone:
     """A gateway's resources without its server or workers, its HTTP going to ``handler``."""
 
     def __init__(
-        self, data_dir: Path, handler: Callable[[httpx.Request], httpx.Response], **settings: Any
+        self,
+        data_dir: Path,
+        handler: Callable[[httpx.Request], httpx.Response],
+        *,
+        sockets: bool = False,
+        **settings: Any,
     ) -> None:
         self.settings = Settings(data_dir=data_dir, **settings)
         self.handler = handler
         self.calls: list[httpx.Request] = []
+        self.sockets = sockets  # webhooks through the socket client, not the mock transport
 
     async def __aenter__(self) -> tuple[Gateway, list[httpx.Request]]:
         def record(request: httpx.Request) -> httpx.Response:
@@ -302,7 +308,7 @@ class _standalone:
             db=db,
             keyring=Keyring.load(None, self.settings.data_dir),
             http=httpx.AsyncClient(transport=transport),
-            http_transport=transport,
+            http_transport=None if self.sockets else transport,
         )
         try:
             (endpoint,) = await sync_endpoints(self.gateway)
@@ -368,6 +374,54 @@ async def test_delivery_refuses_a_name_that_resolves_to_a_metadata_address(
             assert stored.status == "pending" and stored.last_error is not None
             assert "refused: product.test resolves to" in stored.last_error
             assert "SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL" in stored.last_error
+
+
+@pytest.mark.parametrize(
+    ("answer", "sent"),
+    [("169.254.169.254", False), ("::ffff:169.254.169.254", False), ("127.0.0.1", True)],
+)
+async def test_the_socket_client_connects_to_the_address_it_vetted(
+    tmp_path: Path, answer: str, sent: bool
+) -> None:
+    """The gateway's own client resolves the name once per connection, refuses a metadata
+    address, and connects to the address it checked (the name stays the Host)."""
+    heads: list[str] = []
+
+    async def product(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        length = int(head.lower().split("content-length:", 1)[1].split("\r\n", 1)[0])
+        await reader.readexactly(length)
+        heads.append(head)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(product, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    asked: list[str] = []
+
+    async def resolve(host: str, _port: int) -> list[str]:
+        asked.append(host)
+        return [answer]
+
+    try:
+        async with _standalone(
+            tmp_path, _ok, sockets=True, webhook_url=f"http://product.test:{port}/hooks"
+        ) as (gateway, calls):
+            stored = await _attempt_once(gateway, DeliveryWorker(gateway, resolver=resolve))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert calls == []  # nothing went through the mock transport
+    assert asked == ["product.test"]
+    if sent:
+        assert stored.status == "delivered"
+        (head,) = heads
+        assert f"host: product.test:{port}" in head.lower()
+    else:
+        assert heads == [] and stored.status == "pending" and stored.last_error is not None
+        assert stored.last_error.startswith("refused: product.test resolves to")
+        assert "SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL" in stored.last_error
 
 
 async def test_start_up_refuses_a_metadata_url(tmp_path: Path) -> None:

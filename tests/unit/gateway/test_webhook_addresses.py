@@ -10,10 +10,12 @@ import pytest
 
 from slackbridge.product.endpoints import EndpointConfigError, configured_endpoints
 from slackbridge.product.webhook_addresses import (
+    RefusedAddress,
     refused_address,
     refused_host,
     refused_resolved,
     refused_url,
+    vetted_addresses,
 )
 from slackbridge.settings import Settings, WebhookEndpointConfig
 
@@ -113,6 +115,36 @@ async def test_literal_addresses_and_known_names_are_not_resolved() -> None:
     assert await refused_resolved("http://169.254.169.254/", resolver) is not None
     assert await refused_resolved("http://metadata.google.internal/", resolver) is not None
     assert resolver.asked == []
+
+
+async def test_vetted_addresses_are_what_a_connection_may_use() -> None:
+    resolver = _Resolver(
+        {
+            "fine.example": ["10.0.0.1", "::1"],
+            "sneaky.example": ["10.0.0.1", "::ffff:169.254.169.254"],
+            "empty.example": [],
+        }
+    )
+    assert await vetted_addresses("fine.example", 443, resolver) == ["10.0.0.1", "::1"]
+    with pytest.raises(
+        RefusedAddress, match=r"sneaky\.example resolves to ::ffff:a9fe:a9fe, a link-local"
+    ):
+        await vetted_addresses("sneaky.example", 443, resolver)
+    # A literal is its own address (normalised as the resolver would), never resolved.
+    assert await vetted_addresses("2130706433", 80, resolver) == ["127.0.0.1"]
+    with pytest.raises(RefusedAddress, match="link-local"):
+        await vetted_addresses("169.254.169.254", 80, resolver)
+    with pytest.raises(RefusedAddress, match="metadata"):
+        await vetted_addresses("metadata.google.internal", 80, resolver)
+    with pytest.raises(OSError, match="unknown host"):
+        await vetted_addresses("nowhere.example", 80, resolver)
+    with pytest.raises(OSError, match="no address"):
+        await vetted_addresses("empty.example", 80, resolver)
+    resolver.answers["bad-\u00e9.example"] = ["10.0.0.1"]
+    with pytest.raises(OSError, match="can't be resolved"):
+        await vetted_addresses("bad-\u00e9.example", 80, resolver)
+    asked = [host for host, _port in resolver.asked]
+    assert "2130706433" not in asked and "169.254.169.254" not in asked
 
 
 @pytest.mark.parametrize(
