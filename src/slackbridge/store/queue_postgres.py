@@ -139,6 +139,14 @@ class PgQueue:
         # FROM), a fresh table's planner scanned every open row to find them.
         n = len(self._lane)
         in_lane = "".join(f" AND {c} = ${i + 1}" for i, c in enumerate(self._lane))
+        # The lease and the step's settle name their row by id *and* its lane (redundant, the
+        # row is in it): whichever index a plan then takes, the primary key or the partial lane
+        # index (lane columns, id), it seeks the row. A plan is prepared once per connection and
+        # kept (generic) from the table's first rows on; for ``id = $n`` alone, its costs then
+        # could tie and pick the lane index scanned whole with id as a filter, every open and
+        # every dead entry of every lane read twice per step: a drain slowed as it went.
+        self._in_lane = in_lane
+        t_in_lane = "".join(f" AND t.{c} = ${i + 1}" for i, c in enumerate(self._lane))
         self._head_params = n
         self._take_sql = (
             f"SELECT id FROM {name} WHERE {self._is_open}{in_lane}"
@@ -147,7 +155,7 @@ class PgQueue:
         self._lease_sql = (
             f"UPDATE {name} AS t SET status = '{claimed}', lease_owner = ${n + 1}, "
             f"lease_expires_at = ${n + 2}, attempts = t.attempts + 1 "
-            f"WHERE t.id = (SELECT id FROM head) AND t.{self._is_open} "
+            f"WHERE t.id = (SELECT id FROM head){t_in_lane} AND t.{self._is_open} "
             f"AND t.not_before <= ${n + 3} "
             f"AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= ${n + 3}) "
             f"RETURNING {cols}"
@@ -211,22 +219,7 @@ class PgQueue:
         next row (no lane value None) if it is due and not leased. Whether the row was ours,
         and the next row (or None)."""
         names = tuple(sorted(values))
-        text = self._steps.get(names)
-        n = len(self._lane)
-        if text is None:
-            first = n + 5  # after the lane, owner, expires, now and the settled row's id
-            sets = "".join(f", {name} = ${first + i}" for i, name in enumerate(names))
-            settle = (
-                f"UPDATE {self.table.name} SET lease_owner = NULL, lease_expires_at = NULL"
-                f"{sets} WHERE id = ${n + 4} AND lease_owner = ${n + 1} "
-                f"AND status = '{self._claimed}' RETURNING id"
-            )
-            head = self._take_sql.format(skip=n + 4, also="AND EXISTS (SELECT 1 FROM settled)")
-            text = self._steps[names] = (
-                f"WITH settled AS ({settle}), head AS ({head}), taken AS ({self._lease_sql}) "
-                "SELECT (SELECT count(*) FROM settled) AS settled_rows, taken.* "
-                "FROM (SELECT 1) AS one LEFT JOIN taken ON true"
-            )
+        text = self.step_statement(names)
         value = self.table.value
         params = [*self._lane_params(lane), owner, value("lease_expires_at", expires)]
         params += (value("not_before", now), row_id)
@@ -236,6 +229,28 @@ class PgQueue:
         if record["settled_rows"] != 1:
             return False, None
         return True, (None if record["id"] is None else self.table.row(record))
+
+    def step_statement(self, names: tuple[str, ...]) -> str:
+        """The text of a lane step that sets the columns ``names`` (sorted). Parameters: the
+        lane columns' values, owner, lease expiry, now, the settled row's id, then the values
+        of ``names``."""
+        text = self._steps.get(names)
+        n = len(self._lane)
+        if text is None:
+            first = n + 5  # after the lane, owner, expires, now and the settled row's id
+            sets = "".join(f", {name} = ${first + i}" for i, name in enumerate(names))
+            settle = (
+                f"UPDATE {self.table.name} SET lease_owner = NULL, lease_expires_at = NULL"
+                f"{sets} WHERE id = ${n + 4}{self._in_lane} AND lease_owner = ${n + 1} "
+                f"AND status = '{self._claimed}' RETURNING id"
+            )
+            head = self._take_sql.format(skip=n + 4, also="AND EXISTS (SELECT 1 FROM settled)")
+            text = self._steps[names] = (
+                f"WITH settled AS ({settle}), head AS ({head}), taken AS ({self._lease_sql}) "
+                "SELECT (SELECT count(*) FROM settled) AS settled_rows, taken.* "
+                "FROM (SELECT 1) AS one LEFT JOIN taken ON true"
+            )
+        return text
 
     def claim(
         self,
