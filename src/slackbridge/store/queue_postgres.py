@@ -10,11 +10,16 @@ connections (``store/connector_async.py`` marks them), awaited from the sync job
 :func:`sqlalchemy.util.await_only`:
 
 - a lane runner's step, *one* statement: settle the lane's head, find the lane's next open row
-  (``FOR UPDATE SKIP LOCKED``, as the Core find) and lease it if it is due and under no live
-  lease. The settle's update is not visible to the rest of the statement (one snapshot), so the
-  find leaves the settled row out by its id, and runs only if the settle found the row ours;
+  after it (``FOR UPDATE SKIP LOCKED``) and lease it if it is due and under no live lease. The
+  settle's update is not visible to the rest of the statement (one snapshot); the find seeks
+  past the settled row's id (the rows settled before it stay in the lane index as dead entries
+  until a vacuum: read from the lane's start, a drain read more of them at every step), and runs
+  only if the settle found the row ours. A lower id that commits after the step went past it
+  (an insert of another gateway's) is the claim's: it is the lane's head, taken once the lane
+  holds no live lease (its runner's turn ended), never beside the runner's row;
 - a lane's head on its own (the find and the lease as one statement);
-- a claim over all lanes (the same ``FOR UPDATE SKIP LOCKED`` CTE as the Core claim);
+- a claim over all lanes (the ``FOR UPDATE SKIP LOCKED`` CTE of the Core claim, which besides
+  passes over a lane with a live lease);
 - marking an inbox batch done, and storing deliveries (one ``INSERT … SELECT FROM unnest``,
   ids in the order of the rows).
 
@@ -150,7 +155,7 @@ class PgQueue:
         self._head_params = n
         self._take_sql = (
             f"SELECT id FROM {name} WHERE {self._is_open}{in_lane}"
-            " AND id <> ${skip} {also} ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+            " AND id {op} ${skip} {also} ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
         )
         self._lease_sql = (
             f"UPDATE {name} AS t SET status = '{claimed}', lease_owner = ${n + 1}, "
@@ -162,7 +167,7 @@ class PgQueue:
         )
         self._head_sql = (
             "WITH head AS ("
-            + self._take_sql.format(skip=n + 4, also="")
+            + self._take_sql.format(op="<>", skip=n + 4, also="")
             + "), taken AS ("
             + self._lease_sql
             + ") SELECT * FROM taken"
@@ -216,8 +221,8 @@ class PgQueue:
     ) -> tuple[bool, dict[str, Any] | None]:
         """A lane runner's step as one statement: settle ``row_id`` with ``values`` (a status
         that closes the row: done or failed) if ``owner`` holds it, and then lease the lane's
-        next row (no lane value None) if it is due and not leased. Whether the row was ours,
-        and the next row (or None)."""
+        next row after it (no lane value None) if it is due and not leased. Whether the row
+        was ours, and the next row (or None)."""
         names = tuple(sorted(values))
         text = self.step_statement(names)
         value = self.table.value
@@ -244,7 +249,13 @@ class PgQueue:
                 f"{sets} WHERE id = ${n + 4}{self._in_lane} AND lease_owner = ${n + 1} "
                 f"AND status = '{self._claimed}' RETURNING id"
             )
-            head = self._take_sql.format(skip=n + 4, also="AND EXISTS (SELECT 1 FROM settled)")
+            # The next row after the settled one: one seek in the lane index. From the lane's
+            # start, a drain read every row it had settled (dead entries until a vacuum) at
+            # every step. A lower id committed after the lane passed it (another gateway's
+            # insert) is left to the claim, which takes it once this lane holds no live lease.
+            head = self._take_sql.format(
+                op=">", skip=n + 4, also="AND EXISTS (SELECT 1 FROM settled)"
+            )
             text = self._steps[names] = (
                 f"WITH settled AS ({settle}), head AS ({head}), taken AS ({self._lease_sql}) "
                 "SELECT (SELECT count(*) FROM settled) AS settled_rows, taken.* "
@@ -306,9 +317,13 @@ class PgQueue:
         if self._lane:
             no_lane = " OR ".join(f"candidate.{column} IS NULL" for column in self._lane)
             lanes = ", ".join(f"lane_head.{column}" for column in self._lane)
+            # A lane with a live lease is not claimed at all: its head is the leased row, as a
+            # rule; a lower id committed late (the runner's step went past it) waits for the
+            # lane's runner to end rather than run beside it.
             parts.append(
                 f"({no_lane} OR candidate.id IN (SELECT min(lane_head.id) FROM {name} AS "
-                f"lane_head WHERE lane_head.{self._is_open} GROUP BY {lanes}))"
+                f"lane_head WHERE lane_head.{self._is_open} GROUP BY {lanes} HAVING "
+                "bool_and(lane_head.lease_expires_at IS NULL OR lane_head.lease_expires_at <= $3)))"
             )
         return (
             f"WITH picked AS (SELECT candidate.id FROM {name} AS candidate "

@@ -112,4 +112,51 @@ async def test_a_step_planned_on_a_near_empty_queue_still_seeks_its_rows(
             assert "endpoint_id =" in cond and "ordering_key" in cond, (cte, cond)
         elif cte in ("CTE settled", "CTE taken"):
             assert "(id = $" in cond, (cte, cond)
+        if cte == "CTE head":
+            # The next row after the settled one: a seek past the rows the lane settled.
+            assert "(id > $" in cond, cond
     assert seen == {"CTE settled", "CTE head", "CTE taken"}
+
+
+async def test_a_lower_id_committed_after_the_step_went_past_it_is_delivered_after_the_run(
+    pg_store: Store,
+) -> None:
+    """Another gateway's insert commits late: its row's id is lower than rows the lane's runner
+    has already taken. It is not leased beside the runner's row, and once the runner is done
+    the claim takes it; every row is delivered once."""
+    repo = pg_store.deliveries
+    ep = (await pg_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
+    delivered = DeliveryOutcome("delivered", status_code=200)
+
+    def one(name: str) -> list[NewDelivery]:
+        return [NewDelivery(name, ep, "message.posted", "{}", ordering_key="T:C")]
+
+    await repo.enqueue(one("a"))
+    async with pg_store.db.transaction() as session:
+        await repo.enqueue(one("late"), session=session)  # its id now, its commit below
+        await repo.enqueue(one("b") + one("c"))
+        (head,) = await repo.claim("w", limit=10)
+        assert head.webhook_id == "a"
+        ours, following = await repo.settle(head, "w", delivered, next_lease=30)
+        assert ours and following is not None and following.webhook_id == "b"
+    late = await repo.get_by_webhook_id("late")
+    assert late is not None and late.id < following.id and late.status == "pending"
+
+    # The lane holds a live lease (b): the late row is not leased beside it.
+    assert await repo.claim("other", limit=10) == []
+    ours, following = await repo.settle(following, "w", delivered, next_lease=30)
+    assert ours and following is not None and following.webhook_id == "c"
+    assert await repo.claim("other", limit=10) == []
+    ours, following = await repo.settle(following, "w", delivered, next_lease=30)
+    assert ours and following is None  # nothing after c: the runner is done
+
+    (taken,) = await repo.claim("other", limit=10)
+    assert taken.webhook_id == "late"
+    ours, following = await repo.settle(taken, "other", delivered, next_lease=30)
+    assert ours and following is None
+    statuses = {}
+    for name in ("a", "late", "b", "c"):
+        row = await repo.get_by_webhook_id(name)
+        assert row is not None
+        statuses[name] = (row.status, row.attempts)
+    assert statuses == {name: ("delivered", 1) for name in statuses}
