@@ -4,11 +4,14 @@ queue was nearly empty (and, with autovacuum off or not yet run, never made agai
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.util import await_only
 
 from slackbridge.store.queue_postgres import raw_postgres
@@ -160,3 +163,32 @@ async def test_a_lower_id_committed_after_the_step_went_past_it_is_delivered_aft
         assert row is not None
         statuses[name] = (row.status, row.attempts)
     assert statuses == {name: ("delivered", 1) for name in statuses}
+
+
+async def test_lane_steps_run_in_batches_side_by_side(pg_store: Store) -> None:
+    """Neither a batch of the other jobs nor a batch of steps waiting on the server holds up
+    the next steps: they run in another batch of steps, on another connection."""
+    db = pg_store.db
+    waiting: list[asyncio.Event] = [asyncio.Event(), asyncio.Event()]
+
+    def blocked(lock: int) -> Callable[[Connection], int]:
+        def job(conn: Connection) -> int:
+            waiting[lock - 4242].set()
+            conn.execute(text(f"SELECT pg_advisory_xact_lock({lock})"))  # the holder's, below
+            return lock
+
+        return job
+
+    async with db.engine.connect() as holder:
+        await holder.execute(text("SELECT pg_advisory_lock(4242), pg_advisory_lock(4243)"))
+        try:
+            other = asyncio.ensure_future(db.write(blocked(4242)))
+            step = asyncio.ensure_future(db.write(blocked(4243), step=True))
+            await asyncio.gather(*(event.wait() for event in waiting))
+            steps = asyncio.gather(*(db.write(lambda conn: 1, step=True) for _ in range(3)))
+            assert await asyncio.wait_for(steps, timeout=10) == [1, 1, 1]
+            assert not other.done() and not step.done()
+        finally:
+            await holder.execute(text("SELECT pg_advisory_unlock_all()"))
+    assert await other == 4242
+    assert await step == 4243
