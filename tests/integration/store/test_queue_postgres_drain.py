@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from slackbridge.store.queue_statements import pg_statements
 from slackbridge.store.repositories.deliveries import DeliveryOutcome, NewDelivery
 from slackbridge.store.repositories.endpoints import EndpointSpec
 from slackbridge.store.store import Store
+from slackbridge.store.write_path import STEP_BATCH
 
 from .conftest import FakeClock
 
@@ -165,30 +166,29 @@ async def test_a_lower_id_committed_after_the_step_went_past_it_is_delivered_aft
     assert statuses == {name: ("delivered", 1) for name in statuses}
 
 
-async def test_lane_steps_run_in_batches_side_by_side(pg_store: Store) -> None:
-    """Neither a batch of the other jobs nor a batch of steps waiting on the server holds up
-    the next steps: they run in another batch of steps, on another connection."""
+async def test_lane_steps_run_in_batches_of_their_own_beside_the_other_jobs(
+    pg_store: Store,
+) -> None:
+    """A batch of the other jobs waiting on the server holds up no step, however many steps
+    wait together: they run in batches of steps, on a connection of their own."""
     db = pg_store.db
-    waiting: list[asyncio.Event] = [asyncio.Event(), asyncio.Event()]
+    waiting = asyncio.Event()
 
-    def blocked(lock: int) -> Callable[[Connection], int]:
-        def job(conn: Connection) -> int:
-            waiting[lock - 4242].set()
-            conn.execute(text(f"SELECT pg_advisory_xact_lock({lock})"))  # the holder's, below
-            return lock
-
-        return job
+    def blocked(conn: Connection) -> int:
+        waiting.set()
+        conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # the holder's, below
+        return 0
 
     async with db.engine.connect() as holder:
-        await holder.execute(text("SELECT pg_advisory_lock(4242), pg_advisory_lock(4243)"))
+        await holder.execute(text("SELECT pg_advisory_lock(4242)"))
         try:
-            other = asyncio.ensure_future(db.write(blocked(4242)))
-            step = asyncio.ensure_future(db.write(blocked(4243), step=True))
-            await asyncio.gather(*(event.wait() for event in waiting))
-            steps = asyncio.gather(*(db.write(lambda conn: 1, step=True) for _ in range(3)))
-            assert await asyncio.wait_for(steps, timeout=10) == [1, 1, 1]
-            assert not other.done() and not step.done()
+            other = asyncio.ensure_future(db.write(blocked))
+            await waiting.wait()
+            steps = [db.write(lambda conn, n=n: n, step=True) for n in range(STEP_BATCH + 3)]
+            assert await asyncio.wait_for(asyncio.gather(*steps), timeout=10) == list(
+                range(STEP_BATCH + 3)
+            )
+            assert not other.done()
         finally:
             await holder.execute(text("SELECT pg_advisory_unlock_all()"))
-    assert await other == 4242
-    assert await step == 4243
+    assert await other == 0
