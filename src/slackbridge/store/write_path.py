@@ -12,19 +12,16 @@ and a batch's commit (and on PostgreSQL its round trip) is shared by everything 
 
 - Jobs run in the order they were submitted, except that *urgent* ones (the ingress's inbox
   rows: Slack is waiting for the ack) go before the others waiting. On a ``concurrent``
-  connector (PostgreSQL) the urgent jobs have batches of their own, and so have the *steps* (a
+  connector (PostgreSQL) the urgent jobs have batches of their own, and so has a *step* (a
   lane runner's settle-and-next; each runner waits for its own, so steps need no order among
-  the other jobs): they never wait behind a batch of the inbox worker's (its statements and its
-  commit), which made a hot lane's every event wait for two commits, and a drain of many lanes
-  wait behind the inbox worker's statements and claims. Up to :data:`STEP_FLUSHERS` batches of
-  steps, of at most :data:`STEP_BATCH` steps each, run side by side on connections of their
-  own. One, measured: with four, a 64-lane drain delivered a fifth more but the acks under the
-  same flat-out load fell by two fifths (their p99 past 20 ms): the steps' round trips took the
-  event loop and the server from the ingress. A lone step runs without a transaction of its
-  own: each of its statements commits by itself (a step is one statement as a rule, and its
-  fallback's two, a settle and then a lease, need not commit together), which spares it two
-  round trips: a hot lane's case. Several steps share a batch's commit. Elsewhere a step is an
-  ordinary job.
+  the other jobs) when no other step is waiting or being run: it then never waits behind a batch
+  of the inbox worker's (its statements and its commit), which made a hot lane's every event
+  wait for two commits, and it runs without a transaction of its own: each of its statements
+  commits by itself (a step is one statement as a rule, and its fallback's two, a settle and
+  then a lease, need not commit together), which spares it two round trips: a hot lane's
+  case. The steps of many busy lanes join the ordinary batches instead, and share their
+  commit: a stream of lone steps' commits beside them cost the ingress's acks more than it
+  gave. Elsewhere a step is an ordinary job.
 - On SQLite a batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so
   that a long backlog of worker jobs never holds the event loop (the SQLite connector runs
   batches on the loop's thread) for more than a couple of milliseconds at a time. A
@@ -51,15 +48,11 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
-__all__ = ["STEP_BATCH", "STEP_FLUSHERS", "Connector", "Job", "WritePath"]
+__all__ = ["Connector", "Job", "WritePath"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 Job = Callable[[Connection], T]
-
-#: Batches of lane steps that may run at once on a concurrent connector, and the most steps in one.
-STEP_FLUSHERS = 1
-STEP_BATCH = 16
 
 
 class Connector(Protocol):
@@ -119,6 +112,7 @@ class WritePath:
         self._urgent: deque[_Pending] = deque()
         self._normal: deque[_Pending] = deque()
         self._steps: deque[_Pending] = deque()  # only on a concurrent connector
+        self._shared_steps = 0  # steps in the ordinary batches, not yet committed
         self._flushers: dict[str, asyncio.Task[None]] = {}
         self.batches = 0  # committed batches (for tests and the bench)
         self.jobs = 0  # committed jobs
@@ -138,19 +132,26 @@ class WritePath:
         if urgent:
             self._urgent.append(_Pending(job, future))
             lane = "urgent" if self.connector.concurrent else lane
-        elif step and self.connector.concurrent:
+        elif (
+            step
+            and self.connector.concurrent
+            and not self._shared_steps
+            and not self._busy("steps")
+        ):
             self._steps.append(_Pending(job, future))
-            # A batch of its own if a step flusher is idle; else the next batch of a busy one.
-            lane = next(
-                (f"steps{n}" for n in range(STEP_FLUSHERS) if not self._busy(f"steps{n}")),
-                "steps0",
-            )
+            lane = "steps"
         else:
+            if step and self.connector.concurrent:
+                self._shared_steps += 1
+                future.add_done_callback(self._shared_step_done)
             self._normal.append(_Pending(job, future))
         flusher = self._flushers.get(lane)
         if flusher is None or flusher.done():
             self._flushers[lane] = loop.create_task(self._flush(lane), name="write-path")
         return future
+
+    def _shared_step_done(self, _future: asyncio.Future[Any]) -> None:
+        self._shared_steps -= 1
 
     def _busy(self, lane: str) -> bool:
         flusher = self._flushers.get(lane)
@@ -163,7 +164,7 @@ class WritePath:
     def _sources(self, lane: str) -> tuple[deque[_Pending], ...]:
         if lane == "urgent":
             return (self._urgent,)
-        if lane.startswith("steps"):
+        if lane == "steps":
             return (self._steps,)
         if self.connector.concurrent:
             return (self._normal,)
@@ -179,9 +180,8 @@ class WritePath:
 
     def _take(self, sources: tuple[deque[_Pending], ...]) -> list[_Pending]:
         batch: list[_Pending] = []
-        most = STEP_BATCH if sources[0] is self._steps else self.max_jobs
         for source in sources:
-            while source and len(batch) < most:
+            while source and len(batch) < self.max_jobs:
                 pending = source.popleft()
                 if not pending.future.done():  # a cancelled caller's job is skipped
                     batch.append(pending)
@@ -214,8 +214,7 @@ class WritePath:
 
         # A lone step: its statement (one, as a rule) commits by itself, without the round
         # trips of BEGIN and COMMIT (see the connector's ``commit_each``).
-        lone_step = sources[0] is self._steps and len(batch) == 1
-        commit = self.connector.commit_each if lone_step else self.connector.commit
+        commit = self.connector.commit_each if sources[0] is self._steps else self.connector.commit
         try:
             await commit(run)
         except _JobFailed as failed:

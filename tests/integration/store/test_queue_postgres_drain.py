@@ -4,14 +4,11 @@ queue was nearly empty (and, with autovacuum off or not yet run, never made agai
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.util import await_only
 
 from slackbridge.store.queue_postgres import raw_postgres
@@ -19,7 +16,6 @@ from slackbridge.store.queue_statements import pg_statements
 from slackbridge.store.repositories.deliveries import DeliveryOutcome, NewDelivery
 from slackbridge.store.repositories.endpoints import EndpointSpec
 from slackbridge.store.store import Store
-from slackbridge.store.write_path import STEP_BATCH
 
 from .conftest import FakeClock
 
@@ -164,31 +160,3 @@ async def test_a_lower_id_committed_after_the_step_went_past_it_is_delivered_aft
         assert row is not None
         statuses[name] = (row.status, row.attempts)
     assert statuses == {name: ("delivered", 1) for name in statuses}
-
-
-async def test_lane_steps_run_in_batches_of_their_own_beside_the_other_jobs(
-    pg_store: Store,
-) -> None:
-    """A batch of the other jobs waiting on the server holds up no step, however many steps
-    wait together: they run in batches of steps, on a connection of their own."""
-    db = pg_store.db
-    waiting = asyncio.Event()
-
-    def blocked(conn: Connection) -> int:
-        waiting.set()
-        conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # the holder's, below
-        return 0
-
-    async with db.engine.connect() as holder:
-        await holder.execute(text("SELECT pg_advisory_lock(4242)"))
-        try:
-            other = asyncio.ensure_future(db.write(blocked))
-            await waiting.wait()
-            steps = [db.write(lambda conn, n=n: n, step=True) for n in range(STEP_BATCH + 3)]
-            assert await asyncio.wait_for(asyncio.gather(*steps), timeout=10) == list(
-                range(STEP_BATCH + 3)
-            )
-            assert not other.done()
-        finally:
-            await holder.execute(text("SELECT pg_advisory_unlock_all()"))
-    assert await other == 0
