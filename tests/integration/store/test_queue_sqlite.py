@@ -262,25 +262,25 @@ async def test_the_lane_skip_scan_finds_the_heads_a_group_by_finds(file_store: S
     assert ours == theirs and len(ours) == 4 + 6
 
 
+def _plans(conn: Any, texts: list[str]) -> list[str]:
+    """SQLite's query plan of each statement in ``texts`` (its details joined), on ``conn``."""
+    raw = raw_sqlite(conn)
+    assert raw is not None
+    return [
+        " ".join(
+            str(row[3])
+            for row in raw.execute(f"EXPLAIN QUERY PLAN {text}", ["x"] * text.count("?"))
+        )
+        for text in texts
+    ]
+
+
 async def test_the_lane_skip_scan_seeks_the_lane_index(file_store: Store) -> None:
     """Its statements read the partial lane index, never the claim index (which, without
     statistics, SQLite's planner preferred for ``status IN (…)``: every open row read)."""
     queues = [file_store.deliveries._queue._plain, file_store.outbox._queue._plain]
-
-    def plans(conn: Any) -> list[str]:
-        raw = raw_sqlite(conn)
-        assert raw is not None
-        return [
-            " ".join(
-                str(row[3])
-                for row in raw.execute(f"EXPLAIN QUERY PLAN {text}", ["x"] * text.count("?"))
-            )
-            for plain in queues
-            for level in plain._skip
-            for text in level
-        ]
-
-    found = await file_store.db.write(plans)
+    texts = [text for plain in queues for level in plain._skip for text in level]
+    found = await file_store.db.write(lambda conn: _plans(conn, texts))
     assert len(found) == 9
     assert all("_lane_open" in plan and "_claim" not in plan for plan in found)
 
@@ -291,21 +291,8 @@ async def test_a_lane_step_takes_the_head_through_the_lane_index_in_one_statemen
     """The lane's head is found in the partial lane index and leased by its primary key, in
     one statement (it was a read and then an update: two statements per delivered event)."""
     queues = [file_store.deliveries._queue._plain, file_store.outbox._queue._plain]
-
-    def plans(conn: Any) -> list[str]:
-        raw = raw_sqlite(conn)
-        assert raw is not None
-        return [
-            " ".join(
-                str(row[3])
-                for row in raw.execute(
-                    f"EXPLAIN QUERY PLAN {plain._take_head}", ["x"] * plain._take_head.count("?")
-                )
-            )
-            for plain in queues
-        ]
-
-    found = await file_store.db.write(plans)
+    texts = [plain._take_head for plain in queues]
+    found = await file_store.db.write(lambda conn: _plans(conn, texts))
     assert len(found) == 2
     for plan in found:
         assert "INTEGER PRIMARY KEY" in plan and "_lane_open" in plan and "_claim" not in plan
