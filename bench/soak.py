@@ -230,6 +230,7 @@ def main() -> int:
     args = parser.parse_args()
     samples, acked, delivered, log = asyncio.run(_main(args))
     verdicts = _verdict(samples, acked, delivered, log)
+    print("ack p99 ms per window: " + ", ".join(f"{s['ack_p99']:.1f}" for s in samples))
     for text, ok in verdicts:
         print(f"{'met' if ok else 'NOT met'}: {text}")
     if args.record:
