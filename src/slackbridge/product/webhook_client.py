@@ -151,6 +151,8 @@ class WebhookClient:
 
     async def _connect(self, origin: _Origin) -> _Conn:
         hosts = [origin.host] if self._dial is None else await self._dial(origin.host, origin.port)
+        if not hosts:
+            raise WebhookError(f"no address to connect to for {origin.host}")
         failed: Exception | None = None
         for host in hosts:
             try:

@@ -135,10 +135,6 @@ def _refusal(why: str) -> str:
     return f"refused: {why} (SLACKBRIDGE_WEBHOOK_ALLOW_LINK_LOCAL=true allows it)"
 
 
-class _RefusedAddress(Exception):
-    """The endpoint's address may not receive webhooks (the message says why)."""
-
-
 class DeliveryWorker:
     """Sends due deliveries (a supervised gateway worker).
 
@@ -346,8 +342,6 @@ class DeliveryWorker:
             error = str(exc)
         except WebhookError as exc:
             error = redact_in_text(f"{exc.__class__.__name__}: {exc}", endpoint.url)[:500]
-        except _RefusedAddress as exc:
-            error = str(exc)
         finally:
             metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         if error is None and status is not None:
@@ -362,7 +356,7 @@ class DeliveryWorker:
             return
         why = await refused_resolved(endpoint.url, self._resolver)
         if why is not None:
-            raise _RefusedAddress(_refusal(why))
+            raise WebhookRefused(_refusal(why))
 
     async def _dial(self, host: str, port: int) -> list[str]:
         """The addresses a new connection to ``host`` may use (see the client's ``dial``)."""

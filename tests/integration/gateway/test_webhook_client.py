@@ -153,3 +153,13 @@ async def test_a_refusing_dial_sends_nothing() -> None:
             await client.post(f"http://sneaky.test:{port}/hook", b"{}", {}, timeout=5)
     await client.aclose()
     assert connections == []
+
+
+async def test_a_dial_with_no_address_is_an_error() -> None:
+    async def dial(host: str, port: int) -> list[str]:
+        return []
+
+    client = WebhookClient(dial=dial)
+    with pytest.raises(WebhookError, match=r"no address to connect to for nowhere\.test"):
+        await client.post("http://nowhere.test/hook", b"{}", {}, timeout=5)
+    await client.aclose()
