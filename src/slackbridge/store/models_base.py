@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Base",
     "BigId",
+    "Clock",
     "Json",
     "QueueColumns",
     "UtcDateTime",
@@ -40,6 +42,10 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+#: What the store reads the time from (:func:`utcnow`, or a test's clock).
+Clock = Callable[[], datetime]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

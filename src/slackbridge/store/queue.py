@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from slackbridge.store.connector_sqlite import ReadLater, SqliteFileConnector
 from slackbridge.store.db import Database
+from slackbridge.store.models_base import Clock
 from slackbridge.store.queue_postgres import raw_postgres
 from slackbridge.store.queue_sqlite import raw_sqlite
 from slackbridge.store.queue_statements import (
@@ -59,7 +60,6 @@ from slackbridge.store.queue_statements import (
     pg_statements,
     plain_statements,
 )
-from slackbridge.store.repositories._base import Clock
 
 __all__ = ["Backlog", "Queue", "QueueRow", "QueueSpec"]
 

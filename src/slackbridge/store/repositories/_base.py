@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,11 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from slackbridge.store.connector_sqlite import ReadLater
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
-from slackbridge.store.models_base import utcnow
+from slackbridge.store.models_base import Clock, utcnow
+from slackbridge.store.queue import Queue
 from slackbridge.store.write_path import Job
-
-if TYPE_CHECKING:  # the queue builds on Clock, defined here
-    from slackbridge.store.queue import Queue
 
 __all__ = [
     "PURGE_CHUNK",
@@ -30,7 +28,6 @@ __all__ = [
     "secret_purpose",
 ]
 
-Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 #: Rows one write of a purge deletes. A purge of an hour of traffic is millions of rows; as one
