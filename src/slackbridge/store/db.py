@@ -127,11 +127,14 @@ class Database:
             self._write_loop = loop
         return self._write_path
 
-    async def write(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> T:
+    async def write(
+        self, job: Job[T], *, urgent: bool = False, step: bool = False, single: bool = False
+    ) -> T:
         """Run ``job`` (a function of a synchronous connection) in the write path's next batch;
         returns its result once committed. ``urgent``: ahead of the jobs waiting (the ingress);
-        ``step``: a lane runner's step (batches of their own on PostgreSQL)."""
-        return await self.write_path.write(job, urgent=urgent, step=step)
+        ``step``: a lane runner's step (batches of their own on PostgreSQL); ``single``: an
+        urgent job that runs one statement (it may commit by itself on PostgreSQL)."""
+        return await self.write_path.write(job, urgent=urgent, step=step, single=single)
 
     def read_now(self, query: Callable[[Connection], T]) -> T:
         """Run ``query`` (reads only, a few indexed rows) at once on the SQLite write path's

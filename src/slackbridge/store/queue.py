@@ -60,6 +60,7 @@ from slackbridge.store.queue_statements import (
     pg_statements,
     plain_statements,
 )
+from slackbridge.store.queue_steps import LaneStep
 
 __all__ = ["Backlog", "Queue", "QueueRow", "QueueSpec"]
 
@@ -145,6 +146,35 @@ class Queue:
         if not self._settle(conn, row_id, owner, values):
             return False, None
         return True, self.claim_lane_head(conn, owner, lane, lease_seconds)
+
+    def lane_step(
+        self,
+        row_id: int,
+        owner: str,
+        lane: Mapping[str, Any],
+        lease_seconds: float,
+        values: Mapping[str, Any],
+    ) -> LaneStep:
+        """:meth:`complete_and_take_next` as a write job that the write path may run together
+        with other lanes' steps (``store/queue_steps.py``)."""
+        together = (
+            self._plain_values(values)
+            and values.get("status") not in self._spec.open_statuses
+            and all(lane.get(name) is not None for name in self._spec.lane)
+        )
+        return LaneStep(
+            self._spec,
+            row_id,
+            owner,
+            lane,
+            lease_seconds,
+            values,
+            self._clock,
+            lambda conn: self.complete_and_take_next(
+                conn, row_id, owner, lane, lease_seconds, values
+            ),
+            together,
+        )
 
     def claim_rows(
         self,

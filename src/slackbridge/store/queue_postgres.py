@@ -88,10 +88,13 @@ class PgTable:
         self.name = table.name
         self.columns = tuple(c.name for c in table.columns)
         self._bind: dict[str, _Convert | None] = {}
+        #: Each column's SQL type (``$1::<type>[]`` casts of arrays of its values).
+        self.sql_types: dict[str, str] = {}
         readers: list[tuple[str, _Convert | None]] = []
         for column in table.columns:
             impl = column.type.dialect_impl(dialect)
             self._bind[column.name] = impl.bind_processor(dialect)
+            self.sql_types[column.name] = column.type.compile(dialect=dialect)
             readers.append((column.name, impl.result_processor(dialect, None)))
         self._readers = tuple(readers)
         self._plain = tuple(name for name, read in readers if read is None)
@@ -134,6 +137,7 @@ class PgQueue:
         # Literal statuses: only then can a generic plan use the partial lane index.
         self._is_open = "status IN (" + ", ".join(f"'{s}'" for s in open_statuses) + ")"
         self._steps: dict[tuple[str, ...], str] = {}
+        self._many_steps: dict[tuple[str, ...], str] = {}
         self._settles: dict[tuple[str, ...], str] = {}
         self._claims: dict[tuple[tuple[str, int], ...], str] = {}
         cols = ", ".join(f"t.{c}" for c in self.table.columns)
@@ -260,6 +264,88 @@ class PgQueue:
                 f"WITH settled AS ({settle}), head AS ({head}), taken AS ({self._lease_sql}) "
                 "SELECT (SELECT count(*) FROM settled) AS settled_rows, taken.* "
                 "FROM (SELECT 1) AS one LEFT JOIN taken ON true"
+            )
+        return text
+
+    def settle_and_take_next_many(
+        self,
+        raw: asyncpg.Connection,
+        steps: Sequence[tuple[int, Mapping[str, Any], Mapping[str, Any]]],
+        owner: str,
+        now: datetime,
+        expires: datetime,
+    ) -> list[tuple[bool, dict[str, Any] | None]]:
+        """Many lanes' steps (:meth:`settle_and_take_next`) as one statement: ``steps`` holds
+        (settled row's id, its lane, the values it is settled with), one per lane (no lane
+        twice, no lane value None), every step's values naming the same columns. A result per
+        step, in their order: whether the row was ours, and the lane's next row (or None)."""
+        names = tuple(sorted(steps[0][2]))
+        text = self.many_steps_statement(names)
+        value = self.table.value
+        params: list[Any] = [owner, value("lease_expires_at", expires), value("not_before", now)]
+        params.append([row_id for row_id, _, _ in steps])
+        params += ([value(c, lane[c]) for _, lane, _ in steps] for c in self._lane)
+        params += ([value(n, values[n]) for _, _, values in steps] for n in names)
+        records = await_only(raw.fetch(text, *params))
+        found = {int(record["settled_id"]): record for record in records}
+        out: list[tuple[bool, dict[str, Any] | None]] = []
+        for row_id, _, _ in steps:
+            record = found.get(row_id)
+            if record is None:
+                out.append((False, None))
+            else:
+                out.append((True, None if record["id"] is None else self.table.row(record)))
+        return out
+
+    def many_steps_statement(self, names: tuple[str, ...]) -> str:
+        """The text of :meth:`settle_and_take_next_many` for steps that set the columns
+        ``names`` (sorted). Parameters: owner, lease expiry, now, then arrays: the settled
+        rows' ids, each lane column's values, each of ``names``' values (one element a step).
+
+        The steps come in as one ``unnest`` of those arrays. Each step's row is found by one
+        seek (a ``LATERAL`` subquery per step, by its id and lane: a seek in whichever index
+        the plan takes) and locked; each settled lane's next row after the settled one is one
+        seek in the lane index, locked as the single step locks it. Both updates then name the
+        rows by the versions those seeks locked (``ctid``: a TID scan). Named by id in an
+        array instead, a plan kept from a near-empty queue read the whole lane index for them,
+        as the single step's did before it named its rows by lane too. As in the single step,
+        the settle's updates are not visible to the rest of the statement, hence the seek past
+        the settled id."""
+        text = self._many_steps.get(names)
+        if text is None:
+            types = self.table.sql_types
+            lane_cols = self._lane
+            columns = ("id", *lane_cols, *(f"v_{n}" for n in names))
+            arrays = [f"$4::{types['id']}[]"]
+            arrays += (f"${5 + i}::{types[c]}[]" for i, c in enumerate(lane_cols))
+            first = 5 + len(lane_cols)
+            arrays += (f"${first + i}::{types[n]}[]" for i, n in enumerate(names))
+            name = self.table.name
+            sets = "".join(f", {n} = i.v_{n}" for n in names)
+            same_lane = "".join(f" AND t.{c} = i.{c}" for c in lane_cols)
+            next_in_lane = "".join(f" AND n.{c} = s.{c}" for c in lane_cols)
+            returning_lane = "".join(f", t.{c}" for c in lane_cols)
+            text = self._many_steps[names] = (
+                f"WITH i AS (SELECT * FROM unnest({', '.join(arrays)}) "
+                f"AS i({', '.join(columns)})), "
+                f"mine AS (SELECT x.tid, i.* FROM i CROSS JOIN LATERAL (SELECT t.ctid AS tid "
+                f"FROM {name} AS t WHERE t.id = i.id{same_lane} AND t.lease_owner = $1 "
+                f"AND t.status = '{self._claimed}' FOR UPDATE) AS x), "
+                f"settled AS (UPDATE {name} AS t SET lease_owner = NULL, "
+                f"lease_expires_at = NULL{sets} FROM mine AS i "
+                "WHERE t.ctid = ANY(ARRAY(SELECT tid FROM mine)) AND t.ctid = i.tid "
+                f"RETURNING t.id{returning_lane}), "
+                "head AS (SELECT s.id AS after, n.tid FROM settled AS s CROSS JOIN LATERAL ("
+                f"SELECT n.ctid AS tid FROM {name} AS n WHERE n.{self._is_open}{next_in_lane} "
+                "AND n.id > s.id ORDER BY n.id LIMIT 1 FOR UPDATE SKIP LOCKED) AS n), "
+                f"taken AS (UPDATE {name} AS t SET status = '{self._claimed}', "
+                "lease_owner = $1, lease_expires_at = $2, attempts = t.attempts + 1 "
+                "FROM head AS h WHERE t.ctid = ANY(ARRAY(SELECT tid FROM head)) "
+                f"AND t.ctid = h.tid AND t.{self._is_open} AND t.not_before <= $3 "
+                "AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $3) "
+                f"RETURNING h.after, {self._cols}) "
+                "SELECT s.id AS settled_id, taken.* FROM settled AS s "
+                "LEFT JOIN taken ON taken.after = s.id"
             )
         return text
 

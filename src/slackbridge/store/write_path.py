@@ -22,6 +22,10 @@ and a batch's commit (and on PostgreSQL its round trip) is shared by everything 
   case. The steps of many busy lanes join the ordinary batches instead, and share their
   commit: a stream of lone steps' commits beside them cost the ingress's acks more than it
   gave. Elsewhere a step is an ordinary job.
+- An urgent job that runs a single statement (``single``: the ingress's inbox rows, one
+  ``INSERT`` on PostgreSQL), alone in its batch on a ``concurrent`` connector, commits by
+  itself too: one round trip instead of three (BEGIN, the statement, COMMIT). Each round trip
+  waits for a turn of a busy event loop, and Slack's ack waits for all of them.
 - On SQLite a batch stops taking jobs once it has run for :attr:`WritePath.slice_seconds`, so
   that a long backlog of worker jobs never holds the event loop (the SQLite connector runs
   batches on the loop's thread) for more than a couple of milliseconds at a time. A
@@ -30,6 +34,14 @@ and a batch's commit (and on PostgreSQL its round trip) is shared by everything 
   for time there only multiplied the commits (a statement's round trip is a fair share of
   2 ms: batches of two or three jobs, five commits an event) without letting anything in
   sooner: the jobs cut off wait for the next batch anyway.
+- Jobs that can run together (a :class:`Combinable` job: the lane steps of many lanes, on
+  PostgreSQL) share one statement within a batch where the connector runs no cut for time: a
+  batch of a busy gateway holds a step of each of dozens of lanes, and each statement's round
+  trip, run one after the other on the batch's one connection, is what a batch takes; the
+  batches of the queue's other jobs wait behind it. The group runs where its first job stands
+  (jobs of a batch need no order among the steps, see above). If it raises, the batch is rolled
+  back and run again with the group's jobs each on its own, so that a failing job still fails
+  alone.
 - A job that raises fails alone: the batch is rolled back, the job's caller gets the error, and
   the others run again in the next batch. Jobs are therefore written to be run again: pure
   functions of the database, their effect visible only through what they return.
@@ -43,12 +55,12 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy.engine import Connection
 
-__all__ = ["Connector", "Job", "WritePath"]
+__all__ = ["Combinable", "Connector", "Job", "WritePath"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,12 +90,39 @@ class Connector(Protocol):
         ...
 
 
-class _Pending:
-    __slots__ = ("future", "job")
+@runtime_checkable
+class Combinable(Protocol):
+    """A job that may run in one go with the jobs of its batch of the same :attr:`group`."""
 
-    def __init__(self, job: Job[Any], future: asyncio.Future[Any]) -> None:
+    #: Jobs of one group (not None) may run together; None: this one runs alone.
+    group: Hashable | None
+
+    def __call__(self, conn: Connection) -> Any:
+        """Run alone."""
+        ...
+
+    def run_together(self, conn: Connection, jobs: Sequence[Any]) -> list[Any] | None:
+        """Run ``jobs`` (this one first, all of its group) and return their results in their
+        order; None if they can't run together on ``conn`` (each then runs alone)."""
+        ...
+
+
+class _Pending:
+    __slots__ = ("alone", "future", "job", "single")
+
+    def __init__(self, job: Job[Any], future: asyncio.Future[Any], single: bool = False) -> None:
         self.job = job
         self.future = future
+        self.single = single  # the job runs one statement
+        self.alone = False  # its group failed once: it runs on its own from then on
+
+
+class _GroupFailed(Exception):
+    """Raised out of a batch to roll it back: the jobs at ``indexes`` failed together."""
+
+    def __init__(self, indexes: list[int]) -> None:
+        super().__init__(indexes)
+        self.indexes = indexes
 
 
 class _JobFailed(Exception):
@@ -122,15 +161,18 @@ class WritePath:
         """Jobs submitted and not yet committed."""
         return len(self._urgent) + len(self._normal) + len(self._steps)
 
-    def submit(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> asyncio.Future[T]:
+    def submit(
+        self, job: Job[T], *, urgent: bool = False, step: bool = False, single: bool = False
+    ) -> asyncio.Future[T]:
         """Queue ``job``; the future resolves with its result once its batch is committed.
-        ``step``: a lane runner's step (see the module doc)."""
+        ``step``: a lane runner's step; ``single``: an urgent job that runs one statement (see
+        the module doc)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         # One flusher for every queue, or one each where batches may run side by side.
         lane = "normal"
         if urgent:
-            self._urgent.append(_Pending(job, future))
+            self._urgent.append(_Pending(job, future, single))
             lane = "urgent" if self.connector.concurrent else lane
         elif (
             step
@@ -157,9 +199,11 @@ class WritePath:
         flusher = self._flushers.get(lane)
         return flusher is not None and not flusher.done()
 
-    async def write(self, job: Job[T], *, urgent: bool = False, step: bool = False) -> T:
+    async def write(
+        self, job: Job[T], *, urgent: bool = False, step: bool = False, single: bool = False
+    ) -> T:
         """Run ``job`` in the next batch and return its result once committed."""
-        return await self.submit(job, urgent=urgent, step=step)
+        return await self.submit(job, urgent=urgent, step=step, single=single)
 
     def _sources(self, lane: str) -> tuple[deque[_Pending], ...]:
         if lane == "urgent":
@@ -198,7 +242,12 @@ class WritePath:
         ran: list[Any] = []
         slice_seconds = self.slice_seconds
 
+        groups = _groups(batch) if slice_seconds is None else {}
+
         def run(conn: Connection) -> None:
+            if groups:
+                ran.extend(_run_grouped(conn, batch, groups))
+                return
             started = time.perf_counter()
             for index, pending in enumerate(batch):
                 if (
@@ -212,14 +261,23 @@ class WritePath:
                 except Exception as exc:
                     raise _JobFailed(index, exc) from exc
 
-        # A lone step: its statement (one, as a rule) commits by itself, without the round
-        # trips of BEGIN and COMMIT (see the connector's ``commit_each``).
-        commit = self.connector.commit_each if sources[0] is self._steps else self.connector.commit
+        # A lone step, or an urgent job of one statement alone in its batch: its statement
+        # commits by itself, without the round trips of BEGIN and COMMIT (see the connector's
+        # ``commit_each``).
+        by_itself = sources[0] is self._steps or (
+            sources == (self._urgent,) and len(batch) == 1 and batch[0].single
+        )
+        commit = self.connector.commit_each if by_itself else self.connector.commit
         try:
             await commit(run)
         except _JobFailed as failed:
             _settle_error(batch[failed.index].future, failed.error)
             self._put_back(batch[: failed.index] + batch[failed.index + 1 :], sources)
+            return
+        except _GroupFailed as failed:
+            for index in failed.indexes:
+                batch[index].alone = True
+            self._put_back(batch, sources)
             return
         except Exception as exc:
             for pending in batch:
@@ -239,6 +297,46 @@ class WritePath:
                 with contextlib.suppress(Exception):
                     await flusher
         await self.connector.close()
+
+
+def _groups(batch: list[_Pending]) -> dict[int, list[int]]:
+    """The groups of two jobs or more in ``batch``: the index of each group's first job, to
+    the indexes of all of its jobs."""
+    found: dict[Hashable, list[int]] = {}
+    for index, pending in enumerate(batch):
+        # An attribute read, not isinstance() of the protocol (which checks every member).
+        group = getattr(pending.job, "group", None)
+        if group is not None and not pending.alone:
+            found.setdefault(group, []).append(index)
+    return {indexes[0]: indexes for indexes in found.values() if len(indexes) > 1}
+
+
+def _run_grouped(
+    conn: Connection, batch: list[_Pending], groups: dict[int, list[int]]
+) -> list[Any]:
+    """Run every job of ``batch``, each group where its first job stands; the results in the
+    batch's order."""
+    results: dict[int, Any] = {}
+    for index, pending in enumerate(batch):
+        if index in results:
+            continue
+        members = groups.get(index)
+        if members is not None:
+            first = pending.job
+            assert isinstance(first, Combinable)
+            try:
+                together = first.run_together(conn, [batch[i].job for i in members])
+            except Exception as exc:
+                raise _GroupFailed(members) from exc
+            if together is not None:
+                results.update(zip(members, together, strict=True))
+                continue
+            # They can't run together here: each in turn, at its own place.
+        try:
+            results[index] = pending.job(conn)
+        except Exception as exc:
+            raise _JobFailed(index, exc) from exc
+    return [results[index] for index in range(len(batch))]
 
 
 def _settle_error(future: asyncio.Future[Any], error: BaseException) -> None:

@@ -275,3 +275,31 @@ async def test_a_lone_step_commits_its_statement_without_begin_or_commit(
     settled, leased = await repo.get(head.id), await repo.get(following.id)
     assert settled is not None and settled.status == "delivered"
     assert leased is not None and (leased.status, leased.lease_owner) == ("delivering", "w")
+
+
+async def test_an_urgent_job_of_one_statement_alone_in_its_batch_commits_by_itself(
+    pg_store: Store,
+) -> None:
+    db = pg_store.db
+
+    def in_transaction(conn: Connection) -> bool:
+        raw = raw_postgres(conn)
+        assert raw is not None
+        return bool(raw.is_in_transaction())
+
+    assert not await db.write(in_transaction, urgent=True, single=True)
+    assert await db.write(in_transaction, urgent=True)  # not said to be one statement
+    # Two of them in one batch: one transaction, one commit for both.
+    both = await asyncio.gather(
+        db.write(in_transaction, urgent=True, single=True),
+        db.write(in_transaction, urgent=True, single=True),
+    )
+    assert both == [True, True]
+    # The ingress's rows: one INSERT, committed by itself, read back at once.
+    results = await pg_store.inbox.insert_many(
+        [NewInboxItem(f"k{n}", "events", b"{}") for n in range(3)], urgent=True
+    )
+    assert [r.inserted for r in results] == [True, True, True]
+    for n in range(3):
+        stored = await pg_store.inbox.get_by_key(f"k{n}")
+        assert stored is not None and stored.status == "pending"

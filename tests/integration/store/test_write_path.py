@@ -78,3 +78,114 @@ async def test_a_long_backlog_is_cut_into_short_batches(database: Database) -> N
     await asyncio.gather(*(database.write(_add(f"https://x/{n}")) for n in range(5)))
     assert path.batches == before + 5
     assert await _urls(database) == [f"https://x/{n}" for n in range(5)]
+
+
+class _Together:
+    """A combinable job: inserts its url alone, or with its group's in one statement."""
+
+    def __init__(self, url: str, group: str | None, log: list[Any], *, can: bool = True) -> None:
+        self.url = url
+        self.group = group
+        self._log = log
+        self._can = can
+
+    def __call__(self, conn: Connection) -> str:
+        self._log.append(("alone", self.url))
+        if self.url.endswith("/bad"):
+            raise ValueError("bad job")
+        return _add(self.url)(conn)
+
+    def run_together(self, conn: Connection, jobs: list[Any]) -> list[str] | None:
+        self._log.append(("together", [job.url for job in jobs]))
+        if not self._can:
+            return None
+        if any(job.url.endswith("/bad") for job in jobs):
+            raise ValueError("bad group")
+        rows = [{"url_key": job.url, "event_types": [], "enabled": True} for job in jobs]
+        conn.execute(insert(_T), rows)
+        return [f"{job.url} (together)" for job in jobs]
+
+
+async def test_jobs_of_one_group_run_together_where_the_first_stands(database: Database) -> None:
+    path = database.write_path
+    path.slice_seconds = None  # as on PostgreSQL: a batch takes every job waiting
+    log: list[Any] = []
+    jobs = [
+        _add("https://x/plain"),
+        _Together("https://x/a1", "a", log),
+        _Together("https://x/b1", "b", log),
+        _Together("https://x/a2", "a", log),
+        _Together("https://x/solo", None, log),
+        _Together("https://x/b2", "b", log),
+        _Together("https://x/c1", "c", log),  # a group of one runs alone
+    ]
+    before = path.batches
+    results = await asyncio.gather(*(database.write(job) for job in jobs))
+    assert path.batches == before + 1
+    assert results == [
+        "https://x/plain",
+        "https://x/a1 (together)",
+        "https://x/b1 (together)",
+        "https://x/a2 (together)",
+        "https://x/solo",
+        "https://x/b2 (together)",
+        "https://x/c1",
+    ]
+    assert log == [
+        ("together", ["https://x/a1", "https://x/a2"]),
+        ("together", ["https://x/b1", "https://x/b2"]),
+        ("alone", "https://x/solo"),
+        ("alone", "https://x/c1"),
+    ]
+    assert await _urls(database) == [
+        "https://x/plain",
+        "https://x/a1",
+        "https://x/a2",
+        "https://x/b1",
+        "https://x/b2",
+        "https://x/solo",
+        "https://x/c1",
+    ]
+
+
+async def test_a_group_that_cant_run_together_runs_each_alone(database: Database) -> None:
+    database.write_path.slice_seconds = None
+    log: list[Any] = []
+    jobs = [_Together(f"https://x/{n}", "g", log, can=False) for n in range(3)]
+    assert await asyncio.gather(*(database.write(job) for job in jobs)) == [
+        f"https://x/{n}" for n in range(3)
+    ]
+    assert log == [("together", [f"https://x/{n}" for n in range(3)])] + [
+        ("alone", f"https://x/{n}") for n in range(3)
+    ]
+
+
+async def test_a_failing_group_runs_again_each_alone_and_the_bad_job_fails_alone(
+    database: Database,
+) -> None:
+    path = database.write_path
+    path.slice_seconds = None
+    log: list[Any] = []
+    jobs = [_Together(f"https://x/{name}", "g", log) for name in ("1", "bad", "2")]
+    first = asyncio.ensure_future(database.write(_add("https://x/before")))
+    futures = [asyncio.ensure_future(database.write(job)) for job in jobs]
+    assert await first == "https://x/before"
+    assert await futures[0] == "https://x/1" and await futures[2] == "https://x/2"
+    with pytest.raises(ValueError, match="bad job"):
+        await futures[1]
+    assert log[0] == ("together", ["https://x/1", "https://x/bad", "https://x/2"])
+    assert ("together", ["https://x/1", "https://x/2"]) not in log  # alone from then on
+    # The rolled-back batch left nothing behind; each job's row is there once.
+    assert sorted(await _urls(database)) == ["https://x/1", "https://x/2", "https://x/before"]
+
+
+async def test_a_batch_cut_for_time_runs_a_group_each_alone(database: Database) -> None:
+    path = database.write_path
+    path.slice_seconds = 60.0  # SQLite's way: a batch may stop between two jobs
+    log: list[Any] = []
+    jobs = [_Together(f"https://x/{n}", "g", log) for n in range(2)]
+    assert await asyncio.gather(*(database.write(job) for job in jobs)) == [
+        "https://x/0",
+        "https://x/1",
+    ]
+    assert log == [("alone", "https://x/0"), ("alone", "https://x/1")]

@@ -276,16 +276,20 @@ class DeliveriesRepository(Repository):
         transaction, so that a lane drains without waiting for a claim of all lanes. Returns
         whether the delivery was still ours, and the next delivery (or None)."""
 
-        def job(conn: Connection) -> tuple[bool, Delivery | None]:
-            if next_lease is None or outcome.kind not in ("delivered", "dead"):
-                return self._settle_row(conn, delivery.id, owner, outcome), None
-            lane = {"endpoint_id": delivery.endpoint_id, "ordering_key": delivery.ordering_key}
-            ours, row = self._queue.complete_and_take_next(
-                conn, delivery.id, owner, lane, next_lease, self._finished_values(outcome)
+        if next_lease is None or outcome.kind not in ("delivered", "dead"):
+            return (
+                await self._db.write(
+                    lambda conn: self._settle_row(conn, delivery.id, owner, outcome),
+                    step=next_lease is not None,
+                ),
+                None,
             )
-            return ours, (None if row is None else _to_delivery(row))
-
-        return await self._db.write(job, step=next_lease is not None)
+        lane = {"endpoint_id": delivery.endpoint_id, "ordering_key": delivery.ordering_key}
+        step = self._queue.lane_step(
+            delivery.id, owner, lane, next_lease, self._finished_values(outcome)
+        )
+        ours, row = await self._db.write(step, step=True)
+        return ours, (None if row is None else _to_delivery(row))
 
     def _finished_values(self, outcome: DeliveryOutcome) -> dict[str, Any]:
         """The columns a delivered or dead delivery is settled with."""

@@ -214,7 +214,10 @@ class InboxRepository(Repository):
             return []
         if session is not None:
             return await self._write(lambda conn: self._insert_rows(conn, items), session)
-        return await self._db.write(lambda conn: self._insert_rows(conn, items), urgent=urgent)
+        # On PostgreSQL's write path the rows are one INSERT: an urgent job of one statement.
+        return await self._db.write(
+            lambda conn: self._insert_rows(conn, items), urgent=urgent, single=urgent
+        )
 
     async def insert(
         self, item: NewInboxItem, *, session: AsyncSession | None = None
