@@ -1,19 +1,22 @@
-"""Catch-up: replies posted while the gateway was down (or whose events Slack gave up
-retrying) reach the product once, in order.
+"""Catch-up: replies posted, edited or deleted while the gateway was down (or whose events
+Slack gave up retrying) reach the product once, in order.
 
 A singleton worker sweeps the open conversations, most recently active first: for each it asks
 Slack for the messages after its catch-up mark (``conversations.replies`` of a still thread,
 ``conversations.history`` of a noisy channel), a little before it to cover events Slack gave up
 on, pages of ``history_page_size``; it sends what the bridge hasn't seen (by ts) as
 ``conversation.message.created``, oldest first, with the same webhook ids the live path uses
-(so a reply heard both ways is stored once), and moves the mark forward. Slack's history
+(so a reply heard both ways is stored once), and moves the mark forward. In the same read it
+finds the messages the bridge recorded whose content changed (``conversation.message.edited``)
+or that are gone (``conversation.message.deleted``); what counts as each is decided, purely,
+in ``bridge/catchup_diff.py``. Slack's history
 methods can be as scarce as one request a minute with 15 messages for apps outside the
 Marketplace: every request takes a token from a per-workspace :class:`Budget`
 (``SLACKBRIDGE_BRIDGE_HISTORY_PER_MINUTE``), and a 429 waits its Retry-After. Messages younger
 than a few seconds are left to the live path (their events may be on the way).
 
-Progress shows in /metrics: ``slackbridge_bridge_catchup_*`` (requests, messages sent,
-conversations left in the sweep).
+Progress shows in /metrics: ``slackbridge_bridge_catchup_*`` (requests, messages sent, edits
+and deletions sent, conversations left in the sweep).
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge
 
+from slackbridge.bridge.catchup_diff import Edit, Read, deleted, edited, missed
 from slackbridge.bridge.events import Author, Source, author_ids, route_event_body
 from slackbridge.bridge.inbound import place_of
 from slackbridge.bridge.loop_guard import is_own_post, is_own_upload
@@ -42,6 +47,7 @@ from slackbridge.store.repositories.bridge_inbound import InboundRepository
 from slackbridge.store.repositories.bridge_messages import MessagesRepository
 
 __all__ = [
+    "CATCHUP_CHANGES",
     "CATCHUP_CONVERSATIONS_LEFT",
     "CATCHUP_MESSAGES",
     "CATCHUP_REQUESTS",
@@ -63,13 +69,17 @@ CATCHUP_MESSAGES = Counter(
     "slackbridge_bridge_catchup_messages_total",
     "Messages the bridge's catch-up found missed and sent to the product.",
 )
+CATCHUP_CHANGES = Counter(
+    "slackbridge_bridge_catchup_changes_total",
+    "Edits and deletions of messages the product had heard that the bridge's catch-up found "
+    "and sent, by kind (edited, deleted).",
+    ["kind"],
+)
 CATCHUP_CONVERSATIONS_LEFT = Gauge(
     "slackbridge_bridge_catchup_conversations_left",
     "Open conversations the current catch-up sweep has yet to reconcile.",
 )
 
-# Message subtypes a person (or another app) wrote.
-_WRITTEN = frozenset({"", "bot_message", "thread_broadcast", "file_share", "me_message"})
 _MAX_PAGES = 50  # per conversation per sweep: a very long backlog continues next sweep
 
 
@@ -97,38 +107,6 @@ class Budget:
         """Slack said wait (429 Retry-After): no tokens until then."""
         rate = max(self.per_minute, 1e-6) / 60.0
         self._tokens[team_id] = (-seconds * rate, now)
-
-
-def missed(
-    messages: Sequence[Mapping[str, Any]],
-    place: Place,
-    *,
-    seen: set[str],
-    after: str | None,
-    before: float,
-    own: Callable[[Mapping[str, Any]], bool],
-) -> list[Mapping[str, Any]]:
-    """What of ``messages`` (a history or replies page) the product has not heard: written by
-    someone (not the gateway), in the conversation, newer than ``after``, older than
-    ``before`` (unix seconds), not ``seen``; oldest first. Pure."""
-    found: dict[str, Mapping[str, Any]] = {}
-    for message in messages:
-        ts = message.get("ts")
-        if not isinstance(ts, str) or ts in seen or (after is not None and ts <= after):
-            continue
-        if (message.get("subtype") or "") not in _WRITTEN or own(message):
-            continue
-        try:
-            if float(ts) >= before:
-                continue
-        except ValueError:
-            continue
-        if place.mode == "still" and (
-            ts == place.thread_ts or message.get("thread_ts") != place.thread_ts
-        ):
-            continue  # the card (or the opening message), or not of this thread
-        found[ts] = message
-    return [found[ts] for ts in sorted(found, key=float)]
 
 
 @dataclass(frozen=True)
@@ -198,7 +176,7 @@ class CatchUp:
 
     async def sweep(self, *, limit: int = 1000) -> int:
         """Reconcile every open conversation once, most recently active first; returns how
-        many messages were sent."""
+        many webhooks (missed messages, edits, deletions) were sent."""
         todo = await self._conversations.most_recently_active(state="open", limit=limit)
         sent = 0
         CATCHUP_CONVERSATIONS_LEFT.set(len(todo))
@@ -222,88 +200,140 @@ class CatchUp:
         return f"{max(0.0, float(mark) - self._lookback):.6f}"
 
     async def reconcile(self, conversation: Conversation) -> int:
-        """Send what the product missed of one conversation; returns how many."""
+        """Send what the product missed of one conversation (new messages, edits, deletions);
+        returns how many webhooks."""
         place = place_of(conversation)
         if place is None or (place.mode == "still" and not place.thread_ts):
             return 0
         oldest = self._oldest(conversation, place)
-        seen = await self._inbound.seen_ts(conversation.id, oldest)
+        # Read before Slack is: a message recorded now was posted before the history read.
+        recorded = await self._inbound.recorded(conversation.id, oldest)
         before = self._clock() - self._settle
-        found, parents = await self._missed_in(conversation, place, oldest, None, seen, before)
+        mine: set[str] = set()  # the gateway's own posts among them (by ts)
+        reads = [await self._read(conversation, place, oldest, None, mine)]
         if place.mode == "noisy":
             # History has a noisy channel's top-level messages; replies in its threads are
             # asked for thread by thread, only where a reply came after the mark.
-            for parent in parents:
+            for parent in [m for m in reads[0].messages if m.get("reply_count")]:
                 latest = parent.get("latest_reply")
                 if isinstance(latest, str) and (oldest is None or latest > oldest):
-                    more, _ = await self._missed_in(
-                        conversation, place, oldest, str(parent["ts"]), seen, before
-                    )
-                    found += more
-        if not found:
+                    thread = str(parent["ts"])
+                    reads.append(await self._read(conversation, place, oldest, thread, mine))
+
+        def own(message: Mapping[str, Any]) -> bool:
+            return message.get("ts") in mine
+
+        seen = set(recorded)
+        found = {
+            str(m["ts"]): m
+            for read in reads
+            for m in missed(read.messages, place, seen=seen, after=oldest, before=before, own=own)
+        }
+        messages = {str(m.get("ts")): m for read in reads for m in read.messages}
+        edits = edited(messages.values(), recorded, before=before, own=own)
+        gone = deleted(reads, place, recorded)
+        if not (found or edits or gone):
             return 0
-        found = sorted({str(m["ts"]): m for m in found}.values(), key=lambda m: float(m["ts"]))
-        routes = [
-            Route("conversation.message.created", place, ts=str(m["ts"]), message=m) for m in found
-        ]
-        authors = await self._authors(conversation.team_id, conversation.app_id, author_ids(routes))
-        events = [
-            route_event_body(
-                route,
-                Source(
-                    conversation.team_id,
-                    None,
-                    conversation.app_id,
-                    f"catchup:{conversation.id}:{route.ts}",
-                    float(str(route.ts)),
-                ),
-                base_url=self._base_url,
-                authors=authors,
-                product_ids={},
-            )
-            for route in routes
-        ]
+        new = sorted(found.values(), key=lambda m: float(m["ts"]))
+        events = await self._events(conversation, place, new, edits, gone)
         await self._dispatch(events)
-        for message in found:
+        await self._record(conversation, new, edits, gone)
+        CATCHUP_MESSAGES.inc(len(new))
+        CATCHUP_CHANGES.labels("edited").inc(len(edits))
+        CATCHUP_CHANGES.labels("deleted").inc(len(gone))
+        _log.info(
+            "catch-up sent %d missed messages, %d edits and %d deletions of conversation %d",
+            len(new),
+            len(edits),
+            len(gone),
+            conversation.id,
+        )
+        return len(events)
+
+    async def _events(
+        self,
+        conversation: Conversation,
+        place: Place,
+        new: Sequence[Mapping[str, Any]],
+        edits: Sequence[Edit],
+        gone: Sequence[str],
+    ) -> list[DomainEvent]:
+        """The webhooks, with the ids the live path gives the same messages, edits and
+        deletions (``bridge/events.py``): whichever path is first, the product gets one."""
+        team, app = conversation.team_id, conversation.app_id
+        prefix = f"catchup:{conversation.id}"
+        routed: list[tuple[Route, Source]] = []
+        for message in new:
             ts = str(message["ts"])
+            route = Route("conversation.message.created", place, ts=ts, message=message)
+            routed.append((route, Source(team, None, app, f"{prefix}:{ts}", float(ts))))
+        for edit in edits:
+            route = Route("conversation.message.edited", place, ts=edit.ts, message=edit.message)
+            # Without an ``edited`` stamp the id falls back to the source's key: the content's.
+            key = f"{prefix}:{edit.ts}:{edit.digest[:16]}"
+            at = float(edit.stamp or edit.ts)
+            routed.append((route, Source(team, None, app, key, at)))
+        now = self._clock()
+        for ts in gone:
+            route = Route("conversation.message.deleted", place, ts=ts)
+            routed.append((route, Source(team, None, app, f"{prefix}:{ts}:deleted", now)))
+        authors = await self._authors(team, app, author_ids([r for r, _ in routed]))
+        return [
+            route_event_body(
+                route, source, base_url=self._base_url, authors=authors, product_ids={}
+            )
+            for route, source in routed
+        ]
+
+    async def _record(
+        self,
+        conversation: Conversation,
+        new: Sequence[Mapping[str, Any]],
+        edits: Sequence[Edit],
+        gone: Sequence[str],
+    ) -> None:
+        """What the product has now been told (after the webhooks are stored: a crash between
+        sends them again next sweep, under the same ids)."""
+        for message in new:
             await self._messages.record_slack_message(
                 conversation.id,
-                ts,
+                str(message["ts"]),
                 author={"slack_user": message.get("user")},
                 content_digest=content_digest(message),
                 file_ids=file_ids(message),
             )
-        await self._conversations.touch(conversation.id, seen_ts=str(found[-1]["ts"]))
-        CATCHUP_MESSAGES.inc(len(found))
-        _log.info(
-            "catch-up sent %d missed messages of conversation %d", len(found), conversation.id
-        )
-        return len(found)
+        for edit in edits:
+            await self._messages.replace_digest(
+                conversation.id, edit.ts, known=edit.known, digest=edit.digest
+            )
+        at = datetime.fromtimestamp(self._clock(), UTC)
+        for ts in gone:
+            await self._messages.mark_deleted(conversation.id, ts, at)
+        if new:
+            await self._conversations.touch(conversation.id, seen_ts=str(new[-1]["ts"]))
 
-    async def _missed_in(
+    async def _read(
         self,
         conversation: Conversation,
         place: Place,
         oldest: str | None,
         thread_ts: str | None,
-        seen: set[str],
-        before: float,
-    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-        """The missed messages of the conversation's history (or of one thread of a noisy
-        channel), page by page, and the thread parents seen on the way."""
-        found: list[Mapping[str, Any]] = []
-        parents: list[Mapping[str, Any]] = []
+        mine: set[str],
+    ) -> Read:
+        """Every page of the conversation's history (or of one thread of a noisy channel),
+        up to ``_MAX_PAGES`` (a longer backlog continues next sweep; the read is then not
+        complete); the ts of the gateway's own posts among them are added to ``mine``."""
+        messages: list[Mapping[str, Any]] = []
         cursor: str | None = None
         for _ in range(_MAX_PAGES):
             page = await self._page(conversation, place, oldest, cursor, thread_ts)
-            parents.extend(m for m in page.messages if m.get("reply_count"))
-            found.extend(
-                missed(page.messages, place, seen=seen, after=oldest, before=before, own=page.own)
-            )
+            messages.extend(page.messages)
+            mine.update(str(m.get("ts")) for m in page.messages if page.own(m))
             cursor = page.next_cursor
             if not cursor:
                 break
-        return found, parents
+        thread = thread_ts or (place.thread_ts if place.mode == "still" else None)
+        return Read(messages, oldest, thread, complete=not cursor)
 
     async def _page(
         self,

@@ -1,11 +1,15 @@
-"""Catch-up's pure parts: the per-workspace request budget and what counts as missed."""
+"""Catch-up's pure parts: the per-workspace request budget and what counts as missed, edited
+or deleted."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from slackbridge.bridge.catchup import Budget, missed
+from slackbridge.bridge.catchup_diff import Read, deleted, edited
+from slackbridge.bridge.noise import content_digest
 from slackbridge.bridge.routing import Place
+from slackbridge.store.repositories.bridge_inbound import RecordedMessage
 
 T, C = "T0ACME0001", "C0ACME0SUP"
 ROOT = "1795260600.000001"
@@ -73,3 +77,79 @@ def test_the_gateways_own_posts_and_uploads_are_not_missed() -> None:
     assert page.own({"ts": "1", "user": "UBOT", "files": [{"id": "F1"}], "subtype": "file_share"})
     assert not page.own({"ts": "1", "bot_id": "BOTHER", "text": "x"})
     assert not page.own({"ts": "1", "user": "U1", "files": [{"id": "F1"}]})
+
+
+# Edits and deletions: what the bridge recorded against what history returns.
+
+R1, R2, R3, R4 = (f"179526060{i}.000001" for i in range(1, 5))
+
+
+def _rec(ts: str, text: str | None = None, **fields: Any) -> RecordedMessage:
+    digest = content_digest({"text": text if text is not None else ts})
+    values: dict[str, Any] = {"origin": "slack", "content_digest": digest, "deleted": False}
+    return RecordedMessage(ts=ts, **{**values, **fields})
+
+
+def _recorded(*rows: RecordedMessage) -> dict[str, RecordedMessage]:
+    return {r.ts: r for r in rows}
+
+
+def test_an_edit_is_a_recorded_message_whose_content_changed() -> None:
+    stamp = {"user": "U1", "ts": "1795260650.000001"}
+    page = [
+        _m(ROOT),
+        _m(R1),  # unchanged
+        _m(R2, text="new words", edited=stamp),
+        _m(R3, text="ours too", metadata={"x": 1}),  # the gateway's own post
+        _m(R4, text="changed", edited=stamp),
+    ]
+    recorded = _recorded(_rec(R1), _rec(R2), _rec(R3), _rec(R4, origin="product"))
+    found = edited(page, recorded, before=2e9, own=_own)
+    assert [(e.ts, e.stamp) for e in found] == [(R2, stamp["ts"])]
+    assert found[0].known == recorded[R2].content_digest
+    assert found[0].digest == content_digest(page[2])
+
+
+def test_an_attachment_or_a_reply_count_is_not_an_edit_and_young_edits_wait() -> None:
+    unfurled = _m(R1, attachments=[{"title": "a link"}], reply_count=3)
+    young = _m(R2, text="just now", edited={"user": "U1", "ts": "1795260699.000001"})
+    deleted_already = _m(R3, text="changed")
+    recorded = _recorded(_rec(R1), _rec(R2), _rec(R3, deleted=True))
+    found = edited([unfurled, young, deleted_already], recorded, before=1795260690.0, own=_own)
+    assert found == []
+
+
+def _read(*messages: dict[str, Any], complete: bool = True, oldest: str = ROOT) -> Read:
+    return Read([_m(ROOT), *messages], oldest, ROOT, complete)
+
+
+def test_a_recorded_reply_missing_between_what_a_complete_read_covered_is_deleted() -> None:
+    recorded = _recorded(_rec(R1), _rec(R2), _rec(R3))
+    assert deleted([_read(_m(R1), _m(R3))], STILL, recorded) == [R2]
+    # Past the newest ts returned, nothing proves it gone (the read may have stopped short).
+    assert deleted([_read(_m(R1), _m(R2))], STILL, recorded) == []
+    # Nor below the bound the read was asked from.
+    assert deleted([_read(_m(R3), oldest=R2)], STILL, recorded) == []
+    # From the first message after the bound up, a complete read covers all.
+    assert deleted([_read(_m(R2), _m(R3))], STILL, recorded) == [R1]
+
+
+def test_a_partial_read_deletes_nothing() -> None:
+    recorded = _recorded(_rec(R1), _rec(R2), _rec(R3))
+    assert deleted([_read(_m(R1), _m(R3), complete=False)], STILL, recorded) == []
+
+
+def test_only_recorded_slack_messages_can_be_deleted() -> None:
+    recorded = _recorded(
+        _rec(R2, origin="product"),  # the product's own post: never
+        _rec(R3, deleted=True),  # told already
+    )
+    assert deleted([_read(_m(R1), _m(R4))], STILL, recorded) == []
+
+
+def test_a_noisy_channels_history_proves_no_absence_but_a_tombstone_is_a_deletion() -> None:
+    top = _m(R1, None)
+    tombstone = _m(R3, None, subtype="tombstone", reply_count=1)
+    recorded = _recorded(_rec(R2), _rec(R3))
+    read = Read([top, tombstone, _m(R4, None)], ROOT, None, True)
+    assert deleted([read], NOISY, recorded) == [R3]

@@ -31,7 +31,7 @@ from slackbridge.store.repositories._base import Repository
 from slackbridge.store.repositories.bridge_conversations import Conversation, _to_conversation
 from slackbridge.store.repositories.watched_channels import WatchedChannel, _to_watched
 
-__all__ = ["BatchView", "InboundRepository", "KnownMessage"]
+__all__ = ["BatchView", "InboundRepository", "KnownMessage", "RecordedMessage"]
 
 _C = table_of(BridgeConversationRow)
 _M = table_of(BridgeMessageRow)
@@ -51,6 +51,18 @@ class KnownMessage:
     conversation_id: int
     thread_ts: str | None  # the conversation's thread (None: a noisy channel)
     product_message_id: str | None
+    content_digest: str | None
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class RecordedMessage:
+    """What the bridge recorded of one message of a conversation (what catch-up compares
+    Slack's history with): ``origin`` ``slack`` for a message heard from Slack, ``product``
+    for the product's own post."""
+
+    ts: str
+    origin: str
     content_digest: str | None
     deleted: bool
 
@@ -181,3 +193,26 @@ class InboundRepository(Repository):
             stmt = stmt.where(_M.c.ts > after)
         async with self._db.session() as s:
             return {str(ts) for ts in (await s.execute(stmt)).scalars().all()}
+
+    async def recorded(
+        self, conversation_id: int, after: str | None = None
+    ) -> dict[str, RecordedMessage]:
+        """The conversation's messages the bridge knows (either way, deleted ones too) after
+        ``after``, by ts: what catch-up must not send again, and what it compares Slack's
+        history with to find edits and deletions."""
+        stmt = select(_M.c.ts, _M.c.origin, _M.c.content_digest, _M.c.deleted_at).where(
+            _M.c.conversation_id == conversation_id, _M.c.ts.is_not(None)
+        )
+        if after is not None:
+            stmt = stmt.where(_M.c.ts > after)
+        async with self._db.session() as s:
+            rows = (await s.execute(stmt)).mappings().all()
+        return {
+            str(r["ts"]): RecordedMessage(
+                ts=str(r["ts"]),
+                origin=r["origin"],
+                content_digest=r["content_digest"],
+                deleted=r["deleted_at"] is not None,
+            )
+            for r in rows
+        }

@@ -263,6 +263,47 @@ class MessagesRepository(Repository):
 
         return await self._write(job)
 
+    async def replace_digest(
+        self, conversation_id: int, ts: str, *, known: str, digest: str
+    ) -> bool:
+        """Record ``digest`` as the content last sent of the message ``ts``, only while the
+        store still holds ``known`` and the message is not deleted (a live edit recorded
+        meanwhile is newer and stays); True when replaced."""
+        now = self._clock()
+        stmt = (
+            update(_T)
+            .where(
+                _T.c.conversation_id == conversation_id,
+                _T.c.ts == ts,
+                _T.c.content_digest == known,
+                _T.c.deleted_at.is_(None),
+            )
+            .values(content_digest=digest, updated_at=now)
+        )
+
+        def job(conn: Connection) -> bool:
+            return bool(conn.execute(stmt).rowcount)
+
+        return await self._write(job)
+
+    async def mark_deleted(self, conversation_id: int, ts: str, at: datetime) -> bool:
+        """Record the message ``ts`` as deleted in Slack unless it is already; True when it
+        was not."""
+        stmt = (
+            update(_T)
+            .where(
+                _T.c.conversation_id == conversation_id,
+                _T.c.ts == ts,
+                _T.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=at, updated_at=self._clock())
+        )
+
+        def job(conn: Connection) -> bool:
+            return bool(conn.execute(stmt).rowcount)
+
+        return await self._write(job)
+
     async def _first(self, *conditions: ColumnElement[bool]) -> BridgeMessage | None:
         async with self._db.session() as s:
             row = (await s.execute(select(_T).where(*conditions))).mappings().first()
