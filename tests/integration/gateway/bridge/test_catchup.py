@@ -1,5 +1,5 @@
-"""Catch-up: replies posted while the gateway was stopped reach the product once, in order,
-after it starts again (their events went to a gateway that wasn't there)."""
+"""Catch-up: replies posted, edited or deleted while the gateway was stopped reach the product
+once, in order, after it starts again (their events went to a gateway that wasn't there)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from slackbridge.bridge.catchup import CATCHUP_MESSAGES, CATCHUP_REQUESTS
+from slackbridge.bridge.catchup import CATCHUP_CHANGES, CATCHUP_MESSAGES, CATCHUP_REQUESTS
 from slackbridge.store.repositories.bridge_conversations import (
     ConversationsRepository,
     NewConversation,
@@ -37,11 +37,20 @@ async def _act(emulator: EmulatorServer, path: str, **body: Any) -> dict[str, An
 
 
 def _created(product: ProductServer, key: str) -> list[dict[str, Any]]:
-    return [
-        e
-        for e in product.of_type("conversation.message.created")
-        if e["data"]["conversation"]["key"] == key
-    ]
+    return _of(product, key, "conversation.message.created")
+
+
+def _of(product: ProductServer, key: str, type_: str) -> list[dict[str, Any]]:
+    return [e for e in product.of_type(type_) if e["data"]["conversation"]["key"] == key]
+
+
+async def _sweeps(count: int) -> None:
+    """Wait until the catch-up has read Slack ``count`` more times."""
+    swept = CATCHUP_REQUESTS.labels("ok")._value.get()
+    deadline = time.monotonic() + 30
+    while CATCHUP_REQUESTS.labels("ok")._value.get() < swept + count:
+        assert time.monotonic() < deadline, "the catch-up stopped sweeping"
+        await asyncio.sleep(0.05)
 
 
 async def test_replies_posted_while_stopped_arrive_once_in_order_after_restart(
@@ -101,11 +110,7 @@ async def test_replies_posted_while_stopped_arrive_once_in_order_after_restart(
     async with run_gateway(emulator, data_dir, **settings):
         await product.wait_for(lambda p: len(_created(p, "ticket-9")) == 4, within=60)
         # Three more sweeps look at the thread again: nothing is sent again.
-        swept = CATCHUP_REQUESTS.labels("ok")._value.get()
-        deadline = time.monotonic() + 30
-        while CATCHUP_REQUESTS.labels("ok")._value.get() < swept + 3:
-            assert time.monotonic() < deadline, "the catch-up stopped sweeping"
-            await asyncio.sleep(0.05)
+        await _sweeps(3)
     created = _created(product, "ticket-9")
     assert [e["data"]["message"]["ts"] for e in created] == [live["ts"], *missed]
     assert [e["data"]["message"]["text"] for e in created] == ["r0", "r1", "r2", "r3"]
@@ -172,3 +177,83 @@ async def test_a_noisy_channels_messages_and_thread_replies_are_caught_up(
         old_thread["ts"],
     ]
     assert created[2]["data"]["message"]["thread_ts"] == top["ts"]
+
+
+async def test_edits_and_deletions_made_while_stopped_arrive_once_after_restart(
+    emulator: EmulatorServer, product: ProductServer, tmp_path: Path
+) -> None:
+    settings: dict[str, Any] = {
+        "api_keys": API_KEY,
+        "webhook_url": product.url,
+        "webhook_secret": product.secret,
+        "webhook_retry_scale": 0.02,
+        "bridge_history_per_minute": 600.0,
+        "bridge_catchup_interval": 0.5,
+    }
+    data_dir = tmp_path / "gateway"
+    async with run_gateway(emulator, data_dir, **settings) as gw:
+        await gw.provision()
+        async with browser() as b:
+            page = await install_via_browser(b, gw, ACME, ALICE)
+        assert page.status_code == 200, page.text
+        bot = emulator.state.workspaces[ACME]
+        bot_user = next(u.id for u in bot.users.values() if u.is_bot and u.id != "USLACKBOT")
+        await _act(
+            emulator, "conversations/invite", channel_id=SUPPORT, user_id=ALICE, users=[bot_user]
+        )
+        card = await _act(emulator, "messages", channel_id=SUPPORT, user_id=ALICE, text="card")
+        await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
+            NewConversation(
+                key="ticket-7",
+                team_id=ACME,
+                mode="still",
+                state="open",
+                channel_id=SUPPORT,
+                thread_ts=card["ts"],
+                created_by="test",
+            )
+        )
+        replies = []
+        for i, who in enumerate((BOB, ALICE, BOB)):
+            posted = await _act(
+                emulator,
+                "messages",
+                channel_id=SUPPORT,
+                user_id=who,
+                text=f"e{i}",
+                thread_ts=card["ts"],
+            )
+            replies.append(posted["ts"])
+        await product.wait_for(lambda p: len(_created(p, "ticket-7")) == 3)
+        # An edit heard live: the product has it, the store its new content.
+        await _act(emulator, "messages/edit", channel_id=SUPPORT, ts=replies[2], text="e2, fixed")
+        await product.wait_for(
+            lambda p: len(_of(p, "ticket-7", "conversation.message.edited")) == 1
+        )
+
+    # Stopped: the edit's and the deletion's events meet a closed port.
+    await _act(emulator, "messages/edit", channel_id=SUPPORT, ts=replies[0], text="e0, fixed")
+    await _act(emulator, "messages/delete", channel_id=SUPPORT, ts=replies[1], user_id=ALICE)
+    edits_before = CATCHUP_CHANGES.labels("edited")._value.get()
+    deletions_before = CATCHUP_CHANGES.labels("deleted")._value.get()
+
+    async with run_gateway(emulator, data_dir, **settings):
+        await product.wait_for(
+            lambda p: (
+                len(_of(p, "ticket-7", "conversation.message.edited")) == 2
+                and _of(p, "ticket-7", "conversation.message.deleted")
+            ),
+            within=60,
+        )
+        # The sweeps after it (the live edit old enough to be looked at) send nothing again.
+        await _sweeps(3)
+    edited = _of(product, "ticket-7", "conversation.message.edited")
+    assert [(e["data"]["message"]["ts"], e["data"]["message"]["text"]) for e in edited] == [
+        (replies[2], "e2, fixed"),
+        (replies[0], "e0, fixed"),
+    ]
+    deleted = _of(product, "ticket-7", "conversation.message.deleted")
+    assert [e["data"]["message"]["ts"] for e in deleted] == [replies[1]]
+    assert len(_created(product, "ticket-7")) == 3
+    assert CATCHUP_CHANGES.labels("edited")._value.get() - edits_before == 1
+    assert CATCHUP_CHANGES.labels("deleted")._value.get() - deletions_before == 1
