@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slackbridge.bridge.events import Source, author_ids, route_event_body
-from slackbridge.bridge.routing import Directory, Place, route_event
+from slackbridge.bridge.routing import Directory, Place, Route, route_event
 from slackbridge.domain.events import WEBHOOK_TYPES
 from slackbridge.product.webhook_policy import webhook_id
 
@@ -141,3 +141,30 @@ def test_an_edit_keeps_what_it_was() -> None:
     assert body.type == "conversation.message.edited"
     assert body.data["message"]["text"] == "b"
     assert body.data["previous"] == {"text": "a", "blocks": None}
+
+
+def test_an_edit_has_one_webhook_id_whoever_finds_it() -> None:
+    # The live message_changed (event Ev1) and catch-up's find of the same edit in history
+    # (no previous message, its own source key): the id is the message's ts and edited.ts.
+    after = {
+        "ts": "1795260608.000002",
+        "thread_ts": ROOT,
+        "user": "U1",
+        "text": "b",
+        "edited": {"user": "U1", "ts": "1795260700.000000"},
+    }
+    event = {"type": "message", "subtype": "message_changed", "channel": C, "message": after}
+    (live,) = route_event(
+        T, {**event, "previous_message": {**after, "text": "a"}}, Directory([STILL])
+    )
+    found = Route("conversation.message.edited", STILL, ts=after["ts"], message=after)
+    bodies = [
+        route_event_body(route, _source(key), base_url=BASE, authors={}, product_ids={})
+        for route, key in ((live, "Ev1"), (found, "catchup:1:1795260608.000002:abc"))
+    ]
+    assert webhook_id(bodies[0]) == webhook_id(bodies[1])
+    # Another edit of the same message is another webhook.
+    again = {**after, "text": "c", "edited": {"user": "U1", "ts": "1795260800.000000"}}
+    later = Route("conversation.message.edited", STILL, ts=after["ts"], message=again)
+    other = route_event_body(later, _source("Ev2"), base_url=BASE, authors={}, product_ids={})
+    assert webhook_id(other) != webhook_id(bodies[0])
