@@ -131,6 +131,9 @@ def serve_command(
             # (links are built from SLACKBRIDGE_PUBLIC_URL): no X-Forwarded-* rewriting, which
             # saves a middleware on every request.
             proxy_headers=False,
+            # No "server: uvicorn" on every answer: it tells a scanner what runs here and costs
+            # a header per request.
+            server_header=False,
         )
         server = uvicorn.Server(config)
         with contextlib.suppress(SystemExit):  # uvicorn's way out of a failed start-up

@@ -89,6 +89,7 @@ async def test_provision_install_list_and_remove_from_the_command_line(tmp_path:
         async with httpx.AsyncClient(timeout=20.0) as browser:
             start = await browser.get(link.splitlines()[0])
             assert start.status_code == 302, start.text
+            assert "server" not in start.headers  # the gateway doesn't say what it runs on
             approve = await browser.post(
                 f"{slack}/_emulator/oauth/approve",
                 json={
