@@ -28,6 +28,7 @@ __all__ = [
     "load_line",
     "machine",
     "percentile",
+    "postgres_cpu_seconds",
     "read_response",
     "record_section",
     "spawn",
@@ -62,6 +63,29 @@ def cpu_seconds(pid: int) -> float | None:
         return None
     # After the command name: state is field 3, utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float | None:
+    """User + system CPU seconds used so far by this machine's PostgreSQL server: every
+    ``postgres`` process's own, and its exited children's (a backend that has ended is
+    counted in the server's main process). None when no server runs here (it is elsewhere)."""
+    total = 0
+    found = False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, fields = text.split("(", 1)[1].rsplit(")", 1)
+        if name != "postgres":
+            continue
+        after = fields.split()
+        # utime, stime, cutime, cstime: fields 14 to 17.
+        total += sum(int(value) for value in after[11:15])
+        found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
 def cpu_model() -> str:

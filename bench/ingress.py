@@ -52,6 +52,7 @@ from _support import (
     load_line,
     machine,
     percentile,
+    postgres_cpu_seconds,
     read_response,
     record_section,
     spawn,
@@ -172,6 +173,8 @@ class Outcome:
     #: product's, and the load generator's while it sent (None where not measured).
     server_cpu_total: float | None = None
     product_cpu: float | None = None
+    #: The PostgreSQL server's CPU seconds over the same span, when it runs on this machine.
+    database_cpu: float | None = None
     client_cpu: float | None = None
     delivered: int | None = None
     e2e: list[float] = field(default_factory=list)
@@ -310,13 +313,18 @@ async def _run_scenario(
     scenario: Scenario,
     concurrency: int,
     stall: float,
+    *,
+    database_cpu: bool = False,
 ) -> Outcome:
+    """One scenario against ``server``; ``database_cpu``: also count this machine's PostgreSQL
+    server's CPU (the store's share of the work)."""
     run = uuid.uuid4().hex[:10]
     stalls = getattr(proc, "stalls", False)
     if stalls:
         proc.send_signal(signal.SIGUSR2)  # the stall report so far (warm-up, previous runs)
     before = cpu_seconds(proc.pid)
     product_before = cpu_seconds(product[0].pid) if product else None
+    database_before = postgres_cpu_seconds() if database_cpu else None
     started = time.time()
     sent, seconds, statuses, client_cpu = await _load(port, scenario, run, concurrency)
     after = cpu_seconds(proc.pid)
@@ -342,6 +350,9 @@ async def _run_scenario(
         out.server_cpu_total = end - before
     if product_before is not None and product_end is not None:
         out.product_cpu = product_end - product_before
+    database_end = postgres_cpu_seconds() if database_before is not None else None
+    if database_before is not None and database_end is not None:
+        out.database_cpu = database_end - database_before
     out.delivered = len({n for _c, n, _t in arrivals})
     e2e = []
     for _channel, n, at in arrivals:
@@ -529,6 +540,7 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
                         scenario,
                         args.concurrency,
                         args.stall,
+                        database_cpu=database != "sqlite",
                     )
                     _print(outcome)
                     outcomes.append(outcome)
@@ -609,20 +621,28 @@ def _budget(flat: Outcome, bolt: Outcome) -> tuple[str, list[tuple[str, bool]]]:
     product = _per_event_us(flat.product_cpu, flat.delivered)
     bolt_ack = _per_event_us(bolt.server_cpu, bolt.acked)
     bolt_gen = _per_event_us(bolt.client_cpu, bolt.acked)
+    database = _per_event_us(flat.database_cpu, flat.delivered)
     if None in (gen, gateway, product) or not bolt.ack_rate:
         return "", []
     assert gen is not None and gateway is not None and product is not None
     one_core = 1e6 / bolt.ack_rate
     machine_cores = 2 * one_core
-    total = gen + gateway + product
+    total = gen + gateway + product + (database or 0.0)
+    server_row = (
+        ""
+        if database is None
+        else f"| PostgreSQL server (per delivered event) | {database:.0f} |\n"
+    )
     text = (
         "| process | CPU µs per event (flat out, spread) |\n|---|---:|\n"
         f"| load generator (sending, per request) | {gen:.0f} |\n"
         f"| slackbridge (ack to delivery, per delivered event) | {gateway:.0f} |\n"
         f"| slackbridge (while sending, per acked request) | {sending or 0:.0f} |\n"
+        f"{server_row}"
         f"| product (per webhook) | {product:.0f} |\n"
         f"| Bolt (per ack; its load generator: {bolt_gen or 0:.0f}) | {bolt_ack or 0:.0f} |\n"
     )
+    everyone = "load generator, gateway" + (", PostgreSQL server" if database else "")
     checks = [
         (
             f"CPU budget: the gateway's one event loop within 1/B = {one_core:.0f} µs per event "
@@ -630,7 +650,7 @@ def _budget(flat: Outcome, bolt: Outcome) -> tuple[str, list[tuple[str, bool]]]:
             gateway <= one_core,
         ),
         (
-            f"CPU budget: the load generator, gateway and product within the 2 cores' "
+            f"CPU budget: the {everyone} and product within the 2 cores' "
             f"2/B = {machine_cores:.0f} µs per event ({total:.0f} µs)",
             total <= machine_cores,
         ),
