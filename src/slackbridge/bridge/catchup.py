@@ -32,7 +32,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from slackbridge.bridge.catchup_diff import Edit, Read, deleted, edited, missed
+from slackbridge.bridge.catchup_diff import Edit, Read, deleted, edited, missed, thread_of
 from slackbridge.bridge.events import Author, Source, author_ids, route_event_body
 from slackbridge.bridge.inbound import place_of
 from slackbridge.bridge.loop_guard import is_own_post, is_own_upload
@@ -301,6 +301,7 @@ class CatchUp:
                 author={"slack_user": message.get("user")},
                 content_digest=content_digest(message),
                 file_ids=file_ids(message),
+                thread_ts=thread_of(message),
             )
         for edit in edits:
             await self._messages.replace_digest(

@@ -8,9 +8,11 @@ the same window, decide what the product never heard:
 * :func:`edited`: messages the bridge recorded whose text, blocks or files now differ from the
   content digest it last recorded (the live path's own test, ``noise.is_edit``):
   ``conversation.message.edited``;
-* :func:`deleted`: messages the bridge recorded that a complete read of their thread no longer
-  returns, strictly inside the span it covered, or that came back as a ``tombstone``:
-  ``conversation.message.deleted``.
+* :func:`deleted`: messages the bridge recorded that a complete read of their thread (a noisy
+  channel's top-level message: of its history) no longer returns, strictly inside the span it
+  covered, or that came back as a ``tombstone``: ``conversation.message.deleted``. A noisy
+  channel's message is judged by the thread the bridge recorded it in (:func:`thread_of`);
+  one recorded before the bridge kept threads never.
 
 Only messages Slack users wrote count (``origin='slack'`` rows): the product's own posts never
 come back as edits or deletions (the live path's loop guard skips them the same way).
@@ -26,7 +28,7 @@ from slackbridge.bridge.noise import content_digest, is_edit, is_tombstone
 from slackbridge.bridge.routing import Place
 from slackbridge.store.repositories.bridge_inbound import RecordedMessage
 
-__all__ = ["Edit", "Read", "deleted", "edited", "missed"]
+__all__ = ["Edit", "Read", "deleted", "edited", "missed", "thread_of"]
 
 # Message subtypes a person (or another app) wrote.
 _WRITTEN = frozenset({"", "bot_message", "thread_broadcast", "file_share", "me_message"})
@@ -145,6 +147,36 @@ def edited(
     return [found[ts] for ts in sorted(found, key=float)]
 
 
+def thread_of(message: Mapping[str, Any] | None) -> str | None:
+    """The thread ``message`` lives in, as the bridge records it: a reply's ``thread_ts`` (its
+    parent's ts), a top-level message's (or thread parent's) own ts; None when unknown."""
+    if message is None:
+        return None
+    for key in ("thread_ts", "ts"):
+        value = message.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _judges(read: Read, place: Place, known: RecordedMessage) -> bool:
+    """Whether ``read``, complete, proves by its silence that the recorded message is gone:
+    a still conversation's message by a read of its thread (not the card, which is the
+    conversation's own); a noisy channel's reply by a read of the thread it was recorded in,
+    its top-level message by the channel's history; never one recorded without its thread."""
+    if place.mode == "still":
+        return (
+            place.thread_ts is not None
+            and read.thread_ts == place.thread_ts
+            and known.ts != place.thread_ts
+        )
+    if known.thread_ts is None:
+        return False
+    if read.thread_ts is None:
+        return known.thread_ts == known.ts
+    return known.thread_ts == read.thread_ts and known.ts != read.thread_ts
+
+
 def deleted(
     reads: Iterable[Read],
     place: Place,
@@ -153,23 +185,26 @@ def deleted(
     """The ts of recorded messages that are gone; oldest first.
 
     A message shown as a ``tombstone`` (a thread parent deleted while it had replies) is gone
-    in any read. A message missing from a read is gone only when the read is complete, is the
-    still conversation's own thread (a noisy channel's history holds no replies, and the
-    bridge does not record which thread a reply of a noisy channel was in), and the message's
-    ts lies strictly between the bound the read was asked from and the newest ts it returned:
-    nothing outside what Slack was seen to cover counts as absent."""
+    in any read. A message missing from a read is gone only when the read is complete (a read
+    cut short, or one that failed, proves nothing), is the read that would hold it, and the
+    message's ts lies strictly between the bound the read was asked from (``Read.oldest``) and
+    the newest ts it returned: nothing outside what Slack was seen to cover counts as absent
+    (so the newest message of a thread can't be proved gone until a newer one shows up).
+
+    The read that would hold it: for a still conversation, ``conversations.replies`` of its
+    thread (the card, the thread's parent, is never judged); for a noisy channel, a reply is
+    judged by ``conversations.replies`` of the thread it was recorded in (never by another
+    thread's read, nor by history, which holds no replies but thread broadcasts), a top-level
+    message or thread parent (recorded with its own ts as its thread) by
+    ``conversations.history``, and a message recorded without its thread (before the bridge
+    kept it) never."""
     gone: set[str] = set()
     for read in reads:
         for message in read.messages:
             ts = message.get("ts")
             if is_tombstone(message) and _heard(recorded, ts) is not None:
                 gone.add(str(ts))
-        if not (
-            read.complete
-            and place.mode == "still"
-            and place.thread_ts is not None
-            and read.thread_ts == place.thread_ts
-        ):
+        if not read.complete:
             continue
         low = _time(read.oldest)
         returned = {m.get("ts") for m in read.messages}
@@ -178,9 +213,10 @@ def deleted(
             continue
         high = max(times)
         for ts in recorded:
+            known = _heard(recorded, ts)
             at = _time(ts)
-            if at is None or ts in returned or ts == place.thread_ts:
+            if known is None or at is None or ts in returned:
                 continue
-            if _heard(recorded, ts) is not None and low < at < high:
+            if low < at < high and _judges(read, place, known):
                 gone.add(ts)
     return sorted(gone, key=float)

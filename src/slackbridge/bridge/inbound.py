@@ -9,9 +9,10 @@ reads the conversations, watched channels and known messages of the channels inv
 being made (a reply can come under a new card before the settler saw the card sent), routes
 each event (``bridge/routing.py``, pure), resolves the authors (``bridge/authors.py``) and
 records what it saw: the message by ts (so catch-up doesn't send it again, and reactions and
-edits find their conversation), the conversation's activity and catch-up mark, a
-conversation opened from a watched channel, a noisy conversation closed or reopened in
-Slack. A batch without message, reaction or channel events costs nothing.
+edits find their conversation) and the thread it is in (what catch-up reads to prove it
+deleted), the conversation's activity and catch-up mark, a conversation opened from a watched
+channel, a noisy conversation closed or reopened in Slack. A batch without message, reaction
+or channel events costs nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slackbridge.bridge.authors import Identities
+from slackbridge.bridge.catchup_diff import thread_of
 from slackbridge.bridge.events import Source, author_ids, route_event_body
 from slackbridge.bridge.loop_guard import is_own_post
 from slackbridge.bridge.noise import content_digest, file_ids
@@ -345,7 +347,7 @@ class InboundBridge:
                     _log.info("fetching the opening message %s failed: %r", route.ts, exc)
             stored = await self._open(place, entry.app_id)
             if stored is not None and route.ts is not None:
-                await self._record(stored.id, route.ts, message, seen_at)
+                await self._record(stored.id, route.ts, message, seen_at, route.ts)
             opened = Route(
                 route.type,
                 place_of(stored) or place if stored is not None else place,
@@ -398,7 +400,10 @@ class InboundBridge:
         ts: str,
         message: Mapping[str, Any] | None,
         seen_at: datetime | None,
+        top_level: str | None = None,
     ) -> None:
+        """Record a message heard (an opening's is top-level: its thread is its own ts, even
+        when its message could not be fetched)."""
         digest = content_digest(message) if message is not None else None
         stored = await self._messages.record_slack_message(
             conversation_id,
@@ -406,6 +411,7 @@ class InboundBridge:
             author={"slack_user": (message or {}).get("user")},
             content_digest=digest,
             file_ids=file_ids(message or {}),
+            thread_ts=thread_of(message) or top_level,
         )
         if not stored.created and digest is not None and stored.message.content_digest != digest:
             await self._messages.settle(stored.message.id, content_digest=digest)

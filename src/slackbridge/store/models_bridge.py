@@ -112,6 +112,11 @@ class BridgeMessageRow(Base):
     file_operation_ids: Mapped[list[str]] = mapped_column(Json, default=list)
     file_ids: Mapped[list[str]] = mapped_column(Json, default=list)
     ts: Mapped[str | None] = mapped_column(String(32))
+    # The thread a Slack message lives in (``origin='slack'``): a reply's ``thread_ts``, a
+    # top-level message's (or thread parent's) own ts; NULL when unknown (recorded before the
+    # column existed, or the product's own post). Catch-up proves a noisy channel's message
+    # deleted by a complete read of this thread (or of the channel's history for its own ts).
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))
     author: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # A digest of the posting request (an idempotent retry must be the same request).

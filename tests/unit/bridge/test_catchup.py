@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from slackbridge.bridge.catchup import Budget, missed
-from slackbridge.bridge.catchup_diff import Read, deleted, edited
+from slackbridge.bridge.catchup_diff import Read, deleted, edited, thread_of
 from slackbridge.bridge.noise import content_digest
 from slackbridge.bridge.routing import Place
 from slackbridge.store.repositories.bridge_inbound import RecordedMessage
@@ -147,9 +147,72 @@ def test_only_recorded_slack_messages_can_be_deleted() -> None:
     assert deleted([_read(_m(R1), _m(R4))], STILL, recorded) == []
 
 
-def test_a_noisy_channels_history_proves_no_absence_but_a_tombstone_is_a_deletion() -> None:
+def test_a_noisy_message_recorded_without_its_thread_is_never_proved_gone() -> None:
     top = _m(R1, None)
     tombstone = _m(R3, None, subtype="tombstone", reply_count=1)
-    recorded = _recorded(_rec(R2), _rec(R3))
-    read = Read([top, tombstone, _m(R4, None)], ROOT, None, True)
-    assert deleted([read], NOISY, recorded) == [R3]
+    recorded = _recorded(_rec(R2), _rec(R3))  # recorded before the bridge kept threads
+    history = Read([top, tombstone, _m(R4, None)], ROOT, None, True)
+    thread = Read([_m(R1, R1), _m(R4, R1)], ROOT, R1, True)
+    assert deleted([history, thread], NOISY, recorded) == [R3]  # a tombstone is, always
+
+
+# A noisy channel: R1 a thread's parent, R2 and R3 its replies; R4 and R5 top-level.
+R5, R6 = "1795260605.000001", "1795260606.000001"
+
+
+def _history(*messages: dict[str, Any], complete: bool = True, oldest: str = ROOT) -> Read:
+    return Read(list(messages), oldest, None, complete)
+
+
+def _thread(*messages: dict[str, Any], complete: bool = True, oldest: str = ROOT) -> Read:
+    return Read([_m(R1, R1), *messages], oldest, R1, complete)
+
+
+def test_a_noisy_channels_reply_missing_from_a_complete_read_of_its_thread_is_deleted() -> None:
+    recorded = _recorded(_rec(R2, thread_ts=R1), _rec(R3, thread_ts=R1), _rec(R4, thread_ts=R4))
+    thread = _thread(_m(R3, R1), _m(R6, R1))
+    assert deleted([thread], NOISY, recorded) == [R2]
+    # History holds no replies: its silence says nothing of R2 (nor of R4, past its newest).
+    history = _history(_m(R1, R1), _m(R3, R1, subtype="thread_broadcast"))
+    assert deleted([history], NOISY, recorded) == []
+    # Another thread's read says nothing of R1's replies, nor does R1's of a top-level R4.
+    other = Read([_m(R5, R5), _m(R6, R5)], ROOT, R5, True)
+    assert deleted([other, _thread(_m(R6, R1))], NOISY, recorded) == [R2, R3]
+
+
+def test_a_noisy_channels_top_level_message_missing_from_complete_history_is_deleted() -> None:
+    recorded = _recorded(_rec(R1, thread_ts=R1), _rec(R4, thread_ts=R4), _rec(R2, thread_ts=R1))
+    history = _history(_m(R5, None), _m(R3, R1, subtype="thread_broadcast"))
+    # R1 (a thread's parent, gone without a tombstone: it had no replies left) and R4 are gone;
+    # the reply R2 is its thread's read's to judge.
+    assert deleted([history], NOISY, recorded) == [R1, R4]
+    # The parent is not judged by its own thread's read (replies always lead with it).
+    assert deleted([_thread(_m(R6, R1))], NOISY, _recorded(_rec(R1, thread_ts=R1))) == []
+
+
+def test_a_noisy_channels_partial_or_out_of_span_read_deletes_nothing() -> None:
+    recorded = _recorded(_rec(R2, thread_ts=R1), _rec(R4, thread_ts=R4))
+    assert deleted([_thread(_m(R3, R1), complete=False)], NOISY, recorded) == []
+    assert deleted([_history(_m(R5, None), complete=False)], NOISY, recorded) == []
+    # Below the bound each read was asked from, past the newest ts it returned.
+    assert deleted([_thread(_m(R3, R1), oldest=R2)], NOISY, recorded) == []
+    assert deleted([_history(_m(R5, None), oldest=R4)], NOISY, recorded) == []
+    assert deleted([_history(_m(R3, None))], NOISY, recorded) == []
+    assert deleted([_thread(_m(R1, R1))], NOISY, recorded) == []  # the parent alone
+
+
+def test_a_noisy_channels_product_posts_and_told_deletions_are_never_deleted() -> None:
+    recorded = _recorded(
+        _rec(R2, thread_ts=R1, origin="product"),
+        _rec(R3, thread_ts=R1, deleted=True),
+        _rec(R4, thread_ts=R4, origin="product"),
+    )
+    assert deleted([_thread(_m(R6, R1)), _history(_m(R6, None))], NOISY, recorded) == []
+
+
+def test_the_thread_a_message_is_recorded_in() -> None:
+    assert thread_of(_m(R2, R1)) == R1  # a reply: its parent
+    assert thread_of(_m(R1, R1)) == R1  # a parent
+    assert thread_of(_m(R4, None)) == R4  # a top-level message
+    assert thread_of(None) is None
+    assert thread_of({"text": "no ts"}) is None

@@ -65,6 +65,9 @@ class RecordedMessage:
     origin: str
     content_digest: str | None
     deleted: bool
+    # The thread it lives in: a reply's parent, a top-level message's own ts; None when unknown
+    # (recorded before the bridge kept it): catch-up then never infers its deletion.
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,9 +203,8 @@ class InboundRepository(Repository):
         """The conversation's messages the bridge knows (either way, deleted ones too) after
         ``after``, by ts: what catch-up must not send again, and what it compares Slack's
         history with to find edits and deletions."""
-        stmt = select(_M.c.ts, _M.c.origin, _M.c.content_digest, _M.c.deleted_at).where(
-            _M.c.conversation_id == conversation_id, _M.c.ts.is_not(None)
-        )
+        columns = (_M.c.ts, _M.c.origin, _M.c.content_digest, _M.c.deleted_at, _M.c.thread_ts)
+        stmt = select(*columns).where(_M.c.conversation_id == conversation_id, _M.c.ts.is_not(None))
         if after is not None:
             stmt = stmt.where(_M.c.ts > after)
         async with self._db.session() as s:
@@ -213,6 +215,7 @@ class InboundRepository(Repository):
                 origin=r["origin"],
                 content_digest=r["content_digest"],
                 deleted=r["deleted_at"] is not None,
+                thread_ts=r["thread_ts"],
             )
             for r in rows
         }

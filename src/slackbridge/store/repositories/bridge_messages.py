@@ -68,6 +68,7 @@ class BridgeMessage:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    thread_ts: str | None = None  # the thread a Slack message lives in (see the model)
 
 
 def _to_message(row: RowMapping) -> BridgeMessage:
@@ -89,6 +90,7 @@ def _to_message(row: RowMapping) -> BridgeMessage:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         deleted_at=row["deleted_at"],
+        thread_ts=row["thread_ts"],
     )
 
 
@@ -172,8 +174,10 @@ class MessagesRepository(Repository):
         author: Mapping[str, Any] | None = None,
         content_digest: str | None = None,
         file_ids: Sequence[str] = (),
+        thread_ts: str | None = None,
     ) -> Stored:
-        """Remember a message seen in Slack (idempotent by ts)."""
+        """Remember a message seen in Slack (idempotent by ts) and the thread it lives in
+        (``thread_ts``: see the model; it fills in a row recorded without one)."""
         now = self._clock()
         stmt = (
             dialect_insert_for(self._db.dialect, _T)
@@ -186,16 +190,21 @@ class MessagesRepository(Repository):
                 content_digest=content_digest,
                 file_operation_ids=[],
                 file_ids=list(file_ids),
+                thread_ts=thread_ts,
                 created_at=now,
                 updated_at=now,
             )
             .on_conflict_do_nothing(index_elements=["conversation_id", "ts"])
             .returning(_T.c.id)
         )
+        mine = (_T.c.conversation_id == conversation_id, _T.c.ts == ts)
+        place = update(_T).where(*mine, _T.c.thread_ts.is_(None)).values(thread_ts=thread_ts)
 
         def job(conn: Connection) -> Stored:
             inserted = conn.execute(stmt).scalar()
-            found = _one(conn, _T.c.conversation_id == conversation_id, _T.c.ts == ts)
+            if inserted is None and thread_ts is not None:
+                conn.execute(place)
+            found = _one(conn, *mine)
             assert found is not None
             return Stored(found, created=inserted is not None)
 
