@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from slackbridge.bridge.authors import Identities
 from slackbridge.bridge.catchup import CATCHUP_CHANGES, Budget, CatchUp, HistoryPage
@@ -77,7 +78,9 @@ async def _no_sleep(_seconds: float) -> None:
     raise AssertionError("the budget should never make this catch-up wait")
 
 
-def _catchup(store: Store, slack: _Slack, product: _Product, lookback: float = 900.0) -> CatchUp:
+def _catchup(
+    store: Store, slack: _Slack | _Channel, product: _Product, lookback: float = 900.0
+) -> CatchUp:
     return CatchUp(
         conversations=store.conversations,
         messages=store.bridge_messages,
@@ -230,3 +233,126 @@ async def test_the_products_own_posts_are_never_edits_or_deletions(store: Store)
     slack, product = _Slack(replies[0], ours, replies[1]), _Product()
     assert await _catchup(store, slack, product).reconcile(conversation) == 0
     assert product.events == []
+
+
+# A noisy channel: R1 a thread's parent with replies R2 and R3; R4 and R5 top-level.
+R5 = "1795260605.000001"
+
+
+def _said(ts: str, thread_ts: str | None = None) -> dict[str, Any]:
+    message = {"type": "message", "user": "U1", "text": ts, "ts": ts}
+    return message | ({"thread_ts": thread_ts} if thread_ts else {})
+
+
+class _Channel:
+    """A channel as ``conversations.history`` (top-level messages after ``oldest``, parents
+    with their replies' count and latest) and ``conversations.replies`` answer it."""
+
+    def __init__(self, *messages: dict[str, Any]) -> None:
+        self.messages = {m["ts"]: m for m in messages}
+        self.asked: list[tuple[str, str | None]] = []
+        self.endless = False  # every page says there is more
+
+    async def fetch(
+        self, _team: str, _app: str | None, method: str, args: dict[str, Any]
+    ) -> HistoryPage:
+        oldest = float(args.get("oldest") or 0)
+        ordered = [self.messages[ts] for ts in sorted(self.messages, key=float)]
+        if method == "conversations.history":
+            self.asked.append((method, None))
+            top = [m for m in ordered if m.get("thread_ts", m["ts"]) == m["ts"]]
+            shown = []
+            for message in top:
+                replies = [m["ts"] for m in ordered if m.get("thread_ts") == message["ts"]]
+                if replies:
+                    message = message | {"reply_count": len(replies), "latest_reply": replies[-1]}
+                shown.append(message)
+            page = [m for m in shown if float(m["ts"]) > oldest][::-1]
+            return HistoryPage(page, self._cursor, bot_id="B1", bot_user_id="UBOT")
+        assert method == "conversations.replies"
+        self.asked.append((method, args["ts"]))
+        parent = self.messages[args["ts"]]
+        replies = [
+            m
+            for m in ordered
+            if m.get("thread_ts") == parent["ts"] != m["ts"] and float(m["ts"]) > oldest
+        ]
+        return HistoryPage([parent, *replies], self._cursor, bot_id="B1", bot_user_id="UBOT")
+
+    @property
+    def _cursor(self) -> str | None:
+        return "more" if self.endless else None
+
+
+async def _noisy(store: Store, *heard: dict[str, Any]) -> Conversation:
+    """A noisy conversation (the whole channel) whose messages ``heard`` reached the product
+    live."""
+    created = await store.conversations.create(
+        NewConversation(
+            key="room-1", team_id=T, mode="noisy", state="open", channel_id=C, created_by="k"
+        )
+    )
+    live = _live(store)
+    for i, message in enumerate(heard):
+        (events,) = await live([_received(message, f"Ev{i}")])
+        assert [e.type for e in events] == ["conversation.message.created"]
+    found = await store.conversations.get_by_id(created.conversation.id)
+    assert found is not None
+    return found
+
+
+async def test_a_noisy_channels_reply_and_message_deleted_while_away_reach_the_product_once(
+    store: Store,
+) -> None:
+    said = [_said(ROOT), _said(R1), _said(R2, R1), _said(R3, R1), _said(R4), _said(R5)]
+    conversation = await _noisy(store, *said)
+    recorded = await InboundRepository(store.db, store.keyring).recorded(conversation.id)
+    assert {ts: r.thread_ts for ts, r in recorded.items()} == {
+        ROOT: ROOT,
+        R1: R1,
+        R2: R1,
+        R3: R1,
+        R4: R4,
+        R5: R5,
+    }
+    # While away: R1's reply R2 and the top-level R4 are deleted.
+    slack, product = _Channel(said[0], said[1], said[3], said[5]), _Product()
+    catchup = _catchup(store, slack, product)
+    before = CATCHUP_CHANGES.labels("deleted")._value.get()
+
+    assert await catchup.reconcile(conversation) == 2
+    assert _kinds(product) == [
+        ("conversation.message.deleted", R2),
+        ("conversation.message.deleted", R4),
+    ]
+    assert slack.asked == [("conversations.history", None), ("conversations.replies", R1)]
+    assert CATCHUP_CHANGES.labels("deleted")._value.get() - before == 2
+    for ts in (R2, R4):
+        stored = await store.bridge_messages.by_ts(conversation.id, ts)
+        assert stored is not None and stored.deleted_at is not None
+    assert await catchup.reconcile(conversation) == 0
+
+
+async def test_a_noisy_channels_messages_recorded_without_their_thread_are_never_deleted(
+    store: Store,
+) -> None:
+    said = [_said(ROOT), _said(R1), _said(R2, R1), _said(R3, R1), _said(R4), _said(R5)]
+    conversation = await _noisy(store, *said)
+    # As if recorded before the bridge kept threads (migration 0007 leaves them NULL).
+    async with store.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE bridge_messages SET thread_ts = NULL"))
+    slack, product = _Channel(said[0], said[1], said[3], said[5]), _Product()
+    assert await _catchup(store, slack, product).reconcile(conversation) == 0
+    assert product.events == []
+
+
+async def test_a_noisy_channels_read_cut_short_deletes_nothing(store: Store) -> None:
+    said = [_said(ROOT), _said(R1), _said(R2, R1), _said(R3, R1), _said(R4), _said(R5)]
+    conversation = await _noisy(store, *said)
+    slack, product = _Channel(said[0], said[1], said[3], said[5]), _Product()
+    slack.endless = True
+    assert await _catchup(store, slack, product).reconcile(conversation) == 0
+    assert product.events == []
+    for ts in (R2, R4):
+        stored = await store.bridge_messages.by_ts(conversation.id, ts)
+        assert stored is not None and stored.deleted_at is None
