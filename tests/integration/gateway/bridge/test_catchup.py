@@ -257,3 +257,74 @@ async def test_edits_and_deletions_made_while_stopped_arrive_once_after_restart(
     assert len(_created(product, "ticket-7")) == 3
     assert CATCHUP_CHANGES.labels("edited")._value.get() - edits_before == 1
     assert CATCHUP_CHANGES.labels("deleted")._value.get() - deletions_before == 1
+
+
+async def test_a_noisy_channels_reply_and_message_deleted_while_stopped_arrive_once(
+    emulator: EmulatorServer, product: ProductServer, tmp_path: Path
+) -> None:
+    settings: dict[str, Any] = {
+        "api_keys": API_KEY,
+        "webhook_url": product.url,
+        "webhook_secret": product.secret,
+        "webhook_retry_scale": 0.02,
+        "bridge_history_per_minute": 600.0,
+        "bridge_catchup_interval": 0.5,
+    }
+    data_dir = tmp_path / "gateway"
+    async with run_gateway(emulator, data_dir, **settings) as gw:
+        await gw.provision()
+        async with browser() as b:
+            page = await install_via_browser(b, gw, ACME, ALICE)
+        assert page.status_code == 200, page.text
+        bot_user = next(
+            inst.bot_user_id
+            for (_, team), inst in emulator.state.installations.items()
+            if team == ACME
+        )
+        await _act(
+            emulator, "conversations/invite", channel_id=GENERAL, user_id=ALICE, users=[bot_user]
+        )
+        await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
+            NewConversation(
+                key="room-8",
+                team_id=ACME,
+                mode="noisy",
+                state="open",
+                channel_id=GENERAL,
+                created_by="test",
+            )
+        )
+        top = await _act(emulator, "messages", channel_id=GENERAL, user_id=BOB, text="d0")
+        replies = []
+        for i, who in enumerate((ALICE, BOB), 1):
+            posted = await _act(
+                emulator,
+                "messages",
+                channel_id=GENERAL,
+                user_id=who,
+                text=f"d{i}",
+                thread_ts=top["ts"],
+            )
+            replies.append(posted["ts"])
+        later = []
+        for i in (3, 4):
+            posted = await _act(emulator, "messages", channel_id=GENERAL, user_id=BOB, text=f"d{i}")
+            later.append(posted["ts"])
+        await product.wait_for(lambda p: len(_created(p, "room-8")) == 5)
+
+    # Stopped: the deletions' events meet a closed port. A reply with a newer one after it in
+    # its thread, a top-level message with a newer one after it in the channel.
+    await _act(emulator, "messages/delete", channel_id=GENERAL, ts=replies[0], user_id=ALICE)
+    await _act(emulator, "messages/delete", channel_id=GENERAL, ts=later[0], user_id=BOB)
+    deletions_before = CATCHUP_CHANGES.labels("deleted")._value.get()
+
+    async with run_gateway(emulator, data_dir, **settings):
+        await product.wait_for(
+            lambda p: len(_of(p, "room-8", "conversation.message.deleted")) == 2, within=60
+        )
+        # The sweeps after it send nothing again.
+        await _sweeps(3)
+    deleted = _of(product, "room-8", "conversation.message.deleted")
+    assert sorted(e["data"]["message"]["ts"] for e in deleted) == sorted([replies[0], later[0]])
+    assert len(_created(product, "room-8")) == 5
+    assert CATCHUP_CHANGES.labels("deleted")._value.get() - deletions_before == 2
