@@ -504,6 +504,8 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
             # The event loop's lag and what runs while it is late (bench/loop_stalls.py).
             ours_cmd[1:3] = [str(Path(__file__).with_name("loop_stalls.py")), args.stalls]
         env = _slackbridge_env(work, product_port, database, schema)
+        if args.no_product:
+            del env["SLACKBRIDGE_WEBHOOK_URL"]  # the gateway alone: its acks' own cost
         try:
             with (
                 _process(_uvicorn("product_bench_app", product_port), pyenv, work / "p.log") as pp,
@@ -514,9 +516,10 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
                 await _wait_ready(ours_port, ours, work / "slackbridge.log")
                 ours.stalls = bool(args.stalls)  # type: ignore[attr-defined]
                 await _wait_ready(bolt_port, bolt, work / "bolt.log")
+                product = None if args.no_product else (pp, product_port)
                 warm = Scenario("warm-up", args.channels, None, 2000, 15)
                 await _run_scenario(
-                    "slackbridge", ours, ours_port, (pp, product_port), warm, args.concurrency, 20
+                    "slackbridge", ours, ours_port, product, warm, args.concurrency, 20
                 )
                 await _run_scenario("bolt", bolt, bolt_port, None, warm, args.concurrency, 0)
                 bolt_runs: list[Outcome] = []
@@ -536,7 +539,7 @@ async def _main(args: argparse.Namespace) -> tuple[list[Outcome], Outcome, str]:
                         "slackbridge",
                         ours,
                         ours_port,
-                        (pp, product_port),
+                        product,
                         scenario,
                         args.concurrency,
                         args.stall,
@@ -768,6 +771,11 @@ def main() -> int:
     )
     parser.add_argument("--scenario", default="", help="only scenarios whose name has this")
     parser.add_argument(
+        "--no-product",
+        action="store_true",
+        help="no webhook endpoint: the acks' own cost (not the targets' setting; not recorded)",
+    )
+    parser.add_argument(
         "--stalls",
         metavar="FILE",
         help="sample the gateway's event-loop lag and its stacks while late into FILE",
@@ -777,8 +785,10 @@ def main() -> int:
         parser.error("--requests must be 1..1000000 and --seconds 1..600")
     if not 1 <= args.concurrency <= 256 or not 1 <= args.channels <= 999:
         parser.error("--concurrency must be 1..256 and --channels 1..999")
-    if args.record and (args.profile or args.scenario):
-        parser.error("--record needs every scenario, without --profile (which slows it down)")
+    if args.record and (args.profile or args.scenario or args.no_product):
+        parser.error(
+            "--record needs every scenario, a product, and no --profile (which slows it down)"
+        )
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
     if args.stalls:
