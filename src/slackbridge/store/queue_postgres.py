@@ -46,7 +46,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.util import await_only
 
-__all__ = ["PLAIN_OPTION", "PgQueue", "PgTable", "raw_postgres", "rowcount"]
+__all__ = ["PLAIN_OPTION", "PgQueue", "PgTable", "StaleRowVersion", "raw_postgres", "rowcount"]
 
 #: The execution option the write path's connector sets on its connections: plain statements
 #: run there only (a caller's own session stays on Core, as on SQLite).
@@ -73,6 +73,12 @@ def raw_postgres(conn: Connection) -> asyncpg.Connection | None:
         if not raw.is_in_transaction():
             conn.exec_driver_sql("SELECT 1")  # any statement through the adapter begins it
     return raw
+
+
+class StaleRowVersion(Exception):
+    """A row that many lanes' steps locked (a settled row, or a lane's next row, due) was
+    changed by a transaction that committed after the statement's snapshot, so the statement's
+    update could not see it: run the steps again, each alone."""
 
 
 def rowcount(status: str) -> int:
@@ -287,14 +293,25 @@ class PgQueue:
         params += ([value(c, lane[c]) for _, lane, _ in steps] for c in self._lane)
         params += ([value(n, values[n]) for _, _, values in steps] for n in names)
         records = await_only(raw.fetch(text, *params))
-        found = {int(record["settled_id"]): record for record in records}
+        found = {int(record["mine_id"]): record for record in records}
         out: list[tuple[bool, dict[str, Any] | None]] = []
         for row_id, _, _ in steps:
             record = found.get(row_id)
             if record is None:
-                out.append((False, None))
+                out.append((False, None))  # not (or no longer) leased to the owner
+            elif record["settled_id"] is None:
+                # Ours and locked, yet not settled: its newest version is newer than the
+                # statement's snapshot (see many_steps_statement).
+                raise StaleRowVersion(f"row {row_id} of {self.table.name}")
+            elif record["id"] is not None:
+                out.append((True, self.table.row(record)))
+            elif record["next_due"]:
+                # Locked and due, yet not leased: its newest version is newer than the
+                # statement's snapshot (see many_steps_statement). Rare: the caller rolls the
+                # batch back and runs the steps again, each alone.
+                raise StaleRowVersion(f"row {record['next_id']} of {self.table.name}")
             else:
-                out.append((True, None if record["id"] is None else self.table.row(record)))
+                out.append((True, None))
         return out
 
     def many_steps_statement(self, names: tuple[str, ...]) -> str:
@@ -304,13 +321,21 @@ class PgQueue:
 
         The steps come in as one ``unnest`` of those arrays. Each step's row is found by one
         seek (a ``LATERAL`` subquery per step, by its id and lane: a seek in whichever index
-        the plan takes) and locked; each settled lane's next row after the settled one is one
-        seek in the lane index, locked as the single step locks it. Both updates then name the
-        rows by the versions those seeks locked (``ctid``: a TID scan). Named by id in an
-        array instead, a plan kept from a near-empty queue read the whole lane index for them,
-        as the single step's did before it named its rows by lane too. As in the single step,
-        the settle's updates are not visible to the rest of the statement, hence the seek past
-        the settled id."""
+        the plan takes) and locked if it is still the owner's; each settled lane's next row after
+        the settled one is one seek in the lane index, locked as the single step locks it. Both
+        updates name their rows by the row versions those locks found (``ctid``: TID scans).
+        Named by id in an array instead, a plan kept from a near-empty queue read the whole lane
+        index for them, as the single step's did before it named its rows by lane too.
+
+        A lock waits for a transaction that holds the row, and then finds its newest version,
+        which may have been committed after the statement's snapshot: the updates, which read
+        by that snapshot, then can't see it. The statement therefore returns every row it locked
+        (and whether a next row was due), and :meth:`settle_and_take_next_many` raises
+        :class:`StaleRowVersion` for a locked row that was not settled or a due one that was not
+        leased: the write path then rolls the batch back and runs the steps again, each alone
+        (the single step names its rows by id, and its updates follow the newest version). As in
+        the single step, the settle's updates are not visible to the rest of the statement,
+        hence the seek past the settled id."""
         text = self._many_steps.get(names)
         if text is None:
             types = self.table.sql_types
@@ -335,8 +360,10 @@ class PgQueue:
                 f"lease_expires_at = NULL{sets} FROM mine AS i "
                 "WHERE t.ctid = ANY(ARRAY(SELECT tid FROM mine)) AND t.ctid = i.tid "
                 f"RETURNING t.id{returning_lane}), "
-                "head AS (SELECT s.id AS after, n.tid FROM settled AS s CROSS JOIN LATERAL ("
-                f"SELECT n.ctid AS tid FROM {name} AS n WHERE n.{self._is_open}{next_in_lane} "
+                "head AS (SELECT s.id AS after, n.tid, n.id, n.due FROM settled AS s "
+                "CROSS JOIN LATERAL (SELECT n.ctid AS tid, n.id, (n.not_before <= $3 AND "
+                "(n.lease_expires_at IS NULL OR n.lease_expires_at <= $3)) AS due "
+                f"FROM {name} AS n WHERE n.{self._is_open}{next_in_lane} "
                 "AND n.id > s.id ORDER BY n.id LIMIT 1 FOR UPDATE SKIP LOCKED) AS n), "
                 f"taken AS (UPDATE {name} AS t SET status = '{self._claimed}', "
                 "lease_owner = $1, lease_expires_at = $2, attempts = t.attempts + 1 "
@@ -344,8 +371,10 @@ class PgQueue:
                 f"AND t.ctid = h.tid AND t.{self._is_open} AND t.not_before <= $3 "
                 "AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $3) "
                 f"RETURNING h.after, {self._cols}) "
-                "SELECT s.id AS settled_id, taken.* FROM settled AS s "
-                "LEFT JOIN taken ON taken.after = s.id"
+                "SELECT m.id AS mine_id, s.id AS settled_id, h.id AS next_id, "
+                "h.due AS next_due, taken.* FROM mine AS m "
+                "LEFT JOIN settled AS s ON s.id = m.id "
+                "LEFT JOIN head AS h ON h.after = s.id LEFT JOIN taken ON taken.after = s.id"
             )
         return text
 

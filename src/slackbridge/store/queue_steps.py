@@ -45,10 +45,10 @@ class LaneStep:
     clock: Callable[[], datetime]
     alone: Callable[[Connection], StepResult]
     together: bool
-    group: Hashable | None = field(init=False)
+    write_group: Hashable | None = field(init=False)
 
     def __post_init__(self) -> None:
-        self.group = (
+        self.write_group = (
             (self.spec.table.name, self.owner, self.lease_seconds, tuple(sorted(self.values)))
             if self.together
             else None

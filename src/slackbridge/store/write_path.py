@@ -53,10 +53,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -65,6 +66,7 @@ __all__ = ["Combinable", "Connector", "Job", "WritePath"]
 T = TypeVar("T")
 R = TypeVar("R")
 Job = Callable[[Connection], T]
+_log = logging.getLogger("slackbridge.store")
 
 
 class Connector(Protocol):
@@ -90,12 +92,12 @@ class Connector(Protocol):
         ...
 
 
-@runtime_checkable
 class Combinable(Protocol):
-    """A job that may run in one go with the jobs of its batch of the same :attr:`group`."""
+    """A job that may run in one go with the jobs of its batch of the same
+    :attr:`write_group` (the write path reads that attribute of any job)."""
 
     #: Jobs of one group (not None) may run together; None: this one runs alone.
-    group: Hashable | None
+    write_group: Hashable | None
 
     def __call__(self, conn: Connection) -> Any:
         """Run alone."""
@@ -265,7 +267,7 @@ class WritePath:
         # commits by itself, without the round trips of BEGIN and COMMIT (see the connector's
         # ``commit_each``).
         by_itself = sources[0] is self._steps or (
-            sources == (self._urgent,) and len(batch) == 1 and batch[0].single
+            len(sources) == 1 and sources[0] is self._urgent and len(batch) == 1 and batch[0].single
         )
         commit = self.connector.commit_each if by_itself else self.connector.commit
         try:
@@ -275,6 +277,11 @@ class WritePath:
             self._put_back(batch[: failed.index] + batch[failed.index + 1 :], sources)
             return
         except _GroupFailed as failed:
+            _log.warning(
+                "%d write jobs run together failed (%r); running them each alone",
+                len(failed.indexes),
+                failed.__cause__,
+            )
             for index in failed.indexes:
                 batch[index].alone = True
             self._put_back(batch, sources)
@@ -305,7 +312,7 @@ def _groups(batch: list[_Pending]) -> dict[int, list[int]]:
     found: dict[Hashable, list[int]] = {}
     for index, pending in enumerate(batch):
         # An attribute read, not isinstance() of the protocol (which checks every member).
-        group = getattr(pending.job, "group", None)
+        group = getattr(pending.job, "write_group", None)
         if group is not None and not pending.alone:
             found.setdefault(group, []).append(index)
     return {indexes[0]: indexes for indexes in found.values() if len(indexes) > 1}
@@ -322,14 +329,14 @@ def _run_grouped(
             continue
         members = groups.get(index)
         if members is not None:
-            first = pending.job
-            assert isinstance(first, Combinable)
+            first: Any = pending.job
             try:
                 together = first.run_together(conn, [batch[i].job for i in members])
+                if together is not None:
+                    results.update(zip(members, together, strict=True))
             except Exception as exc:
                 raise _GroupFailed(members) from exc
             if together is not None:
-                results.update(zip(members, together, strict=True))
                 continue
             # They can't run together here: each in turn, at its own place.
         try:

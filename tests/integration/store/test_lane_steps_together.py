@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -14,14 +15,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.util import await_only
 
-from slackbridge.store.queue_postgres import PgQueue, raw_postgres
+from slackbridge.store.queue_postgres import PgQueue, StaleRowVersion, raw_postgres
 from slackbridge.store.queue_statements import pg_statements
 from slackbridge.store.queue_steps import LaneStep
 from slackbridge.store.repositories.deliveries import Delivery, DeliveryOutcome, NewDelivery
 from slackbridge.store.repositories.endpoints import EndpointSpec
 from slackbridge.store.store import Store
 
-from .conftest import FakeClock
+from .conftest import FakeClock, wait_until
 from .plain_support import in_session, without_ids
 from .test_queue_postgres_drain import _literal, _nodes
 
@@ -132,12 +133,16 @@ async def test_steps_of_many_lanes_run_as_one_statement_as_each_would_alone(
 async def test_a_failing_statement_leaves_each_step_to_run_alone(
     pg_store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    calls: list[int] = []
+
     def broken(self: PgQueue, raw: Any, steps: Any, *args: Any) -> Any:
+        calls.append(len(steps))
         await_only(raw.execute("SELECT 1/0"))  # aborts the batch's transaction
 
     monkeypatch.setattr(PgQueue, "settle_and_take_next_many", broken)
     heads = await _lanes(pg_store, clock, "p")
     found = await asyncio.gather(*(pg_store.db.write(s) for s in _steps(pg_store, heads)))
+    assert calls == [4]  # tried together once, then each alone
     assert [_summary(r) for r in found] == [
         (True, "two1"),
         (True, None),
@@ -147,6 +152,102 @@ async def test_a_failing_statement_leaves_each_step_to_run_alone(
     ]
     following = await pg_store.deliveries.get_by_webhook_id("ptwo1")
     assert following is not None and (following.attempts, following.lease_owner) == (1, "w")
+
+
+async def test_the_deliveries_settle_of_many_lanes_at_once_runs_as_one_statement(
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    original = PgQueue.settle_and_take_next_many
+
+    def counted(self: PgQueue, raw: Any, steps: Any, *args: Any) -> Any:
+        calls.append(len(steps))
+        return original(self, raw, steps, *args)
+
+    monkeypatch.setattr(PgQueue, "settle_and_take_next_many", counted)
+    repo = pg_store.deliveries
+    ep = (await pg_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
+    await repo.enqueue(
+        [
+            NewDelivery(f"{lane}-{n}", ep, "message.posted", "{}", ordering_key=f"C{lane}")
+            for lane in range(8)
+            for n in range(2)
+        ]
+    )
+    heads = await repo.claim("w", limit=20)
+    assert len(heads) == 8
+    settled = await asyncio.gather(
+        *(repo.settle(head, "w", _DELIVERED, next_lease=30) for head in heads)
+    )
+    # A lone step goes first on its own; the others wait for it and then share a statement.
+    assert sum(calls) >= 2 and max(calls) >= 2
+    assert [(ours, following and following.webhook_id) for ours, following in settled] == [
+        (True, f"{lane}-1") for lane in range(8)
+    ]
+
+
+async def test_two_steps_of_one_lane_never_run_together(pg_store: Store, clock: FakeClock) -> None:
+    heads = await _lanes(pg_store, clock, "p")
+    first, _, _, _, _ = _steps(pg_store, heads)
+    twin = pg_store.deliveries._queue.lane_step(first.row_id, "w", first.lane, 30.0, first.values)
+    assert first.write_group == twin.write_group
+
+    def together(conn: Any) -> Any:
+        return first.run_together(conn, [first, twin])
+
+    assert await pg_store.db.write(together) is None
+
+
+async def _blocked_on_a_lock(store: Store) -> bool:
+    async with store.db.engine.connect() as conn:
+        waiting = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+        return bool(waiting.scalar())
+
+
+@pytest.mark.parametrize("changed", ["settled row", "next row"])
+async def test_a_row_changed_by_a_commit_after_the_statement_began_is_stepped_alone(
+    pg_store: Store, clock: FakeClock, changed: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another transaction holds a row the statement locks, changes a row of the lane (keeping
+    what the step checks) and commits while the statement waits: the statement's updates can't
+    see that version. The steps then run again each alone: the row settled, its next leased."""
+    heads = await _lanes(pg_store, clock, "p")
+    two = heads["two"]
+    async with pg_store.db.engine.connect() as holder:
+        if changed == "settled row":
+            # As a lease renewal does: the owner and the status stay.
+            await holder.execute(
+                text("UPDATE deliveries SET lease_expires_at = lease_expires_at WHERE id = :id"),
+                {"id": two.id},
+            )
+        else:
+            await holder.execute(
+                text("SELECT 1 FROM deliveries WHERE id = :id FOR SHARE"), {"id": two.id}
+            )
+            await holder.execute(
+                text("UPDATE deliveries SET not_before = not_before WHERE webhook_id = 'ptwo1'")
+            )
+        caplog.set_level(logging.WARNING, "slackbridge.store")
+        steps = _steps(pg_store, heads)
+        found = asyncio.gather(*(pg_store.db.write(step) for step in steps))
+        await wait_until(lambda: _blocked_on_a_lock(pg_store), what="the statement waiting")
+        await holder.commit()
+    results = await found
+    assert [_summary(r) for r in results] == [
+        (True, "two1"),
+        (True, None),
+        (True, None),
+        (False, None),
+        (True, "dead1"),
+    ]
+    assert "run together failed" in caplog.text and StaleRowVersion.__name__ in caplog.text
+    following = await pg_store.deliveries.get_by_webhook_id("ptwo1")
+    assert following is not None and (following.lease_owner, following.attempts) == ("w", 1)
 
 
 async def test_many_steps_planned_on_a_near_empty_queue_still_seek_their_rows(

@@ -296,9 +296,22 @@ async def test_an_urgent_job_of_one_statement_alone_in_its_batch_commits_by_itse
     )
     assert both == [True, True]
     # The ingress's rows: one INSERT, committed by itself, read back at once.
-    results = await pg_store.inbox.insert_many(
-        [NewInboxItem(f"k{n}", "events", b"{}") for n in range(3)], urgent=True
-    )
+    connector = db.write_path.connector
+    by_itself = connector.commit_each
+    alone: list[bool] = []
+
+    async def counted(batch: Any) -> Any:
+        alone.append(True)
+        return await by_itself(batch)
+
+    connector.commit_each = counted  # type: ignore[method-assign]
+    try:
+        results = await pg_store.inbox.insert_many(
+            [NewInboxItem(f"k{n}", "events", b"{}") for n in range(3)], urgent=True
+        )
+    finally:
+        connector.commit_each = by_itself  # type: ignore[method-assign]
+    assert alone == [True]
     assert [r.inserted for r in results] == [True, True, True]
     for n in range(3):
         stored = await pg_store.inbox.get_by_key(f"k{n}")

@@ -85,7 +85,7 @@ class _Together:
 
     def __init__(self, url: str, group: str | None, log: list[Any], *, can: bool = True) -> None:
         self.url = url
-        self.group = group
+        self.write_group = group
         self._log = log
         self._can = can
 
