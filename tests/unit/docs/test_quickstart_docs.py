@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 from slackbridge.cli_demo import demo_command
 from slackbridge.demo.examples import EXAMPLES
@@ -12,6 +14,7 @@ from slackbridge.demo.helpdesk import WEBHOOK_PATH
 from slackbridge.demo.stack import DemoConfig, DemoUrls
 from slackbridge.demo.walkthrough import HELPDESK_APP
 from slackbridge.emulator.seed import DEFAULT_CONFIGURATION_TOKEN
+from slackbridge.product.signing import generate_secret, sign_headers
 from tests.acceptance.test_demo import STEPS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -92,3 +95,35 @@ def test_commands_after_make_demo_run_without_activating_the_virtualenv() -> Non
         bare = [m.group(0).strip() for m in _BARE_COMMAND.finditer(snippet)]
         assert not bare, f"{bare} needs .venv/bin/ in:\n{snippet}"
     assert ". .venv/bin/activate" in QUICKSTART
+
+
+def _own_product_section() -> str:
+    start = QUICKSTART.index("## 5. Connect your own product")
+    return QUICKSTART[start : QUICKSTART.index("\n## ", start + 1)]
+
+
+def test_the_own_product_receiver_verifies_and_refuses() -> None:
+    """The receiver of "Connect your own product" accepts what the gateway signs, and refuses
+    another secret, a changed body, a stale timestamp and missing headers."""
+    (code,) = re.findall(r"^```python\n(.*?)^```", _own_product_section(), re.S | re.M)
+    namespace: dict[str, Any] = {"__name__": "receiver"}
+    exec(compile(code, "quickstart.md receiver", "exec"), namespace)
+    secret = generate_secret()
+    namespace["SECRET"] = secret
+    verify = namespace["verify"]
+    body = b'{"type": "message.posted", "timestamp": "2026-11-21T11:30:08.000Z", "data": {}}'
+    now = int(time.time())
+    headers = sign_headers(secret, "msg_quickstart", now, body)
+    assert verify(headers, body)["type"] == "message.posted"
+    rotating = sign_headers([generate_secret(), secret], "msg_quickstart", now, body)
+    assert verify(rotating, body)["type"] == "message.posted"
+    assert verify(headers, body.replace(b"posted", b"deleted")) is None
+    assert verify(sign_headers(generate_secret(), "msg_quickstart", now, body), body) is None
+    assert verify(sign_headers(secret, "msg_quickstart", now - 600, body), body) is None
+    assert verify({}, body) is None
+
+
+def test_the_own_product_section_uses_the_emulators_fixed_values() -> None:
+    section = _own_product_section()
+    assert DEFAULT_CONFIGURATION_TOKEN in section
+    assert "SLACKBRIDGE_PUBLIC_URL" in section
