@@ -85,6 +85,32 @@ class _StartupGuard:
             await send(held[0])
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def public_url_mismatch(public_url: str, port: int) -> str | None:
+    """A warning when ``SLACKBRIDGE_PUBLIC_URL`` names this machine's loopback on another port
+    than the one the gateway listens on: Slack's request URLs, the OAuth redirect and the install
+    links are built from it, so they would lead elsewhere. A public URL elsewhere (a proxy, a
+    load balancer) may well use another port, and is left alone."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(public_url)
+        url_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if (parts.hostname or "") not in _LOOPBACK or url_port in (None, port):
+        return None
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    fixed = parts._replace(netloc=f"{host}:{port}").geturl()
+    return (
+        f"SLACKBRIDGE_PUBLIC_URL is {public_url}, but the gateway listens on port {port}: "
+        f"Slack's request URLs and the install links lead to port {url_port}. Set "
+        f"SLACKBRIDGE_PUBLIC_URL={fixed} (then run `slackbridge apps provision` again)."
+    )
+
+
 async def _ready(gateway: Gateway) -> None:
     """What start-up reads besides opening the store: the stored apps (their secrets decrypt)."""
     from slackbridge.slack.workspaces.apps import list_apps
@@ -119,6 +145,9 @@ def serve_command(
             f"[bold]slackbridge[/] gateway on http://{bind_host}:{bind_port} "
             f"(Slack API: {settings.slack_api_url}, public URL: {settings.public_url})"
         )
+        mismatch = public_url_mismatch(settings.public_url, bind_port)
+        if mismatch:
+            _console.print(f"[yellow]Warning:[/] {mismatch}", highlight=False)
         guard = _StartupGuard(create_app(settings), lambda exc: describe(exc, database) is not None)
         config = uvicorn.Config(
             guard,

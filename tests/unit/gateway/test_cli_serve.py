@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from slackbridge.cli_serve import _StartupGuard
+from slackbridge.cli_serve import _StartupGuard, public_url_mismatch
 from slackbridge.slack.workspaces.apps import AppConfigError
 
 
@@ -49,3 +49,38 @@ async def test_a_start_up_failure_is_kept_and_reported_once(
     assert failed["type"] == "lifespan.startup.failed"
     assert guard.failure is exc
     assert ("Traceback" in failed["message"]) is traceback_kept
+
+
+@pytest.mark.parametrize(
+    ("public_url", "port", "fixed"),
+    [
+        ("http://127.0.0.1:8000", 18400, "http://127.0.0.1:18400"),
+        ("http://localhost:8000/", 9000, "http://localhost:9000/"),
+        ("http://127.0.0.1", 8000, "http://127.0.0.1:8000"),
+        ("http://[::1]:8000", 8001, "http://[::1]:8001"),
+    ],
+)
+def test_a_loopback_public_url_on_another_port_is_warned_about(
+    public_url: str, port: int, fixed: str
+) -> None:
+    warning = public_url_mismatch(public_url, port)
+    assert warning is not None
+    assert f"listens on port {port}" in warning
+    assert f"SLACKBRIDGE_PUBLIC_URL={fixed} " in warning
+    assert "slackbridge apps provision" in warning
+
+
+@pytest.mark.parametrize(
+    ("public_url", "port"),
+    [
+        ("http://127.0.0.1:8000", 8000),
+        ("https://bridge.example.com", 8000),  # behind a proxy: any port
+        ("http://10.0.0.5:80", 8000),
+        ("http://[::1]:8000", 8000),
+        ("not a url", 8000),
+    ],
+)
+def test_a_public_url_that_fits_or_is_elsewhere_is_not_warned_about(
+    public_url: str, port: int
+) -> None:
+    assert public_url_mismatch(public_url, port) is None
