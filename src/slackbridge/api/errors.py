@@ -189,7 +189,13 @@ def install_error_handlers(app: FastAPI) -> None:
 def error_responses(*codes: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for routes that can answer with these error ``codes``."""
     by_status: dict[int, list[str]] = {}
-    always = ("invalid_api_key", "permission_denied", "invalid_request", "payload_too_large")
+    always = (
+        "missing_api_key",
+        "invalid_api_key",
+        "permission_denied",
+        "invalid_request",
+        "payload_too_large",
+    )
     for code in dict.fromkeys((*always, *codes)):
         by_status.setdefault(ERROR_CODES[code][0], []).append(code)
     return {

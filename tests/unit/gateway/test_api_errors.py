@@ -50,6 +50,7 @@ def test_codes_know_their_status_and_routes_document_them() -> None:
     documented = error_responses("workspace_not_found", "rate_limited", "payload_too_large")
     # 401, 403 (permission_denied), 413 and 422: every route.
     assert set(documented) == {401, 403, 404, 413, 422, 429}
+    assert documented[401]["description"] == "Error codes: `invalid_api_key`, `missing_api_key`"
     assert documented[403]["description"] == "Error codes: `permission_denied`"
     assert "`workspace_not_found`" in documented[404]["description"]
     assert documented[413]["description"] == "Error codes: `payload_too_large`"  # once
