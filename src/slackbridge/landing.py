@@ -25,10 +25,11 @@ FAVICON_SVG = (
 )
 
 _DOCS = (
-    ("docs/quickstart.md", "Quickstart: the demo, then each piece on its own"),
+    ("docs/quickstart.md", "Quickstart: the demo, each piece on its own, your own product"),
     ("docs/installation.md", "Installing into workspaces: the Slack app, Add to Slack"),
     ("docs/api.md", "Product API reference, readable"),
     ("docs/webhooks.md", "Webhooks the product receives, and verifying them"),
+    ("docs/bridge.md", "The conversation bridge: a conversation as a Slack thread or channel"),
     ("docs/configuration.md", "Every setting"),
     ("docs/operations.md", "Health, readiness, metrics, the delivery queue"),
 )
@@ -97,9 +98,11 @@ def render_landing(version: str, checks: dict[str, dict[str, Any]]) -> str:
 <a href="/readyz">/readyz</a> (readiness, checks the store) ·
 <a href="/metrics">/metrics</a> (Prometheus)</p>
 <h2>Install into a workspace</h2>
-<p><a id="install" href="/slack/install">Add to Slack</a>: the install link. Your product
-hands each account its own link with <code>?ref=&lt;account id&gt;</code>, so the installed
-workspace comes back tied to that account.</p>
+<p><a id="install" href="/slack/install">Add to Slack</a>: the install link, tied to no
+account. To tie a workspace to one of your accounts, your product's backend asks for that
+account's own signed link (<code>POST /api/v1/workspaces/install-url</code> with its
+<code>product_ref</code>) and sends the person there; a <code>?ref=</code> typed by hand is
+refused.</p>
 <h2>Product API</h2>
 <p><a id="openapi" href="/api/v1/openapi.json">/api/v1/openapi.json</a>: the API reference as
 an OpenAPI document (Bearer API keys from <code>slackbridge apikey create</code>);

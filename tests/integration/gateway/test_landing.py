@@ -39,6 +39,10 @@ async def test_the_front_page_shows_version_health_and_links_that_work(tmp_path:
             if link.startswith("/"):
                 assert (await client.get(link)).status_code != 404, link
         assert "docs/quickstart.md" in page.text and "docs/api.md" in page.text
+        # Accounts get signed install links from the API; a ref typed by hand is refused.
+        assert "POST /api/v1/workspaces/install-url" in page.text
+        unsigned = await client.get("/slack/install", params={"ref": "account-1"})
+        assert unsigned.status_code == 403
 
         icon = await client.get("/favicon.ico")
         assert icon.status_code == 200
