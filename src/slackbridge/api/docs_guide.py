@@ -76,12 +76,23 @@ curl -X POST http://127.0.0.1:8000/api/v1/messages \
 answers `202 Accepted` with the operation (`"id": "msg_…", "status": "queued"`). From Python:
 
 ```python
+import asyncio
+import os
+
 from slackbridge.client import Slackbridge
 
-async with Slackbridge("http://127.0.0.1:8000", api_key) as sb:
-    sent = await sb.messages.post("T0ACME0001", "C0ACME0SUP", "Hello from the product")
-    reply = await sb.messages.post("T0ACME0001", "C0ACME0SUP", "In the thread", reply_to=sent.id)
-    done = await sb.messages.wait(reply.id)        # status "sent", done.ts is Slack's ts
+
+async def main() -> None:
+    api_key = os.environ["SLACKBRIDGE_API_KEY"]
+    async with Slackbridge("http://127.0.0.1:8000", api_key) as sb:
+        sent = await sb.messages.post("T0ACME0001", "C0ACME0SUP", "Hello from the product")
+        reply = await sb.messages.post("T0ACME0001", "C0ACME0SUP", "In the thread",
+                                       reply_to=sent.id)
+        done = await sb.messages.wait(reply.id)    # status "sent", done.ts is Slack's ts
+        print(done.status, done.ts)
+
+
+asyncio.run(main())
 ```
 
 The client raises `SlackbridgeError` subclasses (`NotFoundError`, `ConflictError`,
