@@ -120,6 +120,9 @@ async def upload_file(attempt: Attempt, client: AsyncWebClient) -> Outcome:
     thread_ts, failure = await thread_of(attempt)
     if failure is not None:
         return failure
+    # Where the file goes, for message.delivered: a bridge upload names its thread by ``ref``
+    # (the card's post), not in its payload.
+    shared_in = {"channel": channel, "thread_ts": thread_ts}
     progress = dict(attempt.row.result or {})
     stage = progress.get("stage")
     if stage == "completing":
@@ -131,7 +134,7 @@ async def upload_file(attempt: Attempt, client: AsyncWebClient) -> Outcome:
         if info.disposition == "done":
             shared, ts = _shared_ts(info.data.get("file") or {}, channel)
             if shared:
-                return Outcome.ok({"file_id": progress["file_id"], "channel": channel, "ts": ts})
+                return Outcome.ok({**shared_in, "file_id": progress["file_id"], "ts": ts})
         else:
             stage = None  # the file is gone: start over
     if stage not in ("uploading", "completing"):
@@ -186,7 +189,7 @@ async def upload_file(attempt: Attempt, client: AsyncWebClient) -> Outcome:
         return done
     answered = (done.data.get("files") or [{}])[0]
     _, ts = _shared_ts(answered if isinstance(answered, Mapping) else {}, channel)
-    return Outcome.ok({"file_id": progress["file_id"], "channel": channel, "ts": ts})
+    return Outcome.ok({**shared_in, "file_id": progress["file_id"], "ts": ts})
 
 
 #: The operations of this module, by the name stored in the row's ``method``.

@@ -118,6 +118,36 @@ async def test_still_messages_persona_edit_delete_react_close_reopen(stack: ApiS
     assert [c["key"] for c in listed.json()["conversations"]] == ["t-2"]
 
 
+async def test_a_file_in_a_thread_is_delivered_with_its_thread(stack: ApiStack) -> None:
+    """docs/webhooks.md: a file posted into a still conversation's thread is told as
+    ``message.delivered`` with that thread's ``thread_ts``, not null."""
+    await stack.api.put("/conversations/t-files", json=_still())
+    conversation = await wait_conversation(stack, "t-files")
+    post = {
+        "id": "f1",
+        "author": {"persona": {"name": "Dana"}},
+        "files": [{"filename": "log.txt", "content_base64": base64.b64encode(b"jam").decode()}],
+    }
+    answer = await stack.api.post("/conversations/t-files/messages", json=post)
+    assert answer.status_code == 202, answer.text
+
+    def _upload(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+        for event in events:
+            message = event["data"]["message"]
+            if message["operation"] == "files.upload" and message["channel"] == SUPPORT:
+                return event
+        return None
+
+    await stack.product.wait_for(lambda p: _upload(p.of_type("message.delivered")) is not None)
+    delivered = _upload(stack.product.of_type("message.delivered"))
+    assert delivered is not None
+    message = delivered["data"]["message"]
+    assert message["thread_ts"] == conversation["thread_ts"], message
+    assert message["file_id"] and message["ts"]
+    shared = _channel(stack, SUPPORT).by_ts[message["ts"]]
+    assert shared.files and shared.thread_ts == conversation["thread_ts"]
+
+
 async def test_noisy_creates_a_channel_invites_and_archives(stack: ApiStack) -> None:
     body = {
         "workspace": ACME,
