@@ -2,7 +2,9 @@
 
 Precedence (highest first): init arguments, environment, ``slackbridge.toml`` in the working
 directory (or the file named by ``SLACKBRIDGE_CONFIG``), then the embedded defaults. The defaults
-run everything on one machine: a SQLite file under ``./.slackbridge/`` and the emulator's URLs.
+keep the store on one machine (a SQLite file under ``./.slackbridge/``) and talk to real Slack
+(``https://slack.com``); the emulator is reached by setting ``slack_api_url`` and ``slack_url``
+(``slackbridge demo`` does that itself).
 """
 
 from __future__ import annotations
