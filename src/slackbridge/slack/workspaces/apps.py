@@ -22,6 +22,7 @@ __all__ = [
     "app_by_api_app_id",
     "app_by_name",
     "app_by_ref",
+    "apps_detail",
     "apps_repo",
     "forget_apps",
     "list_apps",
@@ -137,7 +138,17 @@ async def on_startup(gateway: Gateway) -> None:
             "no Slack app configured yet: run `slackbridge apps provision` or set SLACKBRIDGE_APPS",
         )
     else:
-        gateway.health.report("slack_apps", True, ", ".join(a.name for a in apps))
+        gateway.health.report("slack_apps", True, apps_detail(apps))
+
+
+def apps_detail(apps: list[SlackApp]) -> str:
+    """``/readyz``'s word on the apps: their names, and which have no client id yet (never
+    provisioned: still ok, since the gateway runs, but nobody can install them)."""
+    names = ", ".join(a.name for a in apps)
+    waiting = [a.name for a in apps if not a.client_id]
+    if not waiting:
+        return names
+    return f"{names}; awaiting `slackbridge apps provision`: {', '.join(waiting)}"
 
 
 async def list_apps(gateway: Gateway, *, fresh: bool = False) -> list[SlackApp]:

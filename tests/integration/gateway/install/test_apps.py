@@ -6,6 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -96,3 +97,20 @@ async def test_no_app_at_all(gateway: GatewayServer) -> None:
     with pytest.raises(AppNotFound, match="apps provision"):
         await resolve_app(gateway.gateway)
     assert await signing_secrets(gateway.gateway) == []
+
+
+async def test_readyz_names_the_apps_awaiting_provisioning(
+    gateway_factory: GatewayFactory, tmp_path: Path
+) -> None:
+    """docs/operations.md: an app with no client id yet is ok in /readyz's ``slack_apps``, whose
+    detail says it awaits ``slackbridge apps provision``."""
+    shared = tmp_path / "shared"
+    first = await gateway_factory(data_dir=shared)
+    await first.provision("ready")
+    waiting = SlackAppConfig(name="waiting", bot_scopes=["chat:write"])
+    second = await gateway_factory(data_dir=shared, apps=[waiting])
+    async with httpx.AsyncClient(base_url=second.url) as client:
+        answer = await client.get("/readyz")
+    check = answer.json()["checks"]["slack_apps"]
+    assert check["ok"] is True
+    assert check["detail"] == "ready, waiting; awaiting `slackbridge apps provision`: waiting"
