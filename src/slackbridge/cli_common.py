@@ -101,10 +101,17 @@ def load_settings() -> Settings:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
-    from slackbridge.settings import config_file, get_settings
+    from slackbridge.settings import SettingsFileError, config_file, get_settings
 
     try:
         return get_settings()
+    except SettingsFileError as exc:
+        raise fail(
+            f"invalid configuration: {exc}",
+            f"Fix or remove the key in {exc.file} (docs/configuration.md describes every "
+            "setting; unknown SLACKBRIDGE_* environment variables are ignored, keys in the "
+            "file are not).",
+        ) from None
     except ValidationError as exc:
         raise fail(_validation_message(exc), _CONFIG_HINT) from None
     except tomllib.TOMLDecodeError as exc:

@@ -5,13 +5,18 @@ directory (or the file named by ``SLACKBRIDGE_CONFIG``), then the embedded defau
 keep the store on one machine (a SQLite file under ``./.slackbridge/``) and talk to real Slack
 (``https://slack.com``); the emulator is reached by setting ``slack_api_url`` and ``slack_url``
 (``slackbridge demo`` does that itself).
+
+A key in the file that no setting has is refused (:class:`SettingsFileError`, with the closest
+known key); unknown ``SLACKBRIDGE_*`` variables are ignored, as another version may have set them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -24,6 +29,7 @@ from pydantic_settings import (
 __all__ = [
     "CommandConfig",
     "Settings",
+    "SettingsFileError",
     "SlackAppConfig",
     "WebhookEndpointConfig",
     "config_file",
@@ -103,6 +109,67 @@ def config_file() -> Path:
     """The settings file: ``SLACKBRIDGE_CONFIG``, else ``slackbridge.toml`` in the working
     directory (a file that does not exist is no settings, not an error)."""
     return Path(os.environ.get("SLACKBRIDGE_CONFIG") or "slackbridge.toml")
+
+
+class SettingsFileError(Exception):
+    """The settings file names keys that no setting has (a typo would otherwise be dropped
+    silently). Unknown ``SLACKBRIDGE_*`` environment variables stay tolerated: the environment
+    may hold another version's."""
+
+    def __init__(self, file: Path, problems: list[str]) -> None:
+        self.file = file
+        self.problems = problems
+        super().__init__(f"{file}: " + "; ".join(problems))
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a field's value is made of (``X``, ``list[X]``, ``X | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = get_origin(annotation)
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        return None  # a mapping's keys are data, not settings
+    for arg in get_args(annotation):
+        model = _nested_model(arg)
+        if model is not None:
+            return model
+    return None
+
+
+def unknown_keys(model: type[BaseModel], data: Mapping[str, Any], where: str = "") -> list[str]:
+    """Each key of ``data`` (a TOML document or table) that ``model`` has no field for, with the
+    closest known key; tables of nested settings (``[[apps]]``, ``[[webhooks]]``, …) too."""
+    problems: list[str] = []
+    fields = model.model_fields
+    # Top-level keys are matched case-insensitively (as pydantic-settings does); nested exactly.
+    folded = {name.lower(): name for name in fields}
+    for key, value in data.items():
+        name = key if key in fields else None if where else folded.get(key.lower())
+        if name is None:
+            close = get_close_matches(key.lower(), list(fields), n=1)
+            hint = f" (did you mean '{where}{close[0]}'?)" if close else ""
+            problems.append(f"unknown key '{where}{key}'{hint}")
+            continue
+        inner = _nested_model(fields[name].annotation)
+        if inner is None:
+            continue
+        if isinstance(value, Mapping):
+            problems += unknown_keys(inner, value, f"{where}{name}.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    problems += unknown_keys(inner, item, f"{where}{name}[{index}].")
+    return problems
+
+
+class _CheckedTomlSource(TomlConfigSettingsSource):
+    """The TOML file, refused (:class:`SettingsFileError`) when it names an unknown key."""
+
+    def __init__(self, settings_cls: type[BaseSettings], toml_file: Path) -> None:
+        super().__init__(settings_cls, toml_file=toml_file)
+        problems = unknown_keys(settings_cls, self.toml_data)
+        if problems:
+            raise SettingsFileError(toml_file, problems)
 
 
 def _default_data_dir() -> Path:
@@ -193,7 +260,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The file is named when settings are read, not when this module was imported.
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        toml = _CheckedTomlSource(settings_cls, config_file())
         return (init_settings, env_settings, toml)
 
     @property

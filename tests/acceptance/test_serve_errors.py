@@ -97,6 +97,12 @@ async def test_a_broken_slackbridge_toml(tmp_path: Path) -> None:
     _refused(code, out, "slackbridge.toml is not valid TOML")
 
 
+async def test_a_mistyped_key_in_slackbridge_toml(tmp_path: Path) -> None:
+    (tmp_path / "slackbridge.toml").write_text("[[apps]]\nname = 'x'\nsocket_mod = true\n")
+    code, out = await _serve(tmp_path, "--port", str(free_port()))
+    _refused(code, out, "unknown key 'apps[0].socket_mod' (did you mean 'apps[0].socket_mode'?)")
+
+
 async def test_keys_that_do_not_decrypt_the_stored_secrets(tmp_path: Path) -> None:
     old, new = generate_key(), generate_key()
     app = SlackAppConfig(name="a", client_id="1.2", client_secret=SecretStr("s3cret"))

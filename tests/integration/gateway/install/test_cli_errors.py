@@ -36,6 +36,20 @@ _DATABASE = [c for c in COMMANDS if c[0] != "manifest"]
 # (name, environment, slackbridge.toml text or None, commands that must fail, words they say)
 BAD_CONFIGS: list[tuple[str, dict[str, str], str | None, list[list[str]], str]] = [
     ("toml", {}, 'database_url = "x\n[[apps', _ALL, "slackbridge.toml is not valid TOML"),
+    (
+        "toml typo",
+        {},
+        'pubilc_url = "https://bridge.example.com"\n',
+        _ALL,
+        "slackbridge.toml: unknown key 'pubilc_url' (did you mean 'public_url'?)",
+    ),
+    (
+        "toml table typo",
+        {},
+        '[[webhooks]]\nurl = "https://product.example.com/hooks"\nsecrt = "s"\n',
+        _ALL,
+        "unknown key 'webhooks[0].secrt' (did you mean 'webhooks[0].secret'?)",
+    ),
     ("type", {"SLACKBRIDGE_PORT": "abc"}, None, _ALL, "SLACKBRIDGE_PORT: Input should be"),
     ("apps json", {"SLACKBRIDGE_APPS": "[{nope"}, None, _ALL, "are JSON"),
     ("app field", {"SLACKBRIDGE_APPS": '[{"bot_scopes": 5}]'}, None, _ALL, "APPS[0].bot_scopes"),
@@ -233,3 +247,13 @@ def test_slackbridge_config_names_the_settings_file_when_the_command_runs(tmp_pa
     broken = _invoke(["manifest"], {"SLACKBRIDGE_CONFIG": str(named)})
     _explained(broken)
     assert broken.exit_code == 1 and "elsewhere.toml is not valid TOML" in broken.output
+
+
+def test_an_unknown_environment_variable_is_tolerated(tmp_path: Path) -> None:
+    """docs/configuration.md: SLACKBRIDGE_* variables no setting has are ignored (another
+    version's), unlike unknown keys in slackbridge.toml."""
+    (tmp_path / "slackbridge.toml").write_text('public_url = "https://bridge.example.com"\n')
+    result = _invoke(["manifest", "--json"], {"SLACKBRIDGE_PUBILC_URL": "https://typo.example"})
+    _explained(result)
+    assert result.exit_code == 0, result.output
+    assert "https://bridge.example.com/slack/events" in result.output
