@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from slackbridge.store import purge_pace
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database, open_database
 from slackbridge.store.repositories import _base as repository_base
@@ -232,6 +233,13 @@ async def test_purge_goes_in_chunks_of_its_own_writes(
     """A purge deletes in chunks, each one write of the store's write path (the ingress's
     commits go between them), until no old settled row is left; dead rows and young rows stay."""
     monkeypatch.setattr(repository_base, "PURGE_CHUNK", 3)
+    sizes: list[tuple[int, float]] = []
+
+    def same_size(size: int, took: float) -> int:
+        sizes.append((size, took))
+        return size
+
+    monkeypatch.setattr(purge_pace, "next_chunk", same_size)
     ep = await _endpoint(cstore)
     await cstore.deliveries.enqueue([_delivery(f"old{i}", ep, None) for i in range(8)])
     for d in await cstore.deliveries.claim("w1", limit=10):
@@ -257,6 +265,32 @@ async def test_purge_goes_in_chunks_of_its_own_writes(
     monkeypatch.setattr(cstore.db, "write", counted)
     assert await cstore.deliveries.purge(older_than=cutoff) == 7
     assert writes == 3  # 3 + 3 + 1: the last chunk, short, ends the purge
+    # Each full chunk's time was measured and given to the pace (the short last one ends it).
+    assert [size for size, _ in sizes] == [3, 3] and all(took > 0 for _, took in sizes)
     left = await cstore.deliveries.list(limit=10)
     assert sorted(d.webhook_id for d in left) == ["old0", "young"]
     assert await cstore.deliveries.purge(older_than=cutoff) == 0
+
+
+async def test_a_purge_sizes_its_next_chunk_by_the_pace(
+    cstore: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository_base, "PURGE_CHUNK", 2)
+    monkeypatch.setattr(purge_pace, "next_chunk", lambda size, took: size * 2)
+    ep = await _endpoint(cstore)
+    await cstore.deliveries.enqueue([_delivery(f"old{i}", ep, None) for i in range(20)])
+    for d in await cstore.deliveries.claim("w1", limit=30):
+        await cstore.deliveries.mark_delivered(d.id, "w1", status_code=204)
+    clock.advance(3600)
+    chunks: list[int] = []
+    real_write = cstore.db.write
+
+    async def counted(job: Any) -> Any:
+        gone, took = await real_write(job)
+        chunks.append(gone)
+        return gone, took
+
+    monkeypatch.setattr(cstore.db, "write", counted)
+    assert await cstore.deliveries.purge(older_than=clock.now) == 20
+    assert chunks == [2, 4, 8, 6]  # doubled each time; the short last one ends the purge
+    assert await cstore.deliveries.list(limit=30) == []

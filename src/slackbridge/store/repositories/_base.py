@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -12,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from slackbridge.store import purge_pace
 from slackbridge.store.connector_sqlite import ReadLater
 from slackbridge.store.crypto import Keyring
 from slackbridge.store.db import Database
@@ -30,11 +32,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Rows one write of a purge deletes. A purge of an hour of traffic is millions of rows; as one
-#: statement it would hold the store's one writer (SQLite's write lock) for seconds, and Slack's
-#: acks with it. In chunks, the ingress's commits go between them (its jobs go first in the
-#: write path's queue).
-PURGE_CHUNK = 500
+#: Rows the first write of a purge deletes (then sized by time: ``store/purge_pace.py``). A purge
+#: of an hour of traffic is millions of rows; as one statement it would hold the store's one
+#: writer (SQLite's write lock) for seconds, and Slack's acks with it. In chunks, the ingress's
+#: commits go between them (its jobs go first in the write path's queue).
+PURGE_CHUNK = purge_pace.FIRST
 
 
 def secret_purpose(table: str, column: str, row_id: int) -> str:
@@ -80,19 +82,30 @@ class Repository:
         statuses: Sequence[str],
         *,
         chunk: int | None = None,
+        pace: Callable[[int, float], int] | None = None,
     ) -> int:
-        """Delete ``queue``'s rows in ``statuses`` older than ``before`` (by ``time_column``),
-        ``chunk`` rows (:data:`PURGE_CHUNK`) per write through the write path; returns how many
-        went."""
-        chunk = chunk or PURGE_CHUNK
+        """Delete ``queue``'s rows in ``statuses`` older than ``before`` (by ``time_column``) in
+        chunks, each a write through the write path: ``chunk`` rows (:data:`PURGE_CHUNK`) first,
+        then as many as ``pace`` (:func:`~slackbridge.store.purge_pace.next_chunk`) says from the
+        last chunk's size and the seconds its statement took. Returns how many went."""
+        pace = pace or purge_pace.next_chunk
+        size = chunk or PURGE_CHUNK
         total = 0
+
+        def chunk_of(limit: int) -> Job[tuple[int, float]]:
+            def job(conn: Connection) -> tuple[int, float]:
+                started = time.perf_counter()
+                gone = queue.purge(conn, time_column, before, statuses, limit=limit)
+                return gone, time.perf_counter() - started
+
+            return job
+
         while True:
-            gone = await self._write(
-                lambda conn: queue.purge(conn, time_column, before, statuses, limit=chunk)
-            )
+            gone, took = await self._write(chunk_of(size))
             total += gone
-            if gone < chunk:
+            if gone < size:
                 return total
+            size = pace(size, took)
 
     async def _write(self, job: Job[T], session: AsyncSession | None = None) -> T:
         """Run ``job`` through the store's write path, or in ``session``'s transaction when the
