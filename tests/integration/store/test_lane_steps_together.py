@@ -24,7 +24,7 @@ from slackbridge.store.store import Store
 
 from .conftest import FakeClock, wait_until
 from .plain_support import in_session, without_ids
-from .test_queue_postgres_drain import _literal, _nodes
+from .test_queue_postgres_drain import LANES, _literal, _nodes, drained_then_burst
 
 _DELIVERED = DeliveryOutcome("delivered", status_code=200)
 _DEAD = DeliveryOutcome("dead", status_code=410, error="gone")
@@ -77,9 +77,8 @@ def _summary(result: tuple[bool, Any]) -> tuple[bool, str | None]:
     return ours, (None if row is None else str(row["webhook_id"])[1:])
 
 
-async def test_steps_of_many_lanes_run_as_one_statement_as_each_would_alone(
-    pg_store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_statements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of steps of each many-steps statement run from now on."""
     calls: list[int] = []
     original = PgQueue.settle_and_take_next_many
 
@@ -88,6 +87,13 @@ async def test_steps_of_many_lanes_run_as_one_statement_as_each_would_alone(
         return original(self, raw, steps, *args)
 
     monkeypatch.setattr(PgQueue, "settle_and_take_next_many", counted)
+    return calls
+
+
+async def test_steps_of_many_lanes_run_as_one_statement_as_each_would_alone(
+    pg_store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_statements(monkeypatch)
     together = await _lanes(pg_store, clock, "p")
     alone = await _lanes(pg_store, clock, "c")
     clock.advance(1)
@@ -157,14 +163,7 @@ async def test_a_failing_statement_leaves_each_step_to_run_alone(
 async def test_the_deliveries_settle_of_many_lanes_at_once_runs_as_one_statement(
     pg_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[int] = []
-    original = PgQueue.settle_and_take_next_many
-
-    def counted(self: PgQueue, raw: Any, steps: Any, *args: Any) -> Any:
-        calls.append(len(steps))
-        return original(self, raw, steps, *args)
-
-    monkeypatch.setattr(PgQueue, "settle_and_take_next_many", counted)
+    calls = _count_statements(monkeypatch)
     repo = pg_store.deliveries
     ep = (await pg_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
     await repo.enqueue(
@@ -256,24 +255,8 @@ async def test_many_steps_planned_on_a_near_empty_queue_still_seek_their_rows(
     db = pg_store.db
     repo = pg_store.deliveries
     spec = repo._queue.spec
-    ep = (await pg_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
-    lanes = 8
-
-    def rows(start: int, count: int) -> list[NewDelivery]:
-        return [
-            NewDelivery(f"w{i}", ep, "message.posted", "{}", ordering_key=f"C{i % lanes}")
-            for i in range(start, start + count)
-        ]
-
-    await repo.enqueue(rows(0, 2000))
-    async with db.engine.connect() as conn:
-        await conn.exec_driver_sql("UPDATE deliveries SET status = 'delivered'")
-        await conn.commit()
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql("VACUUM (ANALYZE) deliveries")
-    await repo.enqueue(rows(2000, 4 * lanes))
-    heads = await repo.claim("w", limit=lanes, lease_seconds=30.0)
-    assert len(heads) == lanes
+    rows, heads = await drained_then_burst(pg_store)
+    lanes = LANES
     values = repo._finished_values(_DELIVERED)
     names = tuple(sorted(values))
 
@@ -296,7 +279,7 @@ async def test_many_steps_planned_on_a_near_empty_queue_still_seek_their_rows(
 
         args = [_literal("w"), _literal(now), _literal(now)]
         args.append(array([h.id for h in heads], "bigint"))
-        args.append(array([ep for _ in heads], table.sql_types["endpoint_id"]))
+        args.append(array([h.endpoint_id for h in heads], table.sql_types["endpoint_id"]))
         args.append(array([h.ordering_key for h in heads], table.sql_types["ordering_key"]))
         for name in names:
             args.append(

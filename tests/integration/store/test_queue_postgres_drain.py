@@ -5,7 +5,7 @@ queue was nearly empty (and, with autovacuum off or not yet run, never made agai
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.util import await_only
 
 from slackbridge.store.queue_postgres import raw_postgres
 from slackbridge.store.queue_statements import pg_statements
-from slackbridge.store.repositories.deliveries import DeliveryOutcome, NewDelivery
+from slackbridge.store.repositories.deliveries import Delivery, DeliveryOutcome, NewDelivery
 from slackbridge.store.repositories.endpoints import EndpointSpec
 from slackbridge.store.store import Store
 
@@ -39,32 +39,46 @@ def _literal(value: Any) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-async def test_a_step_planned_on_a_near_empty_queue_still_seeks_its_rows(
-    pg_store: Store, clock: FakeClock
-) -> None:
-    db = pg_store.db
-    repo = pg_store.deliveries
-    queue = repo._queue
-    ep = (await pg_store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
-    lanes = 8
+#: Lanes of :func:`drained_then_burst`'s deliveries.
+LANES = 8
+Rows = Callable[[int, int], list[NewDelivery]]
+
+
+async def drained_then_burst(store: Store) -> tuple[Rows, list[Delivery]]:
+    """As after the bench's warm-up: 2,000 deliveries over :data:`LANES` lanes all done, then
+    vacuumed and analyzed (the open rows' lane index is then known as empty), and then a new
+    burst of four a lane, whose heads are claimed by ``w``. Returns the rows' factory (numbered
+    from ``start``) and the heads."""
+    db = store.db
+    repo = store.deliveries
+    ep = (await store.endpoints.upsert(EndpointSpec("http://127.0.0.1:9/h", secret="s"))).id
 
     def rows(start: int, count: int) -> list[NewDelivery]:
         return [
-            NewDelivery(f"w{i}", ep, "message.posted", "{}", ordering_key=f"C{i % lanes}")
+            NewDelivery(f"w{i}", ep, "message.posted", "{}", ordering_key=f"C{i % LANES}")
             for i in range(start, start + count)
         ]
 
-    # As after the bench's warm-up: every delivery done, then vacuumed and analyzed (the open
-    # rows' lane index is then known as empty), and then a new burst.
     await repo.enqueue(rows(0, 2000))
     async with db.engine.connect() as conn:
         await conn.exec_driver_sql("UPDATE deliveries SET status = 'delivered'")
         await conn.commit()
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await auto.exec_driver_sql("VACUUM (ANALYZE) deliveries")
-    await repo.enqueue(rows(2000, 4 * lanes))
-    heads = await repo.claim("w", limit=lanes, lease_seconds=30.0)
-    assert len(heads) == lanes
+    await repo.enqueue(rows(2000, 4 * LANES))
+    heads = await repo.claim("w", limit=LANES, lease_seconds=30.0)
+    assert len(heads) == LANES
+    return rows, heads
+
+
+async def test_a_step_planned_on_a_near_empty_queue_still_seeks_its_rows(
+    pg_store: Store, clock: FakeClock
+) -> None:
+    db = pg_store.db
+    repo = pg_store.deliveries
+    queue = repo._queue
+    rows, heads = await drained_then_burst(pg_store)
+    lanes = LANES
     values = repo._finished_values(DeliveryOutcome("delivered", status_code=200))
     names = tuple(sorted(values))
 
@@ -84,7 +98,7 @@ async def test_a_step_planned_on_a_near_empty_queue_still_seeks_its_rows(
         assert raw is not None
         head = heads[0]
         now = clock()
-        args = [ep, head.ordering_key, "w", now, now, head.id, *settled]
+        args = [head.endpoint_id, head.ordering_key, "w", now, now, head.id, *settled]
         # EXPLAIN EXECUTE takes no parameters: the values as literals.
         literals = ", ".join(_literal(arg) for arg in args)
         found = await_only(raw.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE drain_step({literals})"))

@@ -44,6 +44,49 @@ def _of(product: ProductServer, key: str, type_: str) -> list[dict[str, Any]]:
     return [e for e in product.of_type(type_) if e["data"]["conversation"]["key"] == key]
 
 
+def _settings(product: ProductServer) -> dict[str, Any]:
+    """A gateway delivering to ``product`` whose catch-up sweeps twice a second."""
+    return {
+        "api_keys": API_KEY,
+        "webhook_url": product.url,
+        "webhook_secret": product.secret,
+        "webhook_retry_scale": 0.02,
+        "bridge_history_per_minute": 600.0,
+        "bridge_catchup_interval": 0.5,
+    }
+
+
+async def _installed(emulator: EmulatorServer, gw: Any, channel: str) -> None:
+    """Provision the app, install it into Acme, and invite its bot into ``channel``."""
+    await gw.provision()
+    async with browser() as b:
+        page = await install_via_browser(b, gw, ACME, ALICE)
+    assert page.status_code == 200, page.text
+    bot_user = next(
+        inst.bot_user_id for (_, team), inst in emulator.state.installations.items() if team == ACME
+    )
+    await _act(
+        emulator, "conversations/invite", channel_id=channel, user_id=ALICE, users=[bot_user]
+    )
+
+
+async def _conversation(
+    gw: Any, key: str, mode: str, channel: str, thread_ts: str | None = None
+) -> None:
+    """Open a conversation of the bridge in Acme's ``channel`` (a still one on ``thread_ts``)."""
+    await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
+        NewConversation(
+            key=key,
+            team_id=ACME,
+            mode=mode,
+            state="open",
+            channel_id=channel,
+            thread_ts=thread_ts,
+            created_by="test",
+        )
+    )
+
+
 async def _sweeps(count: int) -> None:
     """Wait until the catch-up has read Slack ``count`` more times."""
     swept = CATCHUP_REQUESTS.labels("ok")._value.get()
@@ -56,37 +99,12 @@ async def _sweeps(count: int) -> None:
 async def test_replies_posted_while_stopped_arrive_once_in_order_after_restart(
     emulator: EmulatorServer, product: ProductServer, tmp_path: Path
 ) -> None:
-    settings: dict[str, Any] = {
-        "api_keys": API_KEY,
-        "webhook_url": product.url,
-        "webhook_secret": product.secret,
-        "webhook_retry_scale": 0.02,
-        "bridge_history_per_minute": 600.0,
-        "bridge_catchup_interval": 0.5,
-    }
+    settings = _settings(product)
     data_dir = tmp_path / "gateway"
     async with run_gateway(emulator, data_dir, **settings) as gw:
-        await gw.provision()
-        async with browser() as b:
-            page = await install_via_browser(b, gw, ACME, ALICE)
-        assert page.status_code == 200, page.text
-        bot = emulator.state.workspaces[ACME]
-        bot_user = next(u.id for u in bot.users.values() if u.is_bot and u.id != "USLACKBOT")
-        await _act(
-            emulator, "conversations/invite", channel_id=SUPPORT, user_id=ALICE, users=[bot_user]
-        )
+        await _installed(emulator, gw, SUPPORT)
         card = await _act(emulator, "messages", channel_id=SUPPORT, user_id=ALICE, text="card")
-        await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
-            NewConversation(
-                key="ticket-9",
-                team_id=ACME,
-                mode="still",
-                state="open",
-                channel_id=SUPPORT,
-                thread_ts=card["ts"],
-                created_by="test",
-            )
-        )
+        await _conversation(gw, "ticket-9", "still", SUPPORT, thread_ts=card["ts"])
         live = await _act(
             emulator, "messages", channel_id=SUPPORT, user_id=BOB, text="r0", thread_ts=card["ts"]
         )
@@ -125,38 +143,11 @@ async def test_replies_posted_while_stopped_arrive_once_in_order_after_restart(
 async def test_a_noisy_channels_messages_and_thread_replies_are_caught_up(
     emulator: EmulatorServer, product: ProductServer, tmp_path: Path
 ) -> None:
-    settings: dict[str, Any] = {
-        "api_keys": API_KEY,
-        "webhook_url": product.url,
-        "webhook_secret": product.secret,
-        "webhook_retry_scale": 0.02,
-        "bridge_history_per_minute": 600.0,
-        "bridge_catchup_interval": 0.5,
-    }
+    settings = _settings(product)
     data_dir = tmp_path / "gateway"
     async with run_gateway(emulator, data_dir, **settings) as gw:
-        await gw.provision()
-        async with browser() as b:
-            page = await install_via_browser(b, gw, ACME, ALICE)
-        assert page.status_code == 200, page.text
-        bot_user = next(
-            inst.bot_user_id
-            for (_, team), inst in emulator.state.installations.items()
-            if team == ACME
-        )
-        await _act(
-            emulator, "conversations/invite", channel_id=GENERAL, user_id=ALICE, users=[bot_user]
-        )
-        await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
-            NewConversation(
-                key="room-9",
-                team_id=ACME,
-                mode="noisy",
-                state="open",
-                channel_id=GENERAL,
-                created_by="test",
-            )
-        )
+        await _installed(emulator, gw, GENERAL)
+        await _conversation(gw, "room-9", "noisy", GENERAL)
         first = await _act(emulator, "messages", channel_id=GENERAL, user_id=BOB, text="n0")
         await product.wait_for(lambda p: len(_created(p, "room-9")) == 1)
 
@@ -182,37 +173,12 @@ async def test_a_noisy_channels_messages_and_thread_replies_are_caught_up(
 async def test_edits_and_deletions_made_while_stopped_arrive_once_after_restart(
     emulator: EmulatorServer, product: ProductServer, tmp_path: Path
 ) -> None:
-    settings: dict[str, Any] = {
-        "api_keys": API_KEY,
-        "webhook_url": product.url,
-        "webhook_secret": product.secret,
-        "webhook_retry_scale": 0.02,
-        "bridge_history_per_minute": 600.0,
-        "bridge_catchup_interval": 0.5,
-    }
+    settings = _settings(product)
     data_dir = tmp_path / "gateway"
     async with run_gateway(emulator, data_dir, **settings) as gw:
-        await gw.provision()
-        async with browser() as b:
-            page = await install_via_browser(b, gw, ACME, ALICE)
-        assert page.status_code == 200, page.text
-        bot = emulator.state.workspaces[ACME]
-        bot_user = next(u.id for u in bot.users.values() if u.is_bot and u.id != "USLACKBOT")
-        await _act(
-            emulator, "conversations/invite", channel_id=SUPPORT, user_id=ALICE, users=[bot_user]
-        )
+        await _installed(emulator, gw, SUPPORT)
         card = await _act(emulator, "messages", channel_id=SUPPORT, user_id=ALICE, text="card")
-        await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
-            NewConversation(
-                key="ticket-7",
-                team_id=ACME,
-                mode="still",
-                state="open",
-                channel_id=SUPPORT,
-                thread_ts=card["ts"],
-                created_by="test",
-            )
-        )
+        await _conversation(gw, "ticket-7", "still", SUPPORT, thread_ts=card["ts"])
         replies = []
         for i, who in enumerate((BOB, ALICE, BOB)):
             posted = await _act(
@@ -262,38 +228,11 @@ async def test_edits_and_deletions_made_while_stopped_arrive_once_after_restart(
 async def test_a_noisy_channels_reply_and_message_deleted_while_stopped_arrive_once(
     emulator: EmulatorServer, product: ProductServer, tmp_path: Path
 ) -> None:
-    settings: dict[str, Any] = {
-        "api_keys": API_KEY,
-        "webhook_url": product.url,
-        "webhook_secret": product.secret,
-        "webhook_retry_scale": 0.02,
-        "bridge_history_per_minute": 600.0,
-        "bridge_catchup_interval": 0.5,
-    }
+    settings = _settings(product)
     data_dir = tmp_path / "gateway"
     async with run_gateway(emulator, data_dir, **settings) as gw:
-        await gw.provision()
-        async with browser() as b:
-            page = await install_via_browser(b, gw, ACME, ALICE)
-        assert page.status_code == 200, page.text
-        bot_user = next(
-            inst.bot_user_id
-            for (_, team), inst in emulator.state.installations.items()
-            if team == ACME
-        )
-        await _act(
-            emulator, "conversations/invite", channel_id=GENERAL, user_id=ALICE, users=[bot_user]
-        )
-        await ConversationsRepository(gw.gateway.db, gw.gateway.keyring).create(
-            NewConversation(
-                key="room-8",
-                team_id=ACME,
-                mode="noisy",
-                state="open",
-                channel_id=GENERAL,
-                created_by="test",
-            )
-        )
+        await _installed(emulator, gw, GENERAL)
+        await _conversation(gw, "room-8", "noisy", GENERAL)
         top = await _act(emulator, "messages", channel_id=GENERAL, user_id=BOB, text="d0")
         replies = []
         for i, who in enumerate((ALICE, BOB), 1):
