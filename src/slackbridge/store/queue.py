@@ -60,7 +60,6 @@ from slackbridge.store.queue_statements import (
     pg_statements,
     plain_statements,
 )
-from slackbridge.store.queue_steps import LaneStep
 
 __all__ = ["Backlog", "Queue", "QueueRow", "QueueSpec"]
 
@@ -77,6 +76,20 @@ class Queue:
     @property
     def spec(self) -> QueueSpec:
         return self._spec
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def step_is_one_statement(self, lane: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        """Whether a lane step settling with ``values`` is one plain statement on PostgreSQL's
+        write path (then it may share one with other lanes' steps, ``store/queue_steps.py``):
+        plain values, a status that closes the row, and every lane value given."""
+        return (
+            self._plain_values(values)
+            and values.get("status") not in self._spec.open_statuses
+            and all(lane.get(name) is not None for name in self._spec.lane)
+        )
 
     def claim_lane_head(
         self, conn: Connection, owner: str, lane: Mapping[str, Any], lease_seconds: float
@@ -133,12 +146,8 @@ class Queue:
         Three statements in one job (one transaction); on PostgreSQL one (CTEs,
         ``store/queue_postgres.py``): with the commit shared by a batch of jobs, the round trips
         and each statement's CPU are what a step costs there."""
-        pg = raw_postgres(conn) if self._plain_values(values) else None
-        if (
-            pg is not None
-            and values.get("status") not in self._spec.open_statuses
-            and all(lane.get(name) is not None for name in self._spec.lane)
-        ):
+        pg = raw_postgres(conn) if self.step_is_one_statement(lane, values) else None
+        if pg is not None:
             now = self._clock()
             return pg_statements(self._spec, conn.dialect).settle_and_take_next(
                 pg, row_id, owner, values, lane, now, now + timedelta(seconds=lease_seconds)
@@ -146,35 +155,6 @@ class Queue:
         if not self._settle(conn, row_id, owner, values):
             return False, None
         return True, self.claim_lane_head(conn, owner, lane, lease_seconds)
-
-    def lane_step(
-        self,
-        row_id: int,
-        owner: str,
-        lane: Mapping[str, Any],
-        lease_seconds: float,
-        values: Mapping[str, Any],
-    ) -> LaneStep:
-        """:meth:`complete_and_take_next` as a write job that the write path may run together
-        with other lanes' steps (``store/queue_steps.py``)."""
-        together = (
-            self._plain_values(values)
-            and values.get("status") not in self._spec.open_statuses
-            and all(lane.get(name) is not None for name in self._spec.lane)
-        )
-        return LaneStep(
-            self._spec,
-            row_id,
-            owner,
-            lane,
-            lease_seconds,
-            values,
-            self._clock,
-            lambda conn: self.complete_and_take_next(
-                conn, row_id, owner, lane, lease_seconds, values
-            ),
-            together,
-        )
 
     def claim_rows(
         self,

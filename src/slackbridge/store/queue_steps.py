@@ -13,15 +13,16 @@ caller's own transaction, a step that only Core can run) each runs on its own, a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from slackbridge.store.queue import Queue
 from slackbridge.store.queue_postgres import raw_postgres
-from slackbridge.store.queue_statements import QueueRow, QueueSpec, pg_statements
+from slackbridge.store.queue_statements import QueueRow, pg_statements
 
 __all__ = ["LaneStep", "StepResult"]
 
@@ -32,30 +33,30 @@ StepResult = tuple[bool, QueueRow | None]
 @dataclass(eq=False)
 class LaneStep:
     """Settle ``row_id`` (leased to ``owner``) with ``values`` and lease the next row of its
-    ``lane`` for ``lease_seconds``. ``alone`` runs the step by itself (the queue's own
-    statements for the connection); ``together`` says whether it may join others: its values
-    are plain and close the row, and its lane has every value."""
+    ``lane`` for ``lease_seconds``, in ``queue``. It may join other lanes' steps when it is one
+    plain statement on PostgreSQL (:meth:`Queue.step_is_one_statement
+    <slackbridge.store.queue.Queue.step_is_one_statement>`)."""
 
-    spec: QueueSpec
+    queue: Queue
     row_id: int
     owner: str
     lane: Mapping[str, Any]
     lease_seconds: float
     values: Mapping[str, Any]
-    clock: Callable[[], datetime]
-    alone: Callable[[Connection], StepResult]
-    together: bool
     write_group: Hashable | None = field(init=False)
 
     def __post_init__(self) -> None:
+        spec = self.queue.spec
         self.write_group = (
-            (self.spec.table.name, self.owner, self.lease_seconds, tuple(sorted(self.values)))
-            if self.together
+            (spec.table.name, self.owner, self.lease_seconds, tuple(sorted(self.values)))
+            if self.queue.step_is_one_statement(self.lane, self.values)
             else None
         )
 
     def __call__(self, conn: Connection) -> StepResult:
-        return self.alone(conn)
+        return self.queue.complete_and_take_next(
+            conn, self.row_id, self.owner, self.lane, self.lease_seconds, self.values
+        )
 
     def run_together(self, conn: Connection, jobs: Sequence[Any]) -> list[StepResult] | None:
         """Every step of ``jobs`` (this one's group) as one statement on PostgreSQL's write
@@ -65,12 +66,13 @@ class LaneStep:
         if pg is None:
             return None
         steps: list[LaneStep] = [job for job in jobs if isinstance(job, LaneStep)]
-        lanes = {tuple(step.lane[c] for c in self.spec.lane) for step in steps}
+        spec = self.queue.spec
+        lanes = {tuple(step.lane[c] for c in spec.lane) for step in steps}
         if len(steps) != len(jobs) or len(lanes) != len(steps):
             return None
-        now = self.clock()
+        now = self.queue.clock()
         expires = now + timedelta(seconds=self.lease_seconds)
-        found = pg_statements(self.spec, conn.dialect).settle_and_take_next_many(
+        found = pg_statements(spec, conn.dialect).settle_and_take_next_many(
             pg, [(s.row_id, s.lane, s.values) for s in steps], self.owner, now, expires
         )
         return list[StepResult](found)

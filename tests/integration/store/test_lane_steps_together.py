@@ -68,7 +68,7 @@ def _steps(store: Store, heads: dict[str, Delivery]) -> list[LaneStep]:
         outcome = _DEAD if name == "dead" else _DELIVERED
         lane = {"endpoint_id": head.endpoint_id, "ordering_key": head.ordering_key}
         values = repo._finished_values(outcome)
-        steps.append(repo._queue.lane_step(head.id, "w", lane, 30.0, values))
+        steps.append(LaneStep(repo._queue, head.id, "w", lane, 30.0, values))
     return steps
 
 
@@ -188,7 +188,7 @@ async def test_the_deliveries_settle_of_many_lanes_at_once_runs_as_one_statement
 async def test_two_steps_of_one_lane_never_run_together(pg_store: Store, clock: FakeClock) -> None:
     heads = await _lanes(pg_store, clock, "p")
     first, _, _, _, _ = _steps(pg_store, heads)
-    twin = pg_store.deliveries._queue.lane_step(first.row_id, "w", first.lane, 30.0, first.values)
+    twin = LaneStep(first.queue, first.row_id, "w", first.lane, 30.0, first.values)
     assert first.write_group == twin.write_group
 
     def together(conn: Any) -> Any:

@@ -28,6 +28,7 @@ from slackbridge.store.models_base import utcnow
 from slackbridge.store.queue import Backlog, Queue, QueueRow, QueueSpec
 from slackbridge.store.queue_postgres import raw_postgres
 from slackbridge.store.queue_sqlite import raw_sqlite, to_text
+from slackbridge.store.queue_steps import LaneStep
 from slackbridge.store.repositories._base import Clock, Repository, dialect_insert_for
 from slackbridge.store.write_path import Job
 
@@ -285,8 +286,8 @@ class DeliveriesRepository(Repository):
                 None,
             )
         lane = {"endpoint_id": delivery.endpoint_id, "ordering_key": delivery.ordering_key}
-        step = self._queue.lane_step(
-            delivery.id, owner, lane, next_lease, self._finished_values(outcome)
+        step = LaneStep(
+            self._queue, delivery.id, owner, lane, next_lease, self._finished_values(outcome)
         )
         ours, row = await self._db.write(step, step=True)
         return ours, (None if row is None else _to_delivery(row))
