@@ -202,7 +202,7 @@ async def test_seen_messages_are_recorded_for_catch_up_and_reactions_find_them(
     (events,) = await bridge([_received(reply)])
     assert [e.type for e in events] == ["conversation.message.created"]
     inbound = InboundRepository(store.db, store.keyring)
-    assert await inbound.seen_ts(conversation_id) == {"1795260601.000001"}
+    assert set(await inbound.recorded(conversation_id)) == {"1795260601.000001"}
     conversation = await store.conversations.get("ticket-1")
     assert conversation is not None and conversation.last_seen_ts == "1795260601.000001"
     # A reaction names only the message's ts: the record says whose it is.

@@ -188,15 +188,6 @@ class InboundRepository(Repository):
             rows = (await s.execute(_known_stmt(messages))).mappings().all()
         return _known(rows)
 
-    async def seen_ts(self, conversation_id: int, after: str | None = None) -> set[str]:
-        """The ts of the conversation's messages the bridge knows (either way), after ``after``:
-        what catch-up must not send again."""
-        stmt = select(_M.c.ts).where(_M.c.conversation_id == conversation_id, _M.c.ts.is_not(None))
-        if after is not None:
-            stmt = stmt.where(_M.c.ts > after)
-        async with self._db.session() as s:
-            return {str(ts) for ts in (await s.execute(stmt)).scalars().all()}
-
     async def recorded(
         self, conversation_id: int, after: str | None = None
     ) -> dict[str, RecordedMessage]:
